@@ -1,0 +1,246 @@
+"""The ``busywork`` command line: demo, scan, run, check-config, generate, migrate.
+
+Machine-readable output goes to stdout, logs and errors to stderr. Expected failures
+(bad config, unreachable database) print one clear line per problem and exit non-zero;
+a traceback appears only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, time as clock_time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from busywork import __version__
+from busywork.errors import BusyworkError, ConfigError, StoreError
+from busywork.logs import configure_logging
+
+EXIT_CONFIG = 2
+EXIT_STORE = 3
+EXIT_INTERNAL = 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``busywork`` command."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    configure_logging("DEBUG" if args.debug else args.log_level)
+    err = Console(stderr=True, highlight=False)
+    try:
+        return int(args.handler(args))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]error:[/red] {problem}", markup=True, soft_wrap=True)
+        return EXIT_CONFIG
+    except StoreError as exc:
+        err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        return EXIT_STORE
+    except BusyworkError as exc:
+        err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        from busywork.logs import redact
+
+        err.print(f"[red]internal error:[/red] {redact(f'{type(exc).__name__}: {exc}')} (run with --debug for details)")
+        return EXIT_INTERNAL
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="busywork", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"busywork {__version__}")
+    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="run the whole pipeline on a bundled synthetic business")
+    demo.add_argument("--out", type=Path, default=Path("busywork-demo"), help="output folder (default ./busywork-demo)")
+    demo.add_argument("--seed", type=int, default=1, help="which synthetic business (default 1)")
+    demo.add_argument("--months", type=int, default=18, help="months of history (default 18)")
+    demo.add_argument("--json", action="store_true", help="print the JSON document instead of the table")
+    demo.set_defaults(handler=_demo)
+
+    scan = commands.add_parser("scan", help="run one cycle (poll, detect, rank, deliver) and exit")
+    _config_args(scan)
+    scan.add_argument("--json", action="store_true", help="print the JSON document on stdout")
+    scan.add_argument("--out", type=Path, help="also write recommendations.json and report.html here")
+    scan.add_argument("--as-of", type=_date_arg, help="detect as of this date (YYYY-MM-DD), not now")
+    scan.set_defaults(handler=_scan)
+
+    run = commands.add_parser("run", help="run the worker until stopped (SIGTERM/SIGINT)")
+    _config_args(run)
+    run.set_defaults(handler=_run)
+
+    check = commands.add_parser("check-config", help="validate config files and list every problem")
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    check.set_defaults(handler=_check_config)
+
+    generate = commands.add_parser("generate", help="write a synthetic business as CSV files + truth.json")
+    generate.add_argument("--seed", type=int, default=1)
+    generate.add_argument("--months", type=int, default=18)
+    generate.add_argument("--scale", type=float, default=1.0, help="multiply the volume of one-off work")
+    generate.add_argument("--out", type=Path, required=True)
+    generate.set_defaults(handler=_generate)
+
+    migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
+    _config_args(migrate)
+    migrate.set_defaults(handler=_migrate)
+    return parser
+
+
+def _config_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", "-c", type=Path, action="append", required=True,
+        help="config file (repeat for several businesses sharing one store)",
+    )
+
+
+def _date_arg(text: str) -> datetime:
+    try:
+        return datetime.combine(datetime.strptime(text, "%Y-%m-%d").date(), clock_time(23, 59, 59), tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-10-31") from None
+
+
+def _load(paths: Sequence[Path]) -> list[Any]:
+    from config.loader import load_config
+
+    configs, problems = [], []
+    for path in paths:
+        try:
+            configs.append(load_config(path))
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigError("invalid configuration", problems)
+    return configs
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    configs = _load(args.files)
+    for path, config in zip(args.files, configs, strict=True):
+        print(f"{path}: ok ({config.business.id}: {len(config.connectors)} connector(s), {len(config.goals)} goal(s))")
+    return 0
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from worker import Worker
+
+    worker = Worker(_load(args.config), as_of=args.as_of)
+    results = worker.run_once(force=True)
+    _report_problems(results)
+    documents = [result.document for result in results if result.document is not None]
+    if args.json:
+        payload: Any = documents[0] if len(documents) == 1 else documents
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    else:
+        _print_tables(documents)
+    if args.out:
+        _write(documents, args.out)
+    return 0 if all(sync.ok for result in results for sync in result.syncs) else 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from worker import Worker
+
+    Worker(_load(args.config)).run()
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from busywork.synth import GeneratorSettings, generate
+
+    started = time.perf_counter()
+    business = generate(GeneratorSettings(seed=args.seed, months=args.months, scale=args.scale))
+    business.write(args.out)
+    rows = sum(len(frame) for frame in business.frames.values())
+    print(f"wrote {rows:,} records and truth.json to {args.out} in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from busywork.store.db import open_store, redact_url
+
+    for url in sorted({config.storage.url for config in _load(args.config)}):
+        open_store(url).dispose()
+        print(f"schema up to date: {redact_url(url)}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from busywork.synth import GeneratorSettings, generate
+    from config.loader import parse_config
+    from worker import Worker
+
+    started = time.perf_counter()
+    out: Path = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    business = generate(GeneratorSettings(seed=args.seed, months=args.months))
+    business.write(out / "data")
+    for stale in out.glob("busywork.db*"):
+        stale.unlink()  # the demo always starts from an empty store
+    text = resources.files("config").joinpath("demo.yaml").read_text(encoding="utf-8")
+    config = parse_config(text, source="demo.yaml", base_dir=out)
+    as_of = datetime.combine(datetime.fromisoformat(business.truth["end"]).date(), clock_time(23, 59, 59), tzinfo=UTC)
+    worker = Worker([config], as_of=as_of)
+    [result] = worker.run_once(force=True)
+    worker.engine.dispose()
+    _report_problems([result])
+    assert result.document is not None
+    if args.json:
+        sys.stdout.write(json.dumps(result.document, indent=2, ensure_ascii=False) + "\n")
+    else:
+        _print_tables([result.document])
+    json_path, html_path = _write([result.document], out)[0]
+    records = sum(len(frame) for frame in business.frames.values())
+    Console(stderr=True, highlight=False).print(
+        f"Scanned {records:,} records in {time.perf_counter() - started:.1f}s. "
+        f"Wrote {json_path} and {html_path}."
+    )
+    return 0
+
+
+def _print_tables(documents: Sequence[dict[str, Any]]) -> None:
+    from busywork.report import render_table
+
+    console = Console(highlight=False)
+    for doc in documents:
+        render_table(doc, console)
+
+
+def _write(documents: Sequence[dict[str, Any]], out: Path) -> list[tuple[Path, Path]]:
+    from busywork.report import write_outputs
+
+    if len(documents) == 1:
+        return [write_outputs(documents[0], out)]
+    return [write_outputs(doc, out / doc["business"]) for doc in documents]
+
+
+def _report_problems(results: Sequence[Any]) -> None:
+    err = Console(stderr=True, highlight=False)
+    for result in results:
+        for sync in result.syncs:
+            if sync.error:
+                err.print(f"[red]connector {sync.connector} failed:[/red] {sync.error}", soft_wrap=True)
+            for problem in sync.problems[:20]:
+                err.print(f"[yellow]skipped:[/yellow] {sync.connector}: {problem}", soft_wrap=True)
+            if len(sync.problems) > 20:
+                err.print(f"[yellow]… and {len(sync.problems) - 20} more skipped rows[/yellow]")
+        for kind, error in result.detection.failed.items():
+            err.print(f"[red]detector {kind} failed:[/red] {error}", soft_wrap=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The steps after polling: detect (only what changed), then rank into the contract document."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from alignment.rank import rank
+from busywork.contract import document
+from busywork.logs import redact
+from busywork.store.events import advance_watermarks, latest_event_ids, watermarks
+from busywork.store.findings import FindingChanges, open_candidates, upsert_findings
+from busywork.store.read import load_frames
+from busywork.store.records import RecordKind
+from config.models import WEEKDAYS, AppConfig
+from detectors.base import DEFAULT_MINUTES_PER_TASK, Candidate, DetectionContext, Detector, WorkingCalendar
+from detectors.registry import detector_classes
+
+log = logging.getLogger(__name__)
+
+
+def detection_context(config: AppConfig, as_of: datetime) -> DetectionContext:
+    """What detectors may know about the business, from its config."""
+    business = config.business
+    hours = business.working_hours
+    return DetectionContext(
+        business=business.name,
+        as_of=as_of,
+        timezone=business.timezone,
+        currency=business.currency,
+        admin_hourly_cost=business.admin_hourly_cost,
+        cost_of_capital=business.cost_of_capital,
+        calendar=WorkingCalendar(
+            weekdays=tuple(sorted(WEEKDAYS.index(day) for day in hours.days)),
+            start=hours.start,
+            end=hours.end,
+            holidays=hours.holidays,
+        ),
+        minutes_per_task={**DEFAULT_MINUTES_PER_TASK, **business.minutes_per_task},
+    )
+
+
+def enabled_detectors(config: AppConfig) -> dict[str, Detector]:
+    """Every registered detector not disabled in config, built with its configured parameters."""
+    built: dict[str, Detector] = {}
+    for kind, cls in detector_classes().items():
+        settings = config.detectors.get(kind)
+        if settings is not None and not settings.enabled:
+            continue
+        built[kind] = cls(**(settings.params if settings else {}))
+    return built
+
+
+@dataclass
+class DetectResult:
+    """Which detectors ran, which failed, and how the findings changed."""
+
+    ran: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    changes: FindingChanges = field(default_factory=FindingChanges)
+
+
+def detect(engine: Engine, config: AppConfig, *, as_of: datetime, now: datetime, force: bool = False) -> DetectResult:
+    """Run the detectors whose input record kinds have new events (all of them with ``force``)."""
+    business = config.business.id
+    detectors = enabled_detectors(config)
+    latest = latest_event_ids(engine, business)
+    marks = watermarks(engine, business)
+    newest = max(latest.values(), default=0)
+    due = {
+        kind: detector
+        for kind, detector in detectors.items()
+        if force or any(latest.get(record.value, 0) > marks.get(kind, 0) for record in detector.requires())
+    }
+    result = DetectResult()
+    if not due:
+        return result
+    columns: dict[RecordKind, set[str]] = {}
+    for detector in due.values():
+        for record_kind, wanted in detector.required_columns.items():
+            columns.setdefault(record_kind, set()).update(wanted)
+    frames = load_frames(engine, business, {kind: sorted(names) for kind, names in columns.items()})
+    context = detection_context(config, as_of)
+    candidates: list[Candidate] = []
+    for kind, detector in due.items():
+        try:
+            found = detector.detect(frames, context)
+        except Exception as exc:  # one broken detector must never stop the others
+            result.failed[kind] = redact(f"{type(exc).__name__}: {exc}")
+            log.exception("detector failed business=%s detector=%s action=detect_failed", business, kind)
+            continue
+        candidates += found
+        result.ran.append(kind)
+        log.info("detector ran business=%s detector=%s action=detected findings=%d", business, kind, len(found))
+    with engine.begin() as connection:
+        result.changes = upsert_findings(connection, business, result.ran, candidates, now)
+        advance_watermarks(connection, business, result.ran, newest, now)
+    return result
+
+
+def recommendations(engine: Engine, config: AppConfig, *, generated_at: datetime) -> dict[str, Any]:
+    """Rank every open finding of enabled detectors into the contract document."""
+    business = config.business
+    enabled = set(enabled_detectors(config))
+    candidates = [candidate for candidate in open_candidates(engine, business.id) if candidate.kind in enabled]
+    ranked = rank(candidates, config.goals, business=business.id, currency=business.currency)
+    ranked = [item for item in ranked if item.score >= config.delivery.min_score or not item.aligned]
+    return document(
+        business=business.id,
+        business_name=business.name,
+        currency=business.currency,
+        generated_at=generated_at,
+        ranked=ranked,
+    )

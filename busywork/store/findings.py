@@ -1,0 +1,129 @@
+"""Findings: candidates upserted by stable id, so re-detection never re-announces them.
+
+A finding is *new* the first time its id is seen, *changed* when its material content
+(evidence count, impact, title) moved, *unchanged* otherwise; an open finding of a
+detector that ran again but no longer reports it is marked *resolved*.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from busywork.store.tables import Finding
+from detectors.base import Candidate, Subject
+
+_TABLE = Finding.__table__  # type: ignore[attr-defined]
+
+
+def candidate_to_json(candidate: Candidate) -> dict[str, Any]:
+    """A JSON-safe dict of ``candidate`` (dates as ISO strings)."""
+    data = asdict(candidate)
+    data["record_ids"] = list(candidate.record_ids)
+    data["sources"] = list(candidate.sources)
+    data["period_start"] = candidate.period_start.isoformat()
+    data["period_end"] = candidate.period_end.isoformat()
+    data["metrics"] = dict(candidate.metrics)
+    return data
+
+
+def candidate_from_json(data: dict[str, Any]) -> Candidate:
+    """The inverse of :func:`candidate_to_json`."""
+    values = dict(data)
+    values["subject"] = Subject(**values["subject"])
+    values["record_ids"] = tuple(values["record_ids"])
+    values["sources"] = tuple(values["sources"])
+    values["period_start"] = date.fromisoformat(values["period_start"])
+    values["period_end"] = date.fromisoformat(values["period_end"])
+    return Candidate(**values)
+
+
+def fingerprint(candidate: Candidate) -> str:
+    """A hash of what would make the finding worth announcing again if it changed."""
+    material = {
+        "count": candidate.count,
+        "hours": round(candidate.hours_saved_per_month, 1),
+        "cash": round(candidate.cash_impact_per_month),
+        "title": candidate.title,
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:32]
+
+
+@dataclass
+class FindingChanges:
+    """How a detection run changed the stored findings (ids)."""
+
+    new: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+
+
+def upsert_findings(
+    connection: Connection,
+    business: str,
+    kinds_run: Iterable[str],
+    candidates: Sequence[Candidate],
+    now: datetime,
+) -> FindingChanges:
+    """Store ``candidates`` from detectors ``kinds_run`` and resolve what they no longer find."""
+    kinds = sorted(set(kinds_run))
+    changes = FindingChanges()
+    if not kinds:
+        return changes
+    rows = connection.execute(
+        sa.select(_TABLE.c.id, _TABLE.c.fingerprint, _TABLE.c.status).where(
+            _TABLE.c.business == business, _TABLE.c.kind.in_(kinds)
+        )
+    ).all()
+    stored = {row.id: (row.fingerprint, row.status) for row in rows}
+    seen: set[str] = set()
+    for candidate in candidates:
+        finding_id = candidate.stable_id(business)
+        seen.add(finding_id)
+        print_ = fingerprint(candidate)
+        values = {"candidate": candidate_to_json(candidate), "fingerprint": print_, "last_seen_at": now}
+        if finding_id not in stored:
+            connection.execute(
+                sa.insert(_TABLE).values(
+                    business=business, id=finding_id, kind=candidate.kind, status="open",
+                    first_seen_at=now, changed_at=now, **values,
+                )
+            )
+            changes.new.append(finding_id)
+            continue
+        old_print, old_status = stored[finding_id]
+        moved = old_print != print_ or old_status == "resolved"
+        if moved:
+            values.update(changed_at=now, status="open", resolved_at=None)
+        connection.execute(
+            sa.update(_TABLE).where(_TABLE.c.business == business, _TABLE.c.id == finding_id).values(**values)
+        )
+        (changes.changed if moved else changes.unchanged).append(finding_id)
+    gone = sorted(finding_id for finding_id, (_, status) in stored.items() if finding_id not in seen and status == "open")
+    if gone:
+        connection.execute(
+            sa.update(_TABLE)
+            .where(_TABLE.c.business == business, _TABLE.c.id.in_(gone))
+            .values(status="resolved", resolved_at=now, changed_at=now)
+        )
+    changes.resolved = gone
+    return changes
+
+
+def open_candidates(engine: Engine, business: str) -> list[Candidate]:
+    """Every open finding of ``business``, as candidates, ordered by id."""
+    query = (
+        sa.select(_TABLE.c.candidate)
+        .where(_TABLE.c.business == business, _TABLE.c.status == "open")
+        .order_by(_TABLE.c.id)
+    )
+    with engine.connect() as connection:
+        return [candidate_from_json(row[0]) for row in connection.execute(query)]

@@ -1,0 +1,234 @@
+"""Record frames: the typed pandas shape of each record kind, and validation into it.
+
+Connectors hand over raw values (strings from a CSV, JSON values from an API); one
+function, :func:`validate_records`, turns them into the canonical frame and reports every
+bad cell with its row, so bad rows are skipped and good rows are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from busywork.store.records import RECORD_MODELS, STATUSES, SYSTEM_COLUMNS, Origin, RecordKind
+
+LogicalType = Literal["str", "int", "float", "bool", "date", "datetime"]
+ORIGINS = frozenset(origin.value for origin in Origin)
+#: Columns left out of the content hash: vendor bookkeeping, not business content.
+UNHASHED_COLUMNS = frozenset({"created_at", "updated_at"})
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a record kind as connectors see it."""
+
+    name: str
+    type: LogicalType
+    required: bool
+    #: What a missing value becomes (the table's default), or None.
+    default: object = None
+    #: Longest text accepted, for text columns.
+    max_length: int | None = None
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A value that could not be accepted; ``row`` is the 0-based position in the input."""
+
+    row: int
+    column: str
+    message: str
+
+
+def _logical_type(column: sa.Column[object]) -> LogicalType:
+    column_type = column.type
+    if isinstance(column_type, sa.TypeDecorator):
+        column_type = column_type.impl_instance
+    if isinstance(column_type, sa.Boolean):
+        return "bool"
+    if isinstance(column_type, sa.DateTime):
+        return "datetime"
+    if isinstance(column_type, sa.Date):
+        return "date"
+    if isinstance(column_type, sa.Integer):
+        return "int"
+    if isinstance(column_type, sa.Numeric | sa.Float):
+        return "float"
+    return "str"
+
+
+def column_specs(kind: RecordKind) -> tuple[ColumnSpec, ...]:
+    """The columns a connector may send for ``kind``, in table order."""
+    table = RECORD_MODELS[kind].__table__  # type: ignore[attr-defined]
+    return tuple(
+        ColumnSpec(
+            name=column.name,
+            type=_logical_type(column),
+            required=not column.nullable and column.default is None,
+            default=None if column.default is None else column.default.arg,
+            max_length=getattr(column.type, "length", None),
+        )
+        for column in table.columns
+        if column.name not in SYSTEM_COLUMNS
+    )
+
+
+@dataclass(frozen=True)
+class ValidatedRecords:
+    """The rows that passed, in canonical dtypes, and every problem found."""
+
+    frame: pd.DataFrame
+    problems: tuple[RowProblem, ...]
+    #: Positions (in the input) of the rows kept, aligned with ``frame``.
+    kept_rows: tuple[int, ...]
+
+
+def validate_records(
+    kind: RecordKind,
+    raw: pd.DataFrame,
+    *,
+    timezone: str = "UTC",
+    date_format: str | None = None,
+    defaults: Mapping[str, object] | None = None,
+) -> ValidatedRecords:
+    """Coerce ``raw`` into the canonical frame for ``kind``; reject rows with bad values.
+
+    Empty strings count as missing. Naive datetimes are read in ``timezone``; all datetimes
+    come out as UTC. Columns not in the schema are ignored. The input is not modified.
+
+    Args:
+        kind: the record kind.
+        raw: one row per record, columns named as in :func:`column_specs`.
+        timezone: the business timezone, for naive datetimes.
+        date_format: a ``strptime`` format for dates and datetimes, or None for ISO-8601.
+        defaults: values for missing optional cells (``origin`` defaults to ``unknown``).
+    """
+    specs = column_specs(kind)
+    fills = {spec.name: spec.default for spec in specs if spec.default is not None}
+    fills.update(defaults or {})
+    n_rows = len(raw)
+    bad = np.zeros(n_rows, dtype=bool)
+    problems: list[RowProblem] = []
+    out: dict[str, pd.Series] = {}
+    for spec in specs:
+        values = _blank_to_na(raw[spec.name]) if spec.name in raw else pd.Series([None] * n_rows, index=raw.index, dtype=object)
+        if spec.name in fills:
+            values = values.where(values.notna(), fills[spec.name])
+        missing = values.isna().to_numpy()
+        if spec.required and missing.any():
+            problems += _problems(missing, spec.name, "required value missing")
+            bad |= missing
+        converted, invalid = _convert(values, spec, timezone, date_format)
+        invalid &= ~missing
+        if invalid.any():
+            shown = values.astype(str).str.slice(0, 40).to_numpy()
+            problems += [
+                RowProblem(int(i), spec.name, f"not a valid {spec.type}: {shown[i]!r}")
+                for i in np.flatnonzero(invalid)
+            ]
+            bad |= invalid
+        if spec.max_length is not None:
+            too_long = (converted.map(len, na_action="ignore").fillna(0) > spec.max_length).to_numpy()
+            problems += _problems(too_long, spec.name, f"longer than {spec.max_length} characters")
+            bad |= too_long
+        out[spec.name] = converted
+    bad |= _check_enums(kind, out, problems)
+    frame = pd.DataFrame(out, index=raw.index)[~bad].reset_index(drop=True)
+    problems.sort(key=lambda problem: (problem.row, problem.column))
+    return ValidatedRecords(frame, tuple(problems), tuple(int(i) for i in np.flatnonzero(~bad)))
+
+
+def _blank_to_na(values: pd.Series) -> pd.Series:
+    values = values.astype(object)
+    is_blank = values.map(lambda value: isinstance(value, str) and not value.strip())
+    return values.where(~is_blank.astype(bool) & values.notna(), None)
+
+
+def _problems(mask: np.ndarray, column: str, message: str) -> list[RowProblem]:
+    return [RowProblem(int(i), column, message) for i in np.flatnonzero(mask)]
+
+
+def _convert(
+    values: pd.Series, spec: ColumnSpec, timezone: str, date_format: str | None
+) -> tuple[pd.Series, np.ndarray]:
+    present = values.notna().to_numpy()
+    if spec.type == "str":
+        converted = values.map(lambda value: None if value is None else str(value).strip(), na_action="ignore")
+        return converted.astype(object).where(present, None), np.zeros(len(values), dtype=bool)
+    if spec.type in ("int", "float"):
+        numbers = pd.to_numeric(values, errors="coerce")
+        invalid = present & numbers.isna().to_numpy()
+        if spec.type == "int":
+            whole = numbers.isna() | (numbers == numbers.round())
+            invalid |= present & ~whole.to_numpy()
+            return numbers.where(whole).astype("Int64"), invalid
+        return numbers.astype("float64"), invalid
+    if spec.type == "bool":
+        text = values.astype(str).str.strip().str.lower()
+        truth = text.map({"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False})
+        invalid = present & truth.isna().to_numpy()
+        return truth.fillna(False).astype(bool), invalid
+    return _convert_time(values, spec, timezone, date_format)
+
+
+def _convert_time(
+    values: pd.Series, spec: ColumnSpec, timezone: str, date_format: str | None
+) -> tuple[pd.Series, np.ndarray]:
+    present = values.notna().to_numpy()
+    as_text = values.map(lambda value: value if isinstance(value, str) else value, na_action="ignore")
+    parsed = pd.to_datetime(as_text, errors="coerce", format=date_format or "ISO8601", utc=True)
+    invalid = present & parsed.isna().to_numpy()
+    if spec.type == "date":
+        naive = pd.to_datetime(as_text, errors="coerce", format=date_format or "ISO8601")
+        if isinstance(naive.dtype, pd.DatetimeTZDtype):
+            naive = naive.dt.tz_convert(timezone).dt.tz_localize(None)
+        return naive.dt.normalize().astype("datetime64[ns]"), invalid
+    # Naive values are wall-clock times of the business; aware ones keep their offset.
+    has_offset = as_text.map(_has_offset, na_action="ignore").fillna(True).astype(bool).to_numpy()
+    if (~has_offset & present).any():
+        local = pd.to_datetime(as_text.where(~has_offset), errors="coerce", format=date_format or "ISO8601")
+        localised = local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
+        parsed = parsed.where(has_offset, localised)
+        invalid = present & parsed.isna().to_numpy()
+    return parsed.astype("datetime64[ns, UTC]"), invalid
+
+
+def _has_offset(value: object) -> bool:
+    if isinstance(value, str):
+        text = value.strip()
+        return text.endswith(("Z", "z")) or (len(text) > 10 and ("+" in text[10:] or "-" in text[10:]))
+    tzinfo = getattr(value, "tzinfo", None)
+    return tzinfo is not None
+
+
+def _check_enums(kind: RecordKind, columns: dict[str, pd.Series], problems: list[RowProblem]) -> np.ndarray:
+    bad = np.zeros(len(columns["origin"]), dtype=bool)
+    checks = {"origin": ORIGINS}
+    if kind in STATUSES:
+        checks["status"] = STATUSES[kind]
+    for column, allowed in checks.items():
+        values = columns[column]
+        invalid = (values.notna() & ~values.isin(allowed)).to_numpy()
+        if invalid.any():
+            valid = ", ".join(sorted(allowed))
+            shown = values.to_numpy()
+            problems += [
+                RowProblem(int(i), column, f"{shown[i]!r} is not one of {valid}")
+                for i in np.flatnonzero(invalid)
+            ]
+            bad |= invalid
+    return bad
+
+
+def content_hashes(frame: pd.DataFrame) -> pd.Series:
+    """A 16-hex-digit hash per row of the content columns, to tell real changes from re-sends."""
+    columns = sorted(column for column in frame.columns if column not in UNHASHED_COLUMNS)
+    if frame.empty:
+        return pd.Series([], dtype=object)
+    hashed = pd.util.hash_pandas_object(frame[columns].astype(object).where(frame[columns].notna(), None), index=False)
+    return hashed.map(lambda value: f"{int(value):016x}")

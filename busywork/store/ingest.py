@@ -1,0 +1,285 @@
+"""Idempotent bulk upserts of record frames, with their events and the connector's cursor.
+
+One call to :func:`commit_page` is one transaction: the records a connector fetched, the
+events describing what changed, and the cursor that says how far the connector got. A
+crash before the commit leaves the previous cursor in place, so the next poll fetches the
+same page again and the upsert makes that harmless.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from busywork.store.frames import column_specs, content_hashes
+from busywork.store.records import RECORD_MODELS, RecordKind
+from busywork.store.tables import ConnectorState, Event
+
+#: Above this many rows, read all existing keys of the source at once instead of by chunks.
+FULL_SCAN_ROWS = 5_000
+#: Bound parameters per IN list; below SQLite's oldest limit of 999.
+IN_CHUNK = 900
+#: Rows per INSERT statement batch.
+WRITE_CHUNK = 5_000
+
+#: A change of status is reported as its own event type (``invoice.paid`` ...).
+STATUS_EVENTS: dict[RecordKind, dict[str, str]] = {
+    RecordKind.INVOICE: {"paid": "paid", "void": "voided", "open": "opened", "draft": "drafted"},
+    RecordKind.BILL: {
+        "awaiting_approval": "submitted",
+        "approved": "approved",
+        "paid": "paid",
+        "void": "voided",
+        "draft": "drafted",
+    },
+    RecordKind.APPOINTMENT: {
+        "cancelled": "cancelled",
+        "no_show": "no_show",
+        "confirmed": "confirmed",
+        "tentative": "tentative",
+    },
+}
+
+
+@dataclass(frozen=True)
+class RecordBatch:
+    """Validated records of one kind (see ``validate_records``) and ids deleted at the source."""
+
+    kind: RecordKind
+    frame: pd.DataFrame
+    deleted_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class IngestStats:
+    """What one commit changed."""
+
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    events: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: IngestStats) -> None:
+        """Accumulate ``other`` into this one."""
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.deleted += other.deleted
+        self.unchanged += other.unchanged
+        self.events += other.events
+        for kind, count in other.by_kind.items():
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + count
+
+
+def commit_page(
+    engine: Engine,
+    *,
+    business: str,
+    connector: str,
+    batches: Iterable[RecordBatch],
+    cursor: dict[str, Any] | None,
+    now: datetime | None = None,
+) -> IngestStats:
+    """Upsert ``batches``, append their events and save ``cursor``, all in one transaction."""
+    now = now or datetime.now(UTC)
+    stats = IngestStats()
+    with engine.begin() as connection:
+        for batch in batches:
+            stats.add(_apply(connection, business, connector, batch, now))
+        save_cursor(connection, business=business, connector=connector, cursor=cursor, now=now)
+    return stats
+
+
+def save_cursor(
+    connection: Connection,
+    *,
+    business: str,
+    connector: str,
+    cursor: dict[str, Any] | None,
+    now: datetime,
+) -> None:
+    """Record a successful poll and its cursor (an upsert on the connector's state row)."""
+    values = {"cursor": cursor, "last_success_at": now, "last_error": None, "last_error_at": None}
+    _upsert(
+        connection,
+        ConnectorState.__table__,  # type: ignore[attr-defined]
+        [{"business": business, "connector": connector, **values}],
+        keys=("business", "connector"),
+        update=tuple(values),
+    )
+
+
+def _apply(
+    connection: Connection, business: str, source: str, batch: RecordBatch, now: datetime
+) -> IngestStats:
+    table = RECORD_MODELS[batch.kind].__table__  # type: ignore[attr-defined]
+    frame = batch.frame.drop_duplicates("source_id", keep="last").reset_index(drop=True)
+    frame = frame.assign(content_hash=content_hashes(frame).to_numpy() if len(frame) else [])
+    existing = _existing(connection, table, business, source, frame["source_id"].tolist(), batch.deleted_ids)
+    merged = frame.merge(existing, on="source_id", how="left", suffixes=("", "_old"))
+    is_new = merged["content_hash_old"].isna() | merged["deleted_old"].fillna(False).astype(bool)
+    is_changed = ~is_new & (merged["content_hash"] != merged["content_hash_old"])
+    stats = IngestStats(
+        inserted=int(is_new.sum()), updated=int(is_changed.sum()), unchanged=int((~is_new & ~is_changed).sum())
+    )
+    write = merged[is_new | is_changed]
+    if len(write):
+        columns = [spec.name for spec in column_specs(batch.kind)] + ["content_hash"]
+        rows = _to_rows(write[columns], table)
+        for row in rows:
+            row.update(business=business, source=source, deleted=False)
+        _upsert(connection, table, rows, keys=("business", "source", "source_id"), update=(*columns, "deleted"))
+    events = _change_events(batch.kind, write, is_new[is_new | is_changed], business, source, now)
+    events += _delete(connection, table, batch, existing, business, source, now, stats)
+    if events:
+        for chunk in _chunks(events, WRITE_CHUNK):
+            connection.execute(sa.insert(Event.__table__), chunk)  # type: ignore[attr-defined]
+    stats.events = len(events)
+    stats.by_kind = {batch.kind.value: len(events)} if events else {}
+    return stats
+
+
+def _existing(
+    connection: Connection,
+    table: sa.Table,
+    business: str,
+    source: str,
+    ids: Sequence[str],
+    deleted_ids: Sequence[str],
+) -> pd.DataFrame:
+    columns = [table.c.source_id, table.c.content_hash, table.c.deleted]
+    status_column = RECORD_MODELS_BY_TABLE[table.name].status_column
+    columns.append((table.c[status_column] if status_column else sa.null()).label("status"))
+    base = sa.select(*columns).where(table.c.business == business, table.c.source == source)
+    wanted = list(ids) + list(deleted_ids)
+    if len(wanted) > FULL_SCAN_ROWS:
+        rows = connection.execute(base).all()
+    else:
+        rows = []
+        for chunk in _chunks(wanted, IN_CHUNK):
+            rows += connection.execute(base.where(table.c.source_id.in_(chunk))).all()
+    existing = pd.DataFrame(rows, columns=["source_id", "content_hash", "deleted", "status"])
+    return existing.rename(
+        columns={"content_hash": "content_hash_old", "deleted": "deleted_old", "status": "status_old"}
+    ).astype({"source_id": object})
+
+
+def _change_events(
+    kind: RecordKind, written: pd.DataFrame, is_new: pd.Series, business: str, source: str, now: datetime
+) -> list[dict[str, Any]]:
+    if written.empty:
+        return []
+    status_events = STATUS_EVENTS.get(kind, {})
+    types = np.where(is_new.to_numpy(), f"{kind.value}.created", f"{kind.value}.updated").astype(object)
+    details: list[dict[str, Any] | None] = [None] * len(written)
+    status_column = RECORD_MODELS[kind].status_column
+    if status_column:
+        new_status = written[status_column].to_numpy()
+        old_status = written["status_old"].to_numpy()
+        moved = ~is_new.to_numpy() & (new_status != old_status)
+        for i in np.flatnonzero(moved):
+            types[i] = f"{kind.value}.{status_events.get(new_status[i], 'updated')}"
+            details[i] = {"status": new_status[i], "previous": old_status[i]}
+    ids = written["source_id"].tolist()
+    return [
+        {
+            "business": business,
+            "record_kind": kind.value,
+            "type": types[i],
+            "source": source,
+            "source_id": ids[i],
+            "occurred_at": now,
+            "detail": details[i],
+        }
+        for i in range(len(ids))
+    ]
+
+
+def _delete(
+    connection: Connection,
+    table: sa.Table,
+    batch: RecordBatch,
+    existing: pd.DataFrame,
+    business: str,
+    source: str,
+    now: datetime,
+    stats: IngestStats,
+) -> list[dict[str, Any]]:
+    if not batch.deleted_ids:
+        return []
+    live = existing[~existing["deleted_old"].astype(bool)]
+    doomed = sorted(set(batch.deleted_ids) & set(live["source_id"]))
+    for chunk in _chunks(doomed, IN_CHUNK):
+        connection.execute(
+            sa.update(table)
+            .where(table.c.business == business, table.c.source == source, table.c.source_id.in_(chunk))
+            .values(deleted=True, updated_at=now)
+        )
+    stats.deleted += len(doomed)
+    return [
+        {
+            "business": business,
+            "record_kind": batch.kind.value,
+            "type": f"{batch.kind.value}.deleted",
+            "source": source,
+            "source_id": source_id,
+            "occurred_at": now,
+            "detail": None,
+        }
+        for source_id in doomed
+    ]
+
+
+def _to_rows(frame: pd.DataFrame, table: sa.Table) -> list[dict[str, Any]]:
+    """Frame rows as plain Python values the database driver accepts."""
+    converted: dict[str, list[Any]] = {}
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(table.c[name].type, sa.Date):
+            converted[name] = [None if pd.isna(v) else v.date() for v in column]
+        elif pd.api.types.is_datetime64_any_dtype(column):
+            converted[name] = [None if pd.isna(v) else v.to_pydatetime() for v in column]
+        elif pd.api.types.is_float_dtype(column):
+            converted[name] = [None if math.isnan(v) else float(v) for v in column.to_numpy()]
+        else:
+            converted[name] = [None if v is pd.NA or v is None or v is pd.NaT else v for v in column.astype(object)]
+            if pd.api.types.is_integer_dtype(column):
+                converted[name] = [None if v is None else int(v) for v in converted[name]]
+    names = list(converted)
+    return [dict(zip(names, values, strict=True)) for values in zip(*converted.values(), strict=True)]
+
+
+def _upsert(
+    connection: Connection,
+    table: sa.Table,
+    rows: list[dict[str, Any]],
+    *,
+    keys: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    dialect = connection.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for chunk in _chunks(rows, WRITE_CHUNK):
+        statement = insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys), set_={name: statement.excluded[name] for name in update}
+        )
+        connection.execute(statement, chunk)
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+RECORD_MODELS_BY_TABLE = {model.__tablename__: model for model in RECORD_MODELS.values()}

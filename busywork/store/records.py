@@ -1,0 +1,218 @@
+"""Canonical business records: one SQLModel table per record kind, shared by every connector.
+
+Every record carries the tenant key (``business``), where it came from (``source`` = the
+connector name, ``source_id`` = the vendor's id) and ``origin``: how it was created, which is
+what tells manual work from work that is already automated. Timestamps are naive UTC;
+calendar dates (issue date, due date) are plain dates in the business's own timezone.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import ClassVar
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+MONEY = sa.Numeric(18, 4, asdecimal=False)
+
+
+class Origin(str, enum.Enum):
+    """How a record came to exist; anything but ``manual``/``unknown`` is already automated."""
+
+    MANUAL = "manual"
+    TEMPLATE = "template"
+    RECURRING = "recurring"
+    SUBSCRIPTION = "subscription"
+    BOOKING_LINK = "booking_link"
+    INTEGRATION = "integration"
+    UNKNOWN = "unknown"
+
+
+AUTOMATED_ORIGINS = frozenset(
+    {Origin.TEMPLATE, Origin.RECURRING, Origin.SUBSCRIPTION, Origin.BOOKING_LINK, Origin.INTEGRATION}
+)
+
+
+class RecordKind(str, enum.Enum):
+    """The record kinds connectors produce and detectors consume."""
+
+    CUSTOMER = "customer"
+    VENDOR = "vendor"
+    INVOICE = "invoice"
+    INVOICE_LINE = "invoice_line"
+    PAYMENT = "payment"
+    BILL = "bill"
+    APPOINTMENT = "appointment"
+    JOURNAL_ENTRY = "journal_entry"
+
+
+class RecordBase(SQLModel):
+    """Columns every canonical record has."""
+
+    kind: ClassVar[RecordKind]
+    #: Columns whose change is reported as a status event (``invoice.paid`` ...), if any.
+    status_column: ClassVar[str | None] = None
+
+    id: int | None = Field(default=None, primary_key=True)
+    business: str = Field(max_length=64, index=True)
+    source: str = Field(max_length=64)
+    source_id: str = Field(max_length=128)
+    origin: str = Field(default=Origin.UNKNOWN.value, max_length=16)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    deleted: bool = Field(default=False)
+    #: Hash of the record's content, to tell a real change from a re-delivery.
+    content_hash: str = Field(max_length=32)
+
+
+def _unique(name: str) -> tuple[sa.UniqueConstraint]:
+    return (sa.UniqueConstraint("business", "source", "source_id", name=f"uq_{name}_key"),)
+
+
+class Customer(RecordBase, table=True):
+    """Someone the business invoices."""
+
+    __tablename__ = "customer"
+    __table_args__ = _unique("customer")
+    kind: ClassVar[RecordKind] = RecordKind.CUSTOMER
+
+    name: str = Field(max_length=256)
+    email: str | None = Field(default=None, max_length=256)
+    phone: str | None = Field(default=None, max_length=64)
+
+
+class Vendor(RecordBase, table=True):
+    """Someone who bills the business."""
+
+    __tablename__ = "vendor"
+    __table_args__ = _unique("vendor")
+    kind: ClassVar[RecordKind] = RecordKind.VENDOR
+
+    name: str = Field(max_length=256)
+    email: str | None = Field(default=None, max_length=256)
+
+
+class Invoice(RecordBase, table=True):
+    """A sales invoice (accounts receivable)."""
+
+    __tablename__ = "invoice"
+    __table_args__ = _unique("invoice")
+    kind: ClassVar[RecordKind] = RecordKind.INVOICE
+    status_column: ClassVar[str | None] = "status"
+
+    customer_id: str | None = Field(default=None, max_length=128)
+    customer_name: str | None = Field(default=None, max_length=256)
+    customer_email: str | None = Field(default=None, max_length=256)
+    number: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="open", max_length=16)
+    issued_on: date
+    due_on: date | None = None
+    paid_at: datetime | None = None
+    total: float = Field(sa_type=MONEY)
+    balance: float | None = Field(default=None, sa_type=MONEY)
+    currency: str = Field(max_length=3)
+    template_id: str | None = Field(default=None, max_length=128)
+    description: str | None = Field(default=None, max_length=512)
+
+
+class InvoiceLine(RecordBase, table=True):
+    """One line of a sales invoice; ``source_id`` is ``<invoice id>:<line no>`` when not given."""
+
+    __tablename__ = "invoice_line"
+    __table_args__ = _unique("invoice_line")
+    kind: ClassVar[RecordKind] = RecordKind.INVOICE_LINE
+
+    invoice_id: str = Field(max_length=128, index=True)
+    line_no: int = 1
+    description: str | None = Field(default=None, max_length=512)
+    item: str | None = Field(default=None, max_length=128)
+    quantity: float | None = None
+    unit_price: float | None = Field(default=None, sa_type=MONEY)
+    amount: float = Field(sa_type=MONEY)
+
+
+class Payment(RecordBase, table=True):
+    """Money received against an invoice."""
+
+    __tablename__ = "payment"
+    __table_args__ = _unique("payment")
+    kind: ClassVar[RecordKind] = RecordKind.PAYMENT
+
+    invoice_id: str | None = Field(default=None, max_length=128)
+    customer_id: str | None = Field(default=None, max_length=128)
+    paid_at: datetime
+    amount: float = Field(sa_type=MONEY)
+    currency: str = Field(max_length=3)
+    method: str | None = Field(default=None, max_length=32)
+
+
+class Bill(RecordBase, table=True):
+    """A purchase bill (accounts payable)."""
+
+    __tablename__ = "bill"
+    __table_args__ = _unique("bill")
+    kind: ClassVar[RecordKind] = RecordKind.BILL
+    status_column: ClassVar[str | None] = "status"
+
+    vendor_id: str | None = Field(default=None, max_length=128)
+    vendor_name: str | None = Field(default=None, max_length=256)
+    number: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="open", max_length=24)
+    issued_on: date
+    due_on: date | None = None
+    approved_at: datetime | None = None
+    paid_at: datetime | None = None
+    total: float = Field(sa_type=MONEY)
+    currency: str = Field(max_length=3)
+    description: str | None = Field(default=None, max_length=512)
+
+
+class Appointment(RecordBase, table=True):
+    """A calendar event with (usually) one external attendee."""
+
+    __tablename__ = "appointment"
+    __table_args__ = _unique("appointment")
+    kind: ClassVar[RecordKind] = RecordKind.APPOINTMENT
+    status_column: ClassVar[str | None] = "status"
+
+    title: str | None = Field(default=None, max_length=512)
+    start_at: datetime
+    end_at: datetime
+    status: str = Field(default="confirmed", max_length=16)
+    attendee_email: str | None = Field(default=None, max_length=256)
+    attendee_name: str | None = Field(default=None, max_length=256)
+    series_id: str | None = Field(default=None, max_length=256)
+    calendar: str | None = Field(default=None, max_length=256)
+    cancelled_at: datetime | None = None
+
+
+class JournalEntry(RecordBase, table=True):
+    """A manual journal; ``accounts`` is the sorted, ``|``-joined set of accounts it touches."""
+
+    __tablename__ = "journal_entry"
+    __table_args__ = _unique("journal_entry")
+    kind: ClassVar[RecordKind] = RecordKind.JOURNAL_ENTRY
+
+    posted_on: date
+    accounts: str = Field(max_length=512)
+    amount: float = Field(sa_type=MONEY)
+    currency: str = Field(max_length=3)
+    memo: str | None = Field(default=None, max_length=512)
+
+
+RECORD_MODELS: dict[RecordKind, type[RecordBase]] = {
+    model.kind: model
+    for model in (Customer, Vendor, Invoice, InvoiceLine, Payment, Bill, Appointment, JournalEntry)
+}
+
+#: Allowed values of the status columns; anything else is rejected at ingest.
+STATUSES: dict[RecordKind, frozenset[str]] = {
+    RecordKind.INVOICE: frozenset({"draft", "open", "paid", "void"}),
+    RecordKind.BILL: frozenset({"draft", "awaiting_approval", "approved", "paid", "void"}),
+    RecordKind.APPOINTMENT: frozenset({"confirmed", "tentative", "cancelled", "no_show"}),
+}
+
+#: Columns the store manages itself; connectors never send them.
+SYSTEM_COLUMNS = frozenset({"id", "business", "source", "content_hash", "deleted"})

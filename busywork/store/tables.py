@@ -1,0 +1,92 @@
+"""Operational tables: businesses, the append-only event log, cursors, findings and leases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+#: 64-bit ids on PostgreSQL; SQLite only auto-increments a plain INTEGER primary key.
+BIGINT_PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class Business(SQLModel, table=True):
+    """One tenant: a business whose tools are watched."""
+
+    __tablename__ = "business"
+
+    key: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=256)
+    timezone: str = Field(max_length=64)
+    currency: str = Field(max_length=3)
+    updated_at: datetime
+
+
+class Event(SQLModel, table=True):
+    """One change seen by a connector; appended in the transaction that made the change."""
+
+    __tablename__ = "event"
+    __table_args__ = (sa.Index("ix_event_business_id", "business", "id"),)
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BIGINT_PK, primary_key=True))
+    business: str = Field(max_length=64)
+    record_kind: str = Field(max_length=32)
+    type: str = Field(max_length=64)
+    source: str = Field(max_length=64)
+    source_id: str = Field(max_length=128)
+    occurred_at: datetime
+    detail: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON(none_as_null=True))
+
+
+class ConnectorState(SQLModel, table=True):
+    """A connector's incremental cursor and health, saved with the records it covers."""
+
+    __tablename__ = "connector_state"
+
+    business: str = Field(primary_key=True, max_length=64)
+    connector: str = Field(primary_key=True, max_length=64)
+    cursor: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON(none_as_null=True))
+    last_success_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=1024)
+    last_error_at: datetime | None = None
+    next_poll_at: datetime | None = None
+
+
+class DetectorWatermark(SQLModel, table=True):
+    """The last event id a detector has seen for a business."""
+
+    __tablename__ = "detector_watermark"
+
+    business: str = Field(primary_key=True, max_length=64)
+    detector: str = Field(primary_key=True, max_length=64)
+    last_event_id: int = Field(default=0, sa_type=sa.BigInteger)
+    ran_at: datetime | None = None
+
+
+class Finding(SQLModel, table=True):
+    """A detector's candidate automation, upserted by its stable id."""
+
+    __tablename__ = "finding"
+
+    business: str = Field(primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(max_length=32, index=True)
+    status: str = Field(default="open", max_length=16)
+    fingerprint: str = Field(max_length=32)
+    candidate: dict[str, Any] = Field(sa_type=sa.JSON)
+    first_seen_at: datetime
+    last_seen_at: datetime
+    changed_at: datetime
+    resolved_at: datetime | None = None
+
+
+class Lease(SQLModel, table=True):
+    """A named, time-limited claim so two workers never do the same work at once."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(primary_key=True, max_length=160)
+    holder: str = Field(max_length=128)
+    expires_at: datetime

@@ -1,0 +1,99 @@
+"""The sync loop: run one connector from its saved cursor, committing page by page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from busywork.logs import redact
+from busywork.store.ingest import IngestStats, commit_page
+from busywork.store.tables import ConnectorState
+from connectors.base import Connector
+
+log = logging.getLogger(__name__)
+#: How many rejected inputs are logged one by one before the rest are only counted.
+MAX_LOGGED_PROBLEMS = 20
+
+
+@dataclass
+class SyncResult:
+    """The outcome of one sync: what changed, what was rejected, and any failure."""
+
+    connector: str
+    pages: int = 0
+    stats: IngestStats = field(default_factory=IngestStats)
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the sync ran to the end (rejected rows do not make it fail)."""
+        return self.error is None
+
+
+def load_cursor(engine: Engine, business: str, connector: str) -> dict[str, Any] | None:
+    """The connector's last committed cursor, or None before its first sync."""
+    table = ConnectorState.__table__  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        return connection.execute(
+            sa.select(table.c.cursor).where(table.c.business == business, table.c.connector == connector)
+        ).scalar_one_or_none()
+
+
+def sync_connector(
+    engine: Engine,
+    connector: Connector,
+    *,
+    should_stop: Callable[[], bool] = lambda: False,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> SyncResult:
+    """Fetch every page since the saved cursor; each page commits with its cursor.
+
+    Never raises for a connector failure: the error is redacted, stored on the connector's
+    state row and returned, so one broken connector never stops the others.
+    """
+    business = connector.context.business
+    result = SyncResult(connector=connector.name)
+    try:
+        for page in connector.pages(load_cursor(engine, business, connector.name)):
+            result.stats.add(
+                commit_page(
+                    engine, business=business, connector=connector.name,
+                    batches=page.batches, cursor=page.cursor, now=now(),
+                )
+            )
+            result.pages += 1
+            result.problems += page.problems
+            if should_stop():
+                break
+    except Exception as exc:  # one broken connector must never stop the others
+        result.error = redact(f"{type(exc).__name__}: {exc}")
+        _record_error(engine, business, connector.name, result.error, now())
+        log.error("sync failed connector=%s action=sync_failed error=%s", connector.name, result.error)
+    for problem in result.problems[:MAX_LOGGED_PROBLEMS]:
+        log.warning("rejected input connector=%s: %s", connector.name, problem)
+    if len(result.problems) > MAX_LOGGED_PROBLEMS:
+        log.warning("connector=%s: %d more rejected inputs", connector.name, len(result.problems) - MAX_LOGGED_PROBLEMS)
+    return result
+
+
+def _record_error(engine: Engine, business: str, connector: str, error: str, at: datetime) -> None:
+    table = ConnectorState.__table__  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        updated = connection.execute(
+            sa.update(table)
+            .where(table.c.business == business, table.c.connector == connector)
+            .values(last_error=error[:1024], last_error_at=at)
+        ).rowcount
+        if not updated:
+            connection.execute(
+                sa.insert(table).values(
+                    business=business, connector=connector, last_error=error[:1024], last_error_at=at
+                )
+            )

@@ -1,0 +1,168 @@
+"""The detector contract: estimators over DataFrames that return candidate automations.
+
+Detectors follow scikit-learn's conventions: ``__init__`` stores keyword parameters and does
+nothing else, the work happens in :meth:`Detector.detect`, inputs are never mutated and the
+output is a list of frozen :class:`Candidate` values. Detectors do no I/O: the worker loads
+the frames they declare in :attr:`Detector.requires` and hands them over.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any, ClassVar, Literal
+
+import pandas as pd
+
+from busywork.errors import DetectorInputError
+from busywork.store.records import RecordKind
+
+Category = Literal["repetitive_task", "bottleneck"]
+SubjectType = Literal["customer", "vendor", "attendee", "calendar", "account", "business"]
+
+#: Minutes one manual task takes, used for "hours saved"; overridable in config.
+DEFAULT_MINUTES_PER_TASK: Mapping[str, float] = {
+    "create_invoice": 12.0,
+    "chase_payment": 10.0,
+    "enter_bill": 6.0,
+    "book_appointment": 5.0,
+    "journal_entry": 8.0,
+    "approve_bill": 3.0,
+    "reconcile_duplicate": 15.0,
+}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who or what a finding is about."""
+
+    type: SubjectType
+    id: str | None
+    name: str
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """The business's working week, for durations in business days and hours."""
+
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    start: time = time(9, 0)
+    end: time = time(17, 30)
+    holidays: tuple[date, ...] = ()
+
+    @property
+    def hours_per_day(self) -> float:
+        """Working hours in one working day."""
+        delta = datetime.combine(date.min, self.end) - datetime.combine(date.min, self.start)
+        return delta.total_seconds() / 3600.0
+
+    @property
+    def weekmask(self) -> str:
+        """The numpy ``busday`` week mask ("1111100" for Monday to Friday)."""
+        return "".join("1" if day in self.weekdays else "0" for day in range(7))
+
+
+@dataclass(frozen=True)
+class DetectionContext:
+    """What a detector may know about the business besides its records."""
+
+    business: str
+    as_of: datetime
+    timezone: str = "UTC"
+    currency: str = "USD"
+    admin_hourly_cost: float = 30.0
+    cost_of_capital: float = 0.10
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    minutes_per_task: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_MINUTES_PER_TASK)
+    )
+
+    def minutes(self, task: str) -> float:
+        """Minutes one manual ``task`` takes (config overrides the documented default)."""
+        return float(self.minutes_per_task.get(task, DEFAULT_MINUTES_PER_TASK[task]))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One candidate automation found in the data, with the evidence behind it.
+
+    ``metrics`` holds the measured numbers the finding rests on (e.g. ``dso_days``,
+    ``late_invoices``); alignment turns them into contributions to goals and explanations.
+    """
+
+    kind: str
+    category: Category
+    subject: Subject
+    title: str
+    summary: str
+    suggested_automation: str
+    record_ids: tuple[str, ...]
+    sources: tuple[str, ...]
+    period_start: date
+    period_end: date
+    hours_saved_per_month: float
+    cash_impact_per_month: float
+    confidence: float
+    metrics: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        """How many records are evidence for the finding."""
+        return len(self.record_ids)
+
+    def stable_id(self, business: str) -> str:
+        """An id that stays the same for the same finding across runs and evidence growth."""
+        key = "|".join((business, self.kind, self.subject.type, self.subject.id or self.subject.name))
+        return "rec_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+Frames = Mapping[RecordKind, pd.DataFrame]
+
+
+class Detector(abc.ABC):
+    """Base class: subclasses set the class attributes and implement :meth:`_detect`."""
+
+    kind: ClassVar[str]
+    category: ClassVar[Category]
+    #: Record kinds (and their columns) the detector reads; the worker loads only these.
+    required_columns: ClassVar[Mapping[RecordKind, tuple[str, ...]]]
+
+    @classmethod
+    def requires(cls) -> frozenset[RecordKind]:
+        """The record kinds whose changes make this detector run again."""
+        return frozenset(cls.required_columns)
+
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        """The keyword parameters ``__init__`` accepts (the detector's config keys)."""
+        signature = inspect.signature(cls.__init__)
+        return tuple(name for name in signature.parameters if name != "self")
+
+    def get_params(self) -> dict[str, Any]:
+        """The detector's parameters, as scikit-learn's ``get_params`` returns them."""
+        return {name: getattr(self, name) for name in self.param_names()}
+
+    def detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
+        """Find candidates in ``frames`` (never mutated).
+
+        Raises:
+            DetectorInputError: a required frame or column is missing.
+        """
+        for record_kind, columns in self.required_columns.items():
+            frame = frames.get(record_kind)
+            if frame is None:
+                raise DetectorInputError(f"{self.kind}: no '{record_kind.value}' frame given")
+            missing = [column for column in columns if column not in frame.columns]
+            if missing:
+                raise DetectorInputError(
+                    f"{self.kind}: '{record_kind.value}' frame lacks columns {', '.join(missing)}"
+                )
+        return self._detect(frames, context)
+
+    @abc.abstractmethod
+    def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
+        """Subclass hook: the analysis itself."""

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from busywork.errors import StoreError
+from busywork.store import leases
+from busywork.store.db import migrate, open_store, redact_url
+
+
+def test_migrations_produce_exactly_the_models_schema(engine: Engine) -> None:
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert diff == []
+
+
+def test_migrating_twice_is_a_no_op(engine: Engine) -> None:
+    migrate(engine)
+    migrate(engine)
+    with engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() is not None
+
+
+def test_unreachable_database_is_one_clear_line_without_password() -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store("postgresql+psycopg://bob:hunter2@127.0.0.1:1/nowhere?connect_timeout=2")
+    message = str(caught.value)
+    assert "cannot reach the database" in message
+    assert "hunter2" not in message
+    assert "\n" not in message
+
+
+def test_unusable_url_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="not usable"):
+        open_store("nosuchdb://x")
+
+
+def test_redact_url_hides_password() -> None:
+    assert redact_url("postgresql+psycopg://u:s3cret@h/db") == "postgresql+psycopg://u:***@h/db"
+
+
+def test_lease_is_exclusive_until_it_expires(engine: Engine) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert leases.acquire(engine, "poll:a:books", "w1", timedelta(minutes=5), now=now)
+    assert not leases.acquire(engine, "poll:a:books", "w2", timedelta(minutes=5), now=now + timedelta(minutes=1))
+    assert leases.acquire(engine, "poll:a:books", "w1", timedelta(minutes=5), now=now + timedelta(minutes=2))
+    assert leases.acquire(engine, "poll:a:books", "w2", timedelta(minutes=5), now=now + timedelta(minutes=8))
+    assert not leases.acquire(engine, "poll:a:books", "w1", timedelta(minutes=5), now=now + timedelta(minutes=9))
+
+
+def test_released_lease_can_be_taken_and_others_cannot_release_it(engine: Engine) -> None:
+    assert leases.acquire(engine, "x", "w1", timedelta(minutes=5))
+    leases.release(engine, "x", "w2")
+    assert not leases.acquire(engine, "x", "w2", timedelta(minutes=5))
+    leases.release(engine, "x", "w1")
+    assert leases.acquire(engine, "x", "w2", timedelta(minutes=5))
