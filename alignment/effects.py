@@ -45,9 +45,26 @@ OBJECTIVE_EFFECT: Mapping[Objective, str] = {
 }
 
 
+#: An effect this size scores about 63 % of a goal's points (1 - 1/e); money is priced as
+#: this many admin hours, so "4 hours" and "4 hours' worth of money" weigh the same.
+REFERENCE_HOURS_PER_MONTH = 4.0
+REFERENCE_RECORDS_PER_MONTH = 4.0
+
+
+def reference(effect: str, admin_hourly_cost: float) -> float:
+    """The size of effect that counts as substantial, in the effect's own unit."""
+    if effect == "admin_hours":
+        return REFERENCE_HOURS_PER_MONTH
+    if effect in ("cash_sooner", "revenue_recovered", "cost_avoided"):
+        return REFERENCE_HOURS_PER_MONTH * max(admin_hourly_cost, 1.0)
+    return REFERENCE_RECORDS_PER_MONTH
+
+
 def effects(candidate: Candidate, currency: str) -> dict[str, Effect]:
-    """The candidate's effects by name; absent effects are simply not in the dict."""
+    """The candidate's effects by name, per month; absent effects are not in the dict."""
     metrics = candidate.metrics
+    months = max((candidate.period_end - candidate.period_start).days / 30.44, 1.0)
+    per_month = candidate.count / months
     found: dict[str, Effect] = {}
     if candidate.hours_saved_per_month > 0:
         found["admin_hours"] = Effect("admin_hours", candidate.hours_saved_per_month, "h/month")
@@ -59,9 +76,9 @@ def effects(candidate: Candidate, currency: str) -> dict[str, Effect]:
     if candidate.kind in COST_KINDS and candidate.cash_impact_per_month > 0:
         found["cost_avoided"] = Effect("cost_avoided", candidate.cash_impact_per_month, f"{currency}/month")
     if candidate.kind == "duplicate_entry":
-        found["errors_avoided"] = Effect("errors_avoided", float(candidate.count), "records")
+        found["errors_avoided"] = Effect("errors_avoided", per_month, "records/month")
     if candidate.kind in CUSTOMER_FACING_KINDS:
-        found["customer_touchpoints"] = Effect("customer_touchpoints", float(candidate.count), "records")
+        found["customer_touchpoints"] = Effect("customer_touchpoints", per_month, "records/month")
     if candidate.category == "repetitive_task":
-        found["manual_tasks"] = Effect("manual_tasks", float(candidate.count), "records")
+        found["manual_tasks"] = Effect("manual_tasks", per_month, "records/month")
     return found

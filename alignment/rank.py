@@ -1,7 +1,8 @@
 """Ranking candidates against the business's goals: a weighted sum with its breakdown kept.
 
-For each goal, a candidate's effect in that goal's unit is divided by the largest such
-effect among the candidates (so the best item on a goal scores 1 there); the score is the
+For each goal, a candidate's monthly effect in that goal's unit is mapped onto 0–1 with the
+saturating curve ``1 - exp(-effect / reference)`` (references in :mod:`alignment.effects`), so
+a score never depends on which other candidates happen to exist. The score is the
 weight-normalised sum over goals, scaled to 0–100 and multiplied by the detector's
 confidence. Candidates with no effect on any declared goal are ``aligned: false``.
 Deterministic: ties break on the stable id.
@@ -9,10 +10,11 @@ Deterministic: ties break on the stable id.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from alignment.effects import OBJECTIVE_EFFECT, Effect, effects
+from alignment.effects import OBJECTIVE_EFFECT, Effect, effects, reference
 from config.models import GoalConfig
 from detectors.base import Candidate
 
@@ -41,20 +43,25 @@ class Ranked:
     explanation: str
 
 
-def rank(candidates: Sequence[Candidate], goals: Sequence[GoalConfig], *, business: str, currency: str) -> list[Ranked]:
+def rank(
+    candidates: Sequence[Candidate],
+    goals: Sequence[GoalConfig],
+    *,
+    business: str,
+    currency: str,
+    admin_hourly_cost: float = 30.0,
+) -> list[Ranked]:
     """Score and order ``candidates``; aligned ones get ranks 1…n, the rest come after unranked."""
     measured = [effects(candidate, currency) for candidate in candidates]
     total_weight = sum(goal.weight for goal in goals) or 1.0
-    best = {
-        goal.id: max((found[name].value for found in measured if (name := OBJECTIVE_EFFECT[goal.objective]) in found), default=0.0)
-        for goal in goals
-    }
     scored: list[tuple[float, str, Candidate, tuple[GoalContribution, ...]]] = []
     for candidate, found in zip(candidates, measured, strict=True):
         breakdown = []
         for goal in goals:
             effect = found.get(OBJECTIVE_EFFECT[goal.objective])
-            share = effect.value / best[goal.id] if effect and best[goal.id] > 0 else 0.0
+            share = 0.0
+            if effect is not None and effect.value > 0:
+                share = 1.0 - math.exp(-effect.value / reference(effect.name, admin_hourly_cost))
             points = 100.0 * goal.weight / total_weight * share * candidate.confidence
             breakdown.append(GoalContribution(goal.id, goal.name, goal.weight, round(points, 2), effect))
         score = round(sum(item.contribution for item in breakdown), 2)
@@ -88,9 +95,9 @@ def _effect_text(effect: Effect) -> str:
         "cash_sooner": "{value:,.0f} {unit} cost of slow cash",
         "revenue_recovered": "{value:,.0f} {unit} unbilled work",
         "cost_avoided": "{value:,.0f} {unit} avoidable cost",
-        "errors_avoided": "{value:.0f} duplicate records",
-        "customer_touchpoints": "{value:.0f} customer interactions",
-        "manual_tasks": "{value:.0f} manual tasks",
+        "errors_avoided": "{value:.1f} duplicate records a month",
+        "customer_touchpoints": "{value:.1f} customer interactions a month",
+        "manual_tasks": "{value:.1f} manual tasks a month",
     }
     return labels[effect.name].format(value=effect.value, unit=effect.unit)
 

@@ -193,6 +193,8 @@ def _demo(args: argparse.Namespace) -> int:
         stale.unlink()  # the demo always starts from an empty store
     text = resources.files("config").joinpath("demo.yaml").read_text(encoding="utf-8")
     config = parse_config(text, source="demo.yaml", base_dir=out)
+    named = config.business.model_copy(update={"name": business.truth["business"]["name"]})
+    config = config.model_copy(update={"business": named})
     as_of = datetime.combine(datetime.fromisoformat(business.truth["end"]).date(), clock_time(23, 59, 59), tzinfo=UTC)
     worker = Worker([config], as_of=as_of)
     [result] = worker.run_once(force=True)
@@ -207,7 +209,8 @@ def _demo(args: argparse.Namespace) -> int:
     records = sum(len(frame) for frame in business.frames.values())
     Console(stderr=True, highlight=False).print(
         f"Scanned {records:,} records in {time.perf_counter() - started:.1f}s. "
-        f"Wrote {json_path} and {html_path}."
+        f"Wrote {json_path} and {html_path}.",
+        soft_wrap=True,
     )
     return 0
 

@@ -107,7 +107,10 @@ def recommendations(engine: Engine, config: AppConfig, *, generated_at: datetime
     business = config.business
     enabled = set(enabled_detectors(config))
     candidates = [candidate for candidate in open_candidates(engine, business.id) if candidate.kind in enabled]
-    ranked = rank(candidates, config.goals, business=business.id, currency=business.currency)
+    ranked = rank(
+        candidates, config.goals, business=business.id, currency=business.currency,
+        admin_hourly_cost=business.admin_hourly_cost,
+    )
     ranked = [item for item in ranked if item.score >= config.delivery.min_score or not item.aligned]
     return document(
         business=business.id,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from busywork.store.frames import column_specs, validate_records
 from busywork.store.ingest import RecordBatch
@@ -63,16 +63,15 @@ class CsvConfig(ConnectorConfig):
             raise ValueError(f"unknown record kind {unknown[0]!r}; valid kinds: {', '.join(FILE_STEMS)}")
         return value
 
-    @model_validator(mode="after")
-    def _known_columns(self) -> CsvConfig:
-        for stem, mapping in self.columns.items():
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for stem, mapping in value.items():
             ours = {spec.name for spec in column_specs(FILE_STEMS[stem])} | {"deleted"}
             wrong = sorted(set(mapping.values()) - ours)
             if wrong:
-                raise ValueError(
-                    f"columns.{stem}: {wrong[0]!r} is not a column of {stem}; valid: {', '.join(sorted(ours))}"
-                )
-        return self
+                raise ValueError(f"{wrong[0]!r} is not a column of {stem}; valid: {', '.join(sorted(ours))}")
+        return value
 
 
 @register

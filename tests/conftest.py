@@ -50,8 +50,3 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         pytest.skip(SKIP_POSTGRES)
     yield from _postgres_engine()
 
-
-# Test helpers (factories.py) are imported by bare name from any test folder.
-import sys  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).parent))

@@ -4,7 +4,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from factories import MINIMAL_CONFIG
+from tests.factories import MINIMAL_CONFIG
 
 from busywork.errors import ConfigError
 from busywork.logs import RedactingFilter

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from factories import batch, invoice_rows
+from tests.factories import batch, invoice_rows
 from sqlalchemy.engine import Engine
 
 from busywork.store.ingest import commit_page

@@ -1,0 +1,173 @@
+"""Shared, vectorised helpers the detectors use to read canonical record frames."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from busywork.store.records import AUTOMATED_ORIGINS
+from detectors.base import DetectionContext, WorkingCalendar
+
+#: Average days in a month, used to turn counts over a span into counts per month.
+DAYS_PER_MONTH = 365.25 / 12
+
+#: Origin values (lower case) of records that are already automated.
+AUTOMATED_ORIGIN_VALUES = frozenset(origin.value for origin in AUTOMATED_ORIGINS)
+
+_CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€", "AUD": "A$", "CAD": "C$", "NZD": "NZ$"}
+_NAME_TITLES = r"\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|jr|sr)\b"
+
+
+def as_dates(values: pd.Series[Any]) -> pd.Series[pd.Timestamp]:
+    """Coerce a date-like column (dates, strings, datetimes) to midnight ``datetime64``."""
+    return pd.to_datetime(values, errors="coerce").dt.normalize()
+
+
+def as_datetimes(values: pd.Series[Any]) -> pd.Series[pd.Timestamp]:
+    """Coerce a datetime-like column to naive-UTC ``datetime64`` (unparseable values: NaT).
+
+    Naive values are taken to be UTC already; timezone-aware ones are converted to UTC.
+    """
+    return pd.to_datetime(values, errors="coerce", utc=True).dt.tz_localize(None)
+
+
+def as_of(context: DetectionContext) -> pd.Timestamp:
+    """``context.as_of`` as a naive-UTC timestamp."""
+    stamp = pd.Timestamp(context.as_of)
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
+
+
+def as_money(values: pd.Series[Any]) -> pd.Series[float]:
+    """Coerce a money column to float64 (unparseable values become NaN)."""
+    return pd.to_numeric(values, errors="coerce").astype("float64")
+
+
+def as_text(values: pd.Series[Any]) -> pd.Series[str]:
+    """Coerce a column to pandas strings, keeping nulls as NaN."""
+    return values.astype("str")
+
+
+def lowered(values: pd.Series[Any]) -> pd.Series[str]:
+    """Trimmed lower-case text (nulls stay null), for comparing status and origin values."""
+    return as_text(values).str.strip().str.lower()
+
+
+def is_manual(origin: pd.Series[Any]) -> pd.Series[bool]:
+    """True where a record was made by hand: origin ``manual``, ``unknown`` or missing."""
+    return ~lowered(origin).isin(AUTOMATED_ORIGIN_VALUES)
+
+
+def normalise_email(values: pd.Series[Any]) -> pd.Series[str]:
+    """Trimmed, lower-case e-mail addresses; blanks and values without ``@`` become null."""
+    text = lowered(values)
+    return text.where(text.str.contains("@", regex=False, na=False))
+
+
+def normalise_name(values: pd.Series[Any]) -> pd.Series[str]:
+    """Comparable person or company names.
+
+    Accents are folded to ASCII, text is lower-cased, punctuation is removed ("O'Brien" becomes
+    "obrien"), titles and suffixes (Mr, Mrs, Dr, Jr ...) are dropped and whitespace is collapsed.
+    Names that end up empty become null.
+    """
+    text = (
+        as_text(values)
+        .str.normalize("NFKD")
+        .str.encode("ascii", "ignore")
+        .str.decode("ascii")
+        .str.lower()
+        .str.replace(r"[^\w\s]", "", regex=True)
+        .str.replace(_NAME_TITLES, " ", regex=True)
+        .str.replace(r"\s+", " ", regex=True)
+        .str.strip()
+    )
+    return text.where(text.str.len() > 0)
+
+
+def local_dates(values: pd.Series[Any], timezone: str) -> pd.Series[pd.Timestamp]:
+    """Calendar dates, in ``timezone``, of naive-UTC datetimes (as midnight ``datetime64``)."""
+    stamps = as_datetimes(values)
+    if timezone.upper() == "UTC":
+        return stamps.dt.normalize()
+    local = stamps.dt.tz_localize("UTC").dt.tz_convert(timezone).dt.tz_localize(None)
+    return local.dt.normalize()
+
+
+def business_days(
+    start: pd.Series[pd.Timestamp], end: pd.Series[pd.Timestamp], calendar: WorkingCalendar
+) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Working days from ``start`` to ``end`` (end excluded) under the business's calendar."""
+    holidays = np.array(calendar.holidays, dtype="datetime64[D]")
+    return np.busday_count(
+        start.to_numpy(dtype="datetime64[D]"),
+        end.to_numpy(dtype="datetime64[D]"),
+        weekmask=calendar.weekmask,
+        holidays=holidays,
+    ).astype(np.int64)
+
+
+def to_days(delta: pd.Series[Any]) -> pd.Series[float]:
+    """Durations (``timedelta64``) as float days; NaT becomes NaN."""
+    return pd.to_timedelta(delta).dt.total_seconds() / 86400.0
+
+
+def months_covered(start: date | datetime, end: date | datetime, *, minimum: float = 1.0) -> float:
+    """Months spanned from ``start`` to ``end`` inclusive, never less than ``minimum``.
+
+    Used as the denominator of "per month" figures, so a burst of evidence inside a few days
+    is not extrapolated into an absurd monthly rate.
+    """
+    days = (pd.Timestamp(end).normalize() - pd.Timestamp(start).normalize()).days + 1
+    return max(minimum, days / DAYS_PER_MONTH)
+
+
+def robust_cv(values: pd.Series[float]) -> float:
+    """Robust coefficient of variation: 1.4826 * median absolute deviation / median.
+
+    The 1.4826 factor makes it comparable to the ordinary std/mean ratio for normal noise while
+    a single outlier or a one-off price rise barely moves it. Infinity when the median is not
+    positive.
+    """
+    clean = values.dropna()
+    if clean.empty:
+        return float("inf")
+    median = float(clean.median())
+    if median <= 0:
+        return float("inf")
+    mad = float((clean - median).abs().median())
+    return 1.4826 * mad / median
+
+
+def support_score(count: float, half: float) -> float:
+    """A saturating 0-1 score for how much evidence there is: 0.5 when ``count == half``."""
+    return float(count) / (float(count) + half) if count > 0 else 0.0
+
+
+def format_money(amount: float, currency: str) -> str:
+    """``amount`` rounded to whole units with the currency's symbol (or code) for messages."""
+    code = currency.upper()
+    symbol = _CURRENCY_SYMBOLS.get(code)
+    sign = "-" if amount < 0 else ""
+    if symbol is not None:
+        return f"{sign}{symbol}{abs(amount):,.0f}"
+    return f"{sign}{abs(amount):,.0f} {code}"
+
+
+def plural(count: float, singular: str, many: str | None = None) -> str:
+    """``count`` with the right form of the noun: "1 business day", "3 business days"."""
+    word = singular if round(count) == 1 else (many or singular + "s")
+    return f"{count:.0f} {word}"
+
+
+def sorted_strings(values: Iterable[Any]) -> tuple[str, ...]:
+    """Distinct non-null values as sorted strings (record ids, source names)."""
+    return tuple(sorted({str(value) for value in values if not pd.isna(value)}))
+
+
+def to_date(value: Any) -> date:
+    """A ``date`` from a timestamp-like value."""
+    return pd.Timestamp(value).date()

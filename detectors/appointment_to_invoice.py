@@ -1,0 +1,305 @@
+"""Appointments followed, days later, by an invoice typed up by hand for the same person."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from busywork.store.records import RecordKind
+from detectors import _frames as fr
+from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
+from detectors.registry import register
+
+#: How much a match method is trusted, for the confidence score.
+_MATCH_WEIGHT = {"email": 1.0, "name": 0.85, "prefix": 0.6}
+
+
+@register
+class AppointmentToInvoiceDetector(Detector):
+    """Finds customers whose appointments are each invoiced by hand a few days later.
+
+    Attendees are matched to customers by e-mail first (trimmed, case-insensitive; the
+    customer's own e-mail and any ``customer_email`` on their invoices count), then by
+    normalised full name (accents, punctuation and titles removed), then by last name plus a
+    first name that is a prefix of the other ("Jon" / "Jonathan", at least
+    ``min_prefix_chars`` long). Addresses or names that point at more than one customer are
+    not used. Appointments that were cancelled, no-shows or start after ``context.as_of``
+    are ignored.
+
+    Each appointment is paired with the customer's next non-void invoice issued within
+    ``max_lag_days`` (same day included). A pair with a manual/unknown-origin invoice was
+    invoiced by hand; automated invoices (e.g. ``integration``) were not. Appointments whose
+    window has fully passed with no invoice of any origin are leakage, priced at the
+    customer's median invoice total. A customer is reported with at least ``min_pairs``
+    hand-invoiced appointments.
+
+    Metrics: ``pairs`` (hand-invoiced appointments), ``hand_invoices`` (distinct invoices),
+    ``median_lag_days`` (business days, working calendar of the context), ``uninvoiced``,
+    ``leakage_per_month``, ``automated_pairs``, ``booked_by_hand`` (appointments with a
+    manual/unknown origin) and ``email_match_share``.
+
+    Args:
+        max_lag_days: Most calendar days from an appointment to the invoice that bills it.
+        min_pairs: Fewest hand-invoiced appointments for a finding.
+        min_prefix_chars: Shortest first name used for prefix name matching.
+    """
+
+    kind: ClassVar[str] = "appointment_to_invoice"
+    category: ClassVar[Category] = "repetitive_task"
+    required_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = {
+        RecordKind.APPOINTMENT: (
+            "source_id",
+            "source",
+            "start_at",
+            "end_at",
+            "status",
+            "attendee_email",
+            "attendee_name",
+            "origin",
+        ),
+        RecordKind.INVOICE: (
+            "source_id",
+            "source",
+            "customer_id",
+            "customer_name",
+            "customer_email",
+            "issued_on",
+            "total",
+            "origin",
+            "status",
+        ),
+        RecordKind.CUSTOMER: ("source_id", "name", "email"),
+    }
+
+    def __init__(
+        self, *, max_lag_days: int = 14, min_pairs: int = 4, min_prefix_chars: int = 3
+    ) -> None:
+        self.max_lag_days = max_lag_days
+        self.min_pairs = min_pairs
+        self.min_prefix_chars = min_prefix_chars
+
+    def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
+        today = fr.as_of(context).normalize()
+        directory, names = _directory(frames[RecordKind.CUSTOMER], frames[RecordKind.INVOICE])
+        invoices = _invoices(frames[RecordKind.INVOICE], directory, today)
+        appts = self._appointments(frames[RecordKind.APPOINTMENT], directory, context)
+        if appts.empty or invoices.empty:
+            return []
+        paired = pd.merge_asof(
+            appts.sort_values(["date", "appt_id"]),
+            invoices.sort_values(["issued", "invoice_id"]),
+            left_on="date",
+            right_on="issued",
+            by="customer",
+            direction="forward",
+            tolerance=pd.Timedelta(days=self.max_lag_days),
+        )
+        paired["hand"] = paired["manual"].eq(True)
+        paired["automated"] = paired["invoice_id"].notna() & ~paired["hand"]
+        lag_window_over = paired["date"] + pd.Timedelta(days=self.max_lag_days) <= today
+        paired["uninvoiced"] = paired["invoice_id"].isna() & lag_window_over
+        counts = paired.groupby("customer")["hand"].sum()
+        candidates = []
+        for customer in sorted(counts[counts >= self.min_pairs].index):
+            rows = paired[paired["customer"] == customer]
+            totals = invoices.loc[invoices["customer"] == customer, "total"]
+            candidates.append(
+                self._candidate(str(customer), names.get(customer), rows, totals, context)
+            )
+        return candidates
+
+    def _appointments(
+        self, raw: pd.DataFrame, directory: pd.DataFrame, context: DetectionContext
+    ) -> pd.DataFrame:
+        """Held appointments up to ``as_of`` with the customer each attendee matches."""
+        frame = pd.DataFrame(
+            {
+                "appt_id": fr.as_text(raw["source_id"]),
+                "appt_source": fr.as_text(raw["source"]),
+                "date": fr.local_dates(raw["start_at"], context.timezone).astype("datetime64[ns]"),
+                "email": fr.normalise_email(raw["attendee_email"]),
+                "name": fr.normalise_name(raw["attendee_name"]),
+                "booked_by_hand": fr.is_manual(raw["origin"]),
+            }
+        )
+        held = ~fr.lowered(raw["status"]).isin(["cancelled", "no_show"])
+        started = fr.as_datetimes(raw["start_at"]) <= fr.as_of(context)
+        frame = frame[(held & started).to_numpy()].reset_index(drop=True)
+        by_email = _unique_map(directory, "email")
+        by_name = _unique_map(directory, "name")
+        email_hit = frame["email"].map(by_email).astype("str")
+        name_hit = frame["name"].map(by_name).astype("str")
+        prefix_hit = self._prefix_matches(frame["name"], directory)
+        frame["customer"] = email_hit.fillna(name_hit).fillna(prefix_hit)
+        frame["method"] = np.select(
+            [email_hit.notna(), name_hit.notna(), prefix_hit.notna()],
+            ["email", "name", "prefix"],
+            default="none",
+        )
+        return frame[frame["customer"].notna()]
+
+    def _prefix_matches(self, names: pd.Series[str], directory: pd.DataFrame) -> pd.Series[str]:
+        """Customer per attendee name whose last name agrees and first names prefix each other."""
+        left = _name_parts(names).reset_index(names="row")
+        right = _name_parts(directory["name"].dropna()).assign(customer=directory["customer"])
+        pairs = left.merge(right, on="last", suffixes=("", "_c")).drop_duplicates(
+            ["row", "customer"]
+        )
+        result = pd.Series(pd.NA, index=names.index, dtype="str")
+        if pairs.empty:
+            return result
+        first = pairs["first"].to_numpy(dtype=str)
+        other = pairs["first_c"].to_numpy(dtype=str)
+        short = np.where(np.strings.str_len(first) <= np.strings.str_len(other), first, other)
+        long = np.where(np.strings.str_len(first) <= np.strings.str_len(other), other, first)
+        ok = np.strings.startswith(long, short) & (
+            np.strings.str_len(short) >= self.min_prefix_chars
+        )
+        hits = pairs[ok]
+        unique = hits.groupby("row")["customer"].agg(["nunique", "first"])
+        unique = unique[unique["nunique"] == 1]
+        result.loc[unique.index] = unique["first"].to_numpy()
+        return result
+
+    def _candidate(
+        self,
+        customer: str,
+        name: str | None,
+        rows: pd.DataFrame,
+        totals: pd.Series[float],
+        context: DetectionContext,
+    ) -> Candidate:
+        """Build the finding for one customer."""
+        hand = rows[rows["hand"]]
+        leaked = rows[rows["uninvoiced"]]
+        evidence_dates = pd.concat([hand["date"], hand["issued"], leaked["date"]])
+        first, last = evidence_dates.min(), evidence_dates.max()
+        months = fr.months_covered(first, last)
+        pairs = len(hand)
+        hand_invoices = int(hand["invoice_id"].nunique())
+        lags = fr.business_days(hand["date"], hand["issued"], context.calendar)
+        median_lag = float(np.median(lags))
+        typical = float(totals.median()) if totals.notna().any() else 0.0
+        leakage = len(leaked) * typical / months
+        automated = int(rows["automated"].sum())
+        weights = rows["method"][rows["hand"] | rows["uninvoiced"]].map(_MATCH_WEIGHT)
+        confidence = (
+            0.5 * fr.support_score(pairs, 3.0)
+            + 0.25 * pairs / (pairs + automated)
+            + 0.25 * float(weights.mean())
+        )
+        label = name or customer
+        money = context.currency
+        leak_text = ""
+        if len(leaked):
+            verb = "was" if len(leaked) == 1 else "were"
+            leak_text = (
+                f" {fr.plural(len(leaked), 'other appointment')} {verb} never invoiced, worth "
+                f"about {fr.format_money(leakage, money)} a month at the usual "
+                f"{fr.format_money(typical, money)}."
+            )
+        lag_text = fr.plural(median_lag, "business day")
+        record_ids = [*hand["appt_id"], *hand["invoice_id"], *leaked["appt_id"]]
+        sources = [*hand["appt_source"], *hand["invoice_source"], *leaked["appt_source"]]
+        return Candidate(
+            kind=self.kind,
+            category=self.category,
+            subject=Subject("customer", customer, label),
+            title=(
+                f"Appointments with {label} are invoiced by hand ({pairs} times, ~{lag_text} later)"
+            ),
+            summary=(
+                f"{pairs} appointments with {label} between {first:%d %b %Y} and "
+                f"{last:%d %b %Y} were followed by {fr.plural(hand_invoices, 'invoice')} "
+                f"created by hand, a median of {lag_text} later.{leak_text}"
+            ),
+            suggested_automation=(
+                f"Connect your calendar or booking tool to your accounting tool so every "
+                f"completed appointment with {label} creates a draft invoice automatically "
+                f"(for example a Zapier or Make flow 'appointment ended -> create draft invoice "
+                f"in QuickBooks/Xero'), then review and send the drafts once a week."
+            ),
+            record_ids=fr.sorted_strings(record_ids),
+            sources=fr.sorted_strings(sources),
+            period_start=fr.to_date(first),
+            period_end=fr.to_date(last),
+            hours_saved_per_month=round(
+                hand_invoices / months * context.minutes("create_invoice") / 60, 4
+            ),
+            cash_impact_per_month=round(leakage, 2),
+            confidence=round(min(1.0, max(0.0, confidence)), 4),
+            metrics={
+                "pairs": float(pairs),
+                "hand_invoices": float(hand_invoices),
+                "median_lag_days": median_lag,
+                "uninvoiced": float(len(leaked)),
+                "leakage_per_month": round(leakage, 2),
+                "automated_pairs": float(automated),
+                "booked_by_hand": float(rows["booked_by_hand"].sum()),
+                "email_match_share": round(float((rows["method"] == "email").mean()), 4),
+            },
+        )
+
+
+def _directory(
+    customers: pd.DataFrame, invoices: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[Any, str]]:
+    """Known (customer, email, name) facts from the customer list and invoices, plus names."""
+    from_customers = pd.DataFrame(
+        {
+            "customer": fr.as_text(customers["source_id"]),
+            "email": fr.normalise_email(customers["email"]),
+            "name": fr.normalise_name(customers["name"]),
+            "label": fr.as_text(customers["name"]),
+        }
+    )
+    from_invoices = pd.DataFrame(
+        {
+            "customer": fr.as_text(invoices["customer_id"]),
+            "email": fr.normalise_email(invoices["customer_email"]),
+            "name": fr.normalise_name(invoices["customer_name"]),
+            "label": fr.as_text(invoices["customer_name"]),
+        }
+    )
+    directory = pd.concat([from_customers, from_invoices], ignore_index=True)
+    directory = directory[directory["customer"].notna()].drop_duplicates()
+    labels = directory.dropna(subset=["label"]).drop_duplicates("customer")
+    return directory.reset_index(drop=True), dict(
+        zip(labels["customer"], labels["label"], strict=True)
+    )
+
+
+def _unique_map(directory: pd.DataFrame, column: str) -> pd.Series[str]:
+    """``column`` value -> customer, for values that identify exactly one customer."""
+    known = directory[[column, "customer"]].dropna().drop_duplicates()
+    counts = known[column].value_counts()
+    unique = known[known[column].isin(counts[counts == 1].index)]
+    return pd.Series(unique["customer"].to_numpy(), index=unique[column].to_numpy(), dtype="str")
+
+
+def _name_parts(names: pd.Series[str]) -> pd.DataFrame:
+    """First and last token of each name with at least two tokens."""
+    parts = names.dropna().str.extract(r"^(?P<first>\S+) (?:.* )?(?P<last>\S+)$")
+    return parts.dropna()
+
+
+def _invoices(raw: pd.DataFrame, directory: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame:
+    """Non-void invoices up to ``today`` with their customer (by id, else e-mail, else name)."""
+    customer = fr.as_text(raw["customer_id"])
+    by_email = fr.normalise_email(raw["customer_email"]).map(_unique_map(directory, "email"))
+    by_name = fr.normalise_name(raw["customer_name"]).map(_unique_map(directory, "name"))
+    customer = customer.fillna(by_email.astype("str")).fillna(by_name.astype("str"))
+    frame = pd.DataFrame(
+        {
+            "customer": customer,
+            "invoice_id": fr.as_text(raw["source_id"]),
+            "invoice_source": fr.as_text(raw["source"]),
+            "issued": fr.as_dates(raw["issued_on"]).astype("datetime64[ns]"),
+            "total": fr.as_money(raw["total"]),
+            "manual": fr.is_manual(raw["origin"]),
+        }
+    )
+    keep = (fr.lowered(raw["status"]) != "void") & customer.notna() & (frame["issued"] <= today)
+    return frame[keep.to_numpy()].reset_index(drop=True)
