@@ -79,12 +79,19 @@ class Worker:
 
     # -- one cycle ---------------------------------------------------------------------------
 
-    def run_once(self, *, force: bool = True) -> list[ScanResult]:
+    def run_once(self, *, force: bool = True, redetect: bool = False) -> list[ScanResult]:
         """One full cycle for every business: poll every connector, detect, rank, deliver."""
-        return [self.scan(config, force=force) for config in self.configs if not self._stopping.is_set()]
+        return [
+            self.scan(config, force=force, redetect=redetect)
+            for config in self.configs
+            if not self._stopping.is_set()
+        ]
 
-    def scan(self, config: AppConfig, *, force: bool = False) -> ScanResult:
-        """Poll the business's connectors that are due (all with ``force``), then process it."""
+    def scan(self, config: AppConfig, *, force: bool = False, redetect: bool = False) -> ScanResult:
+        """Poll the connectors that are due (all with ``force``), then process the business.
+
+        Detectors run when their inputs changed (every one with ``redetect``).
+        """
         result = ScanResult(business=config.business.id)
         for connector_config in config.connectors:
             if self._stopping.is_set():
@@ -94,17 +101,29 @@ class Worker:
                 if synced is not None:
                     result.syncs.append(synced)
         if not self._stopping.is_set():
-            processed = self.process(config, force=force)
-            result.detection, result.document, result.skipped = processed.detection, processed.document, processed.skipped
+            processed = self.process(config, redetect=redetect)
+            result.detection, result.document, result.skipped = (
+                processed.detection,
+                processed.document,
+                processed.skipped,
+            )
         return result
 
-    def poll(self, config: AppConfig, connector_name: str, *, force: bool = False) -> SyncResult | None:
-        """Sync one connector under its lease, if it is due; None when not due or leased elsewhere."""
+    def poll(
+        self, config: AppConfig, connector_name: str, *, force: bool = False
+    ) -> SyncResult | None:
+        """Sync one connector under its lease if due; None when not due or leased elsewhere."""
         business = config.business.id
-        connector_config = next(entry for entry in config.connectors if entry.name == connector_name)
+        connector_config = next(
+            entry for entry in config.connectors if entry.name == connector_name
+        )
         lease = f"poll:{business}:{connector_name}"
         if not leases.acquire(self.engine, lease, self.holder, LEASE_TTL):
-            log.info("poll skipped business=%s connector=%s action=leased_elsewhere", business, connector_name)
+            log.info(
+                "poll skipped business=%s connector=%s action=leased_elsewhere",
+                business,
+                connector_name,
+            )
             return None
         try:
             now = self.clock()
@@ -113,21 +132,36 @@ class Worker:
                 return None
             connector = get_connector(connector_config.type)(
                 connector_config,
-                ConnectorContext(business=business, timezone=config.business.timezone, currency=config.business.currency),
+                ConnectorContext(
+                    business=business,
+                    timezone=config.business.timezone,
+                    currency=config.business.currency,
+                ),
             )
-            result = sync_connector(self.engine, connector, should_stop=self._stopping.is_set, now=self.clock)
-            self._set_next_poll_at(business, connector_name, now + timedelta(seconds=connector_config.interval_seconds))
+            result = sync_connector(
+                self.engine, connector, should_stop=self._stopping.is_set, now=self.clock
+            )
+            self._set_next_poll_at(
+                business, connector_name, now + timedelta(seconds=connector_config.interval_seconds)
+            )
             stats = result.stats
             log.info(
-                "poll done business=%s connector=%s action=%s pages=%d inserted=%d updated=%d deleted=%d rejected=%d",
-                business, connector_name, "polled" if result.ok else "poll_failed", result.pages,
-                stats.inserted, stats.updated, stats.deleted, len(result.problems),
+                "poll done business=%s connector=%s action=%s pages=%d"
+                " inserted=%d updated=%d deleted=%d rejected=%d",
+                business,
+                connector_name,
+                "polled" if result.ok else "poll_failed",
+                result.pages,
+                stats.inserted,
+                stats.updated,
+                stats.deleted,
+                len(result.problems),
             )
             return result
         finally:
             leases.release(self.engine, lease, self.holder)
 
-    def process(self, config: AppConfig, *, force: bool = False) -> ScanResult:
+    def process(self, config: AppConfig, *, redetect: bool = False) -> ScanResult:
         """Detect on what changed, rank, and deliver, under the business's lease."""
         business = config.business.id
         result = ScanResult(business=business)
@@ -137,7 +171,9 @@ class Worker:
             return result
         try:
             now = self.clock()
-            result.detection = detect(self.engine, config, as_of=self.as_of or now, now=now, force=force)
+            result.detection = detect(
+                self.engine, config, as_of=self.as_of or now, now=now, force=redetect
+            )
             if self._stopping.is_set():
                 return result
             result.document = recommendations(self.engine, config, generated_at=now)
@@ -149,8 +185,12 @@ class Worker:
     def _deliver(self, config: AppConfig, result: ScanResult) -> None:
         changes = result.detection.changes
         for finding_id in changes.new + changes.changed:
-            log.info("finding business=%s id=%s action=%s", config.business.id, finding_id,
-                     "new" if finding_id in changes.new else "changed")
+            log.info(
+                "finding business=%s id=%s action=%s",
+                config.business.id,
+                finding_id,
+                "new" if finding_id in changes.new else "changed",
+            )
         target = config.delivery.json_file
         if target is not None and result.document is not None:
             _write_json(target, result.document)
@@ -159,17 +199,28 @@ class Worker:
 
     def _register_business(self, config: AppConfig) -> None:
         table = Business.__table__  # type: ignore[attr-defined]
-        values = {"name": config.business.name, "timezone": config.business.timezone,
-                  "currency": config.business.currency, "updated_at": self.clock()}
+        values = {
+            "name": config.business.name,
+            "timezone": config.business.timezone,
+            "currency": config.business.currency,
+            "updated_at": self.clock(),
+        }
         with self.engine.begin() as connection:
-            if connection.execute(sa.update(table).where(table.c.key == config.business.id).values(**values)).rowcount == 0:
+            if (
+                connection.execute(
+                    sa.update(table).where(table.c.key == config.business.id).values(**values)
+                ).rowcount
+                == 0
+            ):
                 connection.execute(sa.insert(table).values(key=config.business.id, **values))
 
     def _next_poll_at(self, business: str, connector: str) -> datetime | None:
         table = ConnectorState.__table__  # type: ignore[attr-defined]
         with self.engine.connect() as connection:
             value = connection.execute(
-                sa.select(table.c.next_poll_at).where(table.c.business == business, table.c.connector == connector)
+                sa.select(table.c.next_poll_at).where(
+                    table.c.business == business, table.c.connector == connector
+                )
             ).scalar_one_or_none()
         return None if value is None else (value if value.tzinfo else value.replace(tzinfo=UTC))
 
@@ -177,10 +228,16 @@ class Worker:
         table = ConnectorState.__table__  # type: ignore[attr-defined]
         with self.engine.begin() as connection:
             updated = connection.execute(
-                sa.update(table).where(table.c.business == business, table.c.connector == connector).values(next_poll_at=when)
+                sa.update(table)
+                .where(table.c.business == business, table.c.connector == connector)
+                .values(next_poll_at=when)
             ).rowcount
             if not updated:
-                connection.execute(sa.insert(table).values(business=business, connector=connector, next_poll_at=when))
+                connection.execute(
+                    sa.insert(table).values(
+                        business=business, connector=connector, next_poll_at=when
+                    )
+                )
 
     # -- long-running -----------------------------------------------------------------------
 
@@ -195,13 +252,22 @@ class Worker:
                 if not connector_config.enabled:
                     continue
                 scheduler.add_job(
-                    self._tick, "interval", args=(config, connector_config.name),
-                    seconds=connector_config.interval_seconds, next_run_time=datetime.now(UTC),
-                    id=f"{config.business.id}:{connector_config.name}", max_instances=1, coalesce=True,
+                    self._tick,
+                    "interval",
+                    args=(config, connector_config.name),
+                    seconds=connector_config.interval_seconds,
+                    next_run_time=datetime.now(UTC),
+                    id=f"{config.business.id}:{connector_config.name}",
+                    max_instances=1,
+                    coalesce=True,
                     misfire_grace_time=None,
                 )
-        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-        log.info("worker started holder=%s businesses=%d action=started", self.holder, len(self.configs))
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        log.info(
+            "worker started holder=%s businesses=%d action=started", self.holder, len(self.configs)
+        )
         try:
             scheduler.start()
         finally:

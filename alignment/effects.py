@@ -14,10 +14,18 @@ from config.models import Objective
 from detectors.base import Candidate
 
 #: Kinds whose cash impact is money collected sooner (counts for cash flow).
-CASH_TIMING_KINDS = frozenset({"slow_collection", "payment_reminders", "invoice_lag", "approval_backlog"})
+CASH_TIMING_KINDS = frozenset(
+    {"slow_collection", "payment_reminders", "invoice_lag", "approval_backlog"}
+)
 #: Kinds that touch the customer's experience of the business.
 CUSTOMER_FACING_KINDS = frozenset(
-    {"no_show_reminders", "invoice_lag", "manual_scheduling", "payment_reminders", "appointment_to_invoice"}
+    {
+        "no_show_reminders",
+        "invoice_lag",
+        "manual_scheduling",
+        "payment_reminders",
+        "appointment_to_invoice",
+    }
 )
 #: Kinds whose cash impact is money avoided (fees, duplicate payments).
 COST_KINDS = frozenset({"approval_backlog", "duplicate_entry"})
@@ -69,12 +77,16 @@ def effects(candidate: Candidate, currency: str) -> dict[str, Effect]:
     if candidate.hours_saved_per_month > 0:
         found["admin_hours"] = Effect("admin_hours", candidate.hours_saved_per_month, "h/month")
     if candidate.kind in CASH_TIMING_KINDS and candidate.cash_impact_per_month > 0:
-        found["cash_sooner"] = Effect("cash_sooner", candidate.cash_impact_per_month, f"{currency}/month")
+        found["cash_sooner"] = Effect(
+            "cash_sooner", candidate.cash_impact_per_month, f"{currency}/month"
+        )
     leakage = float(metrics.get("leakage_per_month", 0.0))
     if leakage > 0:
         found["revenue_recovered"] = Effect("revenue_recovered", leakage, f"{currency}/month")
     if candidate.kind in COST_KINDS and candidate.cash_impact_per_month > 0:
-        found["cost_avoided"] = Effect("cost_avoided", candidate.cash_impact_per_month, f"{currency}/month")
+        found["cost_avoided"] = Effect(
+            "cost_avoided", candidate.cash_impact_per_month, f"{currency}/month"
+        )
     if candidate.kind == "duplicate_entry":
         found["errors_avoided"] = Effect("errors_avoided", per_month, "records/month")
     if candidate.kind in CUSTOMER_FACING_KINDS:

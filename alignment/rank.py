@@ -1,9 +1,9 @@
 """Ranking candidates against the business's goals: a weighted sum with its breakdown kept.
 
-For each goal, a candidate's monthly effect in that goal's unit is mapped onto 0–1 with the
+For each goal, a candidate's monthly effect in that goal's unit is mapped onto 0 to 1 with the
 saturating curve ``1 - exp(-effect / reference)`` (references in :mod:`alignment.effects`), so
 a score never depends on which other candidates happen to exist. The score is the
-weight-normalised sum over goals, scaled to 0–100 and multiplied by the detector's
+weight-normalised sum over goals, scaled to 0 to 100 and multiplied by the detector's
 confidence. Candidates with no effect on any declared goal are ``aligned: false``.
 Deterministic: ties break on the stable id.
 """
@@ -63,16 +63,26 @@ def rank(
             if effect is not None and effect.value > 0:
                 share = 1.0 - math.exp(-effect.value / reference(effect.name, admin_hourly_cost))
             points = 100.0 * goal.weight / total_weight * share * candidate.confidence
-            breakdown.append(GoalContribution(goal.id, goal.name, goal.weight, round(points, 2), effect))
+            breakdown.append(
+                GoalContribution(goal.id, goal.name, goal.weight, round(points, 2), effect)
+            )
         score = round(sum(item.contribution for item in breakdown), 2)
         scored.append((score, candidate.stable_id(business), candidate, tuple(breakdown)))
     scored.sort(key=lambda item: (-item[0], item[1]))
     ranked: list[Ranked] = []
     next_rank = 1
-    for score, rec_id, candidate, breakdown in scored:
-        aligned = any(item.contribution > 0 for item in breakdown)
+    for score, rec_id, candidate, contributions in scored:
+        aligned = any(item.contribution > 0 for item in contributions)
         ranked.append(
-            Ranked(rec_id, candidate, score, next_rank if aligned else None, aligned, breakdown, explain(candidate, breakdown))
+            Ranked(
+                rec_id,
+                candidate,
+                score,
+                next_rank if aligned else None,
+                aligned,
+                contributions,
+                explain(candidate, contributions),
+            )
         )
         next_rank += aligned
     return [item for item in ranked if item.aligned] + [item for item in ranked if not item.aligned]
@@ -80,11 +90,15 @@ def rank(
 
 def explain(candidate: Candidate, breakdown: Sequence[GoalContribution]) -> str:
     """One or two plain sentences: the goals served and the numbers behind them."""
-    served = sorted((item for item in breakdown if item.contribution > 0), key=lambda item: -item.contribution)
+    served = sorted(
+        (item for item in breakdown if item.contribution > 0), key=lambda item: -item.contribution
+    )
     period = f"{candidate.period_start:%b %Y} to {candidate.period_end:%b %Y}"
     evidence = f"Based on {candidate.count} records from {period}."
     if not served:
-        return f"Serves none of your declared goals, so it is listed but not recommended. {evidence}"
+        return (
+            f"Serves none of your declared goals, so it is listed but not recommended. {evidence}"
+        )
     parts = [f"'{item.goal_name}' ({_effect_text(item.effect)})" for item in served if item.effect]
     return f"Serves {_join(parts)}. {evidence}"
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, time as clock_time
+from datetime import UTC, datetime
+from datetime import time as clock_time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -54,29 +54,52 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         from busywork.logs import redact
 
-        err.print(f"[red]internal error:[/red] {redact(f'{type(exc).__name__}: {exc}')} (run with --debug for details)")
+        err.print(
+            f"[red]internal error:[/red] {redact(f'{type(exc).__name__}: {exc}')}"
+            " (run with --debug for details)"
+        )
         return EXIT_INTERNAL
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="busywork", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"busywork {__version__}")
-    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
+    parser.add_argument(
+        "--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR"
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="run the whole pipeline on a bundled synthetic business")
-    demo.add_argument("--out", type=Path, default=Path("busywork-demo"), help="output folder (default ./busywork-demo)")
+    demo = commands.add_parser(
+        "demo", help="run the whole pipeline on a bundled synthetic business"
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("busywork-demo"),
+        help="output folder (default ./busywork-demo)",
+    )
     demo.add_argument("--seed", type=int, default=1, help="which synthetic business (default 1)")
     demo.add_argument("--months", type=int, default=18, help="months of history (default 18)")
-    demo.add_argument("--json", action="store_true", help="print the JSON document instead of the table")
+    demo.add_argument(
+        "--json", action="store_true", help="print the JSON document instead of the table"
+    )
     demo.set_defaults(handler=_demo)
 
     scan = commands.add_parser("scan", help="run one cycle (poll, detect, rank, deliver) and exit")
     _config_args(scan)
     scan.add_argument("--json", action="store_true", help="print the JSON document on stdout")
-    scan.add_argument("--out", type=Path, help="also write recommendations.json and report.html here")
-    scan.add_argument("--as-of", type=_date_arg, help="detect as of this date (YYYY-MM-DD), not now")
+    scan.add_argument(
+        "--out", type=Path, help="also write recommendations.json and report.html here"
+    )
+    scan.add_argument(
+        "--as-of", type=_date_arg, help="detect as of this date (YYYY-MM-DD), not now"
+    )
+    scan.add_argument(
+        "--redetect",
+        action="store_true",
+        help="run every detector, not only those whose inputs changed",
+    )
     scan.set_defaults(handler=_scan)
 
     run = commands.add_parser("run", help="run the worker until stopped (SIGTERM/SIGINT)")
@@ -87,10 +110,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", type=Path, metavar="FILE")
     check.set_defaults(handler=_check_config)
 
-    generate = commands.add_parser("generate", help="write a synthetic business as CSV files + truth.json")
+    generate = commands.add_parser(
+        "generate", help="write a synthetic business as CSV files + truth.json"
+    )
     generate.add_argument("--seed", type=int, default=1)
     generate.add_argument("--months", type=int, default=18)
-    generate.add_argument("--scale", type=float, default=1.0, help="multiply the volume of one-off work")
+    generate.add_argument(
+        "--scale", type=float, default=1.0, help="multiply the volume of one-off work"
+    )
     generate.add_argument("--out", type=Path, required=True)
     generate.set_defaults(handler=_generate)
 
@@ -102,14 +129,20 @@ def _parser() -> argparse.ArgumentParser:
 
 def _config_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--config", "-c", type=Path, action="append", required=True,
+        "--config",
+        "-c",
+        type=Path,
+        action="append",
+        required=True,
         help="config file (repeat for several businesses sharing one store)",
     )
 
 
 def _date_arg(text: str) -> datetime:
     try:
-        return datetime.combine(datetime.strptime(text, "%Y-%m-%d").date(), clock_time(23, 59, 59), tzinfo=UTC)
+        return datetime.combine(
+            datetime.strptime(text, "%Y-%m-%d").date(), clock_time(23, 59, 59), tzinfo=UTC
+        )
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-10-31") from None
 
@@ -131,7 +164,10 @@ def _load(paths: Sequence[Path]) -> list[Any]:
 def _check_config(args: argparse.Namespace) -> int:
     configs = _load(args.files)
     for path, config in zip(args.files, configs, strict=True):
-        print(f"{path}: ok ({config.business.id}: {len(config.connectors)} connector(s), {len(config.goals)} goal(s))")
+        print(
+            f"{path}: ok ({config.business.id}: {len(config.connectors)} connector(s),"
+            f" {len(config.goals)} goal(s))"
+        )
     return 0
 
 
@@ -139,7 +175,7 @@ def _scan(args: argparse.Namespace) -> int:
     from worker import Worker
 
     worker = Worker(_load(args.config), as_of=args.as_of)
-    results = worker.run_once(force=True)
+    results = worker.run_once(force=True, redetect=args.redetect or args.as_of is not None)
     _report_problems(results)
     documents = [result.document for result in results if result.document is not None]
     if args.json:
@@ -166,7 +202,10 @@ def _generate(args: argparse.Namespace) -> int:
     business = generate(GeneratorSettings(seed=args.seed, months=args.months, scale=args.scale))
     business.write(args.out)
     rows = sum(len(frame) for frame in business.frames.values())
-    print(f"wrote {rows:,} records and truth.json to {args.out} in {time.perf_counter() - started:.1f}s")
+    print(
+        f"wrote {rows:,} records and truth.json to {args.out}"
+        f" in {time.perf_counter() - started:.1f}s"
+    )
     return 0
 
 
@@ -195,7 +234,9 @@ def _demo(args: argparse.Namespace) -> int:
     config = parse_config(text, source="demo.yaml", base_dir=out)
     named = config.business.model_copy(update={"name": business.truth["business"]["name"]})
     config = config.model_copy(update={"business": named})
-    as_of = datetime.combine(datetime.fromisoformat(business.truth["end"]).date(), clock_time(23, 59, 59), tzinfo=UTC)
+    as_of = datetime.combine(
+        datetime.fromisoformat(business.truth["end"]).date(), clock_time(23, 59, 59), tzinfo=UTC
+    )
     worker = Worker([config], as_of=as_of)
     [result] = worker.run_once(force=True)
     worker.engine.dispose()
@@ -236,7 +277,9 @@ def _report_problems(results: Sequence[Any]) -> None:
     for result in results:
         for sync in result.syncs:
             if sync.error:
-                err.print(f"[red]connector {sync.connector} failed:[/red] {sync.error}", soft_wrap=True)
+                err.print(
+                    f"[red]connector {sync.connector} failed:[/red] {sync.error}", soft_wrap=True
+                )
             for problem in sync.problems[:20]:
                 err.print(f"[yellow]skipped:[/yellow] {sync.connector}: {problem}", soft_wrap=True)
             if len(sync.problems) > 20:

@@ -24,12 +24,19 @@ def recommendation(item: Ranked, currency: str) -> dict[str, Any]:
         "title": candidate.title,
         "summary": candidate.summary,
         "suggested_automation": candidate.suggested_automation,
-        "subject": {"type": candidate.subject.type, "id": candidate.subject.id, "name": candidate.subject.name},
+        "subject": {
+            "type": candidate.subject.type,
+            "id": candidate.subject.id,
+            "name": candidate.subject.name,
+        },
         "sources": list(candidate.sources),
         "evidence": {
             "record_ids": list(candidate.record_ids),
             "count": candidate.count,
-            "period": {"start": candidate.period_start.isoformat(), "end": candidate.period_end.isoformat()},
+            "period": {
+                "start": candidate.period_start.isoformat(),
+                "end": candidate.period_end.isoformat(),
+            },
             "metrics": {key: _number(value) for key, value in sorted(candidate.metrics.items())},
         },
         "impact": {
@@ -38,7 +45,8 @@ def recommendation(item: Ranked, currency: str) -> dict[str, Any]:
             "currency": currency,
         },
         "goals": [
-            {"goal": goal.goal, "weight": goal.weight, "contribution": goal.contribution} for goal in item.goals
+            {"goal": goal.goal, "weight": goal.weight, "contribution": goal.contribution}
+            for goal in item.goals
         ],
         "aligned": item.aligned,
         "score": item.score,
@@ -49,7 +57,12 @@ def recommendation(item: Ranked, currency: str) -> dict[str, Any]:
 
 
 def document(
-    *, business: str, business_name: str, currency: str, generated_at: datetime, ranked: Sequence[Ranked]
+    *,
+    business: str,
+    business_name: str,
+    currency: str,
+    generated_at: datetime,
+    ranked: Sequence[Ranked],
 ) -> dict[str, Any]:
     """The whole document: business, time, and recommendations in rank order."""
     return {

@@ -16,8 +16,10 @@ _SECRETS: set[str] = set()
 _LOCK = threading.Lock()
 _PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"(?i)((?:password|passwd|secret|token|api[_-]?key|client_secret|refresh_token|access_token)"
-               r"[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"),
+    re.compile(
+        r"(?i)((?:password|passwd|secret|token|api[_-]?key|client_secret|refresh_token|access_token)"
+        r"[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"
+    ),
     re.compile(r"(//[^:/@\s]+:)[^@\s]+@"),
     re.compile(r"\b(sk|rk|pk)_(live|test)_[A-Za-z0-9]+"),
     re.compile(r"\bwhsec_[A-Za-z0-9+/=]+"),
@@ -61,7 +63,11 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
     """Send redacted logs to stderr (stdout is kept for machine-readable output)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
-    fmt = '{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}' if json_lines else "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+    fmt = (
+        '{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}'
+        if json_lines
+        else "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+    )
     handler.setFormatter(logging.Formatter(fmt))
     root = logging.getLogger()
     root.handlers[:] = [handler]

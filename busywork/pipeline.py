@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -12,15 +14,23 @@ from sqlalchemy.engine import Engine
 from alignment.rank import rank
 from busywork.contract import document
 from busywork.logs import redact
-from busywork.store.events import advance_watermarks, latest_event_ids, watermarks
+from busywork.store.events import Watermark, advance_watermarks, latest_event_ids, watermarks
 from busywork.store.findings import FindingChanges, open_candidates, upsert_findings
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
 from config.models import WEEKDAYS, AppConfig
-from detectors.base import DEFAULT_MINUTES_PER_TASK, Candidate, DetectionContext, Detector, WorkingCalendar
+from detectors.base import (
+    DEFAULT_MINUTES_PER_TASK,
+    Candidate,
+    DetectionContext,
+    Detector,
+    WorkingCalendar,
+)
 from detectors.registry import detector_classes
 
 log = logging.getLogger(__name__)
+#: Detectors re-run at least this often, even when no record changed.
+REDETECT_AFTER = timedelta(days=1)
 
 
 def detection_context(config: AppConfig, as_of: datetime) -> DetectionContext:
@@ -64,8 +74,29 @@ class DetectResult:
     changes: FindingChanges = field(default_factory=FindingChanges)
 
 
-def detect(engine: Engine, config: AppConfig, *, as_of: datetime, now: datetime, force: bool = False) -> DetectResult:
-    """Run the detectors whose input record kinds have new events (all of them with ``force``)."""
+def params_hash(detector: Detector) -> str:
+    """A short hash of the detector's parameters."""
+    text = json.dumps(detector.get_params(), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _is_due(
+    detector: Detector, mark: Watermark | None, latest: dict[str, int], now: datetime
+) -> bool:
+    if mark is None or mark.params_hash != params_hash(detector):
+        return True
+    if mark.ran_at is None or now - mark.ran_at >= REDETECT_AFTER:
+        return True  # findings age even without new records (a series stops, debts grow)
+    return any(latest.get(record.value, 0) > mark.last_event_id for record in detector.requires())
+
+
+def detect(
+    engine: Engine, config: AppConfig, *, as_of: datetime, now: datetime, force: bool = False
+) -> DetectResult:
+    """Run the detectors that are due: new events on their inputs, new parameters, or a day old.
+
+    With ``force`` every enabled detector runs.
+    """
     business = config.business.id
     detectors = enabled_detectors(config)
     latest = latest_event_ids(engine, business)
@@ -74,7 +105,7 @@ def detect(engine: Engine, config: AppConfig, *, as_of: datetime, now: datetime,
     due = {
         kind: detector
         for kind, detector in detectors.items()
-        if force or any(latest.get(record.value, 0) > marks.get(kind, 0) for record in detector.requires())
+        if force or _is_due(detector, marks.get(kind), latest, now)
     }
     result = DetectResult()
     if not due:
@@ -91,14 +122,23 @@ def detect(engine: Engine, config: AppConfig, *, as_of: datetime, now: datetime,
             found = detector.detect(frames, context)
         except Exception as exc:  # one broken detector must never stop the others
             result.failed[kind] = redact(f"{type(exc).__name__}: {exc}")
-            log.exception("detector failed business=%s detector=%s action=detect_failed", business, kind)
+            log.exception(
+                "detector failed business=%s detector=%s action=detect_failed", business, kind
+            )
             continue
         candidates += found
         result.ran.append(kind)
-        log.info("detector ran business=%s detector=%s action=detected findings=%d", business, kind, len(found))
+        log.info(
+            "detector ran business=%s detector=%s action=detected findings=%d",
+            business,
+            kind,
+            len(found),
+        )
     with engine.begin() as connection:
         result.changes = upsert_findings(connection, business, result.ran, candidates, now)
-        advance_watermarks(connection, business, result.ran, newest, now)
+        advance_watermarks(
+            connection, business, {kind: params_hash(due[kind]) for kind in result.ran}, newest, now
+        )
     return result
 
 
@@ -106,12 +146,19 @@ def recommendations(engine: Engine, config: AppConfig, *, generated_at: datetime
     """Rank every open finding of enabled detectors into the contract document."""
     business = config.business
     enabled = set(enabled_detectors(config))
-    candidates = [candidate for candidate in open_candidates(engine, business.id) if candidate.kind in enabled]
+    candidates = [
+        candidate for candidate in open_candidates(engine, business.id) if candidate.kind in enabled
+    ]
     ranked = rank(
-        candidates, config.goals, business=business.id, currency=business.currency,
+        candidates,
+        config.goals,
+        business=business.id,
+        currency=business.currency,
         admin_hourly_cost=business.admin_hourly_cost,
     )
-    ranked = [item for item in ranked if item.score >= config.delivery.min_score or not item.aligned]
+    ranked = [
+        item for item in ranked if item.score >= config.delivery.min_score or not item.aligned
+    ]
     return document(
         business=business.id,
         business_name=business.name,

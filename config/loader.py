@@ -17,10 +17,10 @@ from typing import Any
 import yaml
 from pydantic import SecretStr, ValidationError
 
+import detectors  # noqa: F401  (registers every detector)
 from busywork.errors import ConfigError
 from busywork.logs import register_secret
 from config.models import AppConfig
-import detectors  # noqa: F401  (registers every detector)
 from detectors.registry import detector_classes
 
 Location = tuple[str | int, ...]
@@ -102,7 +102,10 @@ def _build(
             result[key] = _build(value_node, (*location, key), lines, problems, environ)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*location, i), lines, problems, environ) for i, item in enumerate(node.value)]
+        return [
+            _build(item, (*location, i), lines, problems, environ)
+            for i, item in enumerate(node.value)
+        ]
     if ":" in node.value and node.tag in (_INT, _FLOAT):
         # YAML 1.1 reads 09:30 as the base-60 number 570; a person means a time of day.
         return node.value
@@ -136,10 +139,15 @@ def _clean_location(raw: tuple[str | int, ...], data: Any) -> Location:
     cleaned: list[str | int] = []
     node = data
     for part in raw:
-        if cleaned and isinstance(cleaned[-1], int) and isinstance(node, dict) and node.get("type") == part:
+        if (
+            cleaned
+            and isinstance(cleaned[-1], int)
+            and isinstance(node, dict)
+            and node.get("type") == part
+        ):
             continue
         cleaned.append(part)
-        node = node[part] if isinstance(node, dict | list) and _has(node, part) else None
+        node = node[part] if isinstance(node, dict | list) and _has(node, part) else None  # type: ignore[index]
     return tuple(cleaned)
 
 
@@ -180,7 +188,9 @@ def _same_kind(default: Any, value: Any) -> bool:
 
 
 def _line(lines: dict[Location, int], location: Location) -> int | None:
-    return next((lines[location[:n]] for n in range(len(location), -1, -1) if location[:n] in lines), None)
+    return next(
+        (lines[location[:n]] for n in range(len(location), -1, -1) if location[:n] in lines), None
+    )
 
 
 def _message(error_type: str, message: str) -> str:

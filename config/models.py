@@ -9,12 +9,13 @@ from __future__ import annotations
 import enum
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import TYPE_CHECKING, Annotated, Any, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 import connectors
+from connectors.base import ConnectorConfig
 from detectors.base import DEFAULT_MINUTES_PER_TASK
 
 _SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -59,8 +60,12 @@ class BusinessConfig(Frozen):
     name: str = Field(min_length=1, max_length=256)
     timezone: str = "UTC"
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
-    admin_hourly_cost: float = Field(default=30.0, ge=0, description="Cost of one hour of admin time.")
-    cost_of_capital: float = Field(default=0.10, ge=0, le=1, description="Yearly rate pricing cash delays.")
+    admin_hourly_cost: float = Field(
+        default=30.0, ge=0, description="Cost of one hour of admin time."
+    )
+    cost_of_capital: float = Field(
+        default=0.10, ge=0, le=1, description="Yearly rate pricing cash delays."
+    )
     working_hours: WorkingHours = WorkingHours()
     minutes_per_task: dict[str, float] = Field(default_factory=dict)
 
@@ -78,7 +83,9 @@ class BusinessConfig(Frozen):
     def _tasks(cls, value: dict[str, float]) -> dict[str, float]:
         unknown = sorted(set(value) - set(DEFAULT_MINUTES_PER_TASK))
         if unknown:
-            raise ValueError(f"unknown task {unknown[0]!r}; valid: {', '.join(DEFAULT_MINUTES_PER_TASK)}")
+            raise ValueError(
+                f"unknown task {unknown[0]!r}; valid: {', '.join(DEFAULT_MINUTES_PER_TASK)}"
+            )
         if any(minutes < 0 for minutes in value.values()):
             raise ValueError("minutes must not be negative")
         return value
@@ -87,7 +94,11 @@ class BusinessConfig(Frozen):
 class StorageConfig(Frozen):
     """Where records, events and findings are kept."""
 
-    url: str = Field(default="sqlite:///busywork.db", validate_default=True, description="SQLAlchemy URL; sqlite paths are relative to the config file.")
+    url: str = Field(
+        default="sqlite:///busywork.db",
+        validate_default=True,
+        description="SQLAlchemy URL; sqlite paths are relative to the config file.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -95,7 +106,7 @@ class StorageConfig(Frozen):
         base = (info.context or {}).get("base_dir")
         prefix = "sqlite:///"
         if value.startswith(prefix) and not value.startswith(prefix + "/") and base is not None:
-            path = value[len(prefix):]
+            path = value[len(prefix) :]
             if path and path != ":memory:":
                 return prefix + str(Path(base) / path)
         if not value.startswith(("sqlite", "postgresql")):
@@ -103,7 +114,7 @@ class StorageConfig(Frozen):
         return value
 
 
-class Objective(str, enum.Enum):
+class Objective(enum.StrEnum):
     """What a goal is about; decides which measured effects count towards it."""
 
     CASH_FLOW = "cash_flow"
@@ -152,8 +163,12 @@ class DeliveryConfig(Frozen):
     """Where recommendations go (email and webhooks arrive with the delivery issue)."""
 
     stdout: bool = Field(default=True, description="Print the ranked table after a scan.")
-    json_file: Path | None = Field(default=None, description="Write the JSON document here after each scan.")
-    min_score: float = Field(default=0.0, ge=0, description="Leave out recommendations scoring below this.")
+    json_file: Path | None = Field(
+        default=None, description="Write the JSON document here after each scan."
+    )
+    min_score: float = Field(
+        default=0.0, ge=0, description="Leave out recommendations scoring below this."
+    )
 
     @field_validator("json_file")
     @classmethod
@@ -171,7 +186,10 @@ def _connector_union() -> Any:
     return Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007  (built at runtime)
 
 
-ConnectorEntry = _connector_union()
+if TYPE_CHECKING:
+    ConnectorEntry = ConnectorConfig
+else:
+    ConnectorEntry = _connector_union()
 
 
 class AppConfig(Frozen):
@@ -194,7 +212,7 @@ class AppConfig(Frozen):
 
     @field_validator("connectors")
     @classmethod
-    def _unique_connectors(cls, value: tuple[connectors.ConnectorConfig, ...]) -> tuple[Any, ...]:
+    def _unique_connectors(cls, value: tuple[ConnectorConfig, ...]) -> tuple[ConnectorConfig, ...]:
         names = [entry.name for entry in value]
         duplicate = next((name for name in names if names.count(name) > 1), None)
         if duplicate:

@@ -9,6 +9,7 @@ from the last committed page with no gaps and no duplicates.
 from __future__ import annotations
 
 import abc
+import builtins
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,7 +38,9 @@ class ConnectorConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Unique name; the records' source.")
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Unique name; the records' source."
+    )
     type: str
     enabled: bool = True
     interval_seconds: float = Field(default=900.0, alias="interval", gt=0)
@@ -71,7 +74,7 @@ class Connector(abc.ABC):
     """Base class for every connector."""
 
     type: ClassVar[str]
-    config_model: ClassVar[type[ConnectorConfig]]
+    config_model: ClassVar[builtins.type[ConnectorConfig]]
 
     def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
         self.config = config

@@ -41,11 +41,15 @@ class CsvConfig(ConnectorConfig):
 
     type: Literal["csv"] = "csv"
     path: Path = Field(description="Folder holding the CSV files; relative to the config file.")
-    files: dict[str, str] = Field(default_factory=dict, description="File name per kind, if not <kind>.csv.")
+    files: dict[str, str] = Field(
+        default_factory=dict, description="File name per kind, if not <kind>.csv."
+    )
     columns: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="Per kind: their column header -> our column name."
     )
-    date_format: str | None = Field(default=None, description="strptime format, e.g. %d/%m/%Y; ISO-8601 if unset.")
+    date_format: str | None = Field(
+        default=None, description="strptime format, e.g. %d/%m/%Y; ISO-8601 if unset."
+    )
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     encoding: str = "utf-8-sig"
 
@@ -60,7 +64,9 @@ class CsvConfig(ConnectorConfig):
     def _known_kinds(cls, value: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(value) - set(FILE_STEMS))
         if unknown:
-            raise ValueError(f"unknown record kind {unknown[0]!r}; valid kinds: {', '.join(FILE_STEMS)}")
+            raise ValueError(
+                f"unknown record kind {unknown[0]!r}; valid kinds: {', '.join(FILE_STEMS)}"
+            )
         return value
 
     @field_validator("columns")
@@ -70,7 +76,9 @@ class CsvConfig(ConnectorConfig):
             ours = {spec.name for spec in column_specs(FILE_STEMS[stem])} | {"deleted"}
             wrong = sorted(set(mapping.values()) - ours)
             if wrong:
-                raise ValueError(f"{wrong[0]!r} is not a column of {stem}; valid: {', '.join(sorted(ours))}")
+                raise ValueError(
+                    f"{wrong[0]!r} is not a column of {stem}; valid: {', '.join(sorted(ours))}"
+                )
         return value
 
 
@@ -101,19 +109,37 @@ class CsvConnector(Connector):
             seen[stem] = {"sha256": digest, "rows": len(batch.frame)}
             yield SyncPage(batches=(batch,), cursor=dict(seen), problems=problems)
 
-    def _read(self, path: Path, kind: RecordKind, stem: str) -> tuple[RecordBatch | None, tuple[str, ...]]:
+    def _read(
+        self, path: Path, kind: RecordKind, stem: str
+    ) -> tuple[RecordBatch | None, tuple[str, ...]]:
         try:
             raw = pd.read_csv(
-                path, dtype=str, keep_default_na=False, sep=self.config.delimiter, encoding=self.config.encoding
+                path,
+                dtype=str,
+                keep_default_na=False,
+                sep=self.config.delimiter,
+                encoding=self.config.encoding,
             )
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
             return None, (f"{path.name}: cannot read the file: {str(exc).strip().splitlines()[0]}",)
-        raw = raw.rename(columns={**{c: c.strip() for c in raw.columns}, **self.config.columns.get(stem, {})})
-        missing = [spec.name for spec in column_specs(kind) if spec.required and spec.name not in raw.columns]
-        if kind is RecordKind.INVOICE_LINE and "source_id" in missing and "invoice_id" in raw.columns:
+        raw = raw.rename(
+            columns={**{c: c.strip() for c in raw.columns}, **self.config.columns.get(stem, {})}
+        )
+        missing = [
+            spec.name
+            for spec in column_specs(kind)
+            if spec.required and spec.name not in raw.columns
+        ]
+        if (
+            kind is RecordKind.INVOICE_LINE
+            and "source_id" in missing
+            and "invoice_id" in raw.columns
+        ):
             missing.remove("source_id")
         if missing:
-            return None, (f"{path.name}: missing required column(s) {', '.join(missing)}; file skipped",)
+            return None, (
+                f"{path.name}: missing required column(s) {', '.join(missing)}; file skipped",
+            )
         raw, deleted_ids = _split_deleted(raw)
         if kind is RecordKind.INVOICE_LINE:
             raw = _default_line_ids(raw)

@@ -42,7 +42,9 @@ def load_cursor(engine: Engine, business: str, connector: str) -> dict[str, Any]
     table = ConnectorState.__table__  # type: ignore[attr-defined]
     with engine.connect() as connection:
         return connection.execute(
-            sa.select(table.c.cursor).where(table.c.business == business, table.c.connector == connector)
+            sa.select(table.c.cursor).where(
+                table.c.business == business, table.c.connector == connector
+            )
         ).scalar_one_or_none()
 
 
@@ -64,8 +66,12 @@ def sync_connector(
         for page in connector.pages(load_cursor(engine, business, connector.name)):
             result.stats.add(
                 commit_page(
-                    engine, business=business, connector=connector.name,
-                    batches=page.batches, cursor=page.cursor, now=now(),
+                    engine,
+                    business=business,
+                    connector=connector.name,
+                    batches=page.batches,
+                    cursor=page.cursor,
+                    now=now(),
                 )
             )
             result.pages += 1
@@ -75,11 +81,17 @@ def sync_connector(
     except Exception as exc:  # one broken connector must never stop the others
         result.error = redact(f"{type(exc).__name__}: {exc}")
         _record_error(engine, business, connector.name, result.error, now())
-        log.error("sync failed connector=%s action=sync_failed error=%s", connector.name, result.error)
+        log.error(
+            "sync failed connector=%s action=sync_failed error=%s", connector.name, result.error
+        )
     for problem in result.problems[:MAX_LOGGED_PROBLEMS]:
         log.warning("rejected input connector=%s: %s", connector.name, problem)
     if len(result.problems) > MAX_LOGGED_PROBLEMS:
-        log.warning("connector=%s: %d more rejected inputs", connector.name, len(result.problems) - MAX_LOGGED_PROBLEMS)
+        log.warning(
+            "connector=%s: %d more rejected inputs",
+            connector.name,
+            len(result.problems) - MAX_LOGGED_PROBLEMS,
+        )
     return result
 
 
@@ -94,6 +106,9 @@ def _record_error(engine: Engine, business: str, connector: str, error: str, at:
         if not updated:
             connection.execute(
                 sa.insert(table).values(
-                    business=business, connector=connector, last_error=error[:1024], last_error_at=at
+                    business=business,
+                    connector=connector,
+                    last_error=error[:1024],
+                    last_error_at=at,
                 )
             )

@@ -116,7 +116,9 @@ class Candidate:
 
     def stable_id(self, business: str) -> str:
         """An id that stays the same for the same finding across runs and evidence growth."""
-        key = "|".join((business, self.kind, self.subject.type, self.subject.id or self.subject.name))
+        key = "|".join(
+            (business, self.kind, self.subject.type, self.subject.id or self.subject.name)
+        )
         return "rec_" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

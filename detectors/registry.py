@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from busywork.errors import ConfigError
 from detectors.base import Detector
 
@@ -37,5 +36,3 @@ def get_detector(kind: str) -> type[Detector]:
     except KeyError:
         valid = ", ".join(sorted(_REGISTRY))
         raise ConfigError(f"unknown detector {kind!r}; valid detectors: {valid}") from None
-
-

@@ -14,7 +14,9 @@ from sqlalchemy.engine import Engine
 from busywork.store.db import create_engine, migrate
 
 POSTGRES_URL = os.environ.get("BUSYWORK_TEST_POSTGRES_URL")
-SKIP_POSTGRES = "BUSYWORK_TEST_POSTGRES_URL is not set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+SKIP_POSTGRES = (
+    "BUSYWORK_TEST_POSTGRES_URL is not set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+)
 
 
 def _postgres_engine() -> Iterator[Engine]:
@@ -49,4 +51,3 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if not POSTGRES_URL:
         pytest.skip(SKIP_POSTGRES)
     yield from _postgres_engine()
-

@@ -11,7 +11,9 @@ from busywork.store.ingest import RecordBatch
 from busywork.store.records import RecordKind
 
 
-def invoice_rows(n: int, *, prefix: str = "INV", status: str = "open", total: float = 100.0) -> list[dict[str, Any]]:
+def invoice_rows(
+    n: int, *, prefix: str = "INV", status: str = "open", total: float = 100.0
+) -> list[dict[str, Any]]:
     return [
         {
             "source_id": f"{prefix}-{i:05d}",
@@ -28,7 +30,9 @@ def invoice_rows(n: int, *, prefix: str = "INV", status: str = "open", total: fl
     ]
 
 
-def batch(kind: RecordKind, rows: list[dict[str, Any]], deleted: tuple[str, ...] = ()) -> RecordBatch:
+def batch(
+    kind: RecordKind, rows: list[dict[str, Any]], deleted: tuple[str, ...] = ()
+) -> RecordBatch:
     result = validate_records(kind, pd.DataFrame(rows, dtype=object), timezone="Europe/London")
     assert not result.problems, result.problems
     return RecordBatch(kind, result.frame, deleted)

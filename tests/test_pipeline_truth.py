@@ -25,10 +25,14 @@ goals:
 """
 
 
-def scan_generated(seed: int, folder: Path, **settings: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def scan_generated(
+    seed: int, folder: Path, **settings: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
     business = generate(GeneratorSettings(seed=seed, **settings))
     business.write(folder / "data")
-    config = parse_config(CONFIG.format(seed=seed, name=business.truth["business"]["name"]), base_dir=folder)
+    config = parse_config(
+        CONFIG.format(seed=seed, name=business.truth["business"]["name"]), base_dir=folder
+    )
     end = datetime.fromisoformat(business.truth["end"]).date()
     worker = Worker([config], as_of=datetime.combine(end, time(23, 59), tzinfo=UTC))
     [result] = worker.run_once()
@@ -62,11 +66,32 @@ def test_contract_shape(tmp_path: Path) -> None:
     assert ranks == list(range(1, len(ranks) + 1))
     for rec in document["recommendations"]:
         assert set(rec) >= {
-            "id", "kind", "category", "title", "summary", "suggested_automation", "subject", "sources",
-            "evidence", "impact", "goals", "aligned", "score", "rank", "confidence", "explanation",
+            "id",
+            "kind",
+            "category",
+            "title",
+            "summary",
+            "suggested_automation",
+            "subject",
+            "sources",
+            "evidence",
+            "impact",
+            "goals",
+            "aligned",
+            "score",
+            "rank",
+            "confidence",
+            "explanation",
         }
         assert rec["category"] in ("repetitive_task", "bottleneck")
-        assert rec["subject"]["type"] in ("customer", "vendor", "attendee", "calendar", "account", "business")
+        assert rec["subject"]["type"] in (
+            "customer",
+            "vendor",
+            "attendee",
+            "calendar",
+            "account",
+            "business",
+        )
         assert rec["evidence"]["count"] == len(rec["evidence"]["record_ids"]) > 0
         assert set(rec["evidence"]["period"]) == {"start", "end"}
         assert set(rec["impact"]) == {"hours_saved_per_month", "cash_impact", "currency"}

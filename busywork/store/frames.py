@@ -116,7 +116,11 @@ def validate_records(
     problems: list[RowProblem] = []
     out: dict[str, pd.Series] = {}
     for spec in specs:
-        values = _blank_to_na(raw[spec.name]) if spec.name in raw else pd.Series([None] * n_rows, index=raw.index, dtype=object)
+        values = (
+            _blank_to_na(raw[spec.name])
+            if spec.name in raw
+            else pd.Series([None] * n_rows, index=raw.index, dtype=object)
+        )
         if spec.name in fills:
             values = values.where(values.notna(), fills[spec.name])
         missing = values.isna().to_numpy()
@@ -133,7 +137,9 @@ def validate_records(
             ]
             bad |= invalid
         if spec.max_length is not None:
-            too_long = (converted.map(len, na_action="ignore").fillna(0) > spec.max_length).to_numpy()
+            too_long = (
+                converted.map(len, na_action="ignore").fillna(0) > spec.max_length
+            ).to_numpy()
             problems += _problems(too_long, spec.name, f"longer than {spec.max_length} characters")
             bad |= too_long
         out[spec.name] = converted
@@ -158,7 +164,9 @@ def _convert(
 ) -> tuple[pd.Series, np.ndarray]:
     present = values.notna().to_numpy()
     if spec.type == "str":
-        converted = values.map(lambda value: None if value is None else str(value).strip(), na_action="ignore")
+        converted = values.map(
+            lambda value: None if value is None else str(value).strip(), na_action="ignore"
+        )
         return converted.astype(object).where(present, None), np.zeros(len(values), dtype=bool)
     if spec.type in ("int", "float"):
         numbers = pd.to_numeric(values, errors="coerce")
@@ -170,7 +178,9 @@ def _convert(
         return numbers.astype("float64"), invalid
     if spec.type == "bool":
         text = values.astype(str).str.strip().str.lower()
-        truth = text.map({"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False})
+        truth = text.map(
+            {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+        )
         invalid = present & truth.isna().to_numpy()
         return truth.fillna(False).astype(bool), invalid
     return _convert_time(values, spec, timezone, date_format)
@@ -180,7 +190,7 @@ def _convert_time(
     values: pd.Series, spec: ColumnSpec, timezone: str, date_format: str | None
 ) -> tuple[pd.Series, np.ndarray]:
     present = values.notna().to_numpy()
-    as_text = values.map(lambda value: value if isinstance(value, str) else value, na_action="ignore")
+    as_text = values
     parsed = pd.to_datetime(as_text, errors="coerce", format=date_format or "ISO8601", utc=True)
     invalid = present & parsed.isna().to_numpy()
     if spec.type == "date":
@@ -191,8 +201,12 @@ def _convert_time(
     # Naive values are wall-clock times of the business; aware ones keep their offset.
     has_offset = as_text.map(_has_offset, na_action="ignore").fillna(True).astype(bool).to_numpy()
     if (~has_offset & present).any():
-        local = pd.to_datetime(as_text.where(~has_offset), errors="coerce", format=date_format or "ISO8601")
-        localised = local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
+        local = pd.to_datetime(
+            as_text.where(~has_offset), errors="coerce", format=date_format or "ISO8601"
+        )
+        localised = local.dt.tz_localize(
+            timezone, ambiguous="NaT", nonexistent="shift_forward"
+        ).dt.tz_convert("UTC")
         parsed = parsed.where(has_offset, localised)
         invalid = present & parsed.isna().to_numpy()
     return parsed.astype("datetime64[ns, UTC]"), invalid
@@ -201,12 +215,16 @@ def _convert_time(
 def _has_offset(value: object) -> bool:
     if isinstance(value, str):
         text = value.strip()
-        return text.endswith(("Z", "z")) or (len(text) > 10 and ("+" in text[10:] or "-" in text[10:]))
+        return text.endswith(("Z", "z")) or (
+            len(text) > 10 and ("+" in text[10:] or "-" in text[10:])
+        )
     tzinfo = getattr(value, "tzinfo", None)
     return tzinfo is not None
 
 
-def _check_enums(kind: RecordKind, columns: dict[str, pd.Series], problems: list[RowProblem]) -> np.ndarray:
+def _check_enums(
+    kind: RecordKind, columns: dict[str, pd.Series], problems: list[RowProblem]
+) -> np.ndarray:
     bad = np.zeros(len(columns["origin"]), dtype=bool)
     checks = {"origin": ORIGINS}
     if kind in STATUSES:
@@ -230,5 +248,7 @@ def content_hashes(frame: pd.DataFrame) -> pd.Series:
     columns = sorted(column for column in frame.columns if column not in UNHASHED_COLUMNS)
     if frame.empty:
         return pd.Series([], dtype=object)
-    hashed = pd.util.hash_pandas_object(frame[columns].astype(object).where(frame[columns].notna(), None), index=False)
+    hashed = pd.util.hash_pandas_object(
+        frame[columns].astype(object).where(frame[columns].notna(), None), index=False
+    )
     return hashed.map(lambda value: f"{int(value):016x}")

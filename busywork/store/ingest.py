@@ -125,12 +125,16 @@ def _apply(
     table = RECORD_MODELS[batch.kind].__table__  # type: ignore[attr-defined]
     frame = batch.frame.drop_duplicates("source_id", keep="last").reset_index(drop=True)
     frame = frame.assign(content_hash=content_hashes(frame).to_numpy() if len(frame) else [])
-    existing = _existing(connection, table, business, source, frame["source_id"].tolist(), batch.deleted_ids)
+    existing = _existing(
+        connection, table, business, source, frame["source_id"].tolist(), batch.deleted_ids
+    )
     merged = frame.merge(existing, on="source_id", how="left", suffixes=("", "_old"))
     is_new = merged["content_hash_old"].isna() | merged["deleted_old"].fillna(False).astype(bool)
     is_changed = ~is_new & (merged["content_hash"] != merged["content_hash_old"])
     stats = IngestStats(
-        inserted=int(is_new.sum()), updated=int(is_changed.sum()), unchanged=int((~is_new & ~is_changed).sum())
+        inserted=int(is_new.sum()),
+        updated=int(is_changed.sum()),
+        unchanged=int((~is_new & ~is_changed).sum()),
     )
     write = merged[is_new | is_changed]
     if len(write):
@@ -138,7 +142,13 @@ def _apply(
         rows = _to_rows(write[columns], table)
         for row in rows:
             row.update(business=business, source=source, deleted=False)
-        _upsert(connection, table, rows, keys=("business", "source", "source_id"), update=(*columns, "deleted"))
+        _upsert(
+            connection,
+            table,
+            rows,
+            keys=("business", "source", "source_id"),
+            update=(*columns, "deleted"),
+        )
     events = _change_events(batch.kind, write, is_new[is_new | is_changed], business, source, now)
     events += _delete(connection, table, batch, existing, business, source, now, stats)
     if events:
@@ -157,7 +167,7 @@ def _existing(
     ids: Sequence[str],
     deleted_ids: Sequence[str],
 ) -> pd.DataFrame:
-    columns = [table.c.source_id, table.c.content_hash, table.c.deleted]
+    columns: list[Any] = [table.c.source_id, table.c.content_hash, table.c.deleted]
     status_column = RECORD_MODELS_BY_TABLE[table.name].status_column
     columns.append((table.c[status_column] if status_column else sa.null()).label("status"))
     base = sa.select(*columns).where(table.c.business == business, table.c.source == source)
@@ -170,17 +180,28 @@ def _existing(
             rows += connection.execute(base.where(table.c.source_id.in_(chunk))).all()
     existing = pd.DataFrame(rows, columns=["source_id", "content_hash", "deleted", "status"])
     return existing.rename(
-        columns={"content_hash": "content_hash_old", "deleted": "deleted_old", "status": "status_old"}
+        columns={
+            "content_hash": "content_hash_old",
+            "deleted": "deleted_old",
+            "status": "status_old",
+        }
     ).astype({"source_id": object})
 
 
 def _change_events(
-    kind: RecordKind, written: pd.DataFrame, is_new: pd.Series, business: str, source: str, now: datetime
+    kind: RecordKind,
+    written: pd.DataFrame,
+    is_new: pd.Series,
+    business: str,
+    source: str,
+    now: datetime,
 ) -> list[dict[str, Any]]:
     if written.empty:
         return []
     status_events = STATUS_EVENTS.get(kind, {})
-    types = np.where(is_new.to_numpy(), f"{kind.value}.created", f"{kind.value}.updated").astype(object)
+    types = np.where(is_new.to_numpy(), f"{kind.value}.created", f"{kind.value}.updated").astype(
+        object
+    )
     details: list[dict[str, Any] | None] = [None] * len(written)
     status_column = RECORD_MODELS[kind].status_column
     if status_column:
@@ -222,7 +243,9 @@ def _delete(
     for chunk in _chunks(doomed, IN_CHUNK):
         connection.execute(
             sa.update(table)
-            .where(table.c.business == business, table.c.source == source, table.c.source_id.in_(chunk))
+            .where(
+                table.c.business == business, table.c.source == source, table.c.source_id.in_(chunk)
+            )
             .values(deleted=True, updated_at=now)
         )
     stats.deleted += len(doomed)
@@ -252,11 +275,15 @@ def _to_rows(frame: pd.DataFrame, table: sa.Table) -> list[dict[str, Any]]:
         elif pd.api.types.is_float_dtype(column):
             converted[name] = [None if math.isnan(v) else float(v) for v in column.to_numpy()]
         else:
-            converted[name] = [None if v is pd.NA or v is None or v is pd.NaT else v for v in column.astype(object)]
+            converted[name] = [
+                None if v is pd.NA or v is None or v is pd.NaT else v for v in column.astype(object)
+            ]
             if pd.api.types.is_integer_dtype(column):
                 converted[name] = [None if v is None else int(v) for v in converted[name]]
     names = list(converted)
-    return [dict(zip(names, values, strict=True)) for values in zip(*converted.values(), strict=True)]
+    return [
+        dict(zip(names, values, strict=True)) for values in zip(*converted.values(), strict=True)
+    ]
 
 
 def _upsert(

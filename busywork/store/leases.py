@@ -18,7 +18,9 @@ from busywork.store.tables import Lease
 _TABLE = Lease.__table__  # type: ignore[attr-defined]
 
 
-def acquire(engine: Engine, name: str, holder: str, ttl: timedelta, *, now: datetime | None = None) -> bool:
+def acquire(
+    engine: Engine, name: str, holder: str, ttl: timedelta, *, now: datetime | None = None
+) -> bool:
     """Take or renew lease ``name`` for ``holder``; False when someone else holds it."""
     now = now or datetime.now(UTC)
     expires = now + ttl
@@ -31,11 +33,15 @@ def acquire(engine: Engine, name: str, holder: str, ttl: timedelta, *, now: date
             where=sa.or_(_TABLE.c.holder == holder, _TABLE.c.expires_at < now),
         )
         connection.execute(statement)
-        current = connection.execute(sa.select(_TABLE.c.holder).where(_TABLE.c.name == name)).scalar_one()
+        current = connection.execute(
+            sa.select(_TABLE.c.holder).where(_TABLE.c.name == name)
+        ).scalar_one()
     return bool(current == holder)
 
 
 def release(engine: Engine, name: str, holder: str) -> None:
     """Give lease ``name`` back if ``holder`` still holds it."""
     with engine.begin() as connection:
-        connection.execute(sa.delete(_TABLE).where(_TABLE.c.name == name, _TABLE.c.holder == holder))
+        connection.execute(
+            sa.delete(_TABLE).where(_TABLE.c.name == name, _TABLE.c.holder == holder)
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -30,7 +31,9 @@ def load_frames(
     return frames
 
 
-def _load(connection: sa.Connection, business: str, kind: RecordKind, wanted: Iterable[str]) -> pd.DataFrame:
+def _load(
+    connection: sa.Connection, business: str, kind: RecordKind, wanted: Iterable[str]
+) -> pd.DataFrame:
     table = RECORD_MODELS[kind].__table__  # type: ignore[attr-defined]
     specs = {spec.name: spec for spec in column_specs(kind)}
     names = list(dict.fromkeys([*BASE_COLUMNS, *wanted]))
@@ -43,7 +46,8 @@ def _load(connection: sa.Connection, business: str, kind: RecordKind, wanted: It
         .order_by(table.c.id)
     )
     # Plain tuples from the driver: skipping ORM type processing is what keeps 1M rows fast.
-    result = connection.exec_driver_sql(*_compiled(connection, query))
+    sql, params = _compiled(connection, query)
+    result = connection.exec_driver_sql(sql, params)
     frame = pd.DataFrame(result.fetchall(), columns=names)
     for name in names:
         spec = specs.get(name)
@@ -52,7 +56,7 @@ def _load(connection: sa.Connection, business: str, kind: RecordKind, wanted: It
     return frame
 
 
-def _compiled(connection: sa.Connection, query: sa.Select[tuple[object, ...]]) -> tuple[str, object]:
+def _compiled(connection: sa.Connection, query: sa.Select[Any]) -> tuple[str, Any]:
     compiled = query.compile(dialect=connection.dialect)
     params = compiled.params
     if connection.dialect.paramstyle in ("qmark", "numeric"):

@@ -18,7 +18,7 @@ from sqlmodel import Field, SQLModel
 MONEY = sa.Numeric(18, 4, asdecimal=False)
 
 
-class Origin(str, enum.Enum):
+class Origin(enum.StrEnum):
     """How a record came to exist; anything but ``manual``/``unknown`` is already automated."""
 
     MANUAL = "manual"
@@ -31,11 +31,17 @@ class Origin(str, enum.Enum):
 
 
 AUTOMATED_ORIGINS = frozenset(
-    {Origin.TEMPLATE, Origin.RECURRING, Origin.SUBSCRIPTION, Origin.BOOKING_LINK, Origin.INTEGRATION}
+    {
+        Origin.TEMPLATE,
+        Origin.RECURRING,
+        Origin.SUBSCRIPTION,
+        Origin.BOOKING_LINK,
+        Origin.INTEGRATION,
+    }
 )
 
 
-class RecordKind(str, enum.Enum):
+class RecordKind(enum.StrEnum):
     """The record kinds connectors produce and detectors consume."""
 
     CUSTOMER = "customer"

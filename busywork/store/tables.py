@@ -62,6 +62,8 @@ class DetectorWatermark(SQLModel, table=True):
     business: str = Field(primary_key=True, max_length=64)
     detector: str = Field(primary_key=True, max_length=64)
     last_event_id: int = Field(default=0, sa_type=sa.BigInteger)
+    #: Hash of the detector's parameters: new thresholds mean a fresh run.
+    params_hash: str = Field(default="", max_length=32)
     ran_at: datetime | None = None
 
 

@@ -96,8 +96,9 @@ def generate(settings: GeneratorSettings) -> SyntheticBusiness:
     """
     _check(settings)
     window = Window.ending(settings.end, settings.months)
-    (r_business, r_people, r_plan, r_series, r_sessions, r_bulk, r_settle, r_bills,
-     r_journals) = np.random.default_rng(settings.seed).spawn(9)
+    (r_business, r_people, r_plan, r_series, r_sessions, r_bulk, r_settle, r_bills, r_journals) = (
+        np.random.default_rng(settings.seed).spawn(9)
+    )
     business = make_business(r_business, window)
     profile = business.profile
     accounts = make_accounts(
@@ -108,39 +109,70 @@ def generate(settings: GeneratorSettings) -> SyntheticBusiness:
     add_accounts(r_people, book, accounts, window)
 
     drafts = InvoiceDrafts()
-    recurring = [cadence_series(r_series, drafts, window, profile, c, origin="manual")
-                 for c in plan.recurring]
+    recurring = [
+        cadence_series(r_series, drafts, window, profile, c, origin="manual")
+        for c in plan.recurring
+    ]
     automated = [
-        cadence_series(r_series, drafts, window, profile, c, origin="template",
-                       template_id=f"TPL-{n:03d}")
+        cadence_series(
+            r_series, drafts, window, profile, c, origin="template", template_id=f"TPL-{n:03d}"
+        )
         for n, c in enumerate(plan.template_decoys, start=1)
-    ] + [cadence_series(r_series, drafts, window, profile, c, origin="subscription")
-         for c in plan.subscription_decoys]
-    irregular = [irregular_series(r_series, drafts, window, profile, c)
-                 for c in plan.irregular_decoys]
+    ] + [
+        cadence_series(r_series, drafts, window, profile, c, origin="subscription")
+        for c in plan.subscription_decoys
+    ]
+    irregular = [
+        irregular_series(r_series, drafts, window, profile, c) for c in plan.irregular_decoys
+    ]
     one_offs(r_series, drafts, window, profile, np.asarray(plan.background, dtype=np.int64))
     one_offs(r_series, drafts, window, profile, np.asarray([plan.abroad]), noisy=False)
 
     appointments = Chunks(scheduling.APPOINTMENT_DRAFT)
     # Guarantee both identity quirks appear in every business; the rest are drawn.
-    modes = ["mixed", "name_only"] + [str(m) for m in r_sessions.choice(
-        ["email", "mixed", "name_only"], size=max(0, len(plan.appointment) - 2))]
+    modes = ["mixed", "name_only"] + [
+        str(m)
+        for m in r_sessions.choice(
+            ["email", "mixed", "name_only"], size=max(0, len(plan.appointment) - 2)
+        )
+    ]
     identities = [modes[i] for i in r_sessions.permutation(len(modes))]
     sessions = [
-        customer_sessions(r_sessions, appointments, drafts, window, business,
-                          account=accounts[c], customer=c, identity=identity, integration=False)
+        customer_sessions(
+            r_sessions,
+            appointments,
+            drafts,
+            window,
+            business,
+            account=accounts[c],
+            customer=c,
+            identity=identity,
+            integration=False,
+        )
         for c, identity in zip(plan.appointment, identities, strict=True)
     ]
     integrated = [
-        customer_sessions(r_sessions, appointments, drafts, window, business,
-                          account=accounts[c], customer=c, identity="email", integration=True)
+        customer_sessions(
+            r_sessions,
+            appointments,
+            drafts,
+            window,
+            business,
+            account=accounts[c],
+            customer=c,
+            identity="email",
+            integration=True,
+        )
         for c in plan.integration_decoys
     ]
-    internal = [(s, scheduling.one_to_ones(r_sessions, appointments, window, business, s))
-                for s in plan.internal_decoys]
+    internal = [
+        (s, scheduling.one_to_ones(r_sessions, appointments, window, business, s))
+        for s in plan.internal_decoys
+    ]
     scheduling.internal_meetings(r_bulk, appointments, window, business, settings.scale)
-    occasional_sessions(r_bulk, appointments, drafts, book, window,
-                        business=business, scale=settings.scale)
+    occasional_sessions(
+        r_bulk, appointments, drafts, book, window, business=business, scale=settings.scale
+    )
 
     customer_data = book.build()
     ids = customer_ids(book.rows)
@@ -156,9 +188,14 @@ def generate(settings: GeneratorSettings) -> SyntheticBusiness:
     vendor_frame, vendor_ids, vendor_names = bills.vendors_frame(
         r_bills, suppliers, occasional, occasional_created, window
     )
-    bill_frame = bills.assemble(r_bills, bill_chunks, vendor_ids=vendor_ids,
-                                vendor_names=vendor_names, window=window,
-                                currency=business.currency)
+    bill_frame = bills.assemble(
+        r_bills,
+        bill_chunks,
+        vendor_ids=vendor_ids,
+        vendor_names=vendor_names,
+        window=window,
+        currency=business.currency,
+    )
     journal_chunks = Chunks(journals.JOURNAL_DRAFT)
     journals.regular_journals(r_journals, journal_chunks, window, business)
     journals.one_off_journals(r_journals, journal_chunks, window, settings.scale)
@@ -184,7 +221,8 @@ def generate(settings: GeneratorSettings) -> SyntheticBusiness:
         customer_ids=ids,
         appointment_rank=appointment_rank,
         appointment_ids=appointment_ids,
-        findings=Findings(recurring, automated, irregular, sessions, integrated, internal,
-                          plan.slow),
+        findings=Findings(
+            recurring, automated, irregular, sessions, integrated, internal, plan.slow
+        ),
     )
     return SyntheticBusiness(frames=frames, truth=truth)

@@ -34,32 +34,93 @@ class Supplier:
 
 
 CATALOG: tuple[Supplier, ...] = (
-    Supplier("Harcourt Estates", "harcourtestates.co.uk", "monthly", "manual", (1800, 4200),
-             False, 0, "Office rent"),
+    Supplier(
+        "Harcourt Estates",
+        "harcourtestates.co.uk",
+        "monthly",
+        "manual",
+        (1800, 4200),
+        False,
+        0,
+        "Office rent",
+    ),
     Supplier("Xero", "xero.com", "monthly", "recurring", (33, 59), False, 0, "Xero subscription"),
-    Supplier("British Gas Business", "britishgas.co.uk", "monthly", "manual", (120, 380), True,
-             14, "Gas supply"),
-    Supplier("Microsoft", "microsoft.com", "monthly", "recurring", (40, 180), False, 0,
-             "Microsoft 365 Business"),
-    Supplier("Thames Water", "thameswater.co.uk", "quarterly", "manual", (90, 260), True, 21,
-             "Water charges"),
-    Supplier("BT Business", "bt.com", "monthly", "recurring", (45, 95), False, 14,
-             "Broadband and phone"),
-    Supplier("Hiscox", "hiscox.co.uk", "annual", "manual", (600, 1900), False, 30,
-             "Business insurance"),
-    Supplier("Octopus Energy", "octopus.energy", "monthly", "manual", (150, 420), True, 14,
-             "Electricity"),
-    Supplier("Google Workspace", "google.com", "monthly", "recurring", (10, 60), False, 0,
-             "Google Workspace"),
+    Supplier(
+        "British Gas Business",
+        "britishgas.co.uk",
+        "monthly",
+        "manual",
+        (120, 380),
+        True,
+        14,
+        "Gas supply",
+    ),
+    Supplier(
+        "Microsoft",
+        "microsoft.com",
+        "monthly",
+        "recurring",
+        (40, 180),
+        False,
+        0,
+        "Microsoft 365 Business",
+    ),
+    Supplier(
+        "Thames Water",
+        "thameswater.co.uk",
+        "quarterly",
+        "manual",
+        (90, 260),
+        True,
+        21,
+        "Water charges",
+    ),
+    Supplier(
+        "BT Business", "bt.com", "monthly", "recurring", (45, 95), False, 14, "Broadband and phone"
+    ),
+    Supplier(
+        "Hiscox", "hiscox.co.uk", "annual", "manual", (600, 1900), False, 30, "Business insurance"
+    ),
+    Supplier(
+        "Octopus Energy", "octopus.energy", "monthly", "manual", (150, 420), True, 14, "Electricity"
+    ),
+    Supplier(
+        "Google Workspace",
+        "google.com",
+        "monthly",
+        "recurring",
+        (10, 60),
+        False,
+        0,
+        "Google Workspace",
+    ),
     Supplier("Royal Mail", "royalmail.com", "irregular", "manual", (15, 120), True, 14, "Postage"),
-    Supplier("Viking", "viking-direct.co.uk", "irregular", "manual", (25, 300), True, 30,
-             "Stationery"),
-    Supplier("Westminster City Council", "westminster.gov.uk", "monthly", "manual", (300, 900),
-             False, 14, "Business rates"),
-    Supplier("Vodafone Business", "vodafone.co.uk", "monthly", "recurring", (60, 200), False, 14,
-             "Mobile phones"),
-    Supplier("Sage Payroll", "sage.com", "monthly", "recurring", (20, 45), False, 0,
-             "Payroll software"),
+    Supplier(
+        "Viking", "viking-direct.co.uk", "irregular", "manual", (25, 300), True, 30, "Stationery"
+    ),
+    Supplier(
+        "Westminster City Council",
+        "westminster.gov.uk",
+        "monthly",
+        "manual",
+        (300, 900),
+        False,
+        14,
+        "Business rates",
+    ),
+    Supplier(
+        "Vodafone Business",
+        "vodafone.co.uk",
+        "monthly",
+        "recurring",
+        (60, 200),
+        False,
+        14,
+        "Mobile phones",
+    ),
+    Supplier(
+        "Sage Payroll", "sage.com", "monthly", "recurring", (20, 45), False, 0, "Payroll software"
+    ),
     Supplier("Zoom", "zoom.us", "monthly", "recurring", (12, 40), False, 0, "Video calls"),
 )
 
@@ -75,8 +136,18 @@ def suppliers(business: Business, count: int) -> list[Supplier]:
     chosen = [*CATALOG[:8], trade, *CATALOG[8:]][:count]
     for extra in range(count - len(chosen)):
         trading = f"{names.COMPANY_PLACES[extra % 22]} {names.SUPPLIER_TRADES[extra % 20]}"
-        chosen.append(Supplier(trading, f"{names.slug(trading)}.co.uk", "irregular", "manual",
-                               (40, 800), True, 30, names.SUPPLIER_TRADES[extra % 20]))
+        chosen.append(
+            Supplier(
+                trading,
+                f"{names.slug(trading)}.co.uk",
+                "irregular",
+                "manual",
+                (40, 800),
+                True,
+                30,
+                names.SUPPLIER_TRADES[extra % 20],
+            )
+        )
     return chosen
 
 
@@ -116,12 +187,29 @@ def regular_bills(
             # Someone keys the bill in when they get round to it, up to a week later.
             keyed = issued + rng.integers(0, 7, size=count).astype("timedelta64[D]")
             created = window.working_instants(rng, np.busday_offset(keyed, 0, roll="forward"))
-        _add(bills, vendor=vendor, issued=issued, created=created, origin=supplier.origin,
-             totals=totals, terms=supplier.terms, description=filled(count, supplier.description))
+        _add(
+            bills,
+            vendor=vendor,
+            issued=issued,
+            created=created,
+            origin=supplier.origin,
+            totals=totals,
+            terms=supplier.terms,
+            description=filled(count, supplier.description),
+        )
 
 
-def _add(bills: Chunks, *, vendor: int | IntArray, issued: TimeArray, created: TimeArray,
-         origin: str, totals: IntArray, terms: int | IntArray, description: ObjArray) -> None:
+def _add(
+    bills: Chunks,
+    *,
+    vendor: int | IntArray,
+    issued: TimeArray,
+    created: TimeArray,
+    origin: str,
+    totals: IntArray,
+    terms: int | IntArray,
+    description: ObjArray,
+) -> None:
     count = len(issued)
     bills.add(
         vendor=np.broadcast_to(np.asarray(vendor, dtype=np.int64), (count,)).copy(),
@@ -155,12 +243,14 @@ def one_off_bills(
     combos = len(names.CLIENT_SURNAMES) * len(names.SUPPLIER_TRADES)
     picks = rng.permutation(combos)
     trade_of = picks[np.arange(vendors) % combos] % len(names.SUPPLIER_TRADES)
-    vendor_names = objects([
-        f"{names.CLIENT_SURNAMES[int(p) // len(names.SUPPLIER_TRADES)]} "
-        f"{names.SUPPLIER_TRADES[int(p) % len(names.SUPPLIER_TRADES)]}"
-        + (f" {k // combos + 1}" if k >= combos else "")
-        for k, p in enumerate(picks[np.arange(vendors) % combos].tolist())
-    ])
+    vendor_names = objects(
+        [
+            f"{names.CLIENT_SURNAMES[int(p) // len(names.SUPPLIER_TRADES)]} "
+            f"{names.SUPPLIER_TRADES[int(p) % len(names.SUPPLIER_TRADES)]}"
+            + (f" {k // combos + 1}" if k >= combos else "")
+            for k, p in enumerate(picks[np.arange(vendors) % combos].tolist())
+        ]
+    )
     issued = np.maximum(
         days - rng.integers(0, 5, size=count).astype("timedelta64[D]"), window.first_day
     )
@@ -168,10 +258,16 @@ def one_off_bills(
     pounds = np.exp(rng.normal(np.log(140.0), 0.9, size=count))
     totals = np.round(pounds * 100).astype(np.int64)
     description = objects(list(names.SUPPLIER_TRADES))[trade_of[owner]]
-    _add(bills, vendor=first_vendor + owner, issued=issued, created=created, origin="manual",
-         totals=np.maximum(totals, 500),
-         terms=np.where(rng.random(count) < 0.5, 14, 30).astype(np.int64),
-         description=description)
+    _add(
+        bills,
+        vendor=first_vendor + owner,
+        issued=issued,
+        created=created,
+        origin="manual",
+        totals=np.maximum(totals, 500),
+        terms=np.where(rng.random(count) < 0.5, 14, 30).astype(np.int64),
+        description=description,
+    )
     first = np.full(vendors, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, owner, created.astype(np.int64))
     return vendor_names, shift(first.astype("datetime64[s]"), -600)
@@ -197,14 +293,17 @@ def vendors_frame(
     created = np.concatenate(
         [window.working_instants(rng, window.first_day - ago), occasional_created]
     )
-    frame = make_frame("vendors", {
-        "source_id": ids,
-        "origin": filled(count, "manual"),
-        "created_at": created,
-        "updated_at": created,
-        "name": vendor_names,
-        "email": emails,
-    })
+    frame = make_frame(
+        "vendors",
+        {
+            "source_id": ids,
+            "origin": filled(count, "manual"),
+            "created_at": created,
+            "updated_at": created,
+            "name": vendor_names,
+            "email": emails,
+        },
+    )
     return frame, ids, vendor_names
 
 
@@ -228,8 +327,9 @@ def assemble(
     manual = origin == "manual"
     due = data["issued"] + data["terms"].astype("timedelta64[D]")
     # People approve during working hours within a week; recurring bills follow a rule at once.
-    approve_day = np.busday_offset(created.astype("datetime64[D]"),
-                                   rng.integers(0, 5, size=count), roll="forward")
+    approve_day = np.busday_offset(
+        created.astype("datetime64[D]"), rng.integers(0, 5, size=count), roll="forward"
+    )
     by_hand = np.maximum(window.working_instants(rng, approve_day), shift(created, 600))
     approved = np.where(manual, by_hand, shift(created, rng.integers(60, 1800, size=count)))
     stuck = manual & (rng.random(count) < 0.03)
@@ -237,8 +337,9 @@ def assemble(
     draft = manual & (created >= cutoff - np.int64(3 * 86400)) & (rng.random(count) < 0.3)
     waiting = (approved > cutoff) | stuck
     pay_day = np.maximum(due, approved.astype("datetime64[D]")) + rng.integers(0, 4, size=count)
-    paid = np.maximum(shift(pay_day, rng.integers(8 * 3600, 17 * 3600, size=count)),
-                      shift(approved, 3600))
+    paid = np.maximum(
+        shift(pay_day, rng.integers(8 * 3600, 17 * 3600, size=count)), shift(approved, 3600)
+    )
     status = filled(count, "paid")
     status[paid > cutoff] = "approved"
     status[waiting] = "awaiting_approval"
@@ -247,25 +348,33 @@ def assemble(
     nat = np.datetime64("NaT", "s")
     approved_at = np.where(np.isin(status, ["approved", "paid"]), approved, nat)
     paid_at = np.where(status == "paid", paid, nat)
-    updated = np.where(np.isnat(paid_at), np.where(np.isnat(approved_at), created, approved_at),
-                       paid_at)
+    updated = np.where(
+        np.isnat(paid_at), np.where(np.isnat(approved_at), created, approved_at), paid_at
+    )
     vendor = data["vendor"]
     refs = rng.integers(10000, 999999, size=count)
-    return make_frame("bills", {
-        "source_id": objects([f"BILL-{n:05d}" for n in range(1, count + 1)]),
-        "origin": origin,
-        "created_at": created,
-        "updated_at": updated,
-        "vendor_id": vendor_ids[vendor],
-        "vendor_name": vendor_names[vendor],
-        "number": objects([f"{str(name)[:3].upper()}-{ref}" for name, ref in
-                           zip(vendor_names[vendor].tolist(), refs.tolist(), strict=True)]),
-        "status": status,
-        "issued_on": data["issued"],
-        "due_on": due,
-        "approved_at": approved_at,
-        "paid_at": paid_at,
-        "total": data["total"],
-        "currency": filled(count, currency),
-        "description": data["description"],
-    })
+    return make_frame(
+        "bills",
+        {
+            "source_id": objects([f"BILL-{n:05d}" for n in range(1, count + 1)]),
+            "origin": origin,
+            "created_at": created,
+            "updated_at": updated,
+            "vendor_id": vendor_ids[vendor],
+            "vendor_name": vendor_names[vendor],
+            "number": objects(
+                [
+                    f"{str(name)[:3].upper()}-{ref}"
+                    for name, ref in zip(vendor_names[vendor].tolist(), refs.tolist(), strict=True)
+                ]
+            ),
+            "status": status,
+            "issued_on": data["issued"],
+            "due_on": due,
+            "approved_at": approved_at,
+            "paid_at": paid_at,
+            "total": data["total"],
+            "currency": filled(count, currency),
+            "description": data["description"],
+        },
+    )

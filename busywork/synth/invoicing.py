@@ -24,7 +24,14 @@ from busywork.synth.columns import (
 from busywork.synth.writer import make_frame
 
 INVOICE_DRAFT = (
-    "customer", "issued", "created", "origin", "template_id", "description", "autopay", "noisy",
+    "customer",
+    "issued",
+    "created",
+    "origin",
+    "template_id",
+    "description",
+    "autopay",
+    "noisy",
 )
 LINE_DRAFT = ("invoice", "description", "item", "quantity", "unit", "amount")
 
@@ -178,8 +185,13 @@ def assemble(
         },
     )
     payments = _payments(
-        outcome.invoice, outcome.payment_at, outcome.amount,
-        method=outcome.method, end=end, invoice_ids=ids, customer_ids=customer_ids[customer],
+        outcome.invoice,
+        outcome.payment_at,
+        outcome.amount,
+        method=outcome.method,
+        end=end,
+        invoice_ids=ids,
+        customer_ids=customer_ids[customer],
         currency=currency,
     )
     return Invoicing(invoices, invoice_lines, payments, rank, ids)

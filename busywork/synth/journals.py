@@ -60,37 +60,68 @@ def regular_journals(
     keyed = np.busday_offset(ends, rng.integers(1, 6, size=count), roll="forward")
     keyed_at = window.working_instants(rng, keyed)
     depreciation = int(rng.integers(150, 900)) * 100
-    _add(journals, ends, keyed_at, origin="manual",
-         account_cells=accounts("Depreciation", "Fixed Assets"),
-         amount=np.full(count, depreciation, dtype=np.int64),
-         memo=objects([f"Monthly depreciation {m:%b %Y}" for m in months]))
+    _add(
+        journals,
+        ends,
+        keyed_at,
+        origin="manual",
+        account_cells=accounts("Depreciation", "Fixed Assets"),
+        amount=np.full(count, depreciation, dtype=np.int64),
+        memo=objects([f"Monthly depreciation {m:%b %Y}" for m in months]),
+    )
     accrual = (rng.uniform(200, 900, size=count) * 100).round().astype(np.int64)
-    _add(journals, ends, shift(keyed_at, 600), origin="manual",
-         account_cells=accounts("Accruals", "Utilities"), amount=accrual,
-         memo=objects([f"Accrue utilities {m:%b %Y}" for m in months]))
+    _add(
+        journals,
+        ends,
+        shift(keyed_at, 600),
+        origin="manual",
+        account_cells=accounts("Accruals", "Utilities"),
+        amount=accrual,
+        memo=objects([f"Accrue utilities {m:%b %Y}" for m in months]),
+    )
     # Each accrual is reversed on the first of the next month, in the same sitting.
     reversal = [*firsts[1:].tolist(), np.datetime64(_month_end(months[-1]), "D") + 1]
-    _add(journals, np.asarray(reversal, dtype="datetime64[D]"),
-         shift(keyed_at, 900), origin="manual",
-         account_cells=accounts("Accruals", "Utilities"), amount=accrual,
-         memo=objects([f"Reverse utilities accrual {m:%b %Y}" for m in months]))
+    _add(
+        journals,
+        np.asarray(reversal, dtype="datetime64[D]"),
+        shift(keyed_at, 900),
+        origin="manual",
+        account_cells=accounts("Accruals", "Utilities"),
+        amount=accrual,
+        memo=objects([f"Reverse utilities accrual {m:%b %Y}" for m in months]),
+    )
     payday = np.busday_offset(firsts + np.timedelta64(24, "D"), 0, roll="backward")
     wages = len(business.staff_names) * 2300 * 100
-    _add(journals, payday, shift(payday, 4 * 3600),
-         origin="integration", account_cells=accounts("Net Wages", "PAYE and NIC", "Wages"),
-         amount=np.round(wages * rng.uniform(0.97, 1.03, size=count)).astype(np.int64),
-         memo=objects([f"Payroll {m:%b %Y}" for m in months]))
+    _add(
+        journals,
+        payday,
+        shift(payday, 4 * 3600),
+        origin="integration",
+        account_cells=accounts("Net Wages", "PAYE and NIC", "Wages"),
+        amount=np.round(wages * rng.uniform(0.97, 1.03, size=count)).astype(np.int64),
+        memo=objects([f"Payroll {m:%b %Y}" for m in months]),
+    )
     prepaid = int(rng.integers(40, 160)) * 100
-    _add(journals, firsts, shift(firsts, 3 * 3600),
-         origin="recurring", account_cells=accounts("Insurance", "Prepayments"),
-         amount=np.full(count, prepaid, dtype=np.int64),
-         memo=filled(count, "Release insurance prepayment"))
+    _add(
+        journals,
+        firsts,
+        shift(firsts, 3 * 3600),
+        origin="recurring",
+        account_cells=accounts("Insurance", "Prepayments"),
+        amount=np.full(count, prepaid, dtype=np.int64),
+        memo=filled(count, "Release insurance prepayment"),
+    )
     quarter = [m for m in months if m.month in (1, 4, 7, 10)]
     vat_day = days_of([m + timedelta(days=6) for m in quarter])
-    _add(journals, vat_day, window.working_instants(rng, vat_day), origin="manual",
-         account_cells=accounts("VAT Control", "VAT Liability"),
-         amount=(rng.uniform(1500, 9000, size=len(quarter)) * 100).round().astype(np.int64),
-         memo=objects([f"VAT return quarter to {m - timedelta(days=1):%b %Y}" for m in quarter]))
+    _add(
+        journals,
+        vat_day,
+        window.working_instants(rng, vat_day),
+        origin="manual",
+        account_cells=accounts("VAT Control", "VAT Liability"),
+        amount=(rng.uniform(1500, 9000, size=len(quarter)) * 100).round().astype(np.int64),
+        memo=objects([f"VAT return quarter to {m - timedelta(days=1):%b %Y}" for m in quarter]),
+    )
 
 
 def one_off_journals(
@@ -104,13 +135,27 @@ def one_off_journals(
     cells = objects([accounts(debit, credit) for debit, credit, _ in ADJUSTMENTS])
     memos = objects([memo for _, _, memo in ADJUSTMENTS])
     amount: FloatArray = np.exp(rng.normal(np.log(120.0), 1.0, size=count))
-    _add(journals, days, window.working_instants(rng, days), origin="manual",
-         account_cells=cells[pick],
-         amount=np.maximum(np.round(amount * 100), 100).astype(np.int64), memo=memos[pick])
+    _add(
+        journals,
+        days,
+        window.working_instants(rng, days),
+        origin="manual",
+        account_cells=cells[pick],
+        amount=np.maximum(np.round(amount * 100), 100).astype(np.int64),
+        memo=memos[pick],
+    )
 
 
-def _add(journals: Chunks, posted: TimeArray, created: TimeArray, *, origin: str,
-         account_cells: str | ObjArray, amount: IntArray, memo: ObjArray) -> None:
+def _add(
+    journals: Chunks,
+    posted: TimeArray,
+    created: TimeArray,
+    *,
+    origin: str,
+    account_cells: str | ObjArray,
+    amount: IntArray,
+    memo: ObjArray,
+) -> None:
     count = len(posted)
     journals.add(
         posted=posted.astype("datetime64[D]"),
@@ -132,14 +177,17 @@ def assemble(journals: Chunks, window: Window, currency: str) -> pd.DataFrame:
     order = keep[np.lexsort((keep, data["created"][keep], data["posted"][keep]))]
     data = {name: column[order] for name, column in data.items()}
     count = len(order)
-    return make_frame("journal_entries", {
-        "source_id": objects([f"JE-{n:05d}" for n in range(1, count + 1)]),
-        "origin": data["origin"],
-        "created_at": data["created"],
-        "updated_at": data["created"],
-        "posted_on": data["posted"],
-        "accounts": data["accounts"],
-        "amount": data["amount"],
-        "currency": filled(count, currency),
-        "memo": data["memo"],
-    })
+    return make_frame(
+        "journal_entries",
+        {
+            "source_id": objects([f"JE-{n:05d}" for n in range(1, count + 1)]),
+            "origin": data["origin"],
+            "created_at": data["created"],
+            "updated_at": data["created"],
+            "posted_on": data["posted"],
+            "accounts": data["accounts"],
+            "amount": data["amount"],
+            "currency": filled(count, currency),
+            "memo": data["memo"],
+        },
+    )

@@ -16,7 +16,14 @@ from busywork.synth.profiles import BUSINESS_WORDS, PROFILES, Profile
 from busywork.synth.writer import make_frame
 
 CUSTOMER_COLUMNS = (
-    "name", "email", "phone", "terms", "currency", "origin", "created", "updated",
+    "name",
+    "email",
+    "phone",
+    "terms",
+    "currency",
+    "origin",
+    "created",
+    "updated",
 )
 
 
@@ -212,12 +219,15 @@ def customer_ids(count: int) -> ObjArray:
 
 def customers_frame(data: dict[str, npt.NDArray[Any]], ids: ObjArray) -> pd.DataFrame:
     """The customers frame from the built customer columns."""
-    return make_frame("customers", {
-        "source_id": ids,
-        "origin": data["origin"],
-        "created_at": data["created"],
-        "updated_at": data["updated"],
-        "name": data["name"],
-        "email": data["email"],
-        "phone": data["phone"],
-    })
+    return make_frame(
+        "customers",
+        {
+            "source_id": ids,
+            "origin": data["origin"],
+            "created_at": data["created"],
+            "updated_at": data["updated"],
+            "name": data["name"],
+            "email": data["email"],
+            "phone": data["phone"],
+        },
+    )

@@ -36,9 +36,7 @@ def individuals_for(customers: int) -> int:
     return max(MIN_INDIVIDUALS, round(0.45 * customers))
 
 
-def make_plan(
-    rng: np.random.Generator, seed: int, accounts: list[Account], staff: int
-) -> Plan:
+def make_plan(rng: np.random.Generator, seed: int, accounts: list[Account], staff: int) -> Plan:
     """Draw role counts and assign customers to roles without overlap.
 
     Appointment roles go to individuals; invoice-cadence roles go to the others, so a customer

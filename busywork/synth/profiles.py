@@ -57,8 +57,18 @@ RETAINER_POUNDS: dict[str, tuple[int, int]] = {
 }
 
 BUSINESS_WORDS: tuple[str, ...] = (
-    "Kestrel", "Beacon", "Willow", "Juniper", "Avalon", "Clearview", "Evergreen", "Summit",
-    "Heron", "Lantern", "Marlowe", "Orchard",
+    "Kestrel",
+    "Beacon",
+    "Willow",
+    "Juniper",
+    "Avalon",
+    "Clearview",
+    "Evergreen",
+    "Summit",
+    "Heron",
+    "Lantern",
+    "Marlowe",
+    "Orchard",
 )
 
 PROFILES: tuple[Profile, ...] = (
@@ -84,8 +94,11 @@ PROFILES: tuple[Profile, ...] = (
             "quarterly": ("Quarterly workstation assessments",),
         },
         ad_hoc=(
-            "Ergonomic assessment", "Event massage cover", "Return-to-work report",
-            "Group injury-prevention workshop", "Medico-legal report",
+            "Ergonomic assessment",
+            "Event massage cover",
+            "Return-to-work report",
+            "Group injury-prevention workshop",
+            "Medico-legal report",
         ),
         internal_titles=("Clinical supervision", "Case review", "Team huddle", "CPD session"),
         season=(1.3, 1.2, 1.1, 1.0, 1.0, 0.95, 0.85, 0.7, 1.1, 1.15, 1.05, 0.75),
@@ -113,8 +126,11 @@ PROFILES: tuple[Profile, ...] = (
             "quarterly": ("Quarterly deep clean contract",),
         },
         ad_hoc=(
-            "After-party clean", "Builders' clean", "Emergency spill clean-up",
-            "Pre-sale property clean", "Upholstery clean",
+            "After-party clean",
+            "Builders' clean",
+            "Emergency spill clean-up",
+            "Pre-sale property clean",
+            "Upholstery clean",
         ),
         internal_titles=("Rota planning", "Supervisor check-in", "Health and safety briefing"),
         season=(0.9, 0.9, 1.2, 1.25, 1.05, 1.0, 1.0, 0.85, 1.05, 1.0, 1.0, 1.2),
@@ -142,8 +158,11 @@ PROFILES: tuple[Profile, ...] = (
             "quarterly": ("Quarterly VAT return service",),
         },
         ad_hoc=(
-            "Catch-up bookkeeping", "Grant application support", "HMRC enquiry support",
-            "Cash-flow forecast", "Software migration",
+            "Catch-up bookkeeping",
+            "Grant application support",
+            "HMRC enquiry support",
+            "Cash-flow forecast",
+            "Software migration",
         ),
         internal_titles=("Deadline planning", "Team meeting", "Client review", "Training"),
         season=(1.45, 1.0, 1.0, 1.25, 1.0, 0.95, 1.05, 0.75, 0.95, 1.1, 1.0, 0.8),

@@ -108,11 +108,7 @@ def cadence_series(
     days = days_of(issued)
     count = len(issued)
     # Automations run at a fixed hour; people invoice whenever they get to it.
-    created = (
-        window.working_instants(rng, days)
-        if manual
-        else shift(days, 6 * 3600)
-    )
+    created = window.working_instants(rng, days) if manual else shift(days, 6 * 3600)
     drafts.add(
         customer=np.full(count, customer, dtype=np.int64),
         issued=days,
@@ -127,8 +123,16 @@ def cadence_series(
         unit=amounts,
         autopay=origin == "subscription",
     )
-    return Series(customer, cadence, origin, description, tuple(issued),
-                  tuple(amounts.tolist()), skipped, rise)
+    return Series(
+        customer,
+        cadence,
+        origin,
+        description,
+        tuple(issued),
+        tuple(amounts.tolist()),
+        skipped,
+        rise,
+    )
 
 
 def irregular_series(
@@ -164,8 +168,16 @@ def irregular_series(
         quantity=np.ones(count),
         unit=amounts,
     )
-    return Series(customer, "irregular", "manual", "various", tuple(issued),
-                  tuple(amounts.tolist()), None, 0.0)
+    return Series(
+        customer,
+        "irregular",
+        "manual",
+        "various",
+        tuple(issued),
+        tuple(amounts.tolist()),
+        None,
+        0.0,
+    )
 
 
 def one_offs(

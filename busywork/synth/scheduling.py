@@ -13,8 +13,18 @@ from busywork.synth.people import Business
 from busywork.synth.writer import make_frame
 
 APPOINTMENT_DRAFT = (
-    "title", "start", "end", "status", "email", "name", "series", "calendar", "cancelled",
-    "origin", "created", "updated",
+    "title",
+    "start",
+    "end",
+    "status",
+    "email",
+    "name",
+    "series",
+    "calendar",
+    "cancelled",
+    "origin",
+    "created",
+    "updated",
 )
 #: Ad-hoc internal meetings per working day at scale 1.
 INTERNAL_PER_DAY = 3.0
@@ -112,8 +122,9 @@ def one_to_ones(
     days = weekly_days(window, int(rng.integers(5)))
     count = len(days)
     local = np.full(count, OPEN_MINUTE + 30 * int(rng.integers(0, 14)), dtype=np.int64)
-    booked = slots(rng, window, days, np.full(count, 30), cancel=0.1, no_show=0.0,
-                   local_start=local)
+    booked = slots(
+        rng, window, days, np.full(count, 30), cancel=0.1, no_show=0.0, local_start=local
+    )
     person = business.staff_names[staff]
     owner = business.staff_names[0].split()[0]
     return add_slots(
@@ -129,14 +140,24 @@ def one_to_ones(
 
 
 def internal_meetings(
-    rng: np.random.Generator, appointments: Chunks, window: Window, business: Business,
+    rng: np.random.Generator,
+    appointments: Chunks,
+    window: Window,
+    business: Business,
     scale: float,
 ) -> None:
     """A weekly team meeting plus ad-hoc internal meetings, none with an attendee."""
     days = weekly_days(window, 0)
     count = len(days)
-    team = slots(rng, window, days, np.full(count, 60), cancel=0.05, no_show=0.0,
-                 local_start=np.full(count, OPEN_MINUTE + 30, dtype=np.int64))
+    team = slots(
+        rng,
+        window,
+        days,
+        np.full(count, 60),
+        cancel=0.05,
+        no_show=0.0,
+        local_start=np.full(count, OPEN_MINUTE + 30, dtype=np.int64),
+    )
     add_slots(
         appointments,
         team,
@@ -219,4 +240,3 @@ def lag_days(rng: np.random.Generator, days: TimeArray, low: int, high: int) -> 
         options = [option for option in options if np.is_busday(option)]
         out[row] = options[int(rng.integers(len(options)))]
     return out
-

@@ -122,10 +122,18 @@ def customer_sessions(
         issued = lag_days(rng, session_day, 1, 7)
         created = window.working_instants(rng, issued)
     _invoice_sessions(
-        rng, drafts, business=business, customer=np.full(len(billed), customer, dtype=np.int64),
-        session_day=session_day, issued=issued, created=created, service=service.name,
-        item=service.item, price=np.full(len(billed), service.price, dtype=np.int64),
-        origin="integration" if integration else "manual", noisy=False,
+        rng,
+        drafts,
+        business=business,
+        customer=np.full(len(billed), customer, dtype=np.int64),
+        session_day=session_day,
+        issued=issued,
+        created=created,
+        service=service.name,
+        item=service.item,
+        price=np.full(len(billed), service.price, dtype=np.int64),
+        origin="integration" if integration else "manual",
+        noisy=False,
     )
     return CustomerSessions(
         customer=customer,
@@ -233,10 +241,16 @@ def occasional_sessions(
     same_day = booked.end[billed] + rng.integers(300, 5400, size=len(billed))
     created = np.where(lag == 0, same_day, window.working_instants(rng, issued))
     _invoice_sessions(
-        rng, drafts, business=business, customer=index[client_of[billed]],
-        session_day=days[billed], issued=issued, created=created,
+        rng,
+        drafts,
+        business=business,
+        customer=index[client_of[billed]],
+        session_day=days[billed],
+        issued=issued,
+        created=created,
         service=service_names[billed],
         item=objects([s.item for s in profile.services])[service[billed]],
         price=np.asarray([s.price for s in profile.services], dtype=np.int64)[service[billed]],
-        origin="manual", noisy=True,
+        origin="manual",
+        noisy=True,
     )

@@ -88,65 +88,79 @@ def build(
     decoys: list[Entry] = []
     for series in findings.recurring:
         account = accounts[series.customer]
-        planted.append({
-            "kind": "recurring_invoice",
-            "subject": _customer(series.customer, accounts, customer_ids),
-            "note": _recurring_note(series, account),
-        })
+        planted.append(
+            {
+                "kind": "recurring_invoice",
+                "subject": _customer(series.customer, accounts, customer_ids),
+                "note": _recurring_note(series, account),
+            }
+        )
     for sessions in findings.sessions:
-        planted.append({
-            "kind": "appointment_to_invoice",
-            "subject": _customer(sessions.customer, accounts, customer_ids),
-            "note": _sessions_note(sessions, final_ids),
-        })
+        planted.append(
+            {
+                "kind": "appointment_to_invoice",
+                "subject": _customer(sessions.customer, accounts, customer_ids),
+                "note": _sessions_note(sessions, final_ids),
+            }
+        )
     if findings.slow:
-        planted.append({
-            "kind": "slow_collection",
-            "subject": {"type": "business", "id": None, "name": business.name},
-            "note": (
-                "typical invoices are paid 20-70 days after their due date; median "
-                f"{days_late(frames['invoices'], window):.0f} days late over the last 6 months"
-            ),
-        })
+        planted.append(
+            {
+                "kind": "slow_collection",
+                "subject": {"type": "business", "id": None, "name": business.name},
+                "note": (
+                    "typical invoices are paid 20-70 days after their due date; median "
+                    f"{days_late(frames['invoices'], window):.0f} days late over the last 6 months"
+                ),
+            }
+        )
     for series in findings.automated:
-        decoys.append({
-            "kind": "recurring_invoice",
-            "subject": _customer(series.customer, accounts, customer_ids),
-            "why": f"{series.cadence} invoices already automated (origin {series.origin})",
-        })
+        decoys.append(
+            {
+                "kind": "recurring_invoice",
+                "subject": _customer(series.customer, accounts, customer_ids),
+                "why": f"{series.cadence} invoices already automated (origin {series.origin})",
+            }
+        )
     for series in findings.irregular:
         amounts = np.asarray(series.amounts, dtype=np.float64)
-        decoys.append({
-            "kind": "recurring_invoice",
-            "subject": _customer(series.customer, accounts, customer_ids),
-            "why": (
-                f"invoiced by hand but irregularly: {len(series.issued)} invoices 10-90 days "
-                f"apart, totals from {_money(accounts[series.customer], amounts.min())} to "
-                f"{_money(accounts[series.customer], amounts.max())}"
-            ),
-        })
+        decoys.append(
+            {
+                "kind": "recurring_invoice",
+                "subject": _customer(series.customer, accounts, customer_ids),
+                "why": (
+                    f"invoiced by hand but irregularly: {len(series.issued)} invoices 10-90 days "
+                    f"apart, totals from {_money(accounts[series.customer], amounts.min())} to "
+                    f"{_money(accounts[series.customer], amounts.max())}"
+                ),
+            }
+        )
     for sessions in findings.integrated:
-        decoys.append({
-            "kind": "appointment_to_invoice",
-            "subject": _customer(sessions.customer, accounts, customer_ids),
-            "why": (
-                f"{len(sessions.invoiced)} sessions invoiced by an integration "
-                "(origin integration) the same day"
-            ),
-        })
+        decoys.append(
+            {
+                "kind": "appointment_to_invoice",
+                "subject": _customer(sessions.customer, accounts, customer_ids),
+                "why": (
+                    f"{len(sessions.invoiced)} sessions invoiced by an integration "
+                    "(origin integration) the same day"
+                ),
+            }
+        )
     for staff, rows in findings.internal:
-        decoys.append({
-            "kind": "appointment_to_invoice",
-            "subject": {
-                "type": "attendee",
-                "id": business.staff_emails[staff],
-                "name": business.staff_names[staff],
-            },
-            "why": (
-                f"staff member on the business's own domain ({business.domain}): "
-                f"{len(rows)} internal 1:1s, never invoiced"
-            ),
-        })
+        decoys.append(
+            {
+                "kind": "appointment_to_invoice",
+                "subject": {
+                    "type": "attendee",
+                    "id": business.staff_emails[staff],
+                    "name": business.staff_names[staff],
+                },
+                "why": (
+                    f"staff member on the business's own domain ({business.domain}): "
+                    f"{len(rows)} internal 1:1s, never invoiced"
+                ),
+            }
+        )
     return {
         "seed": seed,
         "months": months,

@@ -4,11 +4,11 @@ import logging
 from pathlib import Path
 
 import pytest
-from tests.factories import MINIMAL_CONFIG
 
 from busywork.errors import ConfigError
 from busywork.logs import RedactingFilter
 from config.loader import load_config, parse_config
+from tests.factories import MINIMAL_CONFIG
 
 CONFIG_DIR = Path(__file__).parents[2] / "config"
 
@@ -28,7 +28,9 @@ def test_shipped_configs_are_valid() -> None:
 
 
 def test_every_problem_is_reported_at_once_with_line_and_location() -> None:
-    text = MINIMAL_CONFIG + """\
+    text = (
+        MINIMAL_CONFIG
+        + """\
 connectors:
   - name: books
     type: csv
@@ -42,13 +44,15 @@ goals:
     name: Cash
     objective: cashflow
 """
+    )
     problems = _problems(text.replace("Europe/London", "Europe/Londn"))
     assert problems == [
         "b.yaml:4: business.timezone: 'Europe/Londn' is not an IANA timezone such as Europe/London",
         "b.yaml:10: connectors[1].path: field required",
         "b.yaml:12: connectors[1].interval: '5x' is not a duration; use e.g. 30s, 15m, 1h or 1d",
         "b.yaml:13: connectors[1].colour: unknown key",
-        "b.yaml:17: goals[0].objective: input should be 'cash_flow', 'owner_time', 'admin_time', 'revenue', "
+        "b.yaml:17: goals[0].objective: input should be 'cash_flow', 'owner_time', 'admin_time', "
+        "'revenue', "
         "'customer_experience', 'cost', 'error_reduction' or 'scalability'",
     ]
 
@@ -61,7 +65,10 @@ def test_missing_section_and_unknown_top_level_key() -> None:
 
 
 def test_env_interpolation_default_escape_and_missing_variable() -> None:
-    text = MINIMAL_CONFIG.replace("Acme Ltd", "${NAME} $${literal}") + "storage:\n  url: ${DB_URL:-sqlite:///fallback.db}\n"
+    text = (
+        MINIMAL_CONFIG.replace("Acme Ltd", "${NAME} $${literal}")
+        + "storage:\n  url: ${DB_URL:-sqlite:///fallback.db}\n"
+    )
     config = parse_config(text, environ={"NAME": "Acme"})
     assert config.business.name == "Acme ${literal}"
     assert config.storage.url.endswith("fallback.db")
@@ -71,7 +78,9 @@ def test_env_interpolation_default_escape_and_missing_variable() -> None:
 def test_secrets_from_env_are_registered_for_redaction(caplog: pytest.LogCaptureFixture) -> None:
     text = MINIMAL_CONFIG + "storage:\n  url: postgresql+psycopg://u:${DB_PASSWORD}@db/busywork\n"
     parse_config(text, environ={"DB_PASSWORD": "canary-s3cret-value"})
-    record = logging.LogRecord("t", logging.ERROR, __file__, 1, "failed with %s", ("canary-s3cret-value",), None)
+    record = logging.LogRecord(
+        "t", logging.ERROR, __file__, 1, "failed with %s", ("canary-s3cret-value",), None
+    )
     RedactingFilter().filter(record)
     assert "canary-s3cret-value" not in record.getMessage()
 
@@ -79,26 +88,38 @@ def test_secrets_from_env_are_registered_for_redaction(caplog: pytest.LogCapture
 def test_duplicate_keys_and_names_are_errors() -> None:
     text = MINIMAL_CONFIG + "  currency: EUR\n"
     assert _problems(text) == ["b.yaml:6: business.currency: duplicate key"]
-    goals = MINIMAL_CONFIG + "goals:\n  - {id: a, name: A, objective: revenue}\n  - {id: a, name: B, objective: cost}\n"
+    goals = (
+        MINIMAL_CONFIG
+        + "goals:\n  - {id: a, name: A, objective: revenue}\n"
+        + "  - {id: a, name: B, objective: cost}\n"
+    )
     assert _problems(goals) == ["b.yaml:6: goals: goal id 'a' is used twice"]
 
 
 def test_detector_settings_are_checked_against_the_detector() -> None:
-    text = MINIMAL_CONFIG + """\
+    text = (
+        MINIMAL_CONFIG
+        + """\
 detectors:
   recurring_invoice: {min_occurences: 4}
   slow_collection: {dso_threshold_days: soon}
   nonsense: {}
 """
+    )
     problems = _problems(text)
-    assert problems[0].startswith("b.yaml:7: detectors.recurring_invoice.min_occurences: unknown parameter; valid: enabled, ")
+    assert problems[0].startswith(
+        "b.yaml:7: detectors.recurring_invoice.min_occurences: unknown parameter; valid: enabled, "
+    )
     assert "min_occurrences" in problems[0]
-    assert problems[1] == "b.yaml:8: detectors.slow_collection.dso_threshold_days: expected float, got 'soon'"
+    assert (
+        problems[1]
+        == "b.yaml:8: detectors.slow_collection.dso_threshold_days: expected float, got 'soon'"
+    )
     assert problems[2].startswith("b.yaml:9: detectors.nonsense: unknown detector; valid: ")
 
 
 def test_yaml_syntax_error_names_the_line() -> None:
-    assert _problems("business:\n  id: [unclosed\n") [0].startswith("b.yaml:3: not valid YAML")
+    assert _problems("business:\n  id: [unclosed\n")[0].startswith("b.yaml:3: not valid YAML")
 
 
 def test_times_of_day_are_not_read_as_base_60_numbers() -> None:

@@ -29,7 +29,9 @@ def _rows(engine: Engine, sql: str) -> list[tuple[object, ...]]:
         return [tuple(row) for row in connection.execute(sa.text(sql))]
 
 
-def test_bad_rows_are_reported_with_file_and_line_and_good_rows_kept(engine: Engine, tmp_path: Path) -> None:
+def test_bad_rows_are_reported_with_file_and_line_and_good_rows_kept(
+    engine: Engine, tmp_path: Path
+) -> None:
     (tmp_path / "invoices.csv").write_text(INVOICES)
     result = sync_connector(engine, _connector(tmp_path))
     assert result.ok
@@ -38,19 +40,30 @@ def test_bad_rows_are_reported_with_file_and_line_and_good_rows_kept(engine: Eng
         "invoices.csv:5: source_id: required value missing",
     ]
     assert _rows(engine, "SELECT source_id, origin, total FROM invoice ORDER BY source_id") == [
-        ("INV-1", "manual", 100.0), ("INV-3", "template", 75.5),
+        ("INV-1", "manual", 100.0),
+        ("INV-3", "template", 75.5),
     ]
 
 
-def test_unchanged_files_are_skipped_and_changes_become_events(engine: Engine, tmp_path: Path) -> None:
+def test_unchanged_files_are_skipped_and_changes_become_events(
+    engine: Engine, tmp_path: Path
+) -> None:
     path = tmp_path / "invoices.csv"
     path.write_text(INVOICES)
     sync_connector(engine, _connector(tmp_path))
     assert sync_connector(engine, _connector(tmp_path)).pages == 0
-    path.write_text(INVOICES.replace("INV-1,Ann,2026-01-05,2026-02-04,100.00,GBP,open", "INV-1,Ann,2026-01-05,2026-02-04,100.00,GBP,paid"))
+    path.write_text(
+        INVOICES.replace(
+            "INV-1,Ann,2026-01-05,2026-02-04,100.00,GBP,open",
+            "INV-1,Ann,2026-01-05,2026-02-04,100.00,GBP,paid",
+        )
+    )
     result = sync_connector(engine, _connector(tmp_path))
     assert (result.pages, result.stats.updated, result.stats.unchanged) == (1, 1, 1)
-    assert _rows(engine, "SELECT type, source_id FROM event ORDER BY id")[-1] == ("invoice.paid", "INV-1")
+    assert _rows(engine, "SELECT type, source_id FROM event ORDER BY id")[-1] == (
+        "invoice.paid",
+        "INV-1",
+    )
     assert load_cursor(engine, "acme", "exports")["invoices"]["rows"] == 2
 
 
@@ -59,38 +72,60 @@ def test_column_mapping_file_names_and_date_format(engine: Engine, tmp_path: Pat
         "Invoice No;Customer;Date;Amount;Ccy\nS-1;Ann;31/01/2026;12,GBP\n".replace(",GBP", ";GBP")
     )
     connector = _connector(
-        tmp_path, files={"invoices": "Sales.csv"}, delimiter=";", date_format="%d/%m/%Y",
-        columns={"invoices": {"Invoice No": "source_id", "Customer": "customer_name", "Date": "issued_on",
-                              "Amount": "total", "Ccy": "currency"}},
+        tmp_path,
+        files={"invoices": "Sales.csv"},
+        delimiter=";",
+        date_format="%d/%m/%Y",
+        columns={
+            "invoices": {
+                "Invoice No": "source_id",
+                "Customer": "customer_name",
+                "Date": "issued_on",
+                "Amount": "total",
+                "Ccy": "currency",
+            }
+        },
     )
     assert sync_connector(engine, connector).problems == []
     assert _rows(engine, "SELECT source_id, issued_on FROM invoice")[0][0] == "S-1"
     assert str(_rows(engine, "SELECT issued_on FROM invoice")[0][0]).startswith("2026-01-31")
 
 
-def test_missing_required_column_skips_the_file_but_not_the_others(engine: Engine, tmp_path: Path) -> None:
+def test_missing_required_column_skips_the_file_but_not_the_others(
+    engine: Engine, tmp_path: Path
+) -> None:
     (tmp_path / "invoices.csv").write_text("source_id,total\nX,1\n")
     (tmp_path / "customers.csv").write_text("source_id,name,email\nC1,Ann,ann@example.com\n")
     result = sync_connector(engine, _connector(tmp_path))
-    assert result.problems == ["invoices.csv: missing required column(s) issued_on, currency; file skipped"]
+    assert result.problems == [
+        "invoices.csv: missing required column(s) issued_on, currency; file skipped"
+    ]
     assert _rows(engine, "SELECT source_id FROM customer") == [("C1",)]
 
 
 def test_deleted_column_and_default_line_ids(engine: Engine, tmp_path: Path) -> None:
-    (tmp_path / "invoice_lines.csv").write_text("invoice_id,line_no,amount\nINV-1,1,10\nINV-1,2,5\n")
+    (tmp_path / "invoice_lines.csv").write_text(
+        "invoice_id,line_no,amount\nINV-1,1,10\nINV-1,2,5\n"
+    )
     sync_connector(engine, _connector(tmp_path))
-    (tmp_path / "invoice_lines.csv").write_text("source_id,invoice_id,line_no,amount,deleted\nINV-1:1,INV-1,1,10,false\nINV-1:2,INV-1,2,5,true\n")
+    (tmp_path / "invoice_lines.csv").write_text(
+        "source_id,invoice_id,line_no,amount,deleted\nINV-1:1,INV-1,1,10,false\nINV-1:2,INV-1,2,5,true\n"
+    )
     result = sync_connector(engine, _connector(tmp_path))
     assert result.stats.deleted == 1
     assert _rows(engine, "SELECT source_id FROM invoice_line WHERE NOT deleted") == [("INV-1:1",)]
 
 
-def test_unreadable_file_and_missing_folder_are_reported_not_raised(engine: Engine, tmp_path: Path) -> None:
+def test_unreadable_file_and_missing_folder_are_reported_not_raised(
+    engine: Engine, tmp_path: Path
+) -> None:
     (tmp_path / "customers.csv").write_bytes(b"source_id,name\n\xff\xfe,\x00bad\n")
     result = sync_connector(engine, _connector(tmp_path))
-    assert result.ok and result.problems[0].startswith("customers.csv: cannot read the file")
+    assert result.ok
+    assert result.problems[0].startswith("customers.csv: cannot read the file")
     missing = sync_connector(engine, _connector(tmp_path / "nope"))
-    assert not missing.ok and "does not exist" in (missing.error or "")
+    assert not missing.ok
+    assert "does not exist" in (missing.error or "")
     assert _rows(engine, "SELECT last_error FROM connector_state")[0][0] == missing.error
 
 
@@ -108,5 +143,7 @@ connectors:
 
     with pytest.raises(ConfigError) as caught:
         parse_config(text, source="c.yaml")
-    assert any("connectors[0].files: unknown record kind 'receipts'" in p for p in caught.value.problems)
+    assert any(
+        "connectors[0].files: unknown record kind 'receipts'" in p for p in caught.value.problems
+    )
     assert any("'nonsense' is not a column of invoices" in p for p in caught.value.problems)

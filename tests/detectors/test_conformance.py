@@ -9,13 +9,18 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from tests.detectors.detector_factories import context, empty_frames, generic_frames, scenario_frames
 
 import detectors
 from busywork.errors import DetectorInputError
 from busywork.store.records import RecordKind
 from detectors.base import Detector
 from detectors.registry import detector_classes
+from tests.detectors.detector_factories import (
+    context,
+    empty_frames,
+    generic_frames,
+    scenario_frames,
+)
 
 DETECTORS = sorted(detector_classes().items())
 CLASSES = [pytest.param(cls, id=kind) for kind, cls in DETECTORS]

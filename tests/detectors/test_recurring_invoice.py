@@ -8,6 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+
+from busywork.store.records import RecordKind
+from detectors import RecurringInvoiceDetector
+from detectors.base import Candidate
 from tests.detectors.detector_factories import (
     TODAY,
     background_customers,
@@ -18,10 +22,6 @@ from tests.detectors.detector_factories import (
     recurring_run,
     recurring_scenario,
 )
-
-from busywork.store.records import RecordKind
-from detectors import RecurringInvoiceDetector
-from detectors.base import Candidate
 
 MONTH = 365.25 / 12
 

@@ -8,6 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+
+from busywork.store.records import RecordKind
+from detectors import SlowCollectionDetector
+from detectors.base import Candidate
 from tests.detectors.detector_factories import (
     AS_OF,
     BUSINESS,
@@ -21,10 +25,6 @@ from tests.detectors.detector_factories import (
     invoice,
     invoices,
 )
-
-from busywork.store.records import RecordKind
-from detectors import SlowCollectionDetector
-from detectors.base import Candidate
 
 
 def detect(rows: list[dict[str, Any]], **params: Any) -> list[Candidate]:

@@ -22,15 +22,20 @@ def test_bad_rows_are_reported_by_row_and_column_and_good_rows_kept() -> None:
     assert result.frame["source_id"].tolist() == ["A"]
     assert result.kept_rows == (0,)
     assert [(p.row, p.column) for p in result.problems] == [
-        (1, "issued_on"), (1, "total"), (2, "source_id"), (3, "status"),
+        (1, "issued_on"),
+        (1, "total"),
+        (2, "source_id"),
+        (3, "status"),
     ]
     assert "'bogus' is not one of draft, open, paid, void" in result.problems[-1].message
 
 
 def test_types_defaults_and_timezones() -> None:
     raw = _raw(
-        source_id=["A", "B"], start_at=["2026-07-01 09:00", "2026-01-05T09:00:00Z"],
-        end_at=["2026-07-01T10:00:00+01:00", "2026-01-05 10:00"], status=["", "no_show"],
+        source_id=["A", "B"],
+        start_at=["2026-07-01 09:00", "2026-01-05T09:00:00Z"],
+        end_at=["2026-07-01T10:00:00+01:00", "2026-01-05 10:00"],
+        status=["", "no_show"],
     )
     frame = validate_records(RecordKind.APPOINTMENT, raw, timezone="Europe/London").frame
     # 09:00 London summer time is 08:00 UTC; naive winter times equal UTC.
@@ -49,11 +54,15 @@ def test_overlong_text_is_rejected_before_the_database() -> None:
 
 
 def test_input_is_not_modified_and_hash_tracks_content_only() -> None:
-    raw = _raw(source_id=["A"], name=["Ann"], email=["ann@x.test"], updated_at=["2026-01-01T00:00:00Z"])
+    raw = _raw(
+        source_id=["A"], name=["Ann"], email=["ann@x.test"], updated_at=["2026-01-01T00:00:00Z"]
+    )
     before = raw.copy()
     first = validate_records(RecordKind.CUSTOMER, raw).frame
     pd.testing.assert_frame_equal(raw, before)
-    touched = validate_records(RecordKind.CUSTOMER, raw.assign(updated_at=["2026-02-01T00:00:00Z"])).frame
+    touched = validate_records(
+        RecordKind.CUSTOMER, raw.assign(updated_at=["2026-02-01T00:00:00Z"])
+    ).frame
     renamed = validate_records(RecordKind.CUSTOMER, raw.assign(name=["Anne"])).frame
     assert content_hashes(first).tolist() == content_hashes(touched).tolist()
     assert content_hashes(first).tolist() != content_hashes(renamed).tolist()

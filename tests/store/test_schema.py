@@ -48,10 +48,18 @@ def test_redact_url_hides_password() -> None:
 def test_lease_is_exclusive_until_it_expires(engine: Engine) -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert leases.acquire(engine, "poll:a:books", "w1", timedelta(minutes=5), now=now)
-    assert not leases.acquire(engine, "poll:a:books", "w2", timedelta(minutes=5), now=now + timedelta(minutes=1))
-    assert leases.acquire(engine, "poll:a:books", "w1", timedelta(minutes=5), now=now + timedelta(minutes=2))
-    assert leases.acquire(engine, "poll:a:books", "w2", timedelta(minutes=5), now=now + timedelta(minutes=8))
-    assert not leases.acquire(engine, "poll:a:books", "w1", timedelta(minutes=5), now=now + timedelta(minutes=9))
+    assert not leases.acquire(
+        engine, "poll:a:books", "w2", timedelta(minutes=5), now=now + timedelta(minutes=1)
+    )
+    assert leases.acquire(
+        engine, "poll:a:books", "w1", timedelta(minutes=5), now=now + timedelta(minutes=2)
+    )
+    assert leases.acquire(
+        engine, "poll:a:books", "w2", timedelta(minutes=5), now=now + timedelta(minutes=8)
+    )
+    assert not leases.acquire(
+        engine, "poll:a:books", "w1", timedelta(minutes=5), now=now + timedelta(minutes=9)
+    )
 
 
 def test_released_lease_can_be_taken_and_others_cannot_release_it(engine: Engine) -> None:

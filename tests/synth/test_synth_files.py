@@ -108,7 +108,10 @@ def test_different_seeds_differ(small: SyntheticBusiness) -> None:
 def test_defaults() -> None:
     settings = GeneratorSettings(seed=0)
     assert (settings.months, settings.end, settings.customers, settings.vendors) == (
-        18, DEFAULT_END, 40, 12
+        18,
+        DEFAULT_END,
+        40,
+        12,
     )
     assert settings.scale == 1.0
 
@@ -132,7 +135,8 @@ def test_frames_match_the_record_tables(small: SyntheticBusiness) -> None:
     assert list(small.frames) == list(STEMS)
     for stem, kind in STEMS.items():
         fields = [
-            name for name in RECORD_MODELS[kind].model_fields
+            name
+            for name in RECORD_MODELS[kind].model_fields
             if name not in SYSTEM_COLUMNS and name != "id"
         ]
         assert sorted(small.frames[stem].columns) == sorted(fields), stem
@@ -153,7 +157,14 @@ def test_every_csv_has_the_exact_header_and_truth_parses(
     truth = json.loads((written / "truth.json").read_text(encoding="utf-8"))
     assert truth == small.truth
     assert list(truth) == [
-        "seed", "months", "start", "end", "business", "counts", "planted", "decoys"
+        "seed",
+        "months",
+        "start",
+        "end",
+        "business",
+        "counts",
+        "planted",
+        "decoys",
     ]
     assert truth["seed"] == SMALL.seed
     assert truth["months"] == 18

@@ -54,8 +54,9 @@ def test_payments_never_exceed_totals_and_match_status(business: SyntheticBusine
     total = invoices["total"].to_numpy()
     status = invoices["status"].to_numpy()
     assert (paid <= total + 0.005).all()
-    assert np.allclose(invoices["balance"][status != "void"], (total - paid)[status != "void"],
-                       atol=0.005)
+    assert np.allclose(
+        invoices["balance"][status != "void"], (total - paid)[status != "void"], atol=0.005
+    )
     assert (invoices["balance"][status == "void"] == 0).all()
     assert (paid[np.isin(status, ["void", "draft"])] == 0).all()
     assert np.allclose(paid[status == "paid"], total[status == "paid"], atol=0.005)

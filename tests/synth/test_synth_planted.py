@@ -156,8 +156,10 @@ def test_planted_appointment_customers_are_invoiced_after_each_session(
         for _, session in confirmed.iterrows():
             day = session["end_at"].normalize()
             lag = (invoices["issued_on"] - day).dt.days
-            match = invoices[lag.between(1, 7) & invoices["description"].str.contains(
-                day.strftime("%Y-%m-%d"), regex=False)]
+            match = invoices[
+                lag.between(1, 7)
+                & invoices["description"].str.contains(day.strftime("%Y-%m-%d"), regex=False)
+            ]
             assert len(match) <= 1
             if match.empty:
                 unbilled.append(session["source_id"])
@@ -178,7 +180,8 @@ def test_appointment_customers_are_not_recurring_customers(business: SyntheticBu
 
 def test_integration_decoys_are_invoiced_the_same_day(business: SyntheticBusiness) -> None:
     decoys = [
-        e for e in _entries(business, "decoys", "appointment_to_invoice")
+        e
+        for e in _entries(business, "decoys", "appointment_to_invoice")
         if e["subject"]["type"] == "customer"
     ]
     assert decoys
@@ -193,7 +196,8 @@ def test_integration_decoys_are_invoiced_the_same_day(business: SyntheticBusines
 
 def test_internal_attendee_decoy_is_staff_and_never_invoiced(business: SyntheticBusiness) -> None:
     internal = [
-        e for e in _entries(business, "decoys", "appointment_to_invoice")
+        e
+        for e in _entries(business, "decoys", "appointment_to_invoice")
         if e["subject"]["type"] == "attendee"
     ]
     assert internal
@@ -213,8 +217,9 @@ def _collection(business: SyntheticBusiness) -> tuple[float, pd.Series]:
     recent = invoices[invoices["issued_on"] > END - pd.Timedelta(days=180)]
     receivable = invoices.loc[invoices["status"] == "open", "balance"].sum()
     dso = receivable / recent["total"].sum() * 180
-    paid = invoices[(invoices["status"] == "paid")
-                    & (invoices["paid_at"] > END - pd.Timedelta(days=180))]
+    paid = invoices[
+        (invoices["status"] == "paid") & (invoices["paid_at"] > END - pd.Timedelta(days=180))
+    ]
     late = (paid["paid_at"].dt.normalize() - paid["due_on"]).dt.days
     return float(dso), late
 
@@ -239,9 +244,13 @@ def test_slow_collection_is_planted_exactly_when_customers_pay_late(
 
 
 def test_slow_collection_is_planted_in_about_sixty_percent_of_seeds() -> None:
-    share = np.mean([
-        any(e["kind"] == "slow_collection"
-            for e in generate(GeneratorSettings(seed=seed, scale=0.0)).truth["planted"])
-        for seed in range(1, 41)
-    ])
+    share = np.mean(
+        [
+            any(
+                e["kind"] == "slow_collection"
+                for e in generate(GeneratorSettings(seed=seed, scale=0.0)).truth["planted"]
+            )
+            for seed in range(1, 41)
+        ]
+    )
     assert 0.4 <= share <= 0.8

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
 import busywork.store.records
@@ -15,8 +16,6 @@ def run_migrations() -> None:
     """Run on the connection passed in ``config.attributes``, or on ``sqlalchemy.url``."""
     connection = context.config.attributes.get("connection")
     if connection is None:
-        from sqlalchemy import create_engine
-
         engine = create_engine(context.config.get_main_option("sqlalchemy.url") or "")
         with engine.begin() as owned:
             _run(owned)

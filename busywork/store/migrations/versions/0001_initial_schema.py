@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 00:56:12.591956
+Create Date: 2026-11-23 01:17:16.607804
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def upgrade() -> None:
     op.create_table('connector_state',
     sa.Column('business', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('connector', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('cursor', sa.JSON(), nullable=True),
+    sa.Column('cursor', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('last_success_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=1024), nullable=True),
     sa.Column('last_error_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
@@ -112,6 +112,7 @@ def upgrade() -> None:
     sa.Column('business', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('detector', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('last_event_id', sa.BigInteger(), nullable=False),
+    sa.Column('params_hash', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('ran_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('business', 'detector')
     )
@@ -123,7 +124,7 @@ def upgrade() -> None:
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('source_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('occurred_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('detail', sa.JSON(), nullable=True),
+    sa.Column('detail', sa.JSON(none_as_null=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('event', schema=None) as batch_op:

@@ -1,0 +1,182 @@
+"""The worker cycle: event-driven re-detection, leases, stopping, one broken connector."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from busywork.store import leases
+from busywork.synth import GeneratorSettings, generate
+from config.loader import parse_config
+from config.models import AppConfig
+from worker import Worker
+
+AS_OF = datetime(2026, 10, 31, 23, 59, tzinfo=UTC)
+CONFIG = """\
+business: {{id: shop, name: Shop, timezone: Europe/London, currency: GBP}}
+storage: {{url: "sqlite:///store.db"}}
+connectors:
+  - {{name: exports, type: csv, path: data, interval: 1h}}
+{extra}
+goals:
+  - {{id: time, name: Less admin, objective: owner_time}}
+  - {{id: cash, name: Cash, objective: cash_flow}}
+"""
+
+
+@pytest.fixture
+def business(tmp_path: Path) -> tuple[AppConfig, dict[str, object]]:
+    synthetic = generate(GeneratorSettings(seed=2, months=12, scale=0.2))
+    synthetic.write(tmp_path / "data")
+    return parse_config(CONFIG.format(extra=""), base_dir=tmp_path), synthetic.truth
+
+
+def test_second_cycle_without_changes_runs_no_detector(
+    business: tuple[AppConfig, dict[str, object]],
+) -> None:
+    config, _ = business
+    worker = Worker([config], as_of=AS_OF)
+    first = worker.scan(config)
+    assert sorted(first.detection.ran) == [
+        "appointment_to_invoice",
+        "recurring_invoice",
+        "slow_collection",
+    ]
+    assert first.detection.changes.new
+    again = worker.scan(config, force=True)
+    assert again.syncs[0].pages == 0
+    assert again.detection.ran == []
+    assert again.document is not None
+    assert [r["id"] for r in again.document["recommendations"]] == [
+        r["id"] for r in first.document["recommendations"]
+    ]  # type: ignore[index]
+
+
+def test_only_detectors_reading_a_changed_kind_run_again(
+    business: tuple[AppConfig, dict[str, object]], tmp_path: Path
+) -> None:
+    config, _ = business
+    worker = Worker([config], as_of=AS_OF)
+    worker.scan(config)
+    path = tmp_path / "data" / "appointments.csv"
+    appointments = pd.read_csv(path, dtype=str, keep_default_na=False)
+    appointments.loc[0, "title"] = "Renamed session"
+    appointments.to_csv(path, index=False)
+    result = worker.scan(config, force=True)
+    assert result.syncs[0].stats.updated == 1
+    assert result.detection.ran == ["appointment_to_invoice"]
+
+
+def test_a_finding_whose_evidence_is_deleted_is_resolved(
+    business: tuple[AppConfig, dict[str, object]], tmp_path: Path
+) -> None:
+    config, truth = business
+    worker = Worker([config], as_of=AS_OF)
+    first = worker.scan(config)
+    planted = next(item for item in truth["planted"] if item["kind"] == "recurring_invoice")  # type: ignore[attr-defined]
+    customer = planted["subject"]["id"]
+    path = tmp_path / "data" / "invoices.csv"
+    invoices = pd.read_csv(path, dtype=str, keep_default_na=False)
+    invoices["deleted"] = (invoices["customer_id"] == customer).map({True: "true", False: "false"})
+    invoices.to_csv(path, index=False)
+    result = worker.scan(config, force=True)
+    resolved_id = next(
+        rec["id"]
+        for rec in first.document["recommendations"]  # type: ignore[index]
+        if rec["kind"] == "recurring_invoice" and rec["subject"]["id"] == customer
+    )
+    assert resolved_id in result.detection.changes.resolved
+    assert resolved_id not in [rec["id"] for rec in result.document["recommendations"]]  # type: ignore[index]
+
+
+def test_work_leased_by_another_worker_is_skipped(
+    business: tuple[AppConfig, dict[str, object]],
+) -> None:
+    config, _ = business
+    worker = Worker([config], as_of=AS_OF)
+    assert leases.acquire(worker.engine, "poll:shop:exports", "someone-else", timedelta(minutes=5))
+    assert leases.acquire(worker.engine, "process:shop", "someone-else", timedelta(minutes=5))
+    result = worker.scan(config, force=True)
+    assert result.syncs == []
+    assert result.skipped
+    assert result.document is None
+
+
+def test_connector_not_due_is_not_polled_again(
+    business: tuple[AppConfig, dict[str, object]],
+) -> None:
+    config, _ = business
+    worker = Worker([config], as_of=AS_OF)
+    assert worker.poll(config, "exports") is not None
+    assert worker.poll(config, "exports") is None  # interval is 1h
+    assert worker.poll(config, "exports", force=True) is not None
+
+
+def test_one_broken_connector_does_not_stop_the_others(tmp_path: Path) -> None:
+    generate(GeneratorSettings(seed=3, months=12, scale=0.2)).write(tmp_path / "data")
+    extra = "  - {name: broken, type: csv, path: missing-folder}"
+    config = parse_config(CONFIG.format(extra=extra), base_dir=tmp_path)
+    result = Worker([config], as_of=AS_OF).scan(config)
+    outcome = {sync.connector: sync.ok for sync in result.syncs}
+    assert outcome == {"exports": True, "broken": False}
+    assert result.document is not None
+    assert result.document["recommendations"]
+
+
+def test_stop_is_idempotent_and_prevents_further_work(
+    business: tuple[AppConfig, dict[str, object]],
+) -> None:
+    config, _ = business
+    worker = Worker([config], as_of=AS_OF)
+    worker.stop()
+    worker.stop()
+    assert worker.run_once() == []
+
+
+@pytest.mark.slow
+def test_run_stops_cleanly_on_sigterm(
+    business: tuple[AppConfig, dict[str, object]], tmp_path: Path
+) -> None:
+    config_path = tmp_path / "busywork.yaml"
+    config_path.write_text(CONFIG.format(extra="").replace("interval: 1h", "interval: 1s"))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "busywork.cli",
+            "--log-level",
+            "INFO",
+            "run",
+            "--config",
+            str(config_path),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stderr is not None
+    deadline = time.monotonic() + 60
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        lines.append(line)
+        if "action=polled" in line:
+            break
+    process.send_signal(signal.SIGTERM)
+    try:
+        _, rest = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    output = "".join(lines) + rest
+    assert "action=polled" in output
+    assert "action=stopped" in output
+    assert process.returncode == 0
+    assert "Traceback" not in output
