@@ -7,11 +7,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy.engine import Engine
 
 from busywork.store import leases
 from busywork.synth import GeneratorSettings, generate
@@ -39,11 +41,17 @@ def business(tmp_path: Path) -> tuple[AppConfig, dict[str, object]]:
     return parse_config(CONFIG.format(extra=""), base_dir=tmp_path), synthetic.truth
 
 
+@pytest.fixture
+def make_worker(engine: Engine) -> Callable[[AppConfig], Worker]:
+    """Workers on the parametrised store, so these tests run on SQLite and PostgreSQL."""
+    return lambda config: Worker([config], engine=engine, as_of=AS_OF)
+
+
 def test_second_cycle_without_changes_runs_no_detector(
-    business: tuple[AppConfig, dict[str, object]],
+    business: tuple[AppConfig, dict[str, object]], make_worker: Callable[[AppConfig], Worker]
 ) -> None:
     config, _ = business
-    worker = Worker([config], as_of=AS_OF)
+    worker = make_worker(config)
     first = worker.scan(config)
     assert sorted(first.detection.ran) == [
         "appointment_to_invoice",
@@ -61,10 +69,12 @@ def test_second_cycle_without_changes_runs_no_detector(
 
 
 def test_only_detectors_reading_a_changed_kind_run_again(
-    business: tuple[AppConfig, dict[str, object]], tmp_path: Path
+    business: tuple[AppConfig, dict[str, object]],
+    tmp_path: Path,
+    make_worker: Callable[[AppConfig], Worker],
 ) -> None:
     config, _ = business
-    worker = Worker([config], as_of=AS_OF)
+    worker = make_worker(config)
     worker.scan(config)
     path = tmp_path / "data" / "appointments.csv"
     appointments = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -76,10 +86,12 @@ def test_only_detectors_reading_a_changed_kind_run_again(
 
 
 def test_a_finding_whose_evidence_is_deleted_is_resolved(
-    business: tuple[AppConfig, dict[str, object]], tmp_path: Path
+    business: tuple[AppConfig, dict[str, object]],
+    tmp_path: Path,
+    make_worker: Callable[[AppConfig], Worker],
 ) -> None:
     config, truth = business
-    worker = Worker([config], as_of=AS_OF)
+    worker = make_worker(config)
     first = worker.scan(config)
     planted = next(item for item in truth["planted"] if item["kind"] == "recurring_invoice")  # type: ignore[attr-defined]
     customer = planted["subject"]["id"]
@@ -98,10 +110,10 @@ def test_a_finding_whose_evidence_is_deleted_is_resolved(
 
 
 def test_work_leased_by_another_worker_is_skipped(
-    business: tuple[AppConfig, dict[str, object]],
+    business: tuple[AppConfig, dict[str, object]], make_worker: Callable[[AppConfig], Worker]
 ) -> None:
     config, _ = business
-    worker = Worker([config], as_of=AS_OF)
+    worker = make_worker(config)
     assert leases.acquire(worker.engine, "poll:shop:exports", "someone-else", timedelta(minutes=5))
     assert leases.acquire(worker.engine, "process:shop", "someone-else", timedelta(minutes=5))
     result = worker.scan(config, force=True)
@@ -111,20 +123,20 @@ def test_work_leased_by_another_worker_is_skipped(
 
 
 def test_connector_not_due_is_not_polled_again(
-    business: tuple[AppConfig, dict[str, object]],
+    business: tuple[AppConfig, dict[str, object]], make_worker: Callable[[AppConfig], Worker]
 ) -> None:
     config, _ = business
-    worker = Worker([config], as_of=AS_OF)
+    worker = make_worker(config)
     assert worker.poll(config, "exports") is not None
     assert worker.poll(config, "exports") is None  # interval is 1h
     assert worker.poll(config, "exports", force=True) is not None
 
 
-def test_one_broken_connector_does_not_stop_the_others(tmp_path: Path) -> None:
+def test_one_broken_connector_does_not_stop_the_others(tmp_path: Path, engine: Engine) -> None:
     generate(GeneratorSettings(seed=3, months=12, scale=0.2)).write(tmp_path / "data")
     extra = "  - {name: broken, type: csv, path: missing-folder}"
     config = parse_config(CONFIG.format(extra=extra), base_dir=tmp_path)
-    result = Worker([config], as_of=AS_OF).scan(config)
+    result = Worker([config], engine=engine, as_of=AS_OF).scan(config)
     outcome = {sync.connector: sync.ok for sync in result.syncs}
     assert outcome == {"exports": True, "broken": False}
     assert result.document is not None
@@ -132,10 +144,10 @@ def test_one_broken_connector_does_not_stop_the_others(tmp_path: Path) -> None:
 
 
 def test_stop_is_idempotent_and_prevents_further_work(
-    business: tuple[AppConfig, dict[str, object]],
+    business: tuple[AppConfig, dict[str, object]], make_worker: Callable[[AppConfig], Worker]
 ) -> None:
     config, _ = business
-    worker = Worker([config], as_of=AS_OF)
+    worker = make_worker(config)
     worker.stop()
     worker.stop()
     assert worker.run_once() == []
