@@ -68,10 +68,11 @@ def migrate(engine: Engine) -> None:
                 connection.execute(
                     sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
                 )
-            if _current_revision(connection) == _head_revision(config):
+            if _current_revisions(connection) == _head_revisions(config):
                 return
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            # "heads": independent branches (one per feature) are all applied.
+            command.upgrade(config, "heads")
     except sa.exc.OperationalError as exc:
         raise StoreError(
             f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
@@ -79,12 +80,12 @@ def migrate(engine: Engine) -> None:
         ) from None
 
 
-def _current_revision(connection: sa.Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+def _current_revisions(connection: sa.Connection) -> set[str]:
+    return set(MigrationContext.configure(connection).get_current_heads())
 
 
-def _head_revision(config: AlembicConfig) -> str | None:
-    return ScriptDirectory.from_config(config).get_current_head()
+def _head_revisions(config: AlembicConfig) -> set[str]:
+    return set(ScriptDirectory.from_config(config).get_heads())
 
 
 def _first_line(error: object) -> str:
