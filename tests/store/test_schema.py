@@ -7,16 +7,16 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
 
 from busywork.errors import StoreError
 from busywork.store import leases
 from busywork.store.db import migrate, open_store, redact_url
+from busywork.store.schema import METADATA
 
 
 def test_migrations_produce_exactly_the_models_schema(engine: Engine) -> None:
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        diff = compare_metadata(MigrationContext.configure(connection), METADATA)
     assert diff == []
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
-from sqlmodel import SQLModel
 
-import busywork.store.records
-import busywork.store.tables  # noqa: F401  (registers the tables on the metadata)
+from busywork.store.schema import METADATA
 
-target_metadata = SQLModel.metadata
+target_metadata = METADATA
 
 
 def run_migrations() -> None:
