@@ -13,11 +13,14 @@ import builtins
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from busywork.store.ingest import RecordBatch
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -58,6 +61,9 @@ class ConnectorContext:
     business: str
     timezone: str
     currency: str
+    #: The store, for connectors that keep credentials in it (OAuth tokens); None in tests
+    #: of connectors that need nothing but their config.
+    engine: Engine | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,197 @@
+"""QuickBooks Online entities to canonical rows (shapes per Intuit's v3 schema, minor version 75).
+
+Transactions made from a recurring template carry ``RecurDataRef`` and get
+``origin=template``. Amounts are decimal already. ``TxnDate``/``DueDate`` are plain dates;
+``MetaData`` times carry the company's UTC offset and are kept as instants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from busywork.store.records import Origin, RecordKind
+
+Pair = tuple[RecordKind, dict[str, Any]]
+Mapper = Callable[[Mapping[str, Any]], Iterator[Pair]]
+
+
+def updated_ms(entity: Mapping[str, Any]) -> int:
+    """``MetaData.LastUpdatedTime`` as epoch milliseconds (the keyset cursor)."""
+    return int(datetime.fromisoformat(entity["MetaData"]["LastUpdatedTime"]).timestamp() * 1000)
+
+
+def _meta(entity: Mapping[str, Any]) -> dict[str, Any]:
+    meta = entity.get("MetaData") or {}
+    return {"created_at": meta.get("CreateTime"), "updated_at": meta.get("LastUpdatedTime")}
+
+
+def _ref(entity: Mapping[str, Any], key: str, part: str = "value") -> str | None:
+    value = (entity.get(key) or {}).get(part)
+    return None if value is None else str(value)
+
+
+def _origin(entity: Mapping[str, Any]) -> tuple[str, str | None]:
+    template = _ref(entity, "RecurDataRef")
+    return (Origin.TEMPLATE if template else Origin.MANUAL).value, template
+
+
+def map_party(kind: RecordKind) -> Mapper:
+    """Maps a Customer or Vendor (inactive ones too: their history still counts)."""
+
+    def mapper(entity: Mapping[str, Any]) -> Iterator[Pair]:
+        row = {
+            "source_id": str(entity["Id"]),
+            "name": entity["DisplayName"],
+            "email": _ref(entity, "PrimaryEmailAddr", "Address"),
+            "origin": Origin.MANUAL.value,
+            **_meta(entity),
+        }
+        if kind is RecordKind.CUSTOMER:
+            row["phone"] = _ref(entity, "PrimaryPhone", "FreeFormNumber")
+        yield kind, row
+
+    return mapper
+
+
+def _is_void(entity: Mapping[str, Any]) -> bool:
+    # QuickBooks voids by zeroing the amounts and writing "Voided" in the private note.
+    return float(entity["TotalAmt"]) == 0 and "voided" in str(entity.get("PrivateNote", "")).lower()
+
+
+def invoice_mapper(currency: str) -> Mapper:
+    """Maps an Invoice and its sales lines; ``currency`` when the company has only one."""
+
+    def mapper(invoice: Mapping[str, Any]) -> Iterator[Pair]:
+        origin, template = _origin(invoice)
+        total, balance = float(invoice["TotalAmt"]), float(invoice.get("Balance", 0))
+        status = "void" if _is_void(invoice) else "paid" if balance == 0 and total > 0 else "open"
+        invoice_id = str(invoice["Id"])
+        yield (
+            RecordKind.INVOICE,
+            {
+                "source_id": invoice_id,
+                "customer_id": _ref(invoice, "CustomerRef"),
+                "customer_name": _ref(invoice, "CustomerRef", "name"),
+                "customer_email": _ref(invoice, "BillEmail", "Address"),
+                "number": invoice.get("DocNumber"),
+                "status": status,
+                "issued_on": invoice["TxnDate"],
+                "due_on": invoice.get("DueDate"),
+                "total": total,
+                "balance": balance,
+                "currency": _ref(invoice, "CurrencyRef") or currency,
+                "template_id": template,
+                "description": _ref(invoice, "CustomerMemo"),
+                "origin": origin,
+                **_meta(invoice),
+            },
+        )
+        for line in invoice.get("Line") or []:
+            if line.get("DetailType") != "SalesItemLineDetail":
+                continue  # subtotal, discount and group lines repeat other lines' money
+            detail = line.get("SalesItemLineDetail") or {}
+            yield (
+                RecordKind.INVOICE_LINE,
+                {
+                    "source_id": f"{invoice_id}:{line['Id']}",
+                    "invoice_id": invoice_id,
+                    "line_no": line.get("LineNum") or line["Id"],
+                    "description": line.get("Description"),
+                    "item": _ref(detail, "ItemRef", "name"),
+                    "quantity": detail.get("Qty"),
+                    "unit_price": detail.get("UnitPrice"),
+                    "amount": line["Amount"],
+                    "origin": origin,
+                },
+            )
+
+    return mapper
+
+
+def payment_mapper(currency: str) -> Mapper:
+    """Maps a Payment, linked to the first invoice it settles."""
+
+    def mapper(payment: Mapping[str, Any]) -> Iterator[Pair]:
+        linked = [
+            str(link["TxnId"])
+            for line in payment.get("Line") or []
+            for link in line.get("LinkedTxn") or []
+            if link.get("TxnType") == "Invoice"
+        ]
+        yield (
+            RecordKind.PAYMENT,
+            {
+                "source_id": str(payment["Id"]),
+                "invoice_id": linked[0] if linked else None,
+                "customer_id": _ref(payment, "CustomerRef"),
+                "paid_at": payment["TxnDate"],
+                "amount": float(payment["TotalAmt"]),
+                "currency": _ref(payment, "CurrencyRef") or currency,
+                "method": _ref(payment, "PaymentMethodRef", "name"),
+                "origin": Origin.MANUAL.value,
+                **_meta(payment),
+            },
+        )
+
+    return mapper
+
+
+def bill_mapper(currency: str) -> Mapper:
+    """Maps a Bill (QuickBooks has no approval step: an unpaid bill is approved)."""
+
+    def mapper(bill: Mapping[str, Any]) -> Iterator[Pair]:
+        origin, _ = _origin(bill)
+        total, balance = float(bill["TotalAmt"]), float(bill.get("Balance", 0))
+        status = "void" if _is_void(bill) else "paid" if balance == 0 and total > 0 else "approved"
+        yield (
+            RecordKind.BILL,
+            {
+                "source_id": str(bill["Id"]),
+                "vendor_id": _ref(bill, "VendorRef"),
+                "vendor_name": _ref(bill, "VendorRef", "name"),
+                "number": bill.get("DocNumber"),
+                "status": status,
+                "issued_on": bill["TxnDate"],
+                "due_on": bill.get("DueDate"),
+                "total": total,
+                "currency": _ref(bill, "CurrencyRef") or currency,
+                "description": bill.get("PrivateNote") or None,
+                "origin": origin,
+                **_meta(bill),
+            },
+        )
+
+    return mapper
+
+
+def journal_mapper(currency: str) -> Mapper:
+    """Maps a JournalEntry: the accounts it touches and its debit total."""
+
+    def mapper(entry: Mapping[str, Any]) -> Iterator[Pair]:
+        origin, _ = _origin(entry)
+        accounts: set[str] = set()
+        debits = 0.0
+        for line in entry.get("Line") or []:
+            detail = line.get("JournalEntryLineDetail")
+            if not detail:
+                continue
+            accounts.add(str(detail["AccountRef"].get("name") or detail["AccountRef"]["value"]))
+            if detail.get("PostingType") == "Debit":
+                debits += float(line["Amount"])
+        yield (
+            RecordKind.JOURNAL_ENTRY,
+            {
+                "source_id": str(entry["Id"]),
+                "posted_on": entry["TxnDate"],
+                "accounts": "|".join(sorted(accounts)),
+                "amount": debits,
+                "currency": _ref(entry, "CurrencyRef") or currency,
+                "memo": entry.get("PrivateNote") or None,
+                "origin": origin,
+                **_meta(entry),
+            },
+        )
+
+    return mapper

@@ -1,0 +1,228 @@
+"""Xero Accounting: contacts, invoices and bills, payments and manual journals, incrementally.
+
+Each feed is read in ``UpdatedDateUTC`` order with ``If-Modified-Since`` (naive UTC, as
+Xero expects) and ``page``. After a full page the next request moves the
+``If-Modified-Since`` window up to the last record seen (keyset paging), so records edited
+during a long backfill cannot shift pages and be skipped; only when a whole page shares one
+second does it step to the next page number. The window is sent one second early, so a
+record is never lost to timestamp rounding (the overlap is a harmless re-upsert). Invoices
+from a repeating template carry ``RepeatingInvoiceID`` and get ``origin=template``;
+``DELETED`` objects (and voided journals) become deletions, voided invoices ``status=void``.
+OAuth2 with rotating refresh tokens; the tenant comes from ``busywork connect``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+import requests
+from pydantic import Field
+
+from busywork.errors import AuthError, FatalError, RetriableError
+from busywork.store.records import RecordKind
+from connectors.base import SyncPage
+from connectors.http import HttpClient
+from connectors.oauth import OAuthConnectorConfig, TokenSet
+from connectors.paging import KeysetPaginator
+from connectors.registry import register
+from connectors.rest import ApiConnector, Mapper, Rows
+from connectors.xero_mapping import (
+    DELETED_JOURNAL_STATUSES,
+    is_deleted,
+    journal_mapper,
+    map_contact,
+    map_invoice,
+    map_payment,
+    ms_epoch,
+)
+
+log = logging.getLogger(__name__)
+AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
+TOKEN_URL = "https://identity.xero.com/connect/token"
+CONNECTIONS_URL = "https://api.xero.com/connections"
+SCOPES = (
+    "offline_access",
+    "accounting.transactions.read",
+    "accounting.contacts.read",
+    "accounting.settings.read",
+)
+PAGE_SIZE = 100
+#: Feed name (the endpoint and the response key) and its id field, in load order.
+FEEDS: tuple[tuple[str, str], ...] = (
+    ("Contacts", "ContactID"),
+    ("Invoices", "InvoiceID"),
+    ("Payments", "PaymentID"),
+    ("ManualJournals", "ManualJournalID"),
+)
+
+
+class XeroConfig(OAuthConnectorConfig):
+    """A Xero organisation, read through an OAuth2 app."""
+
+    type: Literal["xero"] = "xero"
+    tenant_id: str | None = Field(
+        default=None, description="Organisation id; the one chosen at connect time if empty."
+    )
+    base_url: str = "https://api.xero.com/api.xro/2.0"
+
+
+def ims_header(since_ms: int) -> str:
+    """``If-Modified-Since`` for records changed at or after ``since_ms``: naive UTC, 1 s early."""
+    moment = datetime.fromtimestamp(since_ms // 1000 - 1, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+class XeroClient(HttpClient):
+    """Reads Xero's rate-limit headers: waits out an exhausted minute, stops at the day limit."""
+
+    #: Seconds to wait when the minute's allowance is used up (Xero's window is one minute).
+    MINUTE_S: ClassVar[float] = 60.0
+    day_exhausted = False
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """As :meth:`HttpClient.request`, refusing to spend calls once the day limit is hit."""
+        if self.day_exhausted:
+            raise RetriableError(
+                "xero: the organisation's daily API limit is used up; the next poll resumes",
+                retry_after=3600.0,
+            )
+        return super().request(method, path, **kwargs)
+
+    def observe(self, response: requests.Response) -> None:
+        """Note the remaining allowances Xero reports on every response."""
+        if response.headers.get("X-DayLimit-Remaining") == "0":
+            self.day_exhausted = True
+        elif response.headers.get("X-MinLimit-Remaining") == "0":
+            log.info("xero minute limit reached action=wait wait_s=%.0f", self.MINUTE_S)
+            self.sleep(self.MINUTE_S)
+
+
+@register
+class XeroConnector(ApiConnector):
+    """One Xero organisation's contacts, invoices, bills, payments and manual journals."""
+
+    type = "xero"
+    config_model = XeroConfig
+    config: XeroConfig
+    vendor = "xero"
+    #: 60 calls a minute per organisation: a burst of 5 (its concurrency) then 55/min.
+    rate_per_s: ClassVar[float] = 55 / 60
+    burst: ClassVar[float] = 5.0
+    authorize_url: ClassVar[str] = AUTHORIZE_URL
+    token_url: ClassVar[str] = TOKEN_URL
+    scopes: ClassVar[tuple[str, ...]] = SCOPES
+
+    def client(self) -> HttpClient:
+        """The API client for the connected organisation."""
+        auth = self.oauth(self.config.token_url or TOKEN_URL)
+        tenant = self.config.tenant_id or auth.tokens.extra.get("tenant_id")
+        if not tenant:
+            raise AuthError(f"{self.name}: no Xero organisation chosen; set tenant_id")
+        return self.make_client(
+            self.config.base_url,
+            tenant=str(tenant),
+            authenticator=auth,
+            headers={"xero-tenant-id": str(tenant), "Accept": "application/json"},
+            client_class=XeroClient,
+        )
+
+    @classmethod
+    def finish_connect(
+        cls,
+        config: XeroConfig,
+        tokens: TokenSet,
+        query: Mapping[str, str],
+        session: requests.Session,
+    ) -> TokenSet:
+        """Remember which organisation the grant is for (``tenant_id`` or the first one)."""
+        response = session.get(
+            CONNECTIONS_URL,
+            headers={"Authorization": f"Bearer {tokens.access_token}"},
+            timeout=30,
+        )
+        if response.status_code != 200:
+            raise AuthError(
+                f"{config.name}: listing Xero connections failed: {response.status_code}"
+            )
+        tenants = [entry["tenantId"] for entry in response.json()]
+        if not tenants or (config.tenant_id and config.tenant_id not in tenants):
+            raise AuthError(f"{config.name}: the grant does not include the organisation")
+        chosen = config.tenant_id or tenants[0]
+        return TokenSet(
+            tokens.access_token, tokens.refresh_token, tokens.expires_at, {"tenant_id": chosen}
+        )
+
+    def pages(self, cursor: dict[str, Any] | None) -> Iterator[SyncPage]:
+        """Every feed from its own position; one page per request."""
+        client = self.client()
+        state: dict[str, Any] = dict(cursor or {})
+        for feed, key in FEEDS:
+            position = state.get(feed) or {}
+            paginator = KeysetPaginator(
+                PAGE_SIZE, position.get("since"), position.get("page", 1), bound=ims_header
+            )
+            while not paginator.done:
+                headers = (
+                    {} if paginator.window is None else {"If-Modified-Since": paginator.window}
+                )
+                body = client.get_json(
+                    f"/{feed}",
+                    params={**paginator.params(), "order": "UpdatedDateUTC ASC"},
+                    headers=headers,
+                )
+                objects = _objects(body, feed)
+                rows = Rows("xero")
+                self._collect(feed, key, objects, rows)
+                paginator.advance(len(objects), _last_change(objects))
+                state[feed] = {"since": paginator.since, "page": paginator.page}
+                batches, problems = rows.batches(self.context.timezone)
+                yield SyncPage(batches=batches, cursor=dict(state), problems=problems)
+
+    def _collect(self, feed: str, key: str, objects: list[Any], rows: Rows) -> None:
+        mapper: Mapper = {
+            "Contacts": map_contact,
+            "Invoices": map_invoice,
+            "Payments": map_payment,
+            "ManualJournals": journal_mapper(self.context.currency),
+        }[feed]
+        gone = DELETED_JOURNAL_STATUSES if feed == "ManualJournals" else None
+        live = []
+        for obj in objects:
+            kind = _deleted_kind(feed, obj, gone) if isinstance(obj, Mapping) else None
+            if kind is not None and obj.get(key):
+                rows.delete(kind, str(obj[key]))
+            else:
+                live.append(obj)
+        rows.add_objects(feed, live, mapper)
+
+
+def _deleted_kind(
+    feed: str, obj: Mapping[str, Any], statuses: frozenset[str] | None
+) -> RecordKind | None:
+    if not (is_deleted(obj, statuses) if statuses else is_deleted(obj)):
+        return None
+    kinds: dict[str, Callable[[], RecordKind]] = {
+        "Invoices": lambda: RecordKind.BILL if obj.get("Type") == "ACCPAY" else RecordKind.INVOICE,
+        "Payments": lambda: RecordKind.PAYMENT,
+        "ManualJournals": lambda: RecordKind.JOURNAL_ENTRY,
+    }
+    return kinds[feed]() if feed in kinds else None
+
+
+def _objects(body: Any, feed: str) -> list[Any]:
+    if not isinstance(body, Mapping) or not isinstance(body.get(feed), list):
+        raise FatalError(f"xero: the {feed} response has no {feed} array")
+    return list(body[feed])
+
+
+def _last_change(objects: list[Any]) -> int | None:
+    # Pages come in UpdatedDateUTC order, so the newest change is the last parsable one.
+    for obj in reversed(objects):
+        try:
+            return ms_epoch(obj["UpdatedDateUTC"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return None

@@ -1,0 +1,197 @@
+"""Xero Accounting objects to canonical rows: contacts, invoices and bills, payments, journals.
+
+Xero writes timestamps as ``/Date(1541176290160+0000)/`` (milliseconds since the epoch in
+UTC; the offset is informational). Calendar fields (``Date``, ``DueDate``) are midnight UTC
+of the calendar day and are kept as plain dates, not shifted into the business timezone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from busywork.store.records import Origin, RecordKind
+
+Pair = tuple[RecordKind, dict[str, Any]]
+_MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
+_INVOICE_STATUS = {
+    "DRAFT": "draft",
+    "SUBMITTED": "draft",
+    "AUTHORISED": "open",
+    "PAID": "paid",
+    "VOIDED": "void",
+}
+_BILL_STATUS = {
+    "DRAFT": "draft",
+    "SUBMITTED": "awaiting_approval",
+    "AUTHORISED": "approved",
+    "PAID": "paid",
+    "VOIDED": "void",
+}
+#: Statuses that mean the object no longer exists for the business.
+DELETED_STATUSES = frozenset({"DELETED"})
+#: Journals have no status column: a voided journal is as good as deleted.
+DELETED_JOURNAL_STATUSES = frozenset({"DELETED", "VOIDED"})
+
+
+def ms_epoch(value: Any) -> int:
+    """Milliseconds since the epoch from a Xero ``/Date(…)/`` value.
+
+    Raises:
+        ValueError: the value is not in that form.
+    """
+    match = _MS_DATE.match(str(value).strip())
+    if match is None:
+        raise ValueError(f"{value!r} is not a Xero /Date(…)/ value")
+    return int(match.group(1))
+
+
+def xero_datetime(value: Any) -> str | None:
+    """A ``/Date(…)/`` value as ISO-8601 UTC text (None and "" stay None)."""
+    if value in (None, ""):
+        return None
+    return datetime.fromtimestamp(ms_epoch(value) / 1000, UTC).isoformat()
+
+
+def xero_date(value: Any) -> str | None:
+    """A ``/Date(…)/`` calendar value as ``YYYY-MM-DD`` (the UTC day Xero means)."""
+    if value in (None, ""):
+        return None
+    return datetime.fromtimestamp(ms_epoch(value) / 1000, UTC).date().isoformat()
+
+
+def is_deleted(obj: Mapping[str, Any], statuses: frozenset[str] = DELETED_STATUSES) -> bool:
+    """True when the object's status says it is gone."""
+    return str(obj.get("Status", "")).upper() in statuses
+
+
+def map_contact(contact: Mapping[str, Any]) -> Iterator[Pair]:
+    """A contact as a customer, a vendor, or both (neither flag set: a customer)."""
+    row = {
+        "source_id": contact["ContactID"],
+        "name": contact["Name"],
+        "email": contact.get("EmailAddress") or None,
+        "origin": Origin.MANUAL.value,
+        "updated_at": xero_datetime(contact.get("UpdatedDateUTC")),
+    }
+    if contact.get("IsCustomer") or not contact.get("IsSupplier"):
+        phones = [p.get("PhoneNumber") for p in contact.get("Phones") or [] if p.get("PhoneNumber")]
+        yield RecordKind.CUSTOMER, {**row, "phone": phones[0] if phones else None}
+    if contact.get("IsSupplier"):
+        yield RecordKind.VENDOR, row
+
+
+def map_invoice(invoice: Mapping[str, Any]) -> Iterator[Pair]:
+    """ACCREC: a sales invoice with its lines; ACCPAY: a bill."""
+    kind = invoice["Type"]
+    template = invoice.get("RepeatingInvoiceID") or None
+    origin = (Origin.TEMPLATE if template else Origin.MANUAL).value
+    contact = invoice.get("Contact") or {}
+    common = {
+        "source_id": invoice["InvoiceID"],
+        "number": invoice.get("InvoiceNumber") or None,
+        "issued_on": xero_date(invoice["Date"]),
+        "due_on": xero_date(invoice.get("DueDate")),
+        "paid_at": xero_datetime(invoice.get("FullyPaidOnDate")),
+        "total": invoice["Total"],
+        "currency": invoice["CurrencyCode"],
+        "description": invoice.get("Reference") or None,
+        "origin": origin,
+        "updated_at": xero_datetime(invoice.get("UpdatedDateUTC")),
+    }
+    status = str(invoice["Status"])
+    if kind == "ACCPAY":
+        if status not in _BILL_STATUS:
+            raise ValueError(f"unknown bill status {status!r}")
+        yield (
+            RecordKind.BILL,
+            {
+                **common,
+                "vendor_id": contact.get("ContactID"),
+                "vendor_name": contact.get("Name"),
+                "status": _BILL_STATUS[status],
+            },
+        )
+        return
+    if kind != "ACCREC":
+        raise ValueError(f"unknown invoice type {kind!r}")
+    if status not in _INVOICE_STATUS:
+        raise ValueError(f"unknown invoice status {status!r}")
+    yield (
+        RecordKind.INVOICE,
+        {
+            **common,
+            "customer_id": contact.get("ContactID"),
+            "customer_name": contact.get("Name"),
+            "customer_email": contact.get("EmailAddress") or None,
+            "status": _INVOICE_STATUS[status],
+            "balance": invoice.get("AmountDue"),
+            "template_id": template,
+        },
+    )
+    for line_no, line in enumerate(invoice.get("LineItems") or [], start=1):
+        yield (
+            RecordKind.INVOICE_LINE,
+            {
+                "source_id": line.get("LineItemID") or f"{invoice['InvoiceID']}:{line_no}",
+                "invoice_id": invoice["InvoiceID"],
+                "line_no": line_no,
+                "description": line.get("Description"),
+                "item": line.get("ItemCode"),
+                "quantity": line.get("Quantity"),
+                "unit_price": line.get("UnitAmount"),
+                "amount": line["LineAmount"],
+                "origin": origin,
+            },
+        )
+
+
+def map_payment(payment: Mapping[str, Any]) -> Iterator[Pair]:
+    """A payment received against a sales invoice; bill payments are left out."""
+    invoice = payment.get("Invoice") or {}
+    payment_type = payment.get("PaymentType") or (
+        "ACCRECPAYMENT" if invoice.get("Type") == "ACCREC" else ""
+    )
+    if payment_type != "ACCRECPAYMENT":
+        return
+    yield (
+        RecordKind.PAYMENT,
+        {
+            "source_id": payment["PaymentID"],
+            "invoice_id": invoice.get("InvoiceID"),
+            "customer_id": (invoice.get("Contact") or {}).get("ContactID"),
+            "paid_at": xero_datetime(payment["Date"]),
+            "amount": payment["Amount"],
+            "currency": invoice["CurrencyCode"],
+            "origin": (
+                Origin.INTEGRATION if payment.get("BatchPaymentID") else Origin.MANUAL
+            ).value,
+            "updated_at": xero_datetime(payment.get("UpdatedDateUTC")),
+        },
+    )
+
+
+def journal_mapper(currency: str) -> Any:
+    """Maps a manual journal, in the organisation's base ``currency``."""
+
+    def map_journal(journal: Mapping[str, Any]) -> Iterator[Pair]:
+        lines = journal.get("JournalLines") or []
+        accounts = sorted({str(line["AccountCode"]) for line in lines if line.get("AccountCode")})
+        amount = sum(float(line["LineAmount"]) for line in lines if float(line["LineAmount"]) > 0)
+        yield (
+            RecordKind.JOURNAL_ENTRY,
+            {
+                "source_id": journal["ManualJournalID"],
+                "posted_on": xero_date(journal["Date"]),
+                "accounts": "|".join(accounts),
+                "amount": amount,
+                "currency": currency,
+                "memo": journal.get("Narration") or None,
+                "origin": Origin.MANUAL.value,
+                "updated_at": xero_datetime(journal.get("UpdatedDateUTC")),
+            },
+        )
+
+    return map_journal

@@ -1,0 +1,205 @@
+"""A fake Xero Accounting API for `responses`: If-Modified-Since, order, page and OAuth."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+import responses
+
+BASE = "https://api.xero.test/api.xro/2.0"
+TOKEN_URL = "https://identity.xero.test/connect/token"
+TENANT = "fe79f7dd-b6d4-4a92-ba7b-538af6289c58"
+T0 = 1_541_176_290_000
+
+
+def ms_date(ms: int) -> str:
+    return f"/Date({ms}+0000)/"
+
+
+def contact(n: int, *, supplier: bool = False, updated: int = T0) -> dict[str, Any]:
+    """Shaped like the spec's GET /Contacts example."""
+    return {
+        "ContactID": f"c{n:05d}-0000-0000-0000-000000000000",
+        "ContactStatus": "ACTIVE",
+        "Name": f"Contact {n}",
+        "EmailAddress": f"c{n}@example.com",
+        "Addresses": [],
+        "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "847-1294"}],
+        "UpdatedDateUTC": ms_date(updated + 1000 * n),
+        "ContactGroups": [],
+        "IsSupplier": supplier,
+        "IsCustomer": not supplier,
+        "HasAttachments": False,
+        "HasValidationErrors": False,
+    }
+
+
+def invoice(
+    n: int,
+    *,
+    kind: str = "ACCREC",
+    status: str = "AUTHORISED",
+    updated: int = T0,
+    repeating: str | None = None,
+) -> dict[str, Any]:
+    """Shaped like the spec's GET /Invoices example."""
+    day = 1_539_993_600_000 + 86_400_000 * (n % 300)
+    body: dict[str, Any] = {
+        "Type": kind,
+        "InvoiceID": f"i{n:05d}-0000-0000-0000-000000000000",
+        "InvoiceNumber": f"INV-{n:04d}",
+        "Reference": "Red Fish, Blue Fish",
+        "Payments": [],
+        "CreditNotes": [],
+        "Prepayments": [],
+        "Overpayments": [],
+        "AmountDue": 0.0 if status == "PAID" else 46.0,
+        "AmountPaid": 46.0 if status == "PAID" else 0.0,
+        "AmountCredited": 0.0,
+        "CurrencyRate": 1.0,
+        "HasErrors": False,
+        "IsDiscounted": False,
+        "HasAttachments": False,
+        "Contact": {
+            "ContactID": f"c{n % 40:05d}-0000-0000-0000-000000000000",
+            "Name": f"Contact {n % 40}",
+            "Addresses": [],
+            "Phones": [],
+            "ContactGroups": [],
+            "ContactPersons": [],
+            "HasValidationErrors": False,
+        },
+        "DateString": "2018-10-20T00:00:00",
+        "Date": ms_date(day),
+        "DueDateString": "2018-12-30T00:00:00",
+        "DueDate": ms_date(day + 30 * 86_400_000),
+        "Status": status,
+        "LineAmountTypes": "Exclusive",
+        "LineItems": [
+            {
+                "LineItemID": f"l{n:05d}-0000-0000-0000-000000000000",
+                "Description": "Consulting",
+                "Quantity": 1.0,
+                "UnitAmount": 40.0,
+                "LineAmount": 40.0,
+                "AccountCode": "200",
+            }
+        ],
+        "SubTotal": 40.0,
+        "TotalTax": 6.0,
+        "Total": 46.0,
+        "UpdatedDateUTC": ms_date(updated + 1000 * n),
+        "CurrencyCode": "NZD",
+    }
+    if repeating:
+        body["RepeatingInvoiceID"] = repeating
+    return body
+
+
+def journal(n: int, *, status: str = "POSTED", updated: int = T0) -> dict[str, Any]:
+    """Shaped like the spec's GET /ManualJournals example, with lines."""
+    return {
+        "Date": ms_date(1_553_126_400_000),
+        "Status": status,
+        "LineAmountTypes": "NoTax",
+        "UpdatedDateUTC": ms_date(updated + 1000 * n),
+        "ManualJournalID": f"j{n:05d}-0000-0000-0000-000000000000",
+        "Narration": "Accrual",
+        "JournalLines": [
+            {"LineAmount": 100.0, "AccountCode": "400"},
+            {"LineAmount": -100.0, "AccountCode": "800"},
+        ],
+        "ShowOnCashBasisReports": True,
+        "HasAttachments": False,
+    }
+
+
+class FakeXero:
+    """Feeds ordered by UpdatedDateUTC, filtered by If-Modified-Since (>=), 100 per page."""
+
+    def __init__(self) -> None:
+        self.feeds: dict[str, list[dict[str, Any]]] = {
+            "Contacts": [],
+            "Invoices": [],
+            "Payments": [],
+            "ManualJournals": [],
+        }
+        self.requests: list[requests.PreparedRequest] = []
+        self.valid_token = "access-0001"
+        self.refresh_token = "refresh-0001"
+        self.issued = 1
+        self.token_requests: list[str] = []
+        self.intercept: Callable[[requests.PreparedRequest], Any] | None = None
+        #: Added to every successful response (rate-limit header scenarios).
+        self.extra_headers: dict[str, str] = {}
+
+    def install(self, mock: responses.RequestsMock) -> None:
+        for feed in self.feeds:
+            mock.add_callback(responses.GET, f"{BASE}/{feed}", callback=self._lister(feed))
+        mock.add_callback(responses.POST, TOKEN_URL, callback=self._token)
+
+    def _token(self, request: requests.PreparedRequest) -> Any:
+        form = parse_qs(str(request.body))
+        self.token_requests.append(form["refresh_token"][0])
+        if form["refresh_token"][0] != self.refresh_token:
+            return 400, {}, json.dumps({"error": "invalid_grant"})
+        self.issued += 1
+        self.valid_token = f"access-{self.issued:04d}"
+        self.refresh_token = f"refresh-{self.issued:04d}"
+        body = {
+            "access_token": self.valid_token,
+            "refresh_token": self.refresh_token,
+            "expires_in": 1800,
+        }
+        return 200, {}, json.dumps(body)
+
+    def _lister(self, feed: str) -> Callable[[requests.PreparedRequest], Any]:
+        def answer(request: requests.PreparedRequest) -> Any:
+            self.requests.append(request)
+            if self.intercept is not None:
+                override = self.intercept(request)
+                if override is not None:
+                    return override
+            if request.headers.get("Authorization") != f"Bearer {self.valid_token}":
+                body = {"Title": "Unauthorized", "Status": 401, "Detail": "TokenExpired"}
+                return 401, {}, json.dumps(body)
+            if request.headers.get("xero-tenant-id") != TENANT:
+                return 403, {}, json.dumps({"Detail": "AuthenticationUnsuccessful"})
+            items = sorted(self.feeds[feed], key=lambda item: item["UpdatedDateUTC"])
+            ims = request.headers.get("If-Modified-Since")
+            if ims:
+                since = datetime.strptime(str(ims), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+                floor = int(since.timestamp() * 1000)
+                items = [item for item in items if _ms(item["UpdatedDateUTC"]) >= floor]
+            page = int(parse_qs(urlsplit(request.url or "").query).get("page", ["1"])[0])
+            chunk = items[(page - 1) * 100 : page * 100]
+            body = {
+                "Id": "900c500b-e83c-4ce2-902a-b8ba04751748",
+                "Status": "OK",
+                "ProviderName": "Busywork tests",
+                "DateTimeUTC": "/Date(1552326816230)/",
+                "pagination": {
+                    "page": page,
+                    "pageSize": 100,
+                    "pageCount": max(1, -(-len(items) // 100)),
+                    "itemCount": len(items),
+                },
+                feed: chunk,
+            }
+            headers = {
+                "X-MinLimit-Remaining": "59",
+                "X-DayLimit-Remaining": "4999",
+                **self.extra_headers,
+            }
+            return 200, headers, json.dumps(body)
+
+        return answer
+
+
+def _ms(value: str) -> int:
+    return int(value[6:].split("+", maxsplit=1)[0].split(")", maxsplit=1)[0])
