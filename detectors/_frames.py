@@ -74,9 +74,13 @@ def normalise_name(values: pd.Series[Any]) -> pd.Series[str]:
     "obrien"), titles and suffixes (Mr, Mrs, Dr, Jr ...) are dropped and whitespace is collapsed.
     Names that end up empty become null.
     """
+    raw = as_text(values)
+    if not raw.notna().any():
+        return raw  # all null: the string accessors below would not keep the str dtype
+    # Names repeat across many records: clean each distinct spelling once, then map.
+    distinct = pd.Series(raw.dropna().unique(), dtype="str")
     text = (
-        as_text(values)
-        .str.normalize("NFKD")
+        distinct.str.normalize("NFKD")
         .str.encode("ascii", "ignore")
         .str.decode("ascii")
         .str.lower()
@@ -85,7 +89,8 @@ def normalise_name(values: pd.Series[Any]) -> pd.Series[str]:
         .str.replace(r"\s+", " ", regex=True)
         .str.strip()
     )
-    return text.where(text.str.len() > 0)
+    cleaned = pd.Series(text.where(text.str.len() > 0).to_numpy(), index=distinct.to_numpy())
+    return raw.map(cleaned).astype("str")
 
 
 def local_dates(values: pd.Series[Any], timezone: str) -> pd.Series[pd.Timestamp]:
@@ -171,3 +176,45 @@ def sorted_strings(values: Iterable[Any]) -> tuple[str, ...]:
 def to_date(value: Any) -> date:
     """A ``date`` from a timestamp-like value."""
     return pd.Timestamp(value).date()
+
+
+def clamp01(value: float) -> float:
+    """``value`` limited to 0-1 and rounded to four places, for confidences."""
+    return round(min(1.0, max(0.0, float(value))), 4)
+
+
+def last_text(values: pd.Series[Any]) -> str | None:
+    """The last non-null value of a column as text (the most recent spelling of a name)."""
+    clean = values.dropna()
+    return str(clean.iloc[-1]) if not clean.empty else None
+
+
+def local_times(values: pd.Series[Any], timezone: str) -> pd.Series[pd.Timestamp]:
+    """Naive-UTC datetimes as naive wall-clock times in ``timezone``."""
+    stamps = as_datetimes(values)
+    if timezone.upper() == "UTC":
+        return stamps
+    return stamps.dt.tz_localize("UTC").dt.tz_convert(timezone).dt.tz_localize(None)
+
+
+def is_busday(days: pd.Series[pd.Timestamp], calendar: WorkingCalendar) -> pd.Series[bool]:
+    """True where a date is a working day of ``calendar`` (NaT is not)."""
+    valid = days.notna().to_numpy()
+    out = np.zeros(len(days), dtype=bool)
+    out[valid] = np.is_busday(
+        days[valid].to_numpy(dtype="datetime64[D]"),
+        weekmask=calendar.weekmask,
+        holidays=np.array(calendar.holidays, dtype="datetime64[D]"),
+    )
+    return pd.Series(out, index=days.index, dtype=bool)
+
+
+def business_days_between(
+    start: pd.Series[pd.Timestamp], end: pd.Series[pd.Timestamp], calendar: WorkingCalendar
+) -> pd.Series[float]:
+    """Working days from ``start`` to ``end`` as floats, NaN where either is missing."""
+    valid = (start.notna() & end.notna()).to_numpy()
+    out = np.full(len(start), np.nan)
+    if valid.any():
+        out[valid] = business_days(start[valid], end[valid], calendar)
+    return pd.Series(out, index=start.index)

@@ -131,7 +131,12 @@ class AppointmentToInvoiceDetector(Detector):
         by_name = _unique_map(directory, "name")
         email_hit = frame["email"].map(by_email).astype("str")
         name_hit = frame["name"].map(by_name).astype("str")
-        prefix_hit = self._prefix_matches(frame["name"], directory)
+        # Prefix matching is a many-to-many merge on last names: only for the few attendees
+        # that neither an e-mail nor the full name identified.
+        unmatched = email_hit.isna() & name_hit.isna()
+        prefix_hit = pd.Series(pd.NA, index=frame.index, dtype="str")
+        if unmatched.any():
+            prefix_hit[unmatched] = self._prefix_matches(frame["name"][unmatched], directory)
         frame["customer"] = email_hit.fillna(name_hit).fillna(prefix_hit)
         frame["method"] = np.select(
             [email_hit.notna(), name_hit.notna(), prefix_hit.notna()],

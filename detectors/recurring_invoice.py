@@ -84,6 +84,8 @@ class RecurringInvoiceDetector(Detector):
         invoices = _manual_invoices(frames[RecordKind.INVOICE], context)
         if invoices.empty:
             return []
+        # Integer keys: every groupby below would otherwise re-factorize the text keys.
+        invoices["key"] = pd.factorize(invoices["key"], sort=True)[0]
         gaps = fr.to_days(invoices.groupby("key", sort=False)["issued"].diff())
         today = fr.as_of(context).normalize()
         runs: dict[str, pd.Series[bool]] = {}

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from busywork.synth import bills, journals, scheduling
+from busywork.synth import bills, catalogue, journals, scheduling
 from busywork.synth.clock import Window
 from busywork.synth.columns import Chunks
 from busywork.synth.invoicing import InvoiceDrafts, assemble
@@ -105,6 +105,7 @@ def generate(settings: GeneratorSettings) -> SyntheticBusiness:
         r_people, business, settings.customers, individuals_for(settings.customers)
     )
     plan = make_plan(r_plan, settings.seed, accounts, len(business.staff_names))
+    extra = catalogue.make_plan(settings.seed, slow=plan.slow)
     book = Chunks(CUSTOMER_COLUMNS)
     add_accounts(r_people, book, accounts, window)
 
@@ -171,12 +172,31 @@ def generate(settings: GeneratorSettings) -> SyntheticBusiness:
     ]
     scheduling.internal_meetings(r_bulk, appointments, window, business, settings.scale)
     occasional_sessions(
-        r_bulk, appointments, drafts, book, window, business=business, scale=settings.scale
+        r_bulk,
+        appointments,
+        drafts,
+        book,
+        window,
+        business=business,
+        scale=settings.scale,
+        slow_invoicing=extra.has("invoice_lag"),
     )
 
     customer_data = book.build()
     ids = customer_ids(book.rows)
-    invoicing = assemble(r_settle, drafts, customer_data, ids, end=window.end, slow=plan.slow)
+    chance, late, sometimes = catalogue.late_chances(
+        extra, book.rows, recurring, plan.template_decoys
+    )
+    invoicing = assemble(
+        r_settle,
+        drafts,
+        customer_data,
+        ids,
+        end=window.end,
+        slow=plan.slow,
+        late_chance=chance,
+        late_rng=np.random.default_rng([settings.seed, 0x1A7E]),
+    )
     appointment_frame, appointment_rank, appointment_ids = scheduling.assemble(appointments)
 
     suppliers = bills.suppliers(business, settings.vendors)
@@ -210,6 +230,14 @@ def generate(settings: GeneratorSettings) -> SyntheticBusiness:
         "appointments": appointment_frame,
         "journal_entries": journals.assemble(journal_chunks, window, business.currency),
     }
+    protected = np.zeros(len(appointment_frame), dtype=np.bool_)
+    for run in [*sessions, *integrated]:
+        protected[appointment_rank[list(run.appointments)]] = True
+    built, more_planted, more_decoys = catalogue.plant(
+        extra, built, window=window, business=business, suppliers=suppliers, protected=protected
+    )
+    recurring_planted, recurring_decoys = catalogue.recurring_entries(built, suppliers)
+    payers = catalogue.late_entries(late, sometimes, accounts, ids)
     frames = {stem: built[stem] for stem in STEMS}
     truth = build(
         seed=settings.seed,
@@ -225,4 +253,6 @@ def generate(settings: GeneratorSettings) -> SyntheticBusiness:
             recurring, automated, irregular, sessions, integrated, internal, plan.slow
         ),
     )
+    truth["planted"] += recurring_planted + payers[0] + more_planted
+    truth["decoys"] += recurring_decoys + payers[1] + more_decoys
     return SyntheticBusiness(frames=frames, truth=truth)

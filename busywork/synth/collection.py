@@ -7,7 +7,7 @@ from datetime import date
 
 import numpy as np
 
-from busywork.synth.columns import BoolArray, IntArray, ObjArray, TimeArray, filled
+from busywork.synth.columns import BoolArray, FloatArray, IntArray, ObjArray, TimeArray, filled
 
 METHODS = ("bank_transfer", "card", "cash", "cheque")
 METHOD_WEIGHTS = (0.72, 0.22, 0.03, 0.03)
@@ -54,11 +54,15 @@ def settle(
     noisy: BoolArray,
     slow: bool,
     end: date,
+    late: FloatArray | None = None,
+    late_rng: np.random.Generator | None = None,
 ) -> Settlement:
     """Decide who paid what and when, keeping only payments made by the end of ``end``.
 
     ``autopay`` invoices are collected by direct debit on the due date; ``noisy`` ones may be
-    voided, left as drafts or never paid, which the planted series never are.
+    voided, left as drafts or never paid, which the planted series never are. ``late`` is, per
+    invoice, the chance it is paid 25-60 days late (planted late payers), drawn from
+    ``late_rng`` so every other invoice's outcome is the same with or without them.
     """
     count = len(total)
     last = np.datetime64(end, "D")
@@ -68,7 +72,12 @@ def settle(
     never = noisy & (rng.random(count) < 0.006)
     payable = ~(void | draft | never)
 
-    final_day = due + np.where(autopay, 0, lateness(rng, count, slow)).astype("timedelta64[D]")
+    days_late = lateness(rng, count, slow)
+    if late is not None and late_rng is not None and late.any():
+        planted = late_rng.integers(25, 61, size=count)
+        chased = late_rng.random(count) < late
+        days_late = np.where(chased, planted, days_late)
+    final_day = due + np.where(autopay, 0, days_late).astype("timedelta64[D]")
     split = payable & ~autopay & (rng.random(count) < PARTIAL_SHARE)
     share = rng.uniform(0.3, 0.7, size=count)
     first_part = np.where(split, np.round(total * share).astype(np.int64), 0)

@@ -106,8 +106,14 @@ def assemble(
     *,
     end: date,
     slow: bool,
+    late_chance: FloatArray | None = None,
+    late_rng: np.random.Generator | None = None,
 ) -> Invoicing:
-    """Number invoices by issue date, total their lines, settle them and build the frames."""
+    """Number invoices by issue date, total their lines, settle them and build the frames.
+
+    ``late_chance`` gives, per customer (row of ``customers``), the chance each of their
+    invoices is paid 25-60 days late, drawn from ``late_rng``.
+    """
     inv = drafts.invoices.build()
     lines = drafts.lines.build()
     draft_count = len(inv["customer"])
@@ -142,6 +148,8 @@ def assemble(
         noisy=inv["noisy"].astype(np.bool_),
         slow=slow,
         end=end,
+        late=None if late_chance is None else late_chance[customer],
+        late_rng=late_rng,
     )
     invoices = make_frame(
         "invoices",

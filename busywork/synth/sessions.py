@@ -19,6 +19,8 @@ SESSIONS_PER_DAY = 38.0
 VISITS = (0.55, 0.3, 0.15)
 #: Days between an occasional session and its invoice (0 = invoiced at the end of the session).
 INVOICE_LAG_WEIGHTS = (0.3, 0.2, 0.15, 0.1, 0.1, 0.05, 0.05, 0.05)
+#: In a business that invoices slowly: weights of 0, 2, 4 ... 14 days.
+SLOW_INVOICE_LAG_WEIGHTS = (0.04, 0.04, 0.07, 0.1, 0.15, 0.2, 0.2, 0.2)
 
 Identity = str  # "email", "mixed" (two addresses) or "name_only" (some invites lack an email)
 
@@ -196,10 +198,13 @@ def occasional_sessions(
     *,
     business: Business,
     scale: float,
+    slow_invoicing: bool = False,
 ) -> None:
     """The bulk of the calendar: one to three sessions per occasional client, each invoiced.
 
-    Vectorised because this is what ``scale`` multiplies.
+    Vectorised because this is what ``scale`` multiplies. With ``slow_invoicing`` the
+    invoices follow 0-14 days after the session, mostly more than a week (the same random
+    draws, other weights), instead of mostly the same or the next day.
     """
     profile = business.profile
     workdays = window.working_days()
@@ -236,7 +241,10 @@ def occasional_sessions(
         origin=np.where(rng.random(count) < 0.55, "booking_link", "manual").astype(object),
     )
     billed = np.flatnonzero(booked.status == "confirmed")
-    lag = rng.choice(len(INVOICE_LAG_WEIGHTS), size=len(billed), p=INVOICE_LAG_WEIGHTS)
+    lag_weights = SLOW_INVOICE_LAG_WEIGHTS if slow_invoicing else INVOICE_LAG_WEIGHTS
+    lag = rng.choice(len(lag_weights), size=len(billed), p=lag_weights)
+    if slow_invoicing:
+        lag = 2 * lag
     issued = np.busday_offset(days[billed] + lag.astype("timedelta64[D]"), 0, roll="forward")
     same_day = booked.end[billed] + rng.integers(300, 5400, size=len(billed))
     created = np.where(lag == 0, same_day, window.working_instants(rng, issued))

@@ -5,22 +5,20 @@ from __future__ import annotations
 import inspect
 import math
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 
 import detectors
 from busywork.errors import DetectorInputError
 from busywork.store.records import RecordKind
 from detectors.base import Detector
 from detectors.registry import detector_classes
-from tests.detectors.detector_factories import (
-    context,
-    empty_frames,
-    generic_frames,
-    scenario_frames,
-)
+from tests.detectors.catalogue_factories import scenario_frames
+from tests.detectors.detector_factories import context, empty_frames, generic_frames
 
 DETECTORS = sorted(detector_classes().items())
 CLASSES = [pytest.param(cls, id=kind) for kind, cls in DETECTORS]
@@ -163,5 +161,22 @@ def test_candidates_are_well_formed(cls: type[Detector], build: Any) -> None:
 def test_scenarios_produce_findings() -> None:
     """The conformance scenarios must exercise the code path that builds candidates."""
     for kind, cls in DETECTORS:
-        if kind in {"recurring_invoice", "slow_collection", "appointment_to_invoice"}:
-            assert cls().detect(scenario_frames(cls), context()), kind
+        assert cls().detect(scenario_frames(cls), context()), kind
+
+
+def test_all_thirteen_kinds_are_registered() -> None:
+    assert {kind for kind, _ in DETECTORS} == {
+        "recurring_invoice", "payment_reminders", "recurring_bill", "appointment_to_invoice",
+        "manual_scheduling", "recurring_journal_entry", "duplicate_entry", "no_show_reminders",
+        "slow_collection", "invoice_lag", "approval_backlog", "calendar_overload",
+        "month_end_crunch",
+    }  # fmt: skip
+
+
+def test_example_config_documents_every_parameter_with_its_default() -> None:
+    example = Path(__file__).resolve().parents[2] / "config" / "example.yaml"
+    documented = yaml.safe_load(example.read_text())["detectors"]
+    for kind, cls in DETECTORS:
+        assert kind in documented, kind
+        settings = {k: v for k, v in documented[kind].items() if k != "enabled"}
+        assert settings == cls().get_params(), kind

@@ -66,6 +66,14 @@ def test_subject_ids_exist(business: SyntheticBusiness) -> None:
         elif subject["type"] == "business":
             assert subject["id"] is None
             assert subject["name"] == business.truth["business"]["name"]
+        elif subject["type"] == "vendor":
+            vendors = business.frames["vendors"].set_index("source_id")
+            assert vendors.loc[subject["id"], "name"] == subject["name"]
+        elif subject["type"] == "account":
+            signatures = set(business.frames["journal_entries"]["accounts"].str.lower())
+            assert subject["id"] in signatures
+        elif subject["type"] == "calendar":
+            assert subject["id"] in set(business.frames["appointments"]["calendar"])
         else:
             assert subject["type"] == "attendee"
             assert subject["id"] not in set(customers["email"])
@@ -214,6 +222,12 @@ def _collection(business: SyntheticBusiness) -> tuple[float, pd.Series]:
     """Countback DSO over the last 180 days, and days late of invoices paid in that time."""
     invoices = business.frames["invoices"]
     invoices = invoices[(invoices["currency"] == "GBP") & (invoices["status"] != "void")]
+    # Planted late payers (and their decoy) are late on purpose, whatever the business does.
+    payers = _customer_ids(
+        _entries(business, "planted", "payment_reminders")
+        + _entries(business, "decoys", "payment_reminders")
+    )
+    invoices = invoices[~invoices["customer_id"].isin(payers)]
     recent = invoices[invoices["issued_on"] > END - pd.Timedelta(days=180)]
     receivable = invoices.loc[invoices["status"] == "open", "balance"].sum()
     dso = receivable / recent["total"].sum() * 180
@@ -254,3 +268,32 @@ def test_slow_collection_is_planted_in_about_sixty_percent_of_seeds() -> None:
         ]
     )
     assert 0.4 <= share <= 0.8
+
+
+def test_late_payers_are_planted_only_where_collection_is_otherwise_quick(
+    business: SyntheticBusiness,
+) -> None:
+    planted = _entries(business, "planted", "payment_reminders")
+    if _entries(business, "planted", "slow_collection"):
+        assert not planted
+    invoices = business.frames["invoices"]
+    for entry in planted:
+        own = invoices[(invoices["customer_id"] == entry["subject"]["id"])]
+        paid = own[own["status"] == "paid"]
+        late = (paid["paid_at"].dt.normalize() - paid["due_on"]).dt.days
+        assert (late >= 25).mean() >= 0.6
+        assert set(own["origin"]) == {"manual"}
+    for entry in _entries(business, "decoys", "payment_reminders"):
+        own = invoices[(invoices["customer_id"] == entry["subject"]["id"])]
+        assert "manual" not in set(own["origin"])
+
+
+def test_catalogue_kinds_vary_across_seeds() -> None:
+    kinds = [
+        {e["kind"] for e in generate(GeneratorSettings(seed=seed, scale=0.0)).truth["planted"]}
+        for seed in range(1, 13)
+    ]
+    for kind in ("duplicate_entry", "manual_scheduling", "approval_backlog", "month_end_crunch"):
+        share = sum(kind in planted for planted in kinds) / len(kinds)
+        assert 0.2 <= share <= 0.9, kind
+    assert all({"recurring_bill", "recurring_journal_entry"} <= planted for planted in kinds)

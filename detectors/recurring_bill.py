@@ -1,0 +1,158 @@
+"""The same supplier bill keyed in by hand every period."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from busywork.store.records import RecordKind
+from detectors import _cadence as cad
+from detectors import _frames as fr
+from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
+from detectors.registry import register
+
+
+@register
+class RecurringBillDetector(Detector):
+    """Finds vendors whose bills are keyed in by hand every week, fortnight, month or quarter.
+
+    Manual, non-void bills issued by ``context.as_of`` are grouped by vendor (id, else the
+    normalised name) and scored like recurring invoices: gaps matched to each cadence within
+    the tolerance (one skipped period allowed), the latest run only, a stable amount (robust
+    coefficient of variation) and a run still going at ``as_of``. Utility bills vary more
+    than rent, so the default amount tolerance is wider than for invoices; a bank rule or a
+    recurring bill copes with a varying amount. Bills made by a rule or an integration
+    (automated origins) are never counted.
+
+    Metrics: ``cadence_days``, ``occurrences``, ``typical_amount``, ``amount_cv``,
+    ``regular_share``, ``skipped_periods``, ``median_gap_days`` and ``bills_per_month``.
+
+    Args:
+        min_occurrences: Fewest manual bills in the run for a finding.
+        min_regular_share: Smallest share of gaps that must be on schedule (0-1).
+        max_amount_cv: Largest robust coefficient of variation of the bill totals.
+        tolerance: Allowed deviation of a gap from the cadence, as a fraction of the cadence.
+        min_tolerance_days: Floor on the allowed deviation in days.
+        max_idle_periods: The latest bill must be at most this many periods (plus the
+            tolerance) before ``context.as_of`` for the run to count as still active.
+    """
+
+    kind: ClassVar[str] = "recurring_bill"
+    category: ClassVar[Category] = "repetitive_task"
+    required_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = {
+        RecordKind.BILL: (
+            "source_id",
+            "source",
+            "vendor_id",
+            "vendor_name",
+            "issued_on",
+            "total",
+            "origin",
+            "status",
+            "description",
+        ),
+    }
+
+    def __init__(
+        self,
+        *,
+        min_occurrences: int = 5,
+        min_regular_share: float = 0.8,
+        max_amount_cv: float = 0.35,
+        tolerance: float = 0.25,
+        min_tolerance_days: float = 2.0,
+        max_idle_periods: float = 2.0,
+    ) -> None:
+        self.min_occurrences = min_occurrences
+        self.min_regular_share = min_regular_share
+        self.max_amount_cv = max_amount_cv
+        self.tolerance = tolerance
+        self.min_tolerance_days = min_tolerance_days
+        self.max_idle_periods = max_idle_periods
+
+    def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
+        bills = _manual_bills(frames[RecordKind.BILL], context)
+        if bills.empty:
+            return []
+        rules = cad.CadenceRules(**self.get_params())
+        best, runs = cad.best_runs(bills, rules, fr.as_of(context).normalize())
+        return [
+            self._candidate(bills[runs[str(row.cadence)] & (bills["key"] == row.key)], row, context)
+            for row in best.itertuples(index=False)
+        ]
+
+    def _candidate(self, evidence: pd.DataFrame, row: Any, context: DetectionContext) -> Candidate:
+        """Build the finding for one vendor's run."""
+        cadence_days = float(row.cadence_days)
+        unit = cad.unit_of(str(row.cadence))
+        first, last = evidence["issued"].min(), evidence["issued"].max()
+        occurrences = len(evidence)
+        months = fr.months_covered(first, last + pd.Timedelta(days=cadence_days - 1))
+        per_month = occurrences / months
+        typical, cv, share = (
+            float(row.typical_amount),
+            float(row.amount_cv),
+            float(row.regular_share),
+        )
+        money = fr.format_money(typical, context.currency)
+        vendor_id = fr.last_text(evidence["vendor_id"])
+        name = fr.last_text(evidence["vendor_name"]) or vendor_id or "Unknown vendor"
+        return Candidate(
+            kind=self.kind,
+            category=self.category,
+            subject=Subject("vendor", vendor_id, name),
+            title=f"{name}'s bill is keyed in by hand every {unit} ({occurrences} times, ~{money})",
+            summary=(
+                f"{occurrences} bills from {name} were entered by hand between "
+                f"{first:%d %b %Y} and {last:%d %b %Y}, about one every "
+                f"{float(row.median_gap):.0f} days ({share:.0%} on schedule), typically "
+                f"{money} (amounts vary by about {cv:.0%})."
+            ),
+            suggested_automation=(
+                f"Set up a repeating bill for {name} (QuickBooks: Recurring transactions; "
+                f"Xero: Repeating bills), or a bank rule that codes its direct debit, so the "
+                f"{unit}ly bill no longer has to be keyed in."
+            ),
+            record_ids=fr.sorted_strings(evidence["source_id"]),
+            sources=fr.sorted_strings(evidence["source"]),
+            period_start=fr.to_date(first),
+            period_end=fr.to_date(last),
+            hours_saved_per_month=round(per_month * context.minutes("enter_bill") / 60, 4),
+            cash_impact_per_month=0.0,
+            confidence=cad.run_confidence(occurrences, share, cv, self.max_amount_cv),
+            metrics={
+                "cadence_days": round(cadence_days, 2),
+                "occurrences": float(occurrences),
+                "typical_amount": round(typical, 2),
+                "amount_cv": round(cv, 4),
+                "regular_share": round(share, 4),
+                "skipped_periods": float(row.skipped),
+                "median_gap_days": float(row.median_gap),
+                "bills_per_month": round(per_month, 4),
+            },
+        )
+
+
+def _manual_bills(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
+    """Manual, non-void bills issued by ``context.as_of``, keyed by vendor and sorted."""
+    vendor_id = fr.as_text(raw["vendor_id"])
+    vendor_name = fr.as_text(raw["vendor_name"])
+    frame = pd.DataFrame(
+        {
+            "key": ("id:" + vendor_id).fillna("name:" + fr.normalise_name(vendor_name)),
+            "source_id": fr.as_text(raw["source_id"]),
+            "source": fr.as_text(raw["source"]),
+            "vendor_id": vendor_id,
+            "vendor_name": vendor_name,
+            "issued": fr.as_dates(raw["issued_on"]),
+            "amount": fr.as_money(raw["total"]),
+        }
+    )
+    keep = (
+        fr.is_manual(raw["origin"]).to_numpy()
+        & (fr.lowered(raw["status"]) != "void").to_numpy()
+        & frame["key"].notna().to_numpy()
+        & (frame["issued"] <= fr.as_of(context).normalize()).to_numpy()
+    )
+    return frame[keep].sort_values(["key", "issued", "source_id"]).reset_index(drop=True)

@@ -1,0 +1,171 @@
+"""The same manual journal (same accounts, same amount) posted every period."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from busywork.store.records import RecordKind
+from detectors import _cadence as cad
+from detectors import _frames as fr
+from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
+from detectors.registry import register
+
+
+def accounts_signature(values: pd.Series[Any]) -> pd.Series[str]:
+    """The set of accounts a journal touches, as one comparable key.
+
+    Account names are split on ``|``, trimmed, lower-cased, de-duplicated and sorted, so
+    "Fixed Assets|Depreciation" and "depreciation | fixed assets" are the same journal.
+    """
+    text = fr.as_text(values)
+    # Few distinct cells repeat many times: normalise each distinct one once, then map.
+    distinct = pd.Series(text.dropna().unique())
+    keys = distinct.map(_signature)
+    return text.map(pd.Series(keys.to_numpy(), index=distinct.to_numpy()))
+
+
+def _signature(cell: str) -> str | None:
+    names = sorted({part.strip().lower() for part in cell.split("|") if part.strip()})
+    return "|".join(names) if names else None
+
+
+@register
+class RecurringJournalEntryDetector(Detector):
+    """Finds the same journal keyed by hand every week, fortnight, month or quarter.
+
+    Manual journals posted by ``context.as_of`` are grouped by their accounts signature
+    (the sorted set of accounts) and scored like recurring invoices: gaps matched to each
+    cadence within the tolerance (one skipped period allowed), the latest run only, a stable
+    amount and a run still going at ``as_of``. Journals that vary in amount (accruals, VAT)
+    are left alone; journals posted by a rule or payroll integration are automated already.
+    The subject id is the accounts signature.
+
+    Metrics: ``cadence_days``, ``occurrences``, ``typical_amount``, ``amount_cv``,
+    ``regular_share``, ``skipped_periods``, ``median_gap_days`` and ``journals_per_month``.
+
+    Args:
+        min_occurrences: Fewest manual journals in the run for a finding.
+        min_regular_share: Smallest share of gaps that must be on schedule (0-1).
+        max_amount_cv: Largest robust coefficient of variation of the amounts.
+        tolerance: Allowed deviation of a gap from the cadence, as a fraction of the cadence.
+        min_tolerance_days: Floor on the allowed deviation in days.
+        max_idle_periods: The latest journal must be at most this many periods (plus the
+            tolerance) before ``context.as_of`` for the run to count as still active.
+    """
+
+    kind: ClassVar[str] = "recurring_journal_entry"
+    category: ClassVar[Category] = "repetitive_task"
+    required_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = {
+        RecordKind.JOURNAL_ENTRY: (
+            "source_id",
+            "source",
+            "posted_on",
+            "accounts",
+            "amount",
+            "origin",
+            "memo",
+        ),
+    }
+
+    def __init__(
+        self,
+        *,
+        min_occurrences: int = 5,
+        min_regular_share: float = 0.8,
+        max_amount_cv: float = 0.1,
+        tolerance: float = 0.25,
+        min_tolerance_days: float = 3.0,
+        max_idle_periods: float = 2.0,
+    ) -> None:
+        self.min_occurrences = min_occurrences
+        self.min_regular_share = min_regular_share
+        self.max_amount_cv = max_amount_cv
+        self.tolerance = tolerance
+        self.min_tolerance_days = min_tolerance_days
+        self.max_idle_periods = max_idle_periods
+
+    def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
+        raw = frames[RecordKind.JOURNAL_ENTRY]
+        items = pd.DataFrame(
+            {
+                "key": accounts_signature(raw["accounts"]),
+                "source_id": fr.as_text(raw["source_id"]),
+                "source": fr.as_text(raw["source"]),
+                "accounts": fr.as_text(raw["accounts"]),
+                "issued": fr.as_dates(raw["posted_on"]),
+                "amount": fr.as_money(raw["amount"]).abs(),
+                "memo": fr.as_text(raw["memo"]),
+            }
+        )
+        keep = (
+            fr.is_manual(raw["origin"]).to_numpy()
+            & items["key"].notna().to_numpy()
+            & (items["issued"] <= fr.as_of(context).normalize()).to_numpy()
+        )
+        items = items[keep].sort_values(["key", "issued", "source_id"]).reset_index(drop=True)
+        if items.empty:
+            return []
+        rules = cad.CadenceRules(**self.get_params())
+        best, runs = cad.best_runs(items, rules, fr.as_of(context).normalize())
+        return [
+            self._candidate(items[runs[str(row.cadence)] & (items["key"] == row.key)], row, context)
+            for row in best.itertuples(index=False)
+        ]
+
+    def _candidate(self, evidence: pd.DataFrame, row: Any, context: DetectionContext) -> Candidate:
+        """Build the finding for one accounts signature's run."""
+        cadence_days = float(row.cadence_days)
+        unit = cad.unit_of(str(row.cadence))
+        first, last = evidence["issued"].min(), evidence["issued"].max()
+        occurrences = len(evidence)
+        months = fr.months_covered(first, last + pd.Timedelta(days=cadence_days - 1))
+        per_month = occurrences / months
+        typical, cv, share = (
+            float(row.typical_amount),
+            float(row.amount_cv),
+            float(row.regular_share),
+        )
+        money = fr.format_money(typical, context.currency)
+        accounts = " / ".join(
+            part.strip() for part in str(evidence["accounts"].iloc[-1]).split("|")
+        )
+        memo = fr.last_text(evidence["memo"])
+        described = f' The latest memo reads "{memo}".' if memo else ""
+        return Candidate(
+            kind=self.kind,
+            category=self.category,
+            subject=Subject("account", str(row.key), accounts),
+            title=(
+                f"The {accounts} journal is keyed by hand every {unit} "
+                f"({occurrences} times, ~{money})"
+            ),
+            summary=(
+                f"{occurrences} manual journals between {accounts} were posted between "
+                f"{first:%d %b %Y} and {last:%d %b %Y}, about one every "
+                f"{float(row.median_gap):.0f} days ({share:.0%} on schedule), typically {money}."
+                f"{described}"
+            ),
+            suggested_automation=(
+                f"Make the {accounts} journal a repeating journal (QuickBooks: Recurring "
+                f"transactions; Xero: Repeating manual journals) posting {money} every {unit}."
+            ),
+            record_ids=fr.sorted_strings(evidence["source_id"]),
+            sources=fr.sorted_strings(evidence["source"]),
+            period_start=fr.to_date(first),
+            period_end=fr.to_date(last),
+            hours_saved_per_month=round(per_month * context.minutes("journal_entry") / 60, 4),
+            cash_impact_per_month=0.0,
+            confidence=cad.run_confidence(occurrences, share, cv, self.max_amount_cv),
+            metrics={
+                "cadence_days": round(cadence_days, 2),
+                "occurrences": float(occurrences),
+                "typical_amount": round(typical, 2),
+                "amount_cv": round(cv, 4),
+                "regular_share": round(share, 4),
+                "skipped_periods": float(row.skipped),
+                "median_gap_days": float(row.median_gap),
+                "journals_per_month": round(per_month, 4),
+            },
+        )

@@ -1,0 +1,85 @@
+"""Tests for the evaluator: seeds, scoring, and a real run of the pipeline on two seeds."""
+
+from __future__ import annotations
+
+import pytest
+
+from busywork.cli import main
+from busywork.evaluate import (
+    KindScore,
+    SeedResult,
+    evaluate,
+    format_table,
+    parse_seeds,
+    score,
+    settings_for,
+)
+
+
+def test_seed_lists_and_ranges() -> None:
+    assert parse_seeds("1-5") == [1, 2, 3, 4, 5]
+    assert parse_seeds("3") == [3]
+    assert parse_seeds("1-3, 2-4,9") == [1, 2, 3, 4, 9]
+    for bad in ("x", "5-2", "-1", "1-"):
+        with pytest.raises(ValueError, match="seeds"):
+            parse_seeds(bad)
+
+
+def test_settings_vary_by_seed_within_range() -> None:
+    settings = [settings_for(seed) for seed in range(1, 15)]
+    assert {s.months for s in settings} == set(range(12, 19))
+    assert len({s.customers for s in settings}) > 5
+    assert all(20 <= s.customers <= 40 and 0.1 <= s.scale <= 0.35 for s in settings)
+    assert settings_for(3, scale=0.5).scale == 0.5
+
+
+Key = tuple[str, str | None]
+
+
+def _result(
+    seed: int, planted: set[Key], found: set[Key], decoys: set[Key] | None = None
+) -> SeedResult:
+    return SeedResult(seed, frozenset(planted), frozenset(decoys or set()), frozenset(found), 10)
+
+
+def test_scoring_counts_hits_misses_extras_and_decoys() -> None:
+    results = [
+        _result(1, {("a", "x"), ("a", "y")}, {("a", "x"), ("a", "z")}, {("a", "z")}),
+        _result(2, {("b", None)}, {("b", None)}),
+    ]
+    rows = {row.kind: row for row in score(results)}
+    a = rows["a"]
+    assert (a.true_positives, a.false_positives, a.false_negatives) == (1, 1, 1)
+    assert a.decoys_reported == 1
+    assert a.precision == a.recall == 0.5
+    assert rows["b"].f1 == 1.0
+    overall = rows["overall"]
+    assert (overall.true_positives, overall.false_positives) == (2, 1)
+    assert list(rows)[-1] == "overall"
+    table = format_table(score(results), results)
+    assert "| a | 2 | 1 | 1 | 1 | 1 | 0.500 | 0.500 | 0.500 |" in table
+    assert "missed a (seed 1: y)" in table
+    assert "not planted a (seed 1: z)" in table
+
+
+def test_empty_kind_scores_are_perfect_not_undefined() -> None:
+    row = KindScore("none")
+    assert (row.precision, row.recall, row.f1) == (1.0, 1.0, 1.0)
+
+
+@pytest.mark.slow
+def test_two_seeds_through_the_whole_pipeline_find_what_was_planted() -> None:
+    results = evaluate([1, 2], jobs=1, scale=0.1)
+    assert [r.seed for r in results] == [1, 2]
+    rows = {row.kind: row for row in score(results)}
+    overall = rows["overall"]
+    assert overall.true_positives >= 20
+    assert overall.decoys_reported == 0
+    assert overall.precision >= 0.95
+    assert overall.recall >= 0.95
+    assert {"recurring_bill", "recurring_journal_entry", "recurring_invoice"} <= set(rows)
+
+
+def test_eval_command_rejects_bad_seeds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--seeds", "nine"]) == 2
+    assert "--seeds" in capsys.readouterr().err
