@@ -1,0 +1,1 @@
+"""Delivering recommendations by email and signed webhooks through a durable outbox."""
