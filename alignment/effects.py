@@ -1,96 +1,156 @@
-"""What a candidate automation changes, in the units a goal's KPI is measured in.
+"""What a candidate automation would change, in each KPI's own unit.
 
-Each finding is turned into *effects*: admin hours per month given back, cash per month
-freed or earned sooner, revenue per month no longer leaking, errors avoided, and so on.
-A goal's objective decides which effects count towards it.
+Every finding is turned into *KPI deltas*: "DSO −6.5 days", "−3.2 admin hours/month",
+"+840 GBP/month billed". Time and task counts come straight from the detector's
+evidence; effects that depend on how well an automation works (how much lateness automatic
+reminders remove, how many no-shows a reminder prevents) use the documented, configurable
+:class:`Assumptions`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from config.models import Objective
 from detectors.base import Candidate
 
-#: Kinds whose cash impact is money collected sooner (counts for cash flow).
-CASH_TIMING_KINDS = frozenset(
-    {"slow_collection", "payment_reminders", "invoice_lag", "approval_backlog"}
-)
-#: Kinds that touch the customer's experience of the business.
-CUSTOMER_FACING_KINDS = frozenset(
-    {
-        "no_show_reminders",
-        "invoice_lag",
-        "manual_scheduling",
-        "payment_reminders",
-        "appointment_to_invoice",
-    }
-)
-#: Kinds whose cash impact is money avoided (fees, duplicate payments).
-COST_KINDS = frozenset({"approval_backlog", "duplicate_entry"})
+#: Days in an average month, for per-month rates.
+DAYS_PER_MONTH = 30.44
 
 
 @dataclass(frozen=True)
-class Effect:
-    """One measured effect of a candidate, with its unit for explanations."""
+class Assumptions:
+    """How much of a problem an automation removes, where the data cannot say.
 
-    name: str
-    value: float
-    unit: str
+    Args:
+        reminder_effect: Share of payment lateness removed by automatic reminders and
+            payment links.
+        no_show_effect: Share of no-shows prevented by automatic appointment reminders.
+        invoicing_lag_effect: Share of the service-to-invoice delay removed by invoicing
+            from the booking.
+    """
+
+    reminder_effect: float = 0.35
+    no_show_effect: float = 0.30
+    invoicing_lag_effect: float = 0.9
 
 
-#: Which effect counts towards which objective.
-OBJECTIVE_EFFECT: Mapping[Objective, str] = {
-    Objective.OWNER_TIME: "admin_hours",
-    Objective.ADMIN_TIME: "admin_hours",
-    Objective.CASH_FLOW: "cash_sooner",
-    Objective.REVENUE: "revenue_recovered",
-    Objective.CUSTOMER_EXPERIENCE: "customer_touchpoints",
-    Objective.COST: "cost_avoided",
-    Objective.ERROR_REDUCTION: "errors_avoided",
-    Objective.SCALABILITY: "manual_tasks",
+Deltas = dict[str, float]
+#: A customer's share of the business's receivables when the data cannot tell.
+ASSUMED_CUSTOMER_SHARE = 0.25
+
+
+def _months(candidate: Candidate) -> float:
+    return max((candidate.period_end - candidate.period_start).days / DAYS_PER_MONTH, 1.0)
+
+
+def _metric(candidate: Candidate, name: str, default: float = 0.0) -> float:
+    return float(candidate.metrics.get(name, default))
+
+
+def _collection(candidate: Candidate, assume: Assumptions, business: Mapping[str, float]) -> Deltas:
+    days_late = _metric(candidate, "median_days_late")
+    late_share = _metric(candidate, "late_share", 1.0)
+    overdue = _metric(candidate, "overdue_receivables")
+    weight = 1.0
+    if candidate.subject.type != "business":
+        # One customer moves the business's DSO only in proportion to what they owe.
+        total = business.get("overdue_receivables")
+        weight = min(overdue / total, 1.0) if total and overdue else ASSUMED_CUSTOMER_SHARE
+    return {
+        "dso_days": -assume.reminder_effect * days_late * late_share * weight,
+        "overdue_receivables": -assume.reminder_effect * overdue,
+    }
+
+
+def _appointment_invoicing(
+    candidate: Candidate, assume: Assumptions, _business: Mapping[str, float]
+) -> Deltas:
+    leakage = _metric(candidate, "leakage_per_month")
+    lag_days = _metric(candidate, "median_lag_days") * 7 / 5  # business days -> calendar days
+    return {
+        "leakage_per_month": -leakage,
+        "billed_revenue_per_month": leakage,
+        "time_to_invoice_days": -assume.invoicing_lag_effect * lag_days,
+    }
+
+
+def _invoice_lag(
+    candidate: Candidate, assume: Assumptions, _business: Mapping[str, float]
+) -> Deltas:
+    lag_days = (
+        _metric(candidate, "median_lag_days", _metric(candidate, "median_lag_business_days"))
+        * 7
+        / 5
+    )
+    return {
+        "time_to_invoice_days": -assume.invoicing_lag_effect * lag_days,
+        "dso_days": -assume.invoicing_lag_effect
+        * lag_days
+        * _metric(candidate, "affected_share", 1.0),
+    }
+
+
+def _no_shows(candidate: Candidate, assume: Assumptions, _business: Mapping[str, float]) -> Deltas:
+    rate = _metric(candidate, "no_show_rate")
+    points = rate * 100 if rate <= 1 else rate
+    return {
+        "no_show_rate": -assume.no_show_effect * points,
+        "billed_revenue_per_month": assume.no_show_effect * candidate.cash_impact_per_month,
+    }
+
+
+def _avoidable_cost(
+    candidate: Candidate, _assume: Assumptions, _business: Mapping[str, float]
+) -> Deltas:
+    return {"late_fees_per_month": -candidate.cash_impact_per_month}
+
+
+def _duplicates(
+    candidate: Candidate, _assume: Assumptions, _business: Mapping[str, float]
+) -> Deltas:
+    return {
+        "duplicates_per_month": -candidate.count / _months(candidate),
+        "late_fees_per_month": -candidate.cash_impact_per_month,
+    }
+
+
+#: Kind-specific effects, on top of the time and task effects every finding has.
+KIND_EFFECTS: Mapping[str, Callable[[Candidate, Assumptions, Mapping[str, float]], Deltas]] = {
+    "slow_collection": _collection,
+    "payment_reminders": _collection,
+    "appointment_to_invoice": _appointment_invoicing,
+    "invoice_lag": _invoice_lag,
+    "no_show_reminders": _no_shows,
+    "approval_backlog": _avoidable_cost,
+    "duplicate_entry": _duplicates,
 }
 
 
-#: An effect this size scores about 63 % of a goal's points (1 - 1/e); money is priced as
-#: this many admin hours, so "4 hours" and "4 hours' worth of money" weigh the same.
-REFERENCE_HOURS_PER_MONTH = 4.0
-REFERENCE_RECORDS_PER_MONTH = 4.0
+def kpi_deltas(
+    candidate: Candidate,
+    assumptions: Assumptions | None = None,
+    business: Mapping[str, float] | None = None,
+) -> Deltas:
+    """The candidate's expected change of every KPI it touches (negative = goes down).
 
-
-def reference(effect: str, admin_hourly_cost: float) -> float:
-    """The size of effect that counts as substantial, in the effect's own unit."""
-    if effect == "admin_hours":
-        return REFERENCE_HOURS_PER_MONTH
-    if effect in ("cash_sooner", "revenue_recovered", "cost_avoided"):
-        return REFERENCE_HOURS_PER_MONTH * max(admin_hourly_cost, 1.0)
-    return REFERENCE_RECORDS_PER_MONTH
-
-
-def effects(candidate: Candidate, currency: str) -> dict[str, Effect]:
-    """The candidate's effects by name, per month; absent effects are not in the dict."""
-    metrics = candidate.metrics
-    months = max((candidate.period_end - candidate.period_start).days / 30.44, 1.0)
-    per_month = candidate.count / months
-    found: dict[str, Effect] = {}
+    ``business`` holds the business's measured KPI levels (e.g. ``overdue_receivables``),
+    used to scale a single customer's effect on business-wide KPIs.
+    """
+    assume = assumptions or Assumptions()
+    deltas: Deltas = {}
     if candidate.hours_saved_per_month > 0:
-        found["admin_hours"] = Effect("admin_hours", candidate.hours_saved_per_month, "h/month")
-    if candidate.kind in CASH_TIMING_KINDS and candidate.cash_impact_per_month > 0:
-        found["cash_sooner"] = Effect(
-            "cash_sooner", candidate.cash_impact_per_month, f"{currency}/month"
-        )
-    leakage = float(metrics.get("leakage_per_month", 0.0))
-    if leakage > 0:
-        found["revenue_recovered"] = Effect("revenue_recovered", leakage, f"{currency}/month")
-    if candidate.kind in COST_KINDS and candidate.cash_impact_per_month > 0:
-        found["cost_avoided"] = Effect(
-            "cost_avoided", candidate.cash_impact_per_month, f"{currency}/month"
-        )
-    if candidate.kind == "duplicate_entry":
-        found["errors_avoided"] = Effect("errors_avoided", per_month, "records/month")
-    if candidate.kind in CUSTOMER_FACING_KINDS:
-        found["customer_touchpoints"] = Effect("customer_touchpoints", per_month, "records/month")
+        deltas["admin_hours_per_month"] = -candidate.hours_saved_per_month
     if candidate.category == "repetitive_task":
-        found["manual_tasks"] = Effect("manual_tasks", per_month, "records/month")
-    return found
+        deltas["manual_tasks_per_month"] = -candidate.count / _months(candidate)
+    effect = KIND_EFFECTS.get(candidate.kind)
+    if effect is not None:
+        measured = business or {}
+        deltas.update(
+            {
+                metric: value
+                for metric, value in effect(candidate, assume, measured).items()
+                if value
+            }
+        )
+    return {metric: value for metric, value in deltas.items() if value}

@@ -1,33 +1,78 @@
-"""Ranking candidates against the business's goals: a weighted sum with its breakdown kept.
+"""Ranking candidates against the goals: scores with intervals, breakdowns and stability.
 
-For each goal, a candidate's monthly effect in that goal's unit is mapped onto 0 to 1 with the
-saturating curve ``1 - exp(-effect / reference)`` (references in :mod:`alignment.effects`), so
-a score never depends on which other candidates happen to exist. The score is the
-weight-normalised sum over goals, scaled to 0 to 100 and multiplied by the detector's
-confidence. Candidates with no effect on any declared goal are ``aligned: false``.
-Deterministic: ties break on the stable id.
+``rank`` is a pure function: candidates, resolved goals, settings and measured baselines
+in; ranked items out, each keeping everything that explains its place (the KPI change per
+goal, the share of the goal it earns, effort and risk, the score's interval, how far the
+weights would have to move for it to lose its place). Input order never matters (candidates
+are sorted by stable id first) and ties break on the id.
+
+Uncertainty: a candidate's effects are scaled by ``exp(∓1.28 σ)`` with
+``σ = (1 - confidence) + 1/√count``, giving the 10th and 90th percentiles of a log-normal
+error on the effect; with ``rank_on: conservative`` the ranking uses the low end, so a
+thinly evidenced item does not jump the queue.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
-from alignment.effects import OBJECTIVE_EFFECT, Effect, effects, reference
-from config.models import GoalConfig
+import numpy as np
+
+from alignment.effects import Assumptions, kpi_deltas
+from alignment.feedback import FeedbackSummary, feedback_factor
+from alignment.goals import ResolvedGoal
+from alignment.kpis import format_amount
+from alignment.scoring import DEFAULT_COSTS, KIND_COSTS, Costs, GoalShare, aggregate, goal_share
 from detectors.base import Candidate
+
+Z_90 = 1.2816
+#: The widest weight change searched when measuring a rank's stability.
+MAX_WEIGHT_FACTOR = 10.0
+
+
+@dataclass(frozen=True)
+class RankingSettings:
+    """Everything besides candidates and goals that decides the ranking."""
+
+    method: str = "weighted_sum"
+    rank_on: str = "conservative"
+    effort_weight: float = 0.3
+    risk_weight: float = 0.2
+    assumptions: Assumptions = field(default_factory=Assumptions)
+    admin_hourly_cost: float = 30.0
+    cost_of_capital: float = 0.10
+    currency: str = "USD"
 
 
 @dataclass(frozen=True)
 class GoalContribution:
-    """How much one goal contributed to a candidate's score, and the effect behind it."""
+    """What one goal adds to a candidate's score, and the KPI change behind it."""
 
     goal: str
     goal_name: str
     weight: float
     contribution: float
-    effect: Effect | None
+    metric: str
+    delta: float | None
+    unit: str
+    share: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Stability:
+    """The smallest single-goal weight change that would cost an item its place.
+
+    ``factor`` multiplies the weight of ``goal``; None means no change up to
+    ×/÷ :data:`MAX_WEIGHT_FACTOR` of any one goal's weight moves it below ``next_id``.
+    """
+
+    next_id: str
+    goal: str | None
+    factor: float | None
 
 
 @dataclass(frozen=True)
@@ -37,83 +82,220 @@ class Ranked:
     id: str
     candidate: Candidate
     score: float
+    score_point: float
+    score_low: float
+    score_high: float
     rank: int | None
     aligned: bool
     goals: tuple[GoalContribution, ...]
+    costs: Costs
+    feedback_factor: float
+    stability: Stability | None
     explanation: str
 
 
 def rank(
     candidates: Sequence[Candidate],
-    goals: Sequence[GoalConfig],
+    goals: Sequence[ResolvedGoal],
     *,
     business: str,
-    currency: str,
-    admin_hourly_cost: float = 30.0,
+    settings: RankingSettings | None = None,
+    baselines: Mapping[str, float] | None = None,
+    feedback: Mapping[str, FeedbackSummary] | None = None,
 ) -> list[Ranked]:
-    """Score and order ``candidates``; aligned ones get ranks 1…n, the rest come after unranked."""
-    measured = [effects(candidate, currency) for candidate in candidates]
-    total_weight = sum(goal.weight for goal in goals) or 1.0
-    scored: list[tuple[float, str, Candidate, tuple[GoalContribution, ...]]] = []
-    for candidate, found in zip(candidates, measured, strict=True):
-        breakdown = []
-        for goal in goals:
-            effect = found.get(OBJECTIVE_EFFECT[goal.objective])
-            share = 0.0
-            if effect is not None and effect.value > 0:
-                share = 1.0 - math.exp(-effect.value / reference(effect.name, admin_hourly_cost))
-            points = 100.0 * goal.weight / total_weight * share * candidate.confidence
-            breakdown.append(
-                GoalContribution(goal.id, goal.name, goal.weight, round(points, 2), effect)
-            )
-        score = round(sum(item.contribution for item in breakdown), 2)
-        scored.append((score, candidate.stable_id(business), candidate, tuple(breakdown)))
-    scored.sort(key=lambda item: (-item[0], item[1]))
+    """Score and order ``candidates``; aligned ones get ranks 1…n, the rest follow unranked."""
+    settings = settings or RankingSettings()
+    baselines = baselines or {}
+    ordered = sorted(candidates, key=lambda candidate: candidate.stable_id(business))
+    ids = [candidate.stable_id(business) for candidate in ordered]
+    weights = np.array([goal.weight for goal in goals], dtype=float)
+    costs = [KIND_COSTS.get(candidate.kind, DEFAULT_COSTS) for candidate in ordered]
+    factors = np.array(
+        [feedback_factor((feedback or {}).get(c.kind)) for c in ordered], dtype=float
+    )
+    deltas = [kpi_deltas(candidate, settings.assumptions, baselines) for candidate in ordered]
+    spread = [_sigma(candidate) for candidate in ordered]
+
+    def shares_at(scale: Sequence[float]) -> tuple[np.ndarray, list[list[GoalShare]]]:
+        table = [
+            [
+                goal_share(
+                    goal,
+                    {k: v * scale[i] for k, v in deltas[i].items()},
+                    _baseline(goal, baselines),
+                    admin_hourly_cost=settings.admin_hourly_cost,
+                    cost_of_capital=settings.cost_of_capital,
+                )
+                for goal in goals
+            ]
+            for i in range(len(ordered))
+        ]
+        matrix = np.array([[item.share for item in row] for row in table], dtype=float).reshape(
+            len(ordered), len(goals)
+        )
+        return matrix, table
+
+    def scores(matrix: np.ndarray, goal_weights: np.ndarray) -> np.ndarray:
+        raw = aggregate(
+            settings.method,
+            matrix,
+            goal_weights,
+            costs,
+            effort_weight=settings.effort_weight,
+            risk_weight=settings.risk_weight,
+        )
+        rounded: np.ndarray = np.round(raw * factors, 2)
+        return rounded
+
+    point_matrix, table = shares_at([1.0] * len(ordered))
+    low_matrix, _ = shares_at([math.exp(-Z_90 * s) for s in spread])
+    high_matrix, _ = shares_at([math.exp(Z_90 * s) for s in spread])
+    point, low, high = (
+        scores(point_matrix, weights),
+        scores(low_matrix, weights),
+        scores(high_matrix, weights),
+    )
+    key_matrix = low_matrix if settings.rank_on == "conservative" else point_matrix
+    keys = low if settings.rank_on == "conservative" else point
+    aligned = point_matrix.sum(axis=1) > 0 if len(goals) else np.zeros(len(ordered), dtype=bool)
+    order = sorted(range(len(ordered)), key=lambda i: (not aligned[i], -keys[i], ids[i]))
+    aligned_order = [i for i in order if aligned[i]]
+    stability = _stability(aligned_order, ids, lambda w: scores(key_matrix, w), weights, goals)
     ranked: list[Ranked] = []
-    next_rank = 1
-    for score, rec_id, candidate, contributions in scored:
-        aligned = any(item.contribution > 0 for item in contributions)
+    for position, i in enumerate(order):
+        contributions = _contributions(
+            table[i], weights, point[i], point_matrix[i], settings.currency
+        )
         ranked.append(
             Ranked(
-                rec_id,
-                candidate,
-                score,
-                next_rank if aligned else None,
-                aligned,
-                contributions,
-                explain(candidate, contributions),
+                id=ids[i],
+                candidate=ordered[i],
+                score=float(keys[i]),
+                score_point=float(point[i]),
+                score_low=float(low[i]),
+                score_high=float(high[i]),
+                rank=position + 1 if aligned[i] else None,
+                aligned=bool(aligned[i]),
+                goals=contributions,
+                costs=costs[i],
+                feedback_factor=float(factors[i]),
+                stability=stability.get(i),
+                explanation=explain(
+                    ordered[i],
+                    contributions,
+                    costs[i],
+                    float(factors[i]),
+                    (feedback or {}).get(ordered[i].kind),
+                ),
             )
         )
-        next_rank += aligned
-    return [item for item in ranked if item.aligned] + [item for item in ranked if not item.aligned]
+    return ranked
 
 
-def explain(candidate: Candidate, breakdown: Sequence[GoalContribution]) -> str:
-    """One or two plain sentences: the goals served and the numbers behind them."""
-    served = sorted(
-        (item for item in breakdown if item.contribution > 0), key=lambda item: -item.contribution
+def _baseline(goal: ResolvedGoal, measured: Mapping[str, float]) -> float | None:
+    return goal.baseline if goal.baseline is not None else measured.get(goal.kpi.metric)
+
+
+def _sigma(candidate: Candidate) -> float:
+    return (1.0 - min(max(candidate.confidence, 0.0), 1.0)) + 1.0 / math.sqrt(
+        max(candidate.count, 1)
     )
+
+
+def _contributions(
+    row: Sequence[GoalShare], weights: np.ndarray, score: float, shares: np.ndarray, currency: str
+) -> tuple[GoalContribution, ...]:
+    # Points per goal are the score split in proportion to weight × share, so they add up.
+    parts = weights * shares
+    total = float(parts.sum())
+    return tuple(
+        GoalContribution(
+            goal=item.goal.id,
+            goal_name=item.goal.name,
+            weight=round(float(weights[g]), 4),
+            contribution=round(score * float(parts[g]) / total, 2) if total > 0 else 0.0,
+            metric=item.goal.kpi.metric,
+            delta=None if item.delta is None else round(item.delta, 2),
+            unit=item.goal.kpi.unit.replace("{cur}", currency),
+            share=round(item.share, 4),
+            note=item.note,
+        )
+        for g, item in enumerate(row)
+    )
+
+
+def _stability(
+    aligned_order: Sequence[int],
+    ids: Sequence[str],
+    score_with: Callable[[np.ndarray], np.ndarray],
+    weights: np.ndarray,
+    goals: Sequence[ResolvedGoal],
+) -> dict[int, Stability]:
+    found: dict[int, Stability] = {}
+    for here, below in itertools.pairwise(aligned_order):
+        best: tuple[float, str, float] | None = None
+        for g, goal in enumerate(goals):
+            factor = _flip_factor(here, below, g, score_with, weights)
+            if factor is not None and (best is None or abs(math.log(factor)) < best[0]):
+                best = (abs(math.log(factor)), goal.id, factor)
+        found[here] = Stability(
+            ids[below], best[1] if best else None, round(best[2], 2) if best else None
+        )
+    return found
+
+
+def _flip_factor(
+    here: int,
+    below: int,
+    goal: int,
+    score_with: Callable[[np.ndarray], np.ndarray],
+    weights: np.ndarray,
+) -> float | None:
+    """The weight factor on ``goal`` closest to 1 at which ``below`` overtakes ``here``."""
+
+    def margin(log_factor: float) -> float:
+        changed = weights.copy()
+        changed[goal] *= math.exp(log_factor)
+        scores = score_with(changed / changed.sum())
+        return float(scores[here] - scores[below])
+
+    candidates = []
+    for edge in (math.log(MAX_WEIGHT_FACTOR), -math.log(MAX_WEIGHT_FACTOR)):
+        if margin(edge) >= 0:
+            continue
+        inside, outside = 0.0, edge
+        for _ in range(30):
+            middle = (inside + outside) / 2
+            inside, outside = (middle, outside) if margin(middle) >= 0 else (inside, middle)
+        candidates.append(math.exp(outside))
+    return min(candidates, key=lambda f: abs(math.log(f))) if candidates else None
+
+
+def explain(
+    candidate: Candidate,
+    contributions: Sequence[GoalContribution],
+    costs: Costs,
+    factor: float = 1.0,
+    feedback: FeedbackSummary | None = None,
+    currency: str = "",
+) -> str:
+    """One or two plain sentences: the goals served, the numbers behind them, the effort."""
+    served = sorted((c for c in contributions if c.share > 0), key=lambda c: -c.contribution)
     period = f"{candidate.period_start:%b %Y} to {candidate.period_end:%b %Y}"
     evidence = f"Based on {candidate.count} records from {period}."
     if not served:
+        met = [c.goal_name for c in contributions if c.note == "target already met"]
+        reason = f" ('{met[0]}' is already on target)" if met else ""
         return (
-            f"Serves none of your declared goals, so it is listed but not recommended. {evidence}"
+            f"Serves none of your declared goals{reason}, so it is listed but not recommended."
+            f" {evidence}"
         )
-    parts = [f"'{item.goal_name}' ({_effect_text(item.effect)})" for item in served if item.effect]
-    return f"Serves {_join(parts)}. {evidence}"
-
-
-def _effect_text(effect: Effect) -> str:
-    labels = {
-        "admin_hours": "{value:.1f} admin hours a month",
-        "cash_sooner": "{value:,.0f} {unit} cost of slow cash",
-        "revenue_recovered": "{value:,.0f} {unit} unbilled work",
-        "cost_avoided": "{value:,.0f} {unit} avoidable cost",
-        "errors_avoided": "{value:.1f} duplicate records a month",
-        "customer_touchpoints": "{value:.1f} customer interactions a month",
-        "manual_tasks": "{value:.1f} manual tasks a month",
-    }
-    return labels[effect.name].format(value=effect.value, unit=effect.unit)
+    parts = [f"'{c.goal_name}' ({format_amount(c.delta or 0.0, c.unit, currency)})" for c in served]
+    sentence = f"Serves {_join(parts)}; set-up is {costs.label}. {evidence}"
+    if feedback is not None and factor != 1.0:
+        direction = "higher" if factor > 1 else "lower"
+        sentence += f" Ranked {direction} because of your feedback on {feedback.describe()}."
+    return sentence
 
 
 def _join(parts: Sequence[str]) -> str:

@@ -5,10 +5,11 @@ The shape is stable and documented in the README; change it only by adding keys.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from alignment.goals import ResolvedGoal
 from alignment.rank import Ranked
 
 CONTRACT_VERSION = 1
@@ -45,14 +46,62 @@ def recommendation(item: Ranked, currency: str) -> dict[str, Any]:
             "currency": currency,
         },
         "goals": [
-            {"goal": goal.goal, "weight": goal.weight, "contribution": goal.contribution}
+            {
+                "goal": goal.goal,
+                "weight": goal.weight,
+                "contribution": goal.contribution,
+                "metric": goal.metric,
+                "kpi_change": goal.delta,
+                "unit": goal.unit,
+                "share_of_goal": goal.share,
+                **({"note": goal.note} if goal.note else {}),
+            }
             for goal in item.goals
         ],
         "aligned": item.aligned,
         "score": item.score,
+        "score_interval": {
+            "low": item.score_low,
+            "point": item.score_point,
+            "high": item.score_high,
+        },
         "rank": item.rank,
         "confidence": round(candidate.confidence, 3),
+        "effort": {"effort": item.costs.effort, "risk": item.costs.risk, "what": item.costs.label},
+        "stability": None
+        if item.stability is None
+        else {
+            "next": item.stability.next_id,
+            "goal": item.stability.goal,
+            "weight_factor": item.stability.factor,
+        },
+        "feedback_factor": item.feedback_factor,
         "explanation": item.explanation,
+    }
+
+
+def goal_summary(goal: ResolvedGoal, baselines: Mapping[str, float]) -> dict[str, Any]:
+    """A declared goal as the ranking read it: objective (and why), weight, KPI."""
+    measured = goal.baseline is None and goal.kpi.metric in baselines
+    return {
+        "id": goal.id,
+        "name": goal.name,
+        "objective": goal.objective.value,
+        "objective_from": "config" if goal.mapping.explicit else "text",
+        "matched_words": list(goal.mapping.cues),
+        "weight": round(goal.weight, 4),
+        "kpi": {
+            "metric": goal.kpi.metric,
+            "label": goal.kpi.label,
+            "baseline": goal.baseline
+            if goal.baseline is not None
+            else baselines.get(goal.kpi.metric),
+            "baseline_from": "config"
+            if goal.baseline is not None
+            else ("data" if measured else None),
+            "target": goal.target,
+            "horizon_months": goal.horizon_months,
+        },
     }
 
 
@@ -63,15 +112,22 @@ def document(
     currency: str,
     generated_at: datetime,
     ranked: Sequence[Ranked],
+    goals: Sequence[ResolvedGoal] = (),
+    baselines: Mapping[str, float] | None = None,
+    alignment: Mapping[str, Any] | None = None,
+    adopted: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The whole document: business, time, and recommendations in rank order."""
+    """The whole document: business, time, goals as read, and recommendations in rank order."""
     return {
         "business": business,
         "business_name": business_name,
         "currency": currency,
         "generated_at": generated_at.isoformat(timespec="seconds"),
         "contract_version": CONTRACT_VERSION,
+        "goals": [goal_summary(goal, baselines or {}) for goal in goals],
+        "alignment": dict(alignment or {}),
         "recommendations": [recommendation(item, currency) for item in ranked],
+        "adopted": [dict(item) for item in adopted],
     }
 
 

@@ -48,6 +48,8 @@ class _GoalRow(NamedTuple):
     weight: float
     contribution: float
     color: str
+    change: str = ""
+    share: float = 0.0
 
 
 def _cell(value: Any) -> str:
@@ -222,10 +224,18 @@ def _card(
     subject = _mapping(rec.get("subject"))
     title = _text(rec.get("title"))
     goals = [
-        _GoalRow(name, _num(goal.get("weight")), _num(goal.get("contribution")), colors[name])
+        _GoalRow(
+            name,
+            _num(goal.get("weight")),
+            _num(goal.get("contribution")),
+            colors[name],
+            _change(goal),
+            _num(goal.get("share_of_goal")),
+        )
         for goal in _goals(rec)
         for name in [_text(goal.get("goal"))]
     ]
+    interval = _mapping(rec.get("score_interval"))
     segments = [Segment(row.goal, row.contribution, row.color) for row in goals]
     record_ids = [_text(record_id) for record_id in _items(evidence.get("record_ids"))]
     return {
@@ -246,7 +256,52 @@ def _card(
         "record_ids": record_ids,
         "collapse_ids": len(record_ids) > EVIDENCE_INLINE_LIMIT,
         "sources": [_text(source) for source in _items(rec.get("sources"))],
+        "interval": (_num(interval.get("low")), _num(interval.get("high"))) if interval else None,
+        "effort": _text(_mapping(rec.get("effort")).get("what")),
+        "stability": _stability_text(rec, doc),
     }
+
+
+def _goal_line(goal: Any) -> dict[str, str]:
+    goal = _mapping(goal)
+    kpi = _mapping(goal.get("kpi"))
+    words = ", ".join(_text(word) for word in _items(goal.get("matched_words")))
+    read_as = _text(goal.get("objective"))
+    if goal.get("objective_from") == "text":
+        read_as += f" (read from the words: {words})"
+    baseline = kpi.get("baseline")
+    measured = f"{_num(baseline):,.1f}" if baseline is not None else "not measured"
+    source = " from your data" if kpi.get("baseline_from") == "data" else ""
+    target = kpi.get("target")
+    return {
+        "name": _text(goal.get("name")),
+        "objective": read_as,
+        "weight": f"{_num(goal.get('weight')) * 100:.0f}%",
+        "kpi": f"{_text(kpi.get('label'))}: {measured}{source}"
+        + (f" → target {_num(target):,.1f}" if target is not None else ""),
+    }
+
+
+def _change(goal: Mapping[str, Any]) -> str:
+    change = goal.get("kpi_change")
+    if change is None:
+        return ""
+    value = _num(change)
+    sign = "+" if value > 0 else "−" if value < 0 else ""
+    return f"{sign}{abs(value):,.1f} {_text(goal.get('unit'))}".strip()
+
+
+def _stability_text(rec: Mapping[str, Any], doc: Mapping[str, Any]) -> str:
+    stability = _mapping(rec.get("stability"))
+    if not stability:
+        return ""
+    ranks = {_text(r.get("id")): r.get("rank") for r in _recommendations(doc)}
+    below = ranks.get(_text(stability.get("next")))
+    goal, factor = stability.get("goal"), stability.get("factor", stability.get("weight_factor"))
+    if goal is None or factor is None:
+        return f"Stays ahead of #{below} under any change of one goal's weight up to 10×."
+    how = f"{_num(factor):.1f}× as much" if _num(factor) >= 1 else f"{1 / _num(factor):.1f}× less"
+    return f"Would drop below #{below} if '{_text(goal)}' weighed {how}."
 
 
 def _totals(recs: Sequence[Mapping[str, Any]], doc: Mapping[str, Any]) -> tuple[float, list[str]]:
@@ -298,6 +353,16 @@ def render_html(doc: Mapping[str, Any]) -> str:
         score_chart=Markup(hbar_chart(score_bars, title="Score by recommendation")),
         hours_chart=Markup(hbar_chart(hours_bars, title="Hours saved per month")),
         aligned=[_card(rec, doc, colors) for rec in aligned],
+        goals=[_goal_line(goal) for goal in _items(doc.get("goals"))],
+        adopted=[
+            {
+                "title": _text(item.get("title")),
+                "adopted_on": _text(item.get("adopted_on")),
+                "estimated": _num(item.get("estimated_hours_per_month")),
+                "realised": _num(item.get("realised_hours_per_month")),
+            }
+            for item in map(_mapping, _items(doc.get("adopted")))
+        ],
         unaligned=[_card(rec, doc, colors) for rec in unaligned],
     )
 

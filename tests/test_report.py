@@ -387,3 +387,65 @@ def test_write_outputs_with_empty_recommendations(tmp_path: Path) -> None:
 
     assert json.loads(json_path.read_text(encoding="utf-8")) == doc
     assert EMPTY_MESSAGE in html_path.read_text(encoding="utf-8")
+
+
+def test_html_shows_goals_as_read_stability_and_adopted_items() -> None:
+    from busywork.report import render_html
+
+    doc = {
+        "business": "b",
+        "generated_at": "2026-11-23T00:00:00+00:00",
+        "goals": [
+            {
+                "name": "Stop doing paperwork on Sundays",
+                "objective": "owner_time",
+                "objective_from": "text",
+                "matched_words": ["paperwork", "sunday"],
+                "weight": 1.0,
+                "kpi": {
+                    "label": "admin hours a month",
+                    "baseline": 12.5,
+                    "baseline_from": "data",
+                    "target": 5.0,
+                },
+            }
+        ],
+        "recommendations": [
+            {
+                "id": "rec_a",
+                "title": "First",
+                "rank": 1,
+                "aligned": True,
+                "score": 10.0,
+                "score_interval": {"low": 10.0, "point": 12.0, "high": 14.0},
+                "goals": [
+                    {
+                        "goal": "time",
+                        "weight": 1.0,
+                        "contribution": 10.0,
+                        "kpi_change": -3.2,
+                        "unit": "h/month",
+                        "share_of_goal": 0.4,
+                    }
+                ],
+                "stability": {"next": "rec_b", "goal": "time", "weight_factor": 0.4},
+            },
+            {"id": "rec_b", "title": "Second", "rank": 2, "aligned": True, "score": 5.0},
+        ],
+        "adopted": [
+            {
+                "id": "rec_c",
+                "title": "Acme invoiced by template now",
+                "adopted_on": "2026-09-15",
+                "estimated_hours_per_month": 0.2,
+                "realised_hours_per_month": 0.3,
+            }
+        ],
+    }
+    html = render_html(doc)
+    assert "read from the words: paperwork, sunday" in html
+    assert "12.5 from your data → target 5.0" in html
+    assert "−3.2 h/month" in html
+    assert "Would drop below #2 if &#39;time&#39; weighed 2.5× less." in html
+    assert "Acme invoiced by template now" in html
+    assert "(10.00–14.00)" in html

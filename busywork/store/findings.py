@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from busywork.store.outbox import Feedback
 from busywork.store.tables import Finding
 from detectors.base import Candidate, Subject
 
@@ -131,6 +132,80 @@ def upsert_findings(
         )
     changes.resolved = gone
     return changes
+
+
+def stored_candidates(engine: Engine, business: str, ids: Iterable[str]) -> dict[str, Candidate]:
+    """The stored candidates of findings ``ids``."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    query = sa.select(_TABLE.c.id, _TABLE.c.candidate).where(
+        _TABLE.c.business == business, _TABLE.c.id.in_(wanted)
+    )
+    with engine.connect() as connection:
+        return {row.id: candidate_from_json(row.candidate) for row in connection.execute(query)}
+
+
+def mark_adopted(
+    engine: Engine, business: str, outcomes: dict[str, dict[str, Any]], now: datetime
+) -> None:
+    """Record that findings were acted on, with what the data shows they delivered."""
+    with engine.begin() as connection:
+        for finding_id, outcome in outcomes.items():
+            connection.execute(
+                sa.update(_TABLE)
+                .where(_TABLE.c.business == business, _TABLE.c.id == finding_id)
+                .values(status="adopted", outcome=outcome, changed_at=now)
+            )
+
+
+def adopted_findings(engine: Engine, business: str) -> list[tuple[str, Candidate, dict[str, Any]]]:
+    """Adopted findings of ``business``: id, candidate and outcome, ordered by id."""
+    query = (
+        sa.select(_TABLE.c.id, _TABLE.c.candidate, _TABLE.c.outcome)
+        .where(_TABLE.c.business == business, _TABLE.c.status == "adopted")
+        .order_by(_TABLE.c.id)
+    )
+    with engine.connect() as connection:
+        return [
+            (row.id, candidate_from_json(row.candidate), row.outcome or {})
+            for row in connection.execute(query)
+        ]
+
+
+@dataclass(frozen=True)
+class FeedbackState:
+    """Feedback as ranking uses it: counts per kind, and findings to leave out today."""
+
+    accepted: dict[str, int]
+    dismissed: dict[str, int]
+    hidden: frozenset[str]
+
+
+def feedback_state(engine: Engine, business: str, today: date) -> FeedbackState:
+    """Accept/dismiss counts per finding kind, and the dismissed or snoozed finding ids."""
+    feedback = Feedback.__table__  # type: ignore[attr-defined]
+    query = (
+        sa.select(_TABLE.c.id, _TABLE.c.kind, feedback.c.action, feedback.c.until)
+        .join(
+            feedback,
+            sa.and_(feedback.c.business == _TABLE.c.business, feedback.c.finding_id == _TABLE.c.id),
+        )
+        .where(_TABLE.c.business == business)
+    )
+    accepted: dict[str, int] = {}
+    dismissed: dict[str, int] = {}
+    hidden: set[str] = set()
+    with engine.connect() as connection:
+        for row in connection.execute(query):
+            if row.action == "accept":
+                accepted[row.kind] = accepted.get(row.kind, 0) + 1
+            elif row.action == "dismiss":
+                dismissed[row.kind] = dismissed.get(row.kind, 0) + 1
+                hidden.add(row.id)
+            elif row.action == "snooze" and row.until is not None and row.until > today:
+                hidden.add(row.id)
+    return FeedbackState(accepted, dismissed, frozenset(hidden))
 
 
 def open_candidates(engine: Engine, business: str) -> list[Candidate]:

@@ -82,6 +82,8 @@ class Finding(SQLModel, table=True):
     last_seen_at: datetime
     changed_at: datetime
     resolved_at: datetime | None = None
+    #: For adopted findings: when and what it delivered (see alignment.adoption).
+    outcome: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON(none_as_null=True))
 
 
 class Lease(SQLModel, table=True):

@@ -1,0 +1,193 @@
+"""KPI baselines measured from the business's own records, for goals that give none.
+
+Pure functions over the record frames the store hands out (see ``busywork.store.read``).
+Each metric is measured over a trailing window ending at ``as_of``; a metric the data
+cannot support (no invoices, no appointments) is left out rather than guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from alignment.effects import DAYS_PER_MONTH
+from busywork.store.records import AUTOMATED_ORIGINS, RecordKind
+from detectors.base import Candidate, DetectionContext
+
+#: Trailing window for every baseline, in days.
+WINDOW_DAYS = 180
+#: The columns baselines read, per record kind (the pipeline loads exactly these).
+BASELINE_COLUMNS: Mapping[RecordKind, tuple[str, ...]] = {
+    RecordKind.INVOICE: ("issued_on", "due_on", "paid_at", "total", "balance", "status"),
+    RecordKind.BILL: ("issued_on",),
+    RecordKind.APPOINTMENT: ("start_at", "status"),
+    RecordKind.JOURNAL_ENTRY: ("posted_on",),
+}
+_AUTOMATED = frozenset(origin.value for origin in AUTOMATED_ORIGINS)
+
+Frames = Mapping[RecordKind, pd.DataFrame]
+
+
+def _window(frame: pd.DataFrame, column: str, as_of: datetime) -> pd.DataFrame:
+    end = (
+        pd.Timestamp(as_of).tz_localize(None) if pd.Timestamp(as_of).tzinfo else pd.Timestamp(as_of)
+    )
+    dates = frame[column]
+    return frame[(dates > end - pd.Timedelta(days=WINDOW_DAYS)) & (dates <= end)]
+
+
+def _manual(frame: pd.DataFrame) -> pd.Series:
+    return ~frame["origin"].fillna("unknown").isin(_AUTOMATED)
+
+
+def _live_invoices(frames: Frames) -> pd.DataFrame | None:
+    invoices = frames.get(RecordKind.INVOICE)
+    if invoices is None or invoices.empty:
+        return None
+    return invoices[~invoices["status"].isin(["void", "draft"])]
+
+
+def dso_days(frames: Frames, context: DetectionContext) -> float | None:
+    """Receivables outstanding at ``as_of`` / amount billed in the window × window days."""
+    invoices = _live_invoices(frames)
+    if invoices is None:
+        return None
+    billed = float(_window(invoices, "issued_on", context.as_of)["total"].sum())
+    if billed <= 0:
+        return None
+    return _outstanding(invoices, context) / billed * WINDOW_DAYS
+
+
+def _outstanding(
+    invoices: pd.DataFrame, context: DetectionContext, *, overdue_only: bool = False
+) -> float:
+    as_of = (
+        pd.Timestamp(context.as_of).tz_localize(None)
+        if pd.Timestamp(context.as_of).tzinfo
+        else pd.Timestamp(context.as_of)
+    )
+    issued = invoices["issued_on"] <= as_of
+    unpaid = invoices["paid_at"].isna() | (invoices["paid_at"] > as_of)
+    open_ = invoices[issued & unpaid]
+    if overdue_only:
+        open_ = open_[open_["due_on"].notna() & (open_["due_on"] < as_of)]
+    amounts = open_["balance"].where(
+        open_["balance"].notna() & (open_["paid_at"].isna()), open_["total"]
+    )
+    return float(amounts.sum())
+
+
+def overdue_receivables(frames: Frames, context: DetectionContext) -> float | None:
+    """Money past its due date and unpaid at ``as_of``."""
+    invoices = _live_invoices(frames)
+    return None if invoices is None else _outstanding(invoices, context, overdue_only=True)
+
+
+def billed_revenue_per_month(frames: Frames, context: DetectionContext) -> float | None:
+    """Amount invoiced per month over the window."""
+    invoices = _live_invoices(frames)
+    if invoices is None:
+        return None
+    return float(_window(invoices, "issued_on", context.as_of)["total"].sum()) / (
+        WINDOW_DAYS / DAYS_PER_MONTH
+    )
+
+
+def no_show_rate(frames: Frames, context: DetectionContext) -> float | None:
+    """No-shows as a percentage of past appointments in the window."""
+    appointments = frames.get(RecordKind.APPOINTMENT)
+    if appointments is None or appointments.empty:
+        return None
+    recent = _window(appointments, "start_at", context.as_of)
+    attended_or_missed = recent[recent["status"].isin(["confirmed", "no_show"])]
+    if attended_or_missed.empty:
+        return None
+    return float((attended_or_missed["status"] == "no_show").mean() * 100)
+
+
+def admin_hours_per_month(frames: Frames, context: DetectionContext) -> float | None:
+    """Hand-made records per month in the window × the configured minutes per task."""
+    tasks = {
+        RecordKind.INVOICE: ("issued_on", "create_invoice"),
+        RecordKind.BILL: ("issued_on", "enter_bill"),
+        RecordKind.APPOINTMENT: ("start_at", "book_appointment"),
+        RecordKind.JOURNAL_ENTRY: ("posted_on", "journal_entry"),
+    }
+    minutes = 0.0
+    seen = False
+    for kind, (column, task) in tasks.items():
+        frame = frames.get(kind)
+        if frame is None or frame.empty:
+            continue
+        seen = True
+        recent = _window(frame, column, context.as_of)
+        minutes += float(_manual(recent).sum()) * context.minutes(task)
+    return minutes / 60 / (WINDOW_DAYS / DAYS_PER_MONTH) if seen else None
+
+
+def manual_tasks_per_month(frames: Frames, context: DetectionContext) -> float | None:
+    """Hand-made invoices, bills, appointments and journals per month."""
+    hours = admin_hours_per_month(frames, context)
+    if hours is None:
+        return None
+    counts = 0.0
+    for kind, column in (
+        (RecordKind.INVOICE, "issued_on"),
+        (RecordKind.BILL, "issued_on"),
+        (RecordKind.APPOINTMENT, "start_at"),
+        (RecordKind.JOURNAL_ENTRY, "posted_on"),
+    ):
+        frame = frames.get(kind)
+        if frame is not None and not frame.empty:
+            counts += float(_manual(_window(frame, column, context.as_of)).sum())
+    return counts / (WINDOW_DAYS / DAYS_PER_MONTH)
+
+
+def _from_findings(metric: str) -> Callable[[Sequence[Candidate]], float | None]:
+    """Metrics only the detectors can see (matching sessions to invoices, duplicates)."""
+
+    def measure(candidates: Sequence[Candidate]) -> float | None:
+        values = [float(c.metrics[metric]) for c in candidates if metric in c.metrics]
+        if not values:
+            return None
+        if metric.endswith("_per_month"):
+            return float(np.sum(values))
+        return float(np.median(values))
+
+    return measure
+
+
+MEASURED: Mapping[str, Callable[[Frames, DetectionContext], float | None]] = {
+    "dso_days": dso_days,
+    "overdue_receivables": overdue_receivables,
+    "billed_revenue_per_month": billed_revenue_per_month,
+    "no_show_rate": no_show_rate,
+    "admin_hours_per_month": admin_hours_per_month,
+    "manual_tasks_per_month": manual_tasks_per_month,
+}
+FROM_FINDINGS: Mapping[str, Callable[[Sequence[Candidate]], float | None]] = {
+    "leakage_per_month": _from_findings("leakage_per_month"),
+    "time_to_invoice_days": _from_findings("median_lag_days"),
+}
+
+
+def measure_baselines(
+    metrics: Iterable[str],
+    frames: Frames,
+    context: DetectionContext,
+    candidates: Sequence[Candidate],
+) -> dict[str, float]:
+    """Baselines for ``metrics``, from records or findings; unmeasurable ones are absent."""
+    found: dict[str, float] = {}
+    for metric in metrics:
+        value = (
+            MEASURED[metric](frames, context)
+            if metric in MEASURED
+            else (FROM_FINDINGS[metric](candidates) if metric in FROM_FINDINGS else None)
+        )
+        if value is not None and np.isfinite(value):
+            found[metric] = round(float(value), 4)
+    return found
