@@ -25,6 +25,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from busywork.delivery.dispatch import DispatchResult, dispatch
+from busywork.delivery.outbox import CLAIM_TTL
+from busywork.delivery.policy import (
+    channels,
+    digests_due,
+    enqueue_digests,
+    enqueue_immediate,
+    items,
+    open_findings,
+)
 from busywork.errors import ConfigError
 from busywork.pipeline import DetectResult, detect, recommendations
 from busywork.store import leases
@@ -38,6 +48,8 @@ from connectors.sync import SyncResult, sync_connector
 log = logging.getLogger("busywork.worker")
 #: How long a claim on a unit of work lasts before another worker may take it over.
 LEASE_TTL = timedelta(minutes=15)
+#: How often the long-running worker sends what is due (retries, digests, quiet-hour releases).
+DELIVERY_TICK_SECONDS = 30
 
 
 @dataclass
@@ -49,6 +61,7 @@ class ScanResult:
     detection: DetectResult = field(default_factory=DetectResult)
     document: dict[str, Any] | None = None
     skipped: bool = False
+    deliveries: DispatchResult = field(default_factory=DispatchResult)
 
 
 class Worker:
@@ -61,6 +74,7 @@ class Worker:
         engine: Engine | None = None,
         as_of: datetime | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        delivery_claim_ttl: timedelta = CLAIM_TTL,
     ) -> None:
         if not configs:
             raise ConfigError("no business configured")
@@ -71,6 +85,7 @@ class Worker:
         self.engine = engine or open_store(urls.pop())
         self.as_of = as_of
         self.clock = clock
+        self.delivery_claim_ttl = delivery_claim_ttl
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stopping = threading.Event()
         self._scheduler: Any = None
@@ -107,6 +122,7 @@ class Worker:
                 processed.document,
                 processed.skipped,
             )
+            result.deliveries = processed.deliveries
         return result
 
     def poll(
@@ -136,6 +152,7 @@ class Worker:
                     business=business,
                     timezone=config.business.timezone,
                     currency=config.business.currency,
+                    engine=self.engine,
                 ),
             )
             result = sync_connector(
@@ -176,7 +193,9 @@ class Worker:
             )
             if self._stopping.is_set():
                 return result
-            result.document = recommendations(self.engine, config, generated_at=now)
+            result.document = recommendations(
+                self.engine, config, generated_at=now, as_of=self.as_of
+            )
             self._deliver(config, result)
             return result
         finally:
@@ -194,6 +213,41 @@ class Worker:
         target = config.delivery.json_file
         if target is not None and result.document is not None:
             _write_json(target, result.document)
+        if result.document is not None and not self._stopping.is_set():
+            result.deliveries = self.deliver(config, result.document)
+
+    def deliver(self, config: AppConfig, document: dict[str, Any] | None = None) -> DispatchResult:
+        """Queue what ``document`` makes due (catch-up, digests), then send the outbox.
+
+        The catch-up covers findings no channel has heard of in their current version (a
+        snooze that ended, a channel just added); detection already queued the rest.
+        """
+        if not channels(config):
+            return DispatchResult()
+        now = self.clock()
+        if document is not None:
+            with self.engine.begin() as connection:
+                kinds = {rec["kind"] for rec in document["recommendations"]}
+                _, prints = open_findings(connection, config.business.id, kinds)
+                ranked = items(document, prints)
+                enqueue_immediate(connection, config, ranked, now)
+            enqueue_digests(self.engine, config, ranked, now)
+        sent = dispatch(
+            self.engine,
+            config,
+            holder=self.holder,
+            clock=self.clock,
+            ttl=self.delivery_claim_ttl,
+            should_stop=self._stopping.is_set,
+        )
+        log.info(
+            "delivery done business=%s action=delivered sent=%d retrying=%d failed=%d",
+            config.business.id,
+            len(sent.sent),
+            len(sent.retrying),
+            len(sent.failed),
+        )
+        return sent
 
     # -- durable schedule -------------------------------------------------------------------
 
@@ -262,6 +316,18 @@ class Worker:
                     coalesce=True,
                     misfire_grace_time=None,
                 )
+            if channels(config):
+                scheduler.add_job(
+                    self._deliver_tick,
+                    "interval",
+                    args=(config,),
+                    seconds=DELIVERY_TICK_SECONDS,
+                    next_run_time=datetime.now(UTC),
+                    id=f"{config.business.id}:deliver",
+                    max_instances=1,
+                    coalesce=True,
+                    misfire_grace_time=None,
+                )
         previous = {
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
         }
@@ -281,6 +347,16 @@ class Worker:
         synced = self.poll(config, connector_name)
         if synced is not None and not self._stopping.is_set():
             self.process(config)
+
+    def _deliver_tick(self, config: AppConfig) -> None:
+        if self._stopping.is_set():
+            return
+        document = None
+        if digests_due(self.engine, config, self.clock()):
+            document = recommendations(
+                self.engine, config, generated_at=self.clock(), as_of=self.as_of
+            )
+        self.deliver(config, document)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s received action=stopping", signal.Signals(signum).name)

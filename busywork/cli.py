@@ -1,4 +1,4 @@
-"""The ``busywork`` command line: demo, scan, run, check-config, generate, migrate.
+"""The ``busywork`` command line: demo, scan, run, check-config, generate, migrate, and more.
 
 Machine-readable output goes to stdout, logs and errors to stderr. Expected failures
 (bad config, unreachable database) print one clear line per problem and exit non-zero;
@@ -12,7 +12,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from datetime import time as clock_time
 from importlib import resources
 from pathlib import Path
@@ -121,10 +121,59 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", type=Path, required=True)
     generate.set_defaults(handler=_generate)
 
+    evaluate = commands.add_parser(
+        "eval", help="measure precision and recall of every detector on generated businesses"
+    )
+    evaluate.add_argument("--seeds", default="1-50", help="seeds, e.g. 1-50 or 1-5,9")
+    evaluate.add_argument("--jobs", type=int, default=None, help="processes (default: CPUs)")
+    evaluate.add_argument("--scale", type=float, default=None, help="fixed volume scale")
+    evaluate.set_defaults(handler=_eval)
+
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
     _config_args(migrate)
     migrate.set_defaults(handler=_migrate)
+
+    connect = commands.add_parser(
+        "connect", help="authorise an OAuth connector: prints the consent URL, stores the tokens"
+    )
+    connect.add_argument("name", metavar="NAME", help="the connector's name in the config")
+    _config_args(connect)
+    connect.set_defaults(handler=_connect)
+
+    _delivery_commands(commands)
     return parser
+
+
+def _delivery_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``feedback``, ``deliveries`` and ``serve``."""
+    feedback = commands.add_parser(
+        "feedback", help="accept, dismiss or snooze a recommendation (by its id)"
+    )
+    feedback.add_argument("finding", metavar="ID", help="recommendation id, e.g. rec_e1e9278c…")
+    feedback.add_argument("action", choices=("accept", "dismiss", "snooze"))
+    feedback.add_argument(
+        "--until", type=_day_arg, help="snooze until this date (YYYY-MM-DD), then send again"
+    )
+    _config_args(feedback)
+    feedback.set_defaults(handler=_feedback)
+
+    deliveries = commands.add_parser(
+        "deliveries", help="list the delivery outbox (dead letters too) or replay one"
+    )
+    deliveries.add_argument("action", choices=("list", "replay"))
+    deliveries.add_argument("delivery", nargs="?", metavar="ID", help="the delivery to replay")
+    deliveries.add_argument("--status", choices=("pending", "sent", "failed"))
+    deliveries.add_argument("--limit", type=int, default=50)
+    _config_args(deliveries)
+    deliveries.set_defaults(handler=_deliveries)
+
+    serve = commands.add_parser(
+        "serve", help="answer the signed feedback and unsubscribe links in emails"
+    )
+    _config_args(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    serve.set_defaults(handler=_serve)
 
 
 def _config_args(parser: argparse.ArgumentParser) -> None:
@@ -147,6 +196,82 @@ def _date_arg(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-10-31") from None
 
 
+def _day_arg(text: str) -> date:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-01") from None
+
+
+def _one_business(paths: Sequence[Path]) -> tuple[Any, Any]:
+    """The single config named and its opened store."""
+    from busywork.store.db import open_store
+
+    configs = _load(paths)
+    if len(configs) != 1:
+        raise ConfigError("give exactly one --config: feedback and deliveries are per business")
+    return configs[0], open_store(configs[0].storage.url)
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    from busywork.delivery.feedback import record_feedback
+
+    config, engine = _one_business(args.config)
+    record_feedback(
+        engine,
+        config.business.id,
+        args.finding,
+        args.action,
+        until=args.until,
+        now=datetime.now(UTC),
+    )
+    until = f" until {args.until.isoformat()}" if args.until else ""
+    print(f"{args.finding}: {args.action}{until} recorded for {config.business.id}")
+    return 0
+
+
+def _deliveries(args: argparse.Namespace) -> int:
+    from busywork.delivery.admin import list_deliveries, replay
+
+    config, engine = _one_business(args.config)
+    if args.action == "replay":
+        if not args.delivery:
+            raise ConfigError("deliveries replay needs the ID of a delivery")
+        row = replay(engine, config.business.id, args.delivery, now=datetime.now(UTC))
+        print(f"{row.id}: queued again on {row.channel}")
+        return 0
+    rows = list_deliveries(engine, config.business.id, status=args.status, limit=args.limit)
+    for row in rows:
+        when = (row.sent_at or row.next_attempt_at).isoformat(timespec="seconds")
+        error = f"  {row.last_error}" if row.last_error else ""
+        print(
+            f"{row.id}  {row.status:<7}  {row.channel:<20}  {row.kind:<24}"
+            f"  attempts={row.attempts}  {when}{error}"
+        )
+    if not rows:
+        print("no deliveries")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from busywork.delivery.serve import LinkHandler, make_server
+    from busywork.store.db import open_store
+
+    configs = _load(args.config)
+    if len({config.storage.url for config in configs}) > 1:
+        raise ConfigError("all config files served together must share one storage.url")
+    handler = LinkHandler(open_store(configs[0].storage.url), configs)
+    server = make_server(handler, args.host, args.port)
+    Console(stderr=True, highlight=False).print(
+        f"answering links on http://{args.host}:{server.server_address[1]} (Ctrl-C stops)"
+    )
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
 def _load(paths: Sequence[Path]) -> list[Any]:
     from config.loader import load_config
 
@@ -162,12 +287,42 @@ def _load(paths: Sequence[Path]) -> list[Any]:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    from alignment.goals import resolve_goals
+
     configs = _load(args.files)
     for path, config in zip(args.files, configs, strict=True):
         print(
             f"{path}: ok ({config.business.id}: {len(config.connectors)} connector(s),"
             f" {len(config.goals)} goal(s))"
         )
+        goals, consistency = resolve_goals(config.goals, config.alignment)
+        for goal in goals:
+            how = (
+                "as configured"
+                if goal.mapping.explicit
+                else f"read from: {', '.join(goal.mapping.cues)}"
+            )
+            print(
+                f"  goal {goal.id}: {goal.objective.value} ({how}), weight {goal.weight:.0%},"
+                f" KPI {goal.kpi.metric}"
+            )
+        if consistency is not None and consistency > 0.1:
+            print(
+                "  warning: pairwise judgements are inconsistent"
+                f" (consistency ratio {consistency:.2f} > 0.10)"
+            )
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from busywork import evaluate
+
+    try:
+        seeds = evaluate.parse_seeds(args.seeds)
+    except ValueError as exc:
+        raise ConfigError(f"--seeds: {exc}") from None
+    results = evaluate.evaluate(seeds, jobs=args.jobs, scale=args.scale)
+    print(evaluate.format_table(evaluate.score(results), results))
     return 0
 
 
@@ -215,6 +370,16 @@ def _migrate(args: argparse.Namespace) -> int:
     for url in sorted({config.storage.url for config in _load(args.config)}):
         open_store(url).dispose()
         print(f"schema up to date: {redact_url(url)}")
+    return 0
+
+
+def _connect(args: argparse.Namespace) -> int:
+    from connectors.oauth_flow import connect
+
+    [config] = _load(args.config[:1])
+    print(f"Open this URL in a browser and grant access ({args.name}):", file=sys.stderr)
+    connect(config, args.name, show=print)
+    print(f"{args.name}: connected; tokens stored encrypted", file=sys.stderr)
     return 0
 
 

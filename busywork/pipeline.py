@@ -5,19 +5,35 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from alignment.rank import rank
+from alignment.adoption import SIGNALS, assess_adoption
+from alignment.baselines import BASELINE_COLUMNS, MEASURED, measure_baselines
+from alignment.effects import Assumptions
+from alignment.feedback import FeedbackSummary
+from alignment.goals import resolve_goals
+from alignment.rank import RankingSettings, rank
 from busywork.contract import document
+from busywork.delivery.policy import channels, enqueue_immediate, items, open_findings
 from busywork.logs import redact
 from busywork.store.events import Watermark, advance_watermarks, latest_event_ids, watermarks
-from busywork.store.findings import FindingChanges, open_candidates, upsert_findings
+from busywork.store.findings import (
+    FindingChanges,
+    adopted_findings,
+    feedback_state,
+    mark_adopted,
+    open_candidates,
+    stored_candidates,
+    upsert_findings,
+)
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
+from busywork.store.subjects import subject_records
 from config.models import WEEKDAYS, AppConfig
 from detectors.base import (
     DEFAULT_MINUTES_PER_TASK,
@@ -72,6 +88,7 @@ class DetectResult:
     ran: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     changes: FindingChanges = field(default_factory=FindingChanges)
+    adopted: list[str] = field(default_factory=list)
 
 
 def params_hash(detector: Detector) -> str:
@@ -139,22 +156,111 @@ def detect(
         advance_watermarks(
             connection, business, {kind: params_hash(due[kind]) for kind in result.ran}, newest, now
         )
+        if result.changes.new or result.changes.changed:
+            # In the transaction that changed the findings: committed together or not at all.
+            queue_immediate(engine, connection, config, now=now, as_of=as_of)
+    if result.changes.resolved:
+        result.adopted = check_adoption(
+            engine, config, result.changes.resolved, as_of=as_of, now=now
+        )
     return result
 
 
-def recommendations(engine: Engine, config: AppConfig, *, generated_at: datetime) -> dict[str, Any]:
-    """Rank every open finding of enabled detectors into the contract document."""
+def check_adoption(
+    engine: Engine, config: AppConfig, resolved: list[str], *, as_of: datetime, now: datetime
+) -> list[str]:
+    """Mark resolved findings whose subject's records now come from an automation as adopted."""
+    business = config.business.id
+    context = detection_context(config, as_of)
+    outcomes: dict[str, dict[str, Any]] = {}
+    for finding_id, candidate in stored_candidates(engine, business, resolved).items():
+        signal = SIGNALS.get(candidate.kind)
+        if signal is None or candidate.subject.id is None:
+            continue
+        records = subject_records(
+            engine,
+            business,
+            signal.record_kind,
+            signal.subject_column,
+            candidate.subject.id,
+            [signal.date_column],
+        )
+        adoption = assess_adoption(candidate, records, context)
+        if adoption is not None:
+            outcomes[finding_id] = adoption.to_json()
+            log.info("finding adopted business=%s id=%s action=adopted", business, finding_id)
+    if outcomes:
+        mark_adopted(engine, business, outcomes, now)
+    return sorted(outcomes)
+
+
+def queue_immediate(
+    engine: Engine, connection: Connection, config: AppConfig, *, now: datetime, as_of: datetime
+) -> list[str]:
+    """Queue deliveries of new or changed findings to ``immediate`` channels, in ``connection``."""
+    if not channels(config):
+        return []
+    enabled = set(enabled_detectors(config))
+    candidates, prints = open_findings(connection, config.business.id, enabled)
+    ranked = recommendations(engine, config, generated_at=now, as_of=as_of, candidates=candidates)
+    return enqueue_immediate(connection, config, items(ranked, prints), now)
+
+
+def ranking_settings(config: AppConfig) -> RankingSettings:
+    """The ranking settings a business's config asks for."""
+    alignment, business = config.alignment, config.business
+    return RankingSettings(
+        method=alignment.method,
+        rank_on=alignment.rank_on,
+        effort_weight=alignment.effort_weight,
+        risk_weight=alignment.risk_weight,
+        assumptions=Assumptions(**alignment.assumptions.model_dump()),
+        admin_hourly_cost=business.admin_hourly_cost,
+        cost_of_capital=business.cost_of_capital,
+        currency=business.currency,
+    )
+
+
+def recommendations(
+    engine: Engine,
+    config: AppConfig,
+    *,
+    generated_at: datetime,
+    as_of: datetime | None = None,
+    candidates: Sequence[Candidate] | None = None,
+) -> dict[str, Any]:
+    """Rank every open finding of enabled detectors into the contract document.
+
+    ``candidates`` replaces the stored open findings (the delivery step passes those its
+    own transaction sees).
+    """
     business = config.business
     enabled = set(enabled_detectors(config))
-    candidates = [
-        candidate for candidate in open_candidates(engine, business.id) if candidate.kind in enabled
-    ]
+    if candidates is None:
+        candidates = [
+            candidate
+            for candidate in open_candidates(engine, business.id)
+            if candidate.kind in enabled
+        ]
+    state = feedback_state(engine, business.id, generated_at.date())
+    candidates = [c for c in candidates if c.stable_id(business.id) not in state.hidden]
+    feedback = {
+        kind: FeedbackSummary(kind, state.accepted.get(kind, 0), state.dismissed.get(kind, 0))
+        for kind in set(state.accepted) | set(state.dismissed)
+    }
+    goals, consistency = resolve_goals(config.goals, config.alignment)
+    # Overdue receivables scale one customer's effect on business-wide DSO, so always measure it.
+    missing = {goal.kpi.metric for goal in goals if goal.baseline is None} | {"overdue_receivables"}
+    frames = load_frames(engine, business.id, BASELINE_COLUMNS) if missing & set(MEASURED) else {}
+    context = detection_context(config, as_of or generated_at)
+    baselines = measure_baselines(missing, frames, context, candidates)
     ranked = rank(
         candidates,
-        config.goals,
+        goals,
         business=business.id,
-        currency=business.currency,
-        admin_hourly_cost=business.admin_hourly_cost,
+        settings=ranking_settings(config),
+        baselines=baselines,
+        feedback=feedback,
     )
     ranked = [
         item for item in ranked if item.score >= config.delivery.min_score or not item.aligned
@@ -165,4 +271,21 @@ def recommendations(engine: Engine, config: AppConfig, *, generated_at: datetime
         currency=business.currency,
         generated_at=generated_at,
         ranked=ranked,
+        goals=goals,
+        baselines=baselines,
+        adopted=[
+            {
+                "id": finding_id,
+                "kind": c.kind,
+                "title": c.title,
+                "subject": c.subject.name,
+                **outcome,
+            }
+            for finding_id, c, outcome in adopted_findings(engine, business.id)
+        ],
+        alignment={
+            "method": config.alignment.method,
+            "rank_on": config.alignment.rank_on,
+            "consistency_ratio": None if consistency is None else round(consistency, 3),
+        },
     )

@@ -18,6 +18,7 @@ import yaml
 from pydantic import SecretStr, ValidationError
 
 import detectors  # noqa: F401  (registers every detector)
+from alignment.goals import resolve_goals
 from busywork.errors import ConfigError
 from busywork.logs import register_secret
 from config.models import AppConfig
@@ -75,6 +76,8 @@ def parse_config(
             location = _clean_location(error["loc"], data)
             if location not in env_failures:
                 problems.append((location, _message(error["type"], error["msg"])))
+    if config is not None:
+        problems += _goal_problems(config)
     if problems:
         problems.sort(key=lambda problem: _line(lines, problem[0]) or 0)
         rendered = [_render(source, lines, location, message) for location, message in problems]
@@ -177,6 +180,21 @@ def _detector_problems(section: Any) -> list[tuple[Location, str]]:
                 expected = type(parameter.default).__name__
                 problems.append((("detectors", kind, name), f"expected {expected}, got {value!r}"))
     return problems
+
+
+def _goal_problems(config: AppConfig) -> list[tuple[Location, str]]:
+    """Goals that validate but cannot be ranked (free text that names no objective)."""
+    try:
+        resolve_goals(config.goals, config.alignment)
+    except ConfigError as exc:
+        found: list[tuple[Location, str]] = []
+        for problem in exc.problems:
+            where, _, message = problem.partition(": ")
+            index = int(where.split("[")[1].split("]")[0])
+            field = where.rsplit(".", 1)[-1]
+            found.append((("goals", index, field), message))
+        return found
+    return []
 
 
 def _same_kind(default: Any, value: Any) -> bool:

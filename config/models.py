@@ -6,13 +6,24 @@ and are given as ``${ENV_VAR}`` references in the YAML (see :mod:`config.loader`
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
 from datetime import date, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 import connectors
 from connectors.base import ConnectorConfig
@@ -137,13 +148,61 @@ class KpiConfig(Frozen):
 
 
 class GoalConfig(Frozen):
-    """A strategic goal the business declared."""
+    """A strategic goal the business declared.
+
+    ``objective`` may be left out: it is then read from ``name`` and ``description``
+    (see ``alignment.goals.map_objective``) and the mapping is shown to the user. ``weight``
+    may be left out on every goal in favour of ``alignment.priority`` or
+    ``alignment.pairwise``; with neither, goals weigh the same.
+    """
 
     id: str = Field(pattern=_SLUG)
     name: str = Field(min_length=1)
-    objective: Objective
-    weight: float = Field(default=1.0, gt=0)
+    description: str | None = None
+    objective: Objective | None = None
+    weight: float | None = Field(default=None, gt=0)
     kpi: KpiConfig | None = None
+
+
+class Comparison(Frozen):
+    """One pairwise judgement: goal ``more`` matters ``by`` times as much as goal ``less``."""
+
+    more: str
+    less: str
+    by: float = Field(default=2.0, ge=1, le=9)
+
+
+class AssumptionsConfig(Frozen):
+    """How much of a problem an automation removes where the data cannot say (shares 0-1)."""
+
+    reminder_effect: float = Field(default=0.35, ge=0, le=1)
+    no_show_effect: float = Field(default=0.30, ge=0, le=1)
+    invoicing_lag_effect: float = Field(default=0.9, ge=0, le=1)
+
+
+class AlignmentConfig(Frozen):
+    """How candidates are ranked against the goals."""
+
+    method: Literal["weighted_sum", "topsis"] = "weighted_sum"
+    rank_on: Literal["conservative", "point"] = Field(
+        default="conservative",
+        description="Rank on the low end of the score's interval, or its middle.",
+    )
+    effort_weight: float = Field(
+        default=0.3, ge=0, le=1, description="How much set-up effort lowers a score."
+    )
+    risk_weight: float = Field(
+        default=0.2, ge=0, le=1, description="How much the risk of a change lowers a score."
+    )
+    priority: tuple[str, ...] = Field(default=(), description="Goal ids, most important first.")
+    pairwise: tuple[Comparison, ...] = ()
+    assumptions: AssumptionsConfig = AssumptionsConfig()
+
+    @model_validator(mode="after")
+    def _one_weighting(self) -> AlignmentConfig:
+        if self.priority and self.pairwise:
+            raise ValueError("give either priority or pairwise, not both")
+        return self
 
 
 class DetectorSettings(BaseModel):
@@ -159,8 +218,123 @@ class DetectorSettings(BaseModel):
         return dict(self.model_extra or {})
 
 
+class QuietHours(Frozen):
+    """A daily window (business timezone) in which nothing is sent; may span midnight."""
+
+    start: time
+    end: time
+
+    def contains(self, moment: time) -> bool:
+        """Whether ``moment`` (a local time of day) falls in the window."""
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+class ChannelPolicy(Frozen):
+    """When a channel sends: every new high-score finding, or a digest on a cron schedule."""
+
+    mode: str = Field(default="digest", pattern=r"^(immediate|digest)$")
+    schedule: str = Field(
+        default="0 8 * * mon", description="Cron fields (min hour day month weekday), local time."
+    )
+    min_score: float = Field(default=0.0, ge=0, le=100)
+    quiet_hours: QuietHours | None = None
+    max_items: int = Field(default=10, ge=1, le=100, description="Cap per digest.")
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(
+                f"{value!r} is not a cron schedule like '0 8 * * mon': {exc}"
+            ) from None
+        return value
+
+
+class EmailConfig(ChannelPolicy):
+    """Recommendations by email over SMTP."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    security: str = Field(
+        default="starttls",
+        pattern=r"^(starttls|tls|none)$",
+        description="starttls (587), tls = implicit TLS (465), none only for a local relay.",
+    )
+    username: str | None = None
+    password: SecretStr | None = None
+    ca_file: Path | None = Field(default=None, description="Extra CA bundle for a private relay.")
+    from_address: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    recipients: tuple[str, ...] = Field(min_length=1)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        wrong = [address for address in value if "@" not in address or " " in address]
+        if wrong:
+            raise ValueError(f"{wrong[0]!r} is not an email address")
+        return value
+
+    @field_validator("ca_file")
+    @classmethod
+    def _relative_ca(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        base = (info.context or {}).get("base_dir")
+        if value is None or value.is_absolute() or base is None:
+            return value
+        return Path(base) / value
+
+    @model_validator(mode="after")
+    def _credentials(self) -> EmailConfig:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("give both username and password, or neither")
+        if self.password is not None and self.security == "none":
+            raise ValueError("a password is never sent without TLS; use starttls or tls")
+        return self
+
+
+class WebhookConfig(ChannelPolicy):
+    """One webhook endpoint, signed per the Standard Webhooks spec."""
+
+    name: str = Field(pattern=_SLUG)
+    url: str = Field(pattern=r"^https?://")
+    secret: SecretStr
+    mode: str = Field(default="immediate", pattern=r"^(immediate|digest)$")
+
+    @field_validator("secret")
+    @classmethod
+    def _whsec(cls, value: SecretStr) -> SecretStr:
+        text = value.get_secret_value()
+        if not text.startswith("whsec_"):
+            raise ValueError("the secret must look like whsec_<base64>")
+        try:
+            raw = base64.b64decode(text.removeprefix("whsec_"), validate=True)
+        except binascii.Error:
+            raise ValueError("the secret after whsec_ is not valid base64") from None
+        if not 24 <= len(raw) <= 64:
+            raise ValueError("the secret must decode to 24-64 random bytes")
+        return value
+
+
+class LinksConfig(Frozen):
+    """Signed links in emails (feedback, one-click unsubscribe), answered by ``busywork serve``."""
+
+    base_url: str = Field(pattern=r"^https?://", description="Where ``busywork serve`` is reached.")
+    secret: SecretStr = Field(description="Signs every link; at least 16 characters.")
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("the link secret must be at least 16 characters")
+        return value
+
+
 class DeliveryConfig(Frozen):
-    """Where recommendations go (email and webhooks arrive with the delivery issue)."""
+    """Where recommendations go: stdout, a JSON file, email and signed webhooks."""
 
     stdout: bool = Field(default=True, description="Print the ranked table after a scan.")
     json_file: Path | None = Field(
@@ -169,6 +343,21 @@ class DeliveryConfig(Frozen):
     min_score: float = Field(
         default=0.0, ge=0, description="Leave out recommendations scoring below this."
     )
+    email: EmailConfig | None = None
+    webhooks: tuple[WebhookConfig, ...] = ()
+    links: LinksConfig | None = None
+    allow_private_addresses: bool = Field(
+        default=False, description="Let webhooks reach private/loopback hosts (tests, LANs)."
+    )
+
+    @field_validator("webhooks")
+    @classmethod
+    def _unique_webhooks(cls, value: tuple[WebhookConfig, ...]) -> tuple[WebhookConfig, ...]:
+        names = [hook.name for hook in value]
+        duplicate = next((name for name in names if names.count(name) > 1), None)
+        if duplicate:
+            raise ValueError(f"webhook name {duplicate!r} is used twice")
+        return value
 
     @field_validator("json_file")
     @classmethod
@@ -200,6 +389,7 @@ class AppConfig(Frozen):
     connectors: tuple[ConnectorEntry, ...] = ()
     detectors: dict[str, DetectorSettings] = Field(default_factory=dict)
     goals: tuple[GoalConfig, ...] = ()
+    alignment: AlignmentConfig = AlignmentConfig()
     delivery: DeliveryConfig = DeliveryConfig()
 
     @model_validator(mode="before")
@@ -226,4 +416,26 @@ class AppConfig(Frozen):
         duplicate = next((goal_id for goal_id in ids if ids.count(goal_id) > 1), None)
         if duplicate:
             raise ValueError(f"goal id {duplicate!r} is used twice")
+        weighted = sum(goal.weight is not None for goal in value)
+        if 0 < weighted < len(value):
+            raise ValueError(
+                "give a weight to every goal or to none (then priority, pairwise or equal)"
+            )
         return value
+
+    @model_validator(mode="after")
+    def _alignment_names_known_goals(self) -> AppConfig:
+        ids = {goal.id for goal in self.goals}
+        named = list(self.alignment.priority) + [
+            goal for item in self.alignment.pairwise for goal in (item.more, item.less)
+        ]
+        unknown = sorted(set(named) - ids)
+        if unknown:
+            raise ValueError(
+                f"alignment names unknown goal {unknown[0]!r}; goals: {', '.join(sorted(ids))}"
+            )
+        if (self.alignment.priority or self.alignment.pairwise) and any(
+            g.weight is not None for g in self.goals
+        ):
+            raise ValueError("goals have weights and alignment gives priority/pairwise: use one")
+        return self

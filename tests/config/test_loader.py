@@ -145,3 +145,37 @@ def test_loaded_config_is_immutable() -> None:
     config = parse_config(MINIMAL_CONFIG)
     with pytest.raises(ValueError, match="frozen"):
         config.business.name = "x"  # type: ignore[misc]
+
+
+def test_free_text_goal_that_names_no_objective_is_reported_with_its_line() -> None:
+    text = (
+        MINIMAL_CONFIG
+        + "goals:\n  - {id: ok, name: Get paid faster}\n  - {id: vague, name: Be excellent}\n"
+    )
+    assert _problems(text) == [
+        "b.yaml:8: goals[1].objective: cannot tell what 'Be excellent' aims at; set objective"
+    ]
+
+
+def test_alignment_weights_and_goal_names_are_checked() -> None:
+    text = (
+        MINIMAL_CONFIG
+        + """\
+goals:
+  - {id: cash, name: Cash, objective: cash_flow, weight: 2}
+  - {id: time, name: Time, objective: owner_time}
+"""
+    )
+    assert _problems(text)[0].endswith(
+        "give a weight to every goal or to none (then priority, pairwise or equal)"
+    )
+    text = (
+        MINIMAL_CONFIG
+        + """\
+goals:
+  - {id: cash, name: Cash, objective: cash_flow}
+alignment:
+  priority: [cash, growth]
+"""
+    )
+    assert "alignment names unknown goal 'growth'" in _problems(text)[0]
