@@ -26,7 +26,7 @@ storage: {{url: "{url}"}}
 connectors: [{{name: exports, type: csv, path: data}}]
 goals:
   - {{id: cash, name: Cash, objective: cash_flow, weight: 2}}
-  - {{id: time, name: Time, objective: owner_time}}
+  - {{id: time, name: Time, objective: owner_time, weight: 1}}
 """
 
 

@@ -27,8 +27,8 @@ class CalendarOverloadDetector(Detector):
     weeks are overloaded. Meetings without an outside attendee count as internal (admin)
     time; their share is reported because they are what automation can take away.
 
-    Hours saved: internal meeting hours per month in the overloaded weeks above the
-    ``max_utilisation`` line. No cash is claimed.
+    Hours saved: ``automatable_share`` of the internal meeting hours per month in the
+    overloaded weeks above the ``max_utilisation`` line. No cash is claimed.
 
     Metrics: ``weeks``, ``overloaded_weeks``, ``utilisation`` (median over the weeks),
     ``peak_utilisation``, ``booked_hours``, ``internal_share`` and ``overflow_hours``.
@@ -38,6 +38,8 @@ class CalendarOverloadDetector(Detector):
         max_utilisation: Share of working hours booked that makes a week overloaded.
         min_overloaded_share: Share of the weeks that must be overloaded (0-1).
         min_appointments: Fewest appointments on a calendar in the window for a finding.
+        automatable_share: Share of the internal meeting hours above the line that
+            automation (written updates instead of status meetings, booking rules) frees.
     """
 
     kind: ClassVar[str] = "calendar_overload"
@@ -62,11 +64,13 @@ class CalendarOverloadDetector(Detector):
         max_utilisation: float = 0.9,
         min_overloaded_share: float = 0.5,
         min_appointments: int = 20,
+        automatable_share: float = 0.25,
     ) -> None:
         self.window_weeks = window_weeks
         self.max_utilisation = max_utilisation
         self.min_overloaded_share = min_overloaded_share
         self.min_appointments = min_appointments
+        self.automatable_share = automatable_share
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
         raw = frames[RecordKind.APPOINTMENT]
@@ -138,8 +142,9 @@ class CalendarOverloadDetector(Detector):
         busy = rows[rows["week"].isin(utilisation.index[overloaded])]
         internal_hours = busy.loc[busy["internal"], "hours"].groupby(busy["week"]).sum()
         overflow = (weekly - self.max_utilisation * capacity).clip(lower=0.0)[overloaded]
-        # Only internal time can be automated away, and no more than the overflow itself.
-        saved = float(
+        # Only internal time can be automated away, no more than the overflow itself, and of
+        # that only the share status meetings replaced by written updates plausibly free.
+        saved = self.automatable_share * float(
             np.minimum(internal_hours.reindex(overflow.index, fill_value=0.0), overflow).sum()
         )
         months = len(capacity) * 7 / fr.DAYS_PER_MONTH
