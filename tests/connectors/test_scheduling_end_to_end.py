@@ -18,7 +18,6 @@ from sqlalchemy.engine import Engine
 
 from config.loader import parse_config
 from connectors.base import ConnectorContext
-from connectors.google_calendar import GoogleCalendarConfig, GoogleCalendarConnector
 from connectors.http import RetryPolicy, TokenBucket
 from connectors.msgraph_calendar import MsGraphCalendarConfig, MsGraphCalendarConnector
 from connectors.oauth import CredentialStore, TokenSet, load_cipher
@@ -159,11 +158,7 @@ def test_a_scan_over_calendly_reports_no_hand_booking_and_no_missing_reminders(
 def test_google_appointments_carry_what_the_scheduling_detectors_need(
     tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Synced through the connector (OAuth tokens in the store), then processed by the worker.
-
-    The worker does not hand the store to connectors yet, so an OAuth connector is synced
-    here with the store in its context and the worker detects and ranks the result.
-    """
+    """A worker scan over the fake Google API, with the OAuth tokens in the store."""
     monkeypatch.setenv("BUSYWORK_SECRET_KEYS", Fernet.generate_key().decode())
     CredentialStore(engine, load_cipher()).save(
         "clinic", "gcal", TokenSet("ya29.a", "1//r", NOW.timestamp() + 1e6), expected_version=None
@@ -183,29 +178,15 @@ def test_google_appointments_carry_what_the_scheduling_detectors_need(
                 summary=title,
             )
         )
-    config = GoogleCalendarConfig(
-        name="gcal",
-        client_id="id",
-        client_secret=SecretStr("secret"),
-        base_url=GOOGLE_BASE,
-        calendar_id="primary",
+    connectors = (
+        "  - {name: gcal, type: google_calendar, client_id: id, client_secret: secret,"
+        f" calendar_id: primary, base_url: '{GOOGLE_BASE}'}}"
     )
-    connector = GoogleCalendarConnector(
-        config,
-        ConnectorContext(
-            business="clinic", timezone="Europe/London", currency="GBP", engine=engine
-        ),
-        limiter=TokenBucket(1e6, 1e6),
-        retry=RetryPolicy(max_attempts=2, base_delay_s=0.0),
-    )
+    app = parse_config(CONFIG.format(connectors=connectors), base_dir=tmp_path)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         api.install(mock)
-        assert sync_connector(engine, connector).ok
-    # No connector to poll: the worker detects and ranks what the connector stored.
-    app = parse_config(
-        CONFIG.replace("connectors:\n{connectors}\n", "").format(), base_dir=tmp_path
-    )
-    result = Worker([app], engine=engine, as_of=NOW).process(app)
+        (result,) = Worker([app], engine=engine, as_of=NOW).run_once()
+    assert all(sync.ok for sync in result.syncs), [sync.error for sync in result.syncs]
     found = findings(result.document)
     assert found["manual_scheduling"] == {"Gail Hart"}
     assert found["no_show_reminders"] == {"primary"}
@@ -214,7 +195,7 @@ def test_google_appointments_carry_what_the_scheduling_detectors_need(
 def test_microsoft_365_appointments_carry_what_the_scheduling_detectors_need(
     tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Like the Google test: synced with the store in context, then processed by the worker."""
+    """Synced with a fixed clock (the delta window follows it), then processed by the worker."""
     monkeypatch.setenv("BUSYWORK_SECRET_KEYS", Fernet.generate_key().decode())
     CredentialStore(engine, load_cipher()).save(
         "clinic", "outlook", TokenSet("eyJ0.a", "r", NOW.timestamp() + 1e6), expected_version=None
