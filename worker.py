@@ -75,9 +75,11 @@ class Worker:
         as_of: datetime | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         delivery_claim_ttl: timedelta = CLAIM_TTL,
+        on_page: Callable[[SyncResult], None] | None = None,
     ) -> None:
         if not configs:
             raise ConfigError("no business configured")
+        self.on_page = on_page
         urls = {config.storage.url for config in configs}
         if engine is None and len(urls) > 1:
             raise ConfigError("all config files run by one worker must share one storage.url")
@@ -156,7 +158,11 @@ class Worker:
                 ),
             )
             result = sync_connector(
-                self.engine, connector, should_stop=self._stopping.is_set, now=self.clock
+                self.engine,
+                connector,
+                should_stop=self._stopping.is_set,
+                now=self.clock,
+                on_page=self.on_page,
             )
             self._set_next_poll_at(
                 business, connector_name, now + timedelta(seconds=connector_config.interval_seconds)

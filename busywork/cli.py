@@ -327,10 +327,12 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    from busywork.progress import BackfillProgress
     from worker import Worker
 
-    worker = Worker(_load(args.config), as_of=args.as_of)
-    results = worker.run_once(force=True, redetect=args.redetect or args.as_of is not None)
+    with BackfillProgress() as progress:
+        worker = Worker(_load(args.config), as_of=args.as_of, on_page=progress.update)
+        results = worker.run_once(force=True, redetect=args.redetect or args.as_of is not None)
     _report_problems(results)
     documents = [result.document for result in results if result.document is not None]
     if args.json:

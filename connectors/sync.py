@@ -54,11 +54,13 @@ def sync_connector(
     *,
     should_stop: Callable[[], bool] = lambda: False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    on_page: Callable[[SyncResult], None] | None = None,
 ) -> SyncResult:
     """Fetch every page since the saved cursor; each page commits with its cursor.
 
     Never raises for a connector failure: the error is redacted, stored on the connector's
-    state row and returned, so one broken connector never stops the others.
+    state row and returned, so one broken connector never stops the others. ``on_page`` is
+    called with the running result after each committed page (progress displays).
     """
     business = connector.context.business
     result = SyncResult(connector=connector.name)
@@ -76,6 +78,8 @@ def sync_connector(
             )
             result.pages += 1
             result.problems += page.problems
+            if on_page is not None:
+                on_page(result)
             if should_stop():
                 break
     except Exception as exc:  # one broken connector must never stop the others
