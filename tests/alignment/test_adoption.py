@@ -94,3 +94,31 @@ def test_scan_marks_a_finding_adopted_and_reports_realised_impact(
     assert adopted["adopted_on"] == "2026-09-15"
     assert adopted["estimated_hours_per_month"] == rec["impact"]["hours_saved_per_month"]
     assert adopted["realised_hours_per_month"] > 0
+
+
+def test_feedback_hides_dismissed_findings_and_lowers_their_kind(
+    tmp_path: Path, engine: Engine
+) -> None:
+    from busywork.delivery.feedback import record_feedback
+    from busywork.synth import GeneratorSettings, generate
+
+    generate(GeneratorSettings(seed=1, months=12, scale=0.2)).write(tmp_path / "data")
+    config = parse_config(CONFIG, base_dir=tmp_path)
+    as_of = datetime(2026, 10, 31, 23, 59, tzinfo=UTC)
+    worker = Worker([config], engine=engine, as_of=as_of)
+    first = worker.scan(config, force=True)
+    assert first.document is not None
+    recurring = [r for r in first.document["recommendations"] if r["kind"] == "recurring_invoice"]
+    assert len(recurring) >= 2
+    dismissed, other = recurring[0], recurring[1]
+    record_feedback(engine, "shop", dismissed["id"], "dismiss", now=datetime.now(UTC))
+    again = worker.process(config)
+    assert again.document is not None
+    by_id = {r["id"]: r for r in again.document["recommendations"]}
+    assert dismissed["id"] not in by_id
+    assert by_id[other["id"]]["feedback_factor"] == 0.85
+    assert by_id[other["id"]]["score_interval"]["point"] < other["score_interval"]["point"]
+    assert (
+        "because of your feedback on 1 dismissed recurring-invoice recommendation"
+        in (by_id[other["id"]]["explanation"])
+    )
