@@ -142,3 +142,64 @@ def run_confidence(occurrences: float, share: float, cv: float, max_cv: float) -
     """Support, regularity and amount stability combined into a 0-1 confidence."""
     stability = max(0.0, 1.0 - 0.5 * cv / max_cv) if max_cv else 1.0
     return fr.clamp01(0.5 * fr.support_score(occurrences, 3.0) + 0.3 * share + 0.2 * stability)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One subject's recurring run: its evidence rows and the measured figures."""
+
+    key: str
+    evidence: pd.DataFrame
+    cadence_days: float
+    unit: str
+    first: pd.Timestamp
+    last: pd.Timestamp
+    occurrences: int
+    per_month: float
+    typical_amount: float
+    amount_cv: float
+    regular_share: float
+    skipped: float
+    median_gap: float
+
+    def metrics(self, rate_name: str) -> dict[str, float]:
+        """The documented metrics of a cadence finding; ``rate_name`` names the per-month rate."""
+        return {
+            "cadence_days": round(self.cadence_days, 2),
+            "occurrences": float(self.occurrences),
+            "typical_amount": round(self.typical_amount, 2),
+            "amount_cv": round(self.amount_cv, 4),
+            "regular_share": round(self.regular_share, 4),
+            "skipped_periods": self.skipped,
+            "median_gap_days": self.median_gap,
+            rate_name: round(self.per_month, 4),
+        }
+
+
+def find_runs(items: pd.DataFrame, rules: CadenceRules, today: pd.Timestamp) -> list[Run]:
+    """Every subject's best current run in ``items`` (keyed by ``key``, dated by ``issued``)."""
+    best, runs = best_runs(items, rules, today)
+    found: list[Run] = []
+    for row in best.itertuples(index=False):
+        evidence = items[runs[str(row.cadence)] & (items["key"] == row.key)]
+        cadence_days = float(row.cadence_days)  # type: ignore[arg-type]
+        first, last = evidence["issued"].min(), evidence["issued"].max()
+        months = fr.months_covered(first, last + pd.Timedelta(days=cadence_days - 1))
+        found.append(
+            Run(
+                key=str(row.key),
+                evidence=evidence,
+                cadence_days=cadence_days,
+                unit=unit_of(str(row.cadence)),
+                first=first,
+                last=last,
+                occurrences=len(evidence),
+                per_month=len(evidence) / months,
+                typical_amount=float(row.typical_amount),  # type: ignore[arg-type]
+                amount_cv=float(row.amount_cv),  # type: ignore[arg-type]
+                regular_share=float(row.regular_share),  # type: ignore[arg-type]
+                skipped=float(row.skipped),  # type: ignore[arg-type]
+                median_gap=float(row.median_gap),  # type: ignore[arg-type]
+            )
+        )
+    return found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pandas as pd
 
@@ -76,25 +76,14 @@ class RecurringBillDetector(Detector):
         if bills.empty:
             return []
         rules = cad.CadenceRules(**self.get_params())
-        best, runs = cad.best_runs(bills, rules, fr.as_of(context).normalize())
-        return [
-            self._candidate(bills[runs[str(row.cadence)] & (bills["key"] == row.key)], row, context)
-            for row in best.itertuples(index=False)
-        ]
+        runs = cad.find_runs(bills, rules, fr.as_of(context).normalize())
+        return [self._candidate(run, context) for run in runs]
 
-    def _candidate(self, evidence: pd.DataFrame, row: Any, context: DetectionContext) -> Candidate:
+    def _candidate(self, run: cad.Run, context: DetectionContext) -> Candidate:
         """Build the finding for one vendor's run."""
-        cadence_days = float(row.cadence_days)
-        unit = cad.unit_of(str(row.cadence))
-        first, last = evidence["issued"].min(), evidence["issued"].max()
-        occurrences = len(evidence)
-        months = fr.months_covered(first, last + pd.Timedelta(days=cadence_days - 1))
-        per_month = occurrences / months
-        typical, cv, share = (
-            float(row.typical_amount),
-            float(row.amount_cv),
-            float(row.regular_share),
-        )
+        evidence, unit, first, last = run.evidence, run.unit, run.first, run.last
+        occurrences, per_month = run.occurrences, run.per_month
+        typical, cv, share = run.typical_amount, run.amount_cv, run.regular_share
         money = fr.format_money(typical, context.currency)
         vendor_id = fr.last_text(evidence["vendor_id"])
         name = fr.last_text(evidence["vendor_name"]) or vendor_id or "Unknown vendor"
@@ -106,7 +95,7 @@ class RecurringBillDetector(Detector):
             summary=(
                 f"{occurrences} bills from {name} were entered by hand between "
                 f"{first:%d %b %Y} and {last:%d %b %Y}, about one every "
-                f"{float(row.median_gap):.0f} days ({share:.0%} on schedule), typically "
+                f"{run.median_gap:.0f} days ({share:.0%} on schedule), typically "
                 f"{money} (amounts vary by about {cv:.0%})."
             ),
             suggested_automation=(
@@ -121,16 +110,7 @@ class RecurringBillDetector(Detector):
             hours_saved_per_month=round(per_month * context.minutes("enter_bill") / 60, 4),
             cash_impact_per_month=0.0,
             confidence=cad.run_confidence(occurrences, share, cv, self.max_amount_cv),
-            metrics={
-                "cadence_days": round(cadence_days, 2),
-                "occurrences": float(occurrences),
-                "typical_amount": round(typical, 2),
-                "amount_cv": round(cv, 4),
-                "regular_share": round(share, 4),
-                "skipped_periods": float(row.skipped),
-                "median_gap_days": float(row.median_gap),
-                "bills_per_month": round(per_month, 4),
-            },
+            metrics=run.metrics("bills_per_month"),
         )
 
 

@@ -108,25 +108,14 @@ class RecurringJournalEntryDetector(Detector):
         if items.empty:
             return []
         rules = cad.CadenceRules(**self.get_params())
-        best, runs = cad.best_runs(items, rules, fr.as_of(context).normalize())
-        return [
-            self._candidate(items[runs[str(row.cadence)] & (items["key"] == row.key)], row, context)
-            for row in best.itertuples(index=False)
-        ]
+        runs = cad.find_runs(items, rules, fr.as_of(context).normalize())
+        return [self._candidate(run, context) for run in runs]
 
-    def _candidate(self, evidence: pd.DataFrame, row: Any, context: DetectionContext) -> Candidate:
+    def _candidate(self, run: cad.Run, context: DetectionContext) -> Candidate:
         """Build the finding for one accounts signature's run."""
-        cadence_days = float(row.cadence_days)
-        unit = cad.unit_of(str(row.cadence))
-        first, last = evidence["issued"].min(), evidence["issued"].max()
-        occurrences = len(evidence)
-        months = fr.months_covered(first, last + pd.Timedelta(days=cadence_days - 1))
-        per_month = occurrences / months
-        typical, cv, share = (
-            float(row.typical_amount),
-            float(row.amount_cv),
-            float(row.regular_share),
-        )
+        evidence, unit, first, last = run.evidence, run.unit, run.first, run.last
+        occurrences, per_month = run.occurrences, run.per_month
+        typical, cv, share = run.typical_amount, run.amount_cv, run.regular_share
         money = fr.format_money(typical, context.currency)
         accounts = " / ".join(
             part.strip() for part in str(evidence["accounts"].iloc[-1]).split("|")
@@ -136,7 +125,7 @@ class RecurringJournalEntryDetector(Detector):
         return Candidate(
             kind=self.kind,
             category=self.category,
-            subject=Subject("account", str(row.key), accounts),
+            subject=Subject("account", run.key, accounts),
             title=(
                 f"The {accounts} journal is keyed by hand every {unit} "
                 f"({occurrences} times, ~{money})"
@@ -144,7 +133,7 @@ class RecurringJournalEntryDetector(Detector):
             summary=(
                 f"{occurrences} manual journals between {accounts} were posted between "
                 f"{first:%d %b %Y} and {last:%d %b %Y}, about one every "
-                f"{float(row.median_gap):.0f} days ({share:.0%} on schedule), typically {money}."
+                f"{run.median_gap:.0f} days ({share:.0%} on schedule), typically {money}."
                 f"{described}"
             ),
             suggested_automation=(
@@ -158,14 +147,5 @@ class RecurringJournalEntryDetector(Detector):
             hours_saved_per_month=round(per_month * context.minutes("journal_entry") / 60, 4),
             cash_impact_per_month=0.0,
             confidence=cad.run_confidence(occurrences, share, cv, self.max_amount_cv),
-            metrics={
-                "cadence_days": round(cadence_days, 2),
-                "occurrences": float(occurrences),
-                "typical_amount": round(typical, 2),
-                "amount_cv": round(cv, 4),
-                "regular_share": round(share, 4),
-                "skipped_periods": float(row.skipped),
-                "median_gap_days": float(row.median_gap),
-                "journals_per_month": round(per_month, 4),
-            },
+            metrics=run.metrics("journals_per_month"),
         )
