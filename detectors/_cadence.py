@@ -28,6 +28,9 @@ class CadenceRules:
     tolerance: float
     min_tolerance_days: float
     max_idle_periods: float
+    #: Also require most amounts near the typical one (journals and bills vary more than
+    #: invoices, and a robust CV alone lets a few close values of a varying series through).
+    require_near_amounts: bool = True
 
 
 def unit_of(cadence: str) -> str:
@@ -132,7 +135,10 @@ def _score(
         (summary["occurrences"] >= rules.min_occurrences)
         & (summary["regular_share"].fillna(0.0) >= rules.min_regular_share)
         & (summary["amount_cv"] <= rules.max_amount_cv)
-        & (summary["near"] >= rules.min_regular_share * summary["occurrences"])
+        & (
+            (summary["near"] >= rules.min_regular_share * summary["occurrences"])
+            | (not rules.require_near_amounts)
+        )
         & (idle_days <= rules.max_idle_periods * days + tol)
     )
     return in_run, summary

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import numpy as np
 import pandas as pd
 
 from busywork.store.records import RecordKind
+from detectors import _cadence as cad
 from detectors import _frames as fr
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
-
-#: Cadences looked for: name, days per period, and the phrase used in messages.
-CADENCES: tuple[tuple[str, float, str], ...] = (
-    ("weekly", 7.0, "week"),
-    ("fortnightly", 14.0, "two weeks"),
-    ("monthly", fr.DAYS_PER_MONTH, "month"),
-    ("quarterly", 365.25 / 4, "quarter"),
-)
 
 
 @register
@@ -84,95 +76,17 @@ class RecurringInvoiceDetector(Detector):
         invoices = _manual_invoices(frames[RecordKind.INVOICE], context)
         if invoices.empty:
             return []
-        # Integer keys: every groupby below would otherwise re-factorize the text keys.
-        invoices["key"] = pd.factorize(invoices["key"], sort=True)[0]
-        gaps = fr.to_days(invoices.groupby("key", sort=False)["issued"].diff())
-        today = fr.as_of(context).normalize()
-        runs: dict[str, pd.Series[bool]] = {}
-        summaries = []
-        for name, days, _ in CADENCES:
-            runs[name], summary = self._score_cadence(invoices, gaps, days, today)
-            summaries.append(summary.assign(cadence=name, cadence_days=days))
-        scores = pd.concat(summaries).reset_index()
-        scores = scores[scores["qualifies"]].sort_values(
-            ["key", "regular_share", "single", "occurrences", "cadence_days"],
-            ascending=[True, False, False, False, True],
-        )
-        best = scores.drop_duplicates("key")
-        candidates = []
-        for row in best.itertuples(index=False):
-            evidence = invoices[runs[str(row.cadence)] & (invoices["key"] == row.key)]
-            candidates.append(self._candidate(evidence, row, context))
-        return candidates
+        # Invoices to one customer keep one price; the bills' extra amount check is not needed.
+        rules = cad.CadenceRules(**self.get_params(), require_near_amounts=False)
+        runs = cad.find_runs(invoices, rules, fr.as_of(context).normalize())
+        return [self._candidate(run, context) for run in runs]
 
-    def _score_cadence(
-        self, invoices: pd.DataFrame, gaps: pd.Series[float], days: float, today: pd.Timestamp
-    ) -> tuple[pd.Series[bool], pd.DataFrame]:
-        """Mark each customer's latest run under one cadence and summarise it per customer."""
-        key = invoices["key"]
-        tol = max(self.min_tolerance_days, self.tolerance * days)
-        periods = (gaps / days).round()
-        close = (gaps - periods * days).abs() <= tol
-        starts = gaps.isna() | (gaps > 2 * days + tol)
-        run_no = starts.astype("int64").groupby(key).cumsum()
-        in_run = run_no == run_no.groupby(key).transform("max")
-        run_gap = in_run & ~starts
-        single = run_gap & close & (periods == 1)
-        skip = run_gap & close & (periods == 2)
-        first_skip = skip & (skip.astype("int64").groupby(key).cumsum() == 1)
-        amounts = invoices["total"].where(in_run)
-        median = amounts.groupby(key).transform("median")
-        deviation = (amounts - median).abs()
-        frame = pd.DataFrame(
-            {
-                "key": key,
-                "in_run": in_run,
-                "gap": run_gap,
-                "regular": single | first_skip,
-                "single": single,
-                "skip": first_skip,
-                "last": invoices["issued"].where(in_run),
-                "median": median,
-                "deviation": deviation,
-                "gap_days": gaps.where(run_gap),
-            }
-        )
-        summary = frame.groupby("key").agg(
-            occurrences=("in_run", "sum"),
-            gaps=("gap", "sum"),
-            regular=("regular", "sum"),
-            single=("single", "sum"),
-            skipped=("skip", "sum"),
-            last=("last", "max"),
-            typical_amount=("median", "first"),
-            mad=("deviation", "median"),
-            median_gap=("gap_days", "median"),
-        )
-        summary["regular_share"] = summary["regular"] / summary["gaps"].where(summary["gaps"] > 0)
-        positive = summary["typical_amount"].where(summary["typical_amount"] > 0)
-        summary["amount_cv"] = (1.4826 * summary["mad"] / positive).fillna(np.inf)
-        idle_days = fr.to_days(today - summary["last"])
-        summary["qualifies"] = (
-            (summary["occurrences"] >= self.min_occurrences)
-            & (summary["regular_share"].fillna(0.0) >= self.min_regular_share)
-            & (summary["amount_cv"] <= self.max_amount_cv)
-            & (idle_days <= self.max_idle_periods * days + tol)
-        )
-        return in_run, summary
-
-    def _candidate(self, evidence: pd.DataFrame, row: Any, context: DetectionContext) -> Candidate:
+    def _candidate(self, run: cad.Run, context: DetectionContext) -> Candidate:
         """Build the finding for one customer's run."""
-        cadence_days = float(row.cadence_days)
-        unit = next(phrase for cadence, _, phrase in CADENCES if cadence == row.cadence)
-        first, last = evidence["issued"].min(), evidence["issued"].max()
-        occurrences = len(evidence)
-        # Each invoice stands for one period, so the run covers up to one period past the last.
-        months = fr.months_covered(first, last + pd.Timedelta(days=cadence_days - 1))
-        per_month = occurrences / months
-        typical = float(row.typical_amount)
-        cv = float(row.amount_cv)
-        share = float(row.regular_share)
-        money = fr.format_money(typical, context.currency)
+        evidence, unit, first, last = run.evidence, run.unit, run.first, run.last
+        occurrences, per_month = run.occurrences, run.per_month
+        cv, share = run.amount_cv, run.regular_share
+        money = fr.format_money(run.typical_amount, context.currency)
         names = evidence["customer_name"].dropna()
         ids = evidence["customer_id"].dropna()
         customer_id = str(ids.iloc[-1]) if not ids.empty else None
@@ -182,8 +96,6 @@ class RecurringInvoiceDetector(Detector):
         if not descriptions.empty:
             top = descriptions[descriptions == descriptions.max()].sort_index().index[0]
             described = f' The invoices are usually described as "{top}".'
-        stability = max(0.0, 1.0 - 0.5 * cv / self.max_amount_cv) if self.max_amount_cv else 1.0
-        confidence = 0.5 * fr.support_score(occurrences, 3.0) + 0.3 * share + 0.2 * stability
         return Candidate(
             kind=self.kind,
             category=self.category,
@@ -192,7 +104,7 @@ class RecurringInvoiceDetector(Detector):
             summary=(
                 f"{occurrences} invoices to {name} were created by hand between "
                 f"{first:%d %b %Y} and {last:%d %b %Y}, about one every "
-                f"{float(row.median_gap):.0f} days ({share:.0%} of them on schedule), "
+                f"{run.median_gap:.0f} days ({share:.0%} of them on schedule), "
                 f"typically {money} (amounts vary by about {cv:.0%}).{described}"
             ),
             suggested_automation=(
@@ -206,17 +118,8 @@ class RecurringInvoiceDetector(Detector):
             period_end=fr.to_date(last),
             hours_saved_per_month=round(per_month * context.minutes("create_invoice") / 60, 4),
             cash_impact_per_month=0.0,
-            confidence=round(min(1.0, max(0.0, confidence)), 4),
-            metrics={
-                "cadence_days": round(cadence_days, 2),
-                "occurrences": float(occurrences),
-                "typical_amount": round(typical, 2),
-                "amount_cv": round(cv, 4),
-                "regular_share": round(share, 4),
-                "skipped_periods": float(row.skipped),
-                "median_gap_days": float(row.median_gap),
-                "invoices_per_month": round(per_month, 4),
-            },
+            confidence=cad.run_confidence(occurrences, share, cv, self.max_amount_cv),
+            metrics=run.metrics("invoices_per_month"),
         )
 
 
@@ -233,7 +136,7 @@ def _manual_invoices(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFra
             "customer_id": customer_id,
             "customer_name": customer_name,
             "issued": fr.as_dates(raw["issued_on"]),
-            "total": fr.as_money(raw["total"]),
+            "amount": fr.as_money(raw["total"]),
             "description": fr.as_text(raw["description"]),
         }
     )
