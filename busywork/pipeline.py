@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
@@ -21,7 +19,8 @@ from alignment.rank import RankingSettings, rank
 from busywork.contract import document
 from busywork.delivery.policy import channels, enqueue_immediate, items, open_findings
 from busywork.logs import redact
-from busywork.store.events import Watermark, advance_watermarks, latest_event_ids, watermarks
+from busywork.plan import in_scope, load_for_runs, params_hash, plan_runs, scope_ids
+from busywork.store.events import advance_watermarks
 from busywork.store.findings import (
     FindingChanges,
     adopted_findings,
@@ -32,7 +31,6 @@ from busywork.store.findings import (
     upsert_findings,
 )
 from busywork.store.read import load_frames
-from busywork.store.records import RecordKind
 from busywork.store.subjects import subject_records
 from config.models import WEEKDAYS, AppConfig
 from detectors.base import (
@@ -45,8 +43,6 @@ from detectors.base import (
 from detectors.registry import detector_classes
 
 log = logging.getLogger(__name__)
-#: Detectors re-run at least this often, even when no record changed.
-REDETECT_AFTER = timedelta(days=1)
 
 
 def detection_context(config: AppConfig, as_of: datetime) -> DetectionContext:
@@ -89,54 +85,25 @@ class DetectResult:
     failed: dict[str, str] = field(default_factory=dict)
     changes: FindingChanges = field(default_factory=FindingChanges)
     adopted: list[str] = field(default_factory=list)
-
-
-def params_hash(detector: Detector) -> str:
-    """A short hash of the detector's parameters."""
-    text = json.dumps(detector.get_params(), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _is_due(
-    detector: Detector, mark: Watermark | None, latest: dict[str, int], now: datetime
-) -> bool:
-    if mark is None or mark.params_hash != params_hash(detector):
-        return True
-    if mark.ran_at is None or now - mark.ran_at >= REDETECT_AFTER:
-        return True  # findings age even without new records (a series stops, debts grow)
-    return any(latest.get(record.value, 0) > mark.last_event_id for record in detector.requires())
+    #: Detectors that ran on some subjects only: how many.
+    scoped: dict[str, int] = field(default_factory=dict)
 
 
 def detect(
     engine: Engine, config: AppConfig, *, as_of: datetime, now: datetime, force: bool = False
 ) -> DetectResult:
-    """Run the detectors that are due: new events on their inputs, new parameters, or a day old.
-
-    With ``force`` every enabled detector runs.
-    """
+    """Run the detectors that are due (see :func:`plan_runs`); with ``force`` every one runs."""
     business = config.business.id
-    detectors = enabled_detectors(config)
-    latest = latest_event_ids(engine, business)
-    marks = watermarks(engine, business)
-    newest = max(latest.values(), default=0)
-    due = {
-        kind: detector
-        for kind, detector in detectors.items()
-        if force or _is_due(detector, marks.get(kind), latest, now)
-    }
+    runs, newest = plan_runs(engine, business, enabled_detectors(config), now=now, force=force)
     result = DetectResult()
-    if not due:
+    if not runs:
         return result
-    columns: dict[RecordKind, set[str]] = {}
-    for detector in due.values():
-        for record_kind, wanted in detector.required_columns.items():
-            columns.setdefault(record_kind, set()).update(wanted)
-    frames = load_frames(engine, business, {kind: sorted(names) for kind, names in columns.items()})
+    frames = load_for_runs(engine, business, list(runs.values()))
     context = detection_context(config, as_of)
     candidates: list[Candidate] = []
-    for kind, detector in due.items():
+    for kind, run in runs.items():
         try:
-            found = detector.detect(frames, context)
+            found = in_scope(run, run.detector.detect(frames, context))
         except Exception as exc:  # one broken detector must never stop the others
             result.failed[kind] = redact(f"{type(exc).__name__}: {exc}")
             log.exception(
@@ -145,16 +112,26 @@ def detect(
             continue
         candidates += found
         result.ran.append(kind)
+        if run.subjects is not None:
+            result.scoped[kind] = len(run.subjects)
         log.info(
-            "detector ran business=%s detector=%s action=detected findings=%d",
+            "detector ran business=%s detector=%s action=detected findings=%d subjects=%s",
             business,
             kind,
             len(found),
+            "all" if run.subjects is None else len(run.subjects),
         )
+    ran = {kind: runs[kind] for kind in result.ran}
     with engine.begin() as connection:
-        result.changes = upsert_findings(connection, business, result.ran, candidates, now)
+        result.changes = upsert_findings(
+            connection, business, result.ran, candidates, now, scopes=scope_ids(business, ran)
+        )
         advance_watermarks(
-            connection, business, {kind: params_hash(due[kind]) for kind in result.ran}, newest, now
+            connection,
+            business,
+            {kind: params_hash(run.detector) for kind, run in ran.items()},
+            newest,
+            now,
         )
         if result.changes.new or result.changes.changed:
             # In the transaction that changed the findings: committed together or not at all.

@@ -13,7 +13,7 @@ import hashlib
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar, Literal
 
 import pandas as pd
@@ -23,6 +23,8 @@ from busywork.store.records import RecordKind
 
 Category = Literal["repetitive_task", "bottleneck"]
 SubjectType = Literal["customer", "vendor", "attendee", "calendar", "account", "business"]
+#: ``min_rerun`` of the detectors that read a whole business's window of records.
+WINDOW_REFRESH = timedelta(minutes=15)
 
 #: Minutes one manual task takes, used for "hours saved"; overridable in config.
 DEFAULT_MINUTES_PER_TASK: Mapping[str, float] = {
@@ -116,10 +118,15 @@ class Candidate:
 
     def stable_id(self, business: str) -> str:
         """An id that stays the same for the same finding across runs and evidence growth."""
-        key = "|".join(
-            (business, self.kind, self.subject.type, self.subject.id or self.subject.name)
+        return finding_id(
+            business, self.kind, self.subject.type, self.subject.id or self.subject.name
         )
-        return "rec_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def finding_id(business: str, kind: str, subject_type: str, subject_key: str) -> str:
+    """The stable id of ``kind``'s finding about a subject (its id, or its name if it has none)."""
+    key = "|".join((business, kind, subject_type, subject_key))
+    return "rec_" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 Frames = Mapping[RecordKind, pd.DataFrame]
@@ -132,6 +139,23 @@ class Detector(abc.ABC):
     category: ClassVar[Category]
     #: Record kinds (and their columns) the detector reads; the worker loads only these.
     required_columns: ClassVar[Mapping[RecordKind, tuple[str, ...]]]
+    #: For detectors whose finding about one subject depends on that subject's records alone:
+    #: per record kind read, the column holding the subject's id (``Subject.id``). The worker
+    #: then re-runs the detector on just the subjects a batch of events touched.
+    subject_columns: ClassVar[Mapping[RecordKind, str]] = {}
+    #: The ``Subject.type`` of the findings, when ``subject_columns`` is set.
+    subject_type: ClassVar[SubjectType | None] = None
+    #: Shortest time between two runs that new events alone trigger. Business-wide windows
+    #: (DSO, backlog, load) move slowly, so the batches arriving within it are coalesced into
+    #: one run instead of re-reading every record for each batch.
+    min_rerun: ClassVar[timedelta] = WINDOW_REFRESH
+
+    @classmethod
+    def scopable(cls) -> bool:
+        """Whether the detector can run on a subset of subjects (see ``subject_columns``)."""
+        return cls.subject_type is not None and set(cls.subject_columns) == set(
+            cls.required_columns
+        )
 
     @classmethod
     def requires(cls) -> frozenset[RecordKind]:

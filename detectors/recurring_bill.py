@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import ClassVar
 
 import pandas as pd
@@ -9,7 +10,15 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _cadence as cad
 from detectors import _frames as fr
-from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
+from detectors.base import (
+    Candidate,
+    Category,
+    DetectionContext,
+    Detector,
+    Frames,
+    Subject,
+    SubjectType,
+)
 from detectors.registry import register
 
 
@@ -53,6 +62,11 @@ class RecurringBillDetector(Detector):
             "description",
         ),
     }
+
+    subject_columns: ClassVar[dict[RecordKind, str]] = {RecordKind.BILL: "vendor_id"}
+    #: Re-detected per subject at once; when a batch cannot be scoped, still at once.
+    min_rerun: ClassVar[timedelta] = timedelta(0)
+    subject_type: ClassVar[SubjectType | None] = "vendor"
 
     def __init__(
         self,

@@ -20,6 +20,7 @@ from busywork.store.records import RecordKind
 from busywork.synth import GeneratorSettings, generate
 from config.loader import parse_config
 from config.models import AppConfig
+from detectors.base import WINDOW_REFRESH
 from detectors.registry import detector_classes
 from worker import Worker
 
@@ -66,18 +67,31 @@ def test_second_cycle_without_changes_runs_no_detector(
     ]  # type: ignore[index]
 
 
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _rename_first(path: Path, column: str) -> None:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[0, column] = frame.loc[0, column] + " (renamed)"
+    frame.to_csv(path, index=False)
+
+
 def test_only_detectors_reading_a_changed_kind_run_again(
-    business: tuple[AppConfig, dict[str, object]],
-    tmp_path: Path,
-    make_worker: Callable[[AppConfig], Worker],
+    business: tuple[AppConfig, dict[str, object]], tmp_path: Path, engine: Engine
 ) -> None:
     config, _ = business
-    worker = make_worker(config)
+    clock = Clock(datetime(2026, 11, 1, 8, 0, tzinfo=UTC))
+    worker = Worker([config], engine=engine, as_of=AS_OF, clock=clock)
     worker.scan(config)
-    path = tmp_path / "data" / "appointments.csv"
-    appointments = pd.read_csv(path, dtype=str, keep_default_na=False)
-    appointments.loc[0, "title"] = "Renamed session"
-    appointments.to_csv(path, index=False)
+    _rename_first(tmp_path / "data" / "appointments.csv", "title")
+    clock.now += WINDOW_REFRESH
     result = worker.scan(config, force=True)
     assert result.syncs[0].stats.updated == 1
     readers = {
@@ -86,6 +100,53 @@ def test_only_detectors_reading_a_changed_kind_run_again(
     assert set(result.detection.ran) == readers
     assert "appointment_to_invoice" in readers
     assert "recurring_invoice" not in readers
+
+
+def test_business_wide_detectors_coalesce_batches_within_their_refresh_window(
+    business: tuple[AppConfig, dict[str, object]], tmp_path: Path, engine: Engine
+) -> None:
+    config, _ = business
+    clock = Clock(datetime(2026, 11, 1, 8, 0, tzinfo=UTC))
+    worker = Worker([config], engine=engine, as_of=AS_OF, clock=clock)
+    worker.scan(config)
+    _rename_first(tmp_path / "data" / "appointments.csv", "title")
+    clock.now += WINDOW_REFRESH - timedelta(seconds=1)
+    soon = worker.scan(config, force=True)
+    assert soon.syncs[0].stats.updated == 1
+    assert soon.detection.ran == []  # every appointment reader is business-wide: deferred
+    clock.now += timedelta(seconds=1)
+    later = worker.scan(config)  # no new events, but the deferred batch is now due
+    assert "calendar_overload" in later.detection.ran
+    assert "appointment_to_invoice" in later.detection.ran
+
+
+def test_a_changed_invoice_re_detects_just_its_customer_at_once(
+    business: tuple[AppConfig, dict[str, object]], tmp_path: Path, engine: Engine
+) -> None:
+    config, truth = business
+    clock = Clock(datetime(2026, 11, 1, 8, 0, tzinfo=UTC))
+    worker = Worker([config], engine=engine, as_of=AS_OF, clock=clock)
+    first = worker.scan(config)
+    planted = next(item for item in truth["planted"] if item["kind"] == "recurring_invoice")  # type: ignore[attr-defined]
+    customer = planted["subject"]["id"]
+    path = tmp_path / "data" / "invoices.csv"
+    invoices = pd.read_csv(path, dtype=str, keep_default_na=False)
+    mine = invoices.index[invoices["customer_id"] == customer]
+    invoices.loc[mine[-1], "deleted"] = "true"  # one of the run's invoices goes away
+    invoices.to_csv(path, index=False)
+    clock.now += timedelta(minutes=1)
+    result = worker.scan(config, force=True)
+    assert result.detection.ran == ["recurring_invoice"]
+    assert result.detection.scoped == {"recurring_invoice": 1}
+    finding = next(
+        rec
+        for rec in first.document["recommendations"]  # type: ignore[index]
+        if rec["kind"] == "recurring_invoice" and rec["subject"]["id"] == customer
+    )
+    assert result.detection.changes.changed == [finding["id"]]
+    assert result.detection.changes.resolved == []
+    # Findings about other customers were neither re-announced nor resolved.
+    assert result.detection.changes.new == []
 
 
 def test_a_finding_whose_evidence_is_deleted_is_resolved(

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from busywork.store.records import RECORD_MODELS, RecordKind
 from busywork.store.tables import DetectorWatermark, Event
 
 _EVENTS = Event.__table__  # type: ignore[attr-defined]
@@ -25,6 +26,50 @@ def latest_event_ids(engine: Engine, business: str, *, after: int = 0) -> dict[s
     )
     with engine.connect() as connection:
         return {kind: int(last) for kind, last in connection.execute(query)}
+
+
+def touched_subjects(
+    engine: Engine,
+    business: str,
+    columns: Mapping[RecordKind, str],
+    *,
+    after: int,
+    upto: int,
+    max_events: int,
+) -> set[str] | None:
+    """The subjects that events ``after < id <= upto`` touched, read from the records' columns.
+
+    ``columns`` names, per record kind, the column holding the subject's id. None when more
+    than ``max_events`` events are in the range or a touched record has no subject: the
+    caller must then look at every subject.
+    """
+    subjects: set[str] = set()
+    with engine.connect() as connection:
+        for kind, column in columns.items():
+            in_range = (
+                (_EVENTS.c.business == business)
+                & (_EVENTS.c.id > after)
+                & (_EVENTS.c.id <= upto)
+                & (_EVENTS.c.record_kind == kind.value)
+            )
+            count = connection.execute(sa.select(sa.func.count()).where(in_range)).scalar_one()
+            if count > max_events:
+                return None
+            if not count:
+                continue
+            table = RECORD_MODELS[kind].__table__  # type: ignore[attr-defined]
+            joined = _EVENTS.join(
+                table,
+                (table.c.business == _EVENTS.c.business)
+                & (table.c.source == _EVENTS.c.source)
+                & (table.c.source_id == _EVENTS.c.source_id),
+            )
+            query = sa.select(table.c[column]).select_from(joined).where(in_range).distinct()
+            values = connection.execute(query).scalars().all()
+            if any(value is None for value in values):
+                return None
+            subjects.update(str(value) for value in values)
+    return subjects
 
 
 @dataclass(frozen=True)

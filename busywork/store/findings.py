@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -73,18 +73,29 @@ def upsert_findings(
     kinds_run: Iterable[str],
     candidates: Sequence[Candidate],
     now: datetime,
+    *,
+    scopes: Mapping[str, Collection[str]] | None = None,
 ) -> FindingChanges:
-    """Store ``candidates`` from detectors ``kinds_run`` and resolve what they no longer find."""
+    """Store ``candidates`` from detectors ``kinds_run`` and resolve what they no longer find.
+
+    ``scopes`` maps a detector that looked at only some subjects to the finding ids those
+    subjects would have; only those of its findings can be resolved by this run.
+    """
     kinds = sorted(set(kinds_run))
     changes = FindingChanges()
     if not kinds:
         return changes
+    scopes = scopes or {}
     rows = connection.execute(
-        sa.select(_TABLE.c.id, _TABLE.c.fingerprint, _TABLE.c.status).where(
+        sa.select(_TABLE.c.id, _TABLE.c.kind, _TABLE.c.fingerprint, _TABLE.c.status).where(
             _TABLE.c.business == business, _TABLE.c.kind.in_(kinds)
         )
     ).all()
-    stored = {row.id: (row.fingerprint, row.status) for row in rows}
+    stored = {
+        row.id: (row.fingerprint, row.status)
+        for row in rows
+        if row.kind not in scopes or row.id in scopes[row.kind]
+    }
     seen: set[str] = set()
     for candidate in candidates:
         finding_id = candidate.stable_id(business)

@@ -151,8 +151,18 @@ def validate_records(
 
 def _blank_to_na(values: pd.Series) -> pd.Series:
     values = values.astype(object)
-    is_blank = values.map(lambda value: isinstance(value, str) and not value.strip())
-    return values.where(~is_blank.astype(bool) & values.notna(), None)
+    if _all_text(values):
+        is_blank = values.str.strip().eq("").to_numpy(dtype=bool, na_value=False)
+    else:
+        is_blank = values.map(lambda value: isinstance(value, str) and not value.strip()).to_numpy(
+            dtype=bool
+        )
+    return values.where(~is_blank & values.notna().to_numpy(), None)
+
+
+def _all_text(values: pd.Series) -> bool:
+    """Whether every present value is a ``str`` (the CSV case), so ``.str`` methods apply."""
+    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
 
 
 def _problems(mask: np.ndarray, column: str, message: str) -> list[RowProblem]:
@@ -164,9 +174,7 @@ def _convert(
 ) -> tuple[pd.Series, np.ndarray]:
     present = values.notna().to_numpy()
     if spec.type == "str":
-        converted = values.map(
-            lambda value: None if value is None else str(value).strip(), na_action="ignore"
-        )
+        converted = values.astype(object).where(present, "").astype(str).str.strip()
         return converted.astype(object).where(present, None), np.zeros(len(values), dtype=bool)
     if spec.type in ("int", "float"):
         numbers = pd.to_numeric(values, errors="coerce")
@@ -199,7 +207,7 @@ def _convert_time(
             naive = naive.dt.tz_convert(timezone).dt.tz_localize(None)
         return naive.dt.normalize().astype("datetime64[ns]"), invalid
     # Naive values are wall-clock times of the business; aware ones keep their offset.
-    has_offset = as_text.map(_has_offset, na_action="ignore").fillna(True).astype(bool).to_numpy()
+    has_offset = _offsets(as_text)
     if (~has_offset & present).any():
         local = pd.to_datetime(
             as_text.where(~has_offset), errors="coerce", format=date_format or "ISO8601"
@@ -210,6 +218,16 @@ def _convert_time(
         parsed = parsed.where(has_offset, localised)
         invalid = present & parsed.isna().to_numpy()
     return parsed.astype("datetime64[ns, UTC]"), invalid
+
+
+def _offsets(values: pd.Series) -> np.ndarray:
+    """Whether each value carries its own UTC offset; missing values count as yes."""
+    if _all_text(values):
+        text = values.str.strip()
+        # "…Z", or a sign after the date part ("2026-01-31T09:30+01:00", "…-0500").
+        found = text.str.contains(r"(?:[zZ]$)|(?:^.{10}.*[+-])", regex=True)
+        return found.to_numpy(dtype=bool, na_value=True)
+    return values.map(_has_offset, na_action="ignore").fillna(True).astype(bool).to_numpy()
 
 
 def _has_offset(value: object) -> bool:

@@ -8,7 +8,6 @@ same page again and the upsert makes that harmless.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from busywork.store.bulk import insert_frame, upsert_frame
 from busywork.store.frames import column_specs, content_hashes
 from busywork.store.records import RECORD_MODELS, RecordKind
 from busywork.store.tables import ConnectorState, Event
@@ -139,10 +139,8 @@ def _apply(
     write = merged[is_new | is_changed]
     if len(write):
         columns = [spec.name for spec in column_specs(batch.kind)] + ["content_hash"]
-        rows = _to_rows(write[columns], table)
-        for row in rows:
-            row.update(business=business, source=source, deleted=False)
-        _upsert(
+        rows = write[columns].assign(business=business, source=source, deleted=False)
+        upsert_frame(
             connection,
             table,
             rows,
@@ -150,12 +148,11 @@ def _apply(
             update=(*columns, "deleted"),
         )
     events = _change_events(batch.kind, write, is_new[is_new | is_changed], business, source, now)
-    events += _delete(connection, table, batch, existing, business, source, now, stats)
-    if events:
-        for chunk in _chunks(events, WRITE_CHUNK):
-            connection.execute(sa.insert(Event.__table__), chunk)  # type: ignore[attr-defined]
+    deletions = _delete(connection, table, batch, existing, business, source, now, stats)
+    events = pd.concat([events, deletions], ignore_index=True) if len(deletions) else events
+    insert_frame(connection, Event.__table__, events)  # type: ignore[attr-defined]
     stats.events = len(events)
-    stats.by_kind = {batch.kind.value: len(events)} if events else {}
+    stats.by_kind = {batch.kind.value: len(events)} if len(events) else {}
     return stats
 
 
@@ -195,9 +192,10 @@ def _change_events(
     business: str,
     source: str,
     now: datetime,
-) -> list[dict[str, Any]]:
+) -> pd.DataFrame:
+    """One event row per written record: created, updated, or the status it moved to."""
     if written.empty:
-        return []
+        return _events(business, kind, source, now, [], [])
     status_events = STATUS_EVENTS.get(kind, {})
     types = np.where(is_new.to_numpy(), f"{kind.value}.created", f"{kind.value}.updated").astype(
         object
@@ -211,19 +209,30 @@ def _change_events(
         for i in np.flatnonzero(moved):
             types[i] = f"{kind.value}.{status_events.get(new_status[i], 'updated')}"
             details[i] = {"status": new_status[i], "previous": old_status[i]}
-    ids = written["source_id"].tolist()
-    return [
+    return _events(business, kind, source, now, written["source_id"].tolist(), types, details)
+
+
+def _events(
+    business: str,
+    kind: RecordKind,
+    source: str,
+    now: datetime,
+    source_ids: Sequence[str],
+    types: Sequence[str] | np.ndarray,
+    details: Sequence[dict[str, Any] | None] | None = None,
+) -> pd.DataFrame:
+    count = len(source_ids)
+    return pd.DataFrame(
         {
-            "business": business,
-            "record_kind": kind.value,
-            "type": types[i],
-            "source": source,
-            "source_id": ids[i],
-            "occurred_at": now,
-            "detail": details[i],
+            "business": [business] * count,
+            "record_kind": [kind.value] * count,
+            "type": list(types),
+            "source": [source] * count,
+            "source_id": list(source_ids),
+            "occurred_at": [now] * count,
+            "detail": list(details) if details is not None else [None] * count,
         }
-        for i in range(len(ids))
-    ]
+    )
 
 
 def _delete(
@@ -235,9 +244,9 @@ def _delete(
     source: str,
     now: datetime,
     stats: IngestStats,
-) -> list[dict[str, Any]]:
+) -> pd.DataFrame:
     if not batch.deleted_ids:
-        return []
+        return _events(business, batch.kind, source, now, [], [])
     live = existing[~existing["deleted_old"].astype(bool)]
     doomed = sorted(set(batch.deleted_ids) & set(live["source_id"]))
     for chunk in _chunks(doomed, IN_CHUNK):
@@ -249,41 +258,9 @@ def _delete(
             .values(deleted=True, updated_at=now)
         )
     stats.deleted += len(doomed)
-    return [
-        {
-            "business": business,
-            "record_kind": batch.kind.value,
-            "type": f"{batch.kind.value}.deleted",
-            "source": source,
-            "source_id": source_id,
-            "occurred_at": now,
-            "detail": None,
-        }
-        for source_id in doomed
-    ]
-
-
-def _to_rows(frame: pd.DataFrame, table: sa.Table) -> list[dict[str, Any]]:
-    """Frame rows as plain Python values the database driver accepts."""
-    converted: dict[str, list[Any]] = {}
-    for name in frame.columns:
-        column = frame[name]
-        if isinstance(table.c[name].type, sa.Date):
-            converted[name] = [None if pd.isna(v) else v.date() for v in column]
-        elif pd.api.types.is_datetime64_any_dtype(column):
-            converted[name] = [None if pd.isna(v) else v.to_pydatetime() for v in column]
-        elif pd.api.types.is_float_dtype(column):
-            converted[name] = [None if math.isnan(v) else float(v) for v in column.to_numpy()]
-        else:
-            converted[name] = [
-                None if v is pd.NA or v is None or v is pd.NaT else v for v in column.astype(object)
-            ]
-            if pd.api.types.is_integer_dtype(column):
-                converted[name] = [None if v is None else int(v) for v in converted[name]]
-    names = list(converted)
-    return [
-        dict(zip(names, values, strict=True)) for values in zip(*converted.values(), strict=True)
-    ]
+    return _events(
+        business, batch.kind, source, now, doomed, [f"{batch.kind.value}.deleted"] * len(doomed)
+    )
 
 
 def _upsert(

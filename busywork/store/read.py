@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -14,12 +14,21 @@ from busywork.store.records import RECORD_MODELS, RecordKind
 
 #: Columns every frame carries besides those asked for.
 BASE_COLUMNS = ("source", "source_id", "origin")
+#: Bound parameters per IN list; below SQLite's oldest limit of 999.
+IN_CHUNK = 900
 
 
 def load_frames(
-    engine: Engine, business: str, columns: Mapping[RecordKind, Iterable[str]]
+    engine: Engine,
+    business: str,
+    columns: Mapping[RecordKind, Iterable[str]],
+    *,
+    only: Mapping[RecordKind, tuple[str, Collection[str]]] | None = None,
 ) -> dict[RecordKind, pd.DataFrame]:
     """One frame per record kind with the asked-for columns of ``business``'s live records.
+
+    ``only`` narrows a kind to the records whose column is one of the given values
+    (``{INVOICE: ("customer_id", {"C1", "C2"})}``), for re-detecting a few subjects.
 
     Dates come as ``datetime64[ns]`` at midnight, datetimes as naive-UTC ``datetime64[ns]``,
     money as ``float64``, text as ``object`` with None for missing.
@@ -27,12 +36,16 @@ def load_frames(
     frames: dict[RecordKind, pd.DataFrame] = {}
     with engine.connect() as connection:
         for kind, wanted in columns.items():
-            frames[kind] = _load(connection, business, kind, wanted)
+            frames[kind] = _load(connection, business, kind, wanted, (only or {}).get(kind))
     return frames
 
 
 def _load(
-    connection: sa.Connection, business: str, kind: RecordKind, wanted: Iterable[str]
+    connection: sa.Connection,
+    business: str,
+    kind: RecordKind,
+    wanted: Iterable[str],
+    only: tuple[str, Collection[str]] | None = None,
 ) -> pd.DataFrame:
     table = RECORD_MODELS[kind].__table__  # type: ignore[attr-defined]
     specs = {spec.name: spec for spec in column_specs(kind)}
@@ -40,15 +53,18 @@ def _load(
     unknown = [name for name in names if name not in table.c]
     if unknown:
         raise KeyError(f"{kind.value} has no column(s) {', '.join(unknown)}")
-    query = (
-        sa.select(*(table.c[name] for name in names))
-        .where(table.c.business == business, table.c.deleted.is_(False))
-        .order_by(table.c.id)
+    query = sa.select(table.c.id, *(table.c[name] for name in names)).where(
+        table.c.business == business, table.c.deleted.is_(False)
     )
-    # Plain tuples from the driver: skipping ORM type processing is what keeps 1M rows fast.
-    sql, params = _compiled(connection, query)
-    result = connection.exec_driver_sql(sql, params)
-    frame = pd.DataFrame(result.fetchall(), columns=names)
+    rows: list[Any] = []
+    if only is None:
+        rows = _fetch(connection, query.order_by(table.c.id))
+    else:
+        column, values = only
+        for chunk in _chunks(sorted(values), IN_CHUNK):
+            rows += _fetch(connection, query.where(table.c[column].in_(chunk)))
+        rows.sort(key=lambda row: row[0])
+    frame = pd.DataFrame(rows, columns=["id", *names]).drop(columns="id")
     for name in names:
         spec = specs.get(name)
         kind_of = spec.type if spec else "str"
@@ -56,8 +72,21 @@ def _load(
     return frame
 
 
+def _fetch(connection: sa.Connection, query: sa.Select[Any]) -> list[Any]:
+    """Plain tuples from the driver: skipping ORM type processing keeps 1M rows fast."""
+    sql, params = _compiled(connection, query)
+    return list(connection.exec_driver_sql(sql, params).fetchall())
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def _compiled(connection: sa.Connection, query: sa.Select[Any]) -> tuple[str, Any]:
-    compiled = query.compile(dialect=connection.dialect)
+    compiled = query.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
     params = compiled.params
     if connection.dialect.paramstyle in ("qmark", "numeric"):
         return str(compiled), tuple(params[name] for name in compiled.positiontup or ())

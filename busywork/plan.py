@@ -1,0 +1,144 @@
+"""Which detectors run after a batch of events, and on which subjects.
+
+A detector runs on every record when it is new, its parameters changed, it was asked to
+(``force``) or it last ran a day ago: findings age without new records (a series stops, a
+debt grows). Otherwise it runs only when events arrived on a record kind it reads, and then
+as narrowly as it allows: a detector with ``subject_columns`` re-reads just the subjects the
+events touched (an indexed read of a few rows), while one whose findings depend on the whole
+business (DSO, backlog, calendar load) re-reads everything at most once per ``min_rerun``,
+so the batches arriving in between are coalesced into one run.
+
+Everything here is read from the store (event ids, watermarks), never from memory, so any
+worker holding the business's lease plans the same runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from busywork.store.events import Watermark, latest_event_ids, touched_subjects, watermarks
+from busywork.store.read import load_frames
+from busywork.store.records import RecordKind
+from detectors.base import Candidate, Detector, finding_id
+
+#: Detectors re-run at least this often, even when no record changed.
+REDETECT_AFTER = timedelta(days=1)
+
+
+def params_hash(detector: Detector) -> str:
+    """A short hash of the detector's parameters."""
+    text = json.dumps(detector.get_params(), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+#: Above this many new events on a kind, a scoped detector looks at every subject instead.
+MAX_SCOPED_EVENTS = 5_000
+
+
+def _needs_full_run(detector: Detector, mark: Watermark | None, now: datetime) -> bool:
+    if mark is None or mark.params_hash != params_hash(detector):
+        return True
+    # Findings age even without new records (a series stops, debts grow).
+    return mark.ran_at is None or now - mark.ran_at >= REDETECT_AFTER
+
+
+def _has_new_events(detector: Detector, mark: Watermark, latest: dict[str, int]) -> bool:
+    return any(latest.get(record.value, 0) > mark.last_event_id for record in detector.requires())
+
+
+@dataclass(frozen=True)
+class Run:
+    """A detector to run now: over every subject (``subjects`` None) or only over some."""
+
+    detector: Detector
+    subjects: frozenset[str] | None = None
+
+
+def plan_runs(
+    engine: Engine,
+    business: str,
+    detectors: dict[str, Detector],
+    *,
+    now: datetime,
+    force: bool = False,
+) -> tuple[dict[str, Run], int]:
+    """Which detectors run now, on which subjects; and the newest event id they will have seen.
+
+    A detector runs on everything when forced, new, re-parameterised or a day old. Otherwise
+    it runs only when events arrived on a record kind it reads: a detector with
+    ``subject_columns`` re-runs on just the subjects those events touched; any other one
+    re-reads everything, at most once per its ``min_rerun`` (batches in between coalesce).
+    """
+    latest = latest_event_ids(engine, business)
+    newest = max(latest.values(), default=0)
+    marks = watermarks(engine, business)
+    runs: dict[str, Run] = {}
+    for kind, detector in detectors.items():
+        mark = marks.get(kind)
+        if force or mark is None or _needs_full_run(detector, mark, now):
+            runs[kind] = Run(detector)
+            continue
+        if not _has_new_events(detector, mark, latest):
+            continue
+        subjects = None
+        if detector.scopable():
+            subjects = touched_subjects(
+                engine,
+                business,
+                detector.subject_columns,
+                after=mark.last_event_id,
+                upto=newest,
+                max_events=MAX_SCOPED_EVENTS,
+            )
+        if subjects is not None:
+            runs[kind] = Run(detector, frozenset(subjects))
+        elif mark.ran_at is None or now - mark.ran_at >= detector.min_rerun:
+            runs[kind] = Run(detector)
+    return runs, newest
+
+
+def load_for_runs(
+    engine: Engine, business: str, runs: Sequence[Run]
+) -> dict[RecordKind, pd.DataFrame]:
+    """The frames ``runs`` read: narrowed to their subjects when every run is scoped alike."""
+    columns: dict[RecordKind, set[str]] = {}
+    for run in runs:
+        for record_kind, wanted in run.detector.required_columns.items():
+            columns.setdefault(record_kind, set()).update(wanted)
+    only: dict[RecordKind, tuple[str, frozenset[str]]] = {}
+    for record_kind in columns:
+        readers = [run for run in runs if record_kind in run.detector.required_columns]
+        keys = {run.detector.subject_columns.get(record_kind) for run in readers}
+        if all(run.subjects is not None for run in readers) and len(keys) == 1:
+            column = keys.pop()
+            assert column is not None  # scoped runs have subject columns
+            only[record_kind] = (column, frozenset().union(*(r.subjects or () for r in readers)))
+    return load_frames(
+        engine, business, {kind: sorted(names) for kind, names in columns.items()}, only=only
+    )
+
+
+def in_scope(run: Run, found: list[Candidate]) -> list[Candidate]:
+    """The findings of ``run`` about its subjects (all of them for an unscoped run)."""
+    if run.subjects is None:
+        return found
+    return [candidate for candidate in found if candidate.subject.id in run.subjects]
+
+
+def scope_ids(business: str, runs: dict[str, Run]) -> dict[str, set[str]]:
+    """Per scoped run, the ids its subjects' findings have: only those may be resolved."""
+    return {
+        kind: {
+            finding_id(business, kind, run.detector.subject_type or "", subject)
+            for subject in run.subjects
+        }
+        for kind, run in runs.items()
+        if run.subjects is not None
+    }

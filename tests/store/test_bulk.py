@@ -1,0 +1,139 @@
+"""Bulk writes store exactly what SQLAlchemy's own executemany would have stored."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from busywork.store.bulk import insert_frame, upsert_frame
+from busywork.store.records import Bill
+from busywork.store.tables import Event
+
+BILLS = Bill.__table__  # type: ignore[attr-defined]
+EVENTS = Event.__table__  # type: ignore[attr-defined]
+
+
+def _bill_rows() -> list[dict[str, Any]]:
+    base = {"business": "b", "source": "books", "origin": "manual", "currency": "GBP"}
+    return [
+        {
+            **base,
+            "source_id": "B1",
+            "vendor_id": "V1",
+            "status": "approved",
+            "issued_on": date(2026, 3, 31),
+            "due_on": None,
+            "approved_at": datetime(2026, 4, 1, 9, 30, 15, 123456, tzinfo=UTC),
+            "paid_at": None,
+            "total": 1234.5678,
+            "deleted": False,
+            "content_hash": "h1",
+            "description": "Rent, April — £",
+        },
+        {
+            **base,
+            "source_id": "B2",
+            "vendor_id": None,
+            "status": "paid",
+            "issued_on": date(2024, 2, 29),
+            "due_on": date(2024, 3, 29),
+            "approved_at": None,
+            "paid_at": datetime(2024, 3, 30, 23, 59, 59, tzinfo=UTC),
+            "total": 0.0,
+            "deleted": True,
+            "content_hash": "h2",
+            "description": None,
+        },
+    ]
+
+
+def _stored(engine: Engine, table: sa.Table, order: str) -> list[tuple[Any, ...]]:
+    """Raw driver values, without SQLAlchemy's result processing."""
+    names = [column.name for column in table.columns if column.name != "id"]
+    with engine.connect() as connection:
+        sql = f"SELECT {', '.join(names)} FROM {table.name} ORDER BY {order}"  # noqa: S608
+        return [tuple(row) for row in connection.exec_driver_sql(sql).all()]
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for name in ("issued_on", "due_on"):
+        frame[name] = pd.to_datetime(frame[name])
+    for name in ("approved_at", "paid_at"):
+        frame[name] = pd.to_datetime(frame[name], utc=True)
+    return frame
+
+
+def test_a_bulk_upsert_stores_what_sqlalchemy_stores(engine: Engine) -> None:
+    rows = _bill_rows()
+    with engine.begin() as connection:
+        connection.execute(sa.insert(BILLS), rows)
+    expected = _stored(engine, BILLS, "source_id")
+    with engine.begin() as connection:
+        connection.execute(sa.delete(BILLS))
+        upsert_frame(
+            connection,
+            BILLS,
+            _frame(rows),
+            keys=("business", "source", "source_id"),
+            update=("total",),
+        )
+    assert _stored(engine, BILLS, "source_id") == expected
+    with engine.connect() as connection:
+        read = connection.execute(sa.select(BILLS).order_by(BILLS.c.source_id)).mappings().all()
+    assert read[0]["approved_at"] == datetime(2026, 4, 1, 9, 30, 15, 123456, tzinfo=UTC)
+    assert read[1]["issued_on"] == date(2024, 2, 29)
+    assert read[1]["deleted"] is True
+
+
+def test_a_conflict_updates_only_the_named_columns(engine: Engine) -> None:
+    rows = _bill_rows()
+    keys = ("business", "source", "source_id")
+    with engine.begin() as connection:
+        upsert_frame(connection, BILLS, _frame(rows), keys=keys, update=("total",))
+    changed = [{**row, "total": 99.0, "status": "void"} for row in rows]
+    with engine.begin() as connection:
+        upsert_frame(connection, BILLS, _frame(changed), keys=keys, update=("total",))
+    with engine.connect() as connection:
+        got = connection.execute(
+            sa.select(BILLS.c.source_id, BILLS.c.total, BILLS.c.status).order_by(BILLS.c.source_id)
+        ).all()
+    assert [tuple(row) for row in got] == [("B1", 99.0, "approved"), ("B2", 99.0, "paid")]
+
+
+def test_a_bulk_insert_writes_json_and_nulls_as_sqlalchemy_does(engine: Engine) -> None:
+    now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    rows = [
+        {
+            "business": "b",
+            "record_kind": "bill",
+            "type": "bill.paid",
+            "source": "books",
+            "source_id": "B1",
+            "occurred_at": now,
+            "detail": {"status": "paid", "previous": "approved"},
+        },
+        {
+            "business": "b",
+            "record_kind": "bill",
+            "type": "bill.created",
+            "source": "books",
+            "source_id": "B2",
+            "occurred_at": now,
+            "detail": None,
+        },
+    ]
+    with engine.begin() as connection:
+        connection.execute(sa.insert(EVENTS), rows)
+    expected = _stored(engine, EVENTS, "id")
+    with engine.begin() as connection:
+        connection.execute(sa.delete(EVENTS))
+        insert_frame(connection, EVENTS, pd.DataFrame(rows))
+    assert _stored(engine, EVENTS, "id") == expected
+    with engine.connect() as connection:
+        details = connection.execute(sa.select(EVENTS.c.detail).order_by(EVENTS.c.id)).scalars()
+        assert list(details) == [{"status": "paid", "previous": "approved"}, None]

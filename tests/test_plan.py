@@ -1,0 +1,137 @@
+"""Planning re-detection: scoped runs see exactly what a full run sees for their subjects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from busywork.pipeline import detection_context, enabled_detectors
+from busywork.plan import Run, load_for_runs, plan_runs
+from busywork.store.events import touched_subjects
+from busywork.store.frames import validate_records
+from busywork.store.ingest import RecordBatch, commit_page
+from busywork.store.records import RecordKind
+from busywork.synth import GeneratorSettings, generate
+from config.loader import parse_config
+from config.models import AppConfig
+from detectors.base import WINDOW_REFRESH
+from detectors.registry import detector_classes
+from worker import Worker
+
+AS_OF = datetime(2026, 10, 31, 23, 59, tzinfo=UTC)
+CONFIG = """\
+business: {id: shop, name: Shop, timezone: Europe/London, currency: GBP}
+storage: {url: "sqlite:///store.db"}
+connectors: [{name: exports, type: csv, path: data}]
+goals: [{id: time, name: Less admin, objective: owner_time}]
+"""
+SCOPABLE = sorted(kind for kind, cls in detector_classes().items() if cls.scopable())
+
+
+@pytest.fixture
+def scanned(tmp_path: Path, engine: Engine) -> tuple[AppConfig, Worker]:
+    """A synthetic business scanned once, so every detector has a watermark."""
+    generate(GeneratorSettings(seed=3, months=18, scale=0.3)).write(tmp_path / "data")
+    config = parse_config(CONFIG, base_dir=tmp_path)
+    worker = Worker([config], engine=engine, as_of=AS_OF, clock=lambda: AS_OF)
+    worker.scan(config)
+    return config, worker
+
+
+def test_the_subject_keyed_detectors_are_the_recurring_invoice_and_bill_ones() -> None:
+    assert SCOPABLE == ["recurring_bill", "recurring_invoice"]
+
+
+@pytest.mark.parametrize("kind", SCOPABLE)
+def test_a_scoped_run_finds_what_a_full_run_finds_for_those_subjects(
+    scanned: tuple[AppConfig, Worker], kind: str
+) -> None:
+    config, worker = scanned
+    detector = enabled_detectors(config)[kind]
+    context = detection_context(config, AS_OF)
+    ((record_kind, column),) = detector.subject_columns.items()
+    full = detector.detect(load_for_runs(worker.engine, "shop", [Run(detector)]), context)
+    found = sorted({c.subject.id for c in full if c.subject.id is not None})
+    assert len(found) >= 2
+    everyone = load_for_runs(worker.engine, "shop", [Run(detector)])[record_kind]
+    quiet = sorted(set(everyone[column].dropna()) - set(found))[:3]
+    subjects = frozenset([found[0], found[-1], *quiet])
+    frames = load_for_runs(worker.engine, "shop", [Run(detector, subjects)])
+    assert set(frames[record_kind][column]) == subjects
+    scoped = detector.detect(frames, context)
+    assert scoped == [c for c in full if c.subject.id in subjects]
+
+
+def _new_invoices(worker: Worker, customers: list[str | None], now: datetime) -> None:
+    raw = pd.DataFrame(
+        {
+            "source_id": [f"NEW-{n}" for n in range(len(customers))],
+            "issued_on": ["2026-10-30"] * len(customers),
+            "total": ["10.00"] * len(customers),
+            "currency": ["GBP"] * len(customers),
+            "customer_id": customers,
+            "customer_name": ["Someone"] * len(customers),
+            "origin": ["manual"] * len(customers),
+        }
+    )
+    records = validate_records(RecordKind.INVOICE, raw, timezone="Europe/London")
+    commit_page(
+        worker.engine,
+        business="shop",
+        connector="exports",
+        batches=[RecordBatch(RecordKind.INVOICE, records.frame)],
+        cursor=None,
+        now=now,
+    )
+
+
+def test_new_invoices_plan_a_run_on_just_their_customers(
+    scanned: tuple[AppConfig, Worker],
+) -> None:
+    config, worker = scanned
+    later = AS_OF + timedelta(minutes=5)
+    _new_invoices(worker, ["C0001", "C0002", "C0001"], later)
+    runs, _ = plan_runs(worker.engine, "shop", enabled_detectors(config), now=later)
+    assert set(runs) == {"recurring_invoice"}
+    assert runs["recurring_invoice"].subjects == {"C0001", "C0002"}
+    after_window = AS_OF + WINDOW_REFRESH
+    runs, _ = plan_runs(worker.engine, "shop", enabled_detectors(config), now=after_window)
+    readers = {k for k, c in detector_classes().items() if RecordKind.INVOICE in c.requires()}
+    assert set(runs) == readers
+    assert all(runs[k].subjects is None for k in readers - {"recurring_invoice"})
+
+
+def test_an_invoice_without_a_customer_id_makes_the_run_look_at_everyone(
+    scanned: tuple[AppConfig, Worker],
+) -> None:
+    config, worker = scanned
+    later = AS_OF + timedelta(minutes=5)
+    _new_invoices(worker, ["C0001", None], later)
+    runs, _ = plan_runs(worker.engine, "shop", enabled_detectors(config), now=later)
+    assert runs["recurring_invoice"].subjects is None
+
+
+def test_too_many_events_are_not_worth_scoping(scanned: tuple[AppConfig, Worker]) -> None:
+    _, worker = scanned
+    later = AS_OF + timedelta(minutes=5)
+    _new_invoices(worker, ["C0001", "C0002", "C0003"], later)
+    columns = {RecordKind.INVOICE: "customer_id"}
+    upto = 10**12
+    mark = _max_event_id(worker.engine) - 3
+    assert touched_subjects(
+        worker.engine, "shop", columns, after=mark, upto=upto, max_events=3
+    ) == {"C0001", "C0002", "C0003"}
+    assert (
+        touched_subjects(worker.engine, "shop", columns, after=mark, upto=upto, max_events=2)
+        is None
+    )
+
+
+def _max_event_id(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(sa.text("SELECT max(id) FROM event")).scalar_one())
