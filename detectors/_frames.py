@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -53,7 +53,23 @@ def as_text(values: pd.Series[Any]) -> pd.Series[str]:
 
 def lowered(values: pd.Series[Any]) -> pd.Series[str]:
     """Trimmed lower-case text (nulls stay null), for comparing status and origin values."""
-    return as_text(values).str.strip().str.lower()
+    return per_distinct(as_text(values), lambda text: text.str.strip().str.lower())
+
+
+def per_distinct(
+    text: pd.Series[str], clean: Callable[[pd.Series[str]], pd.Series[str]]
+) -> pd.Series[str]:
+    """``clean`` applied to each distinct value of ``text`` once, then mapped back.
+
+    Statuses, origins, e-mails and names repeat across many records, so string work on the
+    distinct values is a fraction of the work on every row. Nulls stay null.
+    """
+    codes, uniques = pd.factorize(text)
+    if len(uniques) == 0:
+        return text
+    cleaned = clean(pd.Series(uniques, dtype="str")).to_numpy(dtype=object)
+    out = np.append(cleaned, [None])[codes]  # code -1 (null) picks the appended None
+    return pd.Series(out, index=text.index, dtype="str")
 
 
 def is_manual(origin: pd.Series[Any]) -> pd.Series[bool]:
@@ -63,8 +79,12 @@ def is_manual(origin: pd.Series[Any]) -> pd.Series[bool]:
 
 def normalise_email(values: pd.Series[Any]) -> pd.Series[str]:
     """Trimmed, lower-case e-mail addresses; blanks and values without ``@`` become null."""
-    text = lowered(values)
-    return text.where(text.str.contains("@", regex=False, na=False))
+    return per_distinct(as_text(values), _clean_emails)
+
+
+def _clean_emails(text: pd.Series[str]) -> pd.Series[str]:
+    low = text.str.strip().str.lower()
+    return low.where(low.str.contains("@", regex=False, na=False))
 
 
 def normalise_name(values: pd.Series[Any]) -> pd.Series[str]:
@@ -74,13 +94,12 @@ def normalise_name(values: pd.Series[Any]) -> pd.Series[str]:
     "obrien"), titles and suffixes (Mr, Mrs, Dr, Jr ...) are dropped and whitespace is collapsed.
     Names that end up empty become null.
     """
-    raw = as_text(values)
-    if not raw.notna().any():
-        return raw  # all null: the string accessors below would not keep the str dtype
-    # Names repeat across many records: clean each distinct spelling once, then map.
-    distinct = pd.Series(raw.dropna().unique(), dtype="str")
-    text = (
-        distinct.str.normalize("NFKD")
+    return per_distinct(as_text(values), _clean_names)
+
+
+def _clean_names(text: pd.Series[str]) -> pd.Series[str]:
+    cleaned = (
+        text.str.normalize("NFKD")
         .str.encode("ascii", "ignore")
         .str.decode("ascii")
         .str.lower()
@@ -89,8 +108,7 @@ def normalise_name(values: pd.Series[Any]) -> pd.Series[str]:
         .str.replace(r"\s+", " ", regex=True)
         .str.strip()
     )
-    cleaned = pd.Series(text.where(text.str.len() > 0).to_numpy(), index=distinct.to_numpy())
-    return raw.map(cleaned).astype("str")
+    return cleaned.where(cleaned.str.len() > 0)
 
 
 def local_dates(values: pd.Series[Any], timezone: str) -> pd.Series[pd.Timestamp]:

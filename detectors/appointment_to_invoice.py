@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors._matching import matched
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -82,9 +83,8 @@ class AppointmentToInvoiceDetector(Detector):
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
         today = fr.as_of(context).normalize()
-        directory, names = _directory(frames[RecordKind.CUSTOMER], frames[RecordKind.INVOICE])
-        invoices = _invoices(frames[RecordKind.INVOICE], directory, today)
-        appts = self._appointments(frames[RecordKind.APPOINTMENT], directory, context)
+        match = matched(frames, context, self.min_prefix_chars)
+        invoices, appts, names = match.invoices, match.appointments, match.names
         if appts.empty or invoices.empty:
             return []
         paired = pd.merge_asof(
@@ -109,64 +109,6 @@ class AppointmentToInvoiceDetector(Detector):
                 self._candidate(str(customer), names.get(customer), rows, totals, context)
             )
         return candidates
-
-    def _appointments(
-        self, raw: pd.DataFrame, directory: pd.DataFrame, context: DetectionContext
-    ) -> pd.DataFrame:
-        """Held appointments up to ``as_of`` with the customer each attendee matches."""
-        frame = pd.DataFrame(
-            {
-                "appt_id": fr.as_text(raw["source_id"]),
-                "appt_source": fr.as_text(raw["source"]),
-                "date": fr.local_dates(raw["start_at"], context.timezone).astype("datetime64[ns]"),
-                "email": fr.normalise_email(raw["attendee_email"]),
-                "name": fr.normalise_name(raw["attendee_name"]),
-                "booked_by_hand": fr.is_manual(raw["origin"]),
-            }
-        )
-        held = ~fr.lowered(raw["status"]).isin(["cancelled", "no_show"])
-        started = fr.as_datetimes(raw["start_at"]) <= fr.as_of(context)
-        frame = frame[(held & started).to_numpy()].reset_index(drop=True)
-        by_email = _unique_map(directory, "email")
-        by_name = _unique_map(directory, "name")
-        email_hit = frame["email"].map(by_email).astype("str")
-        name_hit = frame["name"].map(by_name).astype("str")
-        # Prefix matching is a many-to-many merge on last names: only for the few attendees
-        # that neither an e-mail nor the full name identified.
-        unmatched = email_hit.isna() & name_hit.isna()
-        prefix_hit = pd.Series(pd.NA, index=frame.index, dtype="str")
-        if unmatched.any():
-            prefix_hit[unmatched] = self._prefix_matches(frame["name"][unmatched], directory)
-        frame["customer"] = email_hit.fillna(name_hit).fillna(prefix_hit)
-        frame["method"] = np.select(
-            [email_hit.notna(), name_hit.notna(), prefix_hit.notna()],
-            ["email", "name", "prefix"],
-            default="none",
-        )
-        return frame[frame["customer"].notna()]
-
-    def _prefix_matches(self, names: pd.Series[str], directory: pd.DataFrame) -> pd.Series[str]:
-        """Customer per attendee name whose last name agrees and first names prefix each other."""
-        left = _name_parts(names).reset_index(names="row")
-        right = _name_parts(directory["name"].dropna()).assign(customer=directory["customer"])
-        pairs = left.merge(right, on="last", suffixes=("", "_c")).drop_duplicates(
-            ["row", "customer"]
-        )
-        result = pd.Series(pd.NA, index=names.index, dtype="str")
-        if pairs.empty:
-            return result
-        first = pairs["first"].to_numpy(dtype=str)
-        other = pairs["first_c"].to_numpy(dtype=str)
-        short = np.where(np.strings.str_len(first) <= np.strings.str_len(other), first, other)
-        long = np.where(np.strings.str_len(first) <= np.strings.str_len(other), other, first)
-        ok = np.strings.startswith(long, short) & (
-            np.strings.str_len(short) >= self.min_prefix_chars
-        )
-        hits = pairs[ok]
-        unique = hits.groupby("row")["customer"].agg(["nunique", "first"])
-        unique = unique[unique["nunique"] == 1]
-        result.loc[unique.index] = unique["first"].to_numpy()
-        return result
 
     def _candidate(
         self,
@@ -246,65 +188,3 @@ class AppointmentToInvoiceDetector(Detector):
                 "email_match_share": round(float((rows["method"] == "email").mean()), 4),
             },
         )
-
-
-def _directory(
-    customers: pd.DataFrame, invoices: pd.DataFrame
-) -> tuple[pd.DataFrame, dict[Any, str]]:
-    """Known (customer, email, name) facts from the customer list and invoices, plus names."""
-    from_customers = pd.DataFrame(
-        {
-            "customer": fr.as_text(customers["source_id"]),
-            "email": fr.normalise_email(customers["email"]),
-            "name": fr.normalise_name(customers["name"]),
-            "label": fr.as_text(customers["name"]),
-        }
-    )
-    from_invoices = pd.DataFrame(
-        {
-            "customer": fr.as_text(invoices["customer_id"]),
-            "email": fr.normalise_email(invoices["customer_email"]),
-            "name": fr.normalise_name(invoices["customer_name"]),
-            "label": fr.as_text(invoices["customer_name"]),
-        }
-    )
-    directory = pd.concat([from_customers, from_invoices], ignore_index=True)
-    directory = directory[directory["customer"].notna()].drop_duplicates()
-    labels = directory.dropna(subset=["label"]).drop_duplicates("customer")
-    return directory.reset_index(drop=True), dict(
-        zip(labels["customer"], labels["label"], strict=True)
-    )
-
-
-def _unique_map(directory: pd.DataFrame, column: str) -> pd.Series[str]:
-    """``column`` value -> customer, for values that identify exactly one customer."""
-    known = directory[[column, "customer"]].dropna().drop_duplicates()
-    counts = known[column].value_counts()
-    unique = known[known[column].isin(counts[counts == 1].index)]
-    return pd.Series(unique["customer"].to_numpy(), index=unique[column].to_numpy(), dtype="str")
-
-
-def _name_parts(names: pd.Series[str]) -> pd.DataFrame:
-    """First and last token of each name with at least two tokens."""
-    parts = names.dropna().str.extract(r"^(?P<first>\S+) (?:.* )?(?P<last>\S+)$")
-    return parts.dropna()
-
-
-def _invoices(raw: pd.DataFrame, directory: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame:
-    """Non-void invoices up to ``today`` with their customer (by id, else e-mail, else name)."""
-    customer = fr.as_text(raw["customer_id"])
-    by_email = fr.normalise_email(raw["customer_email"]).map(_unique_map(directory, "email"))
-    by_name = fr.normalise_name(raw["customer_name"]).map(_unique_map(directory, "name"))
-    customer = customer.fillna(by_email.astype("str")).fillna(by_name.astype("str"))
-    frame = pd.DataFrame(
-        {
-            "customer": customer,
-            "invoice_id": fr.as_text(raw["source_id"]),
-            "invoice_source": fr.as_text(raw["source"]),
-            "issued": fr.as_dates(raw["issued_on"]).astype("datetime64[ns]"),
-            "total": fr.as_money(raw["total"]),
-            "manual": fr.is_manual(raw["origin"]),
-        }
-    )
-    keep = (fr.lowered(raw["status"]) != "void") & customer.notna() & (frame["issued"] <= today)
-    return frame[keep.to_numpy()].reset_index(drop=True)

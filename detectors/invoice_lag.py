@@ -9,7 +9,8 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
-from detectors.appointment_to_invoice import AppointmentToInvoiceDetector, _directory, _invoices
+from detectors._matching import matched
+from detectors.appointment_to_invoice import AppointmentToInvoiceDetector
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -64,12 +65,8 @@ class InvoiceLagDetector(Detector):
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
         today = fr.as_of(context).normalize()
-        directory, _ = _directory(frames[RecordKind.CUSTOMER], frames[RecordKind.INVOICE])
-        invoices = _invoices(frames[RecordKind.INVOICE], directory, today)
-        matcher = AppointmentToInvoiceDetector(
-            max_lag_days=self.max_lag_days, min_prefix_chars=self.min_prefix_chars
-        )
-        appts = matcher._appointments(frames[RecordKind.APPOINTMENT], directory, context)
+        match = matched(frames, context, self.min_prefix_chars)
+        invoices, appts = match.invoices, match.appointments
         appts = appts[appts["date"] > today - pd.Timedelta(days=self.window_days)]
         if appts.empty or invoices.empty:
             return []
