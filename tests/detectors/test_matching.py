@@ -10,14 +10,14 @@ from tests.detectors.detector_factories import context
 
 
 def test_the_same_frames_are_matched_once() -> None:
-    frames = lag_frames(7)
+    frames = lag_frames((7, 11))
     first = matched(frames, context(), 3)
     assert matched(frames, context(), 3) is first
     assert matched(frames, context(), 4) is not first  # other parameters, other answer
 
 
 def test_new_frame_objects_are_matched_afresh_even_with_equal_content() -> None:
-    frames = lag_frames(7)
+    frames = lag_frames((7, 11))
     first = matched(frames, context(), 3)
     copied = {kind: frame.copy() for kind, frame in frames.items()}
     again = matched(copied, context(), 3)
@@ -26,7 +26,7 @@ def test_new_frame_objects_are_matched_afresh_even_with_equal_content() -> None:
 
 
 def test_sharing_the_match_does_not_change_either_detector() -> None:
-    frames = lag_frames(7)
+    frames = lag_frames((7, 11))
     alone_lag = InvoiceLagDetector().detect({k: f.copy() for k, f in frames.items()}, context())
     alone_pairs = AppointmentToInvoiceDetector().detect(
         {k: f.copy() for k, f in frames.items()}, context()
@@ -35,4 +35,4 @@ def test_sharing_the_match_does_not_change_either_detector() -> None:
     shared_lag = InvoiceLagDetector().detect(frames, context())
     assert shared_lag == alone_lag
     assert shared_pairs == alone_pairs
-    assert frames[RecordKind.APPOINTMENT].equals(lag_frames(7)[RecordKind.APPOINTMENT])
+    assert frames[RecordKind.APPOINTMENT].equals(lag_frames((7, 11))[RecordKind.APPOINTMENT])

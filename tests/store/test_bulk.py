@@ -55,7 +55,7 @@ def _stored(engine: Engine, table: sa.Table, order: str) -> list[tuple[Any, ...]
     """Raw driver values, without SQLAlchemy's result processing."""
     names = [column.name for column in table.columns if column.name != "id"]
     with engine.connect() as connection:
-        sql = f"SELECT {', '.join(names)} FROM {table.name} ORDER BY {order}"  # noqa: S608
+        sql = f"SELECT {', '.join(names)} FROM {table.name} ORDER BY {order}"
         return [tuple(row) for row in connection.exec_driver_sql(sql).all()]
 
 
