@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -137,9 +137,8 @@ def validate_records(
             ]
             bad |= invalid
         if spec.max_length is not None:
-            too_long = (
-                converted.map(len, na_action="ignore").fillna(0) > spec.max_length
-            ).to_numpy()
+            lengths = converted.str.len() if spec.type == "str" else converted.map(len)
+            too_long = (lengths.fillna(0) > spec.max_length).to_numpy()
             problems += _problems(too_long, spec.name, f"longer than {spec.max_length} characters")
             bad |= too_long
         out[spec.name] = converted
@@ -197,27 +196,49 @@ def _convert(
 def _convert_time(
     values: pd.Series, spec: ColumnSpec, timezone: str, date_format: str | None
 ) -> tuple[pd.Series, np.ndarray]:
+    """Dates (business calendar days) or UTC datetimes; naive values are business wall time.
+
+    One parse serves the usual column whose values are all naive or all carry one offset;
+    pandas refuses a mix, which then goes value by value through :func:`_convert_mixed`.
+    """
     present = values.notna().to_numpy()
-    as_text = values
-    parsed = pd.to_datetime(as_text, errors="coerce", format=date_format or "ISO8601", utc=True)
-    invalid = present & parsed.isna().to_numpy()
+    try:
+        parsed = pd.to_datetime(values, errors="coerce", format=date_format or "ISO8601")
+    except (ValueError, TypeError):
+        return _convert_mixed(values, spec, timezone, date_format)
+    aware = isinstance(parsed.dtype, pd.DatetimeTZDtype)
     if spec.type == "date":
-        naive = pd.to_datetime(as_text, errors="coerce", format=date_format or "ISO8601")
-        if isinstance(naive.dtype, pd.DatetimeTZDtype):
-            naive = naive.dt.tz_convert(timezone).dt.tz_localize(None)
-        return naive.dt.normalize().astype("datetime64[ns]"), invalid
-    # Naive values are wall-clock times of the business; aware ones keep their offset.
-    has_offset = _offsets(as_text)
-    if (~has_offset & present).any():
-        local = pd.to_datetime(
-            as_text.where(~has_offset), errors="coerce", format=date_format or "ISO8601"
-        )
-        localised = local.dt.tz_localize(
+        if aware:
+            parsed = parsed.dt.tz_convert(timezone).dt.tz_localize(None)
+        return parsed.dt.normalize().astype("datetime64[ns]"), present & parsed.isna().to_numpy()
+    if aware:
+        stamps = parsed.dt.tz_convert("UTC")
+    else:
+        stamps = parsed.dt.tz_localize(
             timezone, ambiguous="NaT", nonexistent="shift_forward"
         ).dt.tz_convert("UTC")
-        parsed = parsed.where(has_offset, localised)
-        invalid = present & parsed.isna().to_numpy()
-    return parsed.astype("datetime64[ns, UTC]"), invalid
+    return stamps.astype("datetime64[ns, UTC]"), present & stamps.isna().to_numpy()
+
+
+def _convert_mixed(
+    values: pd.Series, spec: ColumnSpec, timezone: str, date_format: str | None
+) -> tuple[pd.Series, np.ndarray]:
+    """:func:`_convert_time` for a column mixing naive values and values with offsets."""
+    present = values.notna().to_numpy()
+    parsed = pd.to_datetime(values, errors="coerce", format=date_format or "ISO8601", utc=True)
+    has_offset = _offsets(values)
+    local = pd.to_datetime(
+        values.where(~has_offset), errors="coerce", format=date_format or "ISO8601"
+    )
+    if spec.type == "date":
+        days = parsed.dt.tz_convert(timezone).dt.tz_localize(None).where(has_offset, local)
+        days = days.astype("datetime64[ns]")
+        return days.dt.normalize(), present & days.isna().to_numpy()
+    localised = local.dt.tz_localize(
+        timezone, ambiguous="NaT", nonexistent="shift_forward"
+    ).dt.tz_convert("UTC")
+    parsed = parsed.where(has_offset, localised)
+    return parsed.astype("datetime64[ns, UTC]"), present & parsed.isna().to_numpy()
 
 
 def _offsets(values: pd.Series) -> np.ndarray:
@@ -262,11 +283,53 @@ def _check_enums(
 
 
 def content_hashes(frame: pd.DataFrame) -> pd.Series:
-    """A 16-hex-digit hash per row of the content columns, to tell real changes from re-sends."""
+    """A 16-hex-digit hash per row of the content columns, to tell real changes from re-sends.
+
+    The value is pandas' ``hash_pandas_object`` of the columns as Python objects (missing
+    values as None), which hashes each column through its categories. Building those
+    categories straight from the typed column gives the same hashes without first boxing a
+    million datetimes into objects; ``tests/store/test_frames.py`` pins the equality, since a
+    changed hash would report every stored record as updated.
+    """
     columns = sorted(column for column in frame.columns if column not in UNHASHED_COLUMNS)
     if frame.empty:
         return pd.Series([], dtype=object)
-    hashed = pd.util.hash_pandas_object(
-        frame[columns].astype(object).where(frame[columns].notna(), None), index=False
+    categorical = pd.DataFrame(
+        {column: _as_categories(frame[column]) for column in columns}, index=frame.index
     )
-    return hashed.map(lambda value: f"{int(value):016x}")
+    hashed = pd.util.hash_pandas_object(categorical, index=False).to_numpy()
+    return pd.Series(np.char.zfill(np.char.mod("%x", hashed), 16).astype(object), index=frame.index)
+
+
+def _as_categories(values: pd.Series) -> pd.Categorical[Any]:
+    """``values`` as the categorical pandas makes of their object form, boxing only uniques."""
+    if values.dtype == object:
+        values = values.where(values.notna(), None)
+    codes, uniques = pd.factorize(values, sort=False)
+    if isinstance(values.dtype, pd.DatetimeTZDtype) and str(values.dtype.tz) == "UTC":
+        # pandas hashes aware timestamps by their str(): write those strings directly.
+        boxed = pd.Index(_utc_timestamp_text(uniques), copy=False)
+    else:
+        boxed = pd.Index(np.asarray(uniques, dtype=object), copy=False)  # inferred as pandas does
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(boxed))
+
+
+def _utc_timestamp_text(stamps: Any) -> np.ndarray:
+    """``str(Timestamp)`` of UTC timestamps, vectorised: "2026-01-31 09:30:00.250000+00:00"."""
+    if len(stamps) == 0:
+        return np.array([], dtype=object)
+    naive = np.asarray(stamps.tz_convert("UTC").tz_localize(None), dtype="datetime64[ns]")
+    whole = np.char.replace(np.datetime_as_string(naive, unit="s").astype(str), "T", " ")
+    fraction = naive.view("i8") % 1_000_000_000
+    micros = np.char.zfill((fraction // 1000).astype(str), 6)
+    nanos = np.char.zfill(fraction.astype(str), 9)
+    text = np.where(
+        fraction == 0,
+        whole,
+        np.where(
+            fraction % 1000 == 0,
+            np.char.add(np.char.add(whole, "."), micros),
+            np.char.add(np.char.add(whole, "."), nanos),
+        ),
+    )
+    return np.char.add(text, "+00:00").astype(object)

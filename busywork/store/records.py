@@ -62,7 +62,8 @@ class RecordBase(SQLModel):
     status_column: ClassVar[str | None] = None
 
     id: int | None = Field(default=None, primary_key=True)
-    business: str = Field(max_length=64, index=True)
+    #: Tenant key; queries by business use the unique (business, source, source_id) index.
+    business: str = Field(max_length=64)
     source: str = Field(max_length=64)
     source_id: str = Field(max_length=128)
     origin: str = Field(default=Origin.UNKNOWN.value, max_length=16)
@@ -73,8 +74,12 @@ class RecordBase(SQLModel):
     content_hash: str = Field(max_length=32)
 
 
-def _unique(name: str) -> tuple[sa.UniqueConstraint]:
-    return (sa.UniqueConstraint("business", "source", "source_id", name=f"uq_{name}_key"),)
+def _unique(name: str, *subject: str) -> tuple[sa.UniqueConstraint | sa.Index, ...]:
+    """The natural key, and an index on the subject column re-detection narrows by, if any."""
+    key = sa.UniqueConstraint("business", "source", "source_id", name=f"uq_{name}_key")
+    if not subject:
+        return (key,)
+    return key, sa.Index(f"ix_{name}_business_{subject[0]}", "business", *subject)
 
 
 class Customer(RecordBase, table=True):
@@ -104,7 +109,7 @@ class Invoice(RecordBase, table=True):
     """A sales invoice (accounts receivable)."""
 
     __tablename__ = "invoice"
-    __table_args__ = _unique("invoice")
+    __table_args__ = _unique("invoice", "customer_id")
     kind: ClassVar[RecordKind] = RecordKind.INVOICE
     status_column: ClassVar[str | None] = "status"
 
@@ -158,7 +163,7 @@ class Bill(RecordBase, table=True):
     """A purchase bill (accounts payable)."""
 
     __tablename__ = "bill"
-    __table_args__ = _unique("bill")
+    __table_args__ = _unique("bill", "vendor_id")
     kind: ClassVar[RecordKind] = RecordKind.BILL
     status_column: ClassVar[str | None] = "status"
 

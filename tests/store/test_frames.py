@@ -46,6 +46,44 @@ def test_types_defaults_and_timezones() -> None:
     assert str(frame["start_at"].dtype) == "datetime64[ns, UTC]"
 
 
+def test_uniform_columns_take_the_fast_path_and_agree_with_mixed_ones() -> None:
+    naive = _raw(
+        source_id=["A", "B"],
+        start_at=["2026-07-01 09:00", "2026-01-05 09:00"],
+        end_at=["2026-07-01T08:30:00Z", "2026-01-05T09:30:00Z"],
+    )
+    mixed = naive.assign(end_at=["2026-07-01T09:30:00+01:00", "2026-01-05 09:30"])
+    for raw in (naive, mixed):
+        frame = validate_records(RecordKind.APPOINTMENT, raw, timezone="Europe/London").frame
+        assert frame["start_at"].dt.strftime("%H:%M").tolist() == ["08:00", "09:00"]
+        assert frame["end_at"].dt.strftime("%H:%M").tolist() == ["08:30", "09:30"]
+
+
+def test_dates_given_with_offsets_fall_on_the_business_calendar_day() -> None:
+    uniform = _raw(
+        source_id=["A", "B"],
+        issued_on=["2026-01-31T23:30:00-05:00", "2026-02-01T00:30:00+00:00"],
+        total=["1", "2"],
+        currency=["GBP", "GBP"],
+    )
+    mixed = uniform.assign(issued_on=["2026-01-31T23:30:00-05:00", "2026-02-01"])
+    for raw in (uniform, mixed):
+        frame = validate_records(RecordKind.INVOICE, raw, timezone="Europe/London").frame
+        # 23:30 in New York is 04:30 the next day in London.
+        assert frame["issued_on"].dt.strftime("%Y-%m-%d").tolist() == ["2026-02-01"] * 2
+
+
+def test_ambiguous_and_malformed_times_are_reported_not_guessed() -> None:
+    raw = _raw(
+        source_id=["A", "B", "C"],
+        start_at=["2026-10-25 01:30", "not a time", "2026-10-26 09:00"],
+        end_at=["2026-10-25 02:30", "2026-10-26 10:00", "2026-10-26 10:00"],
+    )
+    result = validate_records(RecordKind.APPOINTMENT, raw, timezone="Europe/London")
+    assert result.kept_rows == (2,)
+    assert {(p.row, p.column) for p in result.problems} >= {(0, "start_at"), (1, "start_at")}
+
+
 def test_overlong_text_is_rejected_before_the_database() -> None:
     raw = _raw(source_id=["A"], name=["x" * 300])
     result = validate_records(RecordKind.CUSTOMER, raw)
@@ -66,3 +104,45 @@ def test_input_is_not_modified_and_hash_tracks_content_only() -> None:
     renamed = validate_records(RecordKind.CUSTOMER, raw.assign(name=["Anne"])).frame
     assert content_hashes(first).tolist() == content_hashes(touched).tolist()
     assert content_hashes(first).tolist() != content_hashes(renamed).tolist()
+
+
+def _legacy_hashes(frame: pd.DataFrame) -> list[str]:
+    """The original formula: every value boxed as an object (missing as None), then hashed."""
+    columns = sorted(c for c in frame.columns if c not in ("created_at", "updated_at"))
+    boxed = frame[columns].astype(object).where(frame[columns].notna(), None)
+    hashed = pd.util.hash_pandas_object(boxed, index=False)
+    return [f"{int(value):016x}" for value in hashed]
+
+
+def test_content_hashes_never_change_for_stored_content() -> None:
+    raw = _raw(
+        source_id=["A", "B", "C"],
+        start_at=["2026-07-01 09:00", "2026-01-05 09:00:00.250", "2026-03-29 01:30"],
+        end_at=["2026-07-01T10:00:00Z", "2026-01-05T10:00:00.5Z", "2026-03-29T03:00:00+01:00"],
+        status=["confirmed", "no_show", "cancelled"],
+        attendee_email=["a@x.test", "", "a@x.test"],
+        cancelled_at=["", "", "2026-03-28T12:00:00+01:00"],
+    )
+    lines = _raw(
+        invoice_id=["I1", "I1", "I2"],
+        source_id=["I1:1", "I1:2", "I2:1"],
+        line_no=["1", "2", ""],
+        quantity=["1.5", "", "3"],
+        amount=["10.10", "0", "-3"],
+    )
+    bills = _raw(
+        source_id=["B1", "B2"],
+        issued_on=["2026-01-31", "2024-02-29"],
+        due_on=["", "2024-03-29"],
+        total=["12.5", "1e3"],
+        currency=["GBP", "GBP"],
+        status=["paid", "draft"],
+    )
+    for kind, frame in (
+        (RecordKind.APPOINTMENT, raw),
+        (RecordKind.INVOICE_LINE, lines),
+        (RecordKind.BILL, bills),
+    ):
+        typed = validate_records(kind, frame, timezone="Europe/London").frame
+        assert len(typed) == len(frame)
+        assert content_hashes(typed).tolist() == _legacy_hashes(typed)
