@@ -119,8 +119,11 @@ def _datetimes(values: pd.Series, dialect: str) -> np.ndarray:
     if dialect == "sqlite":
         # SQLAlchemy's SQLite storage format, UTC without an offset: "2026-01-31 09:30:00.000000".
         naive = stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-        text = np.datetime_as_string(naive, unit="us")
-        return np.char.replace(text.astype(str), "T", " ").astype(object)
+        text = np.datetime_as_string(naive, unit="us")  # fixed width: "2026-01-31T09:30:…"
+        if len(text):
+            characters = text.view(np.uint32).reshape(len(text), -1)
+            characters[:, 10] = ord(" ")  # the "T"; NaT rows are masked to None by the caller
+        return text.astype(object)
     return np.asarray(stamps.dt.to_pydatetime(), dtype=object)
 
 
