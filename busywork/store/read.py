@@ -73,9 +73,17 @@ def _load(
 
 
 def _fetch(connection: sa.Connection, query: sa.Select[Any]) -> list[Any]:
-    """Plain tuples from the driver: skipping ORM type processing keeps 1M rows fast."""
+    """Plain tuples from the DB-API cursor: no type processing and no ``Row`` objects.
+
+    Building a frame from a million SQLAlchemy ``Row`` objects costs more than reading them, as
+    pandas probes every row for namedtuple fields.
+    """
     sql, params = _compiled(connection, query)
-    return list(connection.exec_driver_sql(sql, params).fetchall())
+    result = connection.exec_driver_sql(sql, params)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
