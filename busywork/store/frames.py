@@ -111,6 +111,9 @@ def validate_records(
     specs = column_specs(kind)
     fills = {spec.name: spec.default for spec in specs if spec.default is not None}
     fills.update(defaults or {})
+    fills = {
+        name: value.strip() if isinstance(value, str) else value for name, value in fills.items()
+    }
     n_rows = len(raw)
     bad = np.zeros(n_rows, dtype=bool)
     problems: list[RowProblem] = []
@@ -149,13 +152,15 @@ def validate_records(
 
 
 def _blank_to_na(values: pd.Series) -> pd.Series:
+    """Blank strings become None; text (the CSV case) comes back trimmed as well."""
     values = values.astype(object)
     if _all_text(values):
-        is_blank = values.str.strip().eq("").to_numpy(dtype=bool, na_value=False)
-    else:
-        is_blank = values.map(lambda value: isinstance(value, str) and not value.strip()).to_numpy(
-            dtype=bool
-        )
+        trimmed = values.str.strip()
+        is_blank = trimmed.eq("").to_numpy(dtype=bool, na_value=False)
+        return trimmed.astype(object).where(~is_blank & values.notna().to_numpy(), None)
+    is_blank = values.map(lambda value: isinstance(value, str) and not value.strip()).to_numpy(
+        dtype=bool
+    )
     return values.where(~is_blank & values.notna().to_numpy(), None)
 
 
@@ -173,6 +178,8 @@ def _convert(
 ) -> tuple[pd.Series, np.ndarray]:
     present = values.notna().to_numpy()
     if spec.type == "str":
+        if _all_text(values):  # trimmed by _blank_to_na already
+            return values.astype(object).where(present, None), np.zeros(len(values), dtype=bool)
         converted = values.astype(object).where(present, "").astype(str).str.strip()
         return converted.astype(object).where(present, None), np.zeros(len(values), dtype=bool)
     if spec.type in ("int", "float"):

@@ -103,10 +103,10 @@ def _compiled(connection: sa.Connection, query: sa.Select[Any]) -> tuple[str, An
 
 def _typed(values: pd.Series, logical: str) -> pd.Series:
     if logical == "datetime":
-        parsed = pd.to_datetime(values, utc=True, format="mixed")
+        parsed = pd.to_datetime(values, utc=True, format="ISO8601")
         return parsed.dt.tz_localize(None).astype("datetime64[ns]")
     if logical == "date":
-        return pd.to_datetime(values, format="mixed").dt.normalize().astype("datetime64[ns]")
+        return pd.to_datetime(values, format="ISO8601").dt.normalize().astype("datetime64[ns]")
     if logical == "float":
         return pd.to_numeric(values).astype("float64")
     if logical == "int":
