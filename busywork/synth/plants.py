@@ -186,6 +186,7 @@ def no_shows(
             "series_id": filled(missing, None),
             "calendar": calendar,
             "cancelled_at": pd.NaT,
+            "cancelled_by": None,
         }
     )
     rows = rows.astype({"cancelled_at": "datetime64[s]"}).astype(out.dtypes.to_dict())
@@ -242,6 +243,7 @@ def weekly_bookings(
             "series_id": series,
             "calendar": calendar,
             "cancelled_at": pd.NaT,
+            "cancelled_by": None,
         }
     )
     rows = rows.astype({"cancelled_at": "datetime64[s]"}).astype(appointments.dtypes.to_dict())
@@ -274,6 +276,7 @@ def overload(
             "series_id": filled(count, None),
             "calendar": calendar,
             "cancelled_at": pd.NaT,
+            "cancelled_by": None,
         }
     )
     rows = rows.astype({"cancelled_at": "datetime64[s]"}).astype(appointments.dtypes.to_dict())

@@ -66,3 +66,20 @@ def test_input_is_not_modified_and_hash_tracks_content_only() -> None:
     renamed = validate_records(RecordKind.CUSTOMER, raw.assign(name=["Anne"])).frame
     assert content_hashes(first).tolist() == content_hashes(touched).tolist()
     assert content_hashes(first).tolist() != content_hashes(renamed).tolist()
+
+
+def test_who_cancelled_is_host_invitee_or_empty() -> None:
+    raw = pd.DataFrame(
+        {
+            "source_id": ["A", "B", "C"],
+            "start_at": ["2026-01-02T09:00:00Z"] * 3,
+            "end_at": ["2026-01-02T10:00:00Z"] * 3,
+            "status": ["cancelled", "cancelled", "cancelled"],
+            "cancelled_by": ["host", "", "receptionist"],
+        }
+    )
+    result = validate_records(RecordKind.APPOINTMENT, raw)
+    assert result.frame["cancelled_by"].tolist() == ["host", None]
+    (problem,) = result.problems
+    assert (problem.row, problem.column) == (2, "cancelled_by")
+    assert "'receptionist' is not one of host, invitee" in problem.message
