@@ -188,6 +188,15 @@ def seed(api: FakeGraph) -> None:
     api.put(graph_event("called-off", "2026-02-12T09:00:00", isCancelled=True))
 
 
+def test_a_declined_invitation_is_cancelled_by_the_invitee(engine: Engine, fake: FakeGraph) -> None:
+    body = graph_event("turned-down", "2026-02-13T09:00:00")
+    body["attendees"][0]["status"] = {"response": "declined", "time": "2026-02-12T18:00:00Z"}
+    fake.put(body)
+    sync(engine)
+    row = live(engine)["turned-down"]
+    assert (row["status"], row["cancelled_by"]) == ("cancelled", "invitee")
+
+
 def test_a_round_maps_series_no_shows_cancellations_and_keeps_the_delta_link(
     engine: Engine, fake: FakeGraph
 ) -> None:
@@ -204,6 +213,8 @@ def test_a_round_maps_series_no_shows_cancellations_and_keeps_the_delta_link(
     assert found["missed"]["status"] == "no_show"
     assert found["called-off"]["status"] == "cancelled"
     assert str(found["called-off"]["cancelled_at"]).startswith("2026-01-02 10:00:00.123456")
+    # The organiser cancelled it; Graph does not say at whose request.
+    assert found["called-off"]["cancelled_by"] is None
     first = fake.requests[0]
     assert 'outlook.timezone="UTC"' in first.headers["Prefer"]
     query = parse_qs(urlsplit(str(first.url)).query)
