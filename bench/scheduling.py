@@ -43,10 +43,10 @@ from connectors.sync import sync_connector
 from tests.connectors import fake_calendly
 from tests.connectors.fake_google import BASE as GOOGLE_BASE
 from tests.connectors.fake_google import FakeGoogle, event
+from tests.connectors.fake_msgraph import BASE as GRAPH_BASE
+from tests.connectors.fake_msgraph import DELTA, FakeGraph, graph_event
 from tests.connectors.radicale_server import radicale_server
 from tests.connectors.test_caldav_calendar import vcalendar
-from tests.connectors.test_msgraph_calendar import BASE as GRAPH_BASE
-from tests.connectors.test_msgraph_calendar import DELTA, FakeGraph, graph_event
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 CHANGES = 50
