@@ -63,8 +63,10 @@ def context(engine: Engine) -> ConnectorContext:
 
 
 def start_of(n: int, count: int) -> datetime:
-    """Event ``n`` of ``count``, spread over the two years before NOW, on the hour."""
-    return NOW - timedelta(hours=(count - n) * (730 * 24 // max(count, 1)) or 1)
+    """Event ``n`` of ``count``: spread evenly over the two years before NOW, 09:00-16:00 UTC."""
+    # Spaced by days, not whole hours: 730 * 24 // count hours is zero above 17,520 events.
+    day = NOW - timedelta(days=730) * (count - n) / max(count, 1)
+    return day.replace(hour=9 + n % 8, minute=0, second=0, microsecond=0)
 
 
 def measure(
