@@ -43,10 +43,10 @@ from connectors.sync import sync_connector
 from tests.connectors import fake_calendly
 from tests.connectors.fake_google import BASE as GOOGLE_BASE
 from tests.connectors.fake_google import FakeGoogle, event
+from tests.connectors.fake_msgraph import BASE as GRAPH_BASE
+from tests.connectors.fake_msgraph import DELTA, FakeGraph, graph_event
 from tests.connectors.radicale_server import radicale_server
 from tests.connectors.test_caldav_calendar import vcalendar
-from tests.connectors.test_msgraph_calendar import BASE as GRAPH_BASE
-from tests.connectors.test_msgraph_calendar import DELTA, FakeGraph, graph_event
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 CHANGES = 50
@@ -63,8 +63,10 @@ def context(engine: Engine) -> ConnectorContext:
 
 
 def start_of(n: int, count: int) -> datetime:
-    """Event ``n`` of ``count``, spread over the two years before NOW, on the hour."""
-    return NOW - timedelta(hours=(count - n) * (730 * 24 // max(count, 1)) or 1)
+    """Event ``n`` of ``count``: spread evenly over the two years before NOW, 09:00-16:00 UTC."""
+    # Spaced by days, not whole hours: 730 * 24 // count hours is zero above 17,520 events.
+    day = NOW - timedelta(days=730) * (count - n) / max(count, 1)
+    return day.replace(hour=9 + n % 8, minute=0, second=0, microsecond=0)
 
 
 def measure(

@@ -163,6 +163,19 @@ def first_attendee(
     return None
 
 
+def cancelled_by(
+    event_cancelled: bool, status: str, attendee: Mapping[str, Any] | None
+) -> str | None:
+    """``invitee`` when the cancellation is the outside attendee's decline, else None.
+
+    A cancelled event says only that the organiser's copy was called off, not whether the
+    client asked for it, so who cancelled is unknown.
+    """
+    if status != "cancelled" or event_cancelled or attendee is None:
+        return None
+    return "invitee" if attendee.get("response") == "declined" else None
+
+
 def _zone(name: str | None, default: tzinfo) -> tzinfo:
     """An IANA zone name as a zone; anything else (Windows names, None) is ``default``."""
     if name in ("UTC", "Etc/UTC"):

@@ -1,12 +1,18 @@
-"""Calendly (API v2): scheduled events and their invitees, booked through a booking link.
+"""Calendly (API v2): scheduled events and their invitees.
 
 Calendly cannot filter events by update time, so the first sync lists every event (oldest
 first, keyset-resumable on ``start_time`` because stale page tokens are refused) and later
 syncs re-read the events starting within ``lookback_days`` before today or later. Invitees
 are read per event, only for events that are new or changed since the last poll, or that
 ended within ``no_show_days`` (a host marks a no-show after the meeting). One appointment
-per event: its first active invitee is the attendee; a cancelled event is ``cancelled``; an
-invitee marked as a no-show makes it ``no_show``. Every booking has origin ``booking_link``.
+per event: its first active invitee is the attendee; a cancelled event is ``cancelled``,
+with who cancelled (``host`` or ``invitee``); an invitee marked as a no-show makes it
+``no_show``.
+
+Origin: a booking through an event type the invitee picks a slot from is ``booking_link``;
+a booking through an ad hoc event type (``type: AdhocEventType``, Calendly's one-off
+meetings, which the host sets up by hand for one invitee) is ``manual``. The event type is
+read once per distinct type per sync (``GET /event_types/{uuid}``).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from busywork.errors import FatalError
+from busywork.errors import AuthError, FatalError
 from busywork.store.records import RecordKind
 from connectors.base import SyncPage
 from connectors.http import Authenticator, BearerToken, HttpClient
@@ -30,6 +36,10 @@ from connectors.rest import ApiConnector, Row, Rows
 TOKEN_URL = "https://auth.calendly.com/oauth/token"
 AUTHORIZE_URL = "https://auth.calendly.com/oauth/authorize"
 _CALENDLY_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+#: Event types a host creates by hand for one meeting (Calendly's "one-off meetings").
+HAND_MADE_EVENT_TYPES = frozenset({"AdhocEventType"})
+#: Who may cancel, as Calendly's ``cancellation.canceler_type`` says.
+CANCELERS = frozenset({"host", "invitee"})
 
 
 class CalendlyConfig(OAuthConnectorConfig):
@@ -85,11 +95,15 @@ class CalendlyConnector(ApiConnector):
         if "owner" not in cursor:
             cursor["owner"] = self._owner(client)
         now = datetime.fromtimestamp(self.clock(), UTC)
+        # Event type uri -> its ``type``, for this sync only (one request per distinct type).
+        types: dict[str, str] = {}
         if cursor.get("mode") != "window":
-            yield from self._listing(client, cursor, now, since=cursor.get("after"), full=True)
+            yield from self._listing(
+                client, cursor, now, types, since=cursor.get("after"), full=True
+            )
             return
         since = (now - timedelta(days=self.config.lookback_days)).strftime(_CALENDLY_TIME)
-        yield from self._listing(client, cursor, now, since=since, full=False)
+        yield from self._listing(client, cursor, now, types, since=since, full=False)
 
     def _owner(self, client: HttpClient) -> dict[str, str]:
         """The ``organization`` or ``user`` filter, from ``/users/me``."""
@@ -104,6 +118,7 @@ class CalendlyConnector(ApiConnector):
         client: HttpClient,
         cursor: dict[str, Any],
         now: datetime,
+        types: dict[str, str],
         *,
         since: str | None,
         full: bool,
@@ -133,7 +148,14 @@ class CalendlyConnector(ApiConnector):
             rows = Rows("calendly")
             rows.add_objects(
                 "scheduled_events",
-                [{**event, "_invitees": self._invitees(client, event)} for event in stale],
+                [
+                    {
+                        **event,
+                        "_invitees": self._invitees(client, event),
+                        "_type": self._event_type(client, event, types),
+                    }
+                    for event in stale
+                ],
                 self._map,
             )
             window_start = now - timedelta(days=self.config.lookback_days)
@@ -170,6 +192,27 @@ class CalendlyConnector(ApiConnector):
             paginator.advance(token, has_more=bool(token))
         return invitees
 
+    def _event_type(
+        self, client: HttpClient, event: Mapping[str, Any], types: dict[str, str]
+    ) -> str | None:
+        """The ``type`` of the event's event type, read at most once per sync.
+
+        An event type Calendly no longer serves (404) is taken as a booking link: without
+        evidence of a hand-made booking, none is claimed.
+        """
+        uri = str(event.get("event_type") or "")
+        if not uri:
+            return None
+        if uri not in types:
+            try:
+                body = client.get_json(f"/event_types/{_last_segment(uri)}")
+            except AuthError:
+                raise
+            except FatalError:
+                body = {}
+            types[uri] = str((body.get("resource") or {}).get("type") or "")
+        return types[uri] or None
+
     def _map(self, event: Mapping[str, Any]) -> list[tuple[RecordKind, Row]]:
         owners = lower_set(self.config.owner_emails)
         invitees = [
@@ -180,11 +223,13 @@ class CalendlyConnector(ApiConnector):
         active = [person for person in invitees if person.get("status") == "active"]
         invitee = (active or invitees or [None])[0]
         status = "confirmed"
-        cancelled_at = None
+        cancelled_at = cancelled_by = None
         if event["status"] == "canceled":
             status = "cancelled"
-            cancellation = event.get("cancellation") or {}
+            cancellation = event.get("cancellation") or (invitee or {}).get("cancellation") or {}
             cancelled_at = cancellation.get("created_at") or event.get("updated_at")
+            canceler = str(cancellation.get("canceler_type") or "").lower()
+            cancelled_by = canceler if canceler in CANCELERS else None
         elif invitee is not None and invitee.get("no_show"):
             status = "no_show"
         row: Row = {
@@ -198,7 +243,8 @@ class CalendlyConnector(ApiConnector):
             "series_id": None,
             "calendar": "calendly",
             "cancelled_at": cancelled_at,
-            "origin": "booking_link",
+            "cancelled_by": cancelled_by,
+            "origin": "manual" if event.get("_type") in HAND_MADE_EVENT_TYPES else "booking_link",
             "created_at": event.get("created_at"),
             "updated_at": event.get("updated_at"),
         }
@@ -207,7 +253,11 @@ class CalendlyConnector(ApiConnector):
 
 def _uuid(event: Mapping[str, Any]) -> str:
     """The event's uuid: the last segment of its URI."""
-    return str(event.get("uri", "")).rstrip("/").rsplit("/", 1)[-1]
+    return _last_segment(str(event.get("uri", "")))
+
+
+def _last_segment(uri: str) -> str:
+    return uri.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _time(value: Any) -> datetime:

@@ -22,6 +22,7 @@ from connectors.base import SyncPage
 from connectors.calendar_api import (
     CalendarHttpClient,
     SyncStateGoneError,
+    cancelled_by,
     first_attendee,
     live_appointment_ids,
     stored_appointments,
@@ -185,6 +186,7 @@ class GoogleCalendarConnector(ApiConnector):
             "series_id": vendor_id(str(series)) if series else None,
             "calendar": self.config.calendar_id,
             "cancelled_at": updated if status == "cancelled" else None,
+            "cancelled_by": cancelled_by(event.get("status") == "cancelled", status, attendee),
             "origin": "recurring" if series else "manual",
             "created_at": utc_iso(event.get("created"), zone),
             "updated_at": updated,

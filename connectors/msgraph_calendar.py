@@ -24,6 +24,7 @@ from connectors.base import SyncPage
 from connectors.calendar_api import (
     CalendarHttpClient,
     SyncStateGoneError,
+    cancelled_by,
     first_attendee,
     live_appointment_ids,
     utc_iso,
@@ -198,6 +199,7 @@ class MsGraphCalendarConnector(ApiConnector):
             "series_id": vendor_id(str(series)) if series else None,
             "calendar": self.config.user,
             "cancelled_at": updated if status == "cancelled" else None,
+            "cancelled_by": cancelled_by(bool(event.get("isCancelled")), status, attendee),
             "origin": "recurring" if series else "manual",
             "created_at": utc_iso(event.get("createdDateTime"), UTC),
             "updated_at": updated,

@@ -18,13 +18,17 @@ class NoShowRemindersDetector(Detector):
     """Finds calendars with a high rate of no-shows and late cancellations.
 
     Appointments with an outside attendee (an e-mail or a name) that started in the trailing
-    ``window_days`` are considered. Appointments booked through a booking link (origin
-    ``booking_link``) or another automated origin already send reminders and are left out.
-    A *miss* is a ``no_show`` or a cancellation less than ``late_cancel_hours`` before the
-    start. Each calendar with at least ``min_appointments`` appointments is reported (subject
-    ``calendar``; the business when the calendar is unknown) when its miss rate is at least
-    ``min_miss_rate`` with 90% confidence: the lower end of the one-sided 90% Wilson score
-    interval must reach it, so a handful of misses on a quiet calendar is not a finding.
+    ``window_days`` are considered, whatever their origin: no origin proves that reminders
+    go out (a booking link may send them or not; Calendly's reminders are an optional
+    workflow), and a client who misses a booked slot costs the same time either way.
+    Appointments the host cancelled (``cancelled_by`` = ``host``) are left out: the client
+    never had the chance to miss them. A *miss* is a ``no_show`` or a cancellation less than
+    ``late_cancel_hours`` before the start by the invitee, or by someone the source does not
+    name (``cancelled_by`` empty). Each calendar with at least ``min_appointments``
+    appointments is reported (subject ``calendar``; the business when the calendar is
+    unknown) when its miss rate is at least ``min_miss_rate`` with 90% confidence: the lower
+    end of the one-sided 90% Wilson score interval must reach it, so a handful of misses on
+    a quiet calendar is not a finding.
 
     Hours saved: misses per month * the ``book_appointment`` minutes to rebook. Cash impact:
     the working hours lost per month (booked length of the missed appointments) at
@@ -53,7 +57,7 @@ class NoShowRemindersDetector(Detector):
             "attendee_name",
             "calendar",
             "cancelled_at",
-            "origin",
+            "cancelled_by",
         ),
     }
 
@@ -93,9 +97,10 @@ class NoShowRemindersDetector(Detector):
                 "late_cancel": ((status == "cancelled") & (notice < self.late_cancel_hours)),
             }
         )
+        by_host = (status == "cancelled") & (fr.lowered(raw["cancelled_by"]) == "host")
         keep = (
-            fr.is_manual(raw["origin"])
-            & attendee
+            attendee
+            & ~by_host.fillna(False).astype(bool)
             & (start <= now)
             & (start > now - pd.Timedelta(days=self.window_days))
         )

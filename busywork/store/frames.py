@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from busywork.store.records import RECORD_MODELS, STATUSES, SYSTEM_COLUMNS, Origin, RecordKind
+from busywork.store.records import (
+    CANCELLED_BY,
+    RECORD_MODELS,
+    STATUSES,
+    SYSTEM_COLUMNS,
+    Origin,
+    RecordKind,
+)
 
 LogicalType = Literal["str", "int", "float", "bool", "date", "datetime"]
 ORIGINS = frozenset(origin.value for origin in Origin)
@@ -275,6 +282,8 @@ def _check_enums(
     checks = {"origin": ORIGINS}
     if kind in STATUSES:
         checks["status"] = STATUSES[kind]
+    if kind is RecordKind.APPOINTMENT:
+        checks["cancelled_by"] = CANCELLED_BY
     for column, allowed in checks.items():
         values = columns[column]
         invalid = (values.notna() & ~values.isin(allowed)).to_numpy()

@@ -197,6 +197,8 @@ class Appointment(RecordBase, table=True):
     series_id: str | None = Field(default=None, max_length=256)
     calendar: str | None = Field(default=None, max_length=256)
     cancelled_at: datetime | None = None
+    #: Who cancelled: ``host`` or ``invitee``; None when not cancelled or the source cannot tell.
+    cancelled_by: str | None = Field(default=None, max_length=16)
 
 
 class JournalEntry(RecordBase, table=True):
@@ -224,6 +226,9 @@ STATUSES: dict[RecordKind, frozenset[str]] = {
     RecordKind.BILL: frozenset({"draft", "awaiting_approval", "approved", "paid", "void"}),
     RecordKind.APPOINTMENT: frozenset({"confirmed", "tentative", "cancelled", "no_show"}),
 }
+
+#: Allowed values of ``Appointment.cancelled_by`` (the business's side, or its client's).
+CANCELLED_BY = frozenset({"host", "invitee"})
 
 #: Columns the store manages itself; connectors never send them.
 SYSTEM_COLUMNS = frozenset({"id", "business", "source", "content_hash", "deleted"})

@@ -129,8 +129,10 @@ def plant(
         _duplicates(rng, out, window, suppliers, planted, decoys)
     if plan.has("manual_scheduling"):
         _weekly(rng, out, window, staff, taken, planted, decoys)
+    busy: set[str] = set()
     if plan.has("calendar_overload"):
         calendar = staff[int(rng.integers(len(staff)))]
+        busy.add(calendar)
         titles = tuple(business.profile.internal_titles)
         out["appointments"] = plants.overload(out["appointments"], window, calendar, titles)
         subject = {"type": "calendar", "id": calendar, "name": calendar}
@@ -145,6 +147,10 @@ def plant(
         )
         subject = {"type": "calendar", "id": calendar, "name": calendar}
         planted.append(_entry("no_show_reminders", subject, "40% of client sessions are no-shows"))
+        others = [other for other in staff if other not in busy | {calendar}]
+        decoy = _host_cancellations(plan, out, window, others, protected, taken)
+        if decoy is not None:
+            decoys.append(decoy)
     if plan.has("month_end_crunch"):
         memos = frozenset(memo for _, _, memo in ADJUSTMENTS)
         out["journal_entries"] = plants.month_end_crunch(rng, out["journal_entries"], window, memos)
@@ -202,6 +208,32 @@ def _duplicates(
             decoys.append(
                 _decoy("duplicate_entry", subject, f"copies {', '.join(ids)} were voided")
             )
+
+
+def _host_cancellations(
+    plan: CataloguePlan,
+    frames: dict[str, pd.DataFrame],
+    window: Window,
+    calendars: Sequence[str],
+    protected: BoolArray,
+    taken: set[str],
+) -> Entry | None:
+    """A decoy: on another calendar, the host called off 40% of client sessions at short notice.
+
+    The rate looks like a no-show calendar's, but the host cancelled, not the clients. Drawn
+    from a spawned generator, so the plan's draws for the kinds after it do not move.
+    """
+    if not calendars:
+        return None
+    rng = plan.rng.spawn(1)[0]
+    calendar = calendars[int(rng.integers(len(calendars)))]
+    frames["appointments"] = plants.no_shows(
+        rng, frames["appointments"], window, calendar, protected, taken, by_host=True
+    )
+    subject = {"type": "calendar", "id": calendar, "name": calendar}
+    return _decoy(
+        "no_show_reminders", subject, "40% of client sessions cancelled late, but by the host"
+    )
 
 
 def _weekly(

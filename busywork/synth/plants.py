@@ -110,11 +110,16 @@ def no_shows(
     calendar: str,
     protected: BoolArray,
     taken: set[str],
+    *,
+    by_host: bool = False,
 ) -> pd.DataFrame:
-    """On one calendar, 40% of the last nine months' client sessions become no-shows.
+    """On one calendar, 40% of the last nine months' client sessions are missed.
 
+    Missed means a no-show; with ``by_host`` it means cancelled by the host 2-20 hours ahead
+    instead (the practitioner was ill or double-booked), which is not the clients' doing.
+    Every client session counts, however it was booked (by hand or through a booking link).
     ``protected`` rows (the first three kinds' planted sessions) are left alone. A quiet
-    calendar gets extra one-off client sessions (as many no-shows) so that the last six
+    calendar gets extra one-off client sessions (as many missed) so that the last six
     months hold at least ``NO_SHOW_MIN_SESSIONS`` sessions to judge the rate on.
     """
     last = pd.Timestamp(window.end)
@@ -122,27 +127,20 @@ def no_shows(
     protected = np.concatenate(
         [protected, np.ones(len(appointments) - len(protected), dtype=np.bool_)]
     )
+    client = (appointments["calendar"] == calendar) & appointments["attendee_email"].notna()
     eligible = (
-        (appointments["calendar"] == calendar)
+        client
         & (appointments["status"] == "confirmed")
-        & (appointments["origin"] == "manual")
-        & appointments["attendee_email"].notna()
         & (appointments["start_at"] >= last - pd.Timedelta(days=270))
         & ~protected
     )
     flip = eligible & (rng.random(len(appointments)) < NO_SHOW_SHARE)
-    out = appointments.copy()
-    out.loc[flip, "status"] = "no_show"
-    out.loc[flip, "updated_at"] = out.loc[flip, "end_at"] + pd.Timedelta(hours=1)
-    # Count every hand-booked client session the rate will rest on, flipped or protected.
-    booked = (
-        (appointments["calendar"] == calendar)
-        & (appointments["origin"] == "manual")
-        & appointments["attendee_email"].notna()
-        & (appointments["start_at"] >= last - pd.Timedelta(days=175))
-    )
+    out = _miss(rng, appointments, flip.to_numpy(), by_host=by_host)
+    # Count every client session the rate will rest on, flipped or protected.
+    booked = client & (appointments["start_at"] >= last - pd.Timedelta(days=175))
     recent = int(booked.sum())
-    misses = int((booked & (out["status"] == "no_show")).sum())
+    missed_status = "cancelled" if by_host else "no_show"
+    misses = int((booked & (out["status"] == missed_status)).sum())
     # Top up with new sessions until there are enough, and enough of them missed: protected
     # sessions (other plants) must not dilute the rate below what is planted.
     extra = max(0, NO_SHOW_MIN_SESSIONS - recent)
@@ -160,7 +158,6 @@ def no_shows(
     )
     start = window.local_to_utc(days, minute.astype(np.int64))
     end = start + np.timedelta64(60, "m")
-    missed = np.arange(missing) < missed_extra
     created = start - rng.integers(2 * 86400, 20 * 86400, size=missing).astype("timedelta64[s]")
     person = objects(new_people(rng, missing, taken))
     email = objects(
@@ -174,22 +171,40 @@ def no_shows(
             "source_id": _next_ids("APT-", len(out), missing),
             "origin": "manual",
             "created_at": created.astype("datetime64[s]"),
-            "updated_at": np.where(missed, end + np.timedelta64(1, "h"), created).astype(
-                "datetime64[s]"
-            ),
+            "updated_at": created.astype("datetime64[s]"),
             "title": "Session: " + person,
             "start_at": start.astype("datetime64[s]"),
             "end_at": end.astype("datetime64[s]"),
-            "status": np.where(missed, "no_show", "confirmed").astype(object),
+            "status": "confirmed",
             "attendee_email": email,
             "attendee_name": person,
             "series_id": filled(missing, None),
             "calendar": calendar,
             "cancelled_at": pd.NaT,
+            "cancelled_by": None,
         }
     )
     rows = rows.astype({"cancelled_at": "datetime64[s]"}).astype(out.dtypes.to_dict())
+    rows = _miss(rng, rows, np.arange(missing) < missed_extra, by_host=by_host)
     return pd.concat([out, rows], ignore_index=True)
+
+
+def _miss(
+    rng: np.random.Generator, appointments: pd.DataFrame, flip: BoolArray, *, by_host: bool
+) -> pd.DataFrame:
+    """A copy with the ``flip`` rows missed: no-shows, or cancelled late by the host."""
+    out = appointments.copy()
+    if not by_host:
+        out.loc[flip, "status"] = "no_show"
+        out.loc[flip, "updated_at"] = out.loc[flip, "end_at"] + pd.Timedelta(hours=1)
+        return out
+    notice = pd.to_timedelta(rng.integers(2, 21, size=int(flip.sum())), unit="h")
+    when = (out.loc[flip, "start_at"] - notice).astype(out["cancelled_at"].dtype)
+    out.loc[flip, "status"] = "cancelled"
+    out.loc[flip, "cancelled_at"] = when
+    out.loc[flip, "cancelled_by"] = "host"
+    out.loc[flip, "updated_at"] = when
+    return out
 
 
 def weekly_bookings(
@@ -242,6 +257,7 @@ def weekly_bookings(
             "series_id": series,
             "calendar": calendar,
             "cancelled_at": pd.NaT,
+            "cancelled_by": None,
         }
     )
     rows = rows.astype({"cancelled_at": "datetime64[s]"}).astype(appointments.dtypes.to_dict())
@@ -274,6 +290,7 @@ def overload(
             "series_id": filled(count, None),
             "calendar": calendar,
             "cancelled_at": pd.NaT,
+            "cancelled_by": None,
         }
     )
     rows = rows.astype({"cancelled_at": "datetime64[s]"}).astype(appointments.dtypes.to_dict())

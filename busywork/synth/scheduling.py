@@ -212,9 +212,20 @@ def assemble(appointments: Chunks) -> tuple[pd.DataFrame, IntArray, ObjArray]:
             "series_id": data["series"],
             "calendar": data["calendar"],
             "cancelled_at": data["cancelled"],
+            "cancelled_by": cancellers(data["status"], data["email"], data["name"]),
         },
     )
     return frame, rank, ids
+
+
+def cancellers(status: ObjArray, email: ObjArray, name: ObjArray) -> ObjArray:
+    """Who cancelled: the client when there is one, the host for internal meetings."""
+    client = pd.notna(email) | pd.notna(name)
+    who = filled(len(status), None)
+    cancelled = status == "cancelled"
+    who[cancelled & client] = "invitee"
+    who[cancelled & ~client] = "host"
+    return who
 
 
 def spaced_days(

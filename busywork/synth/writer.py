@@ -84,6 +84,7 @@ SCHEMAS: dict[str, tuple[tuple[str, ColumnKind], ...]] = {
         ("series_id", "str"),
         ("calendar", "str"),
         ("cancelled_at", "datetime"),
+        ("cancelled_by", "str"),
     ),
     "journal_entries": (
         *_COMMON,

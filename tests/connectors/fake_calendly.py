@@ -79,12 +79,44 @@ def invitee(uuid: str, email: str, name: str, **extra: Any) -> dict[str, Any]:
     return body
 
 
+def event_type(uuid: str, *, adhoc: bool = False, **extra: Any) -> dict[str, Any]:
+    """An ``EventType`` with every property the spec requires: a public one, or ad hoc."""
+    body: dict[str, Any] = {
+        "uri": f"https://api.calendly.com/event_types/{uuid}",
+        "name": "One-off meeting" if adhoc else "30 Minute Consultation",
+        "active": True,
+        "slug": None if adhoc else "consultation",
+        "scheduling_url": f"https://calendly.com/{'d/' + uuid if adhoc else 'heron/consultation'}",
+        "duration": 30,
+        "kind": "solo",
+        "pooling_type": None,
+        "type": "AdhocEventType" if adhoc else "StandardEventType",
+        "color": "#fff200",
+        "created_at": "2025-01-02T03:04:05.678123Z",
+        "updated_at": "2025-01-02T03:04:05.678123Z",
+        "internal_note": None,
+        "description_plain": None,
+        "description_html": None,
+        "profile": {"type": "User", "name": "Owner", "owner": ME},
+        "secret": adhoc,
+        "booking_method": "instant",
+        "custom_questions": [],
+        "deleted_at": None,
+        "kind_description": "One-on-One",
+        "admin_managed": False,
+    }
+    body.update(extra)
+    return body
+
+
 class FakeCalendly:
-    """Scheduled events sorted by start, invitees per event, token paging."""
+    """Scheduled events sorted by start, invitees per event, event types, token paging."""
 
     def __init__(self) -> None:
         self.events: dict[str, dict[str, Any]] = {}
         self.invitees: dict[str, list[dict[str, Any]]] = {}
+        #: Served by ``GET /event_types/{uuid}``; ``ET1`` (every event's default) is public.
+        self.event_types: dict[str, dict[str, Any]] = {"ET1": event_type("ET1")}
         self.failures: list[tuple[int, dict[str, str]]] = []
         self.requests: list[requests.PreparedRequest] = []
         self.schema = spec()
@@ -100,6 +132,7 @@ class FakeCalendly:
         mock.add_callback(
             "GET", re.compile(rf"{BASE}/scheduled_events/[^/?]+/invitees(\?.*)?$"), self._people
         )
+        mock.add_callback("GET", re.compile(rf"{BASE}/event_types/[^/?]+$"), self._event_type)
 
     def _me(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
         self.requests.append(request)
@@ -125,6 +158,14 @@ class FakeCalendly:
         query = self._query(request, "/scheduled_events/{uuid}/invitees")
         uuid = urlsplit(str(request.url)).path.split("/")[-2]
         return self._page(self.invitees[uuid], query)
+
+    def _event_type(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        self.requests.append(request)
+        uuid = urlsplit(str(request.url)).path.rsplit("/", 1)[-1]
+        if uuid not in self.event_types:
+            body = {"title": "Resource Not Found", "message": "The server could not find it."}
+            return 404, {}, json.dumps(body)
+        return 200, {}, json.dumps({"resource": self.event_types[uuid]})
 
     def _page(
         self, items: list[dict[str, Any]], query: dict[str, str]

@@ -20,6 +20,7 @@ from tests.connectors.fake_calendly import (
     BASE,
     ORG,
     FakeCalendly,
+    event_type,
     invitee,
     scheduled_event,
     spec,
@@ -115,6 +116,8 @@ def test_full_sync_reads_all_pages_with_invitees_no_shows_and_cancellations(
     assert found["MISS"]["status"] == "no_show"
     assert found["GONE"]["status"] == "cancelled"
     assert str(found["GONE"]["cancelled_at"]).startswith("2026-02-25 08:00")
+    assert found["GONE"]["cancelled_by"] == "invitee"
+    assert {found[key]["cancelled_by"] for key in ("OLD1", "MISS", "NEXT")} == {None}
     assert found["NEXT"]["status"] == "confirmed"
     first = parse_qs(urlsplit(str(fake.requests[1].url)).query)
     assert first["organization"] == [ORG]
@@ -170,6 +173,77 @@ def test_an_interrupted_full_listing_resumes_at_the_last_start_time(
     assert len(live(engine)) == 4
 
 
+def test_who_cancelled_comes_from_the_event_or_else_the_invitee(
+    engine: Engine, fake: FakeCalendly
+) -> None:
+    called_off = {"canceled_by": "Owner", "reason": "ill", "canceler_type": "host"}
+    fake.book(
+        scheduled_event(
+            "HOST",
+            "2026-02-20T09:00:00.000000Z",
+            "2026-02-20T09:30:00.000000Z",
+            status="canceled",
+            cancellation=called_off,
+        ),
+        invitee("HOST", "gil@example.com", "Gil Moss", status="canceled"),
+    )
+    fake.book(
+        scheduled_event(
+            "ONLY",
+            "2026-02-21T09:00:00.000000Z",
+            "2026-02-21T09:30:00.000000Z",
+            status="canceled",
+        ),
+        invitee(
+            "ONLY",
+            "hal@example.com",
+            "Hal Ince",
+            status="canceled",
+            cancellation={**called_off, "canceler_type": "invitee", "canceled_by": "Hal Ince"},
+        ),
+    )
+    sync(engine)
+    found = live(engine)
+    assert (found["HOST"]["status"], found["HOST"]["cancelled_by"]) == ("cancelled", "host")
+    assert (found["ONLY"]["status"], found["ONLY"]["cancelled_by"]) == ("cancelled", "invitee")
+
+
+def test_one_off_meetings_are_manual_and_each_event_type_is_read_once(
+    engine: Engine, fake: FakeCalendly
+) -> None:
+    fake.event_types["ADHOC1"] = event_type("ADHOC1", adhoc=True)
+    fake.event_types["ADHOC2"] = event_type("ADHOC2", adhoc=True)
+    types = {"A1": "ADHOC1", "A2": "ADHOC2", "P1": "ET1", "A3": "ADHOC1", "P2": "ET1", "X": "DEL"}
+    for day, (uuid, kind) in enumerate(types.items(), start=10):
+        fake.book(
+            scheduled_event(
+                uuid,
+                f"2026-02-{day}T09:00:00.000000Z",
+                f"2026-02-{day}T09:30:00.000000Z",
+                event_type=f"https://api.calendly.com/event_types/{kind}",
+            ),
+            invitee(uuid, f"{uuid.lower()}@example.com", "Ann Lee"),
+        )
+    result = sync(engine)
+    assert result.pages == 3
+    origins = {key: row["origin"] for key, row in live(engine).items()}
+    assert origins == {
+        "A1": "manual",
+        "A2": "manual",
+        "A3": "manual",
+        "P1": "booking_link",
+        "P2": "booking_link",
+        "X": "booking_link",  # the event type is gone (404): no evidence of a hand booking
+    }
+    read = [urlsplit(str(r.url)).path for r in fake.requests if "/event_types/" in str(r.url)]
+    assert sorted(read) == [
+        "/event_types/ADHOC1",
+        "/event_types/ADHOC2",
+        "/event_types/DEL",
+        "/event_types/ET1",
+    ]
+
+
 def test_429_and_500_are_retried(engine: Engine, fake: FakeCalendly) -> None:
     seed(fake)
     fake.failures = [(429, {"Retry-After": "4"}), (500, {})]
@@ -209,3 +283,10 @@ def test_fake_payloads_carry_what_the_spec_requires() -> None:
     assert set(person) <= set(schemas["Invitee"]["properties"])
     assert schemas["Event"]["properties"]["status"]["enum"] == ["active", "canceled"]
     assert set(schemas["Cancellation"]["required"]) <= {"canceled_by", "reason", "canceler_type"}
+    assert schemas["Cancellation"]["properties"]["canceler_type"]["enum"] == ["host", "invitee"]
+    for adhoc in (False, True):
+        kind = event_type("T", adhoc=adhoc)
+        assert set(schemas["EventType"]["required"]) <= set(kind)
+        assert set(kind) <= set(schemas["EventType"]["properties"])
+        assert kind["type"] in schemas["EventType"]["properties"]["type"]["enum"]
+    assert "/event_types/{uuid}" in document["paths"]

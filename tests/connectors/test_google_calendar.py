@@ -113,7 +113,11 @@ def test_full_sync_reads_every_page_and_maps_series_attendees_and_all_day(
         "confirmed",
     )
     assert (one_off["attendee_email"], one_off["attendee_name"]) == ("ann@example.com", "Ann Lee")
-    assert found["declined"]["status"] == "cancelled"
+    # The client declined the invitation: cancelled, by the invitee.
+    assert (found["declined"]["status"], found["declined"]["cancelled_by"]) == (
+        "cancelled",
+        "invitee",
+    )
     # An all-day date is midnight in the business timezone (BST in July).
     assert str(found["all-day"]["start_at"]).startswith("2026-07-03 23:00")
     assert found["all-day"]["attendee_email"] is None
@@ -146,6 +150,8 @@ def test_incremental_sync_sends_only_the_token_and_applies_changes(
     assert cancelled["status"] == "cancelled"
     assert str(cancelled["cancelled_at"]).startswith("2026-03-01 09:00")
     assert cancelled["series_id"] == "series1"
+    # Removed from the organiser's calendar: Google does not say at whose request.
+    assert cancelled["cancelled_by"] is None
 
 
 def test_410_relists_everything_without_duplicates_and_finds_deletions(

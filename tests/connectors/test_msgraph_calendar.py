@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,113 +21,11 @@ from connectors.http import RetryPolicy, TokenBucket
 from connectors.msgraph_calendar import MsGraphCalendarConfig, MsGraphCalendarConnector
 from connectors.oauth import CredentialStore, TokenSet, load_cipher
 from connectors.sync import SyncResult, load_cursor, sync_connector
+from tests.connectors.fake_msgraph import BASE, DELTA, VENDOR, FakeGraph, graph_event
 
-BASE = "https://graph.microsoft.test/v1.0"
 VENDOR_BASE = "https://graph.microsoft.com/v1.0"
-VENDOR = Path(__file__).resolve().parents[2] / ".." / "shared" / "vendor" / "msgraph"
 KEY = Fernet.generate_key().decode()
 NOW = 1_772_452_800.0  # 2026-03-02 12:00 UTC
-DELTA = re.compile(r".*/me/calendarView/delta(\?.*)?$")
-
-
-def graph_event(event_id: str, start: str, **extra: Any) -> dict[str, Any]:
-    """An ``event`` as Graph returns it with ``Prefer: outlook.timezone="UTC"``."""
-    hour = int(start[11:13]) + 1
-    body: dict[str, Any] = {
-        "@odata.type": "#microsoft.graph.event",
-        "@odata.etag": 'W/"EZ9r3czxY0m2jz8c45czkwAAFXcvIQ=="',
-        "id": event_id,
-        "subject": "Session",
-        "createdDateTime": "2026-01-01T10:00:00.0000000Z",
-        "lastModifiedDateTime": "2026-01-02T10:00:00.1234567Z",
-        "isAllDay": False,
-        "isCancelled": False,
-        "showAs": "busy",
-        "categories": [],
-        "start": {"dateTime": f"{start}.0000000", "timeZone": "UTC"},
-        "end": {"dateTime": f"{start[:11]}{hour:02d}{start[13:]}.0000000", "timeZone": "UTC"},
-        "organizer": {"emailAddress": {"name": "Owner", "address": "owner@clinic.example"}},
-        "attendees": [
-            {
-                "type": "required",
-                "status": {"response": "accepted", "time": "2026-01-02T10:00:00Z"},
-                "emailAddress": {"name": "Ann Lee", "address": "Ann@Example.com"},
-            }
-        ],
-    }
-    body.update(extra)
-    return body
-
-
-class FakeGraph:
-    """Events with a change log; delta tokens name a position in it."""
-
-    def __init__(self) -> None:
-        self.events: dict[str, dict[str, Any]] = {}
-        self.log: list[str] = []
-        self.removed: set[str] = set()
-        self.expired: set[str] = set()
-        self.failures: list[tuple[int, dict[str, str]]] = []
-        self.requests: list[requests.PreparedRequest] = []
-
-    def put(self, body: dict[str, Any]) -> None:
-        self.events[body["id"]] = body
-        self.removed.discard(body["id"])
-        self.log.append(body["id"])
-
-    def remove(self, event_id: str) -> None:
-        self.events.pop(event_id)
-        self.removed.add(event_id)
-        self.log.append(event_id)
-
-    def __call__(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
-        self.requests.append(request)
-        query = {k: v[-1] for k, v in parse_qs(urlsplit(str(request.url)).query).items()}
-        if self.failures:
-            status, headers = self.failures.pop(0)
-            return status, headers, json.dumps({"error": {"code": "x", "message": "busy"}})
-        prefer = request.headers.get("Prefer", "")
-        size = int(re.search(r"maxpagesize=(\d+)", prefer).group(1))  # type: ignore[union-attr]
-        if "$deltatoken" in query:
-            token = query["$deltatoken"]
-            if token in self.expired:
-                return 410, {}, json.dumps(gone_body())
-            ids, offset = list(dict.fromkeys(self.log[int(token) :])), 0
-        elif "$skiptoken" in query:
-            kind, _, rest = query["$skiptoken"].partition(":")
-            since, offset = (int(part) for part in rest.split(","))
-            ids = list(dict.fromkeys(self.log[since:])) if kind == "d" else list(self.events)
-        else:
-            assert {"startDateTime", "endDateTime"} <= set(query)
-            ids, offset = list(self.events), 0
-        chunk = ids[offset : offset + size]
-        value = [
-            {"id": i, "@removed": {"reason": "deleted"}} if i in self.removed else self.events[i]
-            for i in chunk
-        ]
-        body: dict[str, Any] = {"value": value}
-        if offset + size < len(ids):
-            kind = (
-                "d"
-                if "$deltatoken" in query or query.get("$skiptoken", "").startswith("d")
-                else "f"
-            )
-            since = int(query.get("$deltatoken", 0)) if kind == "d" else 0
-            if "$skiptoken" in query and kind == "d":
-                since = int(query["$skiptoken"].partition(":")[2].split(",")[0])
-            body["@odata.nextLink"] = (
-                f"{BASE}/me/calendarView/delta?$skiptoken={kind}:{since},{offset + size}"
-            )
-        else:
-            body["@odata.deltaLink"] = f"{BASE}/me/calendarView/delta?$deltatoken={len(self.log)}"
-        return 200, {"Content-Type": "application/json"}, json.dumps(body)
-
-
-def gone_body() -> dict[str, Any]:
-    path = VENDOR / "error.410.syncStateNotFound.json"
-    if path.is_file():
-        return dict(json.loads(path.read_text()))
-    return {"error": {"code": "SyncStateNotFound", "message": "The sync state is not found."}}
 
 
 @pytest.fixture
@@ -188,6 +84,15 @@ def seed(api: FakeGraph) -> None:
     api.put(graph_event("called-off", "2026-02-12T09:00:00", isCancelled=True))
 
 
+def test_a_declined_invitation_is_cancelled_by_the_invitee(engine: Engine, fake: FakeGraph) -> None:
+    body = graph_event("turned-down", "2026-02-13T09:00:00")
+    body["attendees"][0]["status"] = {"response": "declined", "time": "2026-02-12T18:00:00Z"}
+    fake.put(body)
+    sync(engine)
+    row = live(engine)["turned-down"]
+    assert (row["status"], row["cancelled_by"]) == ("cancelled", "invitee")
+
+
 def test_a_round_maps_series_no_shows_cancellations_and_keeps_the_delta_link(
     engine: Engine, fake: FakeGraph
 ) -> None:
@@ -204,6 +109,8 @@ def test_a_round_maps_series_no_shows_cancellations_and_keeps_the_delta_link(
     assert found["missed"]["status"] == "no_show"
     assert found["called-off"]["status"] == "cancelled"
     assert str(found["called-off"]["cancelled_at"]).startswith("2026-01-02 10:00:00.123456")
+    # The organiser cancelled it; Graph does not say at whose request.
+    assert found["called-off"]["cancelled_by"] is None
     first = fake.requests[0]
     assert 'outlook.timezone="UTC"' in first.headers["Prefer"]
     query = parse_qs(urlsplit(str(first.url)).query)

@@ -25,11 +25,11 @@ from connectors.sync import sync_connector
 from tests.connectors import fake_calendly
 from tests.connectors.fake_google import BASE as GOOGLE_BASE
 from tests.connectors.fake_google import FakeGoogle, event
+from tests.connectors.fake_msgraph import BASE as GRAPH_BASE
+from tests.connectors.fake_msgraph import DELTA as GRAPH_DELTA
+from tests.connectors.fake_msgraph import FakeGraph, graph_event
 from tests.connectors.radicale_server import radicale_server
 from tests.connectors.test_caldav_calendar import vcalendar
-from tests.connectors.test_msgraph_calendar import BASE as GRAPH_BASE
-from tests.connectors.test_msgraph_calendar import DELTA as GRAPH_DELTA
-from tests.connectors.test_msgraph_calendar import FakeGraph, graph_event
 from worker import Worker
 
 LONDON = ZoneInfo("Europe/London")
@@ -125,20 +125,37 @@ def test_a_scan_over_radicale_finds_manual_scheduling_and_no_shows(
     assert found["no_show_reminders"] == {"Clinic"}
 
 
-def test_a_scan_over_calendly_reports_no_hand_booking_and_no_missing_reminders(
+def calendly_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+
+
+def test_a_scan_over_calendly_finds_one_off_bookings_and_no_shows(
     tmp_path: Path, engine: Engine
 ) -> None:
+    """Gail is booked as a one-off meeting every week; Hal books himself through the link."""
     api = fake_calendly.FakeCalendly()
-    for n, start in enumerate(tuesdays_at_ten(10) + [NOW - timedelta(days=d) for d in range(30)]):
-        uid = f"EV{n:03d}"
-        begin = start.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-        end = (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-        email, name = ("gail@example.com", "Gail Hart") if n < 10 else (f"c{n}@example.com", "C N")
-        no_show = {"uri": "https://api.calendly.com/invitee_no_shows/x", "created_at": begin}
+
+    def book(uid: str, start: datetime, email: str, name: str, kind: str, no_show: bool) -> None:
+        missed = {"uri": "https://api.calendly.com/invitee_no_shows/x", "created_at": "x"}
         api.book(
-            fake_calendly.scheduled_event(uid, begin, end),
-            fake_calendly.invitee(uid, email, name, no_show=no_show if n % 3 == 0 else None),
+            fake_calendly.scheduled_event(
+                uid,
+                calendly_time(start),
+                calendly_time(start + timedelta(hours=1)),
+                event_type=f"https://api.calendly.com/event_types/{kind}",
+            ),
+            fake_calendly.invitee(uid, email, name, no_show=missed if no_show else None),
         )
+
+    for n, start in enumerate(tuesdays_at_ten(10)):
+        # Calendly makes one ad hoc event type per one-off meeting.
+        api.event_types[f"ONEOFF{n}"] = fake_calendly.event_type(f"ONEOFF{n}", adhoc=True)
+        book(f"GAIL{n}", start, "gail@example.com", "Gail Hart", f"ONEOFF{n}", no_show=False)
+        later = start + timedelta(days=1, hours=4)
+        book(f"HAL{n}", later, "hal@example.com", "Hal Ince", "ET1", no_show=False)
+    for n in range(30):
+        start = NOW - timedelta(days=n, hours=n % 4)
+        book(f"EV{n:03d}", start, f"c{n}@example.com", f"C{n}", "ET1", no_show=n % 5 < 2)
     connectors = (
         f"  - {{name: bookings, type: calendly, token: pat-secret-123456,"
         f" base_url: '{fake_calendly.BASE}'}}"
@@ -148,11 +165,14 @@ def test_a_scan_over_calendly_reports_no_hand_booking_and_no_missing_reminders(
         api.install(mock)
         (result,) = Worker([config], engine=engine, as_of=NOW).run_once()
     assert all(sync.ok for sync in result.syncs), [sync.error for sync in result.syncs]
-    assert result.syncs[0].stats.inserted == 40
+    assert result.syncs[0].stats.inserted == 50
     found = findings(result.document)
-    # Booking-link appointments are booked and reminded by Calendly already.
-    assert "manual_scheduling" not in found
-    assert "no_show_reminders" not in found
+    # One-off meetings are set up by hand; booking-link bookings are not hand work.
+    assert found["manual_scheduling"] == {"Gail Hart"}
+    # A booking link does not prove reminders go out: its no-shows count.
+    assert found["no_show_reminders"] == {"calendly"}
+    event_type_reads = [r for r in api.requests if "/event_types/" in str(r.url)]
+    assert len(event_type_reads) == 11  # ten one-off meetings and the public event type
 
 
 def test_google_appointments_carry_what_the_scheduling_detectors_need(

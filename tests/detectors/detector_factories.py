@@ -49,6 +49,7 @@ APPOINTMENT_COLUMNS = (
     "series_id",
     "calendar",
     "cancelled_at",
+    "cancelled_by",
 )
 CUSTOMER_COLUMNS = ("business", "source", "source_id", "origin", "name", "email", "phone")
 PAYMENT_COLUMNS = (
@@ -142,7 +143,7 @@ def appointment(
         "business": BUSINESS, "source": source, "source_id": source_id, "origin": origin,
         "title": "Session", "start_at": start_at, "end_at": start_at + timedelta(hours=1),
         "status": status, "attendee_email": attendee_email, "attendee_name": attendee_name,
-        "series_id": None, "calendar": "work", "cancelled_at": None,
+        "series_id": None, "calendar": "work", "cancelled_at": None, "cancelled_by": None,
     }  # fmt: skip
 
 

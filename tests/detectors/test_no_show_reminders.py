@@ -10,7 +10,7 @@ import pytest
 from busywork.store.records import RecordKind
 from detectors import NoShowRemindersDetector
 from detectors.no_show_reminders import wilson_lower
-from tests.detectors.catalogue_factories import no_show_scenario, sessions
+from tests.detectors.catalogue_factories import cancel_late, no_show_scenario, sessions
 from tests.detectors.detector_factories import appointments, context, empty_frames
 
 
@@ -37,6 +37,36 @@ def test_late_cancellations_count_and_early_ones_do_not() -> None:
     (finding,) = NoShowRemindersDetector(min_miss_rate=0.1).detect(frames, context())
     assert finding.metrics["late_cancellations"] == 12
     assert len(finding.record_ids) == 12
+
+
+def test_booking_link_appointments_count_like_any_other() -> None:
+    # A booking link does not prove reminders go out; the misses are just as real.
+    rows = sessions("online", count=60, misses=20, origin="booking_link")
+    frames = {RecordKind.APPOINTMENT: appointments(rows)}
+    (finding,) = NoShowRemindersDetector().detect(frames, context())
+    assert finding.subject.id == "online"
+    assert finding.metrics["no_shows"] == 20
+
+
+@pytest.mark.parametrize(("by", "found"), [("host", False), ("invitee", True), (None, True)])
+def test_late_cancellations_by_the_host_are_not_client_misses(by: str | None, found: bool) -> None:
+    rows = sessions("clinic-c", count=60, misses=0)
+    cancel_late(rows, 20, by=by)
+    frames = {RecordKind.APPOINTMENT: appointments(rows)}
+    findings = NoShowRemindersDetector().detect(frames, context())
+    assert bool(findings) is found
+    if found:
+        assert findings[0].metrics["late_cancellations"] == 20
+        assert findings[0].metrics["appointments"] == 60
+
+
+def test_host_cancellations_leave_the_denominator() -> None:
+    rows = sessions("clinic-e", count=60, misses=20)
+    cancel_late(rows[20:], 20, by="host")
+    frames = {RecordKind.APPOINTMENT: appointments(rows)}
+    (finding,) = NoShowRemindersDetector().detect(frames, context())
+    assert finding.metrics["appointments"] == 40
+    assert finding.metrics["miss_rate"] == pytest.approx(0.5)
 
 
 def test_rate_threshold_changes_the_outcome() -> None:

@@ -146,3 +146,20 @@ def test_content_hashes_never_change_for_stored_content() -> None:
         typed = validate_records(kind, frame, timezone="Europe/London").frame
         assert len(typed) == len(frame)
         assert content_hashes(typed).tolist() == _legacy_hashes(typed)
+
+
+def test_who_cancelled_is_host_invitee_or_empty() -> None:
+    raw = pd.DataFrame(
+        {
+            "source_id": ["A", "B", "C"],
+            "start_at": ["2026-01-02T09:00:00Z"] * 3,
+            "end_at": ["2026-01-02T10:00:00Z"] * 3,
+            "status": ["cancelled", "cancelled", "cancelled"],
+            "cancelled_by": ["host", "", "receptionist"],
+        }
+    )
+    result = validate_records(RecordKind.APPOINTMENT, raw)
+    assert result.frame["cancelled_by"].tolist() == ["host", None]
+    (problem,) = result.problems
+    assert (problem.row, problem.column) == (2, "cancelled_by")
+    assert "'receptionist' is not one of host, invitee" in problem.message

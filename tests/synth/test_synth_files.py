@@ -46,7 +46,7 @@ HEADERS = {
     ),
     "appointments": (
         "source_id,origin,created_at,updated_at,title,start_at,end_at,status,attendee_email,"
-        "attendee_name,series_id,calendar,cancelled_at"
+        "attendee_name,series_id,calendar,cancelled_at,cancelled_by"
     ),
     "journal_entries": (
         "source_id,origin,created_at,updated_at,posted_on,accounts,amount,currency,memo"

@@ -115,6 +115,8 @@ def test_appointment_outcomes_are_coherent(business: SyntheticBusiness) -> None:
     assert appointments["cancelled_at"].notna().eq(cancelled).all()
     dropped = appointments[cancelled]
     assert (dropped["cancelled_at"] < dropped["start_at"]).all()
+    assert appointments["cancelled_by"].notna().eq(cancelled).all()
+    assert set(dropped["cancelled_by"]) <= {"host", "invitee"}
     assert (appointments["created_at"] < appointments["start_at"]).all()
     assert (appointments["updated_at"] >= appointments["created_at"]).all()
     internal = appointments["attendee_email"].isna() & appointments["attendee_name"].isna()

@@ -297,3 +297,32 @@ def test_catalogue_kinds_vary_across_seeds() -> None:
         share = sum(kind in planted for planted in kinds) / len(kinds)
         assert 0.2 <= share <= 0.9, kind
     assert all({"recurring_bill", "recurring_journal_entry"} <= planted for planted in kinds)
+
+
+def _recent_client_sessions(business: SyntheticBusiness, calendar: str) -> pd.DataFrame:
+    appointments = business.frames["appointments"]
+    recent = appointments["start_at"] >= END - pd.Timedelta(days=175)
+    mine = (appointments["calendar"] == calendar) & appointments["attendee_email"].notna()
+    return appointments[recent & mine]
+
+
+def test_no_show_calendars_miss_two_in_five_whoever_booked_and_the_decoy_is_the_hosts(
+    business: SyntheticBusiness,
+) -> None:
+    for entry in _entries(business, "planted", "no_show_reminders"):
+        sessions = _recent_client_sessions(business, entry["subject"]["id"])
+        assert (sessions["status"] == "no_show").mean() >= 0.3
+        # Booking-link sessions are missed too: a booking link sends no reminders by itself.
+        linked = sessions[sessions["origin"] == "booking_link"]
+        if len(linked) >= 20:
+            assert (linked["status"] == "no_show").mean() >= 0.2
+    decoys = _entries(business, "decoys", "no_show_reminders")
+    planted = _entries(business, "planted", "no_show_reminders")
+    assert len(decoys) <= len(planted)
+    for entry in decoys:
+        sessions = _recent_client_sessions(business, entry["subject"]["id"])
+        by_host = sessions[sessions["cancelled_by"] == "host"]
+        assert len(by_host) >= 0.3 * len(sessions)
+        notice = by_host["start_at"] - by_host["cancelled_at"]
+        assert (notice < pd.Timedelta(hours=24)).all()
+        assert (by_host["status"] == "cancelled").all()
