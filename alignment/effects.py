@@ -92,7 +92,8 @@ def _invoice_lag(
 
 
 def _no_shows(candidate: Candidate, assume: Assumptions, _business: Mapping[str, float]) -> Deltas:
-    rate = _metric(candidate, "no_show_rate")
+    # The detector reports misses (no-shows and late cancellations) as a 0-1 share.
+    rate = _metric(candidate, "miss_rate")
     points = rate * 100 if rate <= 1 else rate
     return {
         "no_show_rate": -assume.no_show_effect * points,
