@@ -8,11 +8,15 @@ Later polls make one ``/cdc`` request for every entity, deletions included. CDC 
 at most 30 days and returns at most 1000 objects per entity: an older cursor, or a capped
 entity, is read with the query endpoint instead. Every request pins ``minorversion``.
 ``Fault`` bodies become clear errors (3200/3201/3100: connect again or fix the realm).
+Recurring templates have no change filter and are re-read whole on every poll
+(:mod:`connectors.quickbooks_templates`). A vendor payment is one payment row per bill it
+settles; when it changes or is deleted, the rows of bills it no longer settles are deleted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
@@ -21,6 +25,7 @@ from pydantic import Field
 
 from busywork.errors import AuthError, FatalError
 from busywork.logs import redact
+from busywork.store.bill_payments import bill_payment_rows
 from busywork.store.records import RecordKind
 from connectors.base import SyncPage
 from connectors.http import HttpClient
@@ -29,12 +34,14 @@ from connectors.paging import KeysetPaginator
 from connectors.quickbooks_mapping import (
     Mapper,
     bill_mapper,
+    bill_payment_mapper,
     invoice_mapper,
     journal_mapper,
     map_party,
     payment_mapper,
     updated_ms,
 )
+from connectors.quickbooks_templates import CURSOR_KEY, template_pages
 from connectors.registry import register
 from connectors.rest import ApiConnector, Rows
 
@@ -46,7 +53,16 @@ MINOR_VERSION = 75
 CDC_WINDOW_S = 29 * 86400
 #: CDC returns at most this many objects per entity; reaching it means "ask the query endpoint".
 CDC_CAP = 1000
-ENTITIES: tuple[str, ...] = ("Customer", "Vendor", "Invoice", "Payment", "Bill", "JournalEntry")
+#: Entities read through the query endpoint and CDC (recurring templates are read apart).
+ENTITIES: tuple[str, ...] = (
+    "Customer",
+    "Vendor",
+    "Invoice",
+    "Payment",
+    "Bill",
+    "BillPayment",
+    "JournalEntry",
+)
 #: List entities hide inactive rows unless asked.
 _LIST_ENTITIES = frozenset({"Customer", "Vendor"})
 _KINDS = {
@@ -55,6 +71,7 @@ _KINDS = {
     "Invoice": RecordKind.INVOICE,
     "Payment": RecordKind.PAYMENT,
     "Bill": RecordKind.BILL,
+    "BillPayment": RecordKind.PAYMENT,
     "JournalEntry": RecordKind.JOURNAL_ENTRY,
 }
 #: Fault codes that mean the grant or the company is wrong, not the request.
@@ -110,7 +127,7 @@ def fault_text(body: Any) -> str:
 
 @register
 class QuickBooksConnector(ApiConnector):
-    """One QuickBooks Online company: customers, vendors, invoices, payments, bills, journals."""
+    """One QuickBooks Online company: people, invoices, bills, payments, journals, templates."""
 
     type = "quickbooks"
     config_model = QuickBooksConfig
@@ -155,10 +172,29 @@ class QuickBooksConnector(ApiConnector):
         return client, f"/v3/company/{realm}"
 
     def pages(self, cursor: dict[str, Any] | None) -> Iterator[SyncPage]:
-        """Query-endpoint backfill (or catch-up), then CDC."""
+        """Query-endpoint backfill (or catch-up), then CDC, then the recurring templates."""
         client, company = self.client()
+        templates = (cursor or {}).get(CURSOR_KEY)
+        last: dict[str, Any] = {}
+        for page in self._entity_pages(client, company, cursor):
+            last = page.cursor
+            # Every cursor carries the template ids, so a crash never forgets them.
+            carried = last if templates is None else {**last, CURSOR_KEY: templates}
+            yield replace(page, cursor=carried)
+        yield from template_pages(
+            lambda path, params: self._get(client, path, params),
+            company,
+            size=self.config.page_size,
+            cursor={**last, CURSOR_KEY: templates} if templates is not None else last,
+            currency=self.context.currency,
+            timezone=self.context.timezone,
+        )
+
+    def _entity_pages(
+        self, client: HttpClient, company: str, cursor: dict[str, Any] | None
+    ) -> Iterator[SyncPage]:
         now_ms = int(self.clock() * 1000)
-        state: dict[str, Any] = dict(cursor or {})
+        state: dict[str, Any] = {k: v for k, v in (cursor or {}).items() if k != CURSOR_KEY}
         if not state:
             state = _query_state(now_ms, dict.fromkeys(ENTITIES))
         elif state["mode"] == "cdc" and now_ms - state["since"] > CDC_WINDOW_S * 1000:
@@ -187,6 +223,8 @@ class QuickBooksConnector(ApiConnector):
             objects = (body.get("QueryResponse") or {}).get(entity) or []
             rows = Rows("quickbooks")
             rows.add_objects(entity, objects, self._mapper(entity))
+            if entity == "BillPayment":
+                self._drop_unsettled(rows, _ids(objects))
             paginator.advance(len(objects), _last_change(objects))
             state["entities"][entity] = {
                 "since": paginator.since,
@@ -226,10 +264,13 @@ class QuickBooksConnector(ApiConnector):
                 live = []
                 for obj in objects:
                     if isinstance(obj, Mapping) and obj.get("status") == "Deleted":
-                        rows.delete(_KINDS[entity], str(obj["Id"]))
+                        if entity != "BillPayment":  # its rows are named after its bills
+                            rows.delete(_KINDS[entity], str(obj["Id"]))
                     else:
                         live.append(obj)
                 rows.add_objects(entity, live, self._mapper(entity))
+                if entity == "BillPayment":
+                    self._drop_unsettled(rows, _ids(objects))
         batches, problems = rows.batches(self.context.timezone)
         server_ms = _server_time(body, now_ms)
         if not capped:
@@ -263,8 +304,24 @@ class QuickBooksConnector(ApiConnector):
             "Invoice": invoice_mapper(currency),
             "Payment": payment_mapper(currency),
             "Bill": bill_mapper(currency),
+            "BillPayment": bill_payment_mapper(currency),
             "JournalEntry": journal_mapper(currency),
         }[entity]
+
+    def _drop_unsettled(self, rows: Rows, payment_ids: set[str]) -> None:
+        """Delete stored rows of these vendor payments for bills they no longer settle.
+
+        A deleted payment settles nothing; an edited one may settle other bills now.
+        """
+        if self.context.engine is None or not payment_ids:
+            return
+        kept = {row["source_id"] for row in rows.rows.get(RecordKind.PAYMENT, [])}
+        stored = bill_payment_rows(
+            self.context.engine, self.context.business, self.name, payment_ids
+        )
+        for ident in stored:
+            if ident not in kept:
+                rows.delete(RecordKind.PAYMENT, ident)
 
 
 def _query_state(started_ms: int, entities: dict[str, int | None]) -> dict[str, Any]:
@@ -282,6 +339,10 @@ def _server_time(body: Mapping[str, Any], default_ms: int) -> int:
         return int(datetime.fromisoformat(str(body["time"])).timestamp() * 1000)
     except (KeyError, ValueError):
         return default_ms
+
+
+def _ids(objects: list[Any]) -> set[str]:
+    return {str(obj["Id"]) for obj in objects if isinstance(obj, Mapping) and "Id" in obj}
 
 
 def _copy(state: dict[str, Any]) -> dict[str, Any]:

@@ -147,7 +147,18 @@ def quickbooks_scenario(engine: Engine) -> Scenario:
         api.entities["Invoice"] += [
             fake_quickbooks.invoice(1000 + n, updated=later) for n in range(count)
         ]
+        api.entities["BillPayment"].append(
+            fake_quickbooks.bill_payment(900, [count], updated=later)
+        )
         api.now = later + timedelta(minutes=1)
+
+    def seed() -> None:
+        api.entities["Invoice"] = [fake_quickbooks.invoice(n) for n in range(230)]
+        api.entities["Bill"] = [fake_quickbooks.bill(n, paid=n < 120) for n in range(130)]
+        api.entities["BillPayment"] = [fake_quickbooks.bill_payment(n, [n]) for n in range(120)]
+        api.entities["RecurringTransaction"] = [
+            fake_quickbooks.recurring(n, entity) for n, entity in enumerate(("Invoice", "Bill"))
+        ]
 
     def progress(cursor: dict[str, Any]) -> Any:
         if cursor["mode"] == "query":
@@ -156,12 +167,11 @@ def quickbooks_scenario(engine: Engine) -> Scenario:
 
     return Scenario(
         make=make,
-        seed=lambda: api.entities.__setitem__(
-            "Invoice", [fake_quickbooks.invoice(n) for n in range(230)]
-        ),
+        seed=seed,
         change=change,
         requests=lambda: api.requests,
-        quiet_requests=1,
+        # One CDC request for every entity, one read of the templates (no change filter).
+        quiet_requests=2,
         progress=progress,
         install=api.install,
     )
