@@ -101,13 +101,25 @@ def xero_scenario(engine: Engine) -> Scenario:
     def change(count: int) -> None:
         later = fake_xero.T0 + 10_000_000
         api.feeds["Invoices"] += [fake_xero.invoice(1000 + n, updated=later) for n in range(count)]
+        bill = api.feeds["Invoices"][-count - 1]
+        api.feeds["Payments"].append(fake_xero.payment(900, bill, updated=later))
+
+    def seed() -> None:
+        bills = [fake_xero.invoice(n, kind="ACCPAY", status="PAID") for n in range(500, 620)]
+        api.feeds["Invoices"] = [fake_xero.invoice(n) for n in range(230)] + bills
+        api.feeds["Payments"] = [fake_xero.payment(n, bill) for n, bill in enumerate(bills)]
+        api.feeds["RepeatingInvoices"] = [
+            fake_xero.repeating_invoice(1),
+            fake_xero.repeating_invoice(2, kind="ACCPAY"),
+        ]
 
     return Scenario(
         make=make,
-        seed=lambda: api.feeds.__setitem__("Invoices", [fake_xero.invoice(n) for n in range(230)]),
+        seed=seed,
         change=change,
         requests=lambda: api.requests,
-        quiet_requests=4,
+        # One request per feed: four with If-Modified-Since, the templates read whole.
+        quiet_requests=5,
         progress=lambda cursor: tuple(
             (cursor.get(feed) or {}).get("since") or 0 for feed, _ in XERO_FEEDS
         ),

@@ -28,7 +28,12 @@ from connectors.quickbooks import ENTITIES
 from connectors.rest import Rows
 from connectors.stripe import StripeConfig, StripeConnector
 from connectors.stripe_mapping import map_customer, map_invoice
-from connectors.xero_mapping import journal_mapper, map_contact, map_payment
+from connectors.xero_mapping import (
+    journal_mapper,
+    map_contact,
+    map_payment,
+    map_repeating_invoice,
+)
 from connectors.xero_mapping import map_invoice as map_xero_invoice
 from tests.connectors import fake_quickbooks, fake_stripe, fake_xero
 
@@ -218,6 +223,21 @@ def wrap(feed: str, objects: list[Any]) -> dict[str, Any]:
         ("Invoices", [fake_xero.invoice(1), fake_xero.invoice(2, kind="ACCPAY", status="PAID")]),
         ("Contacts", [fake_xero.contact(1), fake_xero.contact(2, supplier=True)]),
         ("ManualJournals", [fake_xero.journal(1)]),
+        (
+            "Payments",
+            [
+                fake_xero.payment(1, fake_xero.invoice(1)),
+                fake_xero.payment(2, fake_xero.invoice(2, kind="ACCPAY", status="PAID")),
+            ],
+        ),
+        (
+            "RepeatingInvoices",
+            [
+                fake_xero.repeating_invoice(1),
+                fake_xero.repeating_invoice(2, kind="ACCPAY", unit="WEEKLY", end=1_577_750_400_000),
+                fake_xero.repeating_invoice(3, status="DELETED"),
+            ],
+        ),
     ],
 )
 def test_xero_fake_responses_match_the_spec(feed: str, objects: list[Any]) -> None:
@@ -244,12 +264,24 @@ def test_xero_spec_examples_map_through_our_mappers() -> None:
         json.loads((examples / "GET_Payments.200.json").read_text())["Payments"],
         map_payment,
     )
+    templates = xero_spec()["paths"]["/RepeatingInvoices"]["get"]["responses"]["200"]["content"]
+    rows.add_objects(
+        "RepeatingInvoices",
+        templates["application/json"]["example"]["RepeatingInvoices"],
+        map_repeating_invoice,
+    )
     batches, problems = rows.batches("UTC")
     assert problems == ()
     kinds = {batch.kind: batch.frame for batch in batches}
     invoices = kinds[RecordKind.INVOICE]
     assert set(invoices["origin"]) >= {"template"}  # the example carries RepeatingInvoiceID
     assert len(kinds[RecordKind.PAYMENT]) >= 1
+    [template] = kinds[RecordKind.RECURRING_TEMPLATE].to_dict("records")
+    assert (template["document"], template["cadence_unit"], template["active"]) == (
+        "invoice",
+        "month",
+        True,
+    )
     journals = json.loads((examples / "GET_ManualJournals.200.json").read_text())["ManualJournals"]
     rows = Rows("xero")
     rows.add_objects("ManualJournals", journals, journal_mapper("NZD"))
@@ -268,6 +300,11 @@ def test_xero_requests_use_declared_parameters_and_headers() -> None:
         assert ("header", "if-modified-since") in declared
         assert ("query", "page") in declared
         assert ("query", "order") in declared
+    # Repeating invoices can be neither filtered by change time nor paged: read whole.
+    templates = operation_parameters(spec, "/RepeatingInvoices")
+    assert ("header", "xero-tenant-id") in templates
+    assert ("header", "if-modified-since") not in templates
+    assert ("query", "page") not in templates
     # Xero accepts (and real clients send) a naive UTC time here although the spec says
     # RFC 3339 date-time: the one place we knowingly differ from the document.
     from connectors.xero import ims_header
