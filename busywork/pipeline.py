@@ -129,7 +129,7 @@ def detect(
         return result
     columns: dict[RecordKind, set[str]] = {}
     for detector in due.values():
-        for record_kind, wanted in detector.required_columns.items():
+        for record_kind, wanted in detector.input_columns().items():
             columns.setdefault(record_kind, set()).update(wanted)
     frames = load_frames(engine, business, {kind: sorted(names) for kind, names in columns.items()})
     context = detection_context(config, as_of)
