@@ -86,7 +86,7 @@ def xero(engine: Any, invoices: int, bills: int) -> Setup:
     CredentialStore(engine, load_cipher()).save("bench", "books", tokens, expected_version=None)
 
     def change(count: int) -> None:
-        later = fake_xero.T0 + 1000 * (invoices + 3600)
+        later = fake_xero.T0 + 1000 * (invoices + bills + 3600)
         for n in range(count):
             api.feeds["Invoices"][n] = fake_xero.invoice(n, status="PAID", updated=later)
 
