@@ -63,6 +63,8 @@ ENTITIES: tuple[str, ...] = (
     "BillPayment",
     "JournalEntry",
 )
+#: The entities of cursors written before CDC cursors named theirs.
+_FIRST_ENTITIES = ("Customer", "Vendor", "Invoice", "Payment", "Bill", "JournalEntry")
 #: List entities hide inactive rows unless asked.
 _LIST_ENTITIES = frozenset({"Customer", "Vendor"})
 _KINDS = {
@@ -197,6 +199,10 @@ class QuickBooksConnector(ApiConnector):
         state: dict[str, Any] = {k: v for k, v in (cursor or {}).items() if k != CURSOR_KEY}
         if not state:
             state = _query_state(now_ms, dict.fromkeys(ENTITIES))
+        elif state["mode"] == "cdc" and _new_entities(state):
+            # Entities added since this cursor was written: back-fill them with queries, then
+            # resume CDC for every entity from where it stood.
+            state = _query_state(state["since"], dict.fromkeys(_new_entities(state)))
         elif state["mode"] == "cdc" and now_ms - state["since"] > CDC_WINDOW_S * 1000:
             # Too old for CDC: catch up with queries from the cursor (QuickBooks no longer
             # reports what was deleted in the gap).
@@ -204,7 +210,7 @@ class QuickBooksConnector(ApiConnector):
         if state["mode"] == "query":
             for entity in list(state["entities"]):
                 yield from self._query(client, company, entity, state)
-            state = {"mode": "cdc", "since": state["started"]}
+            state = _cdc_cursor(state["started"])
             yield SyncPage(batches=(), cursor=dict(state))
         yield from self._cdc(client, company, state["since"], now_ms)
 
@@ -274,9 +280,7 @@ class QuickBooksConnector(ApiConnector):
         batches, problems = rows.batches(self.context.timezone)
         server_ms = _server_time(body, now_ms)
         if not capped:
-            yield SyncPage(
-                batches=batches, cursor={"mode": "cdc", "since": server_ms}, problems=problems
-            )
+            yield SyncPage(batches=batches, cursor=_cdc_cursor(server_ms), problems=problems)
             return
         # Too many changes for CDC: the capped entities are read through the query endpoint
         # from the same point; CDC resumes from this response's time once they are done.
@@ -284,7 +288,7 @@ class QuickBooksConnector(ApiConnector):
         yield SyncPage(batches=batches, cursor=_copy(state), problems=problems)
         for entity in capped:
             yield from self._query(client, company, entity, state)
-        yield SyncPage(batches=(), cursor={"mode": "cdc", "since": server_ms})
+        yield SyncPage(batches=(), cursor=_cdc_cursor(server_ms))
 
     def _get(self, client: HttpClient, path: str, params: dict[str, Any]) -> Mapping[str, Any]:
         body = client.get_json(path, params={**params, "minorversion": self.config.minor_version})
@@ -322,6 +326,17 @@ class QuickBooksConnector(ApiConnector):
         for ident in stored:
             if ident not in kept:
                 rows.delete(RecordKind.PAYMENT, ident)
+
+
+def _cdc_cursor(since_ms: int) -> dict[str, Any]:
+    """A cursor that polls CDC from ``since_ms`` for the entities it names."""
+    return {"mode": "cdc", "since": since_ms, "feeds": list(ENTITIES)}
+
+
+def _new_entities(state: Mapping[str, Any]) -> list[str]:
+    """Entities a CDC cursor does not cover yet (cursors without ``feeds`` predate BillPayment)."""
+    covered = state.get("feeds", _FIRST_ENTITIES)
+    return [entity for entity in ENTITIES if entity not in covered]
 
 
 def _query_state(started_ms: int, entities: dict[str, int | None]) -> dict[str, Any]:

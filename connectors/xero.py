@@ -65,6 +65,8 @@ FEEDS: tuple[tuple[str, str], ...] = (
 )
 #: The template feed, read whole every poll; its key in the cursor holds the ids last seen.
 TEMPLATES = "RepeatingInvoices"
+#: Cursor format: 2 since payments on bills are kept (older cursors skipped past them).
+CURSOR_VERSION = 2
 
 
 class XeroConfig(OAuthConnectorConfig):
@@ -167,6 +169,10 @@ class XeroConnector(ApiConnector):
         """Every feed from its own position; one page per request."""
         client = self.client()
         state: dict[str, Any] = dict(cursor or {})
+        if state.get("version", 1) < CURSOR_VERSION:
+            # Payments on bills were skipped before: read the payments once more from the start.
+            state.pop("Payments", None)
+        state["version"] = CURSOR_VERSION
         for feed, key in FEEDS:
             position = state.get(feed) or {}
             paginator = KeysetPaginator(

@@ -17,7 +17,7 @@ from busywork.store.records import Customer, Invoice, InvoiceLine
 from connectors.base import ConnectorContext
 from connectors.http import RetryPolicy, TokenBucket
 from connectors.oauth import CredentialStore, TokenSet, load_cipher
-from connectors.quickbooks import CDC_WINDOW_S, QuickBooksConfig, QuickBooksConnector
+from connectors.quickbooks import CDC_WINDOW_S, ENTITIES, QuickBooksConfig, QuickBooksConnector
 from connectors.sync import load_cursor, sync_connector
 from tests.connectors.fake_quickbooks import (
     BASE,
@@ -132,7 +132,12 @@ def test_incremental_poll_is_one_cdc_request_and_one_template_read(
     assert by_id["1009"]["template_id"] == "77"
     assert by_id["1000"]["origin"] == "manual"
     cursor = load_cursor(engine, "acme", "qbo")
-    assert cursor == {"mode": "cdc", "since": int(fake.now.timestamp() * 1000), "templates": []}
+    assert cursor == {
+        "mode": "cdc",
+        "since": int(fake.now.timestamp() * 1000),
+        "feeds": list(ENTITIES),
+        "templates": [],
+    }
     fake.requests.clear()
     quiet = sync_connector(engine, make(engine, fake))
     assert len(sent(fake)) == 2

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from busywork.store.read import load_frames
 from busywork.store.records import Bill, Payment, RecordKind, RecurringTemplate
+from connectors.quickbooks import query_bound
 from connectors.quickbooks_templates import template_mapper
 from connectors.rest import Rows
 from connectors.sync import load_cursor, sync_connector
@@ -189,3 +190,25 @@ def test_template_mapping_reads_schedule_and_kind() -> None:
     assert frame.loc["4001", "next_on"] == pd.Timestamp("2026-10-01")
     assert frame.loc["4001", "counterparty_name"] == "Customer 1"
     assert frame.loc["4002", "schedule"] == "unscheduled"
+
+
+def test_a_cursor_from_before_bill_payments_back_fills_them_then_resumes_cdc(
+    engine: Engine, fake: FakeQuickBooks
+) -> None:
+    connect(engine, fake)
+    fake.entities["Bill"] = [bill(0, paid=True)]
+    fake.entities["BillPayment"] = [bill_payment(0, [0])]  # older than the cursor
+    old_since = int((fake.now - timedelta(hours=1)).timestamp() * 1000)
+    later = fake.now + timedelta(minutes=30)
+    fake.entities["Invoice"] = [invoice(1, updated=later)]  # changed since the cursor
+    fake.now = later + timedelta(minutes=5)
+    connector = make(engine, fake)
+    pages = list(connector.pages({"mode": "cdc", "since": old_since}))
+    queries = sent(fake)
+    assert queries[0].startswith("SELECT * FROM BillPayment ORDERBY")
+    # CDC resumes from the old cursor for every entity, the back-filled one included.
+    assert queries[1] == f"CDC {query_bound(old_since)}"
+    assert "BillPayment" in str(fake.requests[1].url)
+    assert pages[-2].cursor["since"] == int(fake.now.timestamp() * 1000)
+    kinds = {batch.kind for page in pages for batch in page.batches}
+    assert {RecordKind.PAYMENT, RecordKind.INVOICE} <= kinds

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from busywork.store.read import load_frames
 from busywork.store.records import Payment, RecordKind, RecurringTemplate
 from connectors.sync import load_cursor, sync_connector
-from tests.connectors.fake_xero import FakeXero, invoice, payment, repeating_invoice
+from tests.connectors.fake_xero import T0, FakeXero, invoice, payment, repeating_invoice
 from tests.connectors.test_xero import KEY, connect, feeds, make, rows
 
 END_2019 = 1_577_750_400_000  # 2019-12-31
@@ -112,3 +112,25 @@ def test_a_malformed_template_is_reported_and_the_rest_kept(engine: Engine, fake
     assert result.ok, result.error
     assert any("unknown repeating invoice type" in problem for problem in result.problems)
     assert list(by_id(engine, RecurringTemplate)) == ["r00001-0000-0000-0000-000000000000"]
+
+
+def test_a_cursor_from_before_bill_payments_reads_the_payments_again(
+    engine: Engine, fake: FakeXero
+) -> None:
+    connect(engine, fake)
+    bill = invoice(2, kind="ACCPAY", status="PAID")
+    fake.feeds["Invoices"] = [bill]
+    fake.feeds["Payments"] = [payment(1, bill)]
+    connector = make(engine)
+    old = {feed: {"since": T0 + 10_000_000, "page": 1} for feed in ("Contacts", "Invoices")}
+    old["Payments"] = {"since": T0 + 10_000_000, "page": 1}
+    pages = list(connector.pages(old))
+    payment_requests = [r for r in fake.requests if "/Payments" in str(r.url)]
+    assert "If-Modified-Since" not in payment_requests[0].headers
+    invoices = next(r for r in fake.requests if "/Invoices" in str(r.url))
+    assert "If-Modified-Since" in invoices.headers
+    assert pages[-1].cursor["version"] == 2
+    fake.requests.clear()
+    list(make(engine).pages(pages[-1].cursor))
+    again = [r for r in fake.requests if "/Payments" in str(r.url)]
+    assert "If-Modified-Since" in again[0].headers  # only once
