@@ -1,8 +1,9 @@
 """Benchmark: API connectors against in-process fake vendor APIs.
 
-Usage: python bench/connectors.py [--invoices 50000] [--vendor stripe|xero|quickbooks]
-Per vendor: requests and wall time of a backfill of N invoices into a fresh SQLite store,
-then the requests of an incremental poll with 0 and with 100 changed invoices. The wall
+Usage: python bench/connectors.py [--invoices 50000] [--bills N] [--vendor stripe|xero|quickbooks]
+Per vendor: requests and wall time of a backfill of N invoices (plus, for Xero and QuickBooks,
+bills with one payment each, N/10 by default, and 20 recurring templates) into a fresh SQLite
+store, then the requests of an incremental poll with 0 and with 100 changed invoices. The wall
 time excludes the fake API's own work (measured and subtracted) and the rate limiter (the
 time a real account's limit imposes is printed separately). Figures are printed, not asserted.
 """
@@ -48,7 +49,11 @@ class Setup:
     change: Callable[[int], None]
 
 
-def stripe(engine: Any, invoices: int) -> Setup:
+#: Recurring templates per accounting company (read whole on every poll).
+TEMPLATES = 20
+
+
+def stripe(engine: Any, invoices: int, bills: int) -> Setup:
     api = fake_stripe.FakeStripe()
     api.customers = [fake_stripe.customer(n) for n in range(50)]
     api.invoices = [fake_stripe.invoice(n) for n in range(invoices)]
@@ -69,15 +74,19 @@ def stripe(engine: Any, invoices: int) -> Setup:
     return Setup(api.install, lambda: api.requests, make, change)
 
 
-def xero(engine: Any, invoices: int) -> Setup:
+def xero(engine: Any, invoices: int, bills: int) -> Setup:
     api = fake_xero.FakeXero()
     api.feeds["Contacts"] = [fake_xero.contact(n) for n in range(50)]
     api.feeds["Invoices"] = [fake_xero.invoice(n) for n in range(invoices)]
+    payable = [fake_xero.invoice(invoices + n, kind="ACCPAY", status="PAID") for n in range(bills)]
+    api.feeds["Invoices"] += payable
+    api.feeds["Payments"] = [fake_xero.payment(n, bill) for n, bill in enumerate(payable)]
+    api.feeds["RepeatingInvoices"] = [fake_xero.repeating_invoice(n) for n in range(TEMPLATES)]
     tokens = TokenSet(api.valid_token, api.refresh_token, 9e12, {"tenant_id": fake_xero.TENANT})
     CredentialStore(engine, load_cipher()).save("bench", "books", tokens, expected_version=None)
 
     def change(count: int) -> None:
-        later = fake_xero.T0 + 1000 * (invoices + 3600)
+        later = fake_xero.T0 + 1000 * (invoices + bills + 3600)
         for n in range(count):
             api.feeds["Invoices"][n] = fake_xero.invoice(n, status="PAID", updated=later)
 
@@ -95,10 +104,15 @@ def xero(engine: Any, invoices: int) -> Setup:
     return Setup(api.install, lambda: api.requests, make, change)
 
 
-def quickbooks(engine: Any, invoices: int) -> Setup:
+def quickbooks(engine: Any, invoices: int, bills: int) -> Setup:
     api = fake_quickbooks.FakeQuickBooks()
     api.entities["Customer"] = [fake_quickbooks.customer(n) for n in range(50)]
     api.entities["Invoice"] = [fake_quickbooks.invoice(n) for n in range(invoices)]
+    api.entities["Bill"] = [fake_quickbooks.bill(n, paid=True) for n in range(bills)]
+    api.entities["BillPayment"] = [fake_quickbooks.bill_payment(n, [n]) for n in range(bills)]
+    api.entities["RecurringTransaction"] = [
+        fake_quickbooks.recurring(n, ("Invoice", "Bill")[n % 2]) for n in range(TEMPLATES)
+    ]
     api.now = fake_quickbooks.T0 + timedelta(seconds=invoices + 60)
     tokens = TokenSet(api.valid_token, api.refresh_token, 9e12, {"realm_id": fake_quickbooks.REALM})
     CredentialStore(engine, load_cipher()).save("bench", "qbo", tokens, expected_version=None)
@@ -129,7 +143,7 @@ def quickbooks(engine: Any, invoices: int) -> Setup:
     return Setup(api.install, lambda: api.requests, make, change)
 
 
-VENDORS: dict[str, tuple[Callable[[Any, int], Setup], type[ApiConnector]]] = {
+VENDORS: dict[str, tuple[Callable[[Any, int, int], Setup], type[ApiConnector]]] = {
     "stripe": (stripe, StripeConnector),
     "xero": (xero, XeroConnector),
     "quickbooks": (quickbooks, QuickBooksConnector),
@@ -153,12 +167,12 @@ def timed_fake(mock: responses.RequestsMock, spent: list[float]) -> None:
         registered.callback = wrapper  # type: ignore[attr-defined]
 
 
-def run(vendor: str, invoices: int) -> dict[str, Any]:
+def run(vendor: str, invoices: int, bills: int) -> dict[str, Any]:
     build, cls = VENDORS[vendor]
     with tempfile.TemporaryDirectory() as folder:
         engine = create_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
         migrate(engine)
-        setup = build(engine, invoices)
+        setup = build(engine, invoices, bills)
         spent = [0.0]
         with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
             setup.install(mock)
@@ -192,6 +206,7 @@ def run(vendor: str, invoices: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--invoices", type=int, default=50_000)
+    parser.add_argument("--bills", type=int, help="bills (each paid once); default invoices/10")
     parser.add_argument("--vendor", choices=sorted(VENDORS), action="append")
     args = parser.parse_args()
     os.environ.setdefault("BUSYWORK_SECRET_KEYS", Fernet.generate_key().decode())
@@ -200,7 +215,8 @@ def main() -> None:
         f" {'at rate limit':>13} {'poll 0 chg':>10} {'poll 100 chg':>12}"
     )
     for vendor in args.vendor or sorted(VENDORS):
-        row = run(vendor, args.invoices)
+        bills = args.invoices // 10 if args.bills is None else args.bills
+        row = run(vendor, args.invoices, bills)
         print(
             f"{row['vendor']:<11} {row['records']:>8,} {row['backfill_requests']:>12,}"
             f" {row['backfill_s']:>10.1f} {row['limit_bound_s']:>12.0f}s"

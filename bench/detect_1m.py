@@ -92,7 +92,7 @@ def _detect(folder: Path, url: str) -> dict[str, Any]:
     detectors = enabled_detectors(config)
     columns: dict[RecordKind, set[str]] = {}
     for detector in detectors.values():
-        for kind, wanted in detector.required_columns.items():
+        for kind, wanted in detector.input_columns().items():
             columns.setdefault(kind, set()).update(wanted)
     started = time.perf_counter()
     frames = load_frames(worker.engine, "bench", {k: sorted(v) for k, v in columns.items()})

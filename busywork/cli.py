@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -139,6 +140,13 @@ def _parser() -> argparse.ArgumentParser:
     connect.add_argument("name", metavar="NAME", help="the connector's name in the config")
     _config_args(connect)
     connect.set_defaults(handler=_connect)
+
+    rotate = commands.add_parser(
+        "rotate-key",
+        help="re-encrypt stored OAuth tokens under the first key in BUSYWORK_SECRET_KEYS",
+    )
+    _config_args(rotate)
+    rotate.set_defaults(handler=_rotate_key)
 
     _delivery_commands(commands)
     return parser
@@ -382,6 +390,32 @@ def _connect(args: argparse.Namespace) -> int:
     print(f"Open this URL in a browser and grant access ({args.name}):", file=sys.stderr)
     connect(config, args.name, show=print)
     print(f"{args.name}: connected; tokens stored encrypted", file=sys.stderr)
+    return 0
+
+
+def _rotate_key(args: argparse.Namespace) -> int:
+    """Re-encrypt every stored credential under the new key: ``BUSYWORK_SECRET_KEYS=NEW,OLD``."""
+    from busywork.store.db import open_store, redact_url
+    from connectors.oauth import KEYS_ENV, CredentialStore, load_cipher
+
+    cipher = load_cipher()  # a missing variable or a malformed key is a clear ConfigError
+    keys = [key.strip() for key in os.environ.get(KEYS_ENV, "").split(",") if key.strip()]
+    if len(keys) < 2:
+        raise ConfigError(
+            f"{KEYS_ENV} must list the new key first and the current key after it"
+            " (NEW,OLD) to rotate"
+        )
+    if keys[0] in keys[1:]:
+        raise ConfigError(f"{KEYS_ENV}: the new key (the first) is also listed as an old one")
+    configs = _load(args.config)
+    for url in sorted({config.storage.url for config in configs}):
+        engine = open_store(url)
+        try:
+            count = CredentialStore(engine, cipher).rotate()
+        finally:
+            engine.dispose()
+        print(f"{redact_url(url)}: {count} stored credential(s) re-encrypted under the new key")
+    print(f"done; {KEYS_ENV} can now hold the new key alone", file=sys.stderr)
     return 0
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -49,8 +49,15 @@ def _needs_full_run(detector: Detector, mark: Watermark | None, now: datetime) -
     return mark.ran_at is None or now - mark.ran_at >= REDETECT_AFTER
 
 
-def _has_new_events(detector: Detector, mark: Watermark, latest: dict[str, int]) -> bool:
-    return any(latest.get(record.value, 0) > mark.last_event_id for record in detector.requires())
+def _has_new_events(
+    detector: Detector,
+    mark: Watermark,
+    latest: dict[str, int],
+    kinds: Collection[RecordKind] | None = None,
+) -> bool:
+    """Whether events arrived on ``kinds`` (default: every kind the detector reads)."""
+    watched = detector.requires() if kinds is None else kinds
+    return any(latest.get(record.value, 0) > mark.last_event_id for record in watched)
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,8 @@ def plan_runs(
         if not _has_new_events(detector, mark, latest):
             continue
         subjects = None
-        if detector.scopable():
+        unkeyed = detector.requires() - set(detector.subject_columns)
+        if detector.scopable() and not _has_new_events(detector, mark, latest, unkeyed):
             subjects = touched_subjects(
                 engine,
                 business,
@@ -110,15 +118,14 @@ def load_for_runs(
     """The frames ``runs`` read: narrowed to their subjects when every run is scoped alike."""
     columns: dict[RecordKind, set[str]] = {}
     for run in runs:
-        for record_kind, wanted in run.detector.required_columns.items():
+        for record_kind, wanted in run.detector.input_columns().items():
             columns.setdefault(record_kind, set()).update(wanted)
     only: dict[RecordKind, tuple[str, frozenset[str]]] = {}
     for record_kind in columns:
-        readers = [run for run in runs if record_kind in run.detector.required_columns]
+        readers = [run for run in runs if record_kind in run.detector.input_columns()]
         keys = {run.detector.subject_columns.get(record_kind) for run in readers}
-        if all(run.subjects is not None for run in readers) and len(keys) == 1:
-            column = keys.pop()
-            assert column is not None  # scoped runs have subject columns
+        column = keys.pop() if len(keys) == 1 else None
+        if column is not None and all(run.subjects is not None for run in readers):
             only[record_kind] = (column, frozenset().union(*(r.subjects or () for r in readers)))
     return load_frames(
         engine, business, {kind: sorted(names) for kind, names in columns.items()}, only=only

@@ -32,6 +32,7 @@ FILE_STEMS: dict[str, RecordKind] = {
     "bills": RecordKind.BILL,
     "appointments": RecordKind.APPOINTMENT,
     "journal_entries": RecordKind.JOURNAL_ENTRY,
+    "recurring_templates": RecordKind.RECURRING_TEMPLATE,
 }
 _TRUE = {"true", "1", "yes", "y"}
 

@@ -185,21 +185,33 @@ class CredentialStore:
         return expected_version + 1 if updated else None
 
     def rotate(self) -> int:
-        """Re-encrypt every row under the first key; returns the number of rows rewritten."""
+        """Re-encrypt every row under the first key, in one transaction; returns the count.
+
+        Raises:
+            ConfigError: a row cannot be decrypted with any of the keys; nothing was changed.
+        """
         table = self._table
         with self.engine.begin() as connection:
             rows = connection.execute(
                 sa.select(table.c.business, table.c.connector, table.c.ciphertext)
-            )
-            count = 0
-            for row in rows.all():
+                .order_by(table.c.business, table.c.connector)
+                .with_for_update()
+            ).all()
+            for row in rows:
+                try:
+                    ciphertext = self.cipher.rotate(row.ciphertext.encode()).decode()
+                except InvalidToken:
+                    # Raised inside the transaction: every row already rewritten rolls back.
+                    raise ConfigError(
+                        f"{KEYS_ENV} holds no key that decrypts the stored tokens of"
+                        f" {row.business}/{row.connector}; nothing was changed"
+                    ) from None
                 connection.execute(
                     sa.update(table)
                     .where(table.c.business == row.business, table.c.connector == row.connector)
-                    .values(ciphertext=self.cipher.rotate(row.ciphertext.encode()).decode())
+                    .values(ciphertext=ciphertext)
                 )
-                count += 1
-        return count
+        return len(rows)
 
 
 class OAuth2Authenticator:

@@ -8,11 +8,15 @@ Later polls make one ``/cdc`` request for every entity, deletions included. CDC 
 at most 30 days and returns at most 1000 objects per entity: an older cursor, or a capped
 entity, is read with the query endpoint instead. Every request pins ``minorversion``.
 ``Fault`` bodies become clear errors (3200/3201/3100: connect again or fix the realm).
+Recurring templates have no change filter and are re-read whole on every poll
+(:mod:`connectors.quickbooks_templates`). A vendor payment is one payment row per bill it
+settles; when it changes or is deleted, the rows of bills it no longer settles are deleted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
@@ -21,6 +25,7 @@ from pydantic import Field
 
 from busywork.errors import AuthError, FatalError
 from busywork.logs import redact
+from busywork.store.bill_payments import bill_payment_rows
 from busywork.store.records import RecordKind
 from connectors.base import SyncPage
 from connectors.http import HttpClient
@@ -29,12 +34,14 @@ from connectors.paging import KeysetPaginator
 from connectors.quickbooks_mapping import (
     Mapper,
     bill_mapper,
+    bill_payment_mapper,
     invoice_mapper,
     journal_mapper,
     map_party,
     payment_mapper,
     updated_ms,
 )
+from connectors.quickbooks_templates import CURSOR_KEY, template_pages
 from connectors.registry import register
 from connectors.rest import ApiConnector, Rows
 
@@ -46,7 +53,18 @@ MINOR_VERSION = 75
 CDC_WINDOW_S = 29 * 86400
 #: CDC returns at most this many objects per entity; reaching it means "ask the query endpoint".
 CDC_CAP = 1000
-ENTITIES: tuple[str, ...] = ("Customer", "Vendor", "Invoice", "Payment", "Bill", "JournalEntry")
+#: Entities read through the query endpoint and CDC (recurring templates are read apart).
+ENTITIES: tuple[str, ...] = (
+    "Customer",
+    "Vendor",
+    "Invoice",
+    "Payment",
+    "Bill",
+    "BillPayment",
+    "JournalEntry",
+)
+#: The entities of cursors written before CDC cursors named theirs.
+_FIRST_ENTITIES = ("Customer", "Vendor", "Invoice", "Payment", "Bill", "JournalEntry")
 #: List entities hide inactive rows unless asked.
 _LIST_ENTITIES = frozenset({"Customer", "Vendor"})
 _KINDS = {
@@ -55,6 +73,7 @@ _KINDS = {
     "Invoice": RecordKind.INVOICE,
     "Payment": RecordKind.PAYMENT,
     "Bill": RecordKind.BILL,
+    "BillPayment": RecordKind.PAYMENT,
     "JournalEntry": RecordKind.JOURNAL_ENTRY,
 }
 #: Fault codes that mean the grant or the company is wrong, not the request.
@@ -110,7 +129,7 @@ def fault_text(body: Any) -> str:
 
 @register
 class QuickBooksConnector(ApiConnector):
-    """One QuickBooks Online company: customers, vendors, invoices, payments, bills, journals."""
+    """One QuickBooks Online company: people, invoices, bills, payments, journals, templates."""
 
     type = "quickbooks"
     config_model = QuickBooksConfig
@@ -155,12 +174,35 @@ class QuickBooksConnector(ApiConnector):
         return client, f"/v3/company/{realm}"
 
     def pages(self, cursor: dict[str, Any] | None) -> Iterator[SyncPage]:
-        """Query-endpoint backfill (or catch-up), then CDC."""
+        """Query-endpoint backfill (or catch-up), then CDC, then the recurring templates."""
         client, company = self.client()
+        templates = (cursor or {}).get(CURSOR_KEY)
+        last: dict[str, Any] = {}
+        for page in self._entity_pages(client, company, cursor):
+            last = page.cursor
+            # Every cursor carries the template ids, so a crash never forgets them.
+            carried = last if templates is None else {**last, CURSOR_KEY: templates}
+            yield replace(page, cursor=carried)
+        yield from template_pages(
+            lambda path, params: self._get(client, path, params),
+            company,
+            size=self.config.page_size,
+            cursor={**last, CURSOR_KEY: templates} if templates is not None else last,
+            currency=self.context.currency,
+            timezone=self.context.timezone,
+        )
+
+    def _entity_pages(
+        self, client: HttpClient, company: str, cursor: dict[str, Any] | None
+    ) -> Iterator[SyncPage]:
         now_ms = int(self.clock() * 1000)
-        state: dict[str, Any] = dict(cursor or {})
+        state: dict[str, Any] = {k: v for k, v in (cursor or {}).items() if k != CURSOR_KEY}
         if not state:
             state = _query_state(now_ms, dict.fromkeys(ENTITIES))
+        elif state["mode"] == "cdc" and _new_entities(state):
+            # Entities added since this cursor was written: back-fill them with queries, then
+            # resume CDC for every entity from where it stood.
+            state = _query_state(state["since"], dict.fromkeys(_new_entities(state)))
         elif state["mode"] == "cdc" and now_ms - state["since"] > CDC_WINDOW_S * 1000:
             # Too old for CDC: catch up with queries from the cursor (QuickBooks no longer
             # reports what was deleted in the gap).
@@ -168,7 +210,7 @@ class QuickBooksConnector(ApiConnector):
         if state["mode"] == "query":
             for entity in list(state["entities"]):
                 yield from self._query(client, company, entity, state)
-            state = {"mode": "cdc", "since": state["started"]}
+            state = _cdc_cursor(state["started"])
             yield SyncPage(batches=(), cursor=dict(state))
         yield from self._cdc(client, company, state["since"], now_ms)
 
@@ -187,6 +229,8 @@ class QuickBooksConnector(ApiConnector):
             objects = (body.get("QueryResponse") or {}).get(entity) or []
             rows = Rows("quickbooks")
             rows.add_objects(entity, objects, self._mapper(entity))
+            if entity == "BillPayment":
+                self._drop_unsettled(rows, _ids(objects))
             paginator.advance(len(objects), _last_change(objects))
             state["entities"][entity] = {
                 "since": paginator.since,
@@ -226,16 +270,17 @@ class QuickBooksConnector(ApiConnector):
                 live = []
                 for obj in objects:
                     if isinstance(obj, Mapping) and obj.get("status") == "Deleted":
-                        rows.delete(_KINDS[entity], str(obj["Id"]))
+                        if entity != "BillPayment":  # its rows are named after its bills
+                            rows.delete(_KINDS[entity], str(obj["Id"]))
                     else:
                         live.append(obj)
                 rows.add_objects(entity, live, self._mapper(entity))
+                if entity == "BillPayment":
+                    self._drop_unsettled(rows, _ids(objects))
         batches, problems = rows.batches(self.context.timezone)
         server_ms = _server_time(body, now_ms)
         if not capped:
-            yield SyncPage(
-                batches=batches, cursor={"mode": "cdc", "since": server_ms}, problems=problems
-            )
+            yield SyncPage(batches=batches, cursor=_cdc_cursor(server_ms), problems=problems)
             return
         # Too many changes for CDC: the capped entities are read through the query endpoint
         # from the same point; CDC resumes from this response's time once they are done.
@@ -243,7 +288,7 @@ class QuickBooksConnector(ApiConnector):
         yield SyncPage(batches=batches, cursor=_copy(state), problems=problems)
         for entity in capped:
             yield from self._query(client, company, entity, state)
-        yield SyncPage(batches=(), cursor={"mode": "cdc", "since": server_ms})
+        yield SyncPage(batches=(), cursor=_cdc_cursor(server_ms))
 
     def _get(self, client: HttpClient, path: str, params: dict[str, Any]) -> Mapping[str, Any]:
         body = client.get_json(path, params={**params, "minorversion": self.config.minor_version})
@@ -263,8 +308,35 @@ class QuickBooksConnector(ApiConnector):
             "Invoice": invoice_mapper(currency),
             "Payment": payment_mapper(currency),
             "Bill": bill_mapper(currency),
+            "BillPayment": bill_payment_mapper(currency),
             "JournalEntry": journal_mapper(currency),
         }[entity]
+
+    def _drop_unsettled(self, rows: Rows, payment_ids: set[str]) -> None:
+        """Delete stored rows of these vendor payments for bills they no longer settle.
+
+        A deleted payment settles nothing; an edited one may settle other bills now.
+        """
+        if self.context.engine is None or not payment_ids:
+            return
+        kept = {row["source_id"] for row in rows.rows.get(RecordKind.PAYMENT, [])}
+        stored = bill_payment_rows(
+            self.context.engine, self.context.business, self.name, payment_ids
+        )
+        for ident in stored:
+            if ident not in kept:
+                rows.delete(RecordKind.PAYMENT, ident)
+
+
+def _cdc_cursor(since_ms: int) -> dict[str, Any]:
+    """A cursor that polls CDC from ``since_ms`` for the entities it names."""
+    return {"mode": "cdc", "since": since_ms, "feeds": list(ENTITIES)}
+
+
+def _new_entities(state: Mapping[str, Any]) -> list[str]:
+    """Entities a CDC cursor does not cover yet (cursors without ``feeds`` predate BillPayment)."""
+    covered = state.get("feeds", _FIRST_ENTITIES)
+    return [entity for entity in ENTITIES if entity not in covered]
 
 
 def _query_state(started_ms: int, entities: dict[str, int | None]) -> dict[str, Any]:
@@ -282,6 +354,10 @@ def _server_time(body: Mapping[str, Any], default_ms: int) -> int:
         return int(datetime.fromisoformat(str(body["time"])).timestamp() * 1000)
     except (KeyError, ValueError):
         return default_ms
+
+
+def _ids(objects: list[Any]) -> set[str]:
+    return {str(obj["Id"]) for obj in objects if isinstance(obj, Mapping) and "Id" in obj}
 
 
 def _copy(state: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 Transactions made from a recurring template carry ``RecurDataRef`` and get
 ``origin=template``. Amounts are decimal already. ``TxnDate``/``DueDate`` are plain dates;
-``MetaData`` times carry the company's UTC offset and are kept as instants.
+``MetaData`` times carry the company's UTC offset and are kept as instants. A vendor
+payment (``BillPayment``) becomes one payment row per bill it settles; the templates
+themselves (``RecurringTransaction``) are mapped in :mod:`connectors.quickbooks_templates`.
 """
 
 from __future__ import annotations
@@ -22,18 +24,20 @@ def updated_ms(entity: Mapping[str, Any]) -> int:
     return int(datetime.fromisoformat(entity["MetaData"]["LastUpdatedTime"]).timestamp() * 1000)
 
 
-def _meta(entity: Mapping[str, Any]) -> dict[str, Any]:
+def meta_times(entity: Mapping[str, Any]) -> dict[str, Any]:
+    """``created_at``/``updated_at`` from the entity's ``MetaData``."""
     meta = entity.get("MetaData") or {}
     return {"created_at": meta.get("CreateTime"), "updated_at": meta.get("LastUpdatedTime")}
 
 
-def _ref(entity: Mapping[str, Any], key: str, part: str = "value") -> str | None:
+def ref(entity: Mapping[str, Any], key: str, part: str = "value") -> str | None:
+    """One part (``value`` or ``name``) of a ``…Ref``, as text (None if absent)."""
     value = (entity.get(key) or {}).get(part)
     return None if value is None else str(value)
 
 
 def _origin(entity: Mapping[str, Any]) -> tuple[str, str | None]:
-    template = _ref(entity, "RecurDataRef")
+    template = ref(entity, "RecurDataRef")
     return (Origin.TEMPLATE if template else Origin.MANUAL).value, template
 
 
@@ -44,12 +48,12 @@ def map_party(kind: RecordKind) -> Mapper:
         row = {
             "source_id": str(entity["Id"]),
             "name": entity["DisplayName"],
-            "email": _ref(entity, "PrimaryEmailAddr", "Address"),
+            "email": ref(entity, "PrimaryEmailAddr", "Address"),
             "origin": Origin.MANUAL.value,
-            **_meta(entity),
+            **meta_times(entity),
         }
         if kind is RecordKind.CUSTOMER:
-            row["phone"] = _ref(entity, "PrimaryPhone", "FreeFormNumber")
+            row["phone"] = ref(entity, "PrimaryPhone", "FreeFormNumber")
         yield kind, row
 
     return mapper
@@ -72,20 +76,20 @@ def invoice_mapper(currency: str) -> Mapper:
             RecordKind.INVOICE,
             {
                 "source_id": invoice_id,
-                "customer_id": _ref(invoice, "CustomerRef"),
-                "customer_name": _ref(invoice, "CustomerRef", "name"),
-                "customer_email": _ref(invoice, "BillEmail", "Address"),
+                "customer_id": ref(invoice, "CustomerRef"),
+                "customer_name": ref(invoice, "CustomerRef", "name"),
+                "customer_email": ref(invoice, "BillEmail", "Address"),
                 "number": invoice.get("DocNumber"),
                 "status": status,
                 "issued_on": invoice["TxnDate"],
                 "due_on": invoice.get("DueDate"),
                 "total": total,
                 "balance": balance,
-                "currency": _ref(invoice, "CurrencyRef") or currency,
+                "currency": ref(invoice, "CurrencyRef") or currency,
                 "template_id": template,
-                "description": _ref(invoice, "CustomerMemo"),
+                "description": ref(invoice, "CustomerMemo"),
                 "origin": origin,
-                **_meta(invoice),
+                **meta_times(invoice),
             },
         )
         for line in invoice.get("Line") or []:
@@ -99,7 +103,7 @@ def invoice_mapper(currency: str) -> Mapper:
                     "invoice_id": invoice_id,
                     "line_no": line.get("LineNum") or line["Id"],
                     "description": line.get("Description"),
-                    "item": _ref(detail, "ItemRef", "name"),
+                    "item": ref(detail, "ItemRef", "name"),
                     "quantity": detail.get("Qty"),
                     "unit_price": detail.get("UnitPrice"),
                     "amount": line["Amount"],
@@ -125,17 +129,67 @@ def payment_mapper(currency: str) -> Mapper:
             {
                 "source_id": str(payment["Id"]),
                 "invoice_id": linked[0] if linked else None,
-                "customer_id": _ref(payment, "CustomerRef"),
+                "customer_id": ref(payment, "CustomerRef"),
                 "paid_at": payment["TxnDate"],
                 "amount": float(payment["TotalAmt"]),
-                "currency": _ref(payment, "CurrencyRef") or currency,
-                "method": _ref(payment, "PaymentMethodRef", "name"),
+                "currency": ref(payment, "CurrencyRef") or currency,
+                "method": ref(payment, "PaymentMethodRef", "name"),
                 "origin": Origin.MANUAL.value,
-                **_meta(payment),
+                **meta_times(payment),
             },
         )
 
     return mapper
+
+
+def bill_payment_row_id(payment_id: str, bill_id: str) -> str:
+    """The payment row of one bill settled by a BillPayment: ``<payment id>:<bill id>``."""
+    return f"{payment_id}:{bill_id}"
+
+
+def bill_payment_mapper(currency: str) -> Mapper:
+    """Maps a BillPayment: one payment row per bill it settles, each with that line's amount."""
+
+    def mapper(payment: Mapping[str, Any]) -> Iterator[Pair]:
+        payment_id = str(payment["Id"])
+        common = {
+            "vendor_id": ref(payment, "VendorRef"),
+            "paid_at": payment["TxnDate"],
+            "currency": ref(payment, "CurrencyRef") or currency,
+            "method": payment.get("PayType"),
+            "origin": Origin.MANUAL.value,
+            **meta_times(payment),
+        }
+        for line in payment.get("Line") or []:
+            for link in line.get("LinkedTxn") or []:
+                if link.get("TxnType") != "Bill":
+                    continue  # vendor credits and journals applied to the payment
+                bill_id = str(link["TxnId"])
+                yield (
+                    RecordKind.PAYMENT,
+                    {
+                        "source_id": bill_payment_row_id(payment_id, bill_id),
+                        "bill_id": bill_id,
+                        "amount": float(line["Amount"]),
+                        **common,
+                    },
+                )
+
+    return mapper
+
+
+def journal_accounts(entry: Mapping[str, Any]) -> tuple[str, float]:
+    """The ``|``-joined sorted accounts a JournalEntry touches, and its debit total."""
+    accounts: set[str] = set()
+    debits = 0.0
+    for line in entry.get("Line") or []:
+        detail = line.get("JournalEntryLineDetail")
+        if not detail:
+            continue
+        accounts.add(str(detail["AccountRef"].get("name") or detail["AccountRef"]["value"]))
+        if detail.get("PostingType") == "Debit":
+            debits += float(line["Amount"])
+    return "|".join(sorted(accounts)), debits
 
 
 def bill_mapper(currency: str) -> Mapper:
@@ -149,17 +203,17 @@ def bill_mapper(currency: str) -> Mapper:
             RecordKind.BILL,
             {
                 "source_id": str(bill["Id"]),
-                "vendor_id": _ref(bill, "VendorRef"),
-                "vendor_name": _ref(bill, "VendorRef", "name"),
+                "vendor_id": ref(bill, "VendorRef"),
+                "vendor_name": ref(bill, "VendorRef", "name"),
                 "number": bill.get("DocNumber"),
                 "status": status,
                 "issued_on": bill["TxnDate"],
                 "due_on": bill.get("DueDate"),
                 "total": total,
-                "currency": _ref(bill, "CurrencyRef") or currency,
+                "currency": ref(bill, "CurrencyRef") or currency,
                 "description": bill.get("PrivateNote") or None,
                 "origin": origin,
-                **_meta(bill),
+                **meta_times(bill),
             },
         )
 
@@ -171,26 +225,18 @@ def journal_mapper(currency: str) -> Mapper:
 
     def mapper(entry: Mapping[str, Any]) -> Iterator[Pair]:
         origin, _ = _origin(entry)
-        accounts: set[str] = set()
-        debits = 0.0
-        for line in entry.get("Line") or []:
-            detail = line.get("JournalEntryLineDetail")
-            if not detail:
-                continue
-            accounts.add(str(detail["AccountRef"].get("name") or detail["AccountRef"]["value"]))
-            if detail.get("PostingType") == "Debit":
-                debits += float(line["Amount"])
+        accounts, debits = journal_accounts(entry)
         yield (
             RecordKind.JOURNAL_ENTRY,
             {
                 "source_id": str(entry["Id"]),
                 "posted_on": entry["TxnDate"],
-                "accounts": "|".join(sorted(accounts)),
+                "accounts": accounts,
                 "amount": debits,
-                "currency": _ref(entry, "CurrencyRef") or currency,
+                "currency": ref(entry, "CurrencyRef") or currency,
                 "memo": entry.get("PrivateNote") or None,
                 "origin": origin,
-                **_meta(entry),
+                **meta_times(entry),
             },
         )
 

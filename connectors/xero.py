@@ -8,6 +8,10 @@ second does it step to the next page number. The window is sent one second early
 record is never lost to timestamp rounding (the overlap is a harmless re-upsert). Invoices
 from a repeating template carry ``RepeatingInvoiceID`` and get ``origin=template``;
 ``DELETED`` objects (and voided journals) become deletions, voided invoices ``status=void``.
+Payments on bills (``ACCPAYPAYMENT``) become payments with ``bill_id``. Repeating invoices
+and bills (``/RepeatingInvoices``) have neither ``If-Modified-Since`` nor paging, so they
+are read whole on every poll and a template that stops coming back is deleted
+(:mod:`connectors.snapshot`); Xero has no API for repeating manual journals.
 OAuth2 with rotating refresh tokens; the tenant comes from ``busywork connect``.
 """
 
@@ -29,6 +33,7 @@ from connectors.oauth import OAuthConnectorConfig, TokenSet
 from connectors.paging import KeysetPaginator
 from connectors.registry import register
 from connectors.rest import ApiConnector, Mapper, Rows
+from connectors.snapshot import Snapshot
 from connectors.xero_mapping import (
     DELETED_JOURNAL_STATUSES,
     is_deleted,
@@ -36,6 +41,7 @@ from connectors.xero_mapping import (
     map_contact,
     map_invoice,
     map_payment,
+    map_repeating_invoice,
     ms_epoch,
 )
 
@@ -57,6 +63,10 @@ FEEDS: tuple[tuple[str, str], ...] = (
     ("Payments", "PaymentID"),
     ("ManualJournals", "ManualJournalID"),
 )
+#: The template feed, read whole every poll; its key in the cursor holds the ids last seen.
+TEMPLATES = "RepeatingInvoices"
+#: Cursor format: 2 since payments on bills are kept (older cursors skipped past them).
+CURSOR_VERSION = 2
 
 
 class XeroConfig(OAuthConnectorConfig):
@@ -102,7 +112,7 @@ class XeroClient(HttpClient):
 
 @register
 class XeroConnector(ApiConnector):
-    """One Xero organisation's contacts, invoices, bills, payments and manual journals."""
+    """One Xero organisation's contacts, invoices, bills, payments, journals and templates."""
 
     type = "xero"
     config_model = XeroConfig
@@ -159,6 +169,10 @@ class XeroConnector(ApiConnector):
         """Every feed from its own position; one page per request."""
         client = self.client()
         state: dict[str, Any] = dict(cursor or {})
+        if state.get("version", 1) < CURSOR_VERSION:
+            # Payments on bills were skipped before: read the payments once more from the start.
+            state.pop("Payments", None)
+        state["version"] = CURSOR_VERSION
         for feed, key in FEEDS:
             position = state.get(feed) or {}
             paginator = KeysetPaginator(
@@ -180,6 +194,30 @@ class XeroConnector(ApiConnector):
                 state[feed] = {"since": paginator.since, "page": paginator.page}
                 batches, problems = rows.batches(self.context.timezone)
                 yield SyncPage(batches=batches, cursor=dict(state), problems=problems)
+        yield self._templates(client, state)
+
+    def _templates(self, client: HttpClient, state: dict[str, Any]) -> SyncPage:
+        """Every repeating invoice and bill; ids missing since the last read are deleted."""
+        objects = _objects(client.get_json(f"/{TEMPLATES}"), TEMPLATES)
+        snapshot = Snapshot(state, TEMPLATES)
+        rows = Rows("xero")
+        live, kept = [], []
+        for obj in objects:
+            ident = obj.get("RepeatingInvoiceID") if isinstance(obj, Mapping) else None
+            if ident is None:
+                live.append(obj)  # reported as a problem by add_objects
+                continue
+            snapshot.add([str(ident)])
+            if is_deleted(obj):
+                rows.delete(RecordKind.RECURRING_TEMPLATE, str(ident))
+            else:
+                live.append(obj)
+                kept.append(str(ident))
+        rows.add_objects(TEMPLATES, live, map_repeating_invoice)
+        for ident in snapshot.vanished():
+            rows.delete(RecordKind.RECURRING_TEMPLATE, ident)
+        batches, problems = rows.batches(self.context.timezone)
+        return SyncPage(batches=batches, cursor=snapshot.complete(state, kept), problems=problems)
 
     def _collect(self, feed: str, key: str, objects: list[Any], rows: Rows) -> None:
         mapper: Mapper = {

@@ -1,4 +1,4 @@
-"""Xero Accounting objects to canonical rows: contacts, invoices and bills, payments, journals.
+"""Xero objects to canonical rows: contacts, invoices, bills, payments, journals, templates.
 
 Xero writes timestamps as ``/Date(1541176290160+0000)/`` (milliseconds since the epoch in
 UTC; the offset is informational). Calendar fields (``Date``, ``DueDate``) are midnight UTC
@@ -148,20 +148,27 @@ def map_invoice(invoice: Mapping[str, Any]) -> Iterator[Pair]:
         )
 
 
+#: Payment types on invoices (received) and bills (paid out); credit-note and prepayment
+#: refunds settle neither.
+_PAYMENT_TYPES = {"ACCREC": "ACCRECPAYMENT", "ACCPAY": "ACCPAYPAYMENT"}
+
+
 def map_payment(payment: Mapping[str, Any]) -> Iterator[Pair]:
-    """A payment received against a sales invoice; bill payments are left out."""
+    """A payment received against a sales invoice, or paid against a bill (``ACCPAY``)."""
     invoice = payment.get("Invoice") or {}
-    payment_type = payment.get("PaymentType") or (
-        "ACCRECPAYMENT" if invoice.get("Type") == "ACCREC" else ""
-    )
-    if payment_type != "ACCRECPAYMENT":
+    payment_type = payment.get("PaymentType") or _PAYMENT_TYPES.get(str(invoice.get("Type")), "")
+    if payment_type not in _PAYMENT_TYPES.values():
         return
+    contact = (invoice.get("Contact") or {}).get("ContactID")
+    on_bill = payment_type == "ACCPAYPAYMENT"
     yield (
         RecordKind.PAYMENT,
         {
             "source_id": payment["PaymentID"],
-            "invoice_id": invoice.get("InvoiceID"),
-            "customer_id": (invoice.get("Contact") or {}).get("ContactID"),
+            "invoice_id": None if on_bill else invoice.get("InvoiceID"),
+            "customer_id": None if on_bill else contact,
+            "bill_id": invoice.get("InvoiceID") if on_bill else None,
+            "vendor_id": contact if on_bill else None,
             "paid_at": xero_datetime(payment["Date"]),
             "amount": payment["Amount"],
             "currency": invoice["CurrencyCode"],
@@ -195,3 +202,39 @@ def journal_mapper(currency: str) -> Any:
         )
 
     return map_journal
+
+
+_UNITS = {"WEEKLY": "week", "MONTHLY": "month"}
+_DOCUMENTS = {"ACCREC": "invoice", "ACCPAY": "bill"}
+
+
+def map_repeating_invoice(template: Mapping[str, Any]) -> Iterator[Pair]:
+    """A repeating invoice (``ACCREC``) or bill (``ACCPAY``) as a recurring template.
+
+    Xero runs every repeating invoice on its schedule: ``AUTHORISED`` ones create approved
+    invoices, ``DRAFT`` ones create drafts for someone to approve; both are active.
+    """
+    document = _DOCUMENTS.get(str(template["Type"]))
+    if document is None:
+        raise ValueError(f"unknown repeating invoice type {template['Type']!r}")
+    schedule = template.get("Schedule") or {}
+    contact = template.get("Contact") or {}
+    yield (
+        RecordKind.RECURRING_TEMPLATE,
+        {
+            "source_id": template["RepeatingInvoiceID"],
+            "document": document,
+            "name": template.get("Reference") or None,
+            "counterparty_id": contact.get("ContactID"),
+            "counterparty_name": contact.get("Name"),
+            "schedule": "automated",
+            "cadence_unit": _UNITS.get(str(schedule.get("Unit"))),
+            "cadence_every": schedule.get("Period"),
+            "next_on": xero_date(schedule.get("NextScheduledDate")),
+            "end_on": xero_date(schedule.get("EndDate")),
+            "active": not is_deleted(template),
+            "total": template.get("Total"),
+            "currency": template.get("CurrencyCode"),
+            "origin": Origin.MANUAL.value,
+        },
+    )

@@ -139,6 +139,9 @@ class Detector(abc.ABC):
     category: ClassVar[Category]
     #: Record kinds (and their columns) the detector reads; the worker loads only these.
     required_columns: ClassVar[Mapping[RecordKind, tuple[str, ...]]]
+    #: Kinds the detector uses when given (recurring templates): the worker loads them too,
+    #: but a caller may leave them out, and a business without such records is unaffected.
+    optional_columns: ClassVar[Mapping[RecordKind, tuple[str, ...]]] = {}
     #: For detectors whose finding about one subject depends on that subject's records alone:
     #: per record kind read, the column holding the subject's id (``Subject.id``). The worker
     #: then re-runs the detector on just the subjects a batch of events touched.
@@ -160,7 +163,15 @@ class Detector(abc.ABC):
     @classmethod
     def requires(cls) -> frozenset[RecordKind]:
         """The record kinds whose changes make this detector run again."""
-        return frozenset(cls.required_columns)
+        return frozenset(cls.required_columns) | frozenset(cls.optional_columns)
+
+    @classmethod
+    def input_columns(cls) -> dict[RecordKind, tuple[str, ...]]:
+        """Every kind and column the detector reads, required or optional."""
+        columns = {kind: tuple(names) for kind, names in cls.required_columns.items()}
+        for kind, names in cls.optional_columns.items():
+            columns[kind] = tuple(dict.fromkeys([*columns.get(kind, ()), *names]))
+        return columns
 
     @classmethod
     def param_names(cls) -> tuple[str, ...]:
@@ -176,9 +187,10 @@ class Detector(abc.ABC):
         """Find candidates in ``frames`` (never mutated).
 
         Raises:
-            DetectorInputError: a required frame or column is missing.
+            DetectorInputError: a required frame, or a column of a frame given, is missing.
         """
-        for record_kind, columns in self.required_columns.items():
+        optional = {kind: names for kind, names in self.optional_columns.items() if kind in frames}
+        for record_kind, columns in {**self.required_columns, **optional}.items():
             frame = frames.get(record_kind)
             if frame is None:
                 raise DetectorInputError(f"{self.kind}: no '{record_kind.value}' frame given")

@@ -10,6 +10,7 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _cadence as cad
 from detectors import _frames as fr
+from detectors import _templates as tmpl
 from detectors.base import (
     Candidate,
     Category,
@@ -32,7 +33,8 @@ class RecurringBillDetector(Detector):
     coefficient of variation) and a run still going at ``as_of``. Utility bills vary more
     than rent, so the default amount tolerance is wider than for invoices; a bank rule or a
     recurring bill copes with a varying amount. Bills made by a rule or an integration
-    (automated origins) are never counted.
+    (automated origins) are never counted, and a vendor with an active, scheduled bill
+    template (``recurring_template``, when given) is already automated.
 
     Metrics: ``cadence_days``, ``occurrences``, ``typical_amount``, ``amount_cv``,
     ``regular_share``, ``skipped_periods``, ``median_gap_days`` and ``bills_per_month``.
@@ -62,6 +64,7 @@ class RecurringBillDetector(Detector):
             "description",
         ),
     }
+    optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = tmpl.OPTIONAL_TEMPLATES
 
     subject_columns: ClassVar[dict[RecordKind, str]] = {RecordKind.BILL: "vendor_id"}
     #: Re-detected per subject at once; when a batch cannot be scoped, still at once.
@@ -87,6 +90,11 @@ class RecurringBillDetector(Detector):
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
         bills = _manual_bills(frames[RecordKind.BILL], context)
+        templates = tmpl.active_templates(frames, "bill", context)
+        automated = tmpl.automated_keys(
+            bills, templates, id_column="vendor_id", name_column="vendor_name"
+        )
+        bills = bills[~automated].reset_index(drop=True)
         if bills.empty:
             return []
         rules = cad.CadenceRules(**self.get_params())

@@ -10,6 +10,7 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _cadence as cad
 from detectors import _frames as fr
+from detectors import _templates as tmpl
 from detectors.base import (
     Candidate,
     Category,
@@ -32,7 +33,9 @@ class RecurringInvoiceDetector(Detector):
     two periods plus the tolerance ends a run; only the latest run counts. The cadence with the
     largest share of on-schedule gaps wins. A finding needs enough invoices in the run, a high
     on-schedule share, a stable amount (robust coefficient of variation: 1.4826 * median
-    absolute deviation / median) and a run that is still going at ``context.as_of``.
+    absolute deviation / median) and a run that is still going at ``context.as_of``. A customer
+    with an active, scheduled invoice template (``recurring_template``, when given) is already
+    automated and gets no finding.
 
     Metrics: ``cadence_days``, ``occurrences`` (invoices in the run), ``typical_amount``
     (median total), ``amount_cv``, ``regular_share`` (on-schedule gaps / gaps),
@@ -63,6 +66,7 @@ class RecurringInvoiceDetector(Detector):
             "description",
         ),
     }
+    optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = tmpl.OPTIONAL_TEMPLATES
 
     subject_columns: ClassVar[dict[RecordKind, str]] = {RecordKind.INVOICE: "customer_id"}
     #: Re-detected per subject at once; when a batch cannot be scoped, still at once.
@@ -88,6 +92,11 @@ class RecurringInvoiceDetector(Detector):
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
         invoices = _manual_invoices(frames[RecordKind.INVOICE], context)
+        templates = tmpl.active_templates(frames, "invoice", context)
+        automated = tmpl.automated_keys(
+            invoices, templates, id_column="customer_id", name_column="customer_name"
+        )
+        invoices = invoices[~automated].reset_index(drop=True)
         if invoices.empty:
             return []
         # Invoices to one customer keep one price; the bills' extra amount check is not needed.

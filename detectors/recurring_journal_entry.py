@@ -9,6 +9,7 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _cadence as cad
 from detectors import _frames as fr
+from detectors import _templates as tmpl
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -39,7 +40,8 @@ class RecurringJournalEntryDetector(Detector):
     (the sorted set of accounts) and scored like recurring invoices: gaps matched to each
     cadence within the tolerance (one skipped period allowed), the latest run only, a stable
     amount and a run still going at ``as_of``. Journals that vary in amount (accruals, VAT)
-    are left alone; journals posted by a rule or payroll integration are automated already.
+    are left alone; journals posted by a rule or payroll integration are automated already,
+    and so is a signature with an active, scheduled journal template (``recurring_template``).
     The subject id is the accounts signature.
 
     Metrics: ``cadence_days``, ``occurrences``, ``typical_amount``, ``amount_cv``,
@@ -68,6 +70,7 @@ class RecurringJournalEntryDetector(Detector):
             "memo",
         ),
     }
+    optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = tmpl.OPTIONAL_TEMPLATES
 
     def __init__(
         self,
@@ -99,9 +102,12 @@ class RecurringJournalEntryDetector(Detector):
                 "memo": fr.as_text(raw["memo"]),
             }
         )
+        templates = tmpl.active_templates(frames, "journal_entry", context)
+        scheduled = tmpl.automated_signatures(templates, accounts_signature)
         keep = (
             fr.is_manual(raw["origin"]).to_numpy()
             & items["key"].notna().to_numpy()
+            & ~items["key"].isin(scheduled).to_numpy()
             & (items["issued"] <= fr.as_of(context).normalize()).to_numpy()
         )
         items = items[keep].sort_values(["key", "issued", "source_id"]).reset_index(drop=True)

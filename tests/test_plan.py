@@ -135,3 +135,24 @@ def test_too_many_events_are_not_worth_scoping(scanned: tuple[AppConfig, Worker]
 def _max_event_id(engine: Engine) -> int:
     with engine.connect() as connection:
         return int(connection.execute(sa.text("SELECT max(id) FROM event")).scalar_one())
+
+
+def test_a_template_change_makes_the_recurring_detectors_look_at_everyone(
+    scanned: tuple[AppConfig, Worker],
+) -> None:
+    config, worker = scanned
+    later = AS_OF + timedelta(minutes=5)
+    _new_invoices(worker, ["C0001"], later)
+    raw = pd.DataFrame({"source_id": ["T1"], "document": ["invoice"], "counterparty_id": ["C0002"]})
+    templates = validate_records(RecordKind.RECURRING_TEMPLATE, raw).frame
+    commit_page(
+        worker.engine,
+        business="shop",
+        connector="exports",
+        batches=[RecordBatch(RecordKind.RECURRING_TEMPLATE, templates)],
+        cursor=None,
+        now=later,
+    )
+    runs, _ = plan_runs(worker.engine, "shop", enabled_detectors(config), now=later)
+    assert runs["recurring_invoice"].subjects is None
+    assert runs["recurring_bill"].subjects is None

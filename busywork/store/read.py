@@ -9,6 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from busywork.store.bill_payments import fill_bill_paid_at
 from busywork.store.frames import column_specs
 from busywork.store.records import RECORD_MODELS, RecordKind
 
@@ -31,12 +32,16 @@ def load_frames(
     (``{INVOICE: ("customer_id", {"C1", "C2"})}``), for re-detecting a few subjects.
 
     Dates come as ``datetime64[ns]`` at midnight, datetimes as naive-UTC ``datetime64[ns]``,
-    money as ``float64``, text as ``object`` with None for missing.
+    money as ``float64``, text as ``object`` with None for missing. A paid bill without
+    ``paid_at`` gets the date of its latest payment (see :func:`fill_bill_paid_at`).
     """
     frames: dict[RecordKind, pd.DataFrame] = {}
     with engine.connect() as connection:
         for kind, wanted in columns.items():
             frames[kind] = _load(connection, business, kind, wanted, (only or {}).get(kind))
+        bills = frames.get(RecordKind.BILL)
+        if bills is not None and "paid_at" in bills.columns:
+            frames[RecordKind.BILL] = fill_bill_paid_at(connection, business, bills)
     return frames
 
 

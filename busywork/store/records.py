@@ -52,6 +52,7 @@ class RecordKind(enum.StrEnum):
     BILL = "bill"
     APPOINTMENT = "appointment"
     JOURNAL_ENTRY = "journal_entry"
+    RECURRING_TEMPLATE = "recurring_template"
 
 
 class RecordBase(SQLModel):
@@ -145,7 +146,12 @@ class InvoiceLine(RecordBase, table=True):
 
 
 class Payment(RecordBase, table=True):
-    """Money received against an invoice."""
+    """Money moved against an invoice (received) or a bill (paid out).
+
+    A payment settles at most one document: ``invoice_id`` (with ``customer_id``) or
+    ``bill_id`` (with ``vendor_id``). A vendor payment that settles several bills becomes
+    one row per bill.
+    """
 
     __tablename__ = "payment"
     __table_args__ = _unique("payment")
@@ -157,6 +163,8 @@ class Payment(RecordBase, table=True):
     amount: float = Field(sa_type=MONEY)
     currency: str = Field(max_length=3)
     method: str | None = Field(default=None, max_length=32)
+    bill_id: str | None = Field(default=None, max_length=128)
+    vendor_id: str | None = Field(default=None, max_length=128)
 
 
 class Bill(RecordBase, table=True):
@@ -215,10 +223,55 @@ class JournalEntry(RecordBase, table=True):
     memo: str | None = Field(default=None, max_length=512)
 
 
+class RecurringTemplate(RecordBase, table=True):
+    """A schedule in the accounting tool that creates invoices, bills or journals by itself.
+
+    ``document`` is what it creates (one of :data:`TEMPLATE_DOCUMENTS`); ``counterparty_*``
+    is the customer (invoices) or vendor (bills); ``accounts`` the sorted, ``|``-joined
+    accounts a journal template posts to. ``schedule`` says how it runs (one of
+    :data:`TEMPLATE_SCHEDULES`: ``automated`` creates the document, ``reminded`` reminds
+    someone to, ``unscheduled`` is a saved template used by hand). The cadence is
+    ``cadence_every`` × ``cadence_unit`` (day, week, month or year).
+    """
+
+    __tablename__ = "recurring_template"
+    __table_args__ = _unique("recurring_template")
+    kind: ClassVar[RecordKind] = RecordKind.RECURRING_TEMPLATE
+
+    document: str = Field(max_length=16)
+    name: str | None = Field(default=None, max_length=256)
+    counterparty_id: str | None = Field(default=None, max_length=128)
+    counterparty_name: str | None = Field(default=None, max_length=256)
+    accounts: str | None = Field(default=None, max_length=512)
+    schedule: str = Field(default="automated", max_length=16)
+    cadence_unit: str | None = Field(default=None, max_length=8)
+    cadence_every: int | None = None
+    next_on: date | None = None
+    end_on: date | None = None
+    active: bool = Field(default=True)
+    total: float | None = Field(default=None, sa_type=MONEY)
+    currency: str | None = Field(default=None, max_length=3)
+
+
 RECORD_MODELS: dict[RecordKind, type[RecordBase]] = {
     model.kind: model
-    for model in (Customer, Vendor, Invoice, InvoiceLine, Payment, Bill, Appointment, JournalEntry)
+    for model in (
+        Customer,
+        Vendor,
+        Invoice,
+        InvoiceLine,
+        Payment,
+        Bill,
+        Appointment,
+        JournalEntry,
+        RecurringTemplate,
+    )
 }
+
+#: What a recurring template creates, and how it runs.
+TEMPLATE_DOCUMENTS = frozenset({"invoice", "bill", "journal_entry"})
+TEMPLATE_SCHEDULES = frozenset({"automated", "reminded", "unscheduled"})
+TEMPLATE_UNITS = frozenset({"day", "week", "month", "year"})
 
 #: Allowed values of the status columns; anything else is rejected at ingest.
 STATUSES: dict[RecordKind, frozenset[str]] = {

@@ -236,6 +236,9 @@ def _payments(
             "amount": amount,
             "currency": currency[invoice],
             "method": method,
+            # Money received only: bills in the synthetic books carry their own paid_at.
+            "bill_id": filled(len(order), None),
+            "vendor_id": filled(len(order), None),
         },
     )
 

@@ -58,6 +58,8 @@ SCHEMAS: dict[str, tuple[tuple[str, ColumnKind], ...]] = {
         ("amount", "money"),
         ("currency", "str"),
         ("method", "str"),
+        ("bill_id", "str"),
+        ("vendor_id", "str"),
     ),
     "bills": (
         *_COMMON,

@@ -18,8 +18,20 @@ REALM = "9341453050108021"
 PACIFIC = timezone(timedelta(hours=-7))
 T0 = datetime(2026, 9, 1, 8, 0, tzinfo=PACIFIC)
 _SQL = re.compile(
-    r"SELECT \* FROM (?P<entity>\w+)(?: WHERE (?P<where>.*?))? ORDERBY Metadata\.LastUpdatedTime"
+    r"SELECT \* FROM (?P<entity>\w+)(?: WHERE (?P<where>.*?))?"
+    r"(?P<order> ORDERBY Metadata\.LastUpdatedTime)?"
     r" STARTPOSITION (?P<start>\d+) MAXRESULTS (?P<size>\d+)$"
+)
+#: Entities the fake serves; RecurringTransaction only through /query, unfiltered.
+ENTITIES = (
+    "Customer",
+    "Vendor",
+    "Invoice",
+    "Payment",
+    "Bill",
+    "BillPayment",
+    "JournalEntry",
+    "RecurringTransaction",
 )
 
 
@@ -85,6 +97,129 @@ def invoice(
     return body
 
 
+def bill(n: int, *, updated: datetime = T0, paid: bool = False) -> dict[str, Any]:
+    """Shaped after Intuit's Bill (Finance.xsd)."""
+    return {
+        "Id": str(2000 + n),
+        "SyncToken": "0",
+        "domain": "QBO",
+        "sparse": False,
+        "MetaData": meta(n, updated),
+        "DocNumber": f"B-{n}",
+        "TxnDate": "2026-08-20",
+        "DueDate": "2026-09-19",
+        "CurrencyRef": {"value": "USD", "name": "United States Dollar"},
+        "VendorRef": {"value": str(50 + n % 5), "name": f"Vendor {n % 5}"},
+        "APAccountRef": {"value": "33", "name": "Accounts Payable (A/P)"},
+        "Line": [
+            {
+                "Id": "1",
+                "LineNum": 1,
+                "Amount": 120.0,
+                "DetailType": "AccountBasedExpenseLineDetail",
+                "AccountBasedExpenseLineDetail": {"AccountRef": {"value": "7", "name": "Rent"}},
+            }
+        ],
+        "TotalAmt": 120.0,
+        "Balance": 0 if paid else 120.0,
+    }
+
+
+def bill_payment(
+    n: int, bills: list[int], *, updated: datetime = T0, paid_on: str = "2026-08-28"
+) -> dict[str, Any]:
+    """Shaped after Intuit's BillPayment (Finance.xsd): one line per bill it settles."""
+    return {
+        "Id": str(3000 + n),
+        "SyncToken": "0",
+        "domain": "QBO",
+        "sparse": False,
+        "MetaData": meta(n, updated),
+        "DocNumber": f"{7000 + n}",
+        "TxnDate": paid_on,
+        "CurrencyRef": {"value": "USD", "name": "United States Dollar"},
+        "VendorRef": {"value": str(50 + bills[0] % 5), "name": f"Vendor {bills[0] % 5}"},
+        "PayType": "Check",
+        "CheckPayment": {
+            "BankAccountRef": {"value": "35", "name": "Checking"},
+            "PrintStatus": "NotSet",
+        },
+        "Line": [
+            {"Amount": 120.0, "LinkedTxn": [{"TxnId": str(2000 + b), "TxnType": "Bill"}]}
+            for b in bills
+        ],
+        "TotalAmt": 120.0 * len(bills),
+    }
+
+
+def recurring(
+    n: int,
+    entity: str = "Invoice",
+    *,
+    active: bool = True,
+    recur_type: str = "Automated",
+    interval: str = "Monthly",
+    end: str | None = None,
+    party: str | None = None,
+) -> dict[str, Any]:
+    """Shaped after Intuit's RecurringTransaction: the template wrapped under its type."""
+    schedule: dict[str, Any] = {
+        "IntervalType": interval,
+        "NumInterval": 1,
+        "DayOfMonth": 1,
+        "StartDate": "2026-01-01",
+        "NextDate": "2026-10-01",
+        "PreviousDate": "2026-09-01",
+    }
+    if end is not None:
+        schedule["EndDate"] = end
+    body: dict[str, Any] = {
+        "Id": str(4000 + n),
+        "SyncToken": "0",
+        "domain": "QBO",
+        "sparse": False,
+        "MetaData": meta(n),
+        "CurrencyRef": {"value": "USD", "name": "United States Dollar"},
+        "RecurringInfo": {
+            "Name": f"Template {n}",
+            "RecurType": recur_type,
+            "Active": active,
+            "ScheduleInfo": schedule,
+        },
+        "TxnDate": "2026-09-01",
+        "TotalAmt": 275.0,
+    }
+    if entity == "Invoice":
+        body["CustomerRef"] = {"value": party or str(n % 20), "name": f"Customer {n % 20}"}
+        body["Line"] = [
+            {
+                "Id": "1",
+                "Amount": 275.0,
+                "DetailType": "SalesItemLineDetail",
+                "SalesItemLineDetail": {"ItemRef": {"value": "5", "name": "Gardening"}},
+            }
+        ]
+    elif entity == "Bill":
+        body["VendorRef"] = {"value": party or str(50 + n % 5), "name": f"Vendor {n % 5}"}
+    elif entity == "JournalEntry":
+        del body["TotalAmt"]
+        body["Line"] = [
+            {
+                "Id": str(i),
+                "Amount": 500.0,
+                "DetailType": "JournalEntryLineDetail",
+                "JournalEntryLineDetail": {
+                    "PostingType": posting,
+                    "AccountRef": {"value": str(60 + i), "name": account},
+                },
+            }
+            for i, (posting, account) in enumerate(
+                [("Debit", "Depreciation"), ("Credit", "Accumulated Depreciation")]
+            )
+        ]
+    return {entity: body}
+
+
 def fault(code: str, message: str, status: int = 400) -> tuple[int, dict[str, str], str]:
     body = {
         "Fault": {
@@ -100,10 +235,7 @@ class FakeQuickBooks:
     """Entities served by /query (keyset-friendly) and /cdc (with deleted stubs)."""
 
     def __init__(self) -> None:
-        self.entities: dict[str, list[dict[str, Any]]] = {
-            name: []
-            for name in ("Customer", "Vendor", "Invoice", "Payment", "Bill", "JournalEntry")
-        }
+        self.entities: dict[str, list[dict[str, Any]]] = {name: [] for name in ENTITIES}
         self.deleted: dict[str, list[dict[str, Any]]] = {name: [] for name in self.entities}
         self.requests: list[requests.PreparedRequest] = []
         self.now = T0 + timedelta(days=1)
@@ -167,6 +299,8 @@ class FakeQuickBooks:
         return answer
 
     def _ordered(self, entity: str) -> list[dict[str, Any]]:
+        if entity == "RecurringTransaction":
+            return list(self.entities[entity])  # wrappers: no top-level MetaData
         return sorted(
             self.entities[entity],
             key=lambda obj: datetime.fromisoformat(obj["MetaData"]["LastUpdatedTime"]),
@@ -175,6 +309,9 @@ class FakeQuickBooks:
     def _query(self, query: dict[str, list[str]]) -> dict[str, Any]:
         match = _SQL.match(query["query"][0])
         assert match, query["query"][0]
+        if match["entity"] == "RecurringTransaction":
+            assert not match["where"], "filters are not documented for templates"
+            assert not match["order"], "ordering is not documented for templates"
         items = self._ordered(match["entity"])
         bound = re.search(r"Metadata\.LastUpdatedTime >= '([^']+)'", match["where"] or "")
         if bound:
@@ -195,6 +332,7 @@ class FakeQuickBooks:
         since = datetime.fromisoformat(query["changedSince"][0])
         responses_: list[dict[str, Any]] = []
         for entity in query["entities"][0].split(","):
+            assert entity != "RecurringTransaction", "CDC is not documented for templates"
             changed = [
                 obj
                 for obj in self._ordered(entity) + self.deleted[entity]

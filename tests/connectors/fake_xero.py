@@ -119,6 +119,98 @@ def journal(n: int, *, status: str = "POSTED", updated: int = T0) -> dict[str, A
     }
 
 
+def repeating_invoice(
+    n: int,
+    *,
+    kind: str = "ACCREC",
+    status: str = "AUTHORISED",
+    unit: str = "MONTHLY",
+    end: int | None = None,
+    contact_n: int | None = None,
+) -> dict[str, Any]:
+    """Shaped like the spec's GET /RepeatingInvoices example."""
+    who = n % 40 if contact_n is None else contact_n
+    schedule: dict[str, Any] = {
+        "Period": 1,
+        "Unit": unit,
+        "DueDate": 10,
+        "DueDateType": "OFFOLLOWINGMONTH",
+        "StartDate": ms_date(1_555_286_400_000),
+        "NextScheduledDate": ms_date(1_555_286_400_000),
+    }
+    if end is not None:
+        schedule["EndDate"] = ms_date(end)
+    return {
+        "Schedule": schedule,
+        "RepeatingInvoiceID": f"r{n:05d}-0000-0000-0000-000000000000",
+        "ID": f"r{n:05d}-0000-0000-0000-000000000000",
+        "Type": kind,
+        "Reference": "[Week]",
+        "HasAttachments": False,
+        "ApprovedForSending": False,
+        "SendCopy": False,
+        "MarkAsSent": False,
+        "IncludePDF": False,
+        "Contact": {
+            "ContactID": f"c{who:05d}-0000-0000-0000-000000000000",
+            "Name": f"Contact {who}",
+            "Addresses": [],
+            "Phones": [],
+            "ContactGroups": [],
+            "ContactPersons": [],
+            "HasValidationErrors": False,
+        },
+        "Status": status,
+        "LineAmountTypes": "Exclusive",
+        "LineItems": [
+            {
+                "Description": "Consulting",
+                "UnitAmount": 40.0,
+                "TaxType": "OUTPUT2",
+                "TaxAmount": 6.0,
+                "LineAmount": 40.0,
+                "AccountCode": "200",
+                "Tracking": [],
+                "Quantity": 1.0,
+                "LineItemID": f"l{n:05d}-1111-0000-0000-000000000000",
+            }
+        ],
+        "SubTotal": 40.0,
+        "TotalTax": 6.0,
+        "Total": 46.0,
+        "CurrencyCode": "NZD",
+    }
+
+
+def payment(n: int, invoice_body: dict[str, Any], *, updated: int = T0) -> dict[str, Any]:
+    """Shaped like the spec's GET /Payments example, on ``invoice_body``."""
+    kind = invoice_body["Type"]
+    return {
+        "PaymentID": f"p{n:05d}-0000-0000-0000-000000000000",
+        "Date": ms_date(1_543_449_600_000),
+        "BankAmount": 46.0,
+        "Amount": 46.0,
+        "CurrencyRate": 1.0,
+        "PaymentType": "ACCPAYPAYMENT" if kind == "ACCPAY" else "ACCRECPAYMENT",
+        "Status": "AUTHORISED",
+        "UpdatedDateUTC": ms_date(updated + 1000 * n),
+        "HasAccount": False,
+        "IsReconciled": False,
+        "Account": {"AccountID": "5690f1e8-1d00-4893-90c7-05530c8e64b2", "Code": "090"},
+        "Invoice": {
+            "Type": kind,
+            "InvoiceID": invoice_body["InvoiceID"],
+            "InvoiceNumber": invoice_body["InvoiceNumber"],
+            "Contact": {
+                "ContactID": invoice_body["Contact"]["ContactID"],
+                "Name": invoice_body["Contact"]["Name"],
+            },
+            "CurrencyCode": "NZD",
+        },
+        "HasValidationErrors": False,
+    }
+
+
 class FakeXero:
     """Feeds ordered by UpdatedDateUTC, filtered by If-Modified-Since (>=), 100 per page."""
 
@@ -128,6 +220,7 @@ class FakeXero:
             "Invoices": [],
             "Payments": [],
             "ManualJournals": [],
+            "RepeatingInvoices": [],
         }
         self.requests: list[requests.PreparedRequest] = []
         self.valid_token = "access-0001"
@@ -170,6 +263,12 @@ class FakeXero:
                 return 401, {}, json.dumps(body)
             if request.headers.get("xero-tenant-id") != TENANT:
                 return 403, {}, json.dumps({"Detail": "AuthenticationUnsuccessful"})
+            if feed == "RepeatingInvoices":
+                # Unpaged and without If-Modified-Since in the vendor's spec.
+                assert "If-Modified-Since" not in request.headers
+                assert not urlsplit(request.url or "").query
+                body = {"Id": "b336833d-a3a8-4a67-ab4c-6280b3ad87b0", "Status": "OK"}
+                return 200, self._limits(), json.dumps({**body, feed: self.feeds[feed]})
             items = sorted(self.feeds[feed], key=lambda item: item["UpdatedDateUTC"])
             ims = request.headers.get("If-Modified-Since")
             if ims:
@@ -191,14 +290,12 @@ class FakeXero:
                 },
                 feed: chunk,
             }
-            headers = {
-                "X-MinLimit-Remaining": "59",
-                "X-DayLimit-Remaining": "4999",
-                **self.extra_headers,
-            }
-            return 200, headers, json.dumps(body)
+            return 200, self._limits(), json.dumps(body)
 
         return answer
+
+    def _limits(self) -> dict[str, str]:
+        return {"X-MinLimit-Remaining": "59", "X-DayLimit-Remaining": "4999", **self.extra_headers}
 
 
 def _ms(value: str) -> int:

@@ -123,13 +123,25 @@ def xero_scenario(engine: Engine) -> Scenario:
     def change(count: int) -> None:
         later = fake_xero.T0 + 10_000_000
         api.feeds["Invoices"] += [fake_xero.invoice(1000 + n, updated=later) for n in range(count)]
+        bill = api.feeds["Invoices"][-count - 1]
+        api.feeds["Payments"].append(fake_xero.payment(900, bill, updated=later))
+
+    def seed() -> None:
+        bills = [fake_xero.invoice(n, kind="ACCPAY", status="PAID") for n in range(500, 620)]
+        api.feeds["Invoices"] = [fake_xero.invoice(n) for n in range(230)] + bills
+        api.feeds["Payments"] = [fake_xero.payment(n, bill) for n, bill in enumerate(bills)]
+        api.feeds["RepeatingInvoices"] = [
+            fake_xero.repeating_invoice(1),
+            fake_xero.repeating_invoice(2, kind="ACCPAY"),
+        ]
 
     return Scenario(
         make=make,
-        seed=lambda: api.feeds.__setitem__("Invoices", [fake_xero.invoice(n) for n in range(230)]),
+        seed=seed,
         change=change,
         requests=lambda: api.requests,
-        quiet_requests=4,
+        # One request per feed: four with If-Modified-Since, the templates read whole.
+        quiet_requests=5,
         progress=lambda cursor: tuple(
             (cursor.get(feed) or {}).get("since") or 0 for feed, _ in XERO_FEEDS
         ),
@@ -169,7 +181,18 @@ def quickbooks_scenario(engine: Engine) -> Scenario:
         api.entities["Invoice"] += [
             fake_quickbooks.invoice(1000 + n, updated=later) for n in range(count)
         ]
+        api.entities["BillPayment"].append(
+            fake_quickbooks.bill_payment(900, [count], updated=later)
+        )
         api.now = later + timedelta(minutes=1)
+
+    def seed() -> None:
+        api.entities["Invoice"] = [fake_quickbooks.invoice(n) for n in range(230)]
+        api.entities["Bill"] = [fake_quickbooks.bill(n, paid=n < 120) for n in range(130)]
+        api.entities["BillPayment"] = [fake_quickbooks.bill_payment(n, [n]) for n in range(120)]
+        api.entities["RecurringTransaction"] = [
+            fake_quickbooks.recurring(n, entity) for n, entity in enumerate(("Invoice", "Bill"))
+        ]
 
     def progress(cursor: dict[str, Any]) -> Any:
         if cursor["mode"] == "query":
@@ -178,12 +201,11 @@ def quickbooks_scenario(engine: Engine) -> Scenario:
 
     return Scenario(
         make=make,
-        seed=lambda: api.entities.__setitem__(
-            "Invoice", [fake_quickbooks.invoice(n) for n in range(230)]
-        ),
+        seed=seed,
         change=change,
         requests=lambda: api.requests,
-        quiet_requests=1,
+        # One CDC request for every entity, one read of the templates (no change filter).
+        quiet_requests=2,
         progress=progress,
         install=api.install,
     )

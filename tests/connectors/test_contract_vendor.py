@@ -28,7 +28,12 @@ from connectors.quickbooks import ENTITIES
 from connectors.rest import Rows
 from connectors.stripe import StripeConfig, StripeConnector
 from connectors.stripe_mapping import map_customer, map_invoice
-from connectors.xero_mapping import journal_mapper, map_contact, map_payment
+from connectors.xero_mapping import (
+    journal_mapper,
+    map_contact,
+    map_payment,
+    map_repeating_invoice,
+)
 from connectors.xero_mapping import map_invoice as map_xero_invoice
 from tests.connectors import fake_quickbooks, fake_stripe, fake_xero
 
@@ -218,6 +223,21 @@ def wrap(feed: str, objects: list[Any]) -> dict[str, Any]:
         ("Invoices", [fake_xero.invoice(1), fake_xero.invoice(2, kind="ACCPAY", status="PAID")]),
         ("Contacts", [fake_xero.contact(1), fake_xero.contact(2, supplier=True)]),
         ("ManualJournals", [fake_xero.journal(1)]),
+        (
+            "Payments",
+            [
+                fake_xero.payment(1, fake_xero.invoice(1)),
+                fake_xero.payment(2, fake_xero.invoice(2, kind="ACCPAY", status="PAID")),
+            ],
+        ),
+        (
+            "RepeatingInvoices",
+            [
+                fake_xero.repeating_invoice(1),
+                fake_xero.repeating_invoice(2, kind="ACCPAY", unit="WEEKLY", end=1_577_750_400_000),
+                fake_xero.repeating_invoice(3, status="DELETED"),
+            ],
+        ),
     ],
 )
 def test_xero_fake_responses_match_the_spec(feed: str, objects: list[Any]) -> None:
@@ -244,12 +264,24 @@ def test_xero_spec_examples_map_through_our_mappers() -> None:
         json.loads((examples / "GET_Payments.200.json").read_text())["Payments"],
         map_payment,
     )
+    templates = xero_spec()["paths"]["/RepeatingInvoices"]["get"]["responses"]["200"]["content"]
+    rows.add_objects(
+        "RepeatingInvoices",
+        templates["application/json"]["example"]["RepeatingInvoices"],
+        map_repeating_invoice,
+    )
     batches, problems = rows.batches("UTC")
     assert problems == ()
     kinds = {batch.kind: batch.frame for batch in batches}
     invoices = kinds[RecordKind.INVOICE]
     assert set(invoices["origin"]) >= {"template"}  # the example carries RepeatingInvoiceID
     assert len(kinds[RecordKind.PAYMENT]) >= 1
+    [template] = kinds[RecordKind.RECURRING_TEMPLATE].to_dict("records")
+    assert (template["document"], template["cadence_unit"], template["active"]) == (
+        "invoice",
+        "month",
+        True,
+    )
     journals = json.loads((examples / "GET_ManualJournals.200.json").read_text())["ManualJournals"]
     rows = Rows("xero")
     rows.add_objects("ManualJournals", journals, journal_mapper("NZD"))
@@ -268,6 +300,11 @@ def test_xero_requests_use_declared_parameters_and_headers() -> None:
         assert ("header", "if-modified-since") in declared
         assert ("query", "page") in declared
         assert ("query", "order") in declared
+    # Repeating invoices can be neither filtered by change time nor paged: read whole.
+    templates = operation_parameters(spec, "/RepeatingInvoices")
+    assert ("header", "xero-tenant-id") in templates
+    assert ("header", "if-modified-since") not in templates
+    assert ("query", "page") not in templates
     # Xero accepts (and real clients send) a naive UTC time here although the spec says
     # RFC 3339 date-time: the one place we knowingly differ from the document.
     from connectors.xero import ims_header
@@ -309,3 +346,105 @@ def test_quickbooks_fields_and_entities_we_read_exist_in_intuits_schema() -> Non
     collect(fake_quickbooks.customer(1))
     assert fields - names == set(), "fields our QuickBooks fake uses that Intuit does not declare"
     assert {"CDCResponse", "QueryResponse", "Fault", "RecurDataRef", "LastUpdatedTime"} <= names
+
+
+XS = "{http://www.w3.org/2001/XMLSchema}"
+
+
+class IntuitSchema:
+    """Just enough of Intuit's XSDs to check a JSON object's keys against its complex type.
+
+    JSON follows the XML: child elements and attributes become keys, a simple-content type
+    (``ReferenceType``) keeps its text under ``value``, and ``<xs:element ref="IntuitObject"/>``
+    accepts any member of that substitution group (how RecurringTransaction wraps a
+    transaction).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.types: dict[str, ET.Element] = {}
+        self.groups: dict[str, dict[str, str]] = {}
+        for name in ("IntuitBaseTypes.xsd", "IntuitNamesTypes.xsd", "Finance.xsd", "SalesTax.xsd",
+                     "Report.xsd", "IntuitRestServiceDef.xsd"):  # fmt: skip
+            root = ET.parse(need(folder / name)).getroot()
+            for node in root:
+                if node.tag == f"{XS}complexType":
+                    self.types[node.attrib["name"]] = node
+                elif node.tag == f"{XS}element" and "substitutionGroup" in node.attrib:
+                    group = self.groups.setdefault(node.attrib["substitutionGroup"], {})
+                    group[node.attrib["name"]] = node.attrib["type"]
+
+    def fields(self, type_name: str) -> dict[str, str | None]:
+        """Every key an object of ``type_name`` may have, with its type (None: a scalar)."""
+        found: dict[str, str | None] = {}
+        for node in self.types[type_name].iter():
+            if node.tag == f"{XS}element" and "name" in node.attrib:
+                kind = node.attrib.get("type", "").removeprefix("xs:")
+                found[node.attrib["name"]] = kind if kind in self.types else None
+            elif node.tag == f"{XS}element" and "ref" in node.attrib:
+                found.update(self.groups.get(node.attrib["ref"], {}))
+            elif node.tag == f"{XS}attribute" and "name" in node.attrib:
+                found[node.attrib["name"]] = None
+            elif node.tag == f"{XS}extension":
+                base = node.attrib["base"].removeprefix("xs:")
+                if base in self.types:
+                    found.update(self.fields(base))
+                else:
+                    found["value"] = None  # simple content: the text
+        return found
+
+    def problems(self, obj: Any, type_name: str, where: str = "") -> list[str]:
+        """Keys of ``obj`` (recursively) that ``type_name`` does not declare."""
+        if isinstance(obj, list):
+            return [p for i, item in enumerate(obj) for p in self.problems(item, type_name, where)]
+        if not isinstance(obj, dict):
+            return []
+        allowed = self.fields(type_name)
+        out = []
+        for key, value in obj.items():
+            if key not in allowed:
+                out.append(f"{where}{key} is not in {type_name}")
+            elif allowed[key] is not None:
+                out += self.problems(value, str(allowed[key]), f"{where}{key}.")
+        return out
+
+
+@cache
+def intuit_schema() -> IntuitSchema:
+    return IntuitSchema(QBO_XSD)
+
+
+@pytest.mark.parametrize(
+    ("type_name", "obj"),
+    [
+        ("Invoice", fake_quickbooks.invoice(1, recur="9")),
+        ("Bill", fake_quickbooks.bill(1)),
+        ("BillPayment", fake_quickbooks.bill_payment(1, [1, 2])),
+        ("RecurringTransaction", fake_quickbooks.recurring(1, "Invoice", end="2027-01-31")),
+        ("RecurringTransaction", fake_quickbooks.recurring(2, "Bill")),
+        ("RecurringTransaction", fake_quickbooks.recurring(3, "JournalEntry")),
+    ],
+)
+def test_quickbooks_fake_objects_follow_their_types_in_intuits_schema(
+    type_name: str, obj: dict[str, Any]
+) -> None:
+    assert intuit_schema().problems(obj, type_name) == []
+
+
+def test_quickbooks_schema_check_catches_a_misplaced_field() -> None:
+    wrong = fake_quickbooks.recurring(1, "Bill")
+    wrong["Bill"]["RecurringInfo"]["ScheduleInfo"]["Every"] = 2
+    wrong["Bill"]["CustomerRef"] = {"value": "1"}
+    assert sorted(intuit_schema().problems(wrong, "RecurringTransaction")) == [
+        "Bill.CustomerRef is not in Bill",
+        "Bill.RecurringInfo.ScheduleInfo.Every is not in RecurringScheduleInfo",
+    ]
+
+
+def test_quickbooks_recurring_schedule_values_are_the_documented_ones() -> None:
+    text = need(QBO_XSD / "Finance.xsd").read_text()
+    for value in ("Automated", "Reminded", "UnScheduled", "Yearly, Monthly, Daily or Weekly"):
+        assert value in text
+    from connectors.quickbooks import ENTITIES as QBO_ENTITIES
+
+    assert "BillPayment" in QBO_ENTITIES
+    assert {"BillPayment", "RecurringTransaction"} <= xsd_names()

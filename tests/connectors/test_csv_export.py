@@ -147,3 +147,30 @@ connectors:
         "connectors[0].files: unknown record kind 'receipts'" in p for p in caught.value.problems
     )
     assert any("'nonsense' is not a column of invoices" in p for p in caught.value.problems)
+
+
+def test_recurring_templates_and_bill_payments_are_read_from_csv(
+    engine: Engine, tmp_path: Path
+) -> None:
+    (tmp_path / "recurring_templates.csv").write_text(
+        "source_id,document,counterparty_name,cadence_unit,cadence_every,end_on,active\n"
+        "T-1,invoice,Ann,month,1,,true\n"
+        "T-2,bill,Gas Co,month,1,2026-06-30,false\n"
+        "T-3,journal_entry,,week,x,,true\n"
+    )
+    (tmp_path / "payments.csv").write_text(
+        "source_id,paid_at,amount,currency,bill_id,vendor_id\nP-1,2026-01-20,80,GBP,B-1,V-1\n"
+    )
+    result = sync_connector(engine, _connector(tmp_path))
+    assert result.problems == ["recurring_templates.csv:4: cadence_every: not a valid int: 'x'"]
+    assert _rows(
+        engine,
+        "SELECT source_id, document, schedule, cadence_every, CAST(end_on AS VARCHAR(10)), active"
+        " FROM recurring_template ORDER BY source_id",
+    ) == [
+        ("T-1", "invoice", "automated", 1, None, True),
+        ("T-2", "bill", "automated", 1, "2026-06-30", False),
+    ]
+    assert _rows(engine, "SELECT bill_id, vendor_id, invoice_id FROM payment") == [
+        ("B-1", "V-1", None)
+    ]

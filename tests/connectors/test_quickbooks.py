@@ -17,7 +17,7 @@ from busywork.store.records import Customer, Invoice, InvoiceLine
 from connectors.base import ConnectorContext
 from connectors.http import RetryPolicy, TokenBucket
 from connectors.oauth import CredentialStore, TokenSet, load_cipher
-from connectors.quickbooks import CDC_WINDOW_S, QuickBooksConfig, QuickBooksConnector
+from connectors.quickbooks import CDC_WINDOW_S, ENTITIES, QuickBooksConfig, QuickBooksConnector
 from connectors.sync import load_cursor, sync_connector
 from tests.connectors.fake_quickbooks import (
     BASE,
@@ -107,11 +107,12 @@ def test_backfill_pages_every_entity_with_keyset_queries(
     assert len(invoice_queries) == 3
     assert "Metadata.LastUpdatedTime >= '2026-09-01T15:01:39+00:00'" in invoice_queries[1]
     assert "STARTPOSITION 1 " in invoice_queries[1]
-    assert queries[-1].startswith("CDC ")
+    assert queries[-2].startswith("CDC ")
+    assert queries[-1] == "SELECT * FROM RecurringTransaction STARTPOSITION 1 MAXRESULTS 100"
     assert fake.requests[0].headers["Authorization"] == "Bearer qbo-access-1"
 
 
-def test_incremental_poll_is_one_cdc_request_with_changes_and_deletions(
+def test_incremental_poll_is_one_cdc_request_and_one_template_read(
     engine: Engine, fake: FakeQuickBooks
 ) -> None:
     connect(engine, fake)
@@ -124,17 +125,22 @@ def test_incremental_poll_is_one_cdc_request_with_changes_and_deletions(
     fake.now = later + timedelta(minutes=5)
     result = sync_connector(engine, make(engine, fake))
     assert result.ok, result.error
-    assert len(sent(fake)) == 1
+    assert [q.split(" ")[0] for q in sent(fake)] == ["CDC", "SELECT"]
     by_id = {row["source_id"]: row for row in rows(engine, Invoice)}
     assert by_id["1001"]["deleted"] is True
     assert by_id["1009"]["origin"] == "template"
     assert by_id["1009"]["template_id"] == "77"
     assert by_id["1000"]["origin"] == "manual"
     cursor = load_cursor(engine, "acme", "qbo")
-    assert cursor == {"mode": "cdc", "since": int(fake.now.timestamp() * 1000)}
+    assert cursor == {
+        "mode": "cdc",
+        "since": int(fake.now.timestamp() * 1000),
+        "feeds": list(ENTITIES),
+        "templates": [],
+    }
     fake.requests.clear()
     quiet = sync_connector(engine, make(engine, fake))
-    assert len(sent(fake)) == 1
+    assert len(sent(fake)) == 2
     assert quiet.stats.inserted == quiet.stats.updated == 0
 
 
@@ -150,8 +156,10 @@ def test_cursor_older_than_cdc_window_catches_up_with_queries(
     result = sync_connector(engine, make(engine, fake))
     assert result.ok, result.error
     queries = sent(fake)
-    assert len(queries) == 7  # six entity queries from the old cursor, then CDC
-    assert all("Metadata.LastUpdatedTime >=" in q for q in queries[:6])
+    # Seven entity queries from the old cursor, CDC, then the templates.
+    assert len(queries) == 9
+    assert all("Metadata.LastUpdatedTime >=" in q for q in queries[:7])
+    assert queries[7].startswith("CDC ")
     assert len(rows(engine, Invoice)) == 2
 
 

@@ -110,6 +110,7 @@ def test_backfill_reads_every_feed_and_page(engine: Engine, fake: FakeXero) -> N
         "Invoices",
         "Payments",
         "ManualJournals",
+        "RepeatingInvoices",
     ]
     invoice_requests = [r for r in fake.requests if "/Invoices" in (r.url or "")]
     # After a full page the window moves up to the last record seen (keyset paging).
@@ -127,7 +128,13 @@ def test_incremental_poll_asks_only_for_changes(engine: Engine, fake: FakeXero) 
     )
     result = sync_connector(engine, make(engine))
     assert result.ok, result.error
-    assert feeds(fake) == ["Contacts", "Invoices", "Payments", "ManualJournals"]
+    assert feeds(fake) == [
+        "Contacts",
+        "Invoices",
+        "Payments",
+        "ManualJournals",
+        "RepeatingInvoices",
+    ]
     assert fake.requests[1].headers["If-Modified-Since"] == ims_header(T0 + 4_000)
     by_id = {row["number"]: row for row in rows(engine, Invoice)}
     assert by_id["INV-0007"]["origin"] == "template"
@@ -291,7 +298,7 @@ def test_exhausted_minute_allowance_waits_a_minute(engine: Engine, fake: FakeXer
     sleeps: list[float] = []
     result = sync_connector(engine, make(engine, sleeps=sleeps))
     assert result.ok, result.error
-    assert sleeps == [60.0] * 4  # after each of the four feeds' responses
+    assert sleeps == [60.0] * 5  # after each of the five feeds' responses
 
 
 def test_exhausted_day_allowance_stops_before_the_next_call(engine: Engine, fake: FakeXero) -> None:

@@ -38,7 +38,7 @@ HEADERS = {
     ),
     "payments": (
         "source_id,origin,created_at,updated_at,invoice_id,customer_id,paid_at,amount,currency,"
-        "method"
+        "method,bill_id,vendor_id"
     ),
     "bills": (
         "source_id,origin,created_at,updated_at,vendor_id,vendor_name,number,status,issued_on,"
