@@ -65,17 +65,29 @@ def matched(frames: Frames, context: DetectionContext, min_prefix_chars: int) ->
 def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> Matched:
     today = fr.as_of(context).normalize()
     directory, names = _directory(frames[RecordKind.CUSTOMER], frames[RecordKind.INVOICE])
-    invoices = _invoices(frames[RecordKind.INVOICE], directory, today)
+    maps = (_unique_map(directory, "email"), _unique_map(directory, "name"))
+    invoices = _invoices(frames[RecordKind.INVOICE], maps, today)
     appointments = _appointments(
-        frames[RecordKind.APPOINTMENT], directory, context, min_prefix_chars
+        frames[RecordKind.APPOINTMENT], directory, maps, context, min_prefix_chars
     )
     return Matched(directory, names, invoices, appointments)
 
 
+#: Normalised e-mail -> customer and normalised name -> customer, for unambiguous values.
+Maps = tuple["pd.Series[str]", "pd.Series[str]"]
+
+
 def _appointments(
-    raw: pd.DataFrame, directory: pd.DataFrame, context: DetectionContext, min_prefix_chars: int
+    raw: pd.DataFrame,
+    directory: pd.DataFrame,
+    maps: Maps,
+    context: DetectionContext,
+    min_prefix_chars: int,
 ) -> pd.DataFrame:
     """Held appointments up to ``as_of`` with the customer each attendee matches."""
+    held = ~fr.lowered(raw["status"]).isin(["cancelled", "no_show"])
+    started = fr.as_datetimes(raw["start_at"]) <= fr.as_of(context)
+    raw = raw[(held & started).to_numpy()]
     frame = pd.DataFrame(
         {
             "appt_id": fr.as_text(raw["source_id"]),
@@ -85,12 +97,8 @@ def _appointments(
             "name": fr.normalise_name(raw["attendee_name"]),
             "booked_by_hand": fr.is_manual(raw["origin"]),
         }
-    )
-    held = ~fr.lowered(raw["status"]).isin(["cancelled", "no_show"])
-    started = fr.as_datetimes(raw["start_at"]) <= fr.as_of(context)
-    frame = frame[(held & started).to_numpy()].reset_index(drop=True)
-    by_email = _unique_map(directory, "email")
-    by_name = _unique_map(directory, "name")
+    ).reset_index(drop=True)
+    by_email, by_name = maps
     email_hit = frame["email"].map(by_email).astype("str")
     name_hit = frame["name"].map(by_name).astype("str")
     # Prefix matching is a many-to-many merge on last names: only for the few attendees
@@ -179,12 +187,15 @@ def _name_parts(names: pd.Series[str]) -> pd.DataFrame:
     return parts.dropna()
 
 
-def _invoices(raw: pd.DataFrame, directory: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame:
+def _invoices(raw: pd.DataFrame, maps: Maps, today: pd.Timestamp) -> pd.DataFrame:
     """Non-void invoices up to ``today`` with their customer (by id, else e-mail, else name)."""
     customer = fr.as_text(raw["customer_id"])
-    by_email = fr.normalise_email(raw["customer_email"]).map(_unique_map(directory, "email"))
-    by_name = fr.normalise_name(raw["customer_name"]).map(_unique_map(directory, "name"))
-    customer = customer.fillna(by_email.astype("str")).fillna(by_name.astype("str"))
+    missing = customer.isna().to_numpy()
+    if missing.any():  # only invoices without a customer id need the e-mail and name lookups
+        unnamed = raw[missing]
+        by_email = fr.normalise_email(unnamed["customer_email"]).map(maps[0]).astype("str")
+        by_name = fr.normalise_name(unnamed["customer_name"]).map(maps[1]).astype("str")
+        customer[missing] = by_email.fillna(by_name).to_numpy()
     frame = pd.DataFrame(
         {
             "customer": customer,

@@ -101,14 +101,17 @@ class AppointmentToInvoiceDetector(Detector):
         lag_window_over = paired["date"] + pd.Timedelta(days=self.max_lag_days) <= today
         paired["uninvoiced"] = paired["invoice_id"].isna() & lag_window_over
         counts = paired.groupby("customer")["hand"].sum()
-        candidates = []
-        for customer in sorted(counts[counts >= self.min_pairs].index):
-            rows = paired[paired["customer"] == customer]
-            totals = invoices.loc[invoices["customer"] == customer, "total"]
-            candidates.append(
-                self._candidate(str(customer), names.get(customer), rows, totals, context)
+        found = sorted(counts[counts >= self.min_pairs].index)
+        # Narrow once to the customers found, then split: not one full scan per customer.
+        rows_of = dict(tuple(paired[paired["customer"].isin(found)].groupby("customer")))
+        mine = invoices[invoices["customer"].isin(found)]
+        totals_of = dict(tuple(mine.groupby("customer")["total"]))
+        return [
+            self._candidate(
+                str(customer), names.get(customer), rows_of[customer], totals_of[customer], context
             )
-        return candidates
+            for customer in found
+        ]
 
     def _candidate(
         self,
