@@ -28,7 +28,8 @@ class Event(SQLModel, table=True):
     """One change seen by a connector; appended in the transaction that made the change."""
 
     __tablename__ = "event"
-    __table_args__ = (sa.Index("ix_event_business_id", "business", "id"),)
+    #: Serves "newest event per kind" (an index seek per kind) and "events of a kind since".
+    __table_args__ = (sa.Index("ix_event_business_kind_id", "business", "record_kind", "id"),)
 
     id: int | None = Field(default=None, sa_column=sa.Column(BIGINT_PK, primary_key=True))
     business: str = Field(max_length=64)
