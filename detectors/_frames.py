@@ -41,6 +41,17 @@ def as_of(context: DetectionContext) -> pd.Timestamp:
     return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
+def in_window(
+    raw: pd.DataFrame, stamps: pd.Series[pd.Timestamp], after: pd.Timestamp, upto: pd.Timestamp
+) -> pd.DataFrame:
+    """Rows of ``raw`` whose ``stamps`` lie in (``after``, ``upto``].
+
+    Detectors that look only at a trailing window cut to it first, so every later clean-up
+    (e-mails, names, statuses) runs on the window rather than the whole history.
+    """
+    return raw[((stamps > after) & (stamps <= upto)).to_numpy()]
+
+
 def as_money(values: pd.Series[Any]) -> pd.Series[float]:
     """Coerce a money column to float64 (unparseable values become NaN)."""
     return pd.to_numeric(values, errors="coerce").astype("float64")

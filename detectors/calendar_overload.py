@@ -78,6 +78,10 @@ class CalendarOverloadDetector(Detector):
         tomorrow = fr.as_of(context).normalize() + pd.Timedelta(days=1)
         last_monday = tomorrow - pd.Timedelta(days=tomorrow.weekday())
         first_monday = last_monday - pd.Timedelta(weeks=max(1, self.window_weeks))
+        # Cut to the weeks looked at (with a day's margin for time zones) before any work.
+        margin = pd.Timedelta(days=2)
+        utc_start = fr.as_datetimes(raw["start_at"])
+        raw = fr.in_window(raw, utc_start, first_monday - margin, last_monday + margin)
         start = fr.local_times(raw["start_at"], context.timezone)
         end = fr.local_times(raw["end_at"], context.timezone)
         day = start.dt.normalize()

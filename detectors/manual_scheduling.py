@@ -74,8 +74,10 @@ class ManualSchedulingDetector(Detector):
         self.max_gap_weeks = max_gap_weeks
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
-        raw = frames[RecordKind.APPOINTMENT]
         now = fr.as_of(context)
+        raw = frames[RecordKind.APPOINTMENT]
+        window = pd.Timedelta(days=self.window_days)
+        raw = fr.in_window(raw, fr.as_datetimes(raw["start_at"]), now - window, now)
         local = fr.local_times(raw["start_at"], context.timezone)
         email = fr.normalise_email(raw["attendee_email"])
         name = fr.normalise_name(raw["attendee_name"])

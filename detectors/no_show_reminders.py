@@ -75,8 +75,10 @@ class NoShowRemindersDetector(Detector):
         self.late_cancel_hours = late_cancel_hours
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
-        raw = frames[RecordKind.APPOINTMENT]
         now = fr.as_of(context)
+        raw = frames[RecordKind.APPOINTMENT]
+        window = pd.Timedelta(days=self.window_days)
+        raw = fr.in_window(raw, fr.as_datetimes(raw["start_at"]), now - window, now)
         start = fr.as_datetimes(raw["start_at"])
         end = fr.as_datetimes(raw["end_at"])
         status = fr.lowered(raw["status"])

@@ -183,6 +183,9 @@ class PaymentRemindersDetector(Detector):
 
     def _prepare(self, raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
         """Manual, issued, non-void, non-draft invoices in the window, keyed by customer."""
+        today = fr.as_of(context).normalize()
+        window = pd.Timedelta(days=self.window_days)
+        raw = fr.in_window(raw, fr.as_dates(raw["issued_on"]), today - window, today)
         issued = fr.as_dates(raw["issued_on"])
         terms = pd.Timedelta(days=self.default_terms_days)
         total = fr.as_money(raw["total"])
@@ -203,7 +206,6 @@ class PaymentRemindersDetector(Detector):
                 "status": fr.lowered(raw["status"]),
             }
         )
-        today = fr.as_of(context).normalize()
         status = frame["status"]
         keep = (
             fr.is_manual(raw["origin"])
