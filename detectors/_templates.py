@@ -50,6 +50,21 @@ def active_templates(frames: Frames, document: str, context: DetectionContext) -
     return raw[keep]
 
 
+def without_templated(
+    items: pd.DataFrame,
+    frames: Frames,
+    context: DetectionContext,
+    *,
+    document: str,
+    id_column: str,
+    name_column: str,
+) -> pd.DataFrame:
+    """``items`` less every counterparty an active ``document`` template already automates."""
+    templates = active_templates(frames, document, context)
+    automated = automated_keys(items, templates, id_column=id_column, name_column=name_column)
+    return items[~automated.to_numpy()].reset_index(drop=True)
+
+
 def automated_keys(
     items: pd.DataFrame, templates: pd.DataFrame, *, id_column: str, name_column: str
 ) -> pd.Series[bool]:

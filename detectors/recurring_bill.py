@@ -90,11 +90,14 @@ class RecurringBillDetector(Detector):
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
         bills = _manual_bills(frames[RecordKind.BILL], context)
-        templates = tmpl.active_templates(frames, "bill", context)
-        automated = tmpl.automated_keys(
-            bills, templates, id_column="vendor_id", name_column="vendor_name"
+        bills = tmpl.without_templated(
+            bills,
+            frames,
+            context,
+            document="bill",
+            id_column="vendor_id",
+            name_column="vendor_name",
         )
-        bills = bills[~automated].reset_index(drop=True)
         if bills.empty:
             return []
         rules = cad.CadenceRules(**self.get_params())

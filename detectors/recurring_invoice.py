@@ -92,11 +92,14 @@ class RecurringInvoiceDetector(Detector):
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
         invoices = _manual_invoices(frames[RecordKind.INVOICE], context)
-        templates = tmpl.active_templates(frames, "invoice", context)
-        automated = tmpl.automated_keys(
-            invoices, templates, id_column="customer_id", name_column="customer_name"
+        invoices = tmpl.without_templated(
+            invoices,
+            frames,
+            context,
+            document="invoice",
+            id_column="customer_id",
+            name_column="customer_name",
         )
-        invoices = invoices[~automated].reset_index(drop=True)
         if invoices.empty:
             return []
         # Invoices to one customer keep one price; the bills' extra amount check is not needed.
