@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from detectors import _frames as fr
+from detectors._codes import frequent, sort_keyed
 
 #: Cadences looked for: name, days per period, and the phrase used in messages.
 CADENCES: tuple[tuple[str, float, str], ...] = (
@@ -59,8 +60,9 @@ def best_runs(
         ``regular_share``, ``amount_cv``, ``typical_amount``, ``skipped``, ``median_gap``) and,
         per cadence name, the mask of rows in each key's latest run.
     """
-    # Integer keys: every groupby below would otherwise re-factorize the text keys.
-    codes, labels = pd.factorize(items["key"], sort=True)
+    # Integer keys: every groupby below would otherwise re-factorize the text keys. The
+    # items are sorted by key, so codes in order of appearance are in key order.
+    codes, labels = pd.factorize(items["key"])
     items = items.assign(key=codes)
     gaps = fr.to_days(items.groupby("key", sort=False)["issued"].diff())
     runs: dict[str, pd.Series[bool]] = {}
@@ -183,7 +185,15 @@ class Run:
 
 
 def find_runs(items: pd.DataFrame, rules: CadenceRules, today: pd.Timestamp) -> list[Run]:
-    """Every subject's best current run in ``items`` (keyed by ``key``, dated by ``issued``)."""
+    """Every subject's best current run in ``items``.
+
+    Args:
+        items: One row per record: ``key`` (the subject), ``issued``, ``amount`` and
+            ``source_id``, in any order.
+        rules: The thresholds.
+        today: Runs whose last record is too long before this are over.
+    """
+    items = sort_keyed(frequent(items, rules.min_occurrences), "issued")
     best, runs = best_runs(items, rules, today)
     found: list[Run] = []
     for row in best.itertuples(index=False):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
@@ -19,7 +21,9 @@ DAYS_PER_MONTH = 365.25 / 12
 AUTOMATED_ORIGIN_VALUES = frozenset(origin.value for origin in AUTOMATED_ORIGINS)
 
 _CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€", "AUD": "A$", "CAD": "C$", "NZD": "NZ$"}
-_NAME_TITLES = r"\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|jr|sr)\b"
+_NAME_TITLES = re.compile(r"\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|jr|sr)\b")
+_PUNCTUATION = re.compile(r"[^\w\s]")
+_SPACES = re.compile(r"\s+")
 
 
 def as_dates(values: pd.Series[Any]) -> pd.Series[pd.Timestamp]:
@@ -64,23 +68,28 @@ def as_text(values: pd.Series[Any]) -> pd.Series[str]:
 
 def lowered(values: pd.Series[Any]) -> pd.Series[str]:
     """Trimmed lower-case text (nulls stay null), for comparing status and origin values."""
-    return per_distinct(as_text(values), lambda text: text.str.strip().str.lower())
+    return per_distinct(as_text(values), _clean_lowered)
 
 
-def per_distinct(
-    text: pd.Series[str], clean: Callable[[pd.Series[str]], pd.Series[str]]
-) -> pd.Series[str]:
+def per_distinct(text: pd.Series[str], clean: Callable[[str], str | None]) -> pd.Series[str]:
     """``clean`` applied to each distinct value of ``text`` once, then mapped back.
 
     Statuses, origins, e-mails and names repeat across many records, so string work on the
-    distinct values is a fraction of the work on every row. Nulls stay null.
+    distinct values is a fraction of the work on every row. ``clean`` takes one string and
+    does every step in one call: pandas' string methods on Python strings call a function
+    per element anyway, once per step, so chaining them costs two to three times as much.
+    Nulls, and values ``clean`` turns into ``None``, are null.
     """
     codes, uniques = pd.factorize(text)
     if len(uniques) == 0:
         return text
-    cleaned = clean(pd.Series(uniques, dtype="str")).to_numpy(dtype=object)
-    out = np.append(cleaned, [None])[codes]  # code -1 (null) picks the appended None
+    cleaned = np.array([*map(clean, uniques.to_numpy(dtype=object)), None], dtype=object)
+    out = cleaned[codes]  # code -1 (null) picks the appended None
     return pd.Series(out, index=text.index, dtype="str")
+
+
+def _clean_lowered(text: str) -> str:
+    return text.strip().lower()
 
 
 def is_manual(origin: pd.Series[Any]) -> pd.Series[bool]:
@@ -90,12 +99,13 @@ def is_manual(origin: pd.Series[Any]) -> pd.Series[bool]:
 
 def normalise_email(values: pd.Series[Any]) -> pd.Series[str]:
     """Trimmed, lower-case e-mail addresses; blanks and values without ``@`` become null."""
-    return per_distinct(as_text(values), _clean_emails)
+    return per_distinct(as_text(values), clean_email)
 
 
-def _clean_emails(text: pd.Series[str]) -> pd.Series[str]:
-    low = text.str.strip().str.lower()
-    return low.where(low.str.contains("@", regex=False, na=False))
+def clean_email(text: str) -> str | None:
+    """One e-mail address as :func:`normalise_email` cleans it."""
+    low = text.strip().lower()
+    return low if "@" in low else None
 
 
 def normalise_name(values: pd.Series[Any]) -> pd.Series[str]:
@@ -105,21 +115,48 @@ def normalise_name(values: pd.Series[Any]) -> pd.Series[str]:
     "obrien"), titles and suffixes (Mr, Mrs, Dr, Jr ...) are dropped and whitespace is collapsed.
     Names that end up empty become null.
     """
-    return per_distinct(as_text(values), _clean_names)
+    return per_distinct(as_text(values), clean_name)
 
 
-def _clean_names(text: pd.Series[str]) -> pd.Series[str]:
-    cleaned = (
-        text.str.normalize("NFKD")
-        .str.encode("ascii", "ignore")
-        .str.decode("ascii")
-        .str.lower()
-        .str.replace(r"[^\w\s]", "", regex=True)
-        .str.replace(_NAME_TITLES, " ", regex=True)
-        .str.replace(r"\s+", " ", regex=True)
-        .str.strip()
-    )
-    return cleaned.where(cleaned.str.len() > 0)
+def clean_name(text: str) -> str | None:
+    """One name as :func:`normalise_name` cleans it."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    bare = _PUNCTUATION.sub("", ascii_text.lower())
+    cleaned = _SPACES.sub(" ", _NAME_TITLES.sub(" ", bare)).strip()
+    return cleaned or None
+
+
+def subject_key(primary: pd.Series[Any], names: pd.Series[Any], kind: str = "id") -> pd.Series[str]:
+    """Who each record is for: ``<kind>:<primary>``, else ``name:<cleaned name>``, else null.
+
+    Args:
+        primary: Ids (taken as they are) or, with ``kind="email"``, e-mail addresses (cleaned
+            as :func:`normalise_email` does).
+        names: Names, used where ``primary`` is null.
+        kind: ``"id"`` or ``"email"``.
+    """
+    key = per_distinct(as_text(primary), _PRIMARY_KEYS[kind])
+    unnamed = key.isna().to_numpy()
+    if unnamed.any():
+        key[unnamed] = per_distinct(as_text(names[unnamed]), _name_key).to_numpy()
+    return key
+
+
+def _id_key(text: str) -> str:
+    return "id:" + text
+
+
+def _email_key(text: str) -> str | None:
+    email = clean_email(text)
+    return None if email is None else "email:" + email
+
+
+def _name_key(text: str) -> str | None:
+    name = clean_name(text)
+    return None if name is None else "name:" + name
+
+
+_PRIMARY_KEYS: dict[str, Callable[[str], str | None]] = {"id": _id_key, "email": _email_key}
 
 
 def local_dates(values: pd.Series[Any], timezone: str) -> pd.Series[pd.Timestamp]:

@@ -2,11 +2,14 @@
 
 ``appointment_to_invoice`` and ``invoice_lag`` both match attendees to customers (e-mail,
 then full name, then a first-name prefix with the same last name) and invoices to customers.
-On a million records that matching is most of their work, so :func:`matched` computes it
-once per detection pass: it remembers the last result together with (weak references to)
-the frames it came from, and hands it out again only for those very frames. Detectors never
-mutate their inputs, so the same frame objects mean the same answer; the memo is a
-convenience of one process, not state: losing it costs only time.
+On a million records that matching is most of their work, so it is done on integer codes:
+every e-mail, name and customer id is cleaned once per distinct value and replaced by a
+code, and the "which customer owns this address" questions become array look-ups.
+
+:func:`matched` computes the result once per detection pass: it remembers the last result
+together with (weak references to) the frames it came from, and hands it out again only for
+those very frames. Detectors never mutate their inputs, so the same frame objects mean the
+same answer; the memo is a convenience of one process, not state: losing it costs only time.
 """
 
 from __future__ import annotations
@@ -21,20 +24,26 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors._codes import Codes, day_order, first_per_code, owners, prefix_owners
 from detectors.base import DetectionContext, Frames
 
 
 @dataclass(frozen=True)
 class Matched:
-    """Matched records; treat the frames as read-only (they are shared)."""
+    """Matched records; treat the frames as read-only (they are shared).
 
-    #: Known (customer, email, name, label) facts from the customer list and invoices.
-    directory: pd.DataFrame
-    #: Customer id -> display name.
-    names: dict[Any, str]
-    #: Non-void invoices up to ``as_of`` with their customer.
+    The ``customer`` column of both frames holds customer codes: positions in
+    ``customer_ids`` and ``labels``.
+    """
+
+    #: Customer id per customer code.
+    customer_ids: np.ndarray[Any, np.dtype[np.object_]]
+    #: Display name per customer code (``None`` where no record names the customer).
+    labels: np.ndarray[Any, np.dtype[np.object_]]
+    #: Non-void invoices up to ``as_of`` with their customer, by issue date (then customer, id).
     invoices: pd.DataFrame
-    #: Held appointments up to ``as_of`` with the customer each attendee matches.
+    #: Held appointments up to ``as_of`` with the customer each attendee matches, by date
+    #: (then customer, id); ``method`` says how the customer was found.
     appointments: pd.DataFrame
 
 
@@ -63,139 +72,118 @@ def matched(frames: Frames, context: DetectionContext, min_prefix_chars: int) ->
 
 
 def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> Matched:
-    today = fr.as_of(context).normalize()
-    directory, names = _directory(frames[RecordKind.CUSTOMER], frames[RecordKind.INVOICE])
-    maps = (_unique_map(directory, "email"), _unique_map(directory, "name"))
-    invoices = _invoices(frames[RecordKind.INVOICE], maps, today)
-    appointments = _appointments(
-        frames[RecordKind.APPOINTMENT], directory, maps, context, min_prefix_chars
+    customers, invoices = frames[RecordKind.CUSTOMER], frames[RecordKind.INVOICE]
+    appointments = _held(frames[RecordKind.APPOINTMENT], context)
+    # Rows in this order: customers, invoices, appointments. Customer ids come from the first
+    # two; e-mails and names from all three, so that equal values share one code.
+    ids = Codes.of([customers["source_id"], invoices["customer_id"]])
+    emails = Codes.of(
+        [customers["email"], invoices["customer_email"], appointments["attendee_email"]],
+        fr.clean_email,
     )
-    return Matched(directory, names, invoices, appointments)
+    names = Codes.of(
+        [customers["name"], invoices["customer_name"], appointments["attendee_name"]],
+        fr.clean_name,
+    )
+    known = len(customers) + len(invoices)  # directory rows: customers and invoices
+    customer = ids.codes
+    by_email = owners(emails.codes[:known], customer, len(emails.values))
+    by_name = owners(names.codes[:known], customer, len(names.values))
+    labels = first_per_code(
+        customer,
+        pd.concat([fr.as_text(customers["name"]), fr.as_text(invoices["customer_name"])]),
+        len(ids.values),
+    )
+    invoice_rows = slice(len(customers), known)
+    invoice_customer = _fallback(
+        customer[invoice_rows],
+        emails.codes[invoice_rows],
+        names.codes[invoice_rows],
+        by_email,
+        by_name,
+    )
+    attendees = slice(known, None)
+    email_hit = _look_up(by_email, emails.codes[attendees])
+    name_hit = _look_up(by_name, names.codes[attendees])
+    prefix_hit = np.full(len(appointments), -1, dtype=np.int64)
+    unmatched = (email_hit < 0) & (name_hit < 0) & (names.codes[attendees] >= 0)
+    if unmatched.any():
+        by_prefix = prefix_owners(
+            names.values,
+            names.codes[:known],
+            customer,
+            names.codes[attendees][unmatched],
+            min_prefix_chars,
+        )
+        prefix_hit[unmatched] = by_prefix
+    return Matched(
+        customer_ids=ids.values,
+        labels=labels,
+        invoices=_invoices(invoices, invoice_customer, fr.as_of(context).normalize()),
+        appointments=_appointments(appointments, email_hit, name_hit, prefix_hit, context),
+    )
 
 
-#: Normalised e-mail -> customer and normalised name -> customer, for unambiguous values.
-Maps = tuple["pd.Series[str]", "pd.Series[str]"]
+def _held(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
+    """Appointments that were held (not cancelled, not no-shows) and started by ``as_of``."""
+    held = ~fr.lowered(raw["status"]).isin(["cancelled", "no_show"])
+    started = fr.as_datetimes(raw["start_at"]) <= fr.as_of(context)
+    return raw[(held & started).to_numpy()]
+
+
+def _look_up(
+    owner: np.ndarray[Any, np.dtype[np.int64]], codes: np.ndarray[Any, np.dtype[np.int64]]
+) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """``owner[code]`` per code, -1 for null codes."""
+    found: np.ndarray[Any, np.dtype[np.int64]] = np.append(owner, -1)[codes]
+    return found  # code -1 picked the appended -1
+
+
+def _fallback(
+    customer: np.ndarray[Any, np.dtype[np.int64]],
+    email: np.ndarray[Any, np.dtype[np.int64]],
+    name: np.ndarray[Any, np.dtype[np.int64]],
+    by_email: np.ndarray[Any, np.dtype[np.int64]],
+    by_name: np.ndarray[Any, np.dtype[np.int64]],
+) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """The customer id's code; without an id, the customer the e-mail, else the name, names."""
+    guess = _look_up(by_email, email)
+    guess = np.where(guess >= 0, guess, _look_up(by_name, name))
+    return np.where(customer >= 0, customer, guess)
 
 
 def _appointments(
     raw: pd.DataFrame,
-    directory: pd.DataFrame,
-    maps: Maps,
+    email_hit: np.ndarray[Any, np.dtype[np.int64]],
+    name_hit: np.ndarray[Any, np.dtype[np.int64]],
+    prefix_hit: np.ndarray[Any, np.dtype[np.int64]],
     context: DetectionContext,
-    min_prefix_chars: int,
 ) -> pd.DataFrame:
-    """Held appointments up to ``as_of`` with the customer each attendee matches."""
-    held = ~fr.lowered(raw["status"]).isin(["cancelled", "no_show"])
-    started = fr.as_datetimes(raw["start_at"]) <= fr.as_of(context)
-    raw = raw[(held & started).to_numpy()]
+    """Matched appointments with their customer code and how it was found."""
+    customer = np.where(email_hit >= 0, email_hit, np.where(name_hit >= 0, name_hit, prefix_hit))
     frame = pd.DataFrame(
         {
             "appt_id": fr.as_text(raw["source_id"]),
             "appt_source": fr.as_text(raw["source"]),
             "date": fr.local_dates(raw["start_at"], context.timezone).astype("datetime64[ns]"),
-            "email": fr.normalise_email(raw["attendee_email"]),
-            "name": fr.normalise_name(raw["attendee_name"]),
             "booked_by_hand": fr.is_manual(raw["origin"]),
-        }
-    ).reset_index(drop=True)
-    by_email, by_name = maps
-    email_hit = frame["email"].map(by_email).astype("str")
-    name_hit = frame["name"].map(by_name).astype("str")
-    # Prefix matching is a many-to-many merge on last names: only for the few attendees
-    # that neither an e-mail nor the full name identified.
-    unmatched = email_hit.isna() & name_hit.isna()
-    prefix_hit = pd.Series(pd.NA, index=frame.index, dtype="str")
-    if unmatched.any():
-        prefix_hit[unmatched] = _prefix_matches(
-            frame["name"][unmatched], directory, min_prefix_chars
-        )
-    frame["customer"] = email_hit.fillna(name_hit).fillna(prefix_hit)
-    frame["method"] = np.select(
-        [email_hit.notna(), name_hit.notna(), prefix_hit.notna()],
-        ["email", "name", "prefix"],
-        default="none",
-    )
-    return frame[frame["customer"].notna()]
-
-
-def _prefix_matches(
-    names: pd.Series[str], directory: pd.DataFrame, min_prefix_chars: int
-) -> pd.Series[str]:
-    """Customer per attendee name whose last name agrees and first names prefix each other."""
-    left = _name_parts(names).reset_index(names="row")
-    right = _name_parts(directory["name"].dropna()).assign(customer=directory["customer"])
-    pairs = left.merge(right, on="last", suffixes=("", "_c")).drop_duplicates(["row", "customer"])
-    result = pd.Series(pd.NA, index=names.index, dtype="str")
-    if pairs.empty:
-        return result
-    first = pairs["first"].to_numpy(dtype=str)
-    other = pairs["first_c"].to_numpy(dtype=str)
-    short = np.where(np.strings.str_len(first) <= np.strings.str_len(other), first, other)
-    long = np.where(np.strings.str_len(first) <= np.strings.str_len(other), other, first)
-    ok = np.strings.startswith(long, short) & (np.strings.str_len(short) >= min_prefix_chars)
-    hits = pairs[ok]
-    unique = hits.groupby("row")["customer"].agg(["nunique", "first"])
-    unique = unique[unique["nunique"] == 1]
-    result.loc[unique.index] = unique["first"].to_numpy()
-    return result
-
-
-def _directory(
-    customers: pd.DataFrame, invoices: pd.DataFrame
-) -> tuple[pd.DataFrame, dict[Any, str]]:
-    """Known (customer, email, name) facts from the customer list and invoices, plus names."""
-    from_customers = pd.DataFrame(
-        {
-            "customer": fr.as_text(customers["source_id"]),
-            "email": fr.normalise_email(customers["email"]),
-            "name": fr.normalise_name(customers["name"]),
-            "label": fr.as_text(customers["name"]),
+            "customer": customer,
+            "method": np.select(
+                [email_hit >= 0, name_hit >= 0, prefix_hit >= 0],
+                ["email", "name", "prefix"],
+                default="none",
+            ),
         }
     )
-    # Invoices repeat their customer's details: normalise each distinct combination once.
-    people = invoices[["customer_id", "customer_email", "customer_name"]].drop_duplicates()
-    from_invoices = pd.DataFrame(
-        {
-            "customer": fr.as_text(people["customer_id"]),
-            "email": fr.normalise_email(people["customer_email"]),
-            "name": fr.normalise_name(people["customer_name"]),
-            "label": fr.as_text(people["customer_name"]),
-        }
-    )
-    directory = pd.concat([from_customers, from_invoices], ignore_index=True)
-    directory = directory[directory["customer"].notna()].drop_duplicates()
-    labels = directory.dropna(subset=["label"]).drop_duplicates("customer")
-    return directory.reset_index(drop=True), dict(
-        zip(labels["customer"], labels["label"], strict=True)
-    )
+    frame = frame[customer >= 0]
+    order = day_order(frame["date"], frame["customer"].to_numpy(), frame["appt_id"])
+    return frame.take(order).reset_index(drop=True)
 
 
-def _unique_map(directory: pd.DataFrame, column: str) -> pd.Series[str]:
-    """``column`` value -> customer, for values that identify exactly one customer."""
-    known = directory[[column, "customer"]].dropna().drop_duplicates()
-    counts = known[column].value_counts()
-    unique = known[known[column].isin(counts[counts == 1].index)]
-    return pd.Series(unique["customer"].to_numpy(), index=unique[column].to_numpy(), dtype="str")
-
-
-def _name_parts(names: pd.Series[str]) -> pd.DataFrame:
-    """First and last token of each name with at least two tokens."""
-    present = names.dropna()
-    codes, distinct = pd.factorize(present)
-    parts = pd.Series(distinct, dtype="str").str.extract(r"^(?P<first>\S+) (?:.* )?(?P<last>\S+)$")
-    parts = parts.iloc[codes].set_axis(present.index)
-    return parts.dropna()
-
-
-def _invoices(raw: pd.DataFrame, maps: Maps, today: pd.Timestamp) -> pd.DataFrame:
-    """Non-void invoices up to ``today`` with their customer (by id, else e-mail, else name)."""
-    customer = fr.as_text(raw["customer_id"])
-    missing = customer.isna().to_numpy()
-    if missing.any():  # only invoices without a customer id need the e-mail and name lookups
-        unnamed = raw[missing]
-        by_email = fr.normalise_email(unnamed["customer_email"]).map(maps[0]).astype("str")
-        by_name = fr.normalise_name(unnamed["customer_name"]).map(maps[1]).astype("str")
-        customer[missing] = by_email.fillna(by_name).to_numpy()
+def _invoices(
+    raw: pd.DataFrame, customer: np.ndarray[Any, np.dtype[np.int64]], today: pd.Timestamp
+) -> pd.DataFrame:
+    """Non-void invoices up to ``today`` that have a customer, with its code."""
     frame = pd.DataFrame(
         {
             "customer": customer,
@@ -206,5 +194,7 @@ def _invoices(raw: pd.DataFrame, maps: Maps, today: pd.Timestamp) -> pd.DataFram
             "manual": fr.is_manual(raw["origin"]),
         }
     )
-    keep = (fr.lowered(raw["status"]) != "void") & customer.notna() & (frame["issued"] <= today)
-    return frame[keep.to_numpy()].reset_index(drop=True)
+    keep = (fr.lowered(raw["status"]) != "void").to_numpy() & (customer >= 0)
+    frame = frame[keep & (frame["issued"] <= today).to_numpy()]
+    order = day_order(frame["issued"], frame["customer"].to_numpy(), frame["invoice_id"])
+    return frame.take(order).reset_index(drop=True)

@@ -84,12 +84,12 @@ class AppointmentToInvoiceDetector(Detector):
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
         today = fr.as_of(context).normalize()
         match = matched(frames, context, self.min_prefix_chars)
-        invoices, appts, names = match.invoices, match.appointments, match.names
+        invoices, appts = match.invoices, match.appointments
         if appts.empty or invoices.empty:
             return []
-        paired = pd.merge_asof(
-            appts.sort_values(["date", "appt_id"]),
-            invoices.sort_values(["issued", "invoice_id"]),
+        paired = pd.merge_asof(  # both sorted by date, then id: ties pair the same way
+            appts,
+            invoices,
             left_on="date",
             right_on="issued",
             by="customer",
@@ -101,16 +101,21 @@ class AppointmentToInvoiceDetector(Detector):
         lag_window_over = paired["date"] + pd.Timedelta(days=self.max_lag_days) <= today
         paired["uninvoiced"] = paired["invoice_id"].isna() & lag_window_over
         counts = paired.groupby("customer")["hand"].sum()
-        found = sorted(counts[counts >= self.min_pairs].index)
+        found = counts[counts >= self.min_pairs].index
         # Narrow once to the customers found, then split: not one full scan per customer.
         rows_of = dict(tuple(paired[paired["customer"].isin(found)].groupby("customer")))
         mine = invoices[invoices["customer"].isin(found)]
         totals_of = dict(tuple(mine.groupby("customer")["total"]))
+        chosen = sorted(found, key=lambda code: str(match.customer_ids[code]))
         return [
             self._candidate(
-                str(customer), names.get(customer), rows_of[customer], totals_of[customer], context
+                str(match.customer_ids[code]),
+                match.labels[code],
+                rows_of[code],
+                totals_of[code],
+                context,
             )
-            for customer in found
+            for code in chosen
         ]
 
     def _candidate(

@@ -70,9 +70,9 @@ class InvoiceLagDetector(Detector):
         appts = appts[appts["date"] > today - pd.Timedelta(days=self.window_days)]
         if appts.empty or invoices.empty:
             return []
-        paired = pd.merge_asof(
-            appts.sort_values(["date", "appt_id"]),
-            invoices.sort_values(["issued", "invoice_id"]),
+        paired = pd.merge_asof(  # both sorted by date, then id: ties pair the same way
+            appts,
+            invoices,
             left_on="date",
             right_on="issued",
             by="customer",
@@ -81,7 +81,8 @@ class InvoiceLagDetector(Detector):
         )
         hand = paired[paired["manual"].eq(True)].reset_index(drop=True)
         # One invoice may bill several sessions; the lag counts from its first session.
-        hand = hand.sort_values(["invoice_id", "date"]).drop_duplicates("invoice_id")
+        first = hand.sort_values(["invoice_id", "date", "appt_id"])
+        hand = first.drop_duplicates("invoice_id")
         if len(hand) < self.min_pairs:
             return []
         lags = fr.business_days(hand["date"], hand["issued"], context.calendar)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors._codes import frequent, sort_keyed
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -79,12 +80,10 @@ class ManualSchedulingDetector(Detector):
         window = pd.Timedelta(days=self.window_days)
         raw = fr.in_window(raw, fr.as_datetimes(raw["start_at"]), now - window, now)
         local = fr.local_times(raw["start_at"], context.timezone)
-        email = fr.normalise_email(raw["attendee_email"])
-        name = fr.normalise_name(raw["attendee_name"])
         frame = pd.DataFrame(
             {
-                "key": ("email:" + email).fillna("name:" + name),
-                "email": email,
+                "key": fr.subject_key(raw["attendee_email"], raw["attendee_name"], "email"),
+                "email": fr.as_text(raw["attendee_email"]),
                 "name": fr.as_text(raw["attendee_name"]),
                 "source_id": fr.as_text(raw["source_id"]),
                 "source": fr.as_text(raw["source"]),
@@ -102,7 +101,7 @@ class ManualSchedulingDetector(Detector):
             & (frame["start"] <= now)
             & (frame["start"] > now - pd.Timedelta(days=self.window_days))
         )
-        frame = frame[keep.to_numpy()].sort_values(["key", "day", "source_id"])
+        frame = sort_keyed(frequent(frame[keep.to_numpy()], self.min_occurrences), "day")
         if frame.empty:
             return []
         gaps = fr.to_days(frame.groupby("key")["day"].diff())
@@ -154,7 +153,7 @@ class ManualSchedulingDetector(Detector):
         first, last = rows["start"].min(), rows["start"].max()
         months = fr.months_covered(first, last)
         median_gap = float(np.nanmedian(gaps[rows.index])) if count > 1 else 0.0
-        email = fr.last_text(rows["email"])
+        email = fr.last_text(fr.normalise_email(rows["email"]))
         label = fr.last_text(rows["name"]) or email or "Unknown attendee"
         share, regular = float(stats["slot_share"]), float(stats["regular_share"])
         confidence = 0.4 * fr.support_score(count, 4.0) + 0.3 * share + 0.3 * regular

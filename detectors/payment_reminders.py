@@ -8,6 +8,7 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors._codes import sort_keyed
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -193,7 +194,7 @@ class PaymentRemindersDetector(Detector):
         customer_name = fr.as_text(raw["customer_name"])
         frame = pd.DataFrame(
             {
-                "key": ("id:" + customer_id).fillna("name:" + fr.normalise_name(customer_name)),
+                "key": fr.subject_key(customer_id, customer_name),
                 "source_id": fr.as_text(raw["source_id"]),
                 "source": fr.as_text(raw["source"]),
                 "customer_id": customer_id,
@@ -215,7 +216,7 @@ class PaymentRemindersDetector(Detector):
             & (issued > today - pd.Timedelta(days=self.window_days))
             & (issued <= today)
         )
-        return frame[keep.to_numpy()].sort_values(["key", "issued", "source_id"])
+        return sort_keyed(frame[keep.to_numpy()], "issued")
 
 
 def plural_days(days: float) -> str:

@@ -140,12 +140,12 @@ class RecurringBillDetector(Detector):
 
 
 def _manual_bills(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
-    """Manual, non-void bills issued by ``context.as_of``, keyed by vendor and sorted."""
+    """Manual, non-void bills issued by ``context.as_of``, keyed by vendor."""
     vendor_id = fr.as_text(raw["vendor_id"])
     vendor_name = fr.as_text(raw["vendor_name"])
     frame = pd.DataFrame(
         {
-            "key": ("id:" + vendor_id).fillna("name:" + fr.normalise_name(vendor_name)),
+            "key": fr.subject_key(vendor_id, vendor_name),
             "source_id": fr.as_text(raw["source_id"]),
             "source": fr.as_text(raw["source"]),
             "vendor_id": vendor_id,
@@ -160,4 +160,4 @@ def _manual_bills(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
         & frame["key"].notna().to_numpy()
         & (frame["issued"] <= fr.as_of(context).normalize()).to_numpy()
     )
-    return frame[keep].sort_values(["key", "issued", "source_id"]).reset_index(drop=True)
+    return frame[keep]

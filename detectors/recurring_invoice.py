@@ -150,10 +150,10 @@ class RecurringInvoiceDetector(Detector):
 
 
 def _manual_invoices(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
-    """Manual, non-void invoices issued by ``context.as_of``, keyed by customer and sorted."""
+    """Manual, non-void invoices issued by ``context.as_of``, keyed by customer."""
     customer_id = fr.as_text(raw["customer_id"])
     customer_name = fr.as_text(raw["customer_name"])
-    key = ("id:" + customer_id).fillna("name:" + fr.normalise_name(customer_name))
+    key = fr.subject_key(customer_id, customer_name)
     frame = pd.DataFrame(
         {
             "key": key,
@@ -173,4 +173,4 @@ def _manual_invoices(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFra
         & frame["key"].notna().to_numpy()
         & (frame["issued"] <= today).to_numpy()
     )
-    return frame[keep].sort_values(["key", "issued", "source_id"]).reset_index(drop=True)
+    return frame[keep]

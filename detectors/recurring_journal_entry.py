@@ -110,7 +110,7 @@ class RecurringJournalEntryDetector(Detector):
             & ~items["key"].isin(scheduled).to_numpy()
             & (items["issued"] <= fr.as_of(context).normalize()).to_numpy()
         )
-        items = items[keep].sort_values(["key", "issued", "source_id"]).reset_index(drop=True)
+        items = items[keep]
         if items.empty:
             return []
         rules = cad.CadenceRules(**self.get_params())

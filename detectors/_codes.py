@@ -1,0 +1,202 @@
+"""Integer codes for text columns, and the look-ups the attendee matching builds on them.
+
+Hashing and comparing Python strings is most of the cost of matching a million records, so
+each text column is factorised once: equal (cleaned) values share one code, nulls are -1,
+and everything after is numpy on integers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.dtypes import StringDType
+
+from detectors import _frames as fr
+
+Ints = np.ndarray[Any, np.dtype[np.int64]]
+Texts = np.ndarray[Any, np.dtype[np.object_]]
+
+
+@dataclass(frozen=True)
+class Codes:
+    """Codes of the rows of several columns laid end to end, and the value of each code."""
+
+    #: One code per row (-1 for null), rows of the first column first.
+    codes: Ints
+    #: The distinct (cleaned) value of each code.
+    values: Texts
+
+    @classmethod
+    def of(
+        cls, columns: Sequence[pd.Series[Any]], clean: Callable[[str], str | None] | None = None
+    ) -> Codes:
+        """Code the rows of ``columns``; with ``clean``, equal *cleaned* values share a code.
+
+        ``clean`` runs once per distinct raw value; values it turns into ``None`` are null.
+        """
+        raw = pd.concat([fr.as_text(column) for column in columns], ignore_index=True)
+        codes, uniques = pd.factorize(raw)
+        values = uniques.to_numpy(dtype=object)
+        if clean is None:
+            return cls(codes.astype(np.int64), values)
+        cleaned = np.array([*map(clean, values), None], dtype=object)
+        clean_codes, clean_values = pd.factorize(cleaned)  # None -> -1
+        return cls(clean_codes[codes].astype(np.int64), np.asarray(clean_values, dtype=object))
+
+
+def owners(values: Ints, customers: Ints, size: int) -> Ints:
+    """Per value code, the one customer code rows with that value belong to, else -1.
+
+    A value seen with two different customers identifies neither, like an address two
+    customers share.
+    """
+    present = (values >= 0) & (customers >= 0)
+    width = int(customers.max()) + 1 if present.any() else 1
+    pairs = np.unique(values[present] * width + customers[present])
+    value, customer = pairs // width, pairs % width
+    seen = np.bincount(value, minlength=size)
+    owner = np.full(size, -1, dtype=np.int64)
+    single = seen[value] == 1
+    owner[value[single]] = customer[single]
+    return owner
+
+
+def first_per_code(codes: Ints, text: pd.Series[str], size: int) -> Texts:
+    """Per code, the first non-null ``text`` of a row with that code (``None`` if none)."""
+    rows = np.flatnonzero((codes >= 0) & text.notna().to_numpy())
+    first_code, first_row = np.unique(codes[rows], return_index=True)
+    out = np.full(size, None, dtype=object)
+    out[first_code] = text.to_numpy(dtype=object)[rows[first_row]]
+    return out
+
+
+def prefix_owners(
+    names: Texts, known_names: Ints, customers: Ints, wanted: Ints, min_prefix_chars: int
+) -> Ints:
+    """Customer code per ``wanted`` name code, matched by last name and first-name prefix.
+
+    A wanted name ("jon smith") matches a known customer's name ("jonathan smith") when the
+    last names agree and one first name starts with the other, the shorter at least
+    ``min_prefix_chars`` long. Names that match no customer, or several, give -1.
+
+    Args:
+        names: The cleaned name of each name code.
+        known_names: Name code per directory row (customers' and invoices' names).
+        customers: Customer code per directory row.
+        wanted: Name codes to match (one per appointment).
+        min_prefix_chars: Shortest first name a prefix match accepts.
+    """
+    parts = _name_parts(names)
+    present = (known_names >= 0) & (customers >= 0)
+    directory = pd.DataFrame({"name": known_names[present], "customer": customers[present]})
+    right = directory.drop_duplicates().join(parts, on="name", how="inner")
+    asked = pd.Index(np.unique(wanted))
+    left = parts.loc[parts.index.intersection(asked)].rename_axis("row").reset_index()
+    pairs = left.merge(right, on="last", suffixes=("", "_c"))
+    owner = np.full(len(names), -1, dtype=np.int64)
+    if not pairs.empty:
+        first = pairs["first"].to_numpy(dtype=str)
+        other = pairs["first_c"].to_numpy(dtype=str)
+        shorter = np.strings.str_len(first) <= np.strings.str_len(other)
+        short, long = np.where(shorter, first, other), np.where(shorter, other, first)
+        ok = np.strings.startswith(long, short) & (np.strings.str_len(short) >= min_prefix_chars)
+        hits = pairs[ok].drop_duplicates(["row", "customer"])
+        single = hits.groupby("row")["customer"].agg(["count", "first"])
+        single = single[single["count"] == 1]
+        owner[single.index.to_numpy()] = single["first"].to_numpy()
+    return np.append(owner, -1)[wanted]  # code -1 picks the appended -1
+
+
+def _name_parts(names: Texts) -> pd.DataFrame:
+    """First and last word of each name code's (cleaned, single-spaced) name, if it has two."""
+    split = [name.split(" ") for name in names]
+    two = np.array([len(words) >= 2 for words in split], dtype=bool)
+    return pd.DataFrame(
+        {
+            "first": [words[0] for words, ok in zip(split, two, strict=True) if ok],
+            "last": [words[-1] for words, ok in zip(split, two, strict=True) if ok],
+        },
+        index=pd.Index(np.flatnonzero(two), name="name"),
+    )
+
+
+def ranks(text: pd.Series[Any]) -> Ints:
+    """Each row's rank among the distinct values of ``text`` in sorted order; nulls rank last.
+
+    Equal values share a rank. Only the distinct values are sorted, in C (numpy's UTF-8
+    strings sort in code point order, as Python's do): several times cheaper than pandas
+    sorting the text column itself.
+    """
+    codes, uniques = pd.factorize(text)
+    order = np.argsort(np.asarray(uniques.to_numpy(dtype=object), dtype=StringDType()))
+    rank = np.empty(len(uniques) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(uniques))
+    rank[-1] = len(uniques)  # code -1 (null) ranks last
+    return rank[codes]
+
+
+def lexsorted(keys: Sequence[Ints], ids: pd.Series[Any]) -> Ints:
+    """Row positions sorted by ``keys`` (integers, first one primary), then by ``ids``.
+
+    Ids (text) are compared only among rows whose keys are all equal, which are few when the
+    keys include a date and a subject: sorting by text is the slow part of a sort.
+    """
+    order = np.lexsort(tuple(reversed(keys)))
+    same = np.ones(max(len(order) - 1, 0), dtype=bool)
+    for key in keys:
+        ordered = key[order]
+        same &= ordered[1:] == ordered[:-1]
+    tied = np.zeros(len(order), dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    if tied.any():
+        rows = order[tied]
+        text = ids.to_numpy(dtype=object)[rows]
+        missing = pd.isna(text)  # null ids last, as pandas sorts them
+        text = np.asarray(np.where(missing, "", text), dtype=StringDType())
+        order[tied] = rows[np.lexsort((text, missing, *(key[rows] for key in reversed(keys))))]
+    return order
+
+
+def day_numbers(stamps: pd.Series[Any]) -> Ints:
+    """``datetime64`` values as integers that sort like them, NaT last."""
+    values = stamps.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    return np.where(stamps.isna().to_numpy(), np.iinfo(np.int64).max, values)
+
+
+def day_order(day: pd.Series[Any], customer: Ints, ids: pd.Series[str]) -> Ints:
+    """Row positions sorted by day, then customer code, then id.
+
+    Per customer, that is the order by (day, id) that pairing records needs, made
+    deterministic whatever order the rows came in.
+    """
+    return lexsorted([day_numbers(day), customer], ids)
+
+
+def sort_keyed(frame: pd.DataFrame, date: str) -> pd.DataFrame:
+    """``frame`` sorted by ``key``, ``date`` and ``source_id``, as ``sort_values`` would.
+
+    Args:
+        frame: Has a text ``key`` column, the ``date`` column and text ``source_id``.
+        date: The ``datetime64`` column to sort by within a key.
+
+    Returns:
+        The sorted rows, with a fresh ``RangeIndex``.
+    """
+    order = lexsorted([ranks(frame["key"]), day_numbers(frame[date])], frame["source_id"])
+    return frame.take(order).reset_index(drop=True)
+
+
+def frequent(frame: pd.DataFrame, least: int) -> pd.DataFrame:
+    """Rows of ``frame`` whose ``key`` has at least ``least`` rows (null keys dropped).
+
+    Detectors that need several records per subject start here: most customers of a large
+    business appear a few times, so what is left is a small fraction of the rows.
+    """
+    codes, _ = pd.factorize(frame["key"])
+    counts = np.append(np.bincount(codes[codes >= 0]), 0)  # code -1 picks the appended 0
+    return frame[counts[codes] >= max(least, 1)]

@@ -1,0 +1,81 @@
+"""Integer codes and the fast sorts and look-ups built on them agree with plain pandas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detectors import _frames as fr
+from detectors._codes import Codes, first_per_code, frequent, owners, prefix_owners, sort_keyed
+
+
+def _records(seed: int, rows: int = 3_000) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    keys = ["id:b", "id:a", "name:zoë", "id:B", "id:a ", None, "id:10", "id:9"]
+    frame = pd.DataFrame(
+        {
+            "key": pd.Series(rng.choice(np.array(keys, dtype=object), rows), dtype="str"),
+            "issued": pd.to_datetime(rng.integers(0, 20, rows), unit="D"),
+            "source_id": pd.Series(
+                rng.choice(np.array(["x1", "x10", "x2", "X", None], dtype=object), rows),
+                dtype="str",
+            ),
+            "amount": rng.random(rows),
+        }
+    )
+    frame.loc[rng.integers(0, rows, 40), "issued"] = pd.NaT
+    return frame
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sort_keyed_orders_rows_exactly_as_sort_values(seed: int) -> None:
+    frame = _records(seed)
+    expected = frame.sort_values(["key", "issued", "source_id"]).reset_index(drop=True)
+    assert sort_keyed(frame, "issued").equals(expected)
+
+
+def test_sort_keyed_leaves_its_input_alone() -> None:
+    frame = _records(4)
+    before = frame.copy()
+    sort_keyed(frame, "issued")
+    assert frame.equals(before)
+
+
+def test_frequent_keeps_only_keys_seen_often_enough() -> None:
+    frame = pd.DataFrame({"key": pd.Series(["a", "b", "a", None, "a", "b", "c"], dtype="str")})
+    assert frequent(frame, 2)["key"].tolist() == ["a", "b", "a", "a", "b"]
+    assert frequent(frame, 3)["key"].tolist() == ["a", "a", "a"]
+    assert frequent(frame.iloc[:0], 2).empty
+
+
+def test_equal_cleaned_values_share_a_code_across_columns() -> None:
+    first = pd.Series([" Ann@X.com", None, "no-at-sign"], dtype=object)
+    second = pd.Series(["ann@x.com", "bo@y.org"], dtype=object)
+    coded = Codes.of([first, second], fr.clean_email)
+    assert coded.codes.tolist() == [0, -1, -1, 0, 1]
+    assert coded.values.tolist() == ["ann@x.com", "bo@y.org"]
+
+
+def test_a_value_shared_by_two_customers_identifies_neither() -> None:
+    values = np.array([0, 0, 1, 1, 2, -1], dtype=np.int64)
+    customers = np.array([5, 5, 5, 6, -1, 7], dtype=np.int64)
+    assert owners(values, customers, 4).tolist() == [5, -1, -1, -1]
+
+
+def test_first_label_per_code_skips_missing_names() -> None:
+    codes = np.array([1, 0, 1, -1, 0], dtype=np.int64)
+    text = pd.Series([None, "Ann", "Bob", "Nobody", "Later"], dtype="str")
+    assert first_per_code(codes, text, 3).tolist() == ["Ann", "Bob", None]
+
+
+def test_prefix_owners_match_short_first_names_with_the_same_last_name() -> None:
+    names = np.array(
+        ["jonathan smith", "jon smith", "jo smith", "kate jones", "katherine jones"], dtype=object
+    )
+    known = np.array([0, 4, 4], dtype=np.int64)  # directory rows: their name codes...
+    customers = np.array([10, 11, 12], dtype=np.int64)  # ...and customers
+    wanted = np.array([1, 2, 3, -1], dtype=np.int64)
+    # "jon" prefixes "jonathan" (10); "jo" is below three characters; "kate" prefixes
+    # nothing ("katherine" starts "kath"), and "katherine jones" is two customers anyway.
+    assert prefix_owners(names, known, customers, wanted, 3).tolist() == [10, -1, -1, -1]
