@@ -156,8 +156,6 @@ class AppointmentToInvoiceDetector(Detector):
                 f"{fr.format_money(typical, money)}."
             )
         lag_text = fr.plural(median_lag, "business day")
-        record_ids = [*hand["appt_id"], *hand["invoice_id"], *leaked["appt_id"]]
-        sources = [*hand["appt_source"], *hand["invoice_source"], *leaked["appt_source"]]
         return Candidate(
             kind=self.kind,
             category=self.category,
@@ -176,8 +174,10 @@ class AppointmentToInvoiceDetector(Detector):
                 f"(for example a Zapier or Make flow 'appointment ended -> create draft invoice "
                 f"in QuickBooks/Xero'), then review and send the drafts once a week."
             ),
-            record_ids=fr.sorted_strings(record_ids),
-            sources=fr.sorted_strings(sources),
+            record_ids=fr.sorted_strings(hand["appt_id"], hand["invoice_id"], leaked["appt_id"]),
+            sources=fr.sorted_strings(
+                hand["appt_source"], hand["invoice_source"], leaked["appt_source"]
+            ),
             period_start=fr.to_date(first),
             period_end=fr.to_date(last),
             hours_saved_per_month=round(

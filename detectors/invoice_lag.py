@@ -80,9 +80,10 @@ class InvoiceLagDetector(Detector):
             tolerance=pd.Timedelta(days=self.max_lag_days),
         )
         hand = paired[paired["manual"].eq(True)].reset_index(drop=True)
-        # One invoice may bill several sessions; the lag counts from its first session.
-        first = hand.sort_values(["invoice_id", "date", "appt_id"])
-        hand = first.drop_duplicates("invoice_id")
+        # One invoice may bill several sessions; the lag counts from its first session. The
+        # pairs keep the appointments' order (date, then customer and id), so that is the
+        # invoice's first row.
+        hand = hand.drop_duplicates("invoice_id")
         if len(hand) < self.min_pairs:
             return []
         lags = fr.business_days(hand["date"], hand["issued"], context.calendar)
@@ -106,8 +107,6 @@ class InvoiceLagDetector(Detector):
         share = float(np.mean(lags >= self.min_median_lag_days))
         severity = min(1.0, median / (2 * self.min_median_lag_days or 1.0))
         confidence = 0.5 * fr.support_score(len(hand), 20.0) + 0.3 * severity + 0.2 * share
-        evidence_ids = [*slow["appt_id"], *slow["invoice_id"]]
-        evidence_sources = [*slow["appt_source"], *slow["invoice_source"]]
         lag_text = fr.plural(median, "business day")
         return Candidate(
             kind=self.kind,
@@ -126,8 +125,8 @@ class InvoiceLagDetector(Detector):
                 "(a calendar-to-accounting integration, or your booking tool's invoicing) or "
                 "take payment at checkout."
             ),
-            record_ids=fr.sorted_strings(evidence_ids),
-            sources=fr.sorted_strings(evidence_sources),
+            record_ids=fr.sorted_strings(slow["appt_id"], slow["invoice_id"]),
+            sources=fr.sorted_strings(slow["appt_source"], slow["invoice_source"]),
             period_start=fr.to_date(slow["date"].min()),
             period_end=fr.to_date(slow["issued"].max()),
             hours_saved_per_month=0.0,
