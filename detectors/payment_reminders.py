@@ -8,7 +8,7 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
-from detectors._codes import sort_keyed
+from detectors._codes import frequent, sort_keyed
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -107,6 +107,8 @@ class PaymentRemindersDetector(Detector):
             return []
         inv["late"] = inv["late_days"] > self.grace_days
         business_median = float(inv["late_days"].median())
+        # The business's median needs every invoice; a customer's figures need enough of them.
+        inv = sort_keyed(frequent(inv, self.min_invoices), "issued")
         stats = inv.groupby("key").agg(
             considered=("late", "size"), late=("late", "sum"), median=("late_days", "median")
         )
@@ -216,7 +218,7 @@ class PaymentRemindersDetector(Detector):
             & (issued > today - pd.Timedelta(days=self.window_days))
             & (issued <= today)
         )
-        return sort_keyed(frame[keep.to_numpy()], "issued")
+        return frame[keep.to_numpy()]
 
 
 def plural_days(days: float) -> str:
