@@ -163,3 +163,23 @@ def test_who_cancelled_is_host_invitee_or_empty() -> None:
     (problem,) = result.problems
     assert (problem.row, problem.column) == (2, "cancelled_by")
     assert "'receptionist' is not one of host, invitee" in problem.message
+
+
+def test_text_is_trimmed_of_any_whitespace_alike_from_csv_strings_and_objects() -> None:
+    columns = {
+        "source_id": ["\u3000A\t", "B", " C", "D"],
+        "name": ["\xa0Ann Smith ", "\u2003", "Cy\x1f", "x" * 257],
+        "email": ["", " a@x.test", "\t", "d@x.test"],
+    }
+    from_csv = validate_records(RecordKind.CUSTOMER, pd.DataFrame(columns, dtype=str))
+    with_gaps = pd.DataFrame(columns, dtype=object)
+    with_gaps.loc[2, "email"] = None
+    from_api = validate_records(RecordKind.CUSTOMER, with_gaps)
+    for result in (from_csv, from_api):
+        assert result.frame["source_id"].tolist() == ["A", "C"]
+        assert result.frame["name"].tolist() == ["Ann Smith", "Cy"]
+        assert result.frame["email"].tolist() == [None, None]
+        assert [(p.row, p.column, p.message) for p in result.problems] == [
+            (1, "name", "required value missing"),
+            (3, "name", "longer than 256 characters"),
+        ]
