@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -26,8 +26,6 @@ from busywork.store.records import (
 
 LogicalType = Literal["str", "int", "float", "bool", "date", "datetime"]
 ORIGINS = frozenset(origin.value for origin in Origin)
-#: Columns left out of the content hash: vendor bookkeeping, not business content.
-UNHASHED_COLUMNS = frozenset({"created_at", "updated_at"})
 
 
 @dataclass(frozen=True)
@@ -327,56 +325,3 @@ def _check_enums(
             ]
             bad |= invalid
     return bad
-
-
-def content_hashes(frame: pd.DataFrame) -> pd.Series:
-    """A 16-hex-digit hash per row of the content columns, to tell real changes from re-sends.
-
-    The value is pandas' ``hash_pandas_object`` of the columns as Python objects (missing
-    values as None), which hashes each column through its categories. Building those
-    categories straight from the typed column gives the same hashes without first boxing a
-    million datetimes into objects; ``tests/store/test_frames.py`` pins the equality, since a
-    changed hash would report every stored record as updated.
-    """
-    columns = sorted(column for column in frame.columns if column not in UNHASHED_COLUMNS)
-    if frame.empty:
-        return pd.Series([], dtype=object)
-    categorical = pd.DataFrame(
-        {column: _as_categories(frame[column]) for column in columns}, index=frame.index
-    )
-    hashed = pd.util.hash_pandas_object(categorical, index=False).to_numpy()
-    return pd.Series(np.char.zfill(np.char.mod("%x", hashed), 16).astype(object), index=frame.index)
-
-
-def _as_categories(values: pd.Series) -> pd.Categorical[Any]:
-    """``values`` as the categorical pandas makes of their object form, boxing only uniques."""
-    if values.dtype == object:
-        values = values.where(values.notna(), None)
-    codes, uniques = pd.factorize(values, sort=False)
-    if isinstance(values.dtype, pd.DatetimeTZDtype) and str(values.dtype.tz) == "UTC":
-        # pandas hashes aware timestamps by their str(): write those strings directly.
-        boxed = pd.Index(_utc_timestamp_text(uniques), copy=False)
-    else:
-        boxed = pd.Index(np.asarray(uniques, dtype=object), copy=False)  # inferred as pandas does
-    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(boxed))
-
-
-def _utc_timestamp_text(stamps: Any) -> np.ndarray:
-    """``str(Timestamp)`` of UTC timestamps, vectorised: "2026-01-31 09:30:00.250000+00:00"."""
-    if len(stamps) == 0:
-        return np.array([], dtype=object)
-    naive = np.asarray(stamps.tz_convert("UTC").tz_localize(None), dtype="datetime64[ns]")
-    whole = np.char.replace(np.datetime_as_string(naive, unit="s").astype(str), "T", " ")
-    fraction = naive.view("i8") % 1_000_000_000
-    micros = np.char.zfill((fraction // 1000).astype(str), 6)
-    nanos = np.char.zfill(fraction.astype(str), 9)
-    text = np.where(
-        fraction == 0,
-        whole,
-        np.where(
-            fraction % 1000 == 0,
-            np.char.add(np.char.add(whole, "."), micros),
-            np.char.add(np.char.add(whole, "."), nanos),
-        ),
-    )
-    return np.char.add(text, "+00:00").astype(object)

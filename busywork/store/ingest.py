@@ -20,7 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from busywork.store.bulk import insert_frame, upsert_frame
-from busywork.store.frames import column_specs, content_hashes
+from busywork.store.frames import column_specs
+from busywork.store.hashing import content_hashes
 from busywork.store.records import RECORD_MODELS, RecordKind
 from busywork.store.tables import ConnectorState, Event
 

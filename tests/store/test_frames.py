@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from busywork.store.frames import content_hashes, validate_records
+from busywork.store.frames import validate_records
+from busywork.store.hashing import content_hashes
 from busywork.store.records import RecordKind
 
 
@@ -183,3 +184,33 @@ def test_text_is_trimmed_of_any_whitespace_alike_from_csv_strings_and_objects() 
             (1, "name", "required value missing"),
             (3, "name", "longer than 256 characters"),
         ]
+
+
+def test_content_hashes_agree_with_the_boxed_formula_for_every_column_shape() -> None:
+    stamps = pd.to_datetime(
+        [
+            "1969-12-31 23:59:59.5",
+            "2026-01-31 09:30:00",
+            "2026-01-31 09:30:00.000001",
+            "2026-01-31 09:30:00.000000001",
+            None,
+            "2262-04-11 23:47:16.854775807",
+        ],
+        utc=True,
+        format="ISO8601",
+    )
+    frame = pd.DataFrame(
+        {
+            "source_id": ["A", "B", "C", "D", "E", "F"],
+            "text": ["x", None, "x", "", "ü", "y"],
+            "blank": [None] * 6,
+            "mixed": [1, "1", None, 2.5, "a", "a"],
+            "at": stamps,
+            "day": pd.to_datetime(["2026-01-01", None, "1900-02-28", "2026-01-01", None, None]),
+            "amount": [1.5, float("nan"), -0.0, 0.0, 3.0, 1e300],
+            "count": pd.array([1, None, 3, 3, 0, -1], dtype="Int64"),
+            "flag": [True, False, True, True, False, False],
+        }
+    )
+    assert content_hashes(frame).tolist() == _legacy_hashes(frame)
+    assert content_hashes(frame.iloc[[5, 0]]).tolist() == _legacy_hashes(frame.iloc[[5, 0]])
