@@ -112,27 +112,45 @@ def _fits_json(connection: Connection, table: sa.Table, frame: pd.DataFrame) -> 
 def _insert_json(
     connection: Connection, table: sa.Table, frame: pd.DataFrame, constants: dict[str, Any]
 ) -> None:
-    """SQLite: the constants bound once, each chunk of rows as one JSON array of arrays."""
-    names = list(frame.columns)
-    fixed = [
-        driver_values(pd.Series([value]), table.c[name].type, "sqlite")[0]
+    """SQLite: shared values bound once, each chunk of rows as one JSON array.
+
+    A column whose every value is the same is bound once too. When one column is left, the
+    array holds its values themselves, read as ``json_each``'s ``value`` (no per-field
+    extraction: a first load's events cost half as much again); otherwise it holds one array
+    per row.
+    """
+    fixed = {
+        name: driver_values(pd.Series([value]), table.c[name].type, "sqlite")[0]
         for name, value in constants.items()
-    ]
-    values = [driver_values(frame[name], table.c[name].type, "sqlite") for name in names]
-    rows = list(zip(*values, strict=True))
+    }
+    varying = {
+        name: driver_values(frame[name], table.c[name].type, "sqlite")
+        for name in map(str, frame.columns)
+    }
+    for name, values in list(varying.items()):
+        if len(varying) > 1 and values.count(values[0]) == len(values):
+            fixed[name] = values[0]
+            del varying[name]
+    if len(varying) == 1:
+        rows: list[Any] = next(iter(varying.values()))
+        fields = "value"
+    else:
+        rows = list(zip(*varying.values(), strict=True))
+        fields = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(varying)))
     quote = connection.dialect.identifier_preparer.quote
-    target = f"{quote(table.name)} ({', '.join(quote(name) for name in [*constants, *names])})"
-    fields = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(names)))
-    placeholders = ", ".join("?" * len(fixed))
-    select = f"SELECT {placeholders}{', ' if fixed else ''}{fields} FROM json_each(?) ORDER BY key"
-    one_row = f"INSERT INTO {target} VALUES ({', '.join('?' * (len(fixed) + len(names)))})"
+    names = ", ".join(quote(name) for name in [*fixed, *varying])
+    placeholders = "?, " * len(fixed)
+    insert = f"INSERT INTO {quote(table.name)} ({names}) "
+    from_json = f"SELECT {placeholders}{fields} FROM json_each(?) ORDER BY key"
+    one_row = f"VALUES ({placeholders}{', '.join('?' * len(varying))})"
     for start in range(0, len(rows), WRITE_CHUNK):
         chunk = rows[start : start + WRITE_CHUNK]
         payload = json.dumps(chunk, ensure_ascii=False, allow_nan=False)
         if "\\u0000" in payload:  # SQLite's JSON strings end at a NUL: bind these rows instead
-            connection.exec_driver_sql(one_row, [(*fixed, *row) for row in chunk])
+            bound = chunk if len(varying) > 1 else [(value,) for value in chunk]
+            connection.exec_driver_sql(insert + one_row, [(*fixed.values(), *row) for row in bound])
         else:
-            connection.exec_driver_sql(f"INSERT INTO {target} {select}", (*fixed, payload))
+            connection.exec_driver_sql(insert + from_json, (*fixed.values(), payload))
 
 
 def _impl(column_type: Any) -> Any:
