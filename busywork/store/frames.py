@@ -219,7 +219,8 @@ def _convert(
         numbers = pd.to_numeric(values, errors="coerce")
         invalid = present & numbers.isna().to_numpy()
         if spec.type == "int":
-            whole = numbers.isna() | (numbers == numbers.round())
+            # Infinity is no whole number (and cannot become one: it used to raise here).
+            whole = numbers.isna() | (np.isfinite(numbers) & (numbers == numbers.round()))
             invalid |= present & ~whole.to_numpy()
             return numbers.where(whole).astype("Int64"), invalid
         return numbers.astype("float64"), invalid

@@ -214,3 +214,19 @@ def test_content_hashes_agree_with_the_boxed_formula_for_every_column_shape() ->
     )
     assert content_hashes(frame).tolist() == _legacy_hashes(frame)
     assert content_hashes(frame.iloc[[5, 0]]).tolist() == _legacy_hashes(frame.iloc[[5, 0]])
+
+
+def test_infinite_or_fractional_whole_numbers_are_reported_not_raised() -> None:
+    lines = _raw(
+        invoice_id=["I1", "I1", "I1", "I1"],
+        source_id=["I1:1", "I1:2", "I1:3", "I1:4"],
+        line_no=["1", "inf", "-Infinity", "2.5"],
+        amount=["1", "1", "1", "1"],
+    )
+    result = validate_records(RecordKind.INVOICE_LINE, lines)
+    assert result.kept_rows == (0,)
+    assert [(p.row, p.column, p.message) for p in result.problems] == [
+        (1, "line_no", "not a valid int: 'inf'"),
+        (2, "line_no", "not a valid int: '-Infinity'"),
+        (3, "line_no", "not a valid int: '2.5'"),
+    ]
