@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -172,9 +173,27 @@ def _split_deleted(raw: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
 
 
 def _default_line_ids(raw: pd.DataFrame) -> pd.DataFrame:
-    line_no = raw["line_no"] if "line_no" in raw.columns else pd.Series("1", index=raw.index)
-    default = raw["invoice_id"].str.strip() + ":" + line_no.astype(str).str.strip()
+    """Lines without a ``source_id`` get ``<invoice_id>:<line_no>`` (line 1 if none)."""
     if "source_id" not in raw.columns:
-        return raw.assign(source_id=default)
-    blank = raw["source_id"].str.strip() == ""
-    return raw.assign(source_id=raw["source_id"].where(~blank, default))
+        return raw.assign(source_id=_line_ids(raw))
+    blank = _blank(raw["source_id"])
+    if not blank.any():
+        return raw
+    return raw.assign(source_id=raw["source_id"].where(~blank, _line_ids(raw[blank])))
+
+
+def _line_ids(raw: pd.DataFrame) -> pd.Series:
+    line_no = raw["line_no"] if "line_no" in raw.columns else pd.Series("1", index=raw.index)
+    return raw["invoice_id"].str.strip() + ":" + line_no.astype(str).str.strip()
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    """Which cells are empty or whitespace; a column of plain strings is checked in C."""
+    cells = values.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(cells, skipna=False) == "string":
+        spaces = np.fromiter(map(str.isspace, cells), dtype=bool, count=len(cells))
+        empty: np.ndarray = cells == ""
+        blank: np.ndarray = np.logical_or(empty, spaces)
+        return blank
+    stripped: np.ndarray = (values.str.strip() == "").to_numpy(dtype=bool, na_value=False)
+    return stripped

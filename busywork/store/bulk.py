@@ -2,9 +2,13 @@
 
 SQLAlchemy's ``executemany`` runs every bound value of every row through its type
 processors, which at a million rows costs more than the database itself. Here a statement is
-compiled once, the values are converted with vectorised pandas/numpy per *column* into what
-the driver stores (SQLite: the ISO text SQLAlchemy itself writes; PostgreSQL: ``date`` /
-``datetime`` objects and ``Json``), and the rows go straight to the DB-API cursor.
+compiled once, the values are converted per *column* into what the driver stores (see
+:mod:`busywork.store.driver`), and the rows go straight to the DB-API cursor.
+
+Appends of a few columns per row (the event log) go further on SQLite: the columns shared by
+every row are bound once and the rest travel as one JSON array per chunk, unpacked by
+``json_each`` inside one ``INSERT … SELECT``. Per-row statement steps from Python are what
+an ``executemany`` of a million short rows spends most of its time on.
 
 The stored values are exactly those SQLAlchemy would have written, so every ORM read of the
 same rows is unchanged (``tests/store/test_bulk.py`` checks the round trip on both databases).
@@ -14,18 +18,27 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from psycopg.types.json import Json
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-#: Rows per ``executemany`` call.
+from busywork.store.driver import driver_values
+
+#: Rows per ``executemany`` call, and per JSON array.
 WRITE_CHUNK = 20_000
+#: Most per-row columns sent as JSON; beyond that, extracting each field in SQLite costs more
+#: than binding it.
+JSON_MAX_COLUMNS = 4
+#: Column types whose driver values (text, integers, None) survive a JSON round trip exactly.
+#: Floats are left out: SQLite's own decimal parsing need not give back the same double.
+_JSON_EXACT = (sa.String, sa.JSON, sa.DateTime, sa.Date, sa.Integer, sa.Boolean)
+#: json_each and json_extract are built into every SQLite from 3.38.
+_SQLITE_HAS_JSON = sqlite3.sqlite_version_info >= (3, 38, 0)
 _NAMED = re.compile(r"%\((\w+)\)s")
 
 
@@ -49,10 +62,28 @@ def upsert_frame(
     _execute(connection, statement, frame, table)
 
 
-def insert_frame(connection: Connection, table: sa.Table, frame: pd.DataFrame) -> None:
-    """Append ``frame``'s rows to ``table`` (columns named as the table's)."""
+def insert_frame(
+    connection: Connection,
+    table: sa.Table,
+    frame: pd.DataFrame,
+    *,
+    constants: Mapping[str, Any] | None = None,
+) -> None:
+    """Append ``frame``'s rows to ``table``, in order (columns named as the table's).
+
+    Args:
+        connection: an open connection, inside the caller's transaction.
+        table: the table appended to.
+        frame: one row per new table row.
+        constants: more columns, each with one value shared by every row.
+    """
     if frame.empty:
         return
+    constants = dict(constants or {})
+    if _fits_json(connection, table, frame):
+        _insert_json(connection, table, frame, constants)
+        return
+    frame = frame.assign(**constants)
     statement = sa.insert(table).values({name: sa.bindparam(name) for name in frame.columns})
     _execute(connection, statement, frame, table)
 
@@ -68,6 +99,64 @@ def _execute(
         connection.exec_driver_sql(sql, rows[start : start + WRITE_CHUNK])
 
 
+def _fits_json(connection: Connection, table: sa.Table, frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` is narrow and exact enough to be appended as JSON on SQLite."""
+    if connection.dialect.name != "sqlite" or not _SQLITE_HAS_JSON:
+        return False
+    types = [_impl(table.c[name].type) for name in frame.columns]
+    return len(types) <= JSON_MAX_COLUMNS and all(
+        isinstance(column_type, _JSON_EXACT) for column_type in types
+    )
+
+
+def _insert_json(
+    connection: Connection, table: sa.Table, frame: pd.DataFrame, constants: dict[str, Any]
+) -> None:
+    """SQLite: shared values bound once, each chunk of rows as one JSON array.
+
+    A column whose every value is the same is bound once too. When one column is left, the
+    array holds its values themselves, read as ``json_each``'s ``value`` (no per-field
+    extraction: a first load's events cost half as much again); otherwise it holds one array
+    per row.
+    """
+    fixed = {
+        name: driver_values(pd.Series([value]), table.c[name].type, "sqlite")[0]
+        for name, value in constants.items()
+    }
+    varying = {
+        name: driver_values(frame[name], table.c[name].type, "sqlite")
+        for name in map(str, frame.columns)
+    }
+    for name, values in list(varying.items()):
+        if len(varying) > 1 and values.count(values[0]) == len(values):
+            fixed[name] = values[0]
+            del varying[name]
+    if len(varying) == 1:
+        rows: list[Any] = next(iter(varying.values()))
+        fields = "value"
+    else:
+        rows = list(zip(*varying.values(), strict=True))
+        fields = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(varying)))
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in [*fixed, *varying])
+    placeholders = "?, " * len(fixed)
+    insert = f"INSERT INTO {quote(table.name)} ({names}) "
+    from_json = f"SELECT {placeholders}{fields} FROM json_each(?) ORDER BY key"
+    one_row = f"VALUES ({placeholders}{', '.join('?' * len(varying))})"
+    for start in range(0, len(rows), WRITE_CHUNK):
+        chunk = rows[start : start + WRITE_CHUNK]
+        payload = json.dumps(chunk, ensure_ascii=False, allow_nan=False)
+        if "\\u0000" in payload:  # SQLite's JSON strings end at a NUL: bind these rows instead
+            bound = chunk if len(varying) > 1 else [(value,) for value in chunk]
+            connection.exec_driver_sql(insert + one_row, [(*fixed.values(), *row) for row in bound])
+        else:
+            connection.exec_driver_sql(insert + from_json, (*fixed.values(), payload))
+
+
+def _impl(column_type: Any) -> Any:
+    return column_type.impl_instance if isinstance(column_type, sa.TypeDecorator) else column_type
+
+
 def _driver_sql(connection: Connection, statement: sa.Insert) -> tuple[str, list[str]]:
     """The statement as the driver's positional SQL and the column order of its parameters."""
     compiled = statement.compile(dialect=connection.dialect)
@@ -81,63 +170,3 @@ def _driver_sql(connection: Connection, statement: sa.Insert) -> tuple[str, list
         return "%s"
 
     return _NAMED.sub(positional, sql), order
-
-
-def driver_values(values: pd.Series, column_type: Any, dialect: str) -> list[Any]:
-    """``values`` converted to what the DB-API driver stores for a column of ``column_type``.
-
-    Missing values (None, NaN, NaT, NA) become None.
-    """
-    if isinstance(column_type, sa.TypeDecorator):
-        column_type = column_type.impl_instance
-    missing = values.isna().to_numpy()
-    if isinstance(column_type, sa.DateTime):
-        out = _datetimes(values, dialect)
-    elif isinstance(column_type, sa.Date):
-        out = _dates(values, dialect)
-    elif isinstance(column_type, sa.JSON):
-        out = _json(values, dialect)
-    elif isinstance(column_type, sa.Boolean):
-        out = values.fillna(False).astype(bool).to_numpy(dtype=object)
-        if dialect == "sqlite":
-            out = np.where(out.astype(bool), 1, 0).astype(object)
-    elif isinstance(column_type, sa.Integer):
-        out = values.astype("Int64").astype(object).to_numpy()
-    elif isinstance(column_type, sa.Numeric | sa.Float):
-        out = values.astype("float64").to_numpy(dtype=object)
-    else:
-        out = values.to_numpy(dtype=object)
-    if missing.any():
-        out = out.copy()
-        out[missing] = None
-    result: list[Any] = out.tolist()
-    return result
-
-
-def _datetimes(values: pd.Series, dialect: str) -> np.ndarray:
-    stamps = pd.to_datetime(values, utc=True)  # naive values are UTC already
-    if dialect == "sqlite":
-        # SQLAlchemy's SQLite storage format, UTC without an offset: "2026-01-31 09:30:00.000000".
-        naive = stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-        text = np.datetime_as_string(naive, unit="us")  # fixed width: "2026-01-31T09:30:…"
-        if len(text):
-            characters = text.view(np.uint32).reshape(len(text), -1)
-            characters[:, 10] = ord(" ")  # the "T"; NaT rows are masked to None by the caller
-        return text.astype(object)
-    return np.asarray(stamps.dt.to_pydatetime(), dtype=object)
-
-
-def _dates(values: pd.Series, dialect: str) -> np.ndarray:
-    if values.dtype == object:
-        values = pd.to_datetime(values)
-    days = values.to_numpy(dtype="datetime64[D]")
-    if dialect == "sqlite":
-        return np.datetime_as_string(days, unit="D").astype(object)
-    return days.astype(object)  # numpy turns datetime64[D] into datetime.date
-
-
-def _json(values: pd.Series, dialect: str) -> np.ndarray:
-    objects = values.to_numpy(dtype=object)
-    if dialect == "postgresql":
-        return np.array([None if v is None else Json(v) for v in objects], dtype=object)
-    return np.array([None if v is None else json.dumps(v) for v in objects], dtype=object)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -26,8 +26,6 @@ from busywork.store.records import (
 
 LogicalType = Literal["str", "int", "float", "bool", "date", "datetime"]
 ORIGINS = frozenset(origin.value for origin in Origin)
-#: Columns left out of the content hash: vendor bookkeeping, not business content.
-UNHASHED_COLUMNS = frozenset({"created_at", "updated_at"})
 
 
 @dataclass(frozen=True)
@@ -126,18 +124,18 @@ def validate_records(
     problems: list[RowProblem] = []
     out: dict[str, pd.Series] = {}
     for spec in specs:
-        values = (
-            _blank_to_na(raw[spec.name])
-            if spec.name in raw
-            else pd.Series([None] * n_rows, index=raw.index, dtype=object)
-        )
-        if spec.name in fills:
-            values = values.where(values.notna(), fills[spec.name])
-        missing = values.isna().to_numpy()
+        if spec.name in raw:
+            values, missing = _blank_to_na(raw[spec.name])
+        else:
+            values = pd.Series([None] * n_rows, index=raw.index, dtype=object)
+            missing = np.ones(n_rows, dtype=bool)
+        if spec.name in fills and missing.any():
+            values = values.where(~missing, fills[spec.name])
+            missing = values.isna().to_numpy()
         if spec.required and missing.any():
             problems += _problems(missing, spec.name, "required value missing")
             bad |= missing
-        converted, invalid = _convert(values, spec, timezone, date_format)
+        converted, invalid = _convert(values, ~missing, spec, timezone, date_format)
         invalid &= ~missing
         if invalid.any():
             shown = values.astype(str).str.slice(0, 40).to_numpy()
@@ -147,28 +145,40 @@ def validate_records(
             ]
             bad |= invalid
         if spec.max_length is not None:
-            lengths = converted.str.len() if spec.type == "str" else converted.map(len)
-            too_long = (lengths.fillna(0) > spec.max_length).to_numpy()
+            too_long = _longer_than(converted, ~missing, spec)
             problems += _problems(too_long, spec.name, f"longer than {spec.max_length} characters")
             bad |= too_long
         out[spec.name] = converted
     bad |= _check_enums(kind, out, problems)
     frame = pd.DataFrame(out, index=raw.index)[~bad].reset_index(drop=True)
     problems.sort(key=lambda problem: (problem.row, problem.column))
-    return ValidatedRecords(frame, tuple(problems), tuple(int(i) for i in np.flatnonzero(~bad)))
+    return ValidatedRecords(frame, tuple(problems), tuple(np.flatnonzero(~bad).tolist()))
 
 
-def _blank_to_na(values: pd.Series) -> pd.Series:
-    """Blank strings become None; text (the CSV case) comes back trimmed as well."""
+def _blank_to_na(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Blank strings become None; text (the CSV case) comes back trimmed as well.
+
+    Returns:
+        The values as objects, missing ones None, and the mask of those missing.
+    """
+    objects = values.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(objects, skipna=False) == "string":
+        # Every value a str, none missing (a CSV column): trim and blank in C-level passes.
+        text = np.fromiter(map(str.strip, objects), dtype=object, count=len(objects))
+        blank = text == ""
+        text[blank] = None
+        return pd.Series(text, index=values.index, dtype=object), blank
     values = values.astype(object)
     if _all_text(values):
         trimmed = values.str.strip()
         is_blank = trimmed.eq("").to_numpy(dtype=bool, na_value=False)
-        return trimmed.astype(object).where(~is_blank & values.notna().to_numpy(), None)
+        kept = ~is_blank & values.notna().to_numpy()
+        return trimmed.astype(object).where(kept, None), ~kept
     is_blank = values.map(lambda value: isinstance(value, str) and not value.strip()).to_numpy(
         dtype=bool
     )
-    return values.where(~is_blank & values.notna().to_numpy(), None)
+    kept = ~is_blank & values.notna().to_numpy()
+    return values.where(kept, None), ~kept
 
 
 def _all_text(values: pd.Series) -> bool:
@@ -176,24 +186,41 @@ def _all_text(values: pd.Series) -> bool:
     return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
 
 
+def _longer_than(values: pd.Series, present: np.ndarray, spec: ColumnSpec) -> np.ndarray:
+    """Which values are longer than ``spec.max_length``; text is measured without a .str pass."""
+    if spec.type != "str":
+        return (values.map(len).fillna(0) > spec.max_length).to_numpy()
+    text = values.to_numpy(dtype=object)[present]
+    too_long = np.zeros(len(values), dtype=bool)
+    too_long[present] = np.fromiter(map(len, text), dtype=np.int64, count=len(text)) > (
+        spec.max_length or 0
+    )
+    return too_long
+
+
 def _problems(mask: np.ndarray, column: str, message: str) -> list[RowProblem]:
     return [RowProblem(int(i), column, message) for i in np.flatnonzero(mask)]
 
 
 def _convert(
-    values: pd.Series, spec: ColumnSpec, timezone: str, date_format: str | None
+    values: pd.Series,
+    present: np.ndarray,
+    spec: ColumnSpec,
+    timezone: str,
+    date_format: str | None,
 ) -> tuple[pd.Series, np.ndarray]:
-    present = values.notna().to_numpy()
+    """``values`` in ``spec``'s dtype, and which present values could not be converted."""
     if spec.type == "str":
-        if _all_text(values):  # trimmed by _blank_to_na already
-            return values.astype(object).where(present, None), np.zeros(len(values), dtype=bool)
+        if _all_text(values):  # trimmed by _blank_to_na already, missing values are None
+            return values, np.zeros(len(values), dtype=bool)
         converted = values.astype(object).where(present, "").astype(str).str.strip()
         return converted.astype(object).where(present, None), np.zeros(len(values), dtype=bool)
     if spec.type in ("int", "float"):
         numbers = pd.to_numeric(values, errors="coerce")
         invalid = present & numbers.isna().to_numpy()
         if spec.type == "int":
-            whole = numbers.isna() | (numbers == numbers.round())
+            # Infinity is no whole number (and cannot become one: it used to raise here).
+            whole = numbers.isna() | (np.isfinite(numbers) & (numbers == numbers.round()))
             invalid |= present & ~whole.to_numpy()
             return numbers.where(whole).astype("Int64"), invalid
         return numbers.astype("float64"), invalid
@@ -204,18 +231,21 @@ def _convert(
         )
         invalid = present & truth.isna().to_numpy()
         return truth.fillna(False).astype(bool), invalid
-    return _convert_time(values, spec, timezone, date_format)
+    return _convert_time(values, present, spec, timezone, date_format)
 
 
 def _convert_time(
-    values: pd.Series, spec: ColumnSpec, timezone: str, date_format: str | None
+    values: pd.Series,
+    present: np.ndarray,
+    spec: ColumnSpec,
+    timezone: str,
+    date_format: str | None,
 ) -> tuple[pd.Series, np.ndarray]:
     """Dates (business calendar days) or UTC datetimes; naive values are business wall time.
 
     One parse serves the usual column whose values are all naive or all carry one offset;
     pandas refuses a mix, which then goes value by value through :func:`_convert_mixed`.
     """
-    present = values.notna().to_numpy()
     try:
         parsed = pd.to_datetime(values, errors="coerce", format=date_format or "ISO8601")
     except (ValueError, TypeError):
@@ -296,56 +326,3 @@ def _check_enums(
             ]
             bad |= invalid
     return bad
-
-
-def content_hashes(frame: pd.DataFrame) -> pd.Series:
-    """A 16-hex-digit hash per row of the content columns, to tell real changes from re-sends.
-
-    The value is pandas' ``hash_pandas_object`` of the columns as Python objects (missing
-    values as None), which hashes each column through its categories. Building those
-    categories straight from the typed column gives the same hashes without first boxing a
-    million datetimes into objects; ``tests/store/test_frames.py`` pins the equality, since a
-    changed hash would report every stored record as updated.
-    """
-    columns = sorted(column for column in frame.columns if column not in UNHASHED_COLUMNS)
-    if frame.empty:
-        return pd.Series([], dtype=object)
-    categorical = pd.DataFrame(
-        {column: _as_categories(frame[column]) for column in columns}, index=frame.index
-    )
-    hashed = pd.util.hash_pandas_object(categorical, index=False).to_numpy()
-    return pd.Series(np.char.zfill(np.char.mod("%x", hashed), 16).astype(object), index=frame.index)
-
-
-def _as_categories(values: pd.Series) -> pd.Categorical[Any]:
-    """``values`` as the categorical pandas makes of their object form, boxing only uniques."""
-    if values.dtype == object:
-        values = values.where(values.notna(), None)
-    codes, uniques = pd.factorize(values, sort=False)
-    if isinstance(values.dtype, pd.DatetimeTZDtype) and str(values.dtype.tz) == "UTC":
-        # pandas hashes aware timestamps by their str(): write those strings directly.
-        boxed = pd.Index(_utc_timestamp_text(uniques), copy=False)
-    else:
-        boxed = pd.Index(np.asarray(uniques, dtype=object), copy=False)  # inferred as pandas does
-    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(boxed))
-
-
-def _utc_timestamp_text(stamps: Any) -> np.ndarray:
-    """``str(Timestamp)`` of UTC timestamps, vectorised: "2026-01-31 09:30:00.250000+00:00"."""
-    if len(stamps) == 0:
-        return np.array([], dtype=object)
-    naive = np.asarray(stamps.tz_convert("UTC").tz_localize(None), dtype="datetime64[ns]")
-    whole = np.char.replace(np.datetime_as_string(naive, unit="s").astype(str), "T", " ")
-    fraction = naive.view("i8") % 1_000_000_000
-    micros = np.char.zfill((fraction // 1000).astype(str), 6)
-    nanos = np.char.zfill(fraction.astype(str), 9)
-    text = np.where(
-        fraction == 0,
-        whole,
-        np.where(
-            fraction % 1000 == 0,
-            np.char.add(np.char.add(whole, "."), micros),
-            np.char.add(np.char.add(whole, "."), nanos),
-        ),
-    )
-    return np.char.add(text, "+00:00").astype(object)

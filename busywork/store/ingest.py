@@ -20,7 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from busywork.store.bulk import insert_frame, upsert_frame
-from busywork.store.frames import column_specs, content_hashes
+from busywork.store.frames import column_specs
+from busywork.store.hashing import content_hashes
 from busywork.store.records import RECORD_MODELS, RecordKind
 from busywork.store.tables import ConnectorState, Event
 
@@ -147,10 +148,20 @@ def _apply(
             keys=("business", "source", "source_id"),
             update=(*columns, "deleted"),
         )
-    events = _change_events(batch.kind, write, is_new[is_new | is_changed], business, source, now)
+    events = _change_events(batch.kind, write, is_new[is_new | is_changed])
     deletions = _delete(connection, table, batch, existing, business, source, now, stats)
     events = pd.concat([events, deletions], ignore_index=True) if len(deletions) else events
-    insert_frame(connection, Event.__table__, events)  # type: ignore[attr-defined]
+    insert_frame(
+        connection,
+        Event.__table__,  # type: ignore[attr-defined]
+        events,
+        constants={
+            "business": business,
+            "record_kind": batch.kind.value,
+            "source": source,
+            "occurred_at": now,
+        },
+    )
     stats.events = len(events)
     stats.by_kind = {batch.kind.value: len(events)} if len(events) else {}
     return stats
@@ -185,17 +196,10 @@ def _existing(
     ).astype({"source_id": object})
 
 
-def _change_events(
-    kind: RecordKind,
-    written: pd.DataFrame,
-    is_new: pd.Series,
-    business: str,
-    source: str,
-    now: datetime,
-) -> pd.DataFrame:
+def _change_events(kind: RecordKind, written: pd.DataFrame, is_new: pd.Series) -> pd.DataFrame:
     """One event row per written record: created, updated, or the status it moved to."""
     if written.empty:
-        return _events(business, kind, source, now, [], [])
+        return _events([], [])
     status_events = STATUS_EVENTS.get(kind, {})
     types = np.where(is_new.to_numpy(), f"{kind.value}.created", f"{kind.value}.updated").astype(
         object
@@ -209,29 +213,23 @@ def _change_events(
         for i in np.flatnonzero(moved):
             types[i] = f"{kind.value}.{status_events.get(new_status[i], 'updated')}"
             details[i] = {"status": new_status[i], "previous": old_status[i]}
-    return _events(business, kind, source, now, written["source_id"].tolist(), types, details)
+    return _events(written["source_id"].tolist(), types, details)
 
 
 def _events(
-    business: str,
-    kind: RecordKind,
-    source: str,
-    now: datetime,
     source_ids: Sequence[str],
     types: Sequence[str] | np.ndarray,
     details: Sequence[dict[str, Any] | None] | None = None,
 ) -> pd.DataFrame:
+    """Event rows without the columns every event of a batch shares (business, kind …)."""
     count = len(source_ids)
     return pd.DataFrame(
         {
-            "business": [business] * count,
-            "record_kind": [kind.value] * count,
             "type": list(types),
-            "source": [source] * count,
             "source_id": list(source_ids),
-            "occurred_at": [now] * count,
             "detail": list(details) if details is not None else [None] * count,
-        }
+        },
+        dtype=object,
     )
 
 
@@ -246,7 +244,7 @@ def _delete(
     stats: IngestStats,
 ) -> pd.DataFrame:
     if not batch.deleted_ids:
-        return _events(business, batch.kind, source, now, [], [])
+        return _events([], [])
     live = existing[~existing["deleted_old"].astype(bool)]
     doomed = sorted(set(batch.deleted_ids) & set(live["source_id"]))
     for chunk in _chunks(doomed, IN_CHUNK):
@@ -258,9 +256,7 @@ def _delete(
             .values(deleted=True, updated_at=now)
         )
     stats.deleted += len(doomed)
-    return _events(
-        business, batch.kind, source, now, doomed, [f"{batch.kind.value}.deleted"] * len(doomed)
-    )
+    return _events(doomed, [f"{batch.kind.value}.deleted"] * len(doomed))
 
 
 def _upsert(

@@ -174,3 +174,20 @@ def test_recurring_templates_and_bill_payments_are_read_from_csv(
     assert _rows(engine, "SELECT bill_id, vendor_id, invoice_id FROM payment") == [
         ("B-1", "V-1", None)
     ]
+
+
+def test_blank_line_ids_are_defaulted_however_blank(engine: Engine, tmp_path: Path) -> None:
+    (tmp_path / "invoice_lines.csv").write_text(
+        "source_id,invoice_id,line_no,amount\n"
+        "L-1,INV-1,1,10\n"
+        ", INV-1 ,2,5\n"
+        "\t,INV-2,,3\n"
+        "L-4,INV-2,2\n"  # a short row: its amount is missing, the id is kept
+    )
+    result = sync_connector(engine, _connector(tmp_path))
+    assert _rows(engine, "SELECT source_id FROM invoice_line ORDER BY id") == [
+        ("L-1",),
+        ("INV-1:2",),
+        ("INV-2:",),
+    ]
+    assert result.problems == ["invoice_lines.csv:5: amount: required value missing"]

@@ -6,9 +6,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from busywork.store import bulk
 from busywork.store.bulk import insert_frame, upsert_frame
 from busywork.store.records import Bill
 from busywork.store.tables import Event
@@ -137,3 +139,42 @@ def test_a_bulk_insert_writes_json_and_nulls_as_sqlalchemy_does(engine: Engine) 
     with engine.connect() as connection:
         details = connection.execute(sa.select(EVENTS.c.detail).order_by(EVENTS.c.id)).scalars()
         assert list(details) == [{"status": "paid", "previous": "approved"}, None]
+
+
+NOTE = {"status": "paid", "previous": "approved", "note": 'é "q" \\ ☃'}
+#: Event rows (type, source_id, detail): mixed types; one varying column; a single row.
+EVENT_SHAPES = {
+    "mixed": [
+        ("bill.paid", "B1", NOTE),
+        ("bill.created", "B2", None),
+        ("bill.created", "B\u2028\U0001f600'", None),
+        ("bill.deleted", "B0", None),
+    ],
+    "ids_only": [("bill.created", f"B{n}", None) for n in (3, 1, 2, 10)],
+    "one_row": [("bill.paid", "B1", NOTE)],
+}
+
+
+@pytest.mark.parametrize("shape", sorted(EVENT_SHAPES))
+def test_shared_columns_are_bound_once_and_rows_keep_their_order(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, shape: str
+) -> None:
+    now = datetime(2026, 11, 1, 12, 0, 0, 250000, tzinfo=UTC)
+    shared = {"business": "b", "record_kind": "bill", "source": "books", "occurred_at": now}
+    varying = list(EVENT_SHAPES[shape])
+    if engine.dialect.name == "sqlite" and len(varying) > 1:
+        # PostgreSQL text cannot hold a NUL; SQLite's JSON cannot carry one.
+        varying.insert(2, (varying[1][0], "nul\x00inside", varying[1][2]))
+    rows = [
+        {**shared, "type": kind, "source_id": source_id, "detail": detail}
+        for kind, source_id, detail in varying
+    ]
+    with engine.begin() as connection:
+        connection.execute(sa.insert(EVENTS), rows)
+    expected = _stored(engine, EVENTS, "id")
+    monkeypatch.setattr(bulk, "WRITE_CHUNK", 2)  # several chunks, one of them with the NUL
+    frame = pd.DataFrame(varying, columns=["type", "source_id", "detail"], dtype=object)
+    with engine.begin() as connection:
+        connection.execute(sa.delete(EVENTS))
+        insert_frame(connection, EVENTS, frame, constants=shared)
+    assert _stored(engine, EVENTS, "id") == expected

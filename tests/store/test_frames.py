@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from busywork.store.frames import content_hashes, validate_records
+from busywork.store.frames import validate_records
+from busywork.store.hashing import content_hashes
 from busywork.store.records import RecordKind
 
 
@@ -163,3 +164,69 @@ def test_who_cancelled_is_host_invitee_or_empty() -> None:
     (problem,) = result.problems
     assert (problem.row, problem.column) == (2, "cancelled_by")
     assert "'receptionist' is not one of host, invitee" in problem.message
+
+
+def test_text_is_trimmed_of_any_whitespace_alike_from_csv_strings_and_objects() -> None:
+    columns = {
+        "source_id": ["\u3000A\t", "B", " C", "D"],
+        "name": ["\xa0Ann Smith ", "\u2003", "Cy\x1f", "x" * 257],
+        "email": ["", " a@x.test", "\t", "d@x.test"],
+    }
+    from_csv = validate_records(RecordKind.CUSTOMER, pd.DataFrame(columns, dtype=str))
+    with_gaps = pd.DataFrame(columns, dtype=object)
+    with_gaps.loc[2, "email"] = None
+    from_api = validate_records(RecordKind.CUSTOMER, with_gaps)
+    for result in (from_csv, from_api):
+        assert result.frame["source_id"].tolist() == ["A", "C"]
+        assert result.frame["name"].tolist() == ["Ann Smith", "Cy"]
+        assert result.frame["email"].tolist() == [None, None]
+        assert [(p.row, p.column, p.message) for p in result.problems] == [
+            (1, "name", "required value missing"),
+            (3, "name", "longer than 256 characters"),
+        ]
+
+
+def test_content_hashes_agree_with_the_boxed_formula_for_every_column_shape() -> None:
+    stamps = pd.to_datetime(
+        [
+            "1969-12-31 23:59:59.5",
+            "2026-01-31 09:30:00",
+            "2026-01-31 09:30:00.000001",
+            "2026-01-31 09:30:00.000000001",
+            None,
+            "2262-04-11 23:47:16.854775807",
+        ],
+        utc=True,
+        format="ISO8601",
+    )
+    frame = pd.DataFrame(
+        {
+            "source_id": ["A", "B", "C", "D", "E", "F"],
+            "text": ["x", None, "x", "", "ü", "y"],
+            "blank": [None] * 6,
+            "mixed": [1, "1", None, 2.5, "a", "a"],
+            "at": stamps,
+            "day": pd.to_datetime(["2026-01-01", None, "1900-02-28", "2026-01-01", None, None]),
+            "amount": [1.5, float("nan"), -0.0, 0.0, 3.0, 1e300],
+            "count": pd.array([1, None, 3, 3, 0, -1], dtype="Int64"),
+            "flag": [True, False, True, True, False, False],
+        }
+    )
+    assert content_hashes(frame).tolist() == _legacy_hashes(frame)
+    assert content_hashes(frame.iloc[[5, 0]]).tolist() == _legacy_hashes(frame.iloc[[5, 0]])
+
+
+def test_infinite_or_fractional_whole_numbers_are_reported_not_raised() -> None:
+    lines = _raw(
+        invoice_id=["I1", "I1", "I1", "I1"],
+        source_id=["I1:1", "I1:2", "I1:3", "I1:4"],
+        line_no=["1", "inf", "-Infinity", "2.5"],
+        amount=["1", "1", "1", "1"],
+    )
+    result = validate_records(RecordKind.INVOICE_LINE, lines)
+    assert result.kept_rows == (0,)
+    assert [(p.row, p.column, p.message) for p in result.problems] == [
+        (1, "line_no", "not a valid int: 'inf'"),
+        (2, "line_no", "not a valid int: '-Infinity'"),
+        (3, "line_no", "not a valid int: '2.5'"),
+    ]

@@ -1,0 +1,76 @@
+"""Column values as the DB-API driver stores them, converted a whole column at a time.
+
+SQLite gets the ISO text SQLAlchemy itself writes; PostgreSQL gets ``date`` / ``datetime``
+objects and ``Json``. The values are exactly those SQLAlchemy's own type processors would
+have bound, so every ORM read of rows written this way is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from psycopg.types.json import Json
+
+
+def driver_values(values: pd.Series, column_type: Any, dialect: str) -> list[Any]:
+    """``values`` converted to what the DB-API driver stores for a column of ``column_type``.
+
+    Missing values (None, NaN, NaT, NA) become None.
+    """
+    if isinstance(column_type, sa.TypeDecorator):
+        column_type = column_type.impl_instance
+    missing = values.isna().to_numpy()
+    if isinstance(column_type, sa.DateTime):
+        out = _datetimes(values, dialect)
+    elif isinstance(column_type, sa.Date):
+        out = _dates(values, dialect)
+    elif isinstance(column_type, sa.JSON):
+        out = _json(values, dialect)
+    elif isinstance(column_type, sa.Boolean):
+        out = values.fillna(False).astype(bool).to_numpy(dtype=object)
+        if dialect == "sqlite":
+            out = np.where(out.astype(bool), 1, 0).astype(object)
+    elif isinstance(column_type, sa.Integer):
+        out = values.astype("Int64").astype(object).to_numpy()
+    elif isinstance(column_type, sa.Numeric | sa.Float):
+        out = values.astype("float64").to_numpy(dtype=object)
+    else:
+        out = values.to_numpy(dtype=object)
+    if missing.any():
+        out = out.copy()
+        out[missing] = None
+    result: list[Any] = out.tolist()
+    return result
+
+
+def _datetimes(values: pd.Series, dialect: str) -> np.ndarray:
+    stamps = pd.to_datetime(values, utc=True)  # naive values are UTC already
+    if dialect == "sqlite":
+        # SQLAlchemy's SQLite storage format, UTC without an offset: "2026-01-31 09:30:00.000000".
+        naive = stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+        text = np.datetime_as_string(naive, unit="us")  # fixed width: "2026-01-31T09:30:…"
+        if len(text):
+            characters = text.view(np.uint32).reshape(len(text), -1)
+            characters[:, 10] = ord(" ")  # the "T"; NaT rows are masked to None by the caller
+        return text.astype(object)
+    return np.asarray(stamps.dt.to_pydatetime(), dtype=object)
+
+
+def _dates(values: pd.Series, dialect: str) -> np.ndarray:
+    if values.dtype == object:
+        values = pd.to_datetime(values)
+    days = values.to_numpy(dtype="datetime64[D]")
+    if dialect == "sqlite":
+        return np.datetime_as_string(days, unit="D").astype(object)
+    return days.astype(object)  # numpy turns datetime64[D] into datetime.date
+
+
+def _json(values: pd.Series, dialect: str) -> np.ndarray:
+    objects = values.to_numpy(dtype=object)
+    if dialect == "postgresql":
+        return np.array([None if v is None else Json(v) for v in objects], dtype=object)
+    return np.array([None if v is None else json.dumps(v) for v in objects], dtype=object)
