@@ -39,6 +39,8 @@ class ColumnSpec:
     default: object = None
     #: Longest text accepted, for text columns.
     max_length: int | None = None
+    #: Magnitude a number must stay below, for fixed-point columns (``NUMERIC(18, 4)``: 1e14).
+    max_abs: float | None = None
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,23 @@ def column_specs(kind: RecordKind) -> tuple[ColumnSpec, ...]:
             required=not column.nullable and column.default is None,
             default=None if column.default is None else column.default.arg,
             max_length=getattr(column.type, "length", None),
+            max_abs=_fixed_point_limit(column),
         )
         for column in table.columns
         if column.name not in SYSTEM_COLUMNS
     )
+
+
+def _fixed_point_limit(column: sa.Column[object]) -> float | None:
+    """10 ** (precision - scale) for ``NUMERIC(precision, scale)``: larger numbers overflow."""
+    column_type = column.type
+    if isinstance(column_type, sa.TypeDecorator):
+        column_type = column_type.impl_instance
+    if isinstance(column_type, sa.Numeric) and not isinstance(column_type, sa.Float):
+        precision, scale = column_type.precision, column_type.scale
+        if precision is not None and scale is not None:
+            return float(10 ** (precision - scale))
+    return None
 
 
 @dataclass(frozen=True)
@@ -148,6 +163,13 @@ def validate_records(
             too_long = _longer_than(converted, ~missing, spec)
             problems += _problems(too_long, spec.name, f"longer than {spec.max_length} characters")
             bad |= too_long
+        if spec.max_abs is not None:
+            # A fixed-point column cannot hold it: PostgreSQL would refuse the whole batch.
+            too_large = ~missing & ~invalid & (converted.abs() >= spec.max_abs).to_numpy()
+            problems += _problems(
+                too_large, spec.name, f"too large (must be below {spec.max_abs:,.0f})"
+            )
+            bad |= too_large
         out[spec.name] = converted
     bad |= _check_enums(kind, out, problems)
     frame = pd.DataFrame(out, index=raw.index)[~bad].reset_index(drop=True)
@@ -223,7 +245,9 @@ def _convert(
             whole = numbers.isna() | (np.isfinite(numbers) & (numbers == numbers.round()))
             invalid |= present & ~whole.to_numpy()
             return numbers.where(whole).astype("Int64"), invalid
-        return numbers.astype("float64"), invalid
+        numbers = numbers.astype("float64")
+        invalid |= present & np.isinf(numbers.to_numpy())  # infinity is no amount
+        return numbers, invalid
     if spec.type == "bool":
         text = values.astype(str).str.strip().str.lower()
         truth = text.map(

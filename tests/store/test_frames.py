@@ -230,3 +230,21 @@ def test_infinite_or_fractional_whole_numbers_are_reported_not_raised() -> None:
         (2, "line_no", "not a valid int: '-Infinity'"),
         (3, "line_no", "not a valid int: '2.5'"),
     ]
+
+
+def test_infinite_or_overflowing_amounts_are_reported_not_stored() -> None:
+    raw = _raw(
+        source_id=["A", "B", "C", "D", "E"],
+        issued_on=["2026-01-02"] * 5,
+        total=["99999999999999.5", "inf", "-Infinity", "1e14", "-1e20"],
+        currency=["GBP"] * 5,
+    )
+    result = validate_records(RecordKind.INVOICE, raw)
+    assert result.kept_rows == (0,)
+    assert result.frame["total"].tolist() == [99999999999999.5]
+    assert [(p.row, p.column, p.message) for p in result.problems] == [
+        (1, "total", "not a valid float: 'inf'"),
+        (2, "total", "not a valid float: '-Infinity'"),
+        (3, "total", "too large (must be below 100,000,000,000,000)"),
+        (4, "total", "too large (must be below 100,000,000,000,000)"),
+    ]

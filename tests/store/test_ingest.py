@@ -146,3 +146,20 @@ def test_bulk_page_takes_the_full_scan_path(engine: Engine) -> None:
     )
     assert (stats.updated, stats.unchanged) == (1, 5_999)
     assert _events(engine)[-1] == ("invoice.voided", "INV-00010")
+
+
+def test_the_largest_amount_validation_accepts_is_stored_on_every_database(
+    engine: Engine,
+) -> None:
+    rows = invoice_rows(2)
+    rows[0]["total"], rows[1]["total"] = "99999999999999.5", "-99999999999999.5"
+    commit_page(
+        engine,
+        business="b",
+        connector="books",
+        batches=[batch(RecordKind.INVOICE, rows)],
+        cursor={"n": 1},
+    )
+    with engine.connect() as connection:
+        totals = connection.execute(sa.text("SELECT total FROM invoice ORDER BY source_id"))
+        assert [float(total) for (total,) in totals] == [99999999999999.5, -99999999999999.5]
