@@ -92,9 +92,10 @@ def _invoice_lag(
 
 
 def _no_shows(candidate: Candidate, assume: Assumptions, _business: Mapping[str, float]) -> Deltas:
-    # The detector reports misses (no-shows and late cancellations) as a 0-1 share.
-    rate = _metric(candidate, "miss_rate")
-    points = rate * 100 if rate <= 1 else rate
+    # The KPI (and its measured baseline) counts no-shows; the finding's misses also count
+    # late cancellations, which reminders prevent too but which are no no-shows.
+    appointments = _metric(candidate, "appointments")
+    points = 100 * _metric(candidate, "no_shows") / appointments if appointments else 0.0
     return {
         "no_show_rate": -assume.no_show_effect * points,
         "billed_revenue_per_month": assume.no_show_effect * candidate.cash_impact_per_month,
