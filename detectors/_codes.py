@@ -1,8 +1,14 @@
-"""Integer codes for text columns, and the look-ups the attendee matching builds on them.
+"""Integer codes for text columns, and the sorts and look-ups detectors build on them.
 
-Hashing and comparing Python strings is most of the cost of matching a million records, so
-each text column is factorised once: equal (cleaned) values share one code, nulls are -1,
-and everything after is numpy on integers.
+Hashing and comparing Python strings is most of the cost of detection on a million records,
+so text is factorised once (equal, cleaned values share one code, nulls are -1) and what
+follows is numpy on integers:
+
+- :class:`Codes`, :func:`owners`, :func:`first_per_code`, :func:`prefix_owners`: the
+  attendee ↔ customer matching of :mod:`detectors._matching`;
+- :func:`sort_keyed`, :func:`day_order`: sorts by subject, date and record id that compare
+  ids only among rows tied on everything else;
+- :func:`frequent`: the subjects with enough records to matter, before any scoring.
 """
 
 from __future__ import annotations
