@@ -23,7 +23,14 @@ from datetime import datetime, timedelta
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from busywork.store.events import Watermark, latest_event_ids, touched_subjects, watermarks
+from busywork.store.events import (
+    Watermark,
+    latest_event_ids,
+    touched_records,
+    touched_subjects,
+    watermarks,
+)
+from busywork.store.findings import cited_subjects
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
 from detectors.base import Candidate, Detector, finding_id
@@ -106,6 +113,10 @@ def plan_runs(
                 max_events=MAX_SCOPED_EVENTS,
             )
         if subjects is not None:
+            touched = touched_records(
+                engine, business, detector.subject_columns, after=mark.last_event_id, upto=newest
+            )
+            subjects |= cited_subjects(engine, business, kind, touched)
             runs[kind] = Run(detector, frozenset(subjects))
         elif mark.ran_at is None or now - mark.ran_at >= detector.min_rerun:
             runs[kind] = Run(detector)

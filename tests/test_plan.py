@@ -10,9 +10,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from busywork.pipeline import detection_context, enabled_detectors
+from busywork.pipeline import detect, detection_context, enabled_detectors
 from busywork.plan import Run, load_for_runs, plan_runs
 from busywork.store.events import touched_subjects
+from busywork.store.findings import open_candidates
 from busywork.store.frames import validate_records
 from busywork.store.ingest import RecordBatch, commit_page
 from busywork.store.records import RecordKind
@@ -156,3 +157,33 @@ def test_a_template_change_makes_the_recurring_detectors_look_at_everyone(
     runs, _ = plan_runs(worker.engine, "shop", enabled_detectors(config), now=later)
     assert runs["recurring_invoice"].subjects is None
     assert runs["recurring_bill"].subjects is None
+
+
+def test_an_invoice_moved_to_another_customer_re_detects_the_customer_it_left(
+    scanned: tuple[AppConfig, Worker],
+) -> None:
+    config, worker = scanned
+    before = next(
+        c for c in open_candidates(worker.engine, "shop") if c.kind == "recurring_invoice"
+    )
+    left, moved = before.subject.id, before.record_ids[-1]
+    columns = "source_id, issued_on, total, currency, customer_name, origin, description"
+    with worker.engine.connect() as connection:
+        row = connection.execute(
+            sa.text(f"SELECT {columns} FROM invoice WHERE source_id = :id"), {"id": moved}
+        ).one()
+    raw = pd.DataFrame([row._asdict()], dtype=object).assign(customer_id="C9999")
+    later = AS_OF + timedelta(minutes=5)
+    commit_page(
+        worker.engine,
+        business="shop",
+        connector="exports",
+        batches=[RecordBatch(RecordKind.INVOICE, validate_records(RecordKind.INVOICE, raw).frame)],
+        cursor=None,
+        now=later,
+    )
+    runs, _ = plan_runs(worker.engine, "shop", enabled_detectors(config), now=later)
+    assert runs["recurring_invoice"].subjects == {"C9999", left}  # the new and the old one
+    detect(worker.engine, config, as_of=AS_OF, now=later)
+    after = [c for c in open_candidates(worker.engine, "shop") if c.subject.id == left]
+    assert all(moved not in candidate.record_ids for candidate in after)

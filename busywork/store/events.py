@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -78,6 +78,24 @@ def touched_subjects(
                 return None
             subjects.update(str(value) for value in values)
     return subjects
+
+
+def touched_records(
+    engine: Engine, business: str, kinds: Iterable[RecordKind], *, after: int, upto: int
+) -> set[str]:
+    """The source ids of the ``kinds`` records that events ``after < id <= upto`` touched."""
+    query = (
+        sa.select(_EVENTS.c.source_id)
+        .where(
+            (_EVENTS.c.business == business)
+            & (_EVENTS.c.id > after)
+            & (_EVENTS.c.id <= upto)
+            & _EVENTS.c.record_kind.in_([kind.value for kind in kinds])
+        )
+        .distinct()
+    )
+    with engine.connect() as connection:
+        return {str(value) for value in connection.execute(query).scalars()}
 
 
 @dataclass(frozen=True)

@@ -228,3 +228,23 @@ def open_candidates(engine: Engine, business: str) -> list[Candidate]:
     )
     with engine.connect() as connection:
         return [candidate_from_json(row[0]) for row in connection.execute(query)]
+
+
+def cited_subjects(engine: Engine, business: str, kind: str, record_ids: set[str]) -> set[str]:
+    """Subjects of the open ``kind`` findings whose evidence cites any of ``record_ids``.
+
+    A record that moved to another subject (an invoice re-assigned to another customer) is
+    still evidence of the finding about the subject it left, which must be looked at again.
+    """
+    if not record_ids:
+        return set()
+    query = sa.select(_TABLE.c.candidate).where(
+        _TABLE.c.business == business, _TABLE.c.kind == kind, _TABLE.c.status == "open"
+    )
+    with engine.connect() as connection:
+        found = [candidate_from_json(row[0]) for row in connection.execute(query)]
+    return {
+        candidate.subject.id
+        for candidate in found
+        if candidate.subject.id is not None and not record_ids.isdisjoint(candidate.record_ids)
+    }
