@@ -196,23 +196,6 @@ def months_covered(start: date | datetime, end: date | datetime, *, minimum: flo
     return max(minimum, days / DAYS_PER_MONTH)
 
 
-def robust_cv(values: pd.Series[float]) -> float:
-    """Robust coefficient of variation: 1.4826 * median absolute deviation / median.
-
-    The 1.4826 factor makes it comparable to the ordinary std/mean ratio for normal noise while
-    a single outlier or a one-off price rise barely moves it. Infinity when the median is not
-    positive.
-    """
-    clean = values.dropna()
-    if clean.empty:
-        return float("inf")
-    median = float(clean.median())
-    if median <= 0:
-        return float("inf")
-    mad = float((clean - median).abs().median())
-    return 1.4826 * mad / median
-
-
 def support_score(count: float, half: float) -> float:
     """A saturating 0-1 score for how much evidence there is: 0.5 when ``count == half``."""
     return float(count) / (float(count) + half) if count > 0 else 0.0
