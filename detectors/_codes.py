@@ -54,6 +54,11 @@ class Codes:
         return cls(clean_codes[codes].astype(np.int64), np.asarray(clean_values, dtype=object))
 
 
+def look_up(table: np.ndarray[Any, Any], codes: Ints, missing: Any = -1) -> np.ndarray[Any, Any]:
+    """``table[code]`` per code; ``missing`` for code -1 (null)."""
+    return np.append(table, np.array([missing], dtype=table.dtype))[codes]
+
+
 def owners(values: Ints, customers: Ints, size: int) -> Ints:
     """Per value code, the one customer code rows with that value belong to, else -1.
 
@@ -114,7 +119,7 @@ def prefix_owners(
         single = hits.groupby("row")["customer"].agg(["count", "first"])
         single = single[single["count"] == 1]
         owner[single.index.to_numpy()] = single["first"].to_numpy()
-    return np.append(owner, -1)[wanted]  # code -1 picks the appended -1
+    return look_up(owner, wanted)
 
 
 def _name_parts(names: Texts) -> pd.DataFrame:
@@ -204,5 +209,5 @@ def frequent(frame: pd.DataFrame, least: int) -> pd.DataFrame:
     business appear a few times, so what is left is a small fraction of the rows.
     """
     codes, _ = pd.factorize(frame["key"])
-    counts = np.append(np.bincount(codes[codes >= 0]), 0)  # code -1 picks the appended 0
-    return frame[counts[codes] >= max(least, 1)]
+    counts = np.bincount(codes[codes >= 0])
+    return frame[look_up(counts, codes, 0) >= max(least, 1)]

@@ -24,7 +24,7 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
-from detectors._codes import Codes, day_order, first_per_code, owners, prefix_owners
+from detectors._codes import Codes, day_order, first_per_code, look_up, owners, prefix_owners
 from detectors.base import DetectionContext, Frames
 
 
@@ -103,8 +103,8 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
         by_name,
     )
     attendees = slice(known, None)
-    email_hit = _look_up(by_email, emails.codes[attendees])
-    name_hit = _look_up(by_name, names.codes[attendees])
+    email_hit = look_up(by_email, emails.codes[attendees])
+    name_hit = look_up(by_name, names.codes[attendees])
     prefix_hit = np.full(len(appointments), -1, dtype=np.int64)
     unmatched = (email_hit < 0) & (name_hit < 0) & (names.codes[attendees] >= 0)
     if unmatched.any():
@@ -131,14 +131,6 @@ def _held(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
     return raw[(held & started).to_numpy()]
 
 
-def _look_up(
-    owner: np.ndarray[Any, np.dtype[np.int64]], codes: np.ndarray[Any, np.dtype[np.int64]]
-) -> np.ndarray[Any, np.dtype[np.int64]]:
-    """``owner[code]`` per code, -1 for null codes."""
-    found: np.ndarray[Any, np.dtype[np.int64]] = np.append(owner, -1)[codes]
-    return found  # code -1 picked the appended -1
-
-
 def _fallback(
     customer: np.ndarray[Any, np.dtype[np.int64]],
     email: np.ndarray[Any, np.dtype[np.int64]],
@@ -147,8 +139,8 @@ def _fallback(
     by_name: np.ndarray[Any, np.dtype[np.int64]],
 ) -> np.ndarray[Any, np.dtype[np.int64]]:
     """The customer id's code; without an id, the customer the e-mail, else the name, names."""
-    guess = _look_up(by_email, email)
-    guess = np.where(guess >= 0, guess, _look_up(by_name, name))
+    guess = look_up(by_email, email)
+    guess = np.where(guess >= 0, guess, look_up(by_name, name))
     return np.where(customer >= 0, customer, guess)
 
 

@@ -54,12 +54,7 @@ def touched_subjects(
     subjects: set[str] = set()
     with engine.connect() as connection:
         for kind, column in columns.items():
-            in_range = (
-                (_EVENTS.c.business == business)
-                & (_EVENTS.c.id > after)
-                & (_EVENTS.c.id <= upto)
-                & (_EVENTS.c.record_kind == kind.value)
-            )
+            in_range = _between(business, after, upto) & (_EVENTS.c.record_kind == kind.value)
             count = connection.execute(sa.select(sa.func.count()).where(in_range)).scalar_one()
             if count > max_events:
                 return None
@@ -84,18 +79,15 @@ def touched_records(
     engine: Engine, business: str, kinds: Iterable[RecordKind], *, after: int, upto: int
 ) -> set[str]:
     """The source ids of the ``kinds`` records that events ``after < id <= upto`` touched."""
-    query = (
-        sa.select(_EVENTS.c.source_id)
-        .where(
-            (_EVENTS.c.business == business)
-            & (_EVENTS.c.id > after)
-            & (_EVENTS.c.id <= upto)
-            & _EVENTS.c.record_kind.in_([kind.value for kind in kinds])
-        )
-        .distinct()
-    )
+    of_kinds = _EVENTS.c.record_kind.in_([kind.value for kind in kinds])
+    query = sa.select(_EVENTS.c.source_id).where(_between(business, after, upto) & of_kinds)
     with engine.connect() as connection:
-        return {str(value) for value in connection.execute(query).scalars()}
+        return {str(value) for value in connection.execute(query.distinct()).scalars()}
+
+
+def _between(business: str, after: int, upto: int) -> sa.ColumnElement[bool]:
+    """``business``'s events with ``after < id <= upto``."""
+    return sa.and_(_EVENTS.c.business == business, _EVENTS.c.id > after, _EVENTS.c.id <= upto)
 
 
 @dataclass(frozen=True)
