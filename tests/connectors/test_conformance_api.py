@@ -226,6 +226,38 @@ def _token_position(link: str | None, name: str) -> int:
     return int(query[name][0]) if name in query else int(link.rsplit("-", 1)[-1])
 
 
+def _event_feed(
+    api: fake_google.FakeGoogle | fake_msgraph.FakeGraph,
+    put: Callable[[str, str], None],
+    *,
+    make: Callable[[Engine], ApiConnector],
+    progress: Callable[[dict[str, Any]], Any],
+    install: Callable[[responses.RequestsMock], None],
+) -> Scenario:
+    """A calendar read as one change feed: 230 events in January, changes in February.
+
+    ``put(uid, start)`` adds or replaces the event ``uid`` starting at the naive-UTC ``start``.
+    """
+
+    def seed() -> None:
+        for n in range(230):
+            put(f"ev{n:04d}", f"2026-01-{1 + n % 28:02d}T09:00:00")
+
+    def change(count: int) -> None:
+        for n in range(count):
+            put(f"new{len(api.log)}-{n}", "2026-02-02T10:00:00")
+
+    return Scenario(
+        make=make,
+        seed=seed,
+        change=change,
+        requests=lambda: api.requests,
+        quiet_requests=1,
+        progress=progress,
+        install=install,
+    )
+
+
 def google_scenario(engine: Engine) -> Scenario:
     api = fake_google.FakeGoogle()
     _oauth_tokens(engine)
@@ -241,20 +273,10 @@ def google_scenario(engine: Engine) -> Scenario:
         context = ConnectorContext(business="acme", timezone="UTC", currency="GBP", engine=engine)
         return GoogleCalendarConnector(config, context, limiter=TokenBucket(1e6, 1e6), **FAST)  # type: ignore[arg-type]
 
-    def seed() -> None:
-        for n in range(230):
-            api.put(fake_google.event(f"ev{n:04d}", f"2026-01-{1 + n % 28:02d}T09:00:00Z"))
-
-    def change(count: int) -> None:
-        for n in range(count):
-            api.put(fake_google.event(f"new{len(api.log)}-{n}", "2026-02-02T10:00:00Z"))
-
-    return Scenario(
+    return _event_feed(
+        api,
+        lambda uid, start: api.put(fake_google.event(uid, f"{start}Z")),
         make=make,
-        seed=seed,
-        change=change,
-        requests=lambda: api.requests,
-        quiet_requests=1,
         progress=lambda cursor: _token_position(cursor.get("sync_token"), "syncToken"),
         install=api.install,
     )
@@ -278,20 +300,10 @@ def msgraph_scenario(engine: Engine) -> Scenario:
             config, context, limiter=TokenBucket(1e6, 1e6), clock=lambda: now, **FAST
         )  # type: ignore[arg-type]
 
-    def seed() -> None:
-        for n in range(230):
-            api.put(fake_msgraph.graph_event(f"ev{n:04d}", f"2026-01-{1 + n % 28:02d}T09:00:00"))
-
-    def change(count: int) -> None:
-        for n in range(count):
-            api.put(fake_msgraph.graph_event(f"new{len(api.log)}-{n}", "2026-02-02T10:00:00"))
-
-    return Scenario(
+    return _event_feed(
+        api,
+        lambda uid, start: api.put(fake_msgraph.graph_event(uid, start)),
         make=make,
-        seed=seed,
-        change=change,
-        requests=lambda: api.requests,
-        quiet_requests=1,
         progress=lambda cursor: (
             cursor["window_start"],
             _token_position(cursor.get("delta_link"), "$deltatoken"),
