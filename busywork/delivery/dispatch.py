@@ -98,7 +98,7 @@ def _deliver_one(
     result: DispatchResult,
 ) -> None:
     try:
-        _attempt(engine, config, row)
+        _attempt(engine, config, row, clock)
     except RetriableError as exc:
         now = clock()
         if row.channel != EMAIL_CHANNEL and _endpoint_failed(engine, config, row, now):
@@ -126,10 +126,12 @@ def _deliver_one(
     _finish(engine, row, holder, result, "sent", "")
 
 
-def _attempt(engine: Engine, config: AppConfig, row: Claimed) -> None:
+def _attempt(
+    engine: Engine, config: AppConfig, row: Claimed, clock: Callable[[], datetime]
+) -> None:
     """Send ``row``; anything but our own errors becomes retriable."""
     try:
-        _send(engine, config, row)
+        _send(engine, config, row, clock)
     except (RetriableError, FatalError):
         raise
     except Exception as exc:  # a bug must not stall the outbox: retried, then dead-lettered
@@ -137,7 +139,9 @@ def _attempt(engine: Engine, config: AppConfig, row: Claimed) -> None:
         raise RetriableError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _send(engine: Engine, config: AppConfig, row: Claimed) -> None:
+def _send(
+    engine: Engine, config: AppConfig, row: Claimed, clock: Callable[[], datetime]
+) -> None:
     delivery = config.delivery
     if row.channel == EMAIL_CHANNEL:
         if delivery.email is None:
@@ -170,8 +174,10 @@ def _send(engine: Engine, config: AppConfig, row: Claimed) -> None:
         hook.secret.get_secret_value(),
         row.id,
         row.payload,
-        # The receiver checks this against its own clock (±5 min), so it is the wall clock.
-        now=datetime.now(UTC),
+        now=clock(),
+        # The receiver checks the signed timestamp against its own clock (±5 min), so it is
+        # the wall clock; everything we schedule from the answer uses the injected clock.
+        signed_at=datetime.now(UTC),
         allow_private=delivery.allow_private_addresses,
     )
 

@@ -120,10 +120,22 @@ def send(
     payload: dict[str, Any],
     *,
     now: datetime,
+    signed_at: datetime | None = None,
     allow_private: bool = False,
     timeout: float = TIMEOUT_SECONDS,
 ) -> Response:
     """Deliver one message attempt.
+
+    Args:
+        url: the receiver's URL.
+        secret: the endpoint's ``whsec_`` secret.
+        msg_id: the ``webhook-id``, the same on every attempt.
+        payload: the JSON document to send.
+        now: the clock a ``Retry-After`` date is measured against.
+        signed_at: the ``webhook-timestamp``; ``now`` when not given. The receiver checks it
+            against its own clock, so callers with an injected clock pass the wall clock.
+        allow_private: let the SSRF guard accept private and loopback addresses.
+        timeout: seconds to wait for the answer.
 
     Raises:
         UnsafeURLError: the URL fails the SSRF guard.
@@ -132,7 +144,7 @@ def send(
     """
     target = vet(url, allow_private=allow_private)
     body = body_bytes(payload)
-    timestamp = int(now.timestamp())
+    timestamp = int((signed_at or now).timestamp())
     headers = {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
