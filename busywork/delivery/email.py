@@ -17,8 +17,8 @@ from typing import Any
 
 import jinja2
 
-from busywork.delivery.links import feedback_links, unsubscribe_url
 from busywork import wording
+from busywork.delivery.links import feedback_links, unsubscribe_url
 from busywork.errors import FatalError, RetriableError
 from config.models import EmailConfig, LinksConfig
 
