@@ -226,8 +226,12 @@ def recommendations(
         for kind in set(state.accepted) | set(state.dismissed)
     }
     goals, consistency = resolve_goals(config.goals, config.alignment)
-    # Overdue receivables scale one customer's effect on business-wide DSO, so always measure it.
-    missing = {goal.kpi.metric for goal in goals if goal.baseline is None} | {"overdue_receivables"}
+    # Overdue receivables scale one customer's effect on business-wide DSO, and billing sets
+    # how much lost cash weighs against collecting sooner, so both are always measured.
+    missing = {goal.kpi.metric for goal in goals if goal.baseline is None} | {
+        "overdue_receivables",
+        "billed_revenue_per_month",
+    }
     frames = load_frames(engine, business.id, BASELINE_COLUMNS) if missing & set(MEASURED) else {}
     context = detection_context(config, as_of or generated_at)
     baselines = measure_baselines(missing, frames, context, candidates)

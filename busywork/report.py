@@ -283,6 +283,16 @@ def _goal_line(goal: Any) -> dict[str, str]:
 
 
 def _change(goal: Mapping[str, Any]) -> str:
+    # Every KPI that earned part of the goal ("−13.3 days; −227 GBP/month"), else its own.
+    parts = [
+        part
+        for part in map(_mapping, _items(goal.get("kpis")))
+        if _num(part.get("share_of_goal")) > 0
+    ]
+    return "; ".join(filter(None, map(_one_change, parts or [goal])))
+
+
+def _one_change(goal: Mapping[str, Any]) -> str:
     change = goal.get("kpi_change")
     if change is None:
         return ""
