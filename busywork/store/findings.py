@@ -157,6 +157,19 @@ def stored_candidates(engine: Engine, business: str, ids: Iterable[str]) -> dict
         return {row.id: candidate_from_json(row.candidate) for row in connection.execute(query)}
 
 
+def resolved_candidates(
+    engine: Engine, business: str, kinds: Collection[str]
+) -> dict[str, Candidate]:
+    """Resolved (closed, not adopted) findings of ``kinds``, by id: adoption may still show."""
+    query = sa.select(_TABLE.c.id, _TABLE.c.candidate).where(
+        _TABLE.c.business == business,
+        _TABLE.c.status == "resolved",
+        _TABLE.c.kind.in_(sorted(kinds)),
+    )
+    with engine.connect() as connection:
+        return {row.id: candidate_from_json(row.candidate) for row in connection.execute(query)}
+
+
 def mark_adopted(
     engine: Engine, business: str, outcomes: dict[str, dict[str, Any]], now: datetime
 ) -> None:
