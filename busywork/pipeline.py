@@ -18,6 +18,7 @@ from alignment.feedback import FeedbackSummary
 from alignment.goals import resolve_goals
 from alignment.rank import RankingSettings, rank
 from busywork.contract import document
+from busywork.delivery.feedback import feedback_day
 from busywork.delivery.policy import channels, enqueue_immediate, items, open_findings
 from busywork.logs import redact
 from busywork.plan import in_scope, load_for_runs, params_hash, plan_runs, scope_ids
@@ -204,7 +205,7 @@ def queue_immediate(
     enabled = set(enabled_detectors(config))
     candidates, prints = open_findings(connection, config.business.id, enabled)
     ranked = recommendations(engine, config, generated_at=now, as_of=as_of, candidates=candidates)
-    return enqueue_immediate(connection, config, items(ranked, prints), now)
+    return enqueue_immediate(connection, config, items(ranked, prints), now, as_of=as_of)
 
 
 def ranking_settings(config: AppConfig) -> RankingSettings:
@@ -243,7 +244,10 @@ def recommendations(
             for candidate in open_candidates(engine, business.id)
             if candidate.kind in enabled
         ]
-    state = feedback_state(engine, business.id, generated_at.date())
+    # Snoozes end on the scan's day (--as-of), not the wall clock's.
+    state = feedback_state(
+        engine, business.id, feedback_day(as_of or generated_at, business.timezone)
+    )
     candidates = [c for c in candidates if c.stable_id(business.id) not in state.hidden]
     feedback = {
         kind: FeedbackSummary(kind, state.accepted.get(kind, 0), state.dismissed.get(kind, 0))
