@@ -368,6 +368,7 @@ def render_html(doc: Mapping[str, Any]) -> str:
             {
                 "title": _text(item.get("title")),
                 "adopted_on": _text(item.get("adopted_on")),
+                "how": _text(item.get("how")),
                 "estimated": _num(item.get("estimated_hours_per_month")),
                 "realised": _num(item.get("realised_hours_per_month")),
             }

@@ -439,6 +439,7 @@ def test_html_shows_goals_as_read_stability_and_adopted_items() -> None:
                 "adopted_on": "2026-09-15",
                 "estimated_hours_per_month": 0.2,
                 "realised_hours_per_month": 0.3,
+                "how": "3 invoices made automatically since 2026-09-15",
             }
         ],
     }
@@ -448,4 +449,49 @@ def test_html_shows_goals_as_read_stability_and_adopted_items() -> None:
     assert "−3.2 h/month" in html
     assert "Would drop below #2 if &#39;time&#39; weighed 2.5× less." in html
     assert "Acme invoiced by template now" in html
+    assert "3 invoices made automatically since 2026-09-15" in html
     assert "(10.00–14.00)" in html
+
+
+def test_a_goal_served_through_several_kpis_shows_each_change() -> None:
+    doc = {
+        "business": "b",
+        "generated_at": "2026-11-23T00:00:00+00:00",
+        "recommendations": [
+            {
+                "id": "rec_a",
+                "title": "Bills wait for approval",
+                "rank": 1,
+                "aligned": True,
+                "score": 30.0,
+                "goals": [
+                    {
+                        "goal": "cash",
+                        "weight": 1.0,
+                        "contribution": 30.0,
+                        "metric": "dso_days",
+                        "kpi_change": -2.0,
+                        "unit": "days",
+                        "share_of_goal": 0.4,
+                        "kpis": [
+                            {
+                                "metric": "dso_days",
+                                "kpi_change": -2.0,
+                                "unit": "days",
+                                "share_of_goal": 0.18,
+                                "contribution": 10.0,
+                            },
+                            {
+                                "metric": "cash_at_stake_per_month",
+                                "kpi_change": -227.0,
+                                "unit": "GBP/month",
+                                "share_of_goal": 0.27,
+                                "contribution": 20.0,
+                            },
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    assert "−2.0 days; −227.0 GBP/month" in render_html(doc)
