@@ -236,8 +236,8 @@ class Worker:
                 kinds = {rec["kind"] for rec in document["recommendations"]}
                 _, prints = open_findings(connection, config.business.id, kinds)
                 ranked = items(document, prints)
-                enqueue_immediate(connection, config, ranked, now)
-            enqueue_digests(self.engine, config, ranked, now)
+                enqueue_immediate(connection, config, ranked, now, as_of=self.as_of)
+            enqueue_digests(self.engine, config, ranked, now, as_of=self.as_of)
         sent = dispatch(
             self.engine,
             config,
