@@ -149,6 +149,7 @@ class Coverage:
     def to_json(self) -> dict[str, Any]:
         """The detector's ``coverage`` object in the JSON document."""
         return {
+            "checks": self.checks,
             "checked": self.checked,
             "reason": self.reason,
             "confidence_scale": round(self.scale, 4),
