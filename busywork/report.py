@@ -22,6 +22,7 @@ from busywork.charts import Bar, Segment, hbar_chart, palette_color, stacked_bar
 
 UNALIGNED_HEADING = "Automation for its own sake (serves no declared goal)"
 EMPTY_MESSAGE = "No recommendations: nothing to automate was found."
+NOT_CHECKED_HEADING = "Not checked (the data lacks what these checks need)"
 NO_ALIGNED_MESSAGE = "No recommendation serves a declared goal."
 EVIDENCE_INLINE_LIMIT = 10
 
@@ -143,6 +144,7 @@ def render_table(doc: Mapping[str, Any], console: Console | None = None) -> None
     recs = _recommendations(doc)
     if not recs:
         console.out(EMPTY_MESSAGE, highlight=False)
+        _print_not_checked(console, doc)
         return
     aligned, unaligned = _split(recs)
     sections: list[tuple[str, list[Row]]] = [
@@ -155,6 +157,26 @@ def render_table(doc: Mapping[str, Any], console: Console | None = None) -> None
     else:
         for line in _plain_lines(sections):
             console.out(line, highlight=False)
+    _print_not_checked(console, doc)
+
+
+def not_checked(doc: Mapping[str, Any]) -> list[str]:
+    """Why each detector that could not check did not, in plain words, sorted by detector."""
+    return [
+        _text(item.get("reason")) or f"{_text(item.get('kind'))} not checked"
+        for item in map(_mapping, _items(doc.get("not_checked")))
+    ]
+
+
+def _print_not_checked(console: Console, doc: Mapping[str, Any]) -> None:
+    reasons = not_checked(doc)
+    if not reasons:
+        return
+    console.out("", highlight=False)
+    console.out(NOT_CHECKED_HEADING, highlight=False)
+    for reason in reasons:
+        # Plain text, not markup: a source name like "[shop]" must print as it is.
+        console.out(f"- {reason}", highlight=False)
 
 
 def _print_rich(console: Console, sections: Sequence[tuple[str, list[Row]]]) -> None:
@@ -364,6 +386,8 @@ def render_html(doc: Mapping[str, Any]) -> str:
             for item in map(_mapping, _items(doc.get("adopted")))
         ],
         unaligned=[_card(rec, doc, colors) for rec in unaligned],
+        not_checked_heading=NOT_CHECKED_HEADING,
+        not_checked=not_checked(doc),
     )
 
 
