@@ -86,6 +86,8 @@ def _linked_dates(
 ) -> tuple[pd.Series[pd.Timestamp], pd.Series[pd.Timestamp]]:
     """Per invoice: when linked payments first covered its total, and the latest payment."""
     none = pd.Series(pd.NaT, index=key.index, dtype="datetime64[ns]")
+    if key.empty:
+        return none, none.copy()
     if payments is None or payments.empty or not {"invoice_id", "paid_at"} <= set(payments):
         return none, none.copy()
     invoice_id = fr.as_text(payments["invoice_id"])
@@ -117,7 +119,10 @@ def _linked_dates(
     due = rows["key"].map(owed)
     reached = rows[(running >= due - CENT).to_numpy() & (due > CENT).to_numpy()]
     covered = reached.groupby("key")["paid_at"].min()
-    return (
-        pd.Series(key.map(covered).to_numpy(), index=key.index, dtype="datetime64[ns]"),
-        pd.Series(key.map(latest).to_numpy(), index=key.index, dtype="datetime64[ns]"),
-    )
+    return _per_invoice(covered, key), _per_invoice(latest, key)
+
+
+def _per_invoice(dates: pd.Series[pd.Timestamp], key: pd.Series[str]) -> pd.Series[pd.Timestamp]:
+    """``dates`` (indexed by invoice key) aligned to the invoices, NaT where absent."""
+    aligned = dates.astype("datetime64[ns]").reindex(key.to_numpy())
+    return pd.Series(aligned.to_numpy(), index=key.index, dtype="datetime64[ns]")
