@@ -42,6 +42,9 @@ CENT = 0.005
 def payment_facts(invoices: pd.DataFrame, payments: pd.DataFrame | None) -> pd.DataFrame:
     """What the data says about each invoice's payment, on ``invoices``' index.
 
+    Vectorised: the (source, id) keys of invoices and payments are factorised together once,
+    and the per-invoice dates come from one sort of the payments.
+
     Args:
         invoices: Invoices with :data:`INVOICE_COLUMNS` (``balance`` may be missing).
         payments: Payments with ``invoice_id``, ``paid_at`` and ideally ``amount`` and
@@ -52,77 +55,124 @@ def payment_facts(invoices: pd.DataFrame, payments: pd.DataFrame | None) -> pd.D
         NaT unless the payment date is known) and ``linked`` (whether payments point at it).
     """
     index = invoices.index
-    source = fr.as_text(invoices["source"]).fillna("")
-    key = _keys(source, fr.as_text(invoices["source_id"]))
     status = fr.lowered(invoices["status"])
-    total = fr.as_money(invoices["total"])
+    total = fr.as_money(invoices["total"]).to_numpy()
     balance = (
-        fr.as_money(invoices["balance"])
+        fr.as_money(invoices["balance"]).to_numpy()
         if "balance" in invoices.columns
-        else pd.Series(np.nan, index=index)
+        else np.full(len(index), np.nan)
     )
-    explicit = fr.as_datetimes(invoices["paid_at"])
-    covered, latest = _linked_dates(key, total, payments)
-    linked = latest.notna()
+    explicit = fr.as_datetimes(invoices["paid_at"]).to_numpy(dtype="datetime64[ns]")
+    keys = _Keys(invoices, _usable(payments))
+    covered, latest = _linked_dates(keys, total, _usable(payments))
+    linked = ~np.isnat(latest)
 
-    says_paid = (status == PAID) | ((balance.abs() < CENT) & (total > CENT))
-    paid_at = explicit.fillna(covered).fillna(latest.where(says_paid))
-    paid = explicit.notna() | covered.notna() | says_paid
+    with np.errstate(invalid="ignore"):
+        says_paid = (status == PAID).to_numpy(dtype=bool) | (
+            (np.abs(balance) < CENT) & (total > CENT)
+        )
+        owed = balance > CENT
+    paid_at = np.where(
+        ~np.isnat(explicit),
+        explicit,
+        np.where(~np.isnat(covered), covered, np.where(says_paid, latest, np.datetime64("NaT"))),
+    )
+    paid = ~np.isnat(explicit) | ~np.isnat(covered) | says_paid
     # A source that marks any invoice paid (or links payments to it) would mark the rest too.
-    records = (paid | linked).groupby(source.to_numpy()).transform("any")
-    can_say_unpaid = (balance > CENT) | linked | records
+    records = np.bincount(keys.invoice_source, weights=paid | linked, minlength=keys.sources) > 0
+    can_say_unpaid = owed | linked | records[keys.invoice_source]
     state = np.where(paid, PAID, np.where(can_say_unpaid, UNPAID, UNKNOWN))
     return pd.DataFrame(
-        {"state": state, "paid_at": paid_at, "linked": linked.to_numpy(dtype=bool)}, index=index
+        {"state": state, "paid_at": paid_at.astype("datetime64[ns]"), "linked": linked},
+        index=index,
     )
 
 
-def _keys(source: pd.Series[Any], ident: pd.Series[Any]) -> pd.Series[str]:
-    return source.fillna("") + "\x1f" + ident.fillna("")
+def _usable(payments: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The payments, if they can link to invoices at all."""
+    if payments is None or payments.empty or not {"invoice_id", "paid_at"} <= set(payments):
+        return None
+    return payments
+
+
+class _Keys:
+    """Integer codes of the (source, id) each invoice and payment is about.
+
+    Payments without a ``source`` column match an invoice of any source by id.
+    """
+
+    def __init__(self, invoices: pd.DataFrame, payments: pd.DataFrame | None) -> None:
+        count = len(invoices)
+        inv_source = fr.as_text(invoices["source"]).fillna("").to_numpy(dtype=object)
+        if payments is None:
+            # Nothing to link: only the sources are needed (few values, cheap to code).
+            codes, names = pd.factorize(inv_source)
+            self.invoice_source, self.sources = codes.clip(min=0), max(1, len(names))
+            self.invoice = np.full(count, -1, dtype=np.intp)
+            self.payment = np.array([], dtype=np.intp)
+            self.size = 0
+            return
+        inv_id = fr.as_text(invoices["source_id"]).to_numpy(dtype=object)
+        pay_id = fr.as_text(payments["invoice_id"]).to_numpy(dtype=object)
+        pay_source = (
+            fr.as_text(payments["source"]).fillna("").to_numpy(dtype=object)
+            if "source" in payments
+            else np.full(len(payments), None, dtype=object)
+        )
+        source_codes, source_names = pd.factorize(np.concatenate([inv_source, pay_source]))
+        id_codes, _ = pd.factorize(np.concatenate([inv_id, pay_id]))
+        #: Each invoice's source as a code, and how many sources there are.
+        self.invoice_source = source_codes[:count].clip(min=0)
+        self.sources = max(1, len(source_names))
+        if "source" not in payments:
+            source_codes = np.zeros_like(source_codes)
+        combined = source_codes.astype(np.int64) * (int(id_codes.max(initial=0)) + 2) + id_codes
+        # A payment without an invoice id matches nothing: code -1.
+        combined[id_codes < 0] = -1
+        codes, uniques = pd.factorize(combined)
+        codes[combined == -1] = -1
+        self.invoice = codes[:count]
+        self.payment = codes[count:]
+        self.size = len(uniques)
 
 
 def _linked_dates(
-    key: pd.Series[str], total: pd.Series[float], payments: pd.DataFrame | None
-) -> tuple[pd.Series[pd.Timestamp], pd.Series[pd.Timestamp]]:
+    keys: _Keys, total: np.ndarray[Any, Any], payments: pd.DataFrame | None
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Per invoice: when linked payments first covered its total, and the latest payment."""
-    none = pd.Series(pd.NaT, index=key.index, dtype="datetime64[ns]")
-    if key.empty:
-        return none, none.copy()
-    if payments is None or payments.empty or not {"invoice_id", "paid_at"} <= set(payments):
-        return none, none.copy()
-    invoice_id = fr.as_text(payments["invoice_id"])
-    rows = pd.DataFrame(
-        {
-            "key": _keys(
-                fr.as_text(payments["source"]).fillna("")
-                if "source" in payments
-                else pd.Series("", index=payments.index),
-                invoice_id,
-            ),
-            "paid_at": fr.as_datetimes(payments["paid_at"]),
-            "amount": fr.as_money(payments["amount"])
-            if "amount" in payments
-            else pd.Series(np.nan, index=payments.index),
-        }
-    )[(invoice_id.notna() & payments["paid_at"].notna()).to_numpy()]
-    if "source" not in payments:
-        # Payments that do not say their source match an invoice of any source by id.
-        rows["key"] = rows["key"].str.slice(1)
-        key = key.str.split("\x1f", n=1).str[1]
-    if rows.empty:
-        return none, none.copy()
-    rows = rows.sort_values(["key", "paid_at"], kind="stable")
-    latest = rows.groupby("key")["paid_at"].max()
-    owed = pd.Series(total.to_numpy(), index=key.to_numpy())
-    owed = owed[~owed.index.duplicated()]
-    running = rows.groupby("key")["amount"].cumsum()
-    due = rows["key"].map(owed)
-    reached = rows[(running >= due - CENT).to_numpy() & (due > CENT).to_numpy()]
-    covered = reached.groupby("key")["paid_at"].min()
-    return _per_invoice(covered, key), _per_invoice(latest, key)
-
-
-def _per_invoice(dates: pd.Series[pd.Timestamp], key: pd.Series[str]) -> pd.Series[pd.Timestamp]:
-    """``dates`` (indexed by invoice key) aligned to the invoices, NaT where absent."""
-    aligned = dates.astype("datetime64[ns]").reindex(key.to_numpy())
-    return pd.Series(aligned.to_numpy(), index=key.index, dtype="datetime64[ns]")
+    nat = np.full(len(keys.invoice), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if payments is None or len(keys.invoice) == 0:
+        return nat, nat.copy()
+    when = fr.as_datetimes(payments["paid_at"]).to_numpy(dtype="datetime64[ns]")
+    amount = (
+        fr.as_money(payments["amount"]).fillna(0.0).to_numpy()
+        if "amount" in payments
+        else np.zeros(len(payments))
+    )
+    valid = (keys.payment >= 0) & ~np.isnat(when)
+    code, when, amount = keys.payment[valid], when[valid], amount[valid]
+    if code.size == 0:
+        return nat, nat.copy()
+    order = np.lexsort((when.view(np.int64), code))
+    code, when, amount = code[order], when[order], amount[order]
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    ends = np.r_[starts[1:], code.size] - 1
+    # Running total per invoice: the overall running total minus that before its first row.
+    running = np.cumsum(amount)
+    before = np.repeat(running[starts] - amount[starts], np.diff(np.r_[starts, code.size]))
+    running = running - before
+    owed = np.full(keys.size, np.nan)
+    has_key = keys.invoice >= 0
+    owed[keys.invoice[has_key]] = total[has_key]
+    due = owed[code]
+    with np.errstate(invalid="ignore"):
+        reached = (running >= due - CENT) & (due > CENT)
+    covered_by = np.full(keys.size, np.datetime64("NaT"), dtype="datetime64[ns]")
+    first_codes, first = np.unique(code[reached], return_index=True)
+    covered_by[first_codes] = when[reached][first]
+    latest_by = np.full(keys.size, np.datetime64("NaT"), dtype="datetime64[ns]")
+    latest_by[code[ends]] = when[ends]
+    covered, latest = nat.copy(), nat.copy()
+    covered[has_key] = covered_by[keys.invoice[has_key]]
+    latest[has_key] = latest_by[keys.invoice[has_key]]
+    return covered, latest
