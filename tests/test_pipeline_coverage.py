@@ -120,3 +120,23 @@ def test_a_rescan_as_of_another_date_gives_that_date_s_findings(tmp_path: Path) 
     assert titles(rescanned) != titles(late)  # the two dates really differ
     (regular,) = [r for r in rescanned["recommendations"] if r["subject"]["id"] == "CR"]
     assert regular["evidence"]["count"] == 8  # January to August
+
+
+@pytest.mark.slow
+def test_going_back_in_time_does_not_mark_a_finding_adopted(tmp_path: Path) -> None:
+    # Invoiced from a template in January to March, then by hand every month since April.
+    lines = ["source_id,customer_id,customer_name,issued_on,total,currency,status,origin"]
+    lines += [
+        f"I{m:02d},C1,Acme,2024-{m:02d}-15,500,GBP,paid,{'template' if m <= 3 else 'manual'}"
+        for m in range(1, 12)
+    ]
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "invoices.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    late = scan(tmp_path, date(2024, 11, 30))
+    assert [r["subject"]["id"] for r in late["recommendations"]] == ["C1"]
+    early = scan(tmp_path, date(2024, 3, 31))
+    assert early["recommendations"] == []
+    assert early["adopted"] == []
+    again = scan(tmp_path, date(2024, 11, 30))
+    assert [r["subject"]["id"] for r in again["recommendations"]] == ["C1"]
