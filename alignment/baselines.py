@@ -15,6 +15,7 @@ import pandas as pd
 
 from alignment.effects import DAYS_PER_MONTH, cash_at_stake
 from busywork.store.records import AUTOMATED_ORIGINS, RecordKind
+from detectors._payments import PAID, UNKNOWN, payment_facts
 from detectors.base import Candidate, DetectionContext
 
 #: Trailing window for every baseline, in days.
@@ -22,6 +23,7 @@ WINDOW_DAYS = 180
 #: The columns baselines read, per record kind (the pipeline loads exactly these).
 BASELINE_COLUMNS: Mapping[RecordKind, tuple[str, ...]] = {
     RecordKind.INVOICE: ("issued_on", "due_on", "paid_at", "total", "balance", "status"),
+    RecordKind.PAYMENT: ("invoice_id", "paid_at", "amount"),
     RecordKind.BILL: ("issued_on",),
     RecordKind.APPOINTMENT: ("start_at", "status"),
     RecordKind.JOURNAL_ENTRY: ("posted_on",),
@@ -50,9 +52,27 @@ def _live_invoices(frames: Frames) -> pd.DataFrame | None:
     return invoices[~invoices["status"].isin(["void", "draft"])]
 
 
+def _receivables(frames: Frames) -> pd.DataFrame | None:
+    """Live invoices whose payment the data can tell, paid dates read the detectors' way.
+
+    An invoice the data says nothing about (a shop export) is no receivable; one the data
+    calls paid at an unknown date owes nothing.
+    """
+    invoices = _live_invoices(frames)
+    if invoices is None or not {"source", "source_id"} <= set(invoices.columns):
+        return invoices
+    facts = payment_facts(invoices, frames.get(RecordKind.PAYMENT))
+    undated = (facts["state"] == PAID) & facts["paid_at"].isna()
+    known = invoices.assign(
+        paid_at=facts["paid_at"].to_numpy(),
+        balance=invoices["balance"].where(~undated, 0.0),
+    )[(facts["state"] != UNKNOWN).to_numpy()]
+    return None if known.empty else known
+
+
 def dso_days(frames: Frames, context: DetectionContext) -> float | None:
     """Receivables outstanding at ``as_of`` / amount billed in the window × window days."""
-    invoices = _live_invoices(frames)
+    invoices = _receivables(frames)
     if invoices is None:
         return None
     billed = float(_window(invoices, "issued_on", context.as_of)["total"].sum())
@@ -82,7 +102,7 @@ def _outstanding(
 
 def overdue_receivables(frames: Frames, context: DetectionContext) -> float | None:
     """Money past its due date and unpaid at ``as_of``."""
-    invoices = _live_invoices(frames)
+    invoices = _receivables(frames)
     return None if invoices is None else _outstanding(invoices, context, overdue_only=True)
 
 

@@ -127,8 +127,15 @@ def document(
     baselines: Mapping[str, float] | None = None,
     alignment: Mapping[str, Any] | None = None,
     adopted: Sequence[Mapping[str, Any]] = (),
+    coverage: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The whole document: business, time, goals as read, and recommendations in rank order."""
+    """The whole document: business, time, goals as read, and recommendations in rank order.
+
+    ``detectors`` holds, per detector, its ``coverage``: the facts it needs from the data,
+    the share of the relevant rows carrying each (overall and per source), the thresholds,
+    whether it could check at all and, if not, why in plain words. ``not_checked`` lists the
+    detectors that could not, with that reason, for readers who want only that.
+    """
     return {
         "business": business,
         "business_name": business_name,
@@ -139,6 +146,14 @@ def document(
         "alignment": dict(alignment or {}),
         "recommendations": [recommendation(item, currency) for item in ranked],
         "adopted": [dict(item) for item in adopted],
+        "detectors": {
+            kind: {"coverage": dict(data)} for kind, data in sorted((coverage or {}).items())
+        },
+        "not_checked": [
+            {"kind": kind, "reason": data.get("reason")}
+            for kind, data in sorted((coverage or {}).items())
+            if data.get("checked") is False
+        ],
     }
 
 

@@ -22,6 +22,7 @@ from busywork.delivery.feedback import feedback_day
 from busywork.delivery.policy import channels, enqueue_immediate, items, open_findings
 from busywork.logs import redact
 from busywork.plan import in_scope, load_for_runs, params_hash, plan_runs, scope_ids
+from busywork.store.coverage import save_coverage, stored_coverage
 from busywork.store.events import advance_watermarks
 from busywork.store.findings import (
     FindingChanges,
@@ -35,6 +36,7 @@ from busywork.store.findings import (
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
 from config.models import WEEKDAYS, AppConfig
+from detectors._coverage import measure_pass
 from detectors.base import (
     DEFAULT_MINUTES_PER_TASK,
     Candidate,
@@ -89,23 +91,44 @@ class DetectResult:
     adopted: list[str] = field(default_factory=list)
     #: Detectors that ran on some subjects only: how many.
     scoped: dict[str, int] = field(default_factory=dict)
+    #: Per detector that read the whole business: its data coverage (``Coverage.to_json``).
+    coverage: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def detect(
     engine: Engine, config: AppConfig, *, as_of: datetime, now: datetime, force: bool = False
 ) -> DetectResult:
-    """Run the detectors that are due (see :func:`plan_runs`); with ``force`` every one runs."""
+    """Run the detectors that are due (see :func:`plan_runs`); with ``force`` every one runs.
+
+    ``as_of`` other than ``now`` pins the scan to that date: findings stored as of another
+    date are never served for it (the watermarks remember the date they were made at).
+    The coverage of the facts the detectors need is measured once, over the whole
+    business, for the detectors that read all of it, and stored with their watermarks.
+    """
     business = config.business.id
-    runs, newest = plan_runs(engine, business, enabled_detectors(config), now=now, force=force)
+    pinned = None if as_of == now else as_of
+    runs, newest = plan_runs(
+        engine, business, enabled_detectors(config), now=now, force=force, as_of=pinned
+    )
     result = DetectResult()
     if not runs:
         return result
     frames = load_for_runs(engine, business, list(runs.values()))
     context = detection_context(config, as_of)
+    whole = [run.detector for run in runs.values() if run.subjects is None]
+    try:
+        coverage = measure_pass(whole, frames, context)
+    except Exception as exc:  # detectors then measure their own, and fail one by one
+        log.warning(
+            "coverage failed business=%s action=coverage_failed error=%s",
+            business,
+            redact(str(exc)),
+        )
+        coverage = {}
     candidates: list[Candidate] = []
     for kind, run in runs.items():
         try:
-            found = in_scope(run, run.detector.detect(frames, context))
+            found = in_scope(run, run.detector.detect(frames, context, coverage.get(kind)))
         except Exception as exc:  # one broken detector must never stop the others
             result.failed[kind] = redact(f"{type(exc).__name__}: {exc}")
             log.exception(
@@ -114,6 +137,8 @@ def detect(
             continue
         candidates += found
         result.ran.append(kind)
+        if kind in coverage:
+            result.coverage[kind] = coverage[kind].to_json()
         if run.subjects is not None:
             result.scoped[kind] = len(run.subjects)
         log.info(
@@ -123,6 +148,13 @@ def detect(
             len(found),
             "all" if run.subjects is None else len(run.subjects),
         )
+        if kind in coverage and not coverage[kind].checked:
+            log.info(
+                "detector not checked business=%s detector=%s action=not_checked reason=%s",
+                business,
+                kind,
+                coverage[kind].reason,
+            )
     ran = {kind: runs[kind] for kind in result.ran}
     with engine.begin() as connection:
         result.changes = upsert_findings(
@@ -131,10 +163,11 @@ def detect(
         advance_watermarks(
             connection,
             business,
-            {kind: params_hash(run.detector) for kind, run in ran.items()},
+            {kind: params_hash(run.detector, pinned) for kind, run in ran.items()},
             newest,
             now,
         )
+        save_coverage(connection, business, result.coverage)
         if result.changes.new or result.changes.changed:
             # In the transaction that changed the findings: committed together or not at all.
             queue_immediate(engine, connection, config, now=now, as_of=as_of)
@@ -274,6 +307,9 @@ def recommendations(
     ranked = [
         item for item in ranked if item.score >= config.delivery.min_score or not item.aligned
     ]
+    coverage = {
+        kind: data for kind, data in stored_coverage(engine, business.id).items() if kind in enabled
+    }
     return document(
         business=business.id,
         business_name=business.name,
@@ -297,4 +333,5 @@ def recommendations(
             "rank_on": config.alignment.rank_on,
             "consistency_ratio": None if consistency is None else round(consistency, 3),
         },
+        coverage=coverage,
     )

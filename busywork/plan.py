@@ -39,9 +39,17 @@ from detectors.base import Candidate, Detector, finding_id
 REDETECT_AFTER = timedelta(days=1)
 
 
-def params_hash(detector: Detector) -> str:
-    """A short hash of the detector's parameters."""
-    text = json.dumps(detector.get_params(), sort_keys=True, default=str)
+def params_hash(detector: Detector, as_of: datetime | None = None) -> str:
+    """A short hash of the detector's parameters, and of ``as_of`` for a pinned scan.
+
+    A scan pinned to a date (``--as-of``) must give that date's findings whatever ran
+    before: a watermark written at another date, or by the live worker, no longer matches
+    and the detector runs afresh. The live worker (``as_of`` None: the clock) keeps one hash.
+    """
+    params = detector.get_params()
+    if as_of is not None:
+        params = {**params, "__as_of__": as_of.isoformat()}
+    text = json.dumps(params, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -49,8 +57,10 @@ def params_hash(detector: Detector) -> str:
 MAX_SCOPED_EVENTS = 5_000
 
 
-def _needs_full_run(detector: Detector, mark: Watermark | None, now: datetime) -> bool:
-    if mark is None or mark.params_hash != params_hash(detector):
+def _needs_full_run(
+    detector: Detector, mark: Watermark | None, now: datetime, as_of: datetime | None
+) -> bool:
+    if mark is None or mark.params_hash != params_hash(detector, as_of):
         return True
     # Findings age even without new records (a series stops, debts grow).
     return mark.ran_at is None or now - mark.ran_at >= REDETECT_AFTER
@@ -82,10 +92,12 @@ def plan_runs(
     *,
     now: datetime,
     force: bool = False,
+    as_of: datetime | None = None,
 ) -> tuple[dict[str, Run], int]:
     """Which detectors run now, on which subjects; and the newest event id they will have seen.
 
-    A detector runs on everything when forced, new, re-parameterised or a day old. Otherwise
+    A detector runs on everything when forced, new, re-parameterised, a day old, or last run
+    as of another date than the pinned ``as_of`` (None: the live clock). Otherwise
     it runs only when events arrived on a record kind it reads: a detector with
     ``subject_columns`` re-runs on just the subjects those events touched; any other one
     re-reads everything, at most once per its ``min_rerun`` (batches in between coalesce).
@@ -96,7 +108,7 @@ def plan_runs(
     runs: dict[str, Run] = {}
     for kind, detector in detectors.items():
         mark = marks.get(kind)
-        if force or mark is None or _needs_full_run(detector, mark, now):
+        if force or mark is None or _needs_full_run(detector, mark, now, as_of):
             runs[kind] = Run(detector)
             continue
         if not _has_new_events(detector, mark, latest):

@@ -26,6 +26,7 @@ from busywork import wording
 
 UNALIGNED_HEADING = "Automation for its own sake (serves no declared goal)"
 EMPTY_MESSAGE = "No recommendations: nothing to automate was found."
+NOT_CHECKED_HEADING = "Not checked (the data lacks what these checks need)"
 NO_ALIGNED_MESSAGE = "No recommendation serves a declared goal."
 
 _COLUMNS = (
@@ -93,6 +94,7 @@ def render_table(doc: Mapping[str, Any], console: Console | None = None) -> None
     recs = view.recommendations(doc)
     if not recs:
         console.out(EMPTY_MESSAGE, highlight=False)
+        _print_not_checked(console, doc)
         return
     names = view.goal_names(doc)
     aligned = [_row(rec, doc, names) for rec in recs if view.is_aligned(rec)]
@@ -105,6 +107,26 @@ def render_table(doc: Mapping[str, Any], console: Console | None = None) -> None
     else:
         for line in _plain_lines(sections):
             console.out(line, highlight=False)
+    _print_not_checked(console, doc)
+
+
+def not_checked(doc: Mapping[str, Any]) -> list[str]:
+    """Why each detector that could not check did not, in plain words, sorted by detector."""
+    return [
+        view.text(item.get("reason")) or f"{view.text(item.get('kind'))} not checked"
+        for item in map(view.mapping, view.items(doc.get("not_checked")))
+    ]
+
+
+def _print_not_checked(console: Console, doc: Mapping[str, Any]) -> None:
+    reasons = not_checked(doc)
+    if not reasons:
+        return
+    console.out("", highlight=False)
+    console.out(NOT_CHECKED_HEADING, highlight=False)
+    for reason in reasons:
+        # Plain text, not markup: a source name like "[shop]" must print as it is.
+        console.out(f"- {reason}", highlight=False)
 
 
 def _print_rich(console: Console, sections: Sequence[tuple[str, list[Row]]]) -> None:
@@ -209,7 +231,7 @@ def render_html(doc: Mapping[str, Any]) -> str:
         headline=view.headline(top, doc),
         chart=view.chart_rows(every_card) if len(every_card) > 1 else [],
         groups=view.groups(rest, doc, names, total),
-        not_checked=[view.text(line) for line in view.items(doc.get("not_checked"))],
+        not_checked=not_checked(doc),
         goals=[_goal_line(goal) for goal in view.items(doc.get("goals"))],
         adopted=[
             {

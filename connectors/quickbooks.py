@@ -9,8 +9,9 @@ at most 30 days and returns at most 1000 objects per entity: an older cursor, or
 entity, is read with the query endpoint instead. Every request pins ``minorversion``.
 ``Fault`` bodies become clear errors (3200/3201/3100: connect again or fix the realm).
 Recurring templates have no change filter and are re-read whole on every poll
-(:mod:`connectors.quickbooks_templates`). A vendor payment is one payment row per bill it
-settles; when it changes or is deleted, the rows of bills it no longer settles are deleted.
+(:mod:`connectors.quickbooks_templates`). A customer payment is one payment row per invoice
+it settles, a vendor payment one per bill; when one changes or is deleted, the rows of
+documents it no longer settles are deleted.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pydantic import Field
 
 from busywork.errors import AuthError, FatalError
 from busywork.logs import redact
-from busywork.store.bill_payments import bill_payment_rows
+from busywork.store.bill_payments import split_payment_rows
 from busywork.store.records import RecordKind
 from connectors.base import SyncPage
 from connectors.http import HttpClient
@@ -67,6 +68,8 @@ ENTITIES: tuple[str, ...] = (
 _FIRST_ENTITIES = ("Customer", "Vendor", "Invoice", "Payment", "Bill", "JournalEntry")
 #: List entities hide inactive rows unless asked.
 _LIST_ENTITIES = frozenset({"Customer", "Vendor"})
+#: Payments stored as one row per document they settle, and the column naming it.
+_SPLIT_PAYMENTS = {"Payment": "invoice_id", "BillPayment": "bill_id"}
 _KINDS = {
     "Customer": RecordKind.CUSTOMER,
     "Vendor": RecordKind.VENDOR,
@@ -229,8 +232,8 @@ class QuickBooksConnector(ApiConnector):
             objects = (body.get("QueryResponse") or {}).get(entity) or []
             rows = Rows("quickbooks")
             rows.add_objects(entity, objects, self._mapper(entity))
-            if entity == "BillPayment":
-                self._drop_unsettled(rows, _ids(objects))
+            if entity in _SPLIT_PAYMENTS:
+                self._drop_unsettled(entity, rows, _ids(objects))
             paginator.advance(len(objects), _last_change(objects))
             state["entities"][entity] = {
                 "since": paginator.since,
@@ -270,13 +273,13 @@ class QuickBooksConnector(ApiConnector):
                 live = []
                 for obj in objects:
                     if isinstance(obj, Mapping) and obj.get("status") == "Deleted":
-                        if entity != "BillPayment":  # its rows are named after its bills
+                        if entity not in _SPLIT_PAYMENTS:  # rows named after their documents
                             rows.delete(_KINDS[entity], str(obj["Id"]))
                     else:
                         live.append(obj)
                 rows.add_objects(entity, live, self._mapper(entity))
-                if entity == "BillPayment":
-                    self._drop_unsettled(rows, _ids(objects))
+                if entity in _SPLIT_PAYMENTS:
+                    self._drop_unsettled(entity, rows, _ids(objects))
         batches, problems = rows.batches(self.context.timezone)
         server_ms = _server_time(body, now_ms)
         if not capped:
@@ -312,16 +315,20 @@ class QuickBooksConnector(ApiConnector):
             "JournalEntry": journal_mapper(currency),
         }[entity]
 
-    def _drop_unsettled(self, rows: Rows, payment_ids: set[str]) -> None:
-        """Delete stored rows of these vendor payments for bills they no longer settle.
+    def _drop_unsettled(self, entity: str, rows: Rows, payment_ids: set[str]) -> None:
+        """Delete stored rows of these payments for documents they no longer settle.
 
-        A deleted payment settles nothing; an edited one may settle other bills now.
+        A deleted payment settles nothing; an edited one may settle other documents now.
         """
         if self.context.engine is None or not payment_ids:
             return
         kept = {row["source_id"] for row in rows.rows.get(RecordKind.PAYMENT, [])}
-        stored = bill_payment_rows(
-            self.context.engine, self.context.business, self.name, payment_ids
+        stored = split_payment_rows(
+            self.context.engine,
+            self.context.business,
+            self.name,
+            payment_ids,
+            _SPLIT_PAYMENTS[entity],
         )
         for ident in stored:
             if ident not in kept:

@@ -2,8 +2,10 @@
 
 Transactions made from a recurring template carry ``RecurDataRef`` and get
 ``origin=template``. Amounts are decimal already. ``TxnDate``/``DueDate`` are plain dates;
-``MetaData`` times carry the company's UTC offset and are kept as instants. A vendor
-payment (``BillPayment``) becomes one payment row per bill it settles; the templates
+``MetaData`` times carry the company's UTC offset and are kept as instants. A customer
+``Payment`` becomes one payment row per invoice it settles, a vendor payment
+(``BillPayment``) one per bill; an invoice's own record has no payment date, and detectors
+take it from these rows (``detectors._payments``). The templates
 themselves (``RecurringTransaction``) are mapped in :mod:`connectors.quickbooks_templates`.
 """
 
@@ -115,36 +117,62 @@ def invoice_mapper(currency: str) -> Mapper:
 
 
 def payment_mapper(currency: str) -> Mapper:
-    """Maps a Payment, linked to the first invoice it settles."""
+    """Maps a customer Payment: one payment row per invoice it settles.
+
+    A payment applied to several invoices settles every one of them, each by its line's
+    ``Amount``: the rows are named ``<payment id>:<invoice id>``. A payment applied to no
+    invoice (a deposit, a credit) is one row named after the payment, with no invoice.
+    """
 
     def mapper(payment: Mapping[str, Any]) -> Iterator[Pair]:
-        linked = [
-            str(link["TxnId"])
-            for line in payment.get("Line") or []
-            for link in line.get("LinkedTxn") or []
-            if link.get("TxnType") == "Invoice"
-        ]
-        yield (
-            RecordKind.PAYMENT,
-            {
-                "source_id": str(payment["Id"]),
-                "invoice_id": linked[0] if linked else None,
-                "customer_id": ref(payment, "CustomerRef"),
-                "paid_at": payment["TxnDate"],
-                "amount": float(payment["TotalAmt"]),
-                "currency": ref(payment, "CurrencyRef") or currency,
-                "method": ref(payment, "PaymentMethodRef", "name"),
-                "origin": Origin.MANUAL.value,
-                **meta_times(payment),
-            },
-        )
+        payment_id = str(payment["Id"])
+        common = {
+            "customer_id": ref(payment, "CustomerRef"),
+            "paid_at": payment["TxnDate"],
+            "currency": ref(payment, "CurrencyRef") or currency,
+            "method": ref(payment, "PaymentMethodRef", "name"),
+            "origin": Origin.MANUAL.value,
+            **meta_times(payment),
+        }
+        applied: dict[str, float] = {}
+        for line in payment.get("Line") or []:
+            for link in line.get("LinkedTxn") or []:
+                if link.get("TxnType") != "Invoice":
+                    continue  # credit memos and journals applied to the payment
+                invoice_id = str(link["TxnId"])
+                applied[invoice_id] = applied.get(invoice_id, 0.0) + float(line["Amount"])
+        if not applied:
+            yield (
+                RecordKind.PAYMENT,
+                {
+                    "source_id": payment_id,
+                    "invoice_id": None,
+                    "amount": float(payment["TotalAmt"]),
+                    **common,
+                },
+            )
+        for invoice_id, amount in applied.items():
+            yield (
+                RecordKind.PAYMENT,
+                {
+                    "source_id": split_payment_row_id(payment_id, invoice_id),
+                    "invoice_id": invoice_id,
+                    "amount": amount,
+                    **common,
+                },
+            )
 
     return mapper
 
 
+def split_payment_row_id(payment_id: str, document_id: str) -> str:
+    """The payment row of one document a payment settles: ``<payment id>:<document id>``."""
+    return f"{payment_id}:{document_id}"
+
+
 def bill_payment_row_id(payment_id: str, bill_id: str) -> str:
     """The payment row of one bill settled by a BillPayment: ``<payment id>:<bill id>``."""
-    return f"{payment_id}:{bill_id}"
+    return split_payment_row_id(payment_id, bill_id)
 
 
 def bill_payment_mapper(currency: str) -> Mapper:

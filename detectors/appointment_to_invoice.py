@@ -9,6 +9,8 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors._coverage import Fact
+from detectors._facts import ATTENDEES, INVOICE_CUSTOMERS
 from detectors._matching import matched
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
@@ -73,6 +75,9 @@ class AppointmentToInvoiceDetector(Detector):
         ),
         RecordKind.CUSTOMER: ("source_id", "name", "email"),
     }
+
+    facts: ClassVar[tuple[Fact, ...]] = (ATTENDEES, INVOICE_CUSTOMERS)
+    checks: ClassVar[str] = "invoicing of appointments"
 
     def __init__(
         self, *, max_lag_days: int = 14, min_pairs: int = 4, min_prefix_chars: int = 3

@@ -8,6 +8,8 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors._coverage import Fact
+from detectors._facts import APPROVAL_DATES
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -60,6 +62,9 @@ class ApprovalBacklogDetector(Detector):
             "total",
         ),
     }
+
+    facts: ClassVar[tuple[Fact, ...]] = (APPROVAL_DATES,)
+    checks: ClassVar[str] = "the approval queue"
 
     def __init__(
         self,

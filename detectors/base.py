@@ -20,6 +20,7 @@ import pandas as pd
 
 from busywork.errors import DetectorInputError
 from busywork.store.records import RecordKind
+from detectors._coverage import Coverage, Fact, measure_pass
 
 Category = Literal["repetitive_task", "bottleneck"]
 SubjectType = Literal["customer", "vendor", "attendee", "calendar", "account", "business"]
@@ -152,6 +153,12 @@ class Detector(abc.ABC):
     #: (DSO, backlog, load) move slowly, so the batches arriving within it are coalesced into
     #: one run instead of re-reading every record for each batch.
     min_rerun: ClassVar[timedelta] = WINDOW_REFRESH
+    #: Facts the findings rest on (payment dates, attendees …; see ``detectors._facts``).
+    #: Their coverage in the business's data decides whether the detector reports at all,
+    #: and scales its confidence when partial (``docs/data-coverage.md``).
+    facts: ClassVar[tuple[Fact, ...]] = ()
+    #: What the detector checks, in plain words, for "… : <checks> not checked".
+    checks: ClassVar[str] = "this"
 
     @classmethod
     def scopable(cls) -> bool:
@@ -183,8 +190,14 @@ class Detector(abc.ABC):
         """The detector's parameters, as scikit-learn's ``get_params`` returns them."""
         return {name: getattr(self, name) for name in self.param_names()}
 
-    def detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
+    def detect(
+        self, frames: Frames, context: DetectionContext, coverage: Coverage | None = None
+    ) -> list[Candidate]:
         """Find candidates in ``frames`` (never mutated).
+
+        Where the data lacks a fact the detector needs (``coverage``, measured here when not
+        given), it reports nothing; where it carries the fact only partly, confidences are
+        lowered and the summaries say so.
 
         Raises:
             DetectorInputError: a required frame, or a column of a frame given, is missing.
@@ -199,7 +212,11 @@ class Detector(abc.ABC):
                 raise DetectorInputError(
                     f"{self.kind}: '{record_kind.value}' frame lacks columns {', '.join(missing)}"
                 )
-        return self._detect(frames, context)
+        if coverage is None:
+            coverage = measure_pass([self], frames, context)[self.kind]
+        if not coverage.checked:
+            return []
+        return coverage.apply(self._detect(frames, context))
 
     @abc.abstractmethod
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors._coverage import Fact
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -56,6 +57,9 @@ class CalendarOverloadDetector(Detector):
             "attendee_name",
         ),
     }
+
+    facts: ClassVar[tuple[Fact, ...]] = ()
+    checks: ClassVar[str] = "calendar load"
 
     def __init__(
         self,

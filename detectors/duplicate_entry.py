@@ -9,6 +9,7 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors._coverage import Fact
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -66,6 +67,9 @@ class DuplicateEntryDetector(Detector):
             "description",
         ),
     }
+
+    facts: ClassVar[tuple[Fact, ...]] = ()
+    checks: ClassVar[str] = "double entry"
 
     def __init__(self, *, max_gap_days: int = 3, min_duplicates: int = 2) -> None:
         self.max_gap_days = max_gap_days

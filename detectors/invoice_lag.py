@@ -9,6 +9,8 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors._coverage import Fact
+from detectors._facts import ATTENDEES, INVOICE_CUSTOMERS
 from detectors._matching import matched
 from detectors.appointment_to_invoice import AppointmentToInvoiceDetector
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
@@ -47,6 +49,9 @@ class InvoiceLagDetector(Detector):
     required_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = {
         **AppointmentToInvoiceDetector.required_columns
     }
+
+    facts: ClassVar[tuple[Fact, ...]] = (ATTENDEES, INVOICE_CUSTOMERS)
+    checks: ClassVar[str] = "invoicing delay"
 
     def __init__(
         self,

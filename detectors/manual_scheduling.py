@@ -10,6 +10,8 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
 from detectors._codes import frequent, sort_keyed
+from detectors._coverage import Fact
+from detectors._facts import ATTENDEES
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -58,6 +60,9 @@ class ManualSchedulingDetector(Detector):
             "origin",
         ),
     }
+
+    facts: ClassVar[tuple[Fact, ...]] = (ATTENDEES,)
+    checks: ClassVar[str] = "booking by hand"
 
     def __init__(
         self,

@@ -9,6 +9,8 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors._coverage import Fact
+from detectors._facts import ENTRY_TIMES
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -49,6 +51,9 @@ class MonthEndCrunchDetector(Detector):
     required_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = {
         RecordKind.JOURNAL_ENTRY: ("source_id", "source", "posted_on", "created_at", "origin"),
     }
+
+    facts: ClassVar[tuple[Fact, ...]] = (ENTRY_TIMES,)
+    checks: ClassVar[str] = "the month-end crunch"
 
     def __init__(
         self,

@@ -9,6 +9,8 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors._coverage import Fact
+from detectors._facts import ATTENDEES
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -60,6 +62,9 @@ class NoShowRemindersDetector(Detector):
             "cancelled_by",
         ),
     }
+
+    facts: ClassVar[tuple[Fact, ...]] = (ATTENDEES,)
+    checks: ClassVar[str] = "no-shows"
 
     def __init__(
         self,

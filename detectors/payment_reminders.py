@@ -8,7 +8,10 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors import _payments as pay
 from detectors._codes import frequent, sort_keyed
+from detectors._coverage import Fact
+from detectors._facts import INVOICE_CUSTOMERS, PAYMENT_DATES
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -22,7 +25,11 @@ class PaymentRemindersDetector(Detector):
     themselves and are left out. Lateness is business days (context calendar) from the due
     date (``issued_on + default_terms_days`` when missing) to the payment, or to ``as_of``
     for invoices still open past their due date; open invoices not yet due have no lateness.
-    An invoice is late when its lateness exceeds ``grace_days``.
+    An invoice is late when its lateness exceeds ``grace_days``. Payment facts are read
+    through :func:`detectors._payments.payment_facts`, so a paid invoice without a date of
+    its own takes the day its linked payments covered it, and an invoice the data says
+    nothing about is neither paid nor late: it is left out. Without payment dates on enough
+    invoices the detector does not report (``docs/data-coverage.md``).
 
     A customer is reported when it has at least ``min_invoices`` invoices with a lateness,
     at least ``min_late_share`` of them late, a median lateness of ``min_median_days_late``
@@ -66,6 +73,9 @@ class PaymentRemindersDetector(Detector):
             "origin",
         ),
     }
+    optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = pay.OPTIONAL_PAYMENTS
+    facts: ClassVar[tuple[Fact, ...]] = (PAYMENT_DATES, INVOICE_CUSTOMERS)
+    checks: ClassVar[str] = "late payers"
 
     def __init__(
         self,
@@ -87,7 +97,7 @@ class PaymentRemindersDetector(Detector):
         self.default_terms_days = default_terms_days
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
-        inv = self._prepare(frames[RecordKind.INVOICE], context)
+        inv = self._prepare(frames, context)
         if inv.empty:
             return []
         today = fr.as_of(context).normalize()
@@ -95,7 +105,7 @@ class PaymentRemindersDetector(Detector):
         end = inv["paid"].dt.normalize().where(settled, today)
         calendar_late = fr.to_days(end - inv["due"])
         # Paid with no payment date: settled at an unknown time, so no lateness to measure.
-        paid_unknown = inv["paid"].isna() & (inv["status"] == "paid")
+        paid_unknown = inv["paid_unknown"]
         rated = settled | ((calendar_late > 0) & ~paid_unknown)
         inv = inv.assign(
             end=end,
@@ -184,11 +194,14 @@ class PaymentRemindersDetector(Detector):
             },
         )
 
-    def _prepare(self, raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
+    def _prepare(self, frames: Frames, context: DetectionContext) -> pd.DataFrame:
         """Manual, issued, non-void, non-draft invoices in the window, keyed by customer."""
+        raw = frames[RecordKind.INVOICE]
         today = fr.as_of(context).normalize()
         window = pd.Timedelta(days=self.window_days)
         raw = fr.in_window(raw, fr.as_dates(raw["issued_on"]), today - window, today)
+        facts = pay.payment_facts(raw, frames.get(RecordKind.PAYMENT))
+        paid = facts["paid_at"]
         issued = fr.as_dates(raw["issued_on"])
         terms = pd.Timedelta(days=self.default_terms_days)
         total = fr.as_money(raw["total"])
@@ -203,7 +216,8 @@ class PaymentRemindersDetector(Detector):
                 "customer_name": customer_name,
                 "issued": issued,
                 "due": fr.as_dates(raw["due_on"]).fillna(issued + terms),
-                "paid": fr.as_datetimes(raw["paid_at"]),
+                "paid": paid,
+                "paid_unknown": ((facts["state"] == pay.PAID) & paid.isna()).to_numpy(),
                 "total": total,
                 "balance": fr.as_money(raw["balance"]).fillna(total),
                 "status": fr.lowered(raw["status"]),
@@ -213,6 +227,7 @@ class PaymentRemindersDetector(Detector):
         keep = (
             fr.is_manual(raw["origin"])
             & ~status.isin(["void", "draft"])
+            & (facts["state"] != pay.UNKNOWN)
             & frame["key"].notna()
             & total.notna()
             & (issued > today - pd.Timedelta(days=self.window_days))

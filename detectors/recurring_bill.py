@@ -11,6 +11,8 @@ from busywork.store.records import RecordKind
 from detectors import _cadence as cad
 from detectors import _frames as fr
 from detectors import _templates as tmpl
+from detectors._coverage import Fact
+from detectors._facts import BILL_VENDORS
 from detectors.base import (
     Candidate,
     Category,
@@ -70,6 +72,9 @@ class RecurringBillDetector(Detector):
     #: Re-detected per subject at once; when a batch cannot be scoped, still at once.
     min_rerun: ClassVar[timedelta] = timedelta(0)
     subject_type: ClassVar[SubjectType | None] = "vendor"
+
+    facts: ClassVar[tuple[Fact, ...]] = (BILL_VENDORS,)
+    checks: ClassVar[str] = "repeat bills"
 
     def __init__(
         self,

@@ -11,6 +11,8 @@ from busywork.store.records import RecordKind
 from detectors import _cadence as cad
 from detectors import _frames as fr
 from detectors import _templates as tmpl
+from detectors._coverage import Fact
+from detectors._facts import INVOICE_CUSTOMERS
 from detectors.base import (
     Candidate,
     Category,
@@ -72,6 +74,9 @@ class RecurringInvoiceDetector(Detector):
     #: Re-detected per subject at once; when a batch cannot be scoped, still at once.
     min_rerun: ClassVar[timedelta] = timedelta(0)
     subject_type: ClassVar[SubjectType | None] = "customer"
+
+    facts: ClassVar[tuple[Fact, ...]] = (INVOICE_CUSTOMERS,)
+    checks: ClassVar[str] = "repeat invoicing"
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ from busywork.store.records import RecordKind
 from detectors import _cadence as cad
 from detectors import _frames as fr
 from detectors import _templates as tmpl
+from detectors._coverage import Fact
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -71,6 +72,9 @@ class RecurringJournalEntryDetector(Detector):
         ),
     }
     optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = tmpl.OPTIONAL_TEMPLATES
+
+    facts: ClassVar[tuple[Fact, ...]] = ()
+    checks: ClassVar[str] = "repeat journals"
 
     def __init__(
         self,

@@ -8,6 +8,9 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors import _payments as pay
+from detectors._coverage import Fact
+from detectors._facts import PAYMENT_DATES
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -17,10 +20,13 @@ class SlowCollectionDetector(Detector):
     """Finds a business whose invoices are collected slowly (a receivables bottleneck).
 
     Invoices (not void or draft) issued in the trailing ``window_days`` up to
-    ``context.as_of`` are considered. An invoice is settled when ``paid_at`` is on or before
-    ``as_of``; paid invoices without ``paid_at`` take the date of their last payment when a
-    payment frame (``invoice_id``, ``paid_at``) is given, else are treated as settled at an
-    unknown time. A missing ``due_on`` is taken as ``issued_on + default_terms_days``.
+    ``context.as_of`` are considered. Payment facts are read through
+    :func:`detectors._payments.payment_facts`: an invoice is settled when its payment date
+    (its own, or the day its linked payments covered it) is on or before ``as_of``; one the
+    data calls paid without a date is settled at an unknown time; one the data says nothing
+    about is left out altogether. A missing ``due_on`` is taken as
+    ``issued_on + default_terms_days``. Without payment dates on enough invoices the detector
+    does not report (fact ``payment_dates``, see ``docs/data-coverage.md``).
 
     * Lateness is days from due date to payment date for settled invoices and days from due
       date to ``as_of`` for open invoices already past due; open invoices not yet due have no
@@ -61,6 +67,9 @@ class SlowCollectionDetector(Detector):
             "currency",
         ),
     }
+    optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = pay.OPTIONAL_PAYMENTS
+    facts: ClassVar[tuple[Fact, ...]] = (PAYMENT_DATES,)
+    checks: ClassVar[str] = "payment speed"
 
     def __init__(
         self,
@@ -90,7 +99,7 @@ class SlowCollectionDetector(Detector):
             return []
 
         settled = inv["paid"].notna() & (inv["paid"] <= as_of)
-        paid_unknown = inv["paid"].isna() & (inv["status"] == "paid")
+        paid_unknown = inv["paid_unknown"]
         is_open = (inv["issued"] <= today) & ~settled & ~paid_unknown
         end = inv["paid"].dt.normalize().where(settled, today)
         days_late = fr.to_days(end - inv["due"])
@@ -185,16 +194,8 @@ class SlowCollectionDetector(Detector):
         issued = fr.as_dates(raw["issued_on"])
         due = fr.as_dates(raw["due_on"]).fillna(issued + pd.Timedelta(days=self.default_terms_days))
         status = fr.lowered(raw["status"])
-        paid = fr.as_datetimes(raw["paid_at"])
-        payments = frames.get(RecordKind.PAYMENT)
-        if payments is not None and {"invoice_id", "paid_at"} <= set(payments.columns):
-            last_paid = (
-                fr.as_datetimes(payments["paid_at"])
-                .groupby(fr.as_text(payments["invoice_id"]).to_numpy())
-                .max()
-            )
-            from_payments = fr.as_text(raw["source_id"]).map(last_paid)
-            paid = paid.fillna(from_payments.where(status == "paid"))
+        facts = pay.payment_facts(raw, frames.get(RecordKind.PAYMENT))
+        paid = facts["paid_at"]
         total = fr.as_money(raw["total"])
         currency = fr.lowered(raw["currency"])
         frame = pd.DataFrame(
@@ -204,11 +205,13 @@ class SlowCollectionDetector(Detector):
                 "issued": issued,
                 "due": due,
                 "paid": paid,
+                "paid_unknown": ((facts["state"] == pay.PAID) & paid.isna()).to_numpy(),
                 "total": total,
                 "balance": fr.as_money(raw["balance"]).fillna(total),
                 "status": status,
                 "in_currency": currency.isna() | (currency == context.currency.lower()),
             }
         )
-        keep = ~status.isin(["void", "draft"]) & issued.notna() & total.notna()
+        known = facts["state"] != pay.UNKNOWN
+        keep = ~status.isin(["void", "draft"]) & issued.notna() & total.notna() & known
         return frame[keep.to_numpy()]

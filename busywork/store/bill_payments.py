@@ -1,4 +1,4 @@
-"""Payments against bills: which rows a vendor payment owns, and when each bill was paid.
+"""Split payments: which rows a payment owns, and when each bill was paid.
 
 Bills from QuickBooks carry no payment date; the vendor payments that settle them do
 (Xero bills carry ``FullyPaidOnDate``, but only once fully paid). :func:`fill_bill_paid_at`
@@ -24,14 +24,37 @@ def bill_payment_rows(
 
     Such rows are named ``<payment id>:<bill id>``, one per bill the payment settles.
     """
+    return split_payment_rows(engine, business, source, payment_ids, "bill_id")
+
+
+def split_payment_rows(
+    engine: Engine, business: str, source: str, payment_ids: Collection[str], column: str
+) -> list[str]:
+    """Live payment rows of ``source`` that belong to the payments ``payment_ids``.
+
+    A payment that settles several documents is stored as one row per document, named
+    ``<payment id>:<document id>``, whose ``column`` (``bill_id`` or ``invoice_id``) is that
+    document; a row named just ``<payment id>`` (one that settles none, or a row from before
+    payments were split) belongs to it too.
+    """
     if not payment_ids:
         return []
     table = Payment.__table__  # type: ignore[attr-defined]
+    # Vendor payments always name a bill; a customer payment may name no invoice, but a
+    # row of a vendor payment (ids of two entity types may collide) never belongs to it.
+    owned = (
+        table.c.bill_id.is_not(None)
+        if column == "bill_id"
+        else sa.or_(
+            table.c.invoice_id.is_not(None),
+            sa.and_(table.c.bill_id.is_(None), table.c.vendor_id.is_(None)),
+        )
+    )
     query = sa.select(table.c.source_id).where(
         table.c.business == business,
         table.c.source == source,
-        table.c.bill_id.is_not(None),
         table.c.deleted.is_(False),
+        owned,
     )
     with engine.connect() as connection:
         ids = connection.execute(query).scalars().all()

@@ -63,9 +63,13 @@ class DetectorWatermark(SQLModel, table=True):
     business: str = Field(primary_key=True, max_length=64)
     detector: str = Field(primary_key=True, max_length=64)
     last_event_id: int = Field(default=0, sa_type=sa.BigInteger)
-    #: Hash of the detector's parameters: new thresholds mean a fresh run.
+    #: Hash of the detector's parameters, and of the ``as_of`` date when a scan is pinned
+    #: to one: new thresholds, or another date, mean a fresh run.
     params_hash: str = Field(default="", max_length=32)
     ran_at: datetime | None = None
+    #: The facts the detector needed and how much of the data carried them, as measured by
+    #: its last run over the whole business (``Coverage.to_json``); None before one.
+    coverage: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON(none_as_null=True))
 
 
 class Finding(SQLModel, table=True):

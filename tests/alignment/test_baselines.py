@@ -83,3 +83,35 @@ def test_metrics_only_findings_know_and_unmeasurable_ones() -> None:
         ["leakage_per_month", "time_to_invoice_days", "no_show_rate"], {}, CONTEXT, findings
     )
     assert found == {"leakage_per_month": 100.0, "time_to_invoice_days": 4.0}
+
+
+def test_receivables_are_measured_only_where_the_data_records_payment() -> None:
+    shop = _invoices().assign(source="shop", paid_at=pd.NaT, balance=float("nan"), status="open")
+    found = measure_baselines(
+        ["dso_days", "overdue_receivables", "billed_revenue_per_month"],
+        {RecordKind.INVOICE: shop},
+        CONTEXT,
+        [],
+    )
+    # Nothing says what is owed: no DSO rather than "everything ever billed is owed".
+    assert "dso_days" not in found
+    assert "overdue_receivables" not in found
+    assert found["billed_revenue_per_month"] == pytest.approx(1800 / (180 / 30.44), rel=1e-3)
+
+
+def test_paid_invoices_take_their_date_from_linked_payments() -> None:
+    books = _invoices().assign(paid_at=pd.NaT)  # I1 paid (balance 0), dated by its payment
+    payments = pd.DataFrame(
+        {
+            "source": ["x"],
+            "source_id": ["P1"],
+            "origin": ["manual"],
+            "invoice_id": ["I1"],
+            "paid_at": pd.to_datetime(["2026-05-03"]),
+            "amount": [300.0],
+        }
+    )
+    found = measure_baselines(
+        ["dso_days"], {RecordKind.INVOICE: books, RecordKind.PAYMENT: payments}, CONTEXT, []
+    )
+    assert found["dso_days"] == pytest.approx(1500 / 1800 * 180)

@@ -152,6 +152,40 @@ def bill_payment(
     }
 
 
+def payment(
+    n: int,
+    invoices: list[int],
+    *,
+    updated: datetime = T0,
+    paid_on: str = "2026-08-30",
+    amount: float = 275.0,
+) -> dict[str, Any]:
+    """Shaped after Intuit's Payment (Finance.xsd): one line per invoice it is applied to."""
+    return {
+        "Id": str(5000 + n),
+        "SyncToken": "0",
+        "domain": "QBO",
+        "sparse": False,
+        "MetaData": meta(n, updated),
+        "TxnDate": paid_on,
+        "CurrencyRef": {"value": "USD", "name": "United States Dollar"},
+        "CustomerRef": {"value": str(invoices[0] % 20) if invoices else "1", "name": "Customer"},
+        "DepositToAccountRef": {"value": "35"},
+        "PaymentMethodRef": {"value": "2", "name": "Check"},
+        "ProcessPayment": False,
+        "UnappliedAmt": 0 if invoices else amount,
+        "Line": [
+            {
+                "Amount": amount,
+                "LinkedTxn": [{"TxnId": str(1000 + i), "TxnType": "Invoice"}],
+                "LineEx": {"any": []},
+            }
+            for i in invoices
+        ],
+        "TotalAmt": amount * max(1, len(invoices)),
+    }
+
+
 def recurring(
     n: int,
     entity: str = "Invoice",

@@ -1,0 +1,178 @@
+"""Payment facts of invoices, read one way by every detector: paid, when, or not known.
+
+Sources say an invoice is paid in different ways: a payment date on the invoice (Xero
+``FullyPaidOnDate``, Stripe ``status_transitions.paid_at``), payments linked to it
+(QuickBooks ``Payment.Line[].LinkedTxn``), a status or a zero balance. Some say nothing at
+all: a web shop paid at checkout exports invoices with no payment, date, status or balance.
+:func:`payment_facts` turns all of that into one answer per invoice:
+
+1. ``paid_at`` on the invoice: paid then;
+2. else the linked payments (same source, ``invoice_id``): paid on the date their running
+   total first covers the invoice total;
+3. else a ``paid`` status or a zero balance: paid, on the date of the latest linked payment
+   if there is one, else at a date nobody knows;
+4. else *unpaid*, but only where the data can say unpaid: a balance still owed, a payment
+   that covers part of it, or a source that records payments for its other invoices;
+5. else *unknown*: the data has no payment facts, and the invoice is neither paid nor late.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from busywork.store.records import RecordKind
+from detectors import _frames as fr
+
+PAID = "paid"
+UNPAID = "unpaid"
+UNKNOWN = "unknown"
+#: Invoice columns :func:`payment_facts` reads.
+INVOICE_COLUMNS = ("source", "source_id", "status", "paid_at", "total", "balance")
+#: The payment frame, as an optional input of the detectors that read payment facts.
+OPTIONAL_PAYMENTS: dict[RecordKind, tuple[str, ...]] = {
+    RecordKind.PAYMENT: ("source", "invoice_id", "paid_at", "amount"),
+}
+#: Money below this is zero (cent rounding in exports).
+CENT = 0.005
+
+
+def payment_facts(invoices: pd.DataFrame, payments: pd.DataFrame | None) -> pd.DataFrame:
+    """What the data says about each invoice's payment, on ``invoices``' index.
+
+    Vectorised: the (source, id) keys of invoices and payments are factorised together once,
+    and the per-invoice dates come from one sort of the payments.
+
+    Args:
+        invoices: Invoices with :data:`INVOICE_COLUMNS` (``balance`` may be missing).
+        payments: Payments with ``invoice_id``, ``paid_at`` and ideally ``amount`` and
+            ``source``; None when the caller has none.
+
+    Returns:
+        Columns ``state`` (``paid``, ``unpaid`` or ``unknown``), ``paid_at`` (naive UTC,
+        NaT unless the payment date is known) and ``linked`` (whether payments point at it).
+    """
+    index = invoices.index
+    status = fr.lowered(invoices["status"])
+    total = fr.as_money(invoices["total"]).to_numpy()
+    balance = (
+        fr.as_money(invoices["balance"]).to_numpy()
+        if "balance" in invoices.columns
+        else np.full(len(index), np.nan)
+    )
+    explicit = fr.as_datetimes(invoices["paid_at"]).to_numpy(dtype="datetime64[ns]")
+    keys = _Keys(invoices, _usable(payments))
+    covered, latest = _linked_dates(keys, total, _usable(payments))
+    linked = ~np.isnat(latest)
+
+    with np.errstate(invalid="ignore"):
+        says_paid = (status == PAID).to_numpy(dtype=bool) | (
+            (np.abs(balance) < CENT) & (total > CENT)
+        )
+        owed = balance > CENT
+    paid_at = np.where(
+        ~np.isnat(explicit),
+        explicit,
+        np.where(~np.isnat(covered), covered, np.where(says_paid, latest, np.datetime64("NaT"))),
+    )
+    paid = ~np.isnat(explicit) | ~np.isnat(covered) | says_paid
+    # A source that marks any invoice paid (or links payments to it) would mark the rest too.
+    records = np.bincount(keys.invoice_source, weights=paid | linked, minlength=keys.sources) > 0
+    can_say_unpaid = owed | linked | records[keys.invoice_source]
+    state = np.where(paid, PAID, np.where(can_say_unpaid, UNPAID, UNKNOWN))
+    return pd.DataFrame(
+        {"state": state, "paid_at": paid_at.astype("datetime64[ns]"), "linked": linked},
+        index=index,
+    )
+
+
+def _usable(payments: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The payments, if they can link to invoices at all."""
+    if payments is None or payments.empty or not {"invoice_id", "paid_at"} <= set(payments):
+        return None
+    return payments
+
+
+class _Keys:
+    """Integer codes of the (source, id) each invoice and payment is about.
+
+    Payments without a ``source`` column match an invoice of any source by id.
+    """
+
+    def __init__(self, invoices: pd.DataFrame, payments: pd.DataFrame | None) -> None:
+        count = len(invoices)
+        inv_source = fr.as_text(invoices["source"]).fillna("").to_numpy(dtype=object)
+        if payments is None:
+            # Nothing to link: only the sources are needed (few values, cheap to code).
+            codes, names = pd.factorize(inv_source)
+            self.invoice_source, self.sources = codes.clip(min=0), max(1, len(names))
+            self.invoice = np.full(count, -1, dtype=np.intp)
+            self.payment = np.array([], dtype=np.intp)
+            self.size = 0
+            return
+        inv_id = fr.as_text(invoices["source_id"]).to_numpy(dtype=object)
+        pay_id = fr.as_text(payments["invoice_id"]).to_numpy(dtype=object)
+        pay_source = (
+            fr.as_text(payments["source"]).fillna("").to_numpy(dtype=object)
+            if "source" in payments
+            else np.full(len(payments), None, dtype=object)
+        )
+        source_codes, source_names = pd.factorize(np.concatenate([inv_source, pay_source]))
+        id_codes, _ = pd.factorize(np.concatenate([inv_id, pay_id]))
+        #: Each invoice's source as a code, and how many sources there are.
+        self.invoice_source = source_codes[:count].clip(min=0)
+        self.sources = max(1, len(source_names))
+        if "source" not in payments:
+            source_codes = np.zeros_like(source_codes)
+        combined = source_codes.astype(np.int64) * (int(id_codes.max(initial=0)) + 2) + id_codes
+        # A payment without an invoice id matches nothing: code -1.
+        combined[id_codes < 0] = -1
+        codes, uniques = pd.factorize(combined)
+        codes[combined == -1] = -1
+        self.invoice = codes[:count]
+        self.payment = codes[count:]
+        self.size = len(uniques)
+
+
+def _linked_dates(
+    keys: _Keys, total: np.ndarray[Any, Any], payments: pd.DataFrame | None
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Per invoice: when linked payments first covered its total, and the latest payment."""
+    nat = np.full(len(keys.invoice), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if payments is None or len(keys.invoice) == 0:
+        return nat, nat.copy()
+    when = fr.as_datetimes(payments["paid_at"]).to_numpy(dtype="datetime64[ns]")
+    amount = (
+        fr.as_money(payments["amount"]).fillna(0.0).to_numpy()
+        if "amount" in payments
+        else np.zeros(len(payments))
+    )
+    valid = (keys.payment >= 0) & ~np.isnat(when)
+    code, when, amount = keys.payment[valid], when[valid], amount[valid]
+    if code.size == 0:
+        return nat, nat.copy()
+    order = np.lexsort((when.view(np.int64), code))
+    code, when, amount = code[order], when[order], amount[order]
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    ends = np.r_[starts[1:], code.size] - 1
+    # Running total per invoice: the overall running total minus that before its first row.
+    running = np.cumsum(amount)
+    before = np.repeat(running[starts] - amount[starts], np.diff(np.r_[starts, code.size]))
+    running = running - before
+    owed = np.full(keys.size, np.nan)
+    has_key = keys.invoice >= 0
+    owed[keys.invoice[has_key]] = total[has_key]
+    due = owed[code]
+    with np.errstate(invalid="ignore"):
+        reached = (running >= due - CENT) & (due > CENT)
+    covered_by = np.full(keys.size, np.datetime64("NaT"), dtype="datetime64[ns]")
+    first_codes, first = np.unique(code[reached], return_index=True)
+    covered_by[first_codes] = when[reached][first]
+    latest_by = np.full(keys.size, np.datetime64("NaT"), dtype="datetime64[ns]")
+    latest_by[code[ends]] = when[ends]
+    covered, latest = nat.copy(), nat.copy()
+    covered[has_key] = covered_by[keys.invoice[has_key]]
+    latest[has_key] = latest_by[keys.invoice[has_key]]
+    return covered, latest
