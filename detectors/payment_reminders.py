@@ -7,6 +7,7 @@ from typing import ClassVar
 import pandas as pd
 
 from busywork.store.records import RecordKind
+from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors._codes import frequent, sort_keyed
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
@@ -17,7 +18,7 @@ from detectors.registry import register
 class PaymentRemindersDetector(Detector):
     """Finds customers whose invoices are routinely paid late.
 
-    Manual invoices (not void or draft) issued in the trailing ``window_days`` are
+    Manual sales invoices (not void or draft; credit notes, refunds and fees never are) issued in the trailing ``window_days`` are
     considered; invoices made by a subscription or an integration usually collect
     themselves and are left out. Lateness is business days (context calendar) from the due
     date (``issued_on + default_terms_days`` when missing) to the payment, or to ``as_of``
@@ -64,6 +65,7 @@ class PaymentRemindersDetector(Detector):
             "balance",
             "status",
             "origin",
+            "doc_type",
         ),
     }
 
@@ -87,7 +89,7 @@ class PaymentRemindersDetector(Detector):
         self.default_terms_days = default_terms_days
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
-        inv = self._prepare(frames[RecordKind.INVOICE], context)
+        inv = self._prepare(docs.sales_invoices(frames[RecordKind.INVOICE]), context)
         if inv.empty:
             return []
         today = fr.as_of(context).normalize()
