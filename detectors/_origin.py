@@ -118,6 +118,6 @@ def _around_the_clock(created_at: pd.Series, timezone: str) -> bool:
     if len(stamps) < MIN_HINT_DOCUMENTS:
         return False
     hours = stamps.dt.hour.to_numpy()
-    weekend = stamps.dt.dayofweek.to_numpy() >= 5
+    weekend = stamps.dt.day_of_week.to_numpy() >= 5
     outside = (hours < 7) | (hours >= 20) | weekend
     return bool(np.mean(outside) >= AROUND_THE_CLOCK_SHARE)
