@@ -39,6 +39,7 @@ from connectors.quickbooks_mapping import (
     journal_mapper,
     map_party,
     payment_mapper,
+    row_id,
     updated_ms,
 )
 from connectors.quickbooks_templates import CURSOR_KEY, template_pages
@@ -58,6 +59,8 @@ ENTITIES: tuple[str, ...] = (
     "Customer",
     "Vendor",
     "Invoice",
+    "CreditMemo",
+    "RefundReceipt",
     "Payment",
     "Bill",
     "BillPayment",
@@ -71,6 +74,8 @@ _KINDS = {
     "Customer": RecordKind.CUSTOMER,
     "Vendor": RecordKind.VENDOR,
     "Invoice": RecordKind.INVOICE,
+    "CreditMemo": RecordKind.INVOICE,
+    "RefundReceipt": RecordKind.INVOICE,
     "Payment": RecordKind.PAYMENT,
     "Bill": RecordKind.BILL,
     "BillPayment": RecordKind.PAYMENT,
@@ -271,7 +276,7 @@ class QuickBooksConnector(ApiConnector):
                 for obj in objects:
                     if isinstance(obj, Mapping) and obj.get("status") == "Deleted":
                         if entity != "BillPayment":  # its rows are named after its bills
-                            rows.delete(_KINDS[entity], str(obj["Id"]))
+                            rows.delete(_KINDS[entity], row_id(entity, str(obj["Id"])))
                     else:
                         live.append(obj)
                 rows.add_objects(entity, live, self._mapper(entity))
@@ -306,6 +311,8 @@ class QuickBooksConnector(ApiConnector):
             "Customer": map_party(RecordKind.CUSTOMER),
             "Vendor": map_party(RecordKind.VENDOR),
             "Invoice": invoice_mapper(currency),
+            "CreditMemo": invoice_mapper(currency, "CreditMemo"),
+            "RefundReceipt": invoice_mapper(currency, "RefundReceipt"),
             "Payment": payment_mapper(currency),
             "Bill": bill_mapper(currency),
             "BillPayment": bill_payment_mapper(currency),

@@ -417,6 +417,8 @@ def intuit_schema() -> IntuitSchema:
     ("type_name", "obj"),
     [
         ("Invoice", fake_quickbooks.invoice(1, recur="9")),
+        ("CreditMemo", fake_quickbooks.credit_memo(1)),
+        ("RefundReceipt", fake_quickbooks.credit_memo(2, entity="RefundReceipt")),
         ("Bill", fake_quickbooks.bill(1)),
         ("BillPayment", fake_quickbooks.bill_payment(1, [1, 2])),
         ("RecurringTransaction", fake_quickbooks.recurring(1, "Invoice", end="2027-01-31")),
