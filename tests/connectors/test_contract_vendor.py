@@ -223,6 +223,7 @@ def wrap(feed: str, objects: list[Any]) -> dict[str, Any]:
         ("Invoices", [fake_xero.invoice(1), fake_xero.invoice(2, kind="ACCPAY", status="PAID")]),
         ("Contacts", [fake_xero.contact(1), fake_xero.contact(2, supplier=True)]),
         ("ManualJournals", [fake_xero.journal(1)]),
+        ("CreditNotes", [fake_xero.credit_note(1), fake_xero.credit_note(2, kind="ACCPAYCREDIT")]),
         (
             "Payments",
             [
