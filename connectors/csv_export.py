@@ -57,7 +57,7 @@ class CsvConfig(ConnectorConfig):
     encoding: str = "utf-8-sig"
     doc_types: DocTypeRules = Field(
         default_factory=DocTypeRules,
-        description="Rules telling credit notes, fees … from sales invoices (connectors.doc_types).",
+        description="Rules telling credit notes, fees … from sales (connectors.doc_types).",
     )
 
     @field_validator("path")

@@ -1,4 +1,4 @@
-"""Document types for CSV invoices: rules by number, description and sign, set in YAML.
+r"""Document types for CSV invoices: rules by number, description and sign, set in YAML.
 
 An export rarely says which rows are credit notes, refunds or fees; its numbers and
 descriptions usually do (the UCI Online Retail export writes ``C536379`` for a
@@ -41,7 +41,9 @@ class DocTypeRule(BaseModel):
     @classmethod
     def _known_type(cls, value: str) -> str:
         if value not in DOC_TYPES:
-            raise ValueError(f"{value!r} is not a document type; use {', '.join(sorted(DOC_TYPES))}")
+            raise ValueError(
+                f"{value!r} is not a document type; use {', '.join(sorted(DOC_TYPES))}"
+            )
         return value
 
     @field_validator("number", "description")
@@ -118,9 +120,7 @@ def classify(raw: pd.DataFrame, settings: DocTypeRules) -> pd.DataFrame:
 def _searches(pattern: re.Pattern[str], values: pd.Series) -> np.ndarray:
     """Which values the pattern is found in; each distinct value is searched once."""
     codes, uniques = pd.factorize(values)
-    found = np.array(
-        [bool(pattern.search(str(value))) for value in uniques] + [False], dtype=bool
-    )
+    found = np.array([bool(pattern.search(str(value))) for value in uniques] + [False], dtype=bool)
     return found[codes]  # code -1 (missing) picks the appended False
 
 

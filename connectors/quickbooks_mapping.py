@@ -77,8 +77,7 @@ SALES_DOCUMENTS: dict[str, tuple[str, int]] = {
 
 
 def row_id(entity: str, ident: str) -> str:
-    """The ``source_id`` of a transaction: its Id, prefixed by its type for credit memos
-    and refund receipts.
+    """The ``source_id`` of a transaction: its Id (``CreditMemo:<Id>``, ``RefundReceipt:<Id>``).
 
     QuickBooks names a transaction by type and id together (``LinkedTxn`` carries both);
     the entities read before these two keep their bare ids, as stored.

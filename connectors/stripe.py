@@ -123,7 +123,7 @@ class StripeConnector(ApiConnector):
     def _backfill(self, client: HttpClient, cursor: dict[str, Any]) -> Iterator[SyncPage]:
         since = cursor["since"]
         feeds = tuple(cursor.get("only") or FEEDS)
-        extra = {key: cursor[key] for key in ("only", "resume") if key in cursor}
+        extra: dict[str, Any] = {key: cursor[key] for key in ("only", "resume") if key in cursor}
         for feed in feeds[feeds.index(cursor["feed"]) :]:
             after = cursor["after"] if feed == cursor["feed"] else None
             paginator = CursorPaginator(start_after=after)
@@ -245,7 +245,7 @@ class StripeConnector(ApiConnector):
 
 
 def _new_feeds(cursor: dict[str, Any]) -> list[str]:
-    """Feeds an events cursor does not cover yet (cursors without ``feeds`` predate credit notes)."""
+    """Feeds an events cursor does not cover (a cursor without ``feeds`` predates credit notes)."""
     covered = cursor.get("feeds", _FIRST_FEEDS)
     return [feed for feed in FEEDS if feed not in covered]
 

@@ -1,5 +1,8 @@
-"""Stripe objects to canonical rows: customers, invoices with their lines, invoice payments
-and credit notes (invoice rows of type ``credit_note`` or ``refund``, amounts negated)."""
+"""Stripe objects to canonical rows: customers, invoices and credit notes, invoice payments.
+
+Credit notes are invoice rows of type ``credit_note`` (``refund`` when they refund money)
+with their amounts negated.
+"""
 
 from __future__ import annotations
 

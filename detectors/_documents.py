@@ -74,7 +74,7 @@ def line_signatures(lines: pd.DataFrame) -> pd.DataFrame:
     )
     for column in ("quantity", "amount"):
         if column in lines.columns:
-            parts[column] = np.round(fr.as_money(lines[column]) * 100).fillna(0).astype("int64")
+            parts[column] = (fr.as_money(lines[column]) * 100).round().fillna(0).astype("int64")
     hashed = pd.util.hash_pandas_object(parts, index=False).to_numpy(dtype=np.uint64)
     grouped = pd.DataFrame(
         {"invoice_id": fr.as_text(lines["invoice_id"]).to_numpy(), "hash": hashed}

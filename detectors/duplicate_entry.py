@@ -117,17 +117,23 @@ class DuplicateEntryDetector(Detector):
             else pd.Series(dtype="int64")
         )
         reversed_by = reversals.groupby("key").size() if not reversals.empty else pd.Series()
-        totals = counts.add(
-            pd.Series(
-                reversed_by.to_numpy(),
-                index=pd.MultiIndex.from_product([["customer"], reversed_by.index]),
-            ),
-            fill_value=0,
-        ) if len(reversed_by) else counts
+        totals = (
+            counts.add(
+                pd.Series(
+                    reversed_by.to_numpy(),
+                    index=pd.MultiIndex.from_product([["customer"], reversed_by.index]),
+                ),
+                fill_value=0,
+            )
+            if len(reversed_by)
+            else counts
+        )
         hits = totals[totals >= max(1, self.min_duplicates)]
         if hits.empty:
             return []
-        by_subject = dict(tuple(marked.groupby(["party", "key"], sort=False))) if len(marked) else {}
+        by_subject = (
+            dict(tuple(marked.groupby(["party", "key"], sort=False))) if len(marked) else {}
+        )
         checked = {
             "customer": invoices["key"].value_counts(),
             "vendor": bills["key"].value_counts(),
@@ -301,9 +307,11 @@ class DuplicateEntryDetector(Detector):
             )
         if len(reversals):
             pairs = ", ".join(
-                f"{row.invoice_id} by {row.credit_id}"
-                + (f" (keyed again as {row.reissue_id})" if row.reissue_id else "")
-                for row in reversals.head(5).itertuples()
+                f"{invoice_id} by {credit_id}"
+                + (f" (keyed again as {reissue_id})" if reissue_id else "")
+                for invoice_id, credit_id, reissue_id in reversals.head(5)[
+                    ["invoice_id", "credit_id", "reissue_id"]
+                ].itertuples(index=False)
             )
             more = f" and {len(reversals) - 5} more" if len(reversals) > 5 else ""
             parts.append(
@@ -315,7 +323,7 @@ class DuplicateEntryDetector(Detector):
 
 
 def _what_matched(party: str, dupes: pd.DataFrame) -> str:
-    """"same customer, same total, same 4 lines": what the repeats had in common."""
+    """What the repeats had in common: "same customer, same total, same 4 lines"."""
     who = "same customer" if party == "customer" else "same supplier"
     parts = [who, "same total"]
     if dupes.empty:
@@ -389,9 +397,7 @@ def _records(
             "matched": matched,
             "line_count": line_count,
             "number": fr.lowered(raw["number"]) if "number" in raw else None,
-            "created_at": (
-                fr.as_datetimes(raw["created_at"]) if "created_at" in raw else pd.NaT
-            ),
+            "created_at": (fr.as_datetimes(raw["created_at"]) if "created_at" in raw else pd.NaT),
             "paid": (status == "paid").to_numpy(),
         }
     )

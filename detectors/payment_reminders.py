@@ -18,12 +18,12 @@ from detectors.registry import register
 class PaymentRemindersDetector(Detector):
     """Finds customers whose invoices are routinely paid late.
 
-    Manual sales invoices (not void or draft; credit notes, refunds and fees never are) issued in the trailing ``window_days`` are
-    considered; invoices made by a subscription or an integration usually collect
-    themselves and are left out. Lateness is business days (context calendar) from the due
-    date (``issued_on + default_terms_days`` when missing) to the payment, or to ``as_of``
-    for invoices still open past their due date; open invoices not yet due have no lateness.
-    An invoice is late when its lateness exceeds ``grace_days``.
+    Manual sales invoices (not void or draft; never credit notes, refunds or fees) issued in the
+    trailing ``window_days`` are considered; invoices made by a subscription or an integration
+    usually collect themselves and are left out. Lateness is business days (context calendar)
+    from the due date (``issued_on + default_terms_days`` when missing) to the payment, or to
+    ``as_of`` for invoices still open past their due date; open invoices not yet due have no
+    lateness. An invoice is late when its lateness exceeds ``grace_days``.
 
     A customer is reported when it has at least ``min_invoices`` invoices with a lateness,
     at least ``min_late_share`` of them late, a median lateness of ``min_median_days_late``

@@ -29,17 +29,18 @@ from detectors.registry import register
 class RecurringInvoiceDetector(Detector):
     """Finds customers who are invoiced by hand every week, fortnight, month or quarter.
 
-    For each customer, manual (non-void) sales invoices (no credit notes, refunds, fees …) are sorted by issue date and the gaps between
-    them are matched to each cadence. A gap is on schedule when it is within the tolerance of
-    one period, or of two periods (one skipped period, allowed once per run). A gap longer than
-    two periods plus the tolerance ends a run; only the latest run counts. The cadence with the
-    largest share of on-schedule gaps wins. A finding needs enough invoices in the run, a high
-    on-schedule share, a stable amount (robust coefficient of variation: 1.4826 * median
-    absolute deviation / median) and a run that is still going at ``context.as_of``. A customer
-    with an active, scheduled invoice template (``recurring_template``, when given) is already
-    automated and gets no finding. Where the source cannot say how the invoices were made
-    (no ``origin``: a web-shop export), the finding does not claim they were made by hand:
-    its confidence is lowered and its summary says what is unknown (:mod:`detectors._origin`).
+    For each customer, manual (non-void) sales invoices (no credit notes, refunds, fees …) are
+    sorted by issue date and the gaps between them are matched to each cadence. A gap is on
+    schedule when it is within the tolerance of one period, or of two periods (one skipped
+    period, allowed once per run). A gap longer than two periods plus the tolerance ends a run;
+    only the latest run counts. The cadence with the largest share of on-schedule gaps wins. A
+    finding needs enough invoices in the run, a high on-schedule share, a stable amount (robust
+    coefficient of variation: 1.4826 * median absolute deviation / median) and a run that is
+    still going at ``context.as_of``. A customer with an active, scheduled invoice template
+    (``recurring_template``, when given) is already automated and gets no finding. Where the
+    source cannot say how the invoices were made (no ``origin``: a web-shop export), the finding
+    does not claim they were made by hand: its confidence is lowered and its summary says what
+    is unknown (:mod:`detectors._origin`).
 
     Metrics: ``cadence_days``, ``occurrences`` (invoices in the run), ``typical_amount``
     (median total), ``amount_cv``, ``regular_share`` (on-schedule gaps / gaps),

@@ -77,9 +77,7 @@ connectors:
     )
     (settings,) = config.connectors
     assert isinstance(settings, CsvConfig)
-    stored = dict(
-        _sync(engine, tmp_path, columns=settings.columns, doc_types=settings.doc_types)
-    )
+    stored = dict(_sync(engine, tmp_path, columns=settings.columns, doc_types=settings.doc_types))
     assert stored["540000"] == "refund"  # the file's own type
     assert stored["539736"] == "fee"  # the YAML rule
     # No number rule and no sign rule any more: the rest are sales as far as we are told.

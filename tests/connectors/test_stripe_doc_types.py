@@ -50,7 +50,10 @@ def test_backfill_and_events_read_credit_notes(engine: Engine, fake: FakeStripe)
     fake.add_event("credit_note.voided", {**credit_note(1), "status": "void"}, NOW + 5)
     assert sync_connector(engine, make(clock=NOW + 60)).ok
     stored = {row["source_id"]: row for row in rows(engine, Invoice)}
-    assert (stored["cn_000001"]["doc_type"], stored["cn_000001"]["total"]) == ("credit_note", -120.0)
+    assert (stored["cn_000001"]["doc_type"], stored["cn_000001"]["total"]) == (
+        "credit_note",
+        -120.0,
+    )
     assert stored["cn_000001"]["status"] == "void"
     assert stored["in_000001"]["doc_type"] == "invoice"
     assert {row["invoice_id"] for row in rows(engine, InvoiceLine)} >= {"cn_000001"}

@@ -141,7 +141,7 @@ def test_three_identical_orders_in_twenty_hours_match_on_their_lines() -> None:
 def test_different_lines_are_not_a_duplicate_without_a_description() -> None:
     first = datetime(2024, 12, 1, 10, 0)
     orders = [_web_order(f"53{6365 + n}", first + timedelta(hours=n)) for n in range(2)]
-    lines = _lines("536365", BASKET) + _lines("536366", BASKET[:-1] + [("22633", 2, 15.30)])
+    lines = _lines("536365", BASKET) + _lines("536366", [*BASKET[:-1], ("22633", 2, 15.3)])
     frames = {
         RecordKind.INVOICE: invoices(orders),
         RecordKind.BILL: bills([]),
@@ -169,7 +169,8 @@ def test_a_web_shop_export_is_not_called_manual_and_says_what_is_unknown() -> No
     frames = {RecordKind.INVOICE: invoices(run("manual") + run("unknown"))}
     found = {c.subject.id: c for c in RecurringInvoiceDetector().detect(frames, context())}
     known, unknown = found["c-manual"], found["c-unknown"]
-    assert "by hand" in known.title and "by hand" not in unknown.title
+    assert "by hand" in known.title
+    assert "by hand" not in unknown.title
     assert "does not say how these invoices were made (no origin)" in unknown.summary
     assert "order-like numbering" in unknown.summary
     assert "created around the clock" in unknown.summary
