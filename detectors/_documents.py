@@ -68,7 +68,7 @@ def line_signatures(lines: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(
             {"signature": pd.Series(dtype=object), "line_count": pd.Series(dtype="int64")}
         )
-    parts = {}
+    parts: dict[str, np.ndarray[Any, np.dtype[np.int64]]] = {}
     for column in ("item", "description"):
         if column in lines.columns:
             parts[column] = pd.factorize(fr.lowered(lines[column]))[0].astype(np.int64)
