@@ -75,7 +75,7 @@ def line_signatures(lines: pd.DataFrame) -> pd.DataFrame:
     for column in ("quantity", "amount"):
         if column in lines.columns:
             cents = (fr.as_money(lines[column]) * 100).round().fillna(0)
-            parts[column] = cents.to_numpy(dtype=np.int64)
+            parts[column] = np.asarray(cents, dtype=np.int64)
     hashed = pd.util.hash_pandas_object(pd.DataFrame(parts), index=False).to_numpy(np.uint64)
     codes, hashed = invoice_codes[keep], hashed[keep]
     order = np.argsort(codes, kind="stable")
