@@ -35,7 +35,7 @@ def find_reversals(raw: pd.DataFrame, today: pd.Timestamp, max_days: int) -> pd.
     """Pairs of an invoice and the credit note that cancels it exactly, per customer.
 
     A credit note reverses an invoice when both are for the same customer, its total is
-    the invoice's to the cent with the sign turned, and it is dated at most ``max_days``
+    the invoice's to the cent (whatever its sign), and it is dated at most ``max_days``
     after the invoice. Each credit note cancels one invoice (the nearest before it) and
     each invoice is cancelled once. ``reissue_id`` is the first other sales invoice of
     the customer dated from the cancelled one's date up to ``max_days`` after the credit
@@ -51,7 +51,8 @@ def find_reversals(raw: pd.DataFrame, today: pd.Timestamp, max_days: int) -> pd.
     sales = frame[frame["sale"]]
     if credits.empty or sales.empty:
         return pd.DataFrame(columns=list(COLUMNS))
-    pairs = credits.assign(cents=-credits["cents"]).merge(
+    # Sources that write credit notes unsigned (a C-number with a positive total) match too.
+    pairs = credits.assign(cents=credits["cents"].abs()).merge(
         sales, on=["key", "cents"], suffixes=("_credit", "_invoice")
     )
     gap = fr.to_days(pairs["issued_credit"] - pairs["issued_invoice"])

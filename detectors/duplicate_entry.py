@@ -111,23 +111,15 @@ class DuplicateEntryDetector(Detector):
             [self._mark(invoices, by_number=False), self._mark(bills, by_number=True)],
             ignore_index=True,
         )
-        counts = (
-            marked.groupby(["party", "key"])["duplicate"].sum()
-            if not marked.empty
-            else pd.Series(dtype="int64")
+        # Duplicates per (party, key), plus the reversals of each customer.
+        tallies = pd.concat(
+            [
+                marked[["party", "key"]].assign(n=marked["duplicate"].astype("int64")),
+                pd.DataFrame({"party": "customer", "key": reversals["key"], "n": 1}),
+            ],
+            ignore_index=True,
         )
-        reversed_by = reversals.groupby("key").size() if not reversals.empty else pd.Series()
-        totals = (
-            counts.add(
-                pd.Series(
-                    reversed_by.to_numpy(),
-                    index=pd.MultiIndex.from_product([["customer"], reversed_by.index]),
-                ),
-                fill_value=0,
-            )
-            if len(reversed_by)
-            else counts
-        )
+        totals = tallies.groupby(["party", "key"])["n"].sum()
         hits = totals[totals >= max(1, self.min_duplicates)]
         if hits.empty:
             return []

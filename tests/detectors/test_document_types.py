@@ -184,3 +184,20 @@ def test_zero_and_negative_rows_without_a_type_are_still_no_sales() -> None:
     frames = {RecordKind.INVOICE: invoices(rows)}
     assert RecurringInvoiceDetector().detect(frames, context()) == []
     assert date(2024, 1, 1) < TODAY
+
+
+def test_duplicates_of_one_customer_and_a_reversal_of_another_are_both_reported() -> None:
+    day = TODAY - timedelta(days=30)
+    rows = [
+        invoice("A1", issued_on=day, total=90.0, customer_id="cus-a", description="Lesson"),
+        invoice("A2", issued_on=day, total=90.0, customer_id="cus-a", description="Lesson"),
+        invoice("B1", issued_on=day, total=300.0, customer_id="cus-b", customer_name="Bo"),
+        # Written unsigned, as some exports do: still the same amount.
+        invoice("B2", issued_on=day, total=300.0, customer_id="cus-b", customer_name="Bo",
+                doc_type="credit_note"),
+    ]  # fmt: skip
+    frames = {RecordKind.INVOICE: invoices(rows), RecordKind.BILL: bills([])}
+    found = {c.subject.id: c for c in DuplicateEntryDetector().detect(frames, context())}
+    assert found["cus-a"].record_ids == ("A1", "A2")
+    assert found["cus-b"].record_ids == ("B1", "B2")
+    assert found["cus-b"].metrics["reversals"] == 1
