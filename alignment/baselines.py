@@ -15,6 +15,7 @@ import pandas as pd
 
 from alignment.effects import DAYS_PER_MONTH, cash_at_stake
 from busywork.store.records import AUTOMATED_ORIGINS, RecordKind
+from detectors._documents import sales_invoices
 from detectors._payments import PAID, UNKNOWN, payment_facts
 from detectors.base import Candidate, DetectionContext
 
@@ -22,7 +23,15 @@ from detectors.base import Candidate, DetectionContext
 WINDOW_DAYS = 180
 #: The columns baselines read, per record kind (the pipeline loads exactly these).
 BASELINE_COLUMNS: Mapping[RecordKind, tuple[str, ...]] = {
-    RecordKind.INVOICE: ("issued_on", "due_on", "paid_at", "total", "balance", "status"),
+    RecordKind.INVOICE: (
+        "issued_on",
+        "due_on",
+        "paid_at",
+        "total",
+        "balance",
+        "status",
+        "doc_type",
+    ),
     RecordKind.PAYMENT: ("invoice_id", "paid_at", "amount"),
     RecordKind.BILL: ("issued_on",),
     RecordKind.APPOINTMENT: ("start_at", "status"),
@@ -49,6 +58,8 @@ def _live_invoices(frames: Frames) -> pd.DataFrame | None:
     invoices = frames.get(RecordKind.INVOICE)
     if invoices is None or invoices.empty:
         return None
+    # Credit notes, refunds and fees are no billing: DSO is measured on sales.
+    invoices = sales_invoices(invoices)
     return invoices[~invoices["status"].isin(["void", "draft"])]
 
 

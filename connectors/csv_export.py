@@ -21,6 +21,7 @@ from busywork.store.frames import column_specs, validate_records
 from busywork.store.ingest import RecordBatch
 from busywork.store.records import RecordKind
 from connectors.base import Connector, ConnectorConfig, SyncPage
+from connectors.doc_types import DocTypeRules, classify
 from connectors.registry import register
 
 #: File stem per record kind, in the order files are loaded (people before their invoices).
@@ -54,6 +55,10 @@ class CsvConfig(ConnectorConfig):
     )
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     encoding: str = "utf-8-sig"
+    doc_types: DocTypeRules = Field(
+        default_factory=DocTypeRules,
+        description="Rules telling credit notes, fees … from sales (connectors.doc_types).",
+    )
 
     @field_validator("path")
     @classmethod
@@ -145,6 +150,8 @@ class CsvConnector(Connector):
         raw, deleted_ids = _split_deleted(raw)
         if kind is RecordKind.INVOICE_LINE:
             raw = _default_line_ids(raw)
+        if kind is RecordKind.INVOICE:
+            raw = classify(raw, self.config.doc_types)
         result = validate_records(
             kind, raw, timezone=self.context.timezone, date_format=self.config.date_format
         )

@@ -40,6 +40,7 @@ from connectors.quickbooks_mapping import (
     journal_mapper,
     map_party,
     payment_mapper,
+    row_id,
     updated_ms,
 )
 from connectors.quickbooks_templates import CURSOR_KEY, template_pages
@@ -59,6 +60,8 @@ ENTITIES: tuple[str, ...] = (
     "Customer",
     "Vendor",
     "Invoice",
+    "CreditMemo",
+    "RefundReceipt",
     "Payment",
     "Bill",
     "BillPayment",
@@ -74,6 +77,8 @@ _KINDS = {
     "Customer": RecordKind.CUSTOMER,
     "Vendor": RecordKind.VENDOR,
     "Invoice": RecordKind.INVOICE,
+    "CreditMemo": RecordKind.INVOICE,
+    "RefundReceipt": RecordKind.INVOICE,
     "Payment": RecordKind.PAYMENT,
     "Bill": RecordKind.BILL,
     "BillPayment": RecordKind.PAYMENT,
@@ -274,7 +279,7 @@ class QuickBooksConnector(ApiConnector):
                 for obj in objects:
                     if isinstance(obj, Mapping) and obj.get("status") == "Deleted":
                         if entity not in _SPLIT_PAYMENTS:  # rows named after their documents
-                            rows.delete(_KINDS[entity], str(obj["Id"]))
+                            rows.delete(_KINDS[entity], row_id(entity, str(obj["Id"])))
                     else:
                         live.append(obj)
                 rows.add_objects(entity, live, self._mapper(entity))
@@ -309,6 +314,8 @@ class QuickBooksConnector(ApiConnector):
             "Customer": map_party(RecordKind.CUSTOMER),
             "Vendor": map_party(RecordKind.VENDOR),
             "Invoice": invoice_mapper(currency),
+            "CreditMemo": invoice_mapper(currency, "CreditMemo"),
+            "RefundReceipt": invoice_mapper(currency, "RefundReceipt"),
             "Payment": payment_mapper(currency),
             "Bill": bill_mapper(currency),
             "BillPayment": bill_payment_mapper(currency),

@@ -2,8 +2,11 @@
 
 Transactions made from a recurring template carry ``RecurDataRef`` and get
 ``origin=template``. Amounts are decimal already. ``TxnDate``/``DueDate`` are plain dates;
-``MetaData`` times carry the company's UTC offset and are kept as instants. A customer
-``Payment`` becomes one payment row per invoice it settles, a vendor payment
+``MetaData`` times carry the company's UTC offset and are kept as instants. Credit memos
+and refund receipts are sales transactions of the same shape as invoices: they become
+invoice rows of type ``credit_note`` and ``refund`` with the amounts negated, under ids of
+their own (``CreditMemo:<Id>``) since only the pair of type and id names a transaction. A
+customer ``Payment`` becomes one payment row per invoice it settles, a vendor payment
 (``BillPayment``) one per bill; an invoice's own record has no payment date, and detectors
 take it from these rows (``detectors._payments``). The templates
 themselves (``RecurringTransaction``) are mapped in :mod:`connectors.quickbooks_templates`.
@@ -15,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from busywork.store.doc_types import CREDIT_NOTE, INVOICE, REFUND
 from busywork.store.records import Origin, RecordKind
 
 Pair = tuple[RecordKind, dict[str, Any]]
@@ -66,14 +70,39 @@ def _is_void(entity: Mapping[str, Any]) -> bool:
     return float(entity["TotalAmt"]) == 0 and "voided" in str(entity.get("PrivateNote", "")).lower()
 
 
-def invoice_mapper(currency: str) -> Mapper:
-    """Maps an Invoice and its sales lines; ``currency`` when the company has only one."""
+#: Sales transactions read as invoice rows: their document type, and the sign of their money.
+SALES_DOCUMENTS: dict[str, tuple[str, int]] = {
+    "Invoice": (INVOICE, 1),
+    "CreditMemo": (CREDIT_NOTE, -1),
+    "RefundReceipt": (REFUND, -1),
+}
+
+
+def row_id(entity: str, ident: str) -> str:
+    """The ``source_id`` of a transaction: its Id (``CreditMemo:<Id>``, ``RefundReceipt:<Id>``).
+
+    QuickBooks names a transaction by type and id together (``LinkedTxn`` carries both);
+    the entities read before these two keep their bare ids, as stored.
+    """
+    return f"{entity}:{ident}" if entity in ("CreditMemo", "RefundReceipt") else ident
+
+
+def invoice_mapper(currency: str, entity: str = "Invoice") -> Mapper:
+    """Maps an Invoice, CreditMemo or RefundReceipt and its sales lines.
+
+    Args:
+        currency: the company's currency, for transactions without ``CurrencyRef``.
+        entity: which of the :data:`SALES_DOCUMENTS` the mapper reads.
+    """
+    doc_type, sign = SALES_DOCUMENTS[entity]
 
     def mapper(invoice: Mapping[str, Any]) -> Iterator[Pair]:
         origin, template = _origin(invoice)
         total, balance = float(invoice["TotalAmt"]), float(invoice.get("Balance", 0))
         status = "void" if _is_void(invoice) else "paid" if balance == 0 and total > 0 else "open"
-        invoice_id = str(invoice["Id"])
+        if entity == "RefundReceipt" and status != "void":
+            status = "paid"  # the money went back when the receipt was written
+        invoice_id = row_id(entity, str(invoice["Id"]))
         yield (
             RecordKind.INVOICE,
             {
@@ -85,11 +114,13 @@ def invoice_mapper(currency: str) -> Mapper:
                 "status": status,
                 "issued_on": invoice["TxnDate"],
                 "due_on": invoice.get("DueDate"),
-                "total": total,
-                "balance": balance,
+                "total": sign * total,
+                "balance": sign * balance + 0.0,  # no negative zero
                 "currency": ref(invoice, "CurrencyRef") or currency,
                 "template_id": template,
                 "description": ref(invoice, "CustomerMemo"),
+                # An Invoice's type follows its total's sign in the store (zero: "zero").
+                "doc_type": None if entity == "Invoice" else doc_type,
                 "origin": origin,
                 **meta_times(invoice),
             },
@@ -108,7 +139,7 @@ def invoice_mapper(currency: str) -> Mapper:
                     "item": ref(detail, "ItemRef", "name"),
                     "quantity": detail.get("Qty"),
                     "unit_price": detail.get("UnitPrice"),
-                    "amount": line["Amount"],
+                    "amount": sign * float(line["Amount"]),
                     "origin": origin,
                 },
             )

@@ -1,7 +1,9 @@
-"""Stripe: customers and invoices, backfilled by cursor paging, then kept current from events.
+"""Stripe: customers, invoices and credit notes, backfilled by cursor paging, then from events.
 
-The first sync lists ``/v1/customers`` and ``/v1/invoices`` (newest first, ``starting_after``
-paging; the cursor remembers the last committed id, so a crash resumes on the next page).
+The first sync lists ``/v1/customers``, ``/v1/invoices`` and ``/v1/credit_notes`` (newest
+first, ``starting_after`` paging; the cursor remembers the last committed id, so a crash
+resumes on the next page). An events cursor names the feeds it covers: a feed added later
+is listed once, then the events carry on from where they stood.
 Later syncs read ``/v1/events`` since the last event seen: one request when nothing changed.
 Stripe keeps events for 30 days, so a cursor older than that starts a fresh full re-list.
 Amounts are converted from minor units (zero- and three-decimal currencies included).
@@ -22,7 +24,7 @@ from connectors.http import BearerToken, HttpClient
 from connectors.paging import CursorPaginator
 from connectors.registry import register
 from connectors.rest import ApiConnector, Rows
-from connectors.stripe_mapping import map_customer, map_invoice, map_line
+from connectors.stripe_mapping import map_credit_note, map_customer, map_invoice, map_line
 
 #: The API version every request pins; the shapes the mapping reads are those of this version.
 STRIPE_VERSION = "2023-08-16"
@@ -31,7 +33,9 @@ EVENTS_WINDOW_S = 29 * 86400
 #: Events are read from this long before the backfill began: our clock may run ahead of
 #: Stripe's, and replaying an event already reflected is harmless.
 CLOCK_SKEW_S = 300
-FEEDS: tuple[str, ...] = ("customers", "invoices")
+FEEDS: tuple[str, ...] = ("customers", "invoices", "credit_notes")
+#: The feeds of events cursors written before cursors named theirs.
+_FIRST_FEEDS = ("customers", "invoices")
 EVENT_TYPES: tuple[str, ...] = (
     "customer.created",
     "customer.updated",
@@ -46,6 +50,9 @@ EVENT_TYPES: tuple[str, ...] = (
     "invoice.voided",
     "invoice.marked_uncollectible",
     "invoice.sent",
+    "credit_note.created",
+    "credit_note.updated",
+    "credit_note.voided",
 )
 
 
@@ -91,15 +98,33 @@ class StripeConnector(ApiConnector):
             cursor.get("mode") == "events" and now - float(cursor["created"]) > EVENTS_WINDOW_S
         ):
             cursor = {"mode": "backfill", "since": int(now), "feed": FEEDS[0], "after": None}
+        elif cursor["mode"] == "events" and _new_feeds(cursor):
+            # Feeds added since this cursor was written: list them, then resume the events.
+            missing = _new_feeds(cursor)
+            cursor = {
+                "mode": "backfill",
+                "since": int(now),
+                "feed": missing[0],
+                "after": None,
+                "only": missing,
+                "resume": cursor,
+            }
         if cursor["mode"] == "backfill":
             yield from self._backfill(client, cursor)
-            cursor = {"mode": "events", "created": cursor["since"] - CLOCK_SKEW_S, "seen": []}
+            resume = cursor.get("resume") or {
+                "mode": "events",
+                "created": cursor["since"] - CLOCK_SKEW_S,
+                "seen": [],
+            }
+            cursor = {**resume, "feeds": list(FEEDS)}
             yield SyncPage(batches=(), cursor=cursor)
         yield from self._events(client, cursor)
 
     def _backfill(self, client: HttpClient, cursor: dict[str, Any]) -> Iterator[SyncPage]:
         since = cursor["since"]
-        for feed in FEEDS[FEEDS.index(cursor["feed"]) :]:
+        feeds = tuple(cursor.get("only") or FEEDS)
+        extra: dict[str, Any] = {key: cursor[key] for key in ("only", "resume") if key in cursor}
+        for feed in feeds[feeds.index(cursor["feed"]) :]:
             after = cursor["after"] if feed == cursor["feed"] else None
             paginator = CursorPaginator(start_after=after)
             while not paginator.done:
@@ -108,14 +133,26 @@ class StripeConnector(ApiConnector):
                 )
                 objects = _list_data(body, feed)
                 rows = Rows("stripe")
-                mapper = map_customer if feed == "customers" else self._invoice_mapper(client)
+                mapper = (
+                    map_customer
+                    if feed == "customers"
+                    else map_credit_note
+                    if feed == "credit_notes"
+                    else self._invoice_mapper(client)
+                )
                 rows.add_objects(feed, objects, mapper)
                 last = objects[-1].get("id") if objects else None
                 paginator.advance(last, has_more=bool(body.get("has_more")))
                 batches, problems = rows.batches(self.context.timezone)
                 yield SyncPage(
                     batches=batches,
-                    cursor={"mode": "backfill", "since": since, "feed": feed, "after": last},
+                    cursor={
+                        "mode": "backfill",
+                        "since": since,
+                        "feed": feed,
+                        "after": last,
+                        **extra,
+                    },
                     problems=problems,
                 )
 
@@ -149,7 +186,12 @@ class StripeConnector(ApiConnector):
             batches, problems = rows.batches(self.context.timezone)
             yield SyncPage(
                 batches=batches,
-                cursor={"mode": "events", "created": created, "seen": sorted(seen)},
+                cursor={
+                    "mode": "events",
+                    "created": created,
+                    "seen": sorted(seen),
+                    "feeds": list(cursor.get("feeds", _FIRST_FEEDS)),
+                },
                 problems=problems,
             )
 
@@ -167,6 +209,8 @@ class StripeConnector(ApiConnector):
                 rows.delete(target, str(obj["id"]))
             elif kind.startswith("customer."):
                 rows.add_objects("customers", [obj], map_customer)
+            elif kind.startswith("credit_note."):
+                rows.add_objects("credit_notes", [obj], map_credit_note)
             else:
                 rows.add_objects("invoices", [obj], self._invoice_mapper(client))
 
@@ -198,6 +242,12 @@ class StripeConnector(ApiConnector):
                 data[-1].get("id") if data else None, has_more=bool(body.get("has_more"))
             )
         return mapped
+
+
+def _new_feeds(cursor: dict[str, Any]) -> list[str]:
+    """Feeds an events cursor does not cover (a cursor without ``feeds`` predates credit notes)."""
+    covered = cursor.get("feeds", _FIRST_FEEDS)
+    return [feed for feed in FEEDS if feed not in covered]
 
 
 def _list_data(body: Any, what: str) -> list[Mapping[str, Any]]:

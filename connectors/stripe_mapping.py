@@ -1,4 +1,8 @@
-"""Stripe objects to canonical rows: customers, invoices with their lines, and invoice payments."""
+"""Stripe objects to canonical rows: customers, invoices and credit notes, invoice payments.
+
+Credit notes are invoice rows of type ``credit_note`` (``refund`` when they refund money)
+with their amounts negated.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from busywork.store.doc_types import CREDIT_NOTE, REFUND
 from busywork.store.records import Origin, RecordKind
 
 Pair = tuple[RecordKind, dict[str, Any]]
@@ -161,3 +166,49 @@ def map_line(invoice: Mapping[str, Any], line: Mapping[str, Any], line_no: int) 
             "origin": origin.value,
         },
     )
+
+
+def map_credit_note(note: Mapping[str, Any]) -> Iterator[Pair]:
+    """A credit note: an invoice row of type ``credit_note`` (``refund`` when it refunds money).
+
+    Stripe applies a credit note when it is issued (to the invoice, the customer's balance
+    or a refund), so an issued note is settled (``paid``) with nothing left; a voided one
+    is ``void``. Its total and lines are negated: it reduces what the customer owes.
+    """
+    currency = str(note["currency"])
+    status = {"issued": "paid", "void": "void"}.get(str(note["status"]))
+    if status is None:
+        raise ValueError(f"unknown credit note status {note['status']!r}")
+    note_id = str(note["id"])
+    yield (
+        RecordKind.INVOICE,
+        {
+            "source_id": note_id,
+            "customer_id": _ref(note.get("customer")),
+            "number": note.get("number"),
+            "status": status,
+            "issued_on": timestamp(note.get("effective_at") or note["created"]),
+            "total": -from_minor(note["total"], currency),
+            "balance": 0.0,
+            "currency": currency.upper(),
+            "description": note.get("memo") or None,
+            "doc_type": REFUND if note.get("refund") else CREDIT_NOTE,
+            "origin": Origin.MANUAL.value,
+            "created_at": timestamp(note["created"]),
+        },
+    )
+    for line_no, line in enumerate((note.get("lines") or {}).get("data") or [], start=1):
+        unit = line.get("unit_amount")
+        yield (
+            RecordKind.INVOICE_LINE,
+            {
+                "source_id": line["id"],
+                "invoice_id": note_id,
+                "line_no": line_no,
+                "description": line.get("description"),
+                "quantity": line.get("quantity"),
+                "unit_price": None if unit is None else -from_minor(unit, currency),
+                "amount": -from_minor(line["amount"], currency),
+                "origin": Origin.MANUAL.value,
+            },
+        )

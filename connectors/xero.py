@@ -6,8 +6,10 @@ Xero expects) and ``page``. After a full page the next request moves the
 during a long backfill cannot shift pages and be skipped; only when a whole page shares one
 second does it step to the next page number. The window is sent one second early, so a
 record is never lost to timestamp rounding (the overlap is a harmless re-upsert). Invoices
-from a repeating template carry ``RepeatingInvoiceID`` and get ``origin=template``;
-``DELETED`` objects (and voided journals) become deletions, voided invoices ``status=void``.
+from a repeating template carry ``RepeatingInvoiceID`` and get ``origin=template``; customer
+credit notes (``/CreditNotes``, ``ACCRECCREDIT``) become invoice rows of type
+``credit_note`` with negated amounts. ``DELETED`` objects (and voided journals) become
+deletions, voided invoices ``status=void``.
 Payments on bills (``ACCPAYPAYMENT``) become payments with ``bill_id``. Repeating invoices
 and bills (``/RepeatingInvoices``) have neither ``If-Modified-Since`` nor paging, so they
 are read whole on every poll and a template that stops coming back is deleted
@@ -39,6 +41,7 @@ from connectors.xero_mapping import (
     is_deleted,
     journal_mapper,
     map_contact,
+    map_credit_note,
     map_invoice,
     map_payment,
     map_repeating_invoice,
@@ -60,6 +63,7 @@ PAGE_SIZE = 100
 FEEDS: tuple[tuple[str, str], ...] = (
     ("Contacts", "ContactID"),
     ("Invoices", "InvoiceID"),
+    ("CreditNotes", "CreditNoteID"),
     ("Payments", "PaymentID"),
     ("ManualJournals", "ManualJournalID"),
 )
@@ -223,6 +227,7 @@ class XeroConnector(ApiConnector):
         mapper: Mapper = {
             "Contacts": map_contact,
             "Invoices": map_invoice,
+            "CreditNotes": map_credit_note,
             "Payments": map_payment,
             "ManualJournals": journal_mapper(self.context.currency),
         }[feed]
@@ -244,6 +249,7 @@ def _deleted_kind(
         return None
     kinds: dict[str, Callable[[], RecordKind]] = {
         "Invoices": lambda: RecordKind.BILL if obj.get("Type") == "ACCPAY" else RecordKind.INVOICE,
+        "CreditNotes": lambda: RecordKind.INVOICE,
         "Payments": lambda: RecordKind.PAYMENT,
         "ManualJournals": lambda: RecordKind.JOURNAL_ENTRY,
     }

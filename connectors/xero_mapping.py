@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from busywork.store.doc_types import CREDIT_NOTE
 from busywork.store.records import Origin, RecordKind
 
 Pair = tuple[RecordKind, dict[str, Any]]
@@ -144,6 +145,61 @@ def map_invoice(invoice: Mapping[str, Any]) -> Iterator[Pair]:
                 "unit_price": line.get("UnitAmount"),
                 "amount": line["LineAmount"],
                 "origin": origin,
+            },
+        )
+
+
+def map_credit_note(note: Mapping[str, Any]) -> Iterator[Pair]:
+    """ACCRECCREDIT: a customer credit note, as an invoice row of type ``credit_note``.
+
+    Its money is negated (a credit note reduces what the customer owes); ``RemainingCredit``
+    is the part not yet allocated. Supplier credit notes (``ACCPAYCREDIT``) are not read:
+    bills have no document types.
+    """
+    kind = str(note["Type"])
+    if kind == "ACCPAYCREDIT":
+        return
+    if kind != "ACCRECCREDIT":
+        raise ValueError(f"unknown credit note type {kind!r}")
+    status = str(note["Status"])
+    if status not in _INVOICE_STATUS:
+        raise ValueError(f"unknown credit note status {status!r}")
+    contact = note.get("Contact") or {}
+    note_id = note["CreditNoteID"]
+    remaining = note.get("RemainingCredit")
+    yield (
+        RecordKind.INVOICE,
+        {
+            "source_id": note_id,
+            "number": note.get("CreditNoteNumber") or None,
+            "customer_id": contact.get("ContactID"),
+            "customer_name": contact.get("Name"),
+            "customer_email": contact.get("EmailAddress") or None,
+            "status": _INVOICE_STATUS[status],
+            "issued_on": xero_date(note["Date"]),
+            "paid_at": xero_datetime(note.get("FullyPaidOnDate")),
+            "total": -float(note["Total"]),
+            "balance": None if remaining is None else -float(remaining) + 0.0,
+            "currency": note["CurrencyCode"],
+            "description": note.get("Reference") or None,
+            "doc_type": CREDIT_NOTE,
+            "origin": Origin.MANUAL.value,
+            "updated_at": xero_datetime(note.get("UpdatedDateUTC")),
+        },
+    )
+    for line_no, line in enumerate(note.get("LineItems") or [], start=1):
+        yield (
+            RecordKind.INVOICE_LINE,
+            {
+                "source_id": line.get("LineItemID") or f"{note_id}:{line_no}",
+                "invoice_id": note_id,
+                "line_no": line_no,
+                "description": line.get("Description"),
+                "item": line.get("ItemCode"),
+                "quantity": line.get("Quantity"),
+                "unit_price": line.get("UnitAmount"),
+                "amount": -float(line["LineAmount"]),
+                "origin": Origin.MANUAL.value,
             },
         )
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from busywork.store.records import RecordKind
+from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors._codes import Codes, day_order, first_per_code, look_up, owners, prefix_owners
 from detectors.base import DetectionContext, Frames
@@ -175,7 +176,7 @@ def _appointments(
 def _invoices(
     raw: pd.DataFrame, customer: np.ndarray[Any, np.dtype[np.int64]], today: pd.Timestamp
 ) -> pd.DataFrame:
-    """Non-void invoices up to ``today`` that have a customer, with its code."""
+    """Non-void sales invoices up to ``today`` that have a customer, with its code."""
     frame = pd.DataFrame(
         {
             "customer": customer,
@@ -186,7 +187,11 @@ def _invoices(
             "manual": fr.is_manual(raw["origin"]),
         }
     )
-    keep = (fr.lowered(raw["status"]) != "void").to_numpy() & (customer >= 0)
+    keep = (
+        (fr.lowered(raw["status"]) != "void").to_numpy()
+        & (customer >= 0)
+        & docs.is_sales_invoice(raw)
+    )
     frame = frame[keep & (frame["issued"] <= today).to_numpy()]
     order = day_order(frame["issued"], frame["customer"].to_numpy(), frame["invoice_id"])
     return frame.take(order).reset_index(drop=True)

@@ -72,6 +72,7 @@ class AppointmentToInvoiceDetector(Detector):
             "total",
             "origin",
             "status",
+            "doc_type",
         ),
         RecordKind.CUSTOMER: ("source_id", "name", "email"),
     }

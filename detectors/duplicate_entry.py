@@ -1,4 +1,4 @@
-"""The same invoice or bill entered twice by hand, in one system or in two."""
+"""The same invoice or bill entered twice, in one system or in two, and invoices keyed again."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import numpy as np
 import pandas as pd
 
 from busywork.store.records import RecordKind
+from detectors import _documents as docs
 from detectors import _frames as fr
+from detectors import _origin
 from detectors._coverage import Fact
+from detectors._reversals import find_reversals
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -20,24 +23,37 @@ class DuplicateEntryDetector(Detector):
 
     Two manual, non-void records of the same kind are duplicates when they are for the same
     customer (or vendor), for the same amount to the cent, and either issued at most
-    ``max_gap_days`` apart with the same description (blank counts as the same), or, for
-    bills, carry the same supplier reference (``number``) whatever their dates. Records from
-    two different sources (e.g. Stripe and the books) that match are the classic "entered in
-    two systems by hand"; automated records are never counted. A subject is reported with
-    at least ``min_duplicates`` duplicate records: one pair can be two real sessions on the
-    same day at the same price, a habit of double entry repeats.
+    ``max_gap_days`` apart with the same content, or, for bills, carry the same supplier
+    reference (``number``) whatever their dates. The content is the description; an
+    invoice without one is compared by its lines (``invoice_line``, when given: same items,
+    quantities and amounts in any order); blank counts as the same. Only sales invoices are
+    compared (never credit notes, refunds or fees). Records from two different sources
+    (e.g. Stripe and the books) that match are the classic "entered in two systems by
+    hand"; automated records are never counted. One repeat is enough for a finding
+    (``min_duplicates``), with a lower confidence than a habit of repeats: a single pair
+    can still be two real sessions on the same day at the same price.
+
+    A credit note that cancels an invoice of the same customer to the cent within
+    ``max_reversal_days`` is rework of the same kind (an invoice keyed wrong, cancelled and
+    usually keyed again): it is reported in the customer's finding with both documents
+    (and the invoice keyed again) as evidence.
+
+    Where the source cannot say how the records were made (no ``origin``), the finding
+    says so and its confidence is lowered (see :mod:`detectors._origin`).
 
     Cash impact: duplicate bills that were paid twice are money lost until recovered, spread
     over the months covered; duplicate invoices cost a credit note and goodwill but no cash.
-    Hours saved: duplicates per month * the ``reconcile_duplicate`` minutes.
+    Hours saved: (duplicates + reversals) per month * the ``reconcile_duplicate`` minutes.
 
     Metrics: ``duplicates`` (records that repeat an earlier one), ``duplicate_amount``,
-    ``paid_twice_amount``, ``cross_source`` (duplicates found in a second system) and
+    ``paid_twice_amount``, ``cross_source`` (duplicates found in a second system),
+    ``reversals`` (invoices cancelled by a credit note), ``reversed_amount`` and
     ``records_checked``.
 
     Args:
         max_gap_days: Most calendar days between two entries of the same record.
-        min_duplicates: Fewest duplicate records for a finding.
+        min_duplicates: Fewest duplicate records for a finding (reversals count too).
+        max_reversal_days: Most calendar days from an invoice to the credit note cancelling it.
     """
 
     kind: ClassVar[str] = "duplicate_entry"
@@ -53,6 +69,9 @@ class DuplicateEntryDetector(Detector):
             "status",
             "origin",
             "description",
+            "number",
+            "created_at",
+            "doc_type",
         ),
         RecordKind.BILL: (
             "source_id",
@@ -67,34 +86,63 @@ class DuplicateEntryDetector(Detector):
             "description",
         ),
     }
+    optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = {
+        RecordKind.INVOICE_LINE: ("invoice_id", "item", "description", "quantity", "amount"),
+    }
 
     facts: ClassVar[tuple[Fact, ...]] = ()
     checks: ClassVar[str] = "double entry"
 
-    def __init__(self, *, max_gap_days: int = 3, min_duplicates: int = 2) -> None:
+    def __init__(
+        self, *, max_gap_days: int = 3, min_duplicates: int = 1, max_reversal_days: int = 14
+    ) -> None:
         self.max_gap_days = max_gap_days
         self.min_duplicates = min_duplicates
+        self.max_reversal_days = max_reversal_days
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
         today = fr.as_of(context).normalize()
-        invoices = _records(frames[RecordKind.INVOICE], "customer", today)
-        bills = _records(frames[RecordKind.BILL], "vendor", today)
+        raw = frames[RecordKind.INVOICE]
+        reversals = find_reversals(raw, today, self.max_reversal_days)
+        lines = frames.get(RecordKind.INVOICE_LINE)
+        signatures = docs.line_signatures(lines) if lines is not None else None
+        sales = docs.sales_invoices(raw)
+        # A cancelled invoice and the one keyed again are rework, not two sales.
+        sales = sales[~fr.as_text(sales["source_id"]).isin(reversals["invoice_id"]).to_numpy()]
+        invoices = _records(sales, "customer", today, signatures)
+        bills = _records(frames[RecordKind.BILL], "vendor", today, None)
         marked = pd.concat(
             [self._mark(invoices, by_number=False), self._mark(bills, by_number=True)],
             ignore_index=True,
         )
-        if marked.empty:
+        # Duplicates per (party, key), plus the reversals of each customer.
+        tallies = pd.concat(
+            [
+                marked[["party", "key"]].assign(n=marked["duplicate"].astype("int64")),
+                pd.DataFrame({"party": "customer", "key": reversals["key"], "n": 1}),
+            ],
+            ignore_index=True,
+        )
+        totals = tallies.groupby(["party", "key"])["n"].sum()
+        hits = totals[totals >= max(1, self.min_duplicates)]
+        if hits.empty:
             return []
-        counts = marked.groupby(["party", "key"])["duplicate"].sum()
-        hits = counts[counts >= max(1, self.min_duplicates)]
-        groups = marked[marked.set_index(["party", "key"]).index.isin(hits.index)]
-        by_subject = dict(tuple(groups.groupby(["party", "key"], sort=False)))
+        by_subject = (
+            dict(tuple(marked.groupby(["party", "key"], sort=False))) if len(marked) else {}
+        )
         checked = {
             "customer": invoices["key"].value_counts(),
             "vendor": bills["key"].value_counts(),
         }
+        empty = marked.iloc[:0]
         return [
-            self._candidate(by_subject[(party, key)], int(checked[party][key]), context)
+            self._candidate(
+                party,
+                by_subject.get((party, key), empty),
+                reversals[reversals["key"] == key] if party == "customer" else reversals.iloc[:0],
+                int(checked[party].get(key, 0)),
+                context,
+            )
             for party, key in sorted(hits.index)
         ]
 
@@ -110,7 +158,7 @@ class DuplicateEntryDetector(Detector):
         records = records.sort_values(["key", "cents", "issued", "source_id"]).reset_index(
             drop=True
         )
-        same = ["key", "cents", "description"]
+        same = ["key", "cents", "content"]
         groups = records.groupby(same, dropna=False, sort=False)
         gap = fr.to_days(groups["issued"].diff())
         duplicate = (gap <= self.max_gap_days).to_numpy(copy=True)
@@ -118,7 +166,10 @@ class DuplicateEntryDetector(Detector):
         if by_number:
             numbered = records["number"].notna()
             repeat = records[numbered].duplicated(["key", "cents", "number"], keep="first")
-            duplicate[repeat[repeat].index.to_numpy()] = True
+            by_reference = repeat[repeat].index.to_numpy()
+            by_reference = by_reference[~duplicate[by_reference]]
+            duplicate[by_reference] = True
+            records.loc[by_reference, "matched"] = "number"
             by_ref = records[numbered].groupby(["key", "cents", "number"], sort=False)["source"]
             other = (by_ref.transform("nunique") > 1).reindex(records.index, fill_value=False)
             cross |= duplicate & other.to_numpy()
@@ -138,48 +189,77 @@ class DuplicateEntryDetector(Detector):
         original &= ~duplicate
         return records.assign(duplicate=duplicate, original=original, cross=cross)
 
-    def _candidate(self, group: pd.DataFrame, checked: int, context: DetectionContext) -> Candidate:
-        """Build the finding for one customer or vendor from its repeated records."""
-        party = str(group["party"].iloc[0])
+    def _candidate(
+        self,
+        party: str,
+        group: pd.DataFrame,
+        reversals: pd.DataFrame,
+        checked: int,
+        context: DetectionContext,
+    ) -> Candidate:
+        """Build the finding for one customer or vendor from its repeated and reversed records."""
         dupes = group[group["duplicate"]]
         involved = group[group["duplicate"] | group["original"]]
         evidence = involved if not involved.empty else dupes
-        party_id = fr.last_text(group["party_id"])
-        name = fr.last_text(group["party_name"]) or party_id or f"Unknown {party}"
-        count = len(dupes)
-        first, last = evidence["issued"].min(), evidence["issued"].max()
+        names = pd.concat([group["party_name"], reversals["party_name"]])
+        party_id = fr.last_text(pd.concat([group["party_id"], reversals["party_id"]]))
+        name = fr.last_text(names) or party_id or f"Unknown {party}"
+        count, reversed_count = len(dupes), len(reversals)
+        days = pd.concat(
+            [evidence["issued"], reversals["invoice_issued"], reversals["credit_issued"]]
+        )
+        first, last = days.min(), days.max()
         months = fr.months_covered(first, fr.as_of(context))
         paid_twice = float(dupes.loc[dupes["paid"] & (party == "vendor"), "total"].sum())
         cross = int(dupes["cross"].sum())
         kind = "invoices" if party == "customer" else "bills"
-        confidence = 0.55 + 0.3 * fr.support_score(count, 1.0) + 0.15 * (cross > 0)
+        certainty = _origin.assess(
+            evidence["origin"],
+            number=evidence["number"] if party == "customer" else None,
+            created_at=evidence["created_at"] if party == "customer" else None,
+            lines_per_document=evidence["line_count"].dropna() if party == "customer" else None,
+            timezone=context.timezone,
+        )
+        if count >= 2:
+            confidence = 0.55 + 0.3 * fr.support_score(count, 1.0) + 0.15 * (cross > 0)
+        elif count == 1:
+            confidence = 0.45 + 0.15 * (cross > 0)
+        else:
+            confidence = 0.0
+        if reversed_count:
+            confidence = max(confidence, 0.5 + 0.3 * fr.support_score(reversed_count, 1.0))
+        confidence *= certainty.factor
+        matched = _what_matched(party, dupes)
+        ids = pd.concat(
+            [evidence["source_id"], reversals["invoice_id"], reversals["credit_id"],
+             reversals["reissue_id"]]
+        )  # fmt: skip
+        sources = pd.concat(
+            [evidence["source"], reversals["invoice_source"], reversals["credit_source"]]
+        )
         return Candidate(
             kind=self.kind,
             category=self.category,
             subject=Subject("customer" if party == "customer" else "vendor", party_id, name),
-            title=f"{name}'s {kind} were entered twice ({fr.plural(count, 'duplicate')})",
-            summary=(
-                f"{count} of the {kind} for {name} between {first:%d %b %Y} and "
-                f"{last:%d %b %Y} repeat an earlier one: same amount, same description, "
-                f"entered within {self.max_gap_days} days"
-                + (f"; {cross} of them in a second system" if cross else "")
-                + (
-                    f". {fr.format_money(paid_twice, context.currency)} was paid twice."
-                    if paid_twice
-                    else "."
-                )
-            ),
+            title=_title(name, kind, count, reversed_count, matched),
+            summary=self._summary(
+                name, kind, dupes, reversals, first, last, cross, paid_twice, matched, context
+            )
+            + certainty.caveat(kind),
             suggested_automation=(
                 "Connect the two systems with an integration (e.g. Stripe or the bank feed "
                 "into the books) so each record is entered once, and turn on the duplicate "
                 "warning in your accounting tool."
+                if count
+                else "Check invoices before they are sent (a review step, or a draft the "
+                "customer approves) so a wrong invoice is fixed before it needs a credit note."
             ),
-            record_ids=fr.sorted_strings(evidence["source_id"]),
-            sources=fr.sorted_strings(evidence["source"]),
+            record_ids=fr.sorted_strings(ids),
+            sources=fr.sorted_strings(sources),
             period_start=fr.to_date(first),
             period_end=fr.to_date(last),
             hours_saved_per_month=round(
-                count / months * context.minutes("reconcile_duplicate") / 60, 4
+                (count + reversed_count) / months * context.minutes("reconcile_duplicate") / 60, 4
             ),
             cash_impact_per_month=round(paid_twice / months, 2),
             confidence=fr.clamp01(confidence),
@@ -188,30 +268,132 @@ class DuplicateEntryDetector(Detector):
                 "duplicate_amount": round(float(dupes["total"].sum()), 2),
                 "paid_twice_amount": round(paid_twice, 2),
                 "cross_source": float(cross),
+                "reversals": float(reversed_count),
+                "reversed_amount": round(float(reversals["amount"].sum()), 2),
                 "records_checked": float(checked),
             },
         )
 
+    def _summary(
+        self,
+        name: str,
+        kind: str,
+        dupes: pd.DataFrame,
+        reversals: pd.DataFrame,
+        first: pd.Timestamp,
+        last: pd.Timestamp,
+        cross: int,
+        paid_twice: float,
+        matched: str,
+        context: DetectionContext,
+    ) -> str:
+        """What repeated and what was cancelled, in a bookkeeper's words."""
+        parts = []
+        if len(dupes):
+            parts.append(
+                f"{len(dupes)} of the {kind} for {name} between {first:%d %b %Y} and "
+                f"{last:%d %b %Y} repeat an earlier one ({matched}), entered within "
+                f"{self.max_gap_days} days"
+                + (f"; {cross} of them in a second system" if cross else "")
+                + (
+                    f". {fr.format_money(paid_twice, context.currency)} was paid twice"
+                    if paid_twice
+                    else ""
+                )
+            )
+        if len(reversals):
+            pairs = ", ".join(
+                f"{invoice_id} by {credit_id}"
+                + (f" (keyed again as {reissue_id})" if reissue_id else "")
+                for invoice_id, credit_id, reissue_id in reversals.head(5)[
+                    ["invoice_id", "credit_id", "reissue_id"]
+                ].itertuples(index=False)
+            )
+            more = f" and {len(reversals) - 5} more" if len(reversals) > 5 else ""
+            parts.append(
+                f"{fr.plural(len(reversals), 'invoice')} for {name} "
+                f"{'was' if len(reversals) == 1 else 'were'} cancelled by a credit note for "
+                f"the same amount within {self.max_reversal_days} days: {pairs}{more}"
+            )
+        return ". ".join(parts) + "."
 
-def _records(raw: pd.DataFrame, party: str, today: pd.Timestamp) -> pd.DataFrame:
-    """Manual, non-void records keyed by customer or vendor, with the amount in cents."""
+
+def _what_matched(party: str, dupes: pd.DataFrame) -> str:
+    """What the repeats had in common: "same customer, same total, same 4 lines"."""
+    who = "same customer" if party == "customer" else "same supplier"
+    parts = [who, "same total"]
+    if dupes.empty:
+        return ", ".join(parts)
+    how = set(dupes["matched"])
+    if how == {"lines"}:
+        counts = sorted(set(dupes["line_count"].dropna().astype(int)))
+        lines = fr.plural(counts[0], "line") if len(counts) == 1 else "lines"
+        parts.append(f"same {lines}")
+    elif how == {"description"}:
+        parts.append("same description")
+    elif how == {"number"}:
+        parts.append("same supplier reference")
+    elif how <= {"lines", "description"}:
+        parts.append("same description or lines")
+    return ", ".join(parts)
+
+
+def _title(name: str, kind: str, count: int, reversed_count: int, matched: str) -> str:
+    if count and reversed_count:
+        return (
+            f"{name}'s {kind} were entered twice ({fr.plural(count, 'duplicate')}: {matched}) "
+            f"and {reversed_count} cancelled by a credit note"
+        )
+    if count:
+        return f"{name}'s {kind} were entered twice ({fr.plural(count, 'duplicate')}: {matched})"
+    return (
+        f"{name}'s invoices were cancelled by a credit note and keyed again "
+        f"({fr.plural(reversed_count, 'invoice')})"
+    )
+
+
+def _records(
+    raw: pd.DataFrame, party: str, today: pd.Timestamp, signatures: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Manual, non-void records keyed by customer or vendor, with the amount in cents.
+
+    ``content`` is what two records must share besides party and amount: the description,
+    else (invoices with lines) the lines' signature, else nothing; ``matched`` says which.
+    """
     party_id = fr.as_text(raw[f"{party}_id"])
     party_name = fr.as_text(raw[f"{party}_name"])
     total = fr.as_money(raw["total"])
     status = fr.lowered(raw["status"])
+    source_id = fr.as_text(raw["source_id"])
+    description = fr.lowered(raw["description"]).fillna("")
+    described = (description != "").to_numpy()
+    content = description.to_numpy(dtype=object).copy()
+    matched = np.where(described, "description", "").astype(object)
+    line_count = np.full(len(raw), np.nan)
+    if signatures is not None and len(signatures):
+        found = signatures.reindex(source_id.to_numpy())
+        has_lines = found["signature"].notna().to_numpy()
+        line_count[has_lines] = found["line_count"].to_numpy(dtype=float)[has_lines]
+        by_lines = has_lines & ~described
+        content[by_lines] = "lines:" + found["signature"].to_numpy(dtype=object)[by_lines]
+        matched[by_lines] = "lines"
     frame = pd.DataFrame(
         {
             "party": party,
             "key": fr.subject_key(party_id, party_name),
             "party_id": party_id,
             "party_name": party_name,
-            "source_id": fr.as_text(raw["source_id"]),
+            "source_id": source_id,
             "source": fr.as_text(raw["source"]),
+            "origin": raw["origin"].to_numpy(dtype=object),
             "issued": fr.as_dates(raw["issued_on"]),
             "total": total,
             "cents": np.round(total * 100),
-            "description": fr.lowered(raw["description"]).fillna(""),
+            "content": content,
+            "matched": matched,
+            "line_count": line_count,
             "number": fr.lowered(raw["number"]) if "number" in raw else None,
+            "created_at": (fr.as_datetimes(raw["created_at"]) if "created_at" in raw else pd.NaT),
             "paid": (status == "paid").to_numpy(),
         }
     )

@@ -7,6 +7,7 @@ from typing import ClassVar
 import pandas as pd
 
 from busywork.store.records import RecordKind
+from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors import _payments as pay
 from detectors._codes import frequent, sort_keyed
@@ -20,16 +21,17 @@ from detectors.registry import register
 class PaymentRemindersDetector(Detector):
     """Finds customers whose invoices are routinely paid late.
 
-    Manual invoices (not void or draft) issued in the trailing ``window_days`` are
-    considered; invoices made by a subscription or an integration usually collect
-    themselves and are left out. Lateness is business days (context calendar) from the due
-    date (``issued_on + default_terms_days`` when missing) to the payment, or to ``as_of``
-    for invoices still open past their due date; open invoices not yet due have no lateness.
-    An invoice is late when its lateness exceeds ``grace_days``. Payment facts are read
-    through :func:`detectors._payments.payment_facts`, so a paid invoice without a date of
-    its own takes the day its linked payments covered it, and an invoice the data says
-    nothing about is neither paid nor late: it is left out. Without payment dates on enough
-    invoices the detector does not report (``docs/data-coverage.md``).
+    Manual sales invoices (not void or draft; never credit notes, refunds or fees) issued in
+    the trailing ``window_days`` are considered; invoices made by a subscription or an
+    integration usually collect themselves and are left out. Lateness is business days
+    (context calendar) from the due date (``issued_on + default_terms_days`` when missing) to
+    the payment, or to ``as_of`` for invoices still open past their due date; open invoices
+    not yet due have no lateness. An invoice is late when its lateness exceeds
+    ``grace_days``. Payment facts are read through :func:`detectors._payments.payment_facts`,
+    so a paid invoice without a date of its own takes the day its linked payments covered it,
+    and an invoice the data says nothing about is neither paid nor late: it is left out.
+    Without payment dates on enough invoices the detector does not report
+    (``docs/data-coverage.md``).
 
     A customer is reported when it has at least ``min_invoices`` invoices with a lateness,
     at least ``min_late_share`` of them late, a median lateness of ``min_median_days_late``
@@ -71,6 +73,7 @@ class PaymentRemindersDetector(Detector):
             "balance",
             "status",
             "origin",
+            "doc_type",
         ),
     }
     optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = pay.OPTIONAL_PAYMENTS
@@ -196,7 +199,7 @@ class PaymentRemindersDetector(Detector):
 
     def _prepare(self, frames: Frames, context: DetectionContext) -> pd.DataFrame:
         """Manual, issued, non-void, non-draft invoices in the window, keyed by customer."""
-        raw = frames[RecordKind.INVOICE]
+        raw = docs.sales_invoices(frames[RecordKind.INVOICE])
         today = fr.as_of(context).normalize()
         window = pd.Timedelta(days=self.window_days)
         raw = fr.in_window(raw, fr.as_dates(raw["issued_on"]), today - window, today)

@@ -10,6 +10,7 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _cadence as cad
 from detectors import _frames as fr
+from detectors import _origin
 from detectors import _templates as tmpl
 from detectors._coverage import Fact
 from detectors._facts import BILL_VENDORS
@@ -117,16 +118,19 @@ class RecurringBillDetector(Detector):
         money = fr.format_money(typical, context.currency)
         vendor_id = fr.last_text(evidence["vendor_id"])
         name = fr.last_text(evidence["vendor_name"]) or vendor_id or "Unknown vendor"
+        # A source without origins cannot say the bills were keyed in by hand.
+        certainty = _origin.assess(evidence["origin"], timezone=context.timezone)
+        how = certainty.by_hand(" by hand")
         return Candidate(
             kind=self.kind,
             category=self.category,
             subject=Subject("vendor", vendor_id, name),
-            title=f"{name}'s bill is keyed in by hand every {unit} ({occurrences} times, ~{money})",
+            title=f"{name}'s bill is keyed in{how} every {unit} ({occurrences} times, ~{money})",
             summary=(
-                f"{occurrences} bills from {name} were entered by hand between "
+                f"{occurrences} bills from {name} were entered{how} between "
                 f"{first:%d %b %Y} and {last:%d %b %Y}, about one every "
                 f"{run.median_gap:.0f} days ({share:.0%} on schedule), typically "
-                f"{money} ({cad.spread_words(cv)})."
+                f"{money} ({cad.spread_words(cv)})." + certainty.caveat("bills")
             ),
             suggested_automation=(
                 f"Set up a repeating bill for {name} (QuickBooks: Recurring transactions; "
@@ -139,7 +143,9 @@ class RecurringBillDetector(Detector):
             period_end=fr.to_date(last),
             hours_saved_per_month=round(per_month * context.minutes("enter_bill") / 60, 4),
             cash_impact_per_month=0.0,
-            confidence=cad.run_confidence(occurrences, share, cv, self.max_amount_cv),
+            confidence=fr.clamp01(
+                cad.run_confidence(occurrences, share, cv, self.max_amount_cv) * certainty.factor
+            ),
             metrics=run.metrics("bills_per_month"),
         )
 
@@ -157,6 +163,7 @@ def _manual_bills(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
             "vendor_name": vendor_name,
             "issued": fr.as_dates(raw["issued_on"]),
             "amount": fr.as_money(raw["total"]),
+            "origin": raw["origin"].to_numpy(dtype=object),
         }
     )
     keep = (

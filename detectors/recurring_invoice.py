@@ -9,7 +9,9 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _cadence as cad
+from detectors import _documents as docs
 from detectors import _frames as fr
+from detectors import _origin
 from detectors import _templates as tmpl
 from detectors._coverage import Fact
 from detectors._facts import INVOICE_CUSTOMERS
@@ -29,15 +31,18 @@ from detectors.registry import register
 class RecurringInvoiceDetector(Detector):
     """Finds customers who are invoiced by hand every week, fortnight, month or quarter.
 
-    For each customer, manual (non-void) invoices are sorted by issue date and the gaps between
-    them are matched to each cadence. A gap is on schedule when it is within the tolerance of
-    one period, or of two periods (one skipped period, allowed once per run). A gap longer than
-    two periods plus the tolerance ends a run; only the latest run counts. The cadence with the
-    largest share of on-schedule gaps wins. A finding needs enough invoices in the run, a high
-    on-schedule share, a stable amount (robust coefficient of variation: 1.4826 * median
-    absolute deviation / median) and a run that is still going at ``context.as_of``. A customer
-    with an active, scheduled invoice template (``recurring_template``, when given) is already
-    automated and gets no finding.
+    For each customer, manual (non-void) sales invoices (no credit notes, refunds, fees …) are
+    sorted by issue date and the gaps between them are matched to each cadence. A gap is on
+    schedule when it is within the tolerance of one period, or of two periods (one skipped
+    period, allowed once per run). A gap longer than two periods plus the tolerance ends a run;
+    only the latest run counts. The cadence with the largest share of on-schedule gaps wins. A
+    finding needs enough invoices in the run, a high on-schedule share, a stable amount (robust
+    coefficient of variation: 1.4826 * median absolute deviation / median) and a run that is
+    still going at ``context.as_of``. A customer with an active, scheduled invoice template
+    (``recurring_template``, when given) is already automated and gets no finding. Where the
+    source cannot say how the invoices were made (no ``origin``: a web-shop export), the finding
+    does not claim they were made by hand: its confidence is lowered and its summary says what
+    is unknown (:mod:`detectors._origin`).
 
     Metrics: ``cadence_days``, ``occurrences`` (invoices in the run), ``typical_amount``
     (median total), ``amount_cv``, ``regular_share`` (on-schedule gaps / gaps),
@@ -66,6 +71,9 @@ class RecurringInvoiceDetector(Detector):
             "origin",
             "status",
             "description",
+            "doc_type",
+            "number",
+            "created_at",
         ),
     }
     optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = tmpl.OPTIONAL_TEMPLATES
@@ -96,7 +104,7 @@ class RecurringInvoiceDetector(Detector):
         self.max_idle_periods = max_idle_periods
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
-        invoices = _manual_invoices(frames[RecordKind.INVOICE], context)
+        invoices = _manual_invoices(docs.sales_invoices(frames[RecordKind.INVOICE]), context)
         invoices = tmpl.without_templated(
             invoices,
             frames,
@@ -123,6 +131,13 @@ class RecurringInvoiceDetector(Detector):
         customer_id = str(ids.iloc[-1]) if not ids.empty else None
         name = str(names.iloc[-1]) if not names.empty else customer_id or "Unknown customer"
         descriptions = evidence["description"].dropna().astype("str").value_counts()
+        certainty = _origin.assess(
+            evidence["origin"],
+            number=evidence["number"],
+            created_at=evidence["created_at"],
+            timezone=context.timezone,
+        )
+        how = certainty.by_hand(" by hand")
         described = ""
         if not descriptions.empty:
             top = descriptions[descriptions == descriptions.max()].sort_index().index[0]
@@ -131,12 +146,13 @@ class RecurringInvoiceDetector(Detector):
             kind=self.kind,
             category=self.category,
             subject=Subject("customer", customer_id, name),
-            title=f"{name} is invoiced by hand every {unit} ({occurrences} times, ~{money})",
+            title=f"{name} is invoiced{how} every {unit} ({occurrences} times, ~{money})",
             summary=(
-                f"{occurrences} invoices to {name} were created by hand between "
+                f"{occurrences} invoices to {name} were created{how} between "
                 f"{first:%d %b %Y} and {last:%d %b %Y}, about one every "
                 f"{run.median_gap:.0f} days ({share:.0%} of them on schedule), "
                 f"typically {money} ({cad.spread_words(cv)}).{described}"
+                + certainty.caveat("invoices")
             ),
             suggested_automation=(
                 f"Set up a recurring invoice template for {name} in your accounting tool "
@@ -149,7 +165,9 @@ class RecurringInvoiceDetector(Detector):
             period_end=fr.to_date(last),
             hours_saved_per_month=round(per_month * context.minutes("create_invoice") / 60, 4),
             cash_impact_per_month=0.0,
-            confidence=cad.run_confidence(occurrences, share, cv, self.max_amount_cv),
+            confidence=fr.clamp01(
+                cad.run_confidence(occurrences, share, cv, self.max_amount_cv) * certainty.factor
+            ),
             metrics=run.metrics("invoices_per_month"),
         )
 
@@ -169,6 +187,9 @@ def _manual_invoices(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFra
             "issued": fr.as_dates(raw["issued_on"]),
             "amount": fr.as_money(raw["total"]),
             "description": fr.as_text(raw["description"]),
+            "origin": raw["origin"].to_numpy(dtype=object),
+            "number": fr.as_text(raw["number"]),
+            "created_at": fr.as_datetimes(raw["created_at"]),
         }
     )
     today = fr.as_of(context).normalize()

@@ -7,6 +7,7 @@ from typing import ClassVar
 import pandas as pd
 
 from busywork.store.records import RecordKind
+from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors import _payments as pay
 from detectors._coverage import Fact
@@ -65,6 +66,7 @@ class SlowCollectionDetector(Detector):
             "balance",
             "status",
             "currency",
+            "doc_type",
         ),
     }
     optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = pay.OPTIONAL_PAYMENTS
@@ -89,7 +91,7 @@ class SlowCollectionDetector(Detector):
         self.default_terms_days = default_terms_days
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
-        inv = self._prepare(frames, context)
+        inv = self._prepare(docs.sales_only(frames), context)
         as_of = fr.as_of(context)
         today = as_of.normalize()
         window_start = today - pd.Timedelta(days=self.window_days)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from busywork.store.doc_types import DOC_TYPES, default_doc_types
 from busywork.store.records import (
     CANCELLED_BY,
     RECORD_MODELS,
@@ -126,10 +127,14 @@ def validate_records(
         raw: one row per record, columns named as in :func:`column_specs`.
         timezone: the business timezone, for naive datetimes.
         date_format: a ``strptime`` format for dates and datetimes, or None for ISO-8601.
-        defaults: values for missing optional cells (``origin`` defaults to ``unknown``).
+        defaults: values for missing optional cells (``origin`` defaults to ``unknown``;
+            an invoice's ``doc_type`` to the type its total's sign implies, see
+            :func:`~busywork.store.doc_types.default_doc_types`).
     """
     specs = column_specs(kind)
     fills = {spec.name: spec.default for spec in specs if spec.default is not None}
+    if kind is RecordKind.INVOICE:
+        fills.pop("doc_type", None)  # derived from the total below, unless given
     fills.update(defaults or {})
     fills = {
         name: value.strip() if isinstance(value, str) else value for name, value in fills.items()
@@ -171,6 +176,8 @@ def validate_records(
             )
             bad |= too_large
         out[spec.name] = converted
+    if kind is RecordKind.INVOICE:
+        out["doc_type"] = default_doc_types(out["doc_type"], out["total"], out["status"])
     bad |= _check_enums(kind, out, problems)
     _origin_from_template(out)
     frame = pd.DataFrame(out, index=raw.index)[~bad].reset_index(drop=True)
@@ -352,6 +359,8 @@ def _check_enums(
         checks["status"] = STATUSES[kind]
     if kind is RecordKind.APPOINTMENT:
         checks["cancelled_by"] = CANCELLED_BY
+    if kind is RecordKind.INVOICE:
+        checks["doc_type"] = DOC_TYPES
     for column, allowed in checks.items():
         values = columns[column]
         invalid = (values.notna() & ~values.isin(allowed)).to_numpy()

@@ -14,6 +14,11 @@ same numbers without boxing a million values:
   tuple hash) and formatted as hex digits with numpy instead of ``"%x" % value``.
 
 ``tests/store/test_frames.py`` pins the equality with the boxed formula.
+
+A column added after records were stored would change every stored hash. A column listed
+named in :data:`NEUTRAL_COLUMN` is therefore left out of a row's hash while the row holds the
+value every older record implicitly had (``doc_type`` ``invoice``): old rows keep their
+hashes, and a row whose value differs hashes with the column.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import pandas as pd
 
 #: Columns left out of the content hash: vendor bookkeeping, not business content.
 UNHASHED_COLUMNS = frozenset({"created_at", "updated_at"})
+#: A column added later, and the value that stands for "as before": hashed only when different.
+NEUTRAL_COLUMN: tuple[str, object] = ("doc_type", "invoice")
 #: What pandas hashes a missing categorical value to.
 _MISSING = np.iinfo(np.uint64).max
 _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8).astype(np.uint32)
@@ -45,7 +52,14 @@ def content_hashes(frame: pd.DataFrame) -> pd.Series:
     columns = sorted(column for column in frame.columns if column not in UNHASHED_COLUMNS)
     if frame.empty:
         return pd.Series([], dtype=object)
-    combined = _combine([_column_hashes(frame[column]) for column in columns], len(frame))
+    hashed = {column: _column_hashes(frame[column]) for column in columns}
+    combined = _combine([hashed[column] for column in columns], len(frame))
+    name, value = NEUTRAL_COLUMN
+    if name in hashed:
+        neutral = (frame[name] == value).to_numpy(dtype=bool, na_value=False)
+        if neutral.any():
+            without = _combine([hashed[column] for column in columns if column != name], len(frame))
+            combined = np.where(neutral, without, combined)
     return pd.Series(_hex(combined), index=frame.index)
 
 

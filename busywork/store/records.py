@@ -107,7 +107,11 @@ class Vendor(RecordBase, table=True):
 
 
 class Invoice(RecordBase, table=True):
-    """A sales invoice (accounts receivable)."""
+    """A customer document: a sales invoice, or a credit note, refund, fee … (``doc_type``).
+
+    ``doc_type`` is one of :data:`busywork.store.doc_types.DOC_TYPES`; only ``invoice``
+    rows are sales. Credit notes and refunds carry a negative total.
+    """
 
     __tablename__ = "invoice"
     __table_args__ = _unique("invoice", "customer_id")
@@ -127,6 +131,7 @@ class Invoice(RecordBase, table=True):
     currency: str = Field(max_length=3)
     template_id: str | None = Field(default=None, max_length=128)
     description: str | None = Field(default=None, max_length=512)
+    doc_type: str = Field(default="invoice", max_length=16)
 
 
 class InvoiceLine(RecordBase, table=True):

@@ -27,6 +27,8 @@ ENTITIES = (
     "Customer",
     "Vendor",
     "Invoice",
+    "CreditMemo",
+    "RefundReceipt",
     "Payment",
     "Bill",
     "BillPayment",
@@ -94,6 +96,47 @@ def invoice(
     }
     if recur:
         body["RecurDataRef"] = {"value": recur}
+    return body
+
+
+def credit_memo(
+    n: int, *, entity: str = "CreditMemo", amount: float = 275.0, updated: datetime = T0
+) -> dict[str, Any]:
+    """Shaped after Intuit's CreditMemo or RefundReceipt (Finance.xsd: SalesTransaction)."""
+    body: dict[str, Any] = {
+        "Id": str(5000 + n),
+        "SyncToken": "0",
+        "domain": "QBO",
+        "sparse": False,
+        "MetaData": meta(n, updated),
+        "DocNumber": f"CM-{n}",
+        "TxnDate": "2026-08-26",
+        "CurrencyRef": {"value": "USD", "name": "United States Dollar"},
+        "Line": [
+            {
+                "Id": "1",
+                "LineNum": 1,
+                "Description": "Weekly gardening (cancelled)",
+                "Amount": amount,
+                "DetailType": "SalesItemLineDetail",
+                "SalesItemLineDetail": {
+                    "ItemRef": {"value": "5", "name": "Gardening"},
+                    "UnitPrice": amount,
+                    "Qty": 1,
+                },
+            },
+            {"Amount": amount, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}},
+        ],
+        "CustomerRef": {"value": str(n % 20), "name": f"Customer {n % 20}"},
+        "CustomerMemo": {"value": "Keyed with the wrong rate"},
+        "TotalAmt": amount,
+    }
+    if entity == "CreditMemo":
+        body["Balance"] = 0
+        body["RemainingCredit"] = 0
+    else:
+        body["DepositToAccountRef"] = {"value": "35", "name": "Checking"}
+        body["PaymentMethodRef"] = {"value": "1", "name": "Cash"}
     return body
 
 

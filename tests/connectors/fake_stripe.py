@@ -146,6 +146,68 @@ def invoice(
     }
 
 
+def credit_note(
+    n: int, *, amount: int = 12000, refund: str | None = None, created: int = 1_700_000_000
+) -> dict[str, Any]:
+    """Shaped after the 2023-08-16 ``credit_note`` fixture, crediting ``invoice(n)``."""
+    return {
+        "id": f"cn_{n:06d}",
+        "object": "credit_note",
+        "amount": amount,
+        "amount_shipping": 0,
+        "created": created + n,
+        "currency": "gbp",
+        "customer": f"cus_{n % 20:06d}",
+        "customer_balance_transaction": None,
+        "discount_amount": 0,
+        "discount_amounts": [],
+        "effective_at": created + n,
+        "invoice": f"in_{n:06d}",
+        "lines": {
+            "object": "list",
+            "data": [
+                {
+                    "id": f"cnli_{n:06d}",
+                    "object": "credit_note_line_item",
+                    "amount": amount,
+                    "amount_excluding_tax": amount,
+                    "description": "Consulting (credited)",
+                    "discount_amount": 0,
+                    "discount_amounts": [],
+                    "invoice_line_item": f"il_{n:06d}",
+                    "livemode": False,
+                    "quantity": 1,
+                    "tax_amounts": [],
+                    "tax_rates": [],
+                    "type": "invoice_line_item",
+                    "unit_amount": None,
+                    "unit_amount_decimal": None,
+                    "unit_amount_excluding_tax": str(amount),
+                }
+            ],
+            "has_more": False,
+            "url": f"/v1/credit_notes/cn_{n:06d}/lines",
+        },
+        "livemode": False,
+        "memo": "Billed twice",
+        "metadata": {},
+        "number": f"ABCD-{n:04d}-CN-01",
+        "out_of_band_amount": None,
+        "pdf": f"https://pay.stripe.test/credit_notes/cn_{n:06d}/pdf",
+        "reason": "duplicate",
+        "refund": refund,
+        "shipping_cost": None,
+        "status": "issued",
+        "subtotal": amount,
+        "subtotal_excluding_tax": amount,
+        "tax_amounts": [],
+        "total": amount,
+        "total_excluding_tax": amount,
+        "type": "post_payment" if refund else "pre_payment",
+        "voided_at": None,
+    }
+
+
 class FakeStripe:
     """Lists newest first with ``starting_after``/``has_more``; events filtered by ``created``."""
 
@@ -153,6 +215,7 @@ class FakeStripe:
         self.base = base
         self.customers: list[dict[str, Any]] = []
         self.invoices: list[dict[str, Any]] = []
+        self.credit_notes: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self.requests: list[requests.PreparedRequest] = []
         #: Called before answering; may return a response tuple to send instead (failures).
@@ -175,7 +238,7 @@ class FakeStripe:
         )
 
     def install(self, mock: responses.RequestsMock) -> None:
-        for name in ("customers", "invoices", "events"):
+        for name in ("customers", "invoices", "credit_notes", "events"):
             mock.add_callback(responses.GET, f"{self.base}/v1/{name}", callback=self._lister(name))
 
     def _lister(self, name: str) -> Callable[[requests.PreparedRequest], Any]:

@@ -101,6 +101,53 @@ def invoice(
     return body
 
 
+def credit_note(
+    n: int, *, kind: str = "ACCRECCREDIT", status: str = "AUTHORISED", updated: int = T0
+) -> dict[str, Any]:
+    """Shaped like the spec's GET /CreditNotes example (for the invoice(n) it cancels)."""
+    day = 1_539_993_600_000 + 86_400_000 * (n % 300 + 2)
+    return {
+        "CreditNoteID": f"n{n:05d}-0000-0000-0000-000000000000",
+        "CreditNoteNumber": f"CN-{n:04d}",
+        "Payments": [],
+        "ID": f"n{n:05d}-0000-0000-0000-000000000000",
+        "CurrencyRate": 1.0,
+        "Type": kind,
+        "Reference": "Red Fish, Blue Fish",
+        "RemainingCredit": 46.0 if status == "AUTHORISED" else 0.0,
+        "Allocations": [],
+        "HasAttachments": False,
+        "Contact": {
+            "ContactID": f"c{n % 40:05d}-0000-0000-0000-000000000000",
+            "Name": f"Contact {n % 40}",
+            "Addresses": [],
+            "Phones": [],
+            "ContactGroups": [],
+            "ContactPersons": [],
+            "HasValidationErrors": False,
+        },
+        "DateString": "2018-10-22T00:00:00",
+        "Date": ms_date(day),
+        "Status": status,
+        "LineAmountTypes": "Exclusive",
+        "LineItems": [
+            {
+                "LineItemID": f"m{n:05d}-0000-0000-0000-000000000000",
+                "Description": "Consulting",
+                "Quantity": 1.0,
+                "UnitAmount": 40.0,
+                "LineAmount": 40.0,
+                "AccountCode": "200",
+            }
+        ],
+        "SubTotal": 40.0,
+        "TotalTax": 6.0,
+        "Total": 46.0,
+        "UpdatedDateUTC": ms_date(updated + 1000 * n),
+        "CurrencyCode": "NZD",
+    }
+
+
 def journal(n: int, *, status: str = "POSTED", updated: int = T0) -> dict[str, Any]:
     """Shaped like the spec's GET /ManualJournals example, with lines."""
     return {
@@ -218,6 +265,7 @@ class FakeXero:
         self.feeds: dict[str, list[dict[str, Any]]] = {
             "Contacts": [],
             "Invoices": [],
+            "CreditNotes": [],
             "Payments": [],
             "ManualJournals": [],
             "RepeatingInvoices": [],

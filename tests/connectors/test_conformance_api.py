@@ -26,6 +26,7 @@ from connectors.oauth import CredentialStore, TokenSet, load_cipher
 from connectors.quickbooks import QuickBooksConfig, QuickBooksConnector
 from connectors.registry import connector_classes
 from connectors.rest import ApiConnector
+from connectors.stripe import FEEDS as STRIPE_FEEDS
 from connectors.stripe import StripeConfig, StripeConnector
 from connectors.sync import load_cursor, sync_connector
 from connectors.xero import FEEDS as XERO_FEEDS
@@ -86,7 +87,7 @@ def stripe_scenario(engine: Engine) -> Scenario:
 
     def progress(cursor: dict[str, Any]) -> Any:
         if cursor["mode"] == "backfill":
-            return (0, cursor["feed"] == "invoices", 0)
+            return (0, STRIPE_FEEDS.index(cursor["feed"]), 0)
         return (1, cursor["created"], len(cursor["seen"]))
 
     return Scenario(
@@ -140,8 +141,8 @@ def xero_scenario(engine: Engine) -> Scenario:
         seed=seed,
         change=change,
         requests=lambda: api.requests,
-        # One request per feed: four with If-Modified-Since, the templates read whole.
-        quiet_requests=5,
+        # One request per feed: five with If-Modified-Since, the templates read whole.
+        quiet_requests=len(XERO_FEEDS) + 1,
         progress=lambda cursor: tuple(
             (cursor.get(feed) or {}).get("since") or 0 for feed, _ in XERO_FEEDS
         ),

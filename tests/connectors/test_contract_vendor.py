@@ -223,6 +223,7 @@ def wrap(feed: str, objects: list[Any]) -> dict[str, Any]:
         ("Invoices", [fake_xero.invoice(1), fake_xero.invoice(2, kind="ACCPAY", status="PAID")]),
         ("Contacts", [fake_xero.contact(1), fake_xero.contact(2, supplier=True)]),
         ("ManualJournals", [fake_xero.journal(1)]),
+        ("CreditNotes", [fake_xero.credit_note(1), fake_xero.credit_note(2, kind="ACCPAYCREDIT")]),
         (
             "Payments",
             [
@@ -417,6 +418,8 @@ def intuit_schema() -> IntuitSchema:
     ("type_name", "obj"),
     [
         ("Invoice", fake_quickbooks.invoice(1, recur="9")),
+        ("CreditMemo", fake_quickbooks.credit_memo(1)),
+        ("RefundReceipt", fake_quickbooks.credit_memo(2, entity="RefundReceipt")),
         ("Bill", fake_quickbooks.bill(1)),
         ("BillPayment", fake_quickbooks.bill_payment(1, [1, 2])),
         ("RecurringTransaction", fake_quickbooks.recurring(1, "Invoice", end="2027-01-31")),

@@ -156,10 +156,10 @@ def test_cursor_older_than_cdc_window_catches_up_with_queries(
     result = sync_connector(engine, make(engine, fake))
     assert result.ok, result.error
     queries = sent(fake)
-    # Seven entity queries from the old cursor, CDC, then the templates.
-    assert len(queries) == 9
-    assert all("Metadata.LastUpdatedTime >=" in q for q in queries[:7])
-    assert queries[7].startswith("CDC ")
+    # One query per entity from the old cursor, CDC, then the templates.
+    assert len(queries) == len(ENTITIES) + 2
+    assert all("Metadata.LastUpdatedTime >=" in q for q in queries[: len(ENTITIES)])
+    assert queries[len(ENTITIES)].startswith("CDC ")
     assert len(rows(engine, Invoice)) == 2
 
 

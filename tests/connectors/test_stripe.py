@@ -74,7 +74,9 @@ def test_backfill_reads_every_page_and_maps_minor_units(engine: Engine, fake: Fa
     fake.invoices = [invoice(n, status="paid" if n % 3 == 0 else "open") for n in range(250)]
     result = sync_connector(engine, make())
     assert result.ok, result.error
-    assert paths(fake) == ["/v1/customers"] + ["/v1/invoices"] * 3 + ["/v1/events"]
+    assert paths(fake) == (
+        ["/v1/customers"] + ["/v1/invoices"] * 3 + ["/v1/credit_notes", "/v1/events"]
+    )
     invoices = rows(engine, Invoice)
     assert len(invoices) == 250
     assert {row["total"] for row in invoices} == {120.0}
@@ -87,6 +89,7 @@ def test_backfill_reads_every_page_and_maps_minor_units(engine: Engine, fake: Fa
         "mode": "events",
         "created": NOW - CLOCK_SKEW_S,
         "seen": [],
+        "feeds": ["customers", "invoices", "credit_notes"],
     }
 
 
@@ -124,7 +127,12 @@ def test_events_apply_updates_voids_and_deletions(engine: Engine, fake: FakeStri
     assert by_id["in_000007"]["template_id"] == "sub_9"
     assert by_id["in_000002"]["origin"] == "manual"
     cursor = load_cursor(engine, "acme", "cards")
-    assert cursor == {"mode": "events", "created": NOW + 12, "seen": ["evt_000002"]}
+    assert cursor == {
+        "mode": "events",
+        "created": NOW + 12,
+        "seen": ["evt_000002"],
+        "feeds": ["customers", "invoices", "credit_notes"],
+    }
     fake.requests.clear()
     again = sync_connector(engine, make(clock=NOW + 120))
     assert again.stats.inserted == again.stats.updated == 0
@@ -137,7 +145,7 @@ def test_cursor_older_than_the_events_window_relists_everything(
     sync_connector(engine, make())
     fake.requests.clear()
     sync_connector(engine, make(clock=NOW + EVENTS_WINDOW_S + 1))
-    assert paths(fake) == ["/v1/customers", "/v1/invoices", "/v1/events"]
+    assert paths(fake) == ["/v1/customers", "/v1/invoices", "/v1/credit_notes", "/v1/events"]
 
 
 def test_zero_and_three_decimal_currencies() -> None:

@@ -108,6 +108,7 @@ def test_backfill_reads_every_feed_and_page(engine: Engine, fake: FakeXero) -> N
         "Invoices",
         "Invoices",
         "Invoices",
+        "CreditNotes",
         "Payments",
         "ManualJournals",
         "RepeatingInvoices",
@@ -131,6 +132,7 @@ def test_incremental_poll_asks_only_for_changes(engine: Engine, fake: FakeXero) 
     assert feeds(fake) == [
         "Contacts",
         "Invoices",
+        "CreditNotes",
         "Payments",
         "ManualJournals",
         "RepeatingInvoices",
@@ -298,7 +300,7 @@ def test_exhausted_minute_allowance_waits_a_minute(engine: Engine, fake: FakeXer
     sleeps: list[float] = []
     result = sync_connector(engine, make(engine, sleeps=sleeps))
     assert result.ok, result.error
-    assert sleeps == [60.0] * 5  # after each of the five feeds' responses
+    assert sleeps == [60.0] * 6  # after each of the six feeds' responses
 
 
 def test_exhausted_day_allowance_stops_before_the_next_call(engine: Engine, fake: FakeXero) -> None:

@@ -34,6 +34,8 @@ INVOICE_COLUMNS = (
     "currency",
     "template_id",
     "description",
+    "doc_type",
+    "created_at",
 )
 APPOINTMENT_COLUMNS = (
     "business",
@@ -116,15 +118,19 @@ def invoice(
     currency: str = "GBP",
     description: str | None = None,
     source: str = "quickbooks",
+    doc_type: str = "invoice",
+    number: str | None = None,
+    created_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """One invoice record as a row dict."""
+    """One invoice record as a row dict (a sales invoice unless ``doc_type`` says otherwise)."""
     return {
         "business": BUSINESS, "source": source, "source_id": source_id, "origin": origin,
         "customer_id": customer_id, "customer_name": customer_name,
-        "customer_email": customer_email, "number": source_id, "status": status,
+        "customer_email": customer_email, "number": number or source_id, "status": status,
         "issued_on": issued_on, "due_on": due_on, "paid_at": paid_at, "total": total,
         "balance": 0.0 if balance is None and status == "paid" else balance,
         "currency": currency, "template_id": None, "description": description,
+        "doc_type": doc_type, "created_at": created_at,
     }  # fmt: skip
 
 
@@ -400,6 +406,7 @@ def _guess(column: str, index: int, day: date, rng: np.random.Generator) -> Any:
         "attendee_email": f"c{index % 3}@example.com",
         "attendee_name": f"Customer {index % 3}", "name": f"Customer {index % 3}",
         "email": f"c{index % 3}@example.com", "invoice_id": f"rec-{index:03d}",
+        "doc_type": "invoice",
     }  # fmt: skip
     return values.get(column, f"{column}-{index % 4}")
 

@@ -13,9 +13,11 @@ from tests.detectors.catalogue_factories import bill, bills, duplicate_scenario
 from tests.detectors.detector_factories import TODAY, context, empty_frames, invoices
 
 
-def test_bills_keyed_twice_are_found_and_voided_copies_or_two_sessions_are_not() -> None:
+def test_bills_keyed_twice_are_found_and_voided_copies_are_not() -> None:
     frames = duplicate_scenario()
-    (finding,) = DuplicateEntryDetector().detect(frames, context())
+    found = {c.subject.id: c for c in DuplicateEntryDetector().detect(frames, context())}
+    assert set(found) == {"ven-post", "cus-ben"}
+    finding = found["ven-post"]
 
     assert finding.subject.type == "vendor"
     assert finding.subject.id == "ven-post"
@@ -48,10 +50,22 @@ def test_a_repeated_supplier_reference_is_a_duplicate_whatever_the_dates() -> No
     assert finding.sources == ("dext", "xero")
 
 
+def test_one_repeat_is_a_finding_with_less_confidence_than_a_habit() -> None:
+    frames = duplicate_scenario()
+    found = {c.subject.id: c for c in DuplicateEntryDetector().detect(frames, context())}
+    single, habit = found["cus-ben"], found["ven-post"]
+    assert single.metrics["duplicates"] == 1
+    assert single.confidence < 0.6 < habit.confidence
+    assert single.title == (
+        "Ben Fox's invoices were entered twice (1 duplicate: same customer, same total, "
+        "same description)"
+    )
+
+
 def test_minimum_duplicates_is_a_threshold() -> None:
     frames = duplicate_scenario()
-    found = DuplicateEntryDetector(min_duplicates=1).detect(frames, context())
-    assert {c.subject.id for c in found} == {"ven-post", "cus-ben"}
+    found = DuplicateEntryDetector(min_duplicates=2).detect(frames, context())
+    assert {c.subject.id for c in found} == {"ven-post"}
     assert DuplicateEntryDetector(min_duplicates=3).detect(frames, context()) == []
 
 
