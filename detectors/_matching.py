@@ -25,6 +25,7 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
 from detectors._codes import Codes, day_order, first_per_code, look_up, owners, prefix_owners
+from detectors._mirrors import one_per_booking
 from detectors.base import DetectionContext, Frames
 
 
@@ -126,6 +127,9 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
 
 def _held(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
     """Appointments that were held (not cancelled, not no-shows) and started by ``as_of``."""
+    # A booking tool's calendar copy is the same session: one appointment, self-booked. The
+    # copies go first, so a no-show the booking tool knows of is not held in its copy.
+    raw = one_per_booking(raw)
     held = ~fr.lowered(raw["status"]).isin(["cancelled", "no_show"])
     started = fr.as_datetimes(raw["start_at"]) <= fr.as_of(context)
     return raw[(held & started).to_numpy()]

@@ -59,6 +59,7 @@ class AppointmentToInvoiceDetector(Detector):
             "attendee_email",
             "attendee_name",
             "origin",
+            "mirror_id",
         ),
         RecordKind.INVOICE: (
             "source_id",

@@ -10,6 +10,7 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
 from detectors._codes import frequent, sort_keyed
+from detectors._mirrors import one_per_booking
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -56,6 +57,7 @@ class ManualSchedulingDetector(Detector):
             "attendee_name",
             "series_id",
             "origin",
+            "mirror_id",
         ),
     }
 
@@ -79,6 +81,7 @@ class ManualSchedulingDetector(Detector):
         raw = frames[RecordKind.APPOINTMENT]
         window = pd.Timedelta(days=self.window_days)
         raw = fr.in_window(raw, fr.as_datetimes(raw["start_at"]), now - window, now)
+        raw = one_per_booking(raw)  # a booking tool's calendar copy is not a second booking
         local = fr.local_times(raw["start_at"], context.timezone)
         frame = pd.DataFrame(
             {

@@ -9,6 +9,7 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors._mirrors import one_per_booking
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -58,6 +59,8 @@ class NoShowRemindersDetector(Detector):
             "calendar",
             "cancelled_at",
             "cancelled_by",
+            "origin",
+            "mirror_id",
         ),
     }
 
@@ -79,6 +82,7 @@ class NoShowRemindersDetector(Detector):
         raw = frames[RecordKind.APPOINTMENT]
         window = pd.Timedelta(days=self.window_days)
         raw = fr.in_window(raw, fr.as_datetimes(raw["start_at"]), now - window, now)
+        raw = one_per_booking(raw)  # a booking and its calendar copy are one appointment
         start = fr.as_datetimes(raw["start_at"])
         end = fr.as_datetimes(raw["end_at"])
         status = fr.lowered(raw["status"])
