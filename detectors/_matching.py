@@ -1,7 +1,10 @@
 """Who an appointment was for, and which invoices bill whom: shared by two detectors.
 
 ``appointment_to_invoice`` and ``invoice_lag`` both match attendees to customers (e-mail,
-then full name, then a first-name prefix with the same last name) and invoices to customers.
+then full name, then a first-name prefix with the same last name, then the entity resolution
+of :mod:`detectors._entities`) and invoices to customers. Customers are *resolved entities*:
+the same customer in Stripe and QuickBooks, or keyed twice with a typo, is one customer code,
+and the links that joined them are kept for the findings' evidence.
 On a million records that matching is most of their work, so it is done on integer codes:
 every e-mail, name and customer id is cleaned once per distinct value and replaced by a
 code, and the "which customer owns this address" questions become array look-ups.
@@ -25,8 +28,9 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
 from detectors._codes import Codes, day_order, first_per_code, look_up, owners, prefix_owners
+from detectors._entities import resolve
 from detectors._mirrors import one_per_booking
-from detectors.base import DetectionContext, Frames
+from detectors.base import DetectionContext, EntityLink, Frames
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,21 @@ class Matched:
     #: Held appointments up to ``as_of`` with the customer each attendee matches, by date
     #: (then customer, id); ``method`` says how the customer was found.
     appointments: pd.DataFrame
+    #: Per customer code: the other ids (``<source>:<id>``) resolved to the same customer.
+    alt_ids: np.ndarray[Any, np.dtype[np.object_]]
+    #: Links that made several records one customer: ``customer`` (code), ``left``, ``right``
+    #: (``<source>:<id>``, ``email:…`` or ``name:…``), ``score`` and ``method``.
+    links: pd.DataFrame
+
+    def evidence(self, customer: int) -> tuple[EntityLink, ...]:
+        """The links that joined ``customer``'s records, for a finding's evidence."""
+        rows = self.links[self.links["customer"] == customer]
+        return tuple(
+            EntityLink(str(left), str(right), round(float(score), 4), str(method))
+            for left, right, score, method in zip(
+                rows["left"], rows["right"], rows["score"], rows["method"], strict=True
+            )
+        )
 
 
 _INPUTS = (RecordKind.APPOINTMENT, RecordKind.CUSTOMER, RecordKind.INVOICE)
@@ -75,9 +94,10 @@ def matched(frames: Frames, context: DetectionContext, min_prefix_chars: int) ->
 def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> Matched:
     customers, invoices = frames[RecordKind.CUSTOMER], frames[RecordKind.INVOICE]
     appointments = _held(frames[RecordKind.APPOINTMENT], context)
-    # Rows in this order: customers, invoices, appointments. Customer ids come from the first
-    # two; e-mails and names from all three, so that equal values share one code.
-    ids = Codes.of([customers["source_id"], invoices["customer_id"]])
+    # Rows in this order: customers, invoices, appointments. Customers come from the first
+    # two (resolved across sources); e-mails and names from all three, so that equal values
+    # share one code.
+    directory = resolve_customers(customers, invoices, appointments)
     emails = Codes.of(
         [customers["email"], invoices["customer_email"], appointments["attendee_email"]],
         fr.clean_email,
@@ -87,13 +107,14 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
         fr.clean_name,
     )
     known = len(customers) + len(invoices)  # directory rows: customers and invoices
-    customer = ids.codes
+    customer = directory.code[:known]
+    size = len(directory.ids)
     by_email = owners(emails.codes[:known], customer, len(emails.values))
     by_name = owners(names.codes[:known], customer, len(names.values))
     labels = first_per_code(
         customer,
         pd.concat([fr.as_text(customers["name"]), fr.as_text(invoices["customer_name"])]),
-        len(ids.values),
+        size,
     )
     invoice_rows = slice(len(customers), known)
     invoice_customer = _fallback(
@@ -117,11 +138,17 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
             min_prefix_chars,
         )
         prefix_hit[unmatched] = by_prefix
+    # Last, the entity the attendee resolved to (a typo'd or differently written name).
+    entity_hit = directory.code[known:]
     return Matched(
-        customer_ids=ids.values,
+        customer_ids=directory.ids,
         labels=labels,
         invoices=_invoices(invoices, invoice_customer, fr.as_of(context).normalize()),
-        appointments=_appointments(appointments, email_hit, name_hit, prefix_hit, context),
+        appointments=_appointments(
+            appointments, email_hit, name_hit, prefix_hit, entity_hit, context
+        ),
+        alt_ids=directory.alt_ids,
+        links=directory.links,
     )
 
 
@@ -153,10 +180,15 @@ def _appointments(
     email_hit: np.ndarray[Any, np.dtype[np.int64]],
     name_hit: np.ndarray[Any, np.dtype[np.int64]],
     prefix_hit: np.ndarray[Any, np.dtype[np.int64]],
+    entity_hit: np.ndarray[Any, np.dtype[np.int64]],
     context: DetectionContext,
 ) -> pd.DataFrame:
     """Matched appointments with their customer code and how it was found."""
-    customer = np.where(email_hit >= 0, email_hit, np.where(name_hit >= 0, name_hit, prefix_hit))
+    customer = np.where(
+        email_hit >= 0,
+        email_hit,
+        np.where(name_hit >= 0, name_hit, np.where(prefix_hit >= 0, prefix_hit, entity_hit)),
+    )
     frame = pd.DataFrame(
         {
             "appt_id": fr.as_text(raw["source_id"]),
@@ -165,8 +197,8 @@ def _appointments(
             "booked_by_hand": fr.is_manual(raw["origin"]),
             "customer": customer,
             "method": np.select(
-                [email_hit >= 0, name_hit >= 0, prefix_hit >= 0],
-                ["email", "name", "prefix"],
+                [email_hit >= 0, name_hit >= 0, prefix_hit >= 0, entity_hit >= 0],
+                ["email", "name", "prefix", "entity"],
                 default="none",
             ),
         }
@@ -194,3 +226,101 @@ def _invoices(
     frame = frame[keep & (frame["issued"] <= today).to_numpy()]
     order = day_order(frame["issued"], frame["customer"].to_numpy(), frame["invoice_id"])
     return frame.take(order).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Customers resolved across sources: a code per row and what each code stands for."""
+
+    #: Customer code per row (customers, invoices, appointments); -1 for none.
+    code: np.ndarray[Any, np.dtype[np.int64]]
+    #: Per code: the id its findings are filed under (the first ``<source>:<id>`` in order).
+    ids: np.ndarray[Any, np.dtype[np.object_]]
+    #: Per code: the other ``<source>:<id>`` of the same customer, as a tuple.
+    alt_ids: np.ndarray[Any, np.dtype[np.object_]]
+    #: Links with the ``customer`` code they joined.
+    links: pd.DataFrame
+
+
+def resolve_customers(
+    customers: pd.DataFrame, invoices: pd.DataFrame, appointments: pd.DataFrame
+) -> Directory:
+    """Resolve customer records, invoices' customers and attendees into customer codes.
+
+    Only entities holding a customer id (a customer record, or an invoice's customer id)
+    are customers; an attendee or an id-less invoice joins one through its e-mail or name.
+    A customer's id is the id of its first record by (source, id), unchanged when it has one
+    source only, so the findings' stable ids do not move.
+    """
+    parties = pd.DataFrame(
+        {
+            "source": pd.concat(
+                [customers["source"], invoices["source"], appointments["source"]],
+                ignore_index=True,
+            ),
+            "id": pd.concat(
+                [
+                    customers["source_id"],
+                    invoices["customer_id"],
+                    pd.Series(None, index=appointments.index, dtype=object),
+                ],
+                ignore_index=True,
+            ),
+            "name": pd.concat(
+                [customers["name"], invoices["customer_name"], appointments["attendee_name"]],
+                ignore_index=True,
+            ),
+            "email": pd.concat(
+                [customers["email"], invoices["customer_email"], appointments["attendee_email"]],
+                ignore_index=True,
+            ),
+        }
+    )
+    result = resolve(parties)
+    has_id = fr.as_text(parties["id"]).notna().to_numpy() & (result.entity >= 0)
+    named = pd.DataFrame(
+        {
+            "entity": result.entity[has_id],
+            "source": fr.as_text(parties["source"]).fillna("").to_numpy(dtype=object)[has_id],
+            "id": fr.as_text(parties["id"]).to_numpy(dtype=object)[has_id],
+        }
+    ).drop_duplicates()
+    named = named.sort_values(["entity", "source", "id"], kind="stable")
+    firsts = named.drop_duplicates("entity")
+    entity_code = np.full(int(result.entity.max(initial=-1)) + 1, -1, dtype=np.int64)
+    entity_code[firsts["entity"].to_numpy()] = np.arange(len(firsts))
+    code = np.where(result.entity >= 0, np.append(entity_code, -1)[result.entity], -1)
+    labels = (named["source"] + ":" + named["id"]).to_numpy(dtype=object)
+    alt: list[tuple[str, ...]] = [() for _ in range(len(firsts))]
+    others = named["entity"].duplicated().to_numpy()
+    for entity, label in zip(named["entity"].to_numpy()[others], labels[others], strict=True):
+        alt[int(entity_code[entity])] += (str(label),)  # few: only merged customers
+    links = result.links
+    owner = np.append(entity_code, -1)[
+        np.append(_node_entity(result), -1)[links["left"].to_numpy(dtype=np.int64)]
+    ]
+    links = pd.DataFrame(
+        {
+            "customer": owner,
+            "left": result.labels[links["left"].to_numpy(dtype=np.int64)],
+            "right": result.labels[links["right"].to_numpy(dtype=np.int64)],
+            "score": links["score"].to_numpy(dtype=float),
+            "method": links["method"].to_numpy(dtype=object),
+        }
+    )
+    alt_ids = np.empty(len(firsts), dtype=object)
+    alt_ids[:] = alt
+    return Directory(
+        code=code.astype(np.int64),
+        ids=firsts["id"].to_numpy(dtype=object),
+        alt_ids=alt_ids,
+        links=links[links["customer"] >= 0].reset_index(drop=True),
+    )
+
+
+def _node_entity(result: Any) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Entity code per node code."""
+    out = np.full(len(result.labels), -1, dtype=np.int64)
+    has = result.node >= 0
+    out[result.node[has]] = result.entity[has]
+    return out
