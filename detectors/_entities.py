@@ -11,8 +11,9 @@ entity code, plus the links that joined them and how sure each one is:
    address two ids of one source share identifies nobody by itself; nor does a name two
    ids of one source share.
 2. **fuzzy names**: cleaned names (accents, case, punctuation, titles and legal words such
-   as "Ltd", "Inc", "and" dropped) are turned into character 2-3-gram TF-IDF vectors
-   (scikit-learn), and each name's nearest neighbours by cosine (``NearestNeighbors``)
+   as "Ltd", "Inc", "and" dropped) are turned into character 2-3-gram vectors
+   (scikit-learn's ``TfidfVectorizer``, without IDF so that a score does not depend on the
+   business's other names), and each name's nearest neighbours by cosine (``NearestNeighbors``)
    within its block (first letter) are linked when the similarity is at least
    ``threshold`` (score = cosine, ``name``). Equal cleaned names link with score 1.
    A name link is refused when both sides carry different e-mail addresses (two people
@@ -38,8 +39,8 @@ from sklearn.neighbors import NearestNeighbors
 
 from detectors import _frames as fr
 
-#: Cosine similarity of character n-gram TF-IDF vectors from which two names are one entity.
-NAME_THRESHOLD = 0.8
+#: Cosine similarity of character n-gram vectors from which two names are one entity.
+NAME_THRESHOLD = 0.85
 #: Neighbours looked at per name (the name itself included).
 NEIGHBOURS = 5
 #: Words that do not tell businesses apart.
@@ -209,8 +210,11 @@ def similar_names(
                         "score": pd.Series(dtype="float64")})  # fmt: skip
     if len(names) < 2:
         return out
+    # No IDF: with it a pair's score depends on the other names of the business (the same
+    # two spellings scored 0.84 among twelve names and under 0.8 among two), so a threshold
+    # would not mean one thing. Plain sublinear term frequencies, L2-normalised, do.
     vectors = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True, dtype=np.float32
+        analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True, use_idf=False, dtype=np.float32
     ).fit_transform(names)
     block, _ = pd.factorize(pd.Series(names).str[0])
     order = np.argsort(block, kind="stable")
