@@ -23,10 +23,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from detectors._entities import resolve  # noqa: E402
+from detectors._entities import resolve
 
-SYLLABLES = ("an", "be", "car", "do", "el", "fa", "gi", "ho", "in", "ju", "ka", "lo", "ma",
-             "ne", "or", "pa", "qu", "ri", "sa", "te", "ul", "vi", "wa", "xe", "yo", "zu")  # fmt: skip
+SYLLABLES = ("an", "be", "car", "do", "el", "fa", "gi", "ho", "in", "ju", "ka", "lo",
+             "ma", "ne", "or", "pa", "qu", "ri", "sa", "te", "ul", "vi", "wa", "xe",
+             "yo", "zu")  # fmt: skip
 TRADES = ("dental", "plumbing", "cafe", "bakery", "studio", "consulting", "garden", "motors",
           "clinic", "salon", "")  # fmt: skip
 

@@ -68,7 +68,7 @@ def test_a_typo_in_a_name_is_the_same_customer_with_its_score() -> None:
     assert same(result, 0, 1)
     (link,) = result.links.itertuples()
     assert link.method == "name"
-    assert 0.8 <= link.score < 1.0
+    assert 0.85 <= link.score < 1.0
 
 
 def test_a_customer_keyed_twice_with_a_typo_and_the_same_email_is_one() -> None:
@@ -135,5 +135,6 @@ def test_an_attendee_with_a_typo_and_a_customer_in_two_sources_are_one_customer(
     assert methods == {"name"}
     assert EntityLink("quickbooks:58", "stripe:cus_9", 1.0, "name") in finding.links
     fuzzy = [link for link in finding.links if link.score < 1.0]
-    assert fuzzy and all(0.8 <= link.score < 1.0 for link in fuzzy)
+    assert fuzzy
+    assert all(0.85 <= link.score < 1.0 for link in fuzzy)
     assert any("harbor view cafe" in (link.left + link.right) for link in fuzzy)
