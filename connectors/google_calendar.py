@@ -188,14 +188,14 @@ class GoogleCalendarConnector(ApiConnector):
             "calendar": self.config.calendar_id,
             "cancelled_at": updated if status == "cancelled" else None,
             "cancelled_by": cancelled_by(event.get("status") == "cancelled", status, attendee),
-            "origin": _origin(event, series),
+            "origin": event_origin(event, series),
             "created_at": utc_iso(event.get("created"), zone),
             "updated_at": updated,
         }
         return [(RecordKind.APPOINTMENT, row)]
 
 
-def _origin(event: Mapping[str, Any], series: object) -> str:
+def event_origin(event: Mapping[str, Any], series: object) -> str:
     """``booking_link`` for a booking tool's copy, ``recurring`` for a series, else manual."""
     source = event.get("source") or {}
     if written_by_booking_tool(event.get("description"), source.get("url"), source.get("title")):

@@ -201,14 +201,14 @@ class MsGraphCalendarConnector(ApiConnector):
             "calendar": self.config.user,
             "cancelled_at": updated if status == "cancelled" else None,
             "cancelled_by": cancelled_by(bool(event.get("isCancelled")), status, attendee),
-            "origin": _origin(event, series),
+            "origin": event_origin(event, series),
             "created_at": utc_iso(event.get("createdDateTime"), UTC),
             "updated_at": updated,
         }
         return [(RecordKind.APPOINTMENT, row)]
 
 
-def _origin(event: Mapping[str, Any], series: object) -> str:
+def event_origin(event: Mapping[str, Any], series: object) -> str:
     """``booking_link`` for a booking tool's copy, ``recurring`` for a series, else manual."""
     if written_by_booking_tool((event.get("body") or {}).get("content"), event.get("bodyPreview")):
         return "booking_link"

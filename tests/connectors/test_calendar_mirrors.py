@@ -15,14 +15,16 @@ from sqlalchemy.engine import Engine
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
 from connectors.base import ConnectorContext
+from connectors.calendar_api import written_by_booking_tool
 from connectors.calendly import CalendlyConfig, CalendlyConnector
 from connectors.google_calendar import GoogleCalendarConfig, GoogleCalendarConnector
 from connectors.http import RetryPolicy, TokenBucket
+from connectors.msgraph_calendar import event_origin as msgraph_origin
 from connectors.sync import sync_connector
 from detectors import ManualSchedulingDetector, NoShowRemindersDetector
 from detectors._mirrors import one_per_booking
 from detectors.base import DetectionContext
-from tests.connectors import fake_calendly, fake_google
+from tests.connectors import fake_calendly, fake_google, fake_msgraph
 from tests.connectors.test_google_calendar import TOKEN_URL, connect
 
 KEY = Fernet.generate_key().decode()
@@ -150,3 +152,28 @@ def test_without_the_calendly_signature_the_same_slots_are_manual_scheduling(
     _sync(engine, with_calendly=False)
     (finding,) = ManualSchedulingDetector().detect(_frames(engine), CONTEXT)
     assert finding.subject.id == "ann@example.com"
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        (CALENDLY_FOOTER.format(uuid="X1"), True),
+        ("<p>Powered by <a href='https://calendly.com'>Calendly</a></p>", False),
+        ("<p>Powered by Calendly.com</p>", True),
+        ("Book your next session: https://calendly.com/heron/consultation", False),
+        (None, False),
+    ],
+)
+def test_only_the_booking_tools_own_text_marks_a_copy(text: str | None, written: bool) -> None:
+    assert written_by_booking_tool(text) is written
+
+
+def test_an_outlook_copy_with_the_calendly_footer_is_self_booked() -> None:
+    footer = CALENDLY_FOOTER.format(uuid="X1")
+    copy = fake_msgraph.graph_event(
+        "AAMkAGI2T", "2026-02-03T10:00:00", body={"contentType": "text", "content": footer}
+    )
+    typed = fake_msgraph.graph_event("AAMkAGI2U", "2026-02-03T11:00:00")
+    assert msgraph_origin(copy, None) == "booking_link"
+    assert msgraph_origin(typed, None) == "manual"
+    assert msgraph_origin(typed, "series-1") == "recurring"
