@@ -131,13 +131,23 @@ def test_rejects_out_of_range_settings(bad: GeneratorSettings) -> None:
         generate(bad)
 
 
+#: Optional record columns the generator does not write yet (a CSV may leave them out):
+#: the id of a booking's calendar copy, and the account a journal debits.
+NOT_GENERATED = {
+    "appointments": {"mirror_id"},
+    "journal_entries": {"debit_account_id", "debit_account"},
+}
+
+
 def test_frames_match_the_record_tables(small: SyntheticBusiness) -> None:
     assert list(small.frames) == list(STEMS)
     for stem, kind in STEMS.items():
         fields = [
             name
             for name in RECORD_MODELS[kind].model_fields
-            if name not in SYSTEM_COLUMNS and name != "id"
+            if name not in SYSTEM_COLUMNS
+            and name != "id"
+            and name not in NOT_GENERATED.get(stem, set())
         ]
         assert sorted(small.frames[stem].columns) == sorted(fields), stem
         assert list(small.frames[stem].columns) == HEADERS[stem].split(","), stem
