@@ -29,6 +29,8 @@ def recommendation(item: Ranked, currency: str) -> dict[str, Any]:
             "type": candidate.subject.type,
             "id": candidate.subject.id,
             "name": candidate.subject.name,
+            "source_id": candidate.subject.source_id,
+            "alt_ids": list(candidate.subject.alt_ids),
         },
         "sources": list(candidate.sources),
         "evidence": {
@@ -39,6 +41,10 @@ def recommendation(item: Ranked, currency: str) -> dict[str, Any]:
                 "end": candidate.period_end.isoformat(),
             },
             "metrics": {key: _number(value) for key, value in sorted(candidate.metrics.items())},
+            "matches": [
+                {"left": link.left, "right": link.right, "score": link.score, "method": link.method}
+                for link in candidate.links
+            ],
         },
         "impact": {
             "hours_saved_per_month": round(candidate.hours_saved_per_month, 2),

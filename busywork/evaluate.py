@@ -85,17 +85,36 @@ def run_seed(seed: int, scale: float | None = None) -> SeedResult:
         finally:
             worker.engine.dispose()
     document = result.document or {"recommendations": []}
+    planted, decoys = _keys(business.truth["planted"]), _keys(business.truth["decoys"])
     return SeedResult(
         seed=seed,
-        planted=_keys(business.truth["planted"]),
-        decoys=_keys(business.truth["decoys"]),
-        found=_keys(document["recommendations"]),
+        planted=planted,
+        decoys=decoys,
+        found=found_keys(document["recommendations"], planted | decoys),
         records=sum(business.truth["counts"].values()),
     )
 
 
 def _keys(items: Iterable[dict[str, Any]]) -> frozenset[Key]:
     return frozenset((item["kind"], item["subject"]["id"]) for item in items)
+
+
+def found_keys(items: Iterable[dict[str, Any]], truth: frozenset[Key]) -> frozenset[Key]:
+    """Keys of reported items; one the truth knows by an alternative id is keyed by that.
+
+    A journal finding is filed under its debit account when the source names it, while the
+    truth names the journal by its accounts (``accounts:depreciation|fixed assets``); a
+    customer resolved across sources may be known to the truth by its other source's id.
+    """
+    keys = set()
+    for item in items:
+        subject = item["subject"]
+        key = (item["kind"], subject["id"])
+        if key not in truth:
+            values = (str(alt).split(":", 1)[-1] for alt in subject.get("alt_ids") or ())
+            key = next((k for k in ((item["kind"], v) for v in values) if k in truth), key)
+        keys.add(key)
+    return frozenset(keys)
 
 
 @dataclass

@@ -26,6 +26,13 @@ from connectors.http import HttpClient
 
 #: Longest source id the store accepts; longer vendor ids are hashed.
 MAX_SOURCE_ID = 128
+#: Text only a booking tool writes into the calendar copy of a booking it made: Calendly's
+#: footer and its per-invitee cancel/reschedule links (a pasted scheduling link is not enough).
+BOOKING_TOOL_MARKERS = (
+    "powered by calendly",
+    "calendly.com/cancellations/",
+    "calendly.com/reschedulings/",
+)
 #: Google reports quota exhaustion as 403 with one of these reasons; they are retriable.
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 
@@ -118,6 +125,16 @@ def stored_appointments(
             )
         ).mappings()
         return {row["source_id"]: {k: _iso(v) for k, v in row.items()} for row in rows}
+
+
+def written_by_booking_tool(*texts: object) -> bool:
+    """Whether an event's description (or source link) shows a booking tool wrote it.
+
+    Such an event is the calendar's copy of a self-service booking, not an appointment typed
+    in by hand: its origin is ``booking_link`` whether or not the booking tool is connected.
+    """
+    text = " ".join(str(part) for part in texts if part).lower()
+    return any(marker in text for marker in BOOKING_TOOL_MARKERS)
 
 
 def vendor_id(value: str) -> str:

@@ -26,6 +26,7 @@ from pydantic import Field, SecretStr, model_validator
 from busywork.errors import AuthError, FatalError
 from busywork.store.records import RecordKind
 from connectors.base import SyncPage
+from connectors.calendar_api import vendor_id
 from connectors.http import Authenticator, BearerToken, HttpClient
 from connectors.ical import lower_set
 from connectors.oauth import OAuthConnectorConfig
@@ -245,10 +246,17 @@ class CalendlyConnector(ApiConnector):
             "cancelled_at": cancelled_at,
             "cancelled_by": cancelled_by,
             "origin": "manual" if event.get("_type") in HAND_MADE_EVENT_TYPES else "booking_link",
+            "mirror_id": _mirror_id(event),
             "created_at": event.get("created_at"),
             "updated_at": event.get("updated_at"),
         }
         return [(RecordKind.APPOINTMENT, row)]
+
+
+def _mirror_id(event: Mapping[str, Any]) -> str | None:
+    """The id of the copy Calendly wrote into Google or Outlook (``calendar_event``), if any."""
+    external = (event.get("calendar_event") or {}).get("external_id")
+    return vendor_id(str(external)) if external else None
 
 
 def _uuid(event: Mapping[str, Any]) -> str:

@@ -28,6 +28,7 @@ from connectors.calendar_api import (
     stored_appointments,
     utc_iso,
     vendor_id,
+    written_by_booking_tool,
 )
 from connectors.http import limiter_for
 from connectors.ical import lower_set
@@ -187,11 +188,19 @@ class GoogleCalendarConnector(ApiConnector):
             "calendar": self.config.calendar_id,
             "cancelled_at": updated if status == "cancelled" else None,
             "cancelled_by": cancelled_by(event.get("status") == "cancelled", status, attendee),
-            "origin": "recurring" if series else "manual",
+            "origin": event_origin(event, series),
             "created_at": utc_iso(event.get("created"), zone),
             "updated_at": updated,
         }
         return [(RecordKind.APPOINTMENT, row)]
+
+
+def event_origin(event: Mapping[str, Any], series: object) -> str:
+    """``booking_link`` for a booking tool's copy, ``recurring`` for a series, else manual."""
+    source = event.get("source") or {}
+    if written_by_booking_tool(event.get("description"), source.get("url"), source.get("title")):
+        return "booking_link"
+    return "recurring" if series else "manual"
 
 
 def _status(

@@ -29,6 +29,7 @@ from connectors.calendar_api import (
     live_appointment_ids,
     utc_iso,
     vendor_id,
+    written_by_booking_tool,
 )
 from connectors.http import limiter_for
 from connectors.ical import lower_set
@@ -200,11 +201,18 @@ class MsGraphCalendarConnector(ApiConnector):
             "calendar": self.config.user,
             "cancelled_at": updated if status == "cancelled" else None,
             "cancelled_by": cancelled_by(bool(event.get("isCancelled")), status, attendee),
-            "origin": "recurring" if series else "manual",
+            "origin": event_origin(event, series),
             "created_at": utc_iso(event.get("createdDateTime"), UTC),
             "updated_at": updated,
         }
         return [(RecordKind.APPOINTMENT, row)]
+
+
+def event_origin(event: Mapping[str, Any], series: object) -> str:
+    """``booking_link`` for a booking tool's copy, ``recurring`` for a series, else manual."""
+    if written_by_booking_tool((event.get("body") or {}).get("content"), event.get("bodyPreview")):
+        return "booking_link"
+    return "recurring" if series else "manual"
 
 
 def _times(event: Mapping[str, Any], zone: ZoneInfo) -> tuple[str | None, str | None]:

@@ -251,6 +251,23 @@ def journal_accounts(entry: Mapping[str, Any]) -> tuple[str, float]:
     return "|".join(sorted(accounts)), debits
 
 
+def journal_debit_account(entry: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The (Account ``Id``, name) of a JournalEntry's largest debit line, if it has one."""
+    best: tuple[float, str | None, str | None] | None = None
+    for line in entry.get("Line") or []:
+        detail = line.get("JournalEntryLineDetail")
+        if not detail or detail.get("PostingType") != "Debit":
+            continue
+        account = detail.get("AccountRef") or {}
+        amount = float(line.get("Amount") or 0)
+        if best is None or amount > best[0]:  # the first line wins a tie
+            best = (amount, account.get("value"), account.get("name"))
+    if best is None:
+        return None, None
+    _, account_id, name = best
+    return (str(account_id) if account_id else None), (str(name) if name else None)
+
+
 def bill_mapper(currency: str) -> Mapper:
     """Maps a Bill (QuickBooks has no approval step: an unpaid bill is approved)."""
 
@@ -285,6 +302,7 @@ def journal_mapper(currency: str) -> Mapper:
     def mapper(entry: Mapping[str, Any]) -> Iterator[Pair]:
         origin, _ = _origin(entry)
         accounts, debits = journal_accounts(entry)
+        debit_id, debit_name = journal_debit_account(entry)
         yield (
             RecordKind.JOURNAL_ENTRY,
             {
@@ -292,6 +310,8 @@ def journal_mapper(currency: str) -> Mapper:
                 "posted_on": entry["TxnDate"],
                 "accounts": accounts,
                 "amount": debits,
+                "debit_account_id": debit_id,
+                "debit_account": debit_name or debit_id,
                 "currency": ref(entry, "CurrencyRef") or currency,
                 "memo": entry.get("PrivateNote") or None,
                 "origin": origin,

@@ -236,6 +236,17 @@ def map_payment(payment: Mapping[str, Any]) -> Iterator[Pair]:
     )
 
 
+def debit_account_code(lines: list[Mapping[str, Any]]) -> str | None:
+    """The ``AccountCode`` of a manual journal's largest debit (positive) line, if any."""
+    debits = [
+        (float(line["LineAmount"]), str(line["AccountCode"]))
+        for line in lines
+        if line.get("AccountCode") and float(line["LineAmount"]) > 0
+    ]
+    # max() keeps the first of equal amounts: the journal's own line order breaks ties.
+    return max(debits, key=lambda pair: pair[0])[1] if debits else None
+
+
 def journal_mapper(currency: str) -> Any:
     """Maps a manual journal, in the organisation's base ``currency``."""
 
@@ -243,6 +254,7 @@ def journal_mapper(currency: str) -> Any:
         lines = journal.get("JournalLines") or []
         accounts = sorted({str(line["AccountCode"]) for line in lines if line.get("AccountCode")})
         amount = sum(float(line["LineAmount"]) for line in lines if float(line["LineAmount"]) > 0)
+        debit = debit_account_code(lines)
         yield (
             RecordKind.JOURNAL_ENTRY,
             {
@@ -250,6 +262,9 @@ def journal_mapper(currency: str) -> Any:
                 "posted_on": xero_date(journal["Date"]),
                 "accounts": "|".join(accounts),
                 "amount": amount,
+                # Manual journal lines carry the code, not the name (that is in /Accounts).
+                "debit_account_id": debit,
+                "debit_account": debit,
                 "currency": currency,
                 "memo": journal.get("Narration") or None,
                 "origin": Origin.MANUAL.value,

@@ -1,7 +1,10 @@
 """Who an appointment was for, and which invoices bill whom: shared by two detectors.
 
 ``appointment_to_invoice`` and ``invoice_lag`` both match attendees to customers (e-mail,
-then full name, then a first-name prefix with the same last name) and invoices to customers.
+then full name, then a first-name prefix with the same last name, then the entity resolution
+of :mod:`detectors._entities`) and invoices to customers. Customers are *resolved entities*:
+the same customer in Stripe and QuickBooks, or keyed twice with a typo, is one customer code,
+and the links that joined them are kept for the findings' evidence.
 On a million records that matching is most of their work, so it is done on integer codes:
 every e-mail, name and customer id is cleaned once per distinct value and replaced by a
 code, and the "which customer owns this address" questions become array look-ups.
@@ -26,7 +29,9 @@ from busywork.store.records import RecordKind
 from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors._codes import Codes, day_order, first_per_code, look_up, owners, prefix_owners
-from detectors.base import DetectionContext, Frames
+from detectors._customers import resolve_customers
+from detectors._mirrors import one_per_booking
+from detectors.base import DetectionContext, EntityLink, Frames
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,21 @@ class Matched:
     #: Held appointments up to ``as_of`` with the customer each attendee matches, by date
     #: (then customer, id); ``method`` says how the customer was found.
     appointments: pd.DataFrame
+    #: Per customer code: the other ids (``<source>:<id>``) resolved to the same customer.
+    alt_ids: np.ndarray[Any, np.dtype[np.object_]]
+    #: Links that made several records one customer: ``customer`` (code), ``left``, ``right``
+    #: (``<source>:<id>``, ``email:…`` or ``name:…``), ``score`` and ``method``.
+    links: pd.DataFrame
+
+    def evidence(self, customer: int) -> tuple[EntityLink, ...]:
+        """The links that joined ``customer``'s records, for a finding's evidence."""
+        rows = self.links[self.links["customer"] == customer]
+        return tuple(
+            EntityLink(str(left), str(right), round(float(score), 4), str(method))
+            for left, right, score, method in zip(
+                rows["left"], rows["right"], rows["score"], rows["method"], strict=True
+            )
+        )
 
 
 _INPUTS = (RecordKind.APPOINTMENT, RecordKind.CUSTOMER, RecordKind.INVOICE)
@@ -75,9 +95,10 @@ def matched(frames: Frames, context: DetectionContext, min_prefix_chars: int) ->
 def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> Matched:
     customers, invoices = frames[RecordKind.CUSTOMER], frames[RecordKind.INVOICE]
     appointments = _held(frames[RecordKind.APPOINTMENT], context)
-    # Rows in this order: customers, invoices, appointments. Customer ids come from the first
-    # two; e-mails and names from all three, so that equal values share one code.
-    ids = Codes.of([customers["source_id"], invoices["customer_id"]])
+    # Rows in this order: customers, invoices, appointments. Customers come from the first
+    # two (resolved across sources); e-mails and names from all three, so that equal values
+    # share one code.
+    directory = resolve_customers(customers, invoices, appointments)
     emails = Codes.of(
         [customers["email"], invoices["customer_email"], appointments["attendee_email"]],
         fr.clean_email,
@@ -87,13 +108,14 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
         fr.clean_name,
     )
     known = len(customers) + len(invoices)  # directory rows: customers and invoices
-    customer = ids.codes
+    customer = directory.code[:known]
+    size = len(directory.ids)
     by_email = owners(emails.codes[:known], customer, len(emails.values))
     by_name = owners(names.codes[:known], customer, len(names.values))
     labels = first_per_code(
         customer,
         pd.concat([fr.as_text(customers["name"]), fr.as_text(invoices["customer_name"])]),
-        len(ids.values),
+        size,
     )
     invoice_rows = slice(len(customers), known)
     invoice_customer = _fallback(
@@ -117,16 +139,25 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
             min_prefix_chars,
         )
         prefix_hit[unmatched] = by_prefix
+    # Last, the entity the attendee resolved to (a typo'd or differently written name).
+    entity_hit = directory.code[known:]
     return Matched(
-        customer_ids=ids.values,
+        customer_ids=directory.ids,
         labels=labels,
         invoices=_invoices(invoices, invoice_customer, fr.as_of(context).normalize()),
-        appointments=_appointments(appointments, email_hit, name_hit, prefix_hit, context),
+        appointments=_appointments(
+            appointments, email_hit, name_hit, prefix_hit, entity_hit, context
+        ),
+        alt_ids=directory.alt_ids,
+        links=directory.links,
     )
 
 
 def _held(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
     """Appointments that were held (not cancelled, not no-shows) and started by ``as_of``."""
+    # A booking tool's calendar copy is the same session: one appointment, self-booked. The
+    # copies go first, so a no-show the booking tool knows of is not held in its copy.
+    raw = one_per_booking(raw)
     held = ~fr.lowered(raw["status"]).isin(["cancelled", "no_show"])
     started = fr.as_datetimes(raw["start_at"]) <= fr.as_of(context)
     return raw[(held & started).to_numpy()]
@@ -150,10 +181,15 @@ def _appointments(
     email_hit: np.ndarray[Any, np.dtype[np.int64]],
     name_hit: np.ndarray[Any, np.dtype[np.int64]],
     prefix_hit: np.ndarray[Any, np.dtype[np.int64]],
+    entity_hit: np.ndarray[Any, np.dtype[np.int64]],
     context: DetectionContext,
 ) -> pd.DataFrame:
     """Matched appointments with their customer code and how it was found."""
-    customer = np.where(email_hit >= 0, email_hit, np.where(name_hit >= 0, name_hit, prefix_hit))
+    customer = np.where(
+        email_hit >= 0,
+        email_hit,
+        np.where(name_hit >= 0, name_hit, np.where(prefix_hit >= 0, prefix_hit, entity_hit)),
+    )
     frame = pd.DataFrame(
         {
             "appt_id": fr.as_text(raw["source_id"]),
@@ -162,8 +198,8 @@ def _appointments(
             "booked_by_hand": fr.is_manual(raw["origin"]),
             "customer": customer,
             "method": np.select(
-                [email_hit >= 0, name_hit >= 0, prefix_hit >= 0],
-                ["email", "name", "prefix"],
+                [email_hit >= 0, name_hit >= 0, prefix_hit >= 0, entity_hit >= 0],
+                ["email", "name", "prefix", "entity"],
                 default="none",
             ),
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
@@ -16,7 +17,7 @@ from detectors.base import Candidate, Category, DetectionContext, Detector, Fram
 from detectors.registry import register
 
 #: How much a match method is trusted, for the confidence score.
-_MATCH_WEIGHT = {"email": 1.0, "name": 0.85, "prefix": 0.6}
+_MATCH_WEIGHT = {"email": 1.0, "name": 0.85, "prefix": 0.6, "entity": 0.6}
 
 
 @register
@@ -61,6 +62,7 @@ class AppointmentToInvoiceDetector(Detector):
             "attendee_email",
             "attendee_name",
             "origin",
+            "mirror_id",
         ),
         RecordKind.INVOICE: (
             "source_id",
@@ -74,7 +76,7 @@ class AppointmentToInvoiceDetector(Detector):
             "status",
             "doc_type",
         ),
-        RecordKind.CUSTOMER: ("source_id", "name", "email"),
+        RecordKind.CUSTOMER: ("source", "source_id", "name", "email"),
     }
 
     facts: ClassVar[tuple[Fact, ...]] = (ATTENDEES, INVOICE_CUSTOMERS)
@@ -114,12 +116,16 @@ class AppointmentToInvoiceDetector(Detector):
         totals_of = dict(tuple(mine.groupby("customer")["total"]))
         chosen = sorted(found, key=lambda code: str(match.customer_ids[code]))
         return [
-            self._candidate(
-                str(match.customer_ids[code]),
-                match.labels[code],
-                rows_of[code],
-                totals_of[code],
-                context,
+            replace(
+                self._candidate(
+                    str(match.customer_ids[code]),
+                    match.labels[code],
+                    rows_of[code],
+                    totals_of[code],
+                    context,
+                    match.alt_ids[code],
+                ),
+                links=match.evidence(code),
             )
             for code in chosen
         ]
@@ -131,6 +137,7 @@ class AppointmentToInvoiceDetector(Detector):
         rows: pd.DataFrame,
         totals: pd.Series[float],
         context: DetectionContext,
+        alt_ids: tuple[str, ...] = (),
     ) -> Candidate:
         """Build the finding for one customer."""
         hand = rows[rows["hand"]]
@@ -165,7 +172,7 @@ class AppointmentToInvoiceDetector(Detector):
         return Candidate(
             kind=self.kind,
             category=self.category,
-            subject=Subject("customer", customer, label),
+            subject=Subject("customer", customer, label, source_id=customer, alt_ids=alt_ids),
             title=(
                 f"Appointments with {label} are invoiced by hand ({pairs} times, ~{lag_text} later)"
             ),

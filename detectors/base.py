@@ -41,11 +41,36 @@ DEFAULT_MINUTES_PER_TASK: Mapping[str, float] = {
 
 @dataclass(frozen=True)
 class Subject:
-    """Who or what a finding is about."""
+    """Who or what a finding is about.
+
+    ``id`` is the key findings are filed under (it makes the stable id). ``source_id`` is the
+    subject's own id in the source its records come from (a QuickBooks Account ``Id``, a Xero
+    ``AccountCode``, a Stripe ``cus_`` id), when it has one. ``alt_ids`` are the other ids
+    we know it by, each ``<scheme>:<value>`` (``stripe:cus_9``, ``email:jo@example.com``,
+    ``accounts:depreciation|fixed assets``), e.g. the records of other sources resolved to
+    the same entity.
+    """
 
     type: SubjectType
     id: str | None
     name: str
+    source_id: str | None = None
+    alt_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EntityLink:
+    """Two records taken to be one entity (or one booking), and how sure that is.
+
+    ``left`` and ``right`` are ``<source>:<id>`` (or ``email:<address>``); ``method`` is how
+    they were linked: ``source_id``, ``email``, ``name`` (fuzzy, scored by cosine
+    similarity of character n-grams) or ``mirror`` (a booking tool's calendar copy).
+    """
+
+    left: str
+    right: str
+    score: float
+    method: str
 
 
 @dataclass(frozen=True)
@@ -111,6 +136,8 @@ class Candidate:
     cash_impact_per_month: float
     confidence: float
     metrics: Mapping[str, float] = field(default_factory=dict)
+    #: Records of several sources taken as one subject, with their match scores.
+    links: tuple[EntityLink, ...] = ()
 
     @property
     def count(self) -> int:

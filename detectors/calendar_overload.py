@@ -10,6 +10,7 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
 from detectors._coverage import Fact
+from detectors._mirrors import one_per_booking
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -55,6 +56,8 @@ class CalendarOverloadDetector(Detector):
             "calendar",
             "attendee_email",
             "attendee_name",
+            "origin",
+            "mirror_id",
         ),
     }
 
@@ -86,6 +89,7 @@ class CalendarOverloadDetector(Detector):
         margin = pd.Timedelta(days=2)
         utc_start = fr.as_datetimes(raw["start_at"])
         raw = fr.in_window(raw, utc_start, first_monday - margin, last_monday + margin)
+        raw = one_per_booking(raw)  # a booking and its calendar copy hold one slot
         start = fr.local_times(raw["start_at"], context.timezone)
         end = fr.local_times(raw["end_at"], context.timezone)
         day = start.dt.normalize()

@@ -12,6 +12,7 @@ from detectors import _frames as fr
 from detectors._codes import frequent, sort_keyed
 from detectors._coverage import Fact
 from detectors._facts import ATTENDEES
+from detectors._mirrors import one_per_booking
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -58,6 +59,7 @@ class ManualSchedulingDetector(Detector):
             "attendee_name",
             "series_id",
             "origin",
+            "mirror_id",
         ),
     }
 
@@ -84,6 +86,7 @@ class ManualSchedulingDetector(Detector):
         raw = frames[RecordKind.APPOINTMENT]
         window = pd.Timedelta(days=self.window_days)
         raw = fr.in_window(raw, fr.as_datetimes(raw["start_at"]), now - window, now)
+        raw = one_per_booking(raw)  # a booking tool's calendar copy is not a second booking
         local = fr.local_times(raw["start_at"], context.timezone)
         frame = pd.DataFrame(
             {

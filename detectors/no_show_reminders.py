@@ -11,6 +11,7 @@ from busywork.store.records import RecordKind
 from detectors import _frames as fr
 from detectors._coverage import Fact
 from detectors._facts import ATTENDEES
+from detectors._mirrors import one_per_booking
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -32,18 +33,31 @@ class NoShowRemindersDetector(Detector):
     end of the one-sided 90% Wilson score interval must reach it, so a handful of misses on
     a quiet calendar is not a finding.
 
+    Each attendee (normalised e-mail, else name) with at least ``min_attendee_appointments``
+    appointments and at least two misses is reported too (subject ``attendee``) when they
+    miss at least ``min_attendee_miss_rate`` of them and stand out: the lower end of the
+    one-sided 95% Wilson interval of their miss rate is at least ``attendee_lift`` times the
+    miss rate of everyone else's appointments. So one client who misses a quarter of their
+    sessions is named, while on a calendar where everyone misses as often nobody is singled
+    out (the calendar finding covers it). A booking and its calendar copy count once.
+
     Hours saved: misses per month * the ``book_appointment`` minutes to rebook. Cash impact:
     the working hours lost per month (booked length of the missed appointments) at
     ``context.admin_hourly_cost``, a floor on the revenue a filled slot would have earned.
 
     Metrics: ``appointments``, ``no_shows``, ``late_cancellations``, ``miss_rate``,
-    ``miss_rate_lower`` (the Wilson bound) and ``hours_lost_per_month``.
+    ``miss_rate_lower`` (the Wilson bound) and ``hours_lost_per_month``; attendee findings
+    add ``others_miss_rate``.
 
     Args:
         window_days: Length of the trailing window, in days, ending at ``context.as_of``.
         min_appointments: Fewest appointments on a calendar for a finding.
         min_miss_rate: Smallest share of appointments missed (0-1), at 90% confidence.
         late_cancel_hours: A cancellation closer than this to the start counts as a miss.
+        min_attendee_appointments: Fewest appointments of one attendee for a finding.
+        min_attendee_miss_rate: Smallest share of an attendee's appointments missed (0-1).
+        attendee_lift: How many times everyone else's miss rate an attendee's (95% lower
+            bound) must reach.
     """
 
     kind: ClassVar[str] = "no_show_reminders"
@@ -60,6 +74,8 @@ class NoShowRemindersDetector(Detector):
             "calendar",
             "cancelled_at",
             "cancelled_by",
+            "origin",
+            "mirror_id",
         ),
     }
 
@@ -73,17 +89,24 @@ class NoShowRemindersDetector(Detector):
         min_appointments: int = 30,
         min_miss_rate: float = 0.15,
         late_cancel_hours: float = 24.0,
+        min_attendee_appointments: int = 8,
+        min_attendee_miss_rate: float = 0.25,
+        attendee_lift: float = 1.5,
     ) -> None:
         self.window_days = window_days
         self.min_appointments = min_appointments
         self.min_miss_rate = min_miss_rate
         self.late_cancel_hours = late_cancel_hours
+        self.min_attendee_appointments = min_attendee_appointments
+        self.min_attendee_miss_rate = min_attendee_miss_rate
+        self.attendee_lift = attendee_lift
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
         now = fr.as_of(context)
         raw = frames[RecordKind.APPOINTMENT]
         window = pd.Timedelta(days=self.window_days)
         raw = fr.in_window(raw, fr.as_datetimes(raw["start_at"]), now - window, now)
+        raw = one_per_booking(raw)  # a booking and its calendar copy are one appointment
         start = fr.as_datetimes(raw["start_at"])
         end = fr.as_datetimes(raw["end_at"])
         status = fr.lowered(raw["status"])
@@ -96,6 +119,9 @@ class NoShowRemindersDetector(Detector):
             {
                 "source_id": fr.as_text(raw["source_id"]),
                 "source": fr.as_text(raw["source"]),
+                "who": fr.subject_key(raw["attendee_email"], raw["attendee_name"], "email"),
+                "email": fr.normalise_email(raw["attendee_email"]),
+                "name": fr.as_text(raw["attendee_name"]),
                 "calendar": fr.as_text(raw["calendar"]).fillna(""),
                 "start": start,
                 "hours": (fr.to_days(end - start) * 24).clip(lower=0.0),
@@ -127,10 +153,91 @@ class NoShowRemindersDetector(Detector):
             (stats["appointments"] >= self.min_appointments)
             & (stats["lower"] >= self.min_miss_rate)
         ]
-        return [
+        found = [
             self._candidate(frame[frame["calendar"] == calendar], row, str(calendar), context)
             for calendar, row in hits.sort_index().iterrows()
         ]
+        return found + self._attendees(frame, context)
+
+    def _attendees(self, frame: pd.DataFrame, context: DetectionContext) -> list[Candidate]:
+        """Findings for attendees who miss far more often than everyone else."""
+        stats = frame.groupby("who").agg(
+            appointments=("miss", "size"),
+            misses=("miss", "sum"),
+            no_shows=("no_show", "sum"),
+            late=("late_cancel", "sum"),
+        )
+        total, missed = len(frame), int(frame["miss"].sum())
+        others = total - stats["appointments"]
+        stats["others"] = (missed - stats["misses"]) / others.where(others > 0)
+        stats["rate"] = stats["misses"] / stats["appointments"]
+        stats["lower"] = wilson_lower(stats["rate"], stats["appointments"], _Z_95)
+        hits = stats[
+            (stats["appointments"] >= self.min_attendee_appointments)
+            & (stats["misses"] >= 2)
+            & (stats["rate"] >= self.min_attendee_miss_rate)
+            & (stats["lower"] >= self.attendee_lift * stats["others"].fillna(0.0))
+        ]
+        return [
+            self._attendee_candidate(frame[frame["who"] == who], row, context)
+            for who, row in hits.sort_index().iterrows()
+        ]
+
+    def _attendee_candidate(
+        self, rows: pd.DataFrame, stats: pd.Series[float], context: DetectionContext
+    ) -> Candidate:
+        """Build the finding for one attendee."""
+        missed = rows[rows["miss"]]
+        months = fr.months_covered(rows["start"].min(), fr.as_of(context))
+        hours_lost = float(missed["hours"].sum()) / months
+        rate, others = float(stats["rate"]), float(stats["others"])
+        email = fr.last_text(rows["email"])
+        label = fr.last_text(rows["name"]) or email or "Unknown attendee"
+        name_key = fr.last_text(fr.normalise_name(rows["name"]))
+        alt_ids = tuple(
+            f"{scheme}:{value}"
+            for scheme, value in (("email", email), ("name", name_key))
+            if value is not None
+        )
+        subject = Subject("attendee", email, label, alt_ids=alt_ids)
+        count, misses = int(stats["appointments"]), int(stats["misses"])
+        severity = min(1.0, rate / (2 * self.min_attendee_miss_rate or 1.0))
+        confidence = 0.5 * fr.support_score(float(count), 12.0) + 0.5 * severity
+        return Candidate(
+            kind=self.kind,
+            category=self.category,
+            subject=subject,
+            title=f"{label} missed or cancelled late {misses} of {count} sessions ({rate:.0%})",
+            summary=(
+                f"Since {rows['start'].min():%d %b %Y}, {label} was a no-show "
+                f"{int(stats['no_shows'])} times and cancelled less than "
+                f"{self.late_cancel_hours:.0f} hours ahead {int(stats['late'])} times, out of "
+                f"{count} sessions ({rate:.0%}); everyone else misses {others:.0%}. About "
+                f"{hours_lost:.1f} booked hours a month are lost."
+            ),
+            suggested_automation=(
+                f"Send {label} a reminder 48 and 2 hours before each session with a one-click "
+                "confirm or reschedule link, and ask for a deposit or card on file."
+            ),
+            record_ids=fr.sorted_strings(missed["source_id"]),
+            sources=fr.sorted_strings(missed["source"]),
+            period_start=fr.to_date(missed["start"].min()),
+            period_end=fr.to_date(missed["start"].max()),
+            hours_saved_per_month=round(
+                len(missed) / months * context.minutes("book_appointment") / 60, 4
+            ),
+            cash_impact_per_month=round(hours_lost * context.admin_hourly_cost, 2),
+            confidence=fr.clamp01(confidence),
+            metrics={
+                "appointments": float(count),
+                "no_shows": float(stats["no_shows"]),
+                "late_cancellations": float(stats["late"]),
+                "miss_rate": round(rate, 4),
+                "miss_rate_lower": round(float(stats["lower"]), 4),
+                "others_miss_rate": round(others, 4),
+                "hours_lost_per_month": round(hours_lost, 2),
+            },
+        )
 
     def _candidate(
         self, rows: pd.DataFrame, stats: pd.Series[float], calendar: str, context: DetectionContext
@@ -185,11 +292,15 @@ class NoShowRemindersDetector(Detector):
 
 #: z for a one-sided 90% bound.
 _Z_90 = 1.2816
+#: z for a one-sided 95% bound: stricter, since every attendee is one more test.
+_Z_95 = 1.6449
 
 
-def wilson_lower(rate: pd.Series[float], count: pd.Series[float]) -> pd.Series[float]:
-    """Lower end of the one-sided 90% Wilson score interval of a proportion."""
-    z2 = _Z_90**2
+def wilson_lower(
+    rate: pd.Series[float], count: pd.Series[float], z: float = _Z_90
+) -> pd.Series[float]:
+    """Lower end of the one-sided Wilson score interval of a proportion (90% by default)."""
+    z2 = z**2
     centre = rate + z2 / (2 * count)
-    spread = _Z_90 * np.sqrt(rate * (1 - rate) / count + z2 / (4 * count**2))
+    spread = z * np.sqrt(rate * (1 - rate) / count + z2 / (4 * count**2))
     return (centre - spread) / (1 + z2 / count)

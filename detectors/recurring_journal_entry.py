@@ -43,7 +43,15 @@ class RecurringJournalEntryDetector(Detector):
     amount and a run still going at ``as_of``. Journals that vary in amount (accruals, VAT)
     are left alone; journals posted by a rule or payroll integration are automated already,
     and so is a signature with an active, scheduled journal template (``recurring_template``).
-    The subject id is the accounts signature.
+
+    The subject is the journal's **debit account** when the source names it
+    (``debit_account_id``: a QuickBooks Account ``Id``, a Xero ``AccountCode``): the subject
+    id and ``source_id`` are that id, the name is the account's name, and the accounts
+    signature is kept as an alternative id (``accounts:<signature>``). Journals with the same
+    accounts but another debit account are another journal. Two recurring journals debiting
+    one account (against different accounts) are told apart by ``<id>:<signature>`` on all but
+    the first. Without a debit account (a CSV without that column) the subject id is the
+    accounts signature, as before.
 
     Metrics: ``cadence_days``, ``occurrences``, ``typical_amount``, ``amount_cv``,
     ``regular_share``, ``skipped_periods``, ``median_gap_days`` and ``journals_per_month``.
@@ -69,6 +77,8 @@ class RecurringJournalEntryDetector(Detector):
             "amount",
             "origin",
             "memo",
+            "debit_account_id",
+            "debit_account",
         ),
     }
     optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = tmpl.OPTIONAL_TEMPLATES
@@ -95,9 +105,15 @@ class RecurringJournalEntryDetector(Detector):
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
         raw = frames[RecordKind.JOURNAL_ENTRY]
+        signature = accounts_signature(raw["accounts"])
+        debit_id = fr.as_text(raw["debit_account_id"]).str.strip().replace("", None)
         items = pd.DataFrame(
             {
-                "key": accounts_signature(raw["accounts"]),
+                # The same accounts debited the other way round is another journal.
+                "key": signature.where(debit_id.isna(), signature + "#" + debit_id),
+                "signature": signature,
+                "debit_id": debit_id,
+                "debit_name": fr.as_text(raw["debit_account"]),
                 "source_id": fr.as_text(raw["source_id"]),
                 "source": fr.as_text(raw["source"]),
                 "accounts": fr.as_text(raw["accounts"]),
@@ -111,7 +127,7 @@ class RecurringJournalEntryDetector(Detector):
         keep = (
             fr.is_manual(raw["origin"]).to_numpy()
             & items["key"].notna().to_numpy()
-            & ~items["key"].isin(scheduled).to_numpy()
+            & ~items["signature"].isin(scheduled).to_numpy()
             & (items["issued"] <= fr.as_of(context).normalize()).to_numpy()
         )
         items = items[keep]
@@ -119,10 +135,14 @@ class RecurringJournalEntryDetector(Detector):
             return []
         rules = cad.CadenceRules(**self.get_params())
         runs = cad.find_runs(items, rules, fr.as_of(context).normalize())
-        return [self._candidate(run, context) for run in runs]
+        subjects = journal_subjects(runs)
+        return [
+            self._candidate(run, subject, context)
+            for run, subject in zip(runs, subjects, strict=True)
+        ]
 
-    def _candidate(self, run: cad.Run, context: DetectionContext) -> Candidate:
-        """Build the finding for one accounts signature's run."""
+    def _candidate(self, run: cad.Run, subject: Subject, context: DetectionContext) -> Candidate:
+        """Build the finding for one journal's run."""
         evidence, unit, first, last = run.evidence, run.unit, run.first, run.last
         occurrences, per_month = run.occurrences, run.per_month
         typical, cv, share = run.typical_amount, run.amount_cv, run.regular_share
@@ -130,15 +150,15 @@ class RecurringJournalEntryDetector(Detector):
         accounts = " / ".join(
             part.strip() for part in str(evidence["accounts"].iloc[-1]).split("|")
         )
+        label = f"{subject.name} ({accounts})" if subject.source_id else accounts
         memo = fr.last_text(evidence["memo"])
         described = f' The latest memo reads "{memo}".' if memo else ""
         return Candidate(
             kind=self.kind,
             category=self.category,
-            subject=Subject("account", run.key, accounts),
+            subject=subject,
             title=(
-                f"The {accounts} journal is keyed by hand every {unit} "
-                f"({occurrences} times, ~{money})"
+                f"The {label} journal is keyed by hand every {unit} ({occurrences} times, ~{money})"
             ),
             summary=(
                 f"{occurrences} manual journals between {accounts} were posted between "
@@ -147,7 +167,7 @@ class RecurringJournalEntryDetector(Detector):
                 f"{described}"
             ),
             suggested_automation=(
-                f"Make the {accounts} journal a repeating journal (QuickBooks: Recurring "
+                f"Make the {label} journal a repeating journal (QuickBooks: Recurring "
                 f"transactions; Xero: Repeating manual journals) posting {money} every {unit}."
             ),
             record_ids=fr.sorted_strings(evidence["source_id"]),
@@ -159,3 +179,30 @@ class RecurringJournalEntryDetector(Detector):
             confidence=cad.run_confidence(occurrences, share, cv, self.max_amount_cv),
             metrics=run.metrics("journals_per_month"),
         )
+
+
+def journal_subjects(runs: list[cad.Run]) -> list[Subject]:
+    """The subject of each run: its debit account when known, else its accounts signature.
+
+    Runs are in key order, so which of two runs debiting one account keeps the bare account
+    id does not depend on the order the records came in.
+    """
+    subjects: list[Subject] = []
+    taken: set[str] = set()
+    for run in runs:
+        evidence = run.evidence
+        signature = str(evidence["signature"].iloc[-1])
+        debit_id = fr.last_text(evidence["debit_id"])
+        if debit_id is None:
+            accounts = " / ".join(
+                part.strip() for part in str(evidence["accounts"].iloc[-1]).split("|")
+            )
+            subjects.append(Subject("account", signature, accounts))
+            continue
+        key = debit_id if debit_id not in taken else f"{debit_id}:{signature}"
+        taken.add(debit_id)
+        name = fr.last_text(evidence["debit_name"]) or debit_id
+        subjects.append(
+            Subject("account", key, name, source_id=debit_id, alt_ids=(f"accounts:{signature}",))
+        )
+    return subjects

@@ -10,6 +10,7 @@ from busywork.evaluate import (
     SeedResult,
     evaluate,
     format_table,
+    found_keys,
     parse_seeds,
     score,
     settings_for,
@@ -83,3 +84,13 @@ def test_two_seeds_through_the_whole_pipeline_find_what_was_planted() -> None:
 def test_eval_command_rejects_bad_seeds(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", "--seeds", "nine"]) == 2
     assert "--seeds" in capsys.readouterr().err
+
+
+def test_a_subject_the_truth_knows_by_an_alternative_id_is_matched_by_it() -> None:
+    truth = frozenset({("recurring_journal_entry", "depreciation|fixed assets")})
+    journal = {
+        "kind": "recurring_journal_entry",
+        "subject": {"id": "84", "alt_ids": ["accounts:depreciation|fixed assets"]},
+    }
+    other = {"kind": "recurring_journal_entry", "subject": {"id": "90", "alt_ids": []}}
+    assert found_keys([journal, other], truth) == truth | {("recurring_journal_entry", "90")}

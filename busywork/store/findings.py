@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from busywork.store.outbox import Feedback
 from busywork.store.tables import Finding
-from detectors.base import Candidate, Subject
+from detectors.base import Candidate, EntityLink, Subject
 
 _TABLE = Finding.__table__  # type: ignore[attr-defined]
 
@@ -32,13 +32,18 @@ def candidate_to_json(candidate: Candidate) -> dict[str, Any]:
     data["period_start"] = candidate.period_start.isoformat()
     data["period_end"] = candidate.period_end.isoformat()
     data["metrics"] = dict(candidate.metrics)
+    data["subject"]["alt_ids"] = list(candidate.subject.alt_ids)
+    data["links"] = [asdict(link) for link in candidate.links]
     return data
 
 
 def candidate_from_json(data: dict[str, Any]) -> Candidate:
     """The inverse of :func:`candidate_to_json`."""
     values = dict(data)
-    values["subject"] = Subject(**values["subject"])
+    subject = dict(values["subject"])
+    subject["alt_ids"] = tuple(subject.get("alt_ids") or ())
+    values["subject"] = Subject(**subject)
+    values["links"] = tuple(EntityLink(**link) for link in values.get("links") or ())
     values["record_ids"] = tuple(values["record_ids"])
     values["sources"] = tuple(values["sources"])
     values["period_start"] = date.fromisoformat(values["period_start"])

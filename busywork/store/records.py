@@ -212,10 +212,19 @@ class Appointment(RecordBase, table=True):
     cancelled_at: datetime | None = None
     #: Who cancelled: ``host`` or ``invitee``; None when not cancelled or the source cannot tell.
     cancelled_by: str | None = Field(default=None, max_length=16)
+    #: The id of this same booking's copy in another connected calendar, when the source
+    #: names it (Calendly's ``calendar_event.external_id``: the Google or Outlook event it
+    #: wrote). Detectors count the pair once.
+    mirror_id: str | None = Field(default=None, max_length=128)
 
 
 class JournalEntry(RecordBase, table=True):
-    """A manual journal; ``accounts`` is the sorted, ``|``-joined set of accounts it touches."""
+    """A manual journal; ``accounts`` is the sorted, ``|``-joined set of accounts it touches.
+
+    ``debit_account_id``/``debit_account`` name the account the journal debits (the largest
+    debit line): its id in the source (QuickBooks Account ``Id``, Xero ``AccountCode``) and
+    its name, when the source gives them. A journal finding is about that account.
+    """
 
     __tablename__ = "journal_entry"
     __table_args__ = _unique("journal_entry")
@@ -226,6 +235,8 @@ class JournalEntry(RecordBase, table=True):
     amount: float = Field(sa_type=MONEY)
     currency: str = Field(max_length=3)
     memo: str | None = Field(default=None, max_length=512)
+    debit_account_id: str | None = Field(default=None, max_length=128)
+    debit_account: str | None = Field(default=None, max_length=256)
 
 
 class RecurringTemplate(RecordBase, table=True):

@@ -55,6 +55,8 @@ JOURNAL_COLUMNS = (
     "amount",
     "currency",
     "memo",
+    "debit_account_id",
+    "debit_account",
 )
 
 
@@ -103,13 +105,16 @@ def journal(
     origin: str = "manual",
     created_at: datetime | None = None,
     memo: str | None = None,
+    debit_account_id: str | None = None,
+    debit_account: str | None = None,
+    source: str = "xero",
 ) -> dict[str, Any]:
     """One journal entry as a row dict (keyed the day it is dated unless told)."""
     return {
-        "business": BUSINESS, "source": "xero", "source_id": source_id, "origin": origin,
+        "business": BUSINESS, "source": source, "source_id": source_id, "origin": origin,
         "created_at": created_at or datetime.combine(posted_on, time(11, 0)),
         "posted_on": posted_on, "accounts": accounts, "amount": amount, "currency": "GBP",
-        "memo": memo,
+        "memo": memo, "debit_account_id": debit_account_id, "debit_account": debit_account,
     }  # fmt: skip
 
 

@@ -52,6 +52,7 @@ APPOINTMENT_COLUMNS = (
     "calendar",
     "cancelled_at",
     "cancelled_by",
+    "mirror_id",
 )
 CUSTOMER_COLUMNS = ("business", "source", "source_id", "origin", "name", "email", "phone")
 PAYMENT_COLUMNS = (
@@ -143,6 +144,7 @@ def appointment(
     status: str = "confirmed",
     origin: str = "manual",
     source: str = "google_calendar",
+    mirror_id: str | None = None,
 ) -> dict[str, Any]:
     """One appointment record (an hour long) as a row dict."""
     return {
@@ -150,6 +152,7 @@ def appointment(
         "title": "Session", "start_at": start_at, "end_at": start_at + timedelta(hours=1),
         "status": status, "attendee_email": attendee_email, "attendee_name": attendee_name,
         "series_id": None, "calendar": "work", "cancelled_at": None, "cancelled_by": None,
+        "mirror_id": mirror_id,
     }  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -11,7 +11,13 @@ from busywork.store.records import RecordKind
 from detectors import NoShowRemindersDetector
 from detectors.no_show_reminders import wilson_lower
 from tests.detectors.catalogue_factories import cancel_late, no_show_scenario, sessions
-from tests.detectors.detector_factories import appointments, context, empty_frames
+from tests.detectors.detector_factories import (
+    TODAY,
+    appointment,
+    appointments,
+    context,
+    empty_frames,
+)
 
 
 def test_a_calendar_with_many_no_shows_is_found() -> None:
@@ -98,3 +104,62 @@ def test_input_is_not_modified() -> None:
     before = frames[RecordKind.APPOINTMENT].copy()
     NoShowRemindersDetector().detect(frames, context())
     pd.testing.assert_frame_equal(frames[RecordKind.APPOINTMENT], before)
+
+
+def _client(
+    email: str, name: str, *, count: int, misses: int, calendar: str = "work", start: int = 0
+) -> list[dict[str, object]]:
+    """``count`` weekly sessions of one client, the first ``misses`` of them no-shows."""
+    first = datetime.combine(TODAY, datetime.min.time()) - timedelta(weeks=count, hours=-10)
+    return [
+        {**appointment(f"{email}-{n:02d}", start_at=first + timedelta(weeks=n, hours=start),
+                       attendee_email=email, attendee_name=name,
+                       status="no_show" if n < misses else "confirmed"), "calendar": calendar}
+        for n in range(count)
+    ]  # fmt: skip
+
+
+def test_a_client_who_misses_a_quarter_of_sessions_is_found_by_name() -> None:
+    rows = _client("ann@example.com", "Ann Lee", count=16, misses=4)
+    for index in range(12):  # the rest of the practice turns up
+        rows += _client(f"c{index}@example.com", f"Client {index}", count=8, misses=0, start=1)
+    frames = {RecordKind.APPOINTMENT: appointments(rows)}
+    findings = NoShowRemindersDetector().detect(frames, context())
+    (finding,) = [f for f in findings if f.subject.type == "attendee"]
+    assert finding.subject.id == "ann@example.com"
+    assert finding.subject.name == "Ann Lee"
+    assert finding.subject.alt_ids == ("email:ann@example.com", "name:ann lee")
+    assert finding.metrics["miss_rate"] == 0.25
+    assert finding.metrics["others_miss_rate"] == 0.0
+    assert len(finding.record_ids) == 4
+    assert "Ann Lee" in finding.title
+    # 4 misses of 112 sessions: the calendar as a whole is fine.
+    assert [f.subject.type for f in findings] == ["attendee"]
+
+
+def test_nobody_is_singled_out_where_everyone_misses_as_often() -> None:
+    rows: list[dict[str, object]] = []
+    for index in range(10):
+        rows += _client(f"c{index}@example.com", f"Client {index}", count=12, misses=4,
+                        start=index % 3)  # fmt: skip
+    frames = {RecordKind.APPOINTMENT: appointments(rows)}
+    findings = NoShowRemindersDetector().detect(frames, context())
+    assert [f.subject.type for f in findings] == ["calendar"]
+
+
+def test_a_booking_and_its_calendar_copy_count_once_for_a_client() -> None:
+    rows = _client("ann@example.com", "Ann Lee", count=16, misses=4)
+    # Calendly knows the no-shows; the Google copies it wrote all look "confirmed".
+    copies = [
+        {**row, "source": "calendly", "source_id": f"cal-{row['source_id']}",
+         "origin": "booking_link", "mirror_id": row["source_id"]}
+        for row in rows
+    ]  # fmt: skip
+    for row in rows:
+        row.update(status="confirmed", origin="booking_link")
+    for index in range(12):
+        rows += _client(f"c{index}@example.com", f"Client {index}", count=8, misses=0, start=1)
+    frames = {RecordKind.APPOINTMENT: appointments(rows + copies)}
+    (finding,) = NoShowRemindersDetector().detect(frames, context())
+    assert finding.metrics["appointments"] == 16
+    assert finding.metrics["miss_rate"] == 0.25

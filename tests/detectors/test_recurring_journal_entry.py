@@ -9,6 +9,7 @@ import pytest
 
 from busywork.store.records import RecordKind
 from detectors import RecurringJournalEntryDetector
+from detectors.base import Subject
 from detectors.recurring_journal_entry import accounts_signature
 from tests.detectors.catalogue_factories import journal, journal_scenario, journals
 from tests.detectors.detector_factories import context, empty_frames
@@ -64,3 +65,68 @@ def test_input_is_not_modified() -> None:
     before = frames[RecordKind.JOURNAL_ENTRY].copy()
     RecurringJournalEntryDetector().detect(frames, context())
     pd.testing.assert_frame_equal(frames[RecordKind.JOURNAL_ENTRY], before)
+
+
+def _monthly(
+    debit_id: str | None,
+    debit_name: str | None,
+    accounts: str,
+    *,
+    source: str,
+    prefix: str = "j",
+    amount: float = 350.0,
+) -> list[dict[str, object]]:
+    return [
+        journal(f"{prefix}{n:02d}", posted_on=date(2024, n + 1, 28), accounts=accounts,
+                amount=amount, debit_account_id=debit_id, debit_account=debit_name, source=source)
+        for n in range(12)
+    ]  # fmt: skip
+
+
+def test_quickbooks_journal_is_about_its_debit_account() -> None:
+    rows = _monthly("84", "Depreciation Expense", "Accumulated Depreciation|Depreciation Expense",
+                    source="quickbooks")  # fmt: skip
+    (finding,) = RecurringJournalEntryDetector().detect(
+        {RecordKind.JOURNAL_ENTRY: journals(rows)}, context()
+    )
+    assert finding.subject == Subject(
+        "account",
+        "84",
+        "Depreciation Expense",
+        source_id="84",
+        alt_ids=("accounts:accumulated depreciation|depreciation expense",),
+    )
+    assert finding.title.startswith(
+        "The Depreciation Expense (Accumulated Depreciation / Depreciation Expense) journal"
+    )
+
+
+def test_xero_journal_names_the_debit_account_code_not_a_sorted_pair() -> None:
+    # Xero manual journal lines carry account codes: debit 620 (prepayments) against 433.
+    rows = _monthly("620", "620", "433|620", source="xero")
+    (finding,) = RecurringJournalEntryDetector().detect(
+        {RecordKind.JOURNAL_ENTRY: journals(rows)}, context()
+    )
+    assert (finding.subject.id, finding.subject.source_id) == ("620", "620")
+    assert finding.subject.alt_ids == ("accounts:433|620",)
+
+
+def test_two_journals_debiting_one_account_keep_distinct_subjects() -> None:
+    rows = _monthly("620", "Prepayments", "433|620", source="xero", prefix="a") + _monthly(
+        "620", "Prepayments", "620|800", source="xero", prefix="b", amount=90.0
+    )
+    found = RecurringJournalEntryDetector().detect(
+        {RecordKind.JOURNAL_ENTRY: journals(rows)}, context()
+    )
+    assert sorted(f.subject.id for f in found) == ["620", "620:620|800"]
+    assert len({f.stable_id("biz") for f in found}) == 2
+
+
+def test_same_accounts_debited_the_other_way_are_two_journals() -> None:
+    rows = _monthly("433", "433", "433|620", source="xero", prefix="a") + _monthly(
+        "620", "620", "433|620", source="xero", prefix="b", amount=90.0
+    )
+    found = RecurringJournalEntryDetector().detect(
+        {RecordKind.JOURNAL_ENTRY: journals(rows)}, context()
+    )
+    assert sorted(f.subject.id for f in found) == ["433", "620"]

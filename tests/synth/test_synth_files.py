@@ -133,6 +133,12 @@ def test_rejects_out_of_range_settings(bad: GeneratorSettings) -> None:
 
 #: Record columns a generated file may leave out: the store fills them in.
 DERIVED_WHEN_ABSENT = frozenset({"doc_type"})
+#: Optional record columns the generator does not write yet (a CSV may leave them out):
+#: the id of a booking's calendar copy, and the account a journal debits.
+NOT_GENERATED = {
+    "appointments": {"mirror_id"},
+    "journal_entries": {"debit_account_id", "debit_account"},
+}
 
 
 def test_frames_match_the_record_tables(small: SyntheticBusiness) -> None:
@@ -141,7 +147,9 @@ def test_frames_match_the_record_tables(small: SyntheticBusiness) -> None:
         fields = [
             name
             for name in RECORD_MODELS[kind].model_fields
-            if name not in SYSTEM_COLUMNS and name != "id"
+            if name not in SYSTEM_COLUMNS
+            and name != "id"
+            and name not in NOT_GENERATED.get(stem, set())
         ]
         columns = set(small.frames[stem].columns)
         # The store derives an invoice's doc_type from its total when a file has none.

@@ -1,0 +1,115 @@
+"""Customers resolved across sources: one code per customer, whatever the system it is in.
+
+:func:`resolve_customers` runs :func:`detectors._entities.resolve` over the customer
+records, the invoices' customers and the appointments' attendees of a business, and turns
+the entities that hold a customer id into customer codes for :mod:`detectors._matching`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from detectors import _frames as fr
+from detectors._entities import Resolution, resolve
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Customers resolved across sources: a code per row and what each code stands for."""
+
+    #: Customer code per row (customers, invoices, appointments); -1 for none.
+    code: np.ndarray[Any, np.dtype[np.int64]]
+    #: Per code: the id its findings are filed under (the first ``<source>:<id>`` in order).
+    ids: np.ndarray[Any, np.dtype[np.object_]]
+    #: Per code: the other ``<source>:<id>`` of the same customer, as a tuple.
+    alt_ids: np.ndarray[Any, np.dtype[np.object_]]
+    #: Links with the ``customer`` code they joined.
+    links: pd.DataFrame
+
+
+def resolve_customers(
+    customers: pd.DataFrame, invoices: pd.DataFrame, appointments: pd.DataFrame
+) -> Directory:
+    """Resolve customer records, invoices' customers and attendees into customer codes.
+
+    Only entities holding a customer id (a customer record, or an invoice's customer id)
+    are customers; an attendee or an id-less invoice joins one through its e-mail or name.
+    A customer's id is the id of its first record by (source, id), unchanged when it has one
+    source only, so the findings' stable ids do not move.
+    """
+    parties = pd.DataFrame(
+        {
+            "source": pd.concat(
+                [customers["source"], invoices["source"], appointments["source"]],
+                ignore_index=True,
+            ),
+            "id": pd.concat(
+                [
+                    customers["source_id"],
+                    invoices["customer_id"],
+                    pd.Series(None, index=appointments.index, dtype=object),
+                ],
+                ignore_index=True,
+            ),
+            "name": pd.concat(
+                [customers["name"], invoices["customer_name"], appointments["attendee_name"]],
+                ignore_index=True,
+            ),
+            "email": pd.concat(
+                [customers["email"], invoices["customer_email"], appointments["attendee_email"]],
+                ignore_index=True,
+            ),
+        }
+    )
+    result = resolve(parties)
+    has_id = fr.as_text(parties["id"]).notna().to_numpy() & (result.entity >= 0)
+    named = pd.DataFrame(
+        {
+            "entity": result.entity[has_id],
+            "source": fr.as_text(parties["source"]).fillna("").to_numpy(dtype=object)[has_id],
+            "id": fr.as_text(parties["id"]).to_numpy(dtype=object)[has_id],
+        }
+    ).drop_duplicates()
+    named = named.sort_values(["entity", "source", "id"], kind="stable")
+    firsts = named.drop_duplicates("entity")
+    entity_code = np.full(int(result.entity.max(initial=-1)) + 1, -1, dtype=np.int64)
+    entity_code[firsts["entity"].to_numpy()] = np.arange(len(firsts))
+    code = np.where(result.entity >= 0, np.append(entity_code, -1)[result.entity], -1)
+    labels = (named["source"] + ":" + named["id"]).to_numpy(dtype=object)
+    alt: list[tuple[str, ...]] = [() for _ in range(len(firsts))]
+    others = named["entity"].duplicated().to_numpy()
+    for entity, label in zip(named["entity"].to_numpy()[others], labels[others], strict=True):
+        alt[int(entity_code[entity])] += (str(label),)  # few: only merged customers
+    links = result.links
+    owner = np.append(entity_code, -1)[
+        np.append(_node_entity(result), -1)[links["left"].to_numpy(dtype=np.int64)]
+    ]
+    links = pd.DataFrame(
+        {
+            "customer": owner,
+            "left": result.labels[links["left"].to_numpy(dtype=np.int64)],
+            "right": result.labels[links["right"].to_numpy(dtype=np.int64)],
+            "score": links["score"].to_numpy(dtype=float),
+            "method": links["method"].to_numpy(dtype=object),
+        }
+    )
+    alt_ids = np.empty(len(firsts), dtype=object)
+    alt_ids[:] = alt
+    return Directory(
+        code=code.astype(np.int64),
+        ids=firsts["id"].to_numpy(dtype=object),
+        alt_ids=alt_ids,
+        links=links[links["customer"] >= 0].reset_index(drop=True),
+    )
+
+
+def _node_entity(result: Resolution) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Entity code per node code."""
+    out = np.full(len(result.labels), -1, dtype=np.int64)
+    has = result.node >= 0
+    out[result.node[has]] = result.entity[has]
+    return out

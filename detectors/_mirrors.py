@@ -1,0 +1,181 @@
+"""One booking seen in two calendars is one appointment: recognise the copies, keep one row.
+
+A booking tool writes each booking into the host's calendar too: Calendly's scheduled event
+names the Google or Outlook event it wrote (``calendar_event.external_id``, stored as
+``mirror_id``), and the Google or Outlook copy says "Powered by Calendly" in its description
+(the connectors then give it the ``booking_link`` origin). With both tools connected, the
+booking arrives twice. Counting both would report a self-booking client as booked by hand,
+double their hours on the calendar, and leave one of every two sessions "uninvoiced".
+
+Two rules link a copy to the row that is kept:
+
+1. **named** -- a row's ``mirror_id`` is another source's ``source_id``;
+2. **same slot** -- rows of *different* sources with the same start instant and the same
+   attendee (normalised e-mail, else name): one person cannot attend two meetings at once.
+
+The kept row is the one that names its copy, else an automated one (booking link first),
+else the one whose status says more (a no-show or cancellation), then by source and id so
+the choice never depends on row order. It is marked automated when any row of the booking
+is: a booking its copy shows was self-booked counts as self-booked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from detectors import _frames as fr
+
+#: Columns :func:`one_per_booking` reads (``mirror_id`` is used when the frame has it).
+MIRROR_COLUMNS = (
+    "source",
+    "source_id",
+    "start_at",
+    "status",
+    "attendee_email",
+    "attendee_name",
+    "origin",
+)
+_INFORMATIVE_STATUSES = ("no_show", "cancelled")
+
+
+def mirror_pairs(raw: pd.DataFrame) -> pd.DataFrame:
+    """The copies in an appointment frame: one row per (kept, copy) pair.
+
+    Returns:
+        Columns ``kept`` and ``copy`` (positions in ``raw``), ``kept_id``, ``copy_id``,
+        ``copy_source`` and ``rule`` (``named`` or ``same_slot``); no rows when every
+        booking is seen once.
+    """
+    empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in _PAIR_DTYPES.items()})
+    if raw.empty or fr.as_text(raw["source"]).nunique() < 2:
+        return empty  # one calendar source: nothing can be seen twice
+    source = fr.as_text(raw["source"]).to_numpy(dtype=object)
+    ids = fr.as_text(raw["source_id"]).to_numpy(dtype=object)
+    named = _named(raw, source, ids)
+    copies = np.zeros(len(raw), dtype=bool)
+    copies[named[:, 1]] = True
+    slot = _same_slot(raw, source, copies)
+    pairs = np.concatenate([named, slot])
+    rules = np.array(["named"] * len(named) + ["same_slot"] * len(slot), dtype=object)
+    if not len(pairs):
+        return empty
+    return pd.DataFrame(
+        {
+            "kept": pairs[:, 0],
+            "copy": pairs[:, 1],
+            "kept_id": ids[pairs[:, 0]],
+            "copy_id": ids[pairs[:, 1]],
+            "copy_source": source[pairs[:, 1]],
+            "rule": rules,
+        }
+    )
+
+
+def one_per_booking(raw: pd.DataFrame) -> pd.DataFrame:
+    """``raw`` without the copies :func:`mirror_pairs` finds.
+
+    A kept row's origin becomes ``booking_link`` when a copy of it was automated and it was
+    not. The input is never mutated; without copies it is returned as it is.
+    """
+    pairs = mirror_pairs(raw)
+    if pairs.empty:
+        return raw
+    automated = ~fr.is_manual(raw["origin"]).to_numpy()
+    kept, copy = pairs["kept"].to_numpy(), pairs["copy"].to_numpy()
+    lift = np.zeros(len(raw), dtype=bool)
+    lift[kept[automated[copy] & ~automated[kept]]] = True
+    out = raw.copy() if lift.any() else raw
+    if lift.any():
+        origin = out["origin"].astype(object).to_numpy(copy=True)
+        origin[lift] = "booking_link"
+        out["origin"] = origin
+    keep = np.ones(len(raw), dtype=bool)
+    keep[copy] = False
+    return out[keep]
+
+
+_PAIR_DTYPES = {
+    "kept": "int64",
+    "copy": "int64",
+    "kept_id": "object",
+    "copy_id": "object",
+    "copy_source": "object",
+    "rule": "object",
+}
+
+
+def _named(raw: pd.DataFrame, source: Any, ids: Any) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """(kept, copy) positions where a row's ``mirror_id`` is another source's id."""
+    none = np.empty((0, 2), dtype=np.int64)
+    if "mirror_id" not in raw.columns:
+        return none
+    mirror = fr.as_text(raw["mirror_id"]).to_numpy(dtype=object)
+    naming = np.flatnonzero(pd.notna(mirror) & (mirror != ""))
+    if not len(naming):
+        return none
+    position = pd.Series(np.arange(len(raw)), index=pd.Index(ids))
+    position = position[~position.index.duplicated(keep=False)]  # an id two sources share
+    hit = position.reindex(mirror[naming]).to_numpy()
+    found = ~np.isnan(hit)
+    kept, copy = naming[found], hit[found].astype(np.int64)
+    other = (source[kept] != source[copy]) & (kept != copy)
+    kept, copy = kept[other], copy[other]
+    _, first = np.unique(copy, return_index=True)  # a copy belongs to one booking
+    return np.stack([kept[first], copy[first]], axis=1).astype(np.int64)
+
+
+def _same_slot(
+    raw: pd.DataFrame, source: Any, taken: np.ndarray[Any, np.dtype[np.bool_]]
+) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """(kept, copy) positions of rows of different sources with the same start and attendee.
+
+    Rows already found as copies (``taken``) are left out.
+    """
+    who = fr.subject_key(raw["attendee_email"], raw["attendee_name"], "email")
+    start = fr.as_datetimes(raw["start_at"])
+    eligible = (who.notna() & start.notna()).to_numpy() & ~taken
+    rows = np.flatnonzero(eligible)
+    if len(rows) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    slot, _ = pd.factorize(
+        pd.Series(start.to_numpy()[rows]).astype("int64").astype(str)
+        + "|"
+        + who.to_numpy(dtype=object)[rows]
+    )
+    status = fr.lowered(raw["status"]) if "status" in raw.columns else None
+    informative = (
+        status.isin(_INFORMATIVE_STATUSES).to_numpy()[rows]
+        if status is not None
+        else np.zeros(len(rows), dtype=bool)
+    )
+    names_copy = (
+        fr.as_text(raw["mirror_id"]).notna().to_numpy()[rows]
+        if "mirror_id" in raw.columns
+        else np.zeros(len(rows), dtype=bool)
+    )
+    automated = ~fr.is_manual(raw["origin"]).to_numpy()[rows]
+    ids = fr.as_text(raw["source_id"]).to_numpy(dtype=object)[rows]
+    frame = pd.DataFrame(
+        {
+            "slot": slot,
+            "row": rows,
+            "source": source[rows],
+            "names": ~names_copy,  # False sorts first: preferred rows lead their slot
+            "auto": ~automated,
+            "info": ~informative,
+            "id": ids,
+        }
+    )
+    frame = frame[frame.groupby("slot")["source"].transform("nunique").to_numpy() > 1]
+    if frame.empty:
+        return np.empty((0, 2), dtype=np.int64)
+    frame = frame.sort_values(["slot", "names", "auto", "info", "source", "id"], kind="stable")
+    lead = frame.groupby("slot")[["row", "source"]].transform("first")
+    copy = (frame["row"] != lead["row"]) & (frame["source"] != lead["source"])
+    return np.stack(
+        [lead["row"].to_numpy()[copy.to_numpy()], frame["row"].to_numpy()[copy.to_numpy()]],
+        axis=1,
+    ).astype(np.int64)

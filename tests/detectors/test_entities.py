@@ -1,0 +1,140 @@
+"""Entity resolution: one customer or person across sources, and near misses kept apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from busywork.store.records import RecordKind
+from detectors import AppointmentToInvoiceDetector
+from detectors._entities import match_name, resolve, similar_names
+from detectors.base import EntityLink
+from tests.detectors.detector_factories import (
+    appointment_series,
+    appointments,
+    context,
+    customer,
+    customers,
+    invoices,
+)
+
+
+def parties(*rows: tuple[str, str | None, str | None, str | None]) -> pd.DataFrame:
+    """Party rows: (source, id, name, e-mail)."""
+    return pd.DataFrame(list(rows), columns=["source", "id", "name", "email"], dtype=object)
+
+
+def same(result: Any, *rows: int) -> bool:
+    return len({int(result.entity[row]) for row in rows}) == 1
+
+
+def test_exact_keys_first_same_id_and_same_email() -> None:
+    result = resolve(
+        parties(
+            ("quickbooks", "58", "Harbour View Cafe", "info@harbour.example"),
+            ("quickbooks", "58", "Harbour View", None),  # an invoice of customer 58
+            ("stripe", "cus_9", "HVC Payments", "Info@Harbour.example "),
+        )
+    )
+    assert same(result, 0, 1, 2)
+    (link,) = result.links.itertuples()
+    assert (link.method, link.score) == ("email", 1.0)
+
+
+def test_stripe_and_quickbooks_spellings_of_one_customer_are_one() -> None:
+    result = resolve(
+        parties(
+            ("quickbooks", "58", "Harbour View Cafe Ltd", None),
+            ("stripe", "cus_9", "HARBOUR VIEW CAFE", "till@harbour.example"),
+        )
+    )
+    assert same(result, 0, 1)
+    assert (
+        match_name("Harbour View Cafe Ltd")
+        == match_name("HARBOUR VIEW CAFE")
+        == "harbour view cafe"
+    )
+
+
+def test_a_typo_in_a_name_is_the_same_customer_with_its_score() -> None:
+    result = resolve(
+        parties(
+            ("quickbooks", "58", "Harbour View Cafe", None),
+            ("csv", None, "Harbor View Cafe", None),  # an invoice row with a typo'd name
+        )
+    )
+    assert same(result, 0, 1)
+    (link,) = result.links.itertuples()
+    assert link.method == "name"
+    assert 0.85 <= link.score < 1.0
+
+
+def test_a_customer_keyed_twice_with_a_typo_and_the_same_email_is_one() -> None:
+    result = resolve(
+        parties(
+            ("quickbooks", "58", "Greenleaf Landscaping", "ops@greenleaf.example"),
+            ("quickbooks", "77", "Greenleaf Landscapng", "ops@greenleaf.example"),
+        )
+    )
+    assert same(result, 0, 1)
+
+
+def test_near_misses_stay_apart() -> None:
+    result = resolve(
+        parties(
+            ("quickbooks", "60", "Smith Dental", None),
+            ("stripe", "cus_1", "Smith Plumbing", None),
+            ("quickbooks", "63", "John Smith", "john@one.example"),
+            ("stripe", "cus_2", "John Smith", "john@two.example"),  # two people, two addresses
+            ("quickbooks", "64", "Sam Lee", None),
+            ("quickbooks", "65", "Sam Lee", None),  # the source keeps them apart
+            ("gcal", None, "Sam Lee", None),  # so an attendee "Sam Lee" is neither
+        )
+    )
+    assert len(set(result.entity.tolist())) == 7
+    assert result.links.empty
+
+
+def test_an_office_address_two_customers_share_does_not_merge_them() -> None:
+    result = resolve(
+        parties(
+            ("quickbooks", "60", "Smith Dental", "office@smith.example"),
+            ("quickbooks", "61", "Smith Plumbing", "office@smith.example"),
+        )
+    )
+    assert not same(result, 0, 1)
+
+
+def test_similar_names_are_searched_by_nearest_neighbours_within_first_letters() -> None:
+    names = np.array(["harbour view cafe", "harbor view cafe", "smith dental", "smith plumbing"],
+                     dtype=object)  # fmt: skip
+    pairs = similar_names(names)
+    assert pairs[["a", "b"]].values.tolist() == [[0, 1]]
+
+
+def test_an_attendee_with_a_typo_and_a_customer_in_two_sources_are_one_customer() -> None:
+    rng = np.random.default_rng(4)
+    appts, invs = appointment_series(
+        "58", "Harbour View Cafe", None, rng=rng, count=6, attendee_name="Harbor View Cafe"
+    )
+    for row in invs[::2]:  # half the invoices are raised in Stripe for the same customer
+        row.update(source="stripe", customer_id="cus_9", customer_name="HARBOUR VIEW CAFE LTD")
+    people = [customer("58", "Harbour View Cafe")]
+    frames = {
+        RecordKind.APPOINTMENT: appointments(appts),
+        RecordKind.INVOICE: invoices(invs),
+        RecordKind.CUSTOMER: customers(people),
+    }
+    (finding,) = AppointmentToInvoiceDetector().detect(frames, context())
+    assert finding.subject.id == "58"
+    assert finding.subject.alt_ids == ("stripe:cus_9",)
+    assert finding.metrics["pairs"] == 6  # invoices of both sources pair with the sessions
+    methods = {link.method for link in finding.links}
+    assert methods == {"name"}
+    assert EntityLink("quickbooks:58", "stripe:cus_9", 1.0, "name") in finding.links
+    fuzzy = [link for link in finding.links if link.score < 1.0]
+    assert fuzzy
+    assert all(0.85 <= link.score < 1.0 for link in fuzzy)
+    assert any("harbor view cafe" in (link.left + link.right) for link in fuzzy)
