@@ -167,7 +167,8 @@ def latin1(frames: Frames, truth: Truth, rng: np.random.Generator) -> None:
     for stem, frame in frames.items():
         for column in frame.columns:
             if frame[column].dtype.kind in "OUT" or str(frame[column].dtype) == "str":
-                frame[column] = frame[column].map(_latin1, na_action="ignore")
+                dtype = frame[column].dtype
+                frame[column] = frame[column].map(_latin1, na_action="ignore").astype(dtype)
         frames[stem] = frame
 
 
