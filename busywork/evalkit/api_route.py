@@ -1,9 +1,11 @@
 """``busywork eval --route api``: a generated business served by fake vendor APIs, scanned.
 
-The books go to QuickBooks Online, booking-link appointments to Calendly and every other
-appointment to its staff member's Google calendar, all on one local server. The business's
-config points the real connectors at it; OAuth connectors start from an expired access
-token, so the refresh plumbing runs too. Nothing is mocked inside the connectors.
+The books go to QuickBooks Online except the invoices a subscription or an integration
+made, which go to Stripe (their customers under Stripe ids); booking-link appointments go to
+Calendly and every other appointment to its staff member's Google calendar, all on one
+local server. The business's config points the real connectors at it; OAuth connectors
+start from an expired access token, so the refresh plumbing runs too. Nothing is mocked
+inside the connectors.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
-from busywork.evalkit import fake_calendars, fake_quickbooks
+from busywork.evalkit import fake_calendars, fake_quickbooks, fake_stripe
 from busywork.evalkit.vendor_server import VendorServer
 from busywork.store.db import open_store
 from busywork.synth import SyntheticBusiness
@@ -40,11 +42,12 @@ def scan_through_apis(
     # Tokens are stored encrypted; an evaluation without a key of its own gets a throwaway one.
     os.environ.setdefault(KEYS_ENV, Fernet.generate_key().decode())
     frames = business.frames
-    quickbooks = fake_quickbooks.QuickBooksApi(fake_quickbooks.company(frames))
+    stripe = fake_stripe.StripeApi(fake_stripe.stripe_objects(frames))
+    quickbooks = fake_quickbooks.QuickBooksApi(fake_quickbooks.company(books_only(frames)))
     google = fake_calendars.GoogleCalendarApi(fake_calendars.google_events(frames["appointments"]))
     calendly = fake_calendars.CalendlyApi(fake_calendars.calendly_events(frames["appointments"]))
     business_id = f"eval{seed}"
-    with VendorServer([quickbooks, google, calendly]) as server:
+    with VendorServer([quickbooks, stripe, google, calendly]) as server:
         text = api_config(
             business_id,
             business.truth["business"]["name"],
@@ -66,6 +69,20 @@ def scan_through_apis(
     return result.document or {"recommendations": []}
 
 
+def books_only(frames: dict[str, Any]) -> dict[str, Any]:
+    """The frames QuickBooks holds: everything but the invoices Stripe made (and their parts)."""
+    invoices = frames["invoices"]
+    stripe = invoices["origin"].isin(fake_stripe.STRIPE_ORIGINS)
+    ids = set(invoices.loc[stripe, "source_id"])
+    lines, payments = frames["invoice_lines"], frames["payments"]
+    return {
+        **frames,
+        "invoices": invoices[~stripe],
+        "invoice_lines": lines[~lines["invoice_id"].isin(ids)],
+        "payments": payments[~payments["invoice_id"].isin(ids)],
+    }
+
+
 def api_config(business_id: str, name: str, url: str, *, calendars: list[str], store: Path) -> str:
     """The YAML config of a business whose connectors all point at the fake server."""
     connectors = [
@@ -77,6 +94,12 @@ def api_config(business_id: str, name: str, url: str, *, calendars: list[str], s
             "token_url": f"{url}/quickbooks{fake_quickbooks.QuickBooksApi.token_path}",
             "base_url": f"{url}/quickbooks",
             "realm_id": fake_quickbooks.REALM,
+        },
+        {
+            "name": "payments",
+            "type": "stripe",
+            "api_key": fake_stripe.API_KEY,
+            "base_url": f"{url}/stripe",
         },
         {
             "name": "bookings",
