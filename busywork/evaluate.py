@@ -11,9 +11,8 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
-from busywork.evalkit.api_route import scan_through_apis
+from busywork.evalkit.api_route import known_aliases, scan_through_apis
 from busywork.evalkit.calibration import Calibration, Forecast, calibrate, format_calibration
-from busywork.evalkit.fake_stripe import stripe_customer_id
 from busywork.synth import GeneratorSettings, SyntheticBusiness, generate
 from busywork.synth.mess import PROFILES, apply_profiles
 from busywork.synth.mess_rows import ANY
@@ -110,9 +109,8 @@ def run_seed(
     document = scan(business, seed=seed, route=route)
     aliases = _aliases([*business.truth["planted"], *business.truth["decoys"]])
     if route == "api":
-        # Stripe knows a customer by its own id; the truth knows which customer that is.
-        for customer in business.frames["customers"]["source_id"]:
-            aliases.setdefault(stripe_customer_id(str(customer)), str(customer))
+        # Vendors know a subject by their own id; the route knows which subject that is.
+        aliases = {**known_aliases(business, seed), **aliases}
     recommendations = document["recommendations"]
     found = [
         (item["kind"], aliases.get(_subject(item), _subject(item))) for item in recommendations

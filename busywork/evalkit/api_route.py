@@ -1,9 +1,9 @@
 """``busywork eval --route api``: a generated business served by fake vendor APIs, scanned.
 
-The books go to QuickBooks Online except the invoices a subscription or an integration
-made, which go to Stripe (their customers under Stripe ids); booking-link appointments go to
-Calendly and every other appointment to its staff member's Google calendar, all on one
-local server. The business's config points the real connectors at it; OAuth connectors
+The books go to QuickBooks Online (even seeds) or Xero (odd seeds) except the invoices a
+subscription or an integration made, which go to Stripe (their customers under Stripe
+ids); booking-link appointments go to Calendly and every other appointment to its staff
+member's Google calendar, all on one local server. The business's config points the real connectors at it; OAuth connectors
 start from an expired access token, so the refresh plumbing runs too. Nothing is mocked
 inside the connectors.
 """
@@ -18,8 +18,8 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
-from busywork.evalkit import fake_calendars, fake_quickbooks, fake_stripe
-from busywork.evalkit.vendor_server import VendorServer
+from busywork.evalkit import fake_calendars, fake_quickbooks, fake_stripe, fake_xero
+from busywork.evalkit.vendor_server import VendorApi, VendorServer
 from busywork.store.db import open_store
 from busywork.synth import SyntheticBusiness
 from config.loader import parse_config
@@ -43,17 +43,22 @@ def scan_through_apis(
     os.environ.setdefault(KEYS_ENV, Fernet.generate_key().decode())
     frames = business.frames
     stripe = fake_stripe.StripeApi(fake_stripe.stripe_objects(frames))
-    quickbooks = fake_quickbooks.QuickBooksApi(fake_quickbooks.company(books_only(frames)))
+    books: VendorApi = (
+        fake_xero.XeroApi(fake_xero.organisation(books_only(frames)))
+        if uses_xero(seed)
+        else fake_quickbooks.QuickBooksApi(fake_quickbooks.company(books_only(frames)))
+    )
     google = fake_calendars.GoogleCalendarApi(fake_calendars.google_events(frames["appointments"]))
     calendly = fake_calendars.CalendlyApi(fake_calendars.calendly_events(frames["appointments"]))
     business_id = f"eval{seed}"
-    with VendorServer([quickbooks, stripe, google, calendly]) as server:
+    with VendorServer([books, stripe, google, calendly]) as server:
         text = api_config(
             business_id,
             business.truth["business"]["name"],
             server.url,
             calendars=sorted(google.calendars),
             store=folder / "store.db",
+            xero=uses_xero(seed),
         )
         config = parse_config(text, base_dir=folder)
         engine = open_store(config.storage.url)
@@ -83,10 +88,47 @@ def books_only(frames: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def api_config(business_id: str, name: str, url: str, *, calendars: list[str], store: Path) -> str:
+def uses_xero(seed: int) -> bool:
+    """Odd seeds keep their books in Xero, even seeds in QuickBooks Online."""
+    return seed % 2 == 1
+
+
+def known_aliases(business: SyntheticBusiness, seed: int) -> dict[str | None, str | None]:
+    """Vendor ids of truth subjects: Stripe customer ids, Xero account-code signatures."""
+    aliases: dict[str | None, str | None] = {
+        fake_stripe.stripe_customer_id(str(c)): str(c)
+        for c in business.frames["customers"]["source_id"]
+    }
+    if uses_xero(seed):
+        for cell in set(business.frames["journal_entries"]["accounts"].dropna()):
+            names = [part.strip() for part in str(cell).split("|") if part.strip()]
+            codes = "|".join(sorted({fake_xero.account_code(name) for name in names}))
+            aliases[codes] = "|".join(sorted({name.lower() for name in names}))
+    return aliases
+
+
+def api_config(
+    business_id: str,
+    name: str,
+    url: str,
+    *,
+    calendars: list[str],
+    store: Path,
+    xero: bool = False,
+) -> str:
     """The YAML config of a business whose connectors all point at the fake server."""
-    connectors = [
+    books: dict[str, Any] = (
         {
+            "name": "books",
+            "type": "xero",
+            "client_id": "eval",
+            "client_secret": "eval-xero-secret",
+            "token_url": f"{url}/xero{fake_xero.XeroApi.token_path}",
+            "base_url": f"{url}/xero",
+            "tenant_id": fake_xero.TENANT,
+        }
+        if xero
+        else {
             "name": "books",
             "type": "quickbooks",
             "client_id": "eval",
@@ -94,7 +136,10 @@ def api_config(business_id: str, name: str, url: str, *, calendars: list[str], s
             "token_url": f"{url}/quickbooks{fake_quickbooks.QuickBooksApi.token_path}",
             "base_url": f"{url}/quickbooks",
             "realm_id": fake_quickbooks.REALM,
-        },
+        }
+    )
+    connectors = [
+        books,
         {
             "name": "payments",
             "type": "stripe",
@@ -138,7 +183,10 @@ def _connect(engine: Any, config: Any, business_id: str) -> None:
     """What ``busywork connect`` would have stored: expired access tokens, valid refresh ones."""
     store = CredentialStore(engine, load_cipher())
     for connector in config.connectors:
-        if connector.type == "quickbooks":
+        if connector.type == "xero":
+            tokens = TokenSet("expired", fake_xero.REFRESH_TOKEN, 0.0, {})
+            limiter_for("xero", fake_xero.TENANT, UNLIMITED, UNLIMITED)
+        elif connector.type == "quickbooks":
             tokens = TokenSet("expired", fake_quickbooks.REFRESH_TOKEN, 0.0, {})
             limiter_for("quickbooks", fake_quickbooks.REALM, UNLIMITED, UNLIMITED)
         elif connector.type == "google_calendar":
