@@ -3,9 +3,9 @@
 The books go to QuickBooks Online (even seeds) or Xero (odd seeds) except the invoices a
 subscription or an integration made, which go to Stripe (their customers under Stripe
 ids); booking-link appointments go to Calendly and every other appointment to its staff
-member's Google calendar, all on one local server. The business's config points the real connectors at it; OAuth connectors
-start from an expired access token, so the refresh plumbing runs too. Nothing is mocked
-inside the connectors.
+member's Google calendar, all on one local server. The business's config points the real
+connectors at it; OAuth connectors start from an expired access token, so the refresh
+plumbing runs too. Nothing is mocked inside the connectors.
 """
 
 from __future__ import annotations
