@@ -96,6 +96,10 @@ class SeedResult:
     #: Stated confidence of each reported finding.
     confidences: tuple[tuple[Key, float], ...] = ()
     profiles: tuple[str, ...] = ()
+    #: Kinds the truth says this data cannot support.
+    uncheckable: frozenset[str] = frozenset()
+    #: Kinds the report says it could not check (from its ``coverage``, when it has one).
+    unchecked: frozenset[str] = frozenset()
 
 
 def run_seed(
@@ -126,7 +130,35 @@ def run_seed(
             for key, item in zip(found, recommendations, strict=True)
         ),
         profiles=tuple(profiles),
+        uncheckable=frozenset(item["kind"] for item in business.truth.get("uncheckable", [])),
+        unchecked=unchecked_kinds(document),
     )
+
+
+def unchecked_kinds(document: dict[str, Any]) -> frozenset[str]:
+    """Kinds whose ``coverage`` entry says they were not checked.
+
+    Accepts ``{"kind": {"checked": false, ...}}``, ``{"kind": false}`` or a list of entries
+    naming their ``kind`` (or ``detector``); a report without coverage says nothing.
+    """
+    coverage = document.get("coverage")
+    if isinstance(coverage, dict):
+        entries = [{"kind": kind, **_entry(value)} for kind, value in coverage.items()]
+    elif isinstance(coverage, list):
+        entries = [entry for entry in coverage if isinstance(entry, dict)]
+    else:
+        return frozenset()
+    return frozenset(
+        str(entry.get("kind") or entry.get("detector"))
+        for entry in entries
+        if entry.get("checked") is False
+    )
+
+
+def _entry(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    return {"checked": value} if isinstance(value, bool) else {}
 
 
 def scan(business: SyntheticBusiness, *, seed: int, route: str = "csv") -> dict[str, Any]:
@@ -313,4 +345,10 @@ def format_table(scores: Sequence[KindScore], results: Sequence[SeedResult]) -> 
             lines.append(f"missed {row.kind} ({where})")
         for where in row.extras:
             lines.append(f"not planted {row.kind} ({where})")
-    return "\n".join([*lines, "", format_calibration(calibration(results))])
+    should = sum(len(r.uncheckable) for r in results)
+    said = sum(len(r.uncheckable & r.unchecked) for r in results)
+    coverage = (
+        f"Not checkable on the data (per truth): {should} detector runs; "
+        f"reported as not checked: {said}"
+    )
+    return "\n".join([*lines, "", coverage, "", format_calibration(calibration(results))])

@@ -17,6 +17,7 @@ from busywork.evaluate import (
     profiles_for,
     score,
     settings_for,
+    unchecked_kinds,
 )
 from busywork.synth.mess import PROFILES
 
@@ -135,3 +136,12 @@ def test_messy_businesses_report_no_decoys_and_find_what_was_planted() -> None:
         assert row.decoys_reported == 0, row.kind
         assert row.precision >= 0.95, row.kind
         assert row.recall >= 0.95, row.kind
+
+
+def test_coverage_in_any_of_the_plain_shapes_names_the_unchecked_kinds() -> None:
+    assert unchecked_kinds({"recommendations": []}) == frozenset()
+    assert unchecked_kinds(
+        {"coverage": {"slow_collection": {"checked": False, "reason": "no payment dates"}}}
+    ) == {"slow_collection"}
+    assert unchecked_kinds({"coverage": {"a": False, "b": True}}) == {"a"}
+    assert unchecked_kinds({"coverage": [{"detector": "c", "checked": False}]}) == {"c"}

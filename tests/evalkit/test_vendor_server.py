@@ -99,8 +99,16 @@ def _sales(origin: str, status: str = "paid") -> pd.DataFrame:
 
 def _frames(origin: str) -> dict[str, pd.DataFrame]:
     empty = pd.DataFrame(
-        columns=["source_id", "invoice_id", "line_no", "description", "item"]
-        + ["quantity", "unit_price", "amount"]
+        columns=[
+            "source_id",
+            "invoice_id",
+            "line_no",
+            "description",
+            "item",
+            "quantity",
+            "unit_price",
+            "amount",
+        ]
     )
     customers = pd.DataFrame(
         {
@@ -117,7 +125,11 @@ def _frames(origin: str) -> dict[str, pd.DataFrame]:
 def test_subscription_invoices_are_served_by_stripe_in_minor_units_with_cursor_paging() -> None:
     objects = fake_stripe.stripe_objects(_frames("subscription"))
     [invoice] = objects["invoices"]
-    assert (invoice["total"], invoice["currency"], invoice["subscription"]) == (12050, "gbp", "sub_9")
+    assert (invoice["total"], invoice["currency"], invoice["subscription"]) == (
+        12050,
+        "gbp",
+        "sub_9",
+    )
     assert invoice["customer"] == "cus_C0001"
     assert invoice["status_transitions"]["paid_at"] == 1_770_195_600
     assert fake_stripe.stripe_objects(_frames("manual"))["invoices"] == []
