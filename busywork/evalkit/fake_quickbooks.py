@@ -230,21 +230,34 @@ class QuickBooksApi:
         match = _SQL.match(sql)
         if match is None:
             return {"startPosition": 1, "maxResults": 0}
-        items = self.entities.get(match["entity"], [])
-        bound = re.search(r"Metadata\.LastUpdatedTime >= '([^']+)'", match["where"] or "")
-        if bound:
-            since = datetime.fromisoformat(bound.group(1))
-            items = [
-                e
-                for e in items
-                if datetime.fromisoformat(e["MetaData"]["LastUpdatedTime"]) >= since
-            ]
-        start, size = int(match["start"]), int(match["size"])
-        chunk = items[start - 1 : start - 1 + size]
-        result: dict[str, Any] = {"startPosition": start, "maxResults": len(chunk)}
-        if chunk:
-            result[match["entity"]] = chunk
-        return result
+        return query_response(match["entity"], self.entities.get(match["entity"], []), sql)
+
+
+def query_response(entity: str, ordered: list[dict[str, Any]], sql: str) -> dict[str, Any]:
+    """The ``QueryResponse`` of ``sql`` over ``ordered`` (sorted by ``LastUpdatedTime``).
+
+    Honours the subset of the query language connectors send: a ``Metadata.LastUpdatedTime
+    >= '…'`` bound and ``STARTPOSITION`` (1-based) with ``MAXRESULTS``.
+
+    Raises:
+        ValueError: ``sql`` is not of that form.
+    """
+    match = _SQL.match(sql)
+    if match is None:
+        raise ValueError(f"not a query this fake understands: {sql!r}")
+    items = ordered
+    bound = re.search(r"Metadata\.LastUpdatedTime >= '([^']+)'", match["where"] or "")
+    if bound:
+        since = datetime.fromisoformat(bound.group(1))
+        items = [
+            e for e in items if datetime.fromisoformat(e["MetaData"]["LastUpdatedTime"]) >= since
+        ]
+    start, size = int(match["start"]), int(match["size"])
+    chunk = items[start - 1 : start - 1 + size]
+    result: dict[str, Any] = {"startPosition": start, "maxResults": len(chunk)}
+    if chunk:
+        result[entity] = chunk
+    return result
 
 
 def _now() -> str:

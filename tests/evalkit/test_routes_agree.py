@@ -17,8 +17,8 @@ def _findings(route: str) -> set[tuple[str, str | None]]:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 13 class 5: facts lost in mapping (QuickBooks has no bill approval or paid "
-    "date; subscription and integration origins have no QuickBooks field)",
+    reason="issue 13 class 5: facts lost in mapping (QuickBooks bills have no approval step "
+    "and its invoices no paid date)",
 )
 def test_csv_and_api_routes_report_the_same_findings() -> None:
     assert _findings("api") == _findings("csv")
