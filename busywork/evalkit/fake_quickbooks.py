@@ -156,8 +156,7 @@ def _bill(row: dict[Any, Any]) -> dict[str, Any]:
 
 
 def _journal(row: dict[Any, Any]) -> dict[str, Any]:
-    accounts = str(row["accounts"]).split("|")
-    postings = [("Debit", accounts[0]), ("Credit", accounts[-1])]
+    postings = journal_postings(str(row["accounts"]), float(row["amount"]))
     return {
         **_base(row),
         "TxnDate": _day(row["posted_on"]),
@@ -165,12 +164,27 @@ def _journal(row: dict[Any, Any]) -> dict[str, Any]:
         "PrivateNote": _text(row["memo"]),
         "RecurDataRef": _template(row),
         "Line": [
-            {"Id": str(n), "Amount": float(row["amount"]), "DetailType": "JournalEntryLineDetail",
-             "JournalEntryLineDetail": {"PostingType": posting,
+            {"Id": str(n), "Amount": abs(amount), "DetailType": "JournalEntryLineDetail",
+             "JournalEntryLineDetail": {"PostingType": "Debit" if amount > 0 else "Credit",
                                         "AccountRef": {"value": account, "name": account}}}
-            for n, (posting, account) in enumerate(postings)
+            for n, (account, amount) in enumerate(postings)
         ],
     }  # fmt: skip
+
+
+def journal_postings(accounts: str, amount: float) -> list[tuple[str, float]]:
+    """Every account of a journal with its signed amount: the first debited, the rest credited.
+
+    The credits share ``amount`` in pence, the last taking the remainder, so they balance.
+    """
+    names = [part.strip() for part in accounts.split("|") if part.strip()]
+    pence = round(amount * 100)
+    credits = len(names) - 1 or 1
+    share = pence // credits
+    parts = [share] * (credits - 1) + [pence - share * (credits - 1)]
+    return [(names[0], amount)] + [
+        (name, -part / 100) for name, part in zip(names[1:] or names, parts, strict=False)
+    ]
 
 
 def _template(row: dict[Any, Any]) -> dict[str, str] | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from busywork.evalkit.fake_quickbooks import journal_postings
 from busywork.evalkit.vendor_server import Answer, Request, bearer_ok
 
 TENANT = "eval-tenant-0001"
@@ -169,16 +170,15 @@ def _payment(row: dict[Any, Any], document: dict[str, Any] | None) -> dict[str, 
 
 
 def _journal(row: dict[Any, Any]) -> dict[str, Any]:
-    accounts = str(row["accounts"]).split("|")
-    amount = float(row["amount"])
+    postings = journal_postings(str(row["accounts"]), float(row["amount"]))
     return {
         "ManualJournalID": row["source_id"],
         "Date": _date(row["posted_on"]),
         "Narration": _text(row["memo"]),
         "Status": "POSTED",
         "JournalLines": [
-            {"AccountCode": account_code(accounts[0]), "LineAmount": amount},
-            {"AccountCode": account_code(accounts[-1]), "LineAmount": -amount},
+            {"AccountCode": account_code(account), "LineAmount": amount}
+            for account, amount in postings
         ],
         "UpdatedDateUTC": _date(row["updated_at"]),
     }
