@@ -128,6 +128,18 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seeds", default="1-50", help="seeds, e.g. 1-50 or 1-5,9")
     evaluate.add_argument("--jobs", type=int, default=None, help="processes (default: CPUs)")
     evaluate.add_argument("--scale", type=float, default=None, help="fixed volume scale")
+    evaluate.add_argument(
+        "--route",
+        choices=("csv", "api"),
+        default="csv",
+        help="import through CSV files (default) or through local fake vendor APIs",
+    )
+    evaluate.add_argument(
+        "--profiles",
+        default="cycle",
+        help="real-world mess: cycle (default: one profile per seed, some clean), none, all, "
+        "or names like checkout_shop,credit_notes",
+    )
     evaluate.set_defaults(handler=_eval)
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
@@ -335,12 +347,19 @@ def _check_config(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from busywork import evaluate
+    from busywork.synth.mess import parse_profiles
 
     try:
         seeds = evaluate.parse_seeds(args.seeds)
     except ValueError as exc:
         raise ConfigError(f"--seeds: {exc}") from None
-    results = evaluate.evaluate(seeds, jobs=args.jobs, scale=args.scale)
+    try:
+        profiles = None if args.profiles == "cycle" else parse_profiles(args.profiles)
+    except ValueError as exc:
+        raise ConfigError(f"--profiles: {exc}") from None
+    results = evaluate.evaluate(
+        seeds, jobs=args.jobs, scale=args.scale, profiles=profiles, route=args.route
+    )
     print(evaluate.format_table(evaluate.score(results), results))
     return 0
 

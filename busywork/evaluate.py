@@ -11,17 +11,25 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
-from busywork.synth import GeneratorSettings, generate
+from busywork.evalkit.api_route import known_aliases, scan_through_apis
+from busywork.evalkit.calibration import Calibration, Forecast, calibrate, format_calibration
+from busywork.synth import GeneratorSettings, SyntheticBusiness, generate
+from busywork.synth.mess import PROFILES, apply_profiles
+from busywork.synth.mess_rows import ANY
 from config.loader import parse_config
 from worker import Worker
 
 Key = tuple[str, str | None]
+#: How ``--profiles cycle`` (the default) picks: seed ``n`` gets ``CYCLE[n % len(CYCLE)]``;
+#: every seventh-or-so seed stays clean so the clean baseline is still measured.
+CYCLE: tuple[tuple[str, ...], ...] = ((), *((name,) for name in PROFILES))
+ROUTES = ("csv", "api")
 
 CONFIG = """\
 business: {{id: eval{seed}, name: "{name}", timezone: Europe/London, currency: GBP}}
 storage: {{url: "sqlite:///store.db"}}
 connectors:
-  - {{name: exports, type: csv, path: data}}
+{connectors}
 goals:
   - {{id: time, name: Less admin, objective: owner_time, weight: 1}}
 """
@@ -58,6 +66,24 @@ def settings_for(seed: int, *, scale: float | None = None) -> GeneratorSettings:
     )
 
 
+def profiles_for(seed: int, choice: Sequence[str] | None) -> tuple[str, ...]:
+    """The mess profiles for ``seed``: ``choice`` for every seed, or the cycle when None."""
+    if choice is None:
+        return CYCLE[seed % len(CYCLE)]
+    return tuple(choice)
+
+
+def make_business(
+    seed: int, scale: float | None = None, profiles: Sequence[str] = ()
+) -> SyntheticBusiness:
+    """The generated business of ``seed`` with ``profiles`` laid over it."""
+    business = generate(settings_for(seed, scale=scale))
+    if not profiles:
+        return business
+    messed = apply_profiles(business.frames, business.truth, tuple(profiles), seed=seed)
+    return SyntheticBusiness(frames=messed.frames, truth=messed.truth)
+
+
 @dataclass(frozen=True)
 class SeedResult:
     """What one generated business planted and what the pipeline reported."""
@@ -67,36 +93,158 @@ class SeedResult:
     decoys: frozenset[Key]
     found: frozenset[Key]
     records: int
+    #: Stated confidence of each reported finding.
+    confidences: tuple[tuple[Key, float], ...] = ()
+    profiles: tuple[str, ...] = ()
+    #: Kinds the truth says this data cannot support.
+    uncheckable: frozenset[str] = frozenset()
+    #: Kinds the report says it could not check (from its ``coverage``, when it has one).
+    unchecked: frozenset[str] = frozenset()
 
 
-def run_seed(seed: int, scale: float | None = None) -> SeedResult:
-    """Generate one business, import its CSV files, detect, and collect the findings."""
-    business = generate(settings_for(seed, scale=scale))
-    with tempfile.TemporaryDirectory(prefix="busywork-eval-") as tmp:
-        folder = Path(tmp)
-        business.write(folder / "data")
-        config = parse_config(
-            CONFIG.format(seed=seed, name=business.truth["business"]["name"]), base_dir=folder
-        )
-        end = datetime.fromisoformat(business.truth["end"]).date()
-        worker = Worker([config], as_of=datetime.combine(end, time(23, 59), tzinfo=UTC))
-        try:
-            [result] = worker.run_once()
-        finally:
-            worker.engine.dispose()
-    document = result.document or {"recommendations": []}
-    planted, decoys = _keys(business.truth["planted"]), _keys(business.truth["decoys"])
+def run_seed(
+    seed: int,
+    scale: float | None = None,
+    profiles: Sequence[str] = (),
+    route: str = "csv",
+) -> SeedResult:
+    """Generate one business, import it (CSV files or fake vendor APIs), detect, collect."""
+    business = make_business(seed, scale, profiles)
+    document = scan(business, seed=seed, route=route)
+    aliases = _aliases([*business.truth["planted"], *business.truth["decoys"]])
+    if route == "api":
+        # Vendors know a subject by their own id; the route knows which subject that is.
+        aliases = {**known_aliases(business, seed), **aliases}
+    recommendations = document["recommendations"]
+    truth = _keys(business.truth["planted"]) | _keys(business.truth["decoys"])
+    found = [
+        _truth_key(item, aliases.get(_subject(item), _subject(item)), truth)
+        for item in recommendations
+    ]
     return SeedResult(
         seed=seed,
-        planted=planted,
-        decoys=decoys,
-        found=found_keys(document["recommendations"], planted | decoys),
+        planted=_keys(business.truth["planted"]),
+        decoys=_keys(business.truth["decoys"]),
+        found=frozenset(found),
         records=sum(business.truth["counts"].values()),
+        confidences=tuple(
+            (key, float(item.get("confidence") or 0.0))
+            for key, item in zip(found, recommendations, strict=True)
+        ),
+        profiles=tuple(profiles),
+        uncheckable=frozenset(item["kind"] for item in business.truth.get("uncheckable", [])),
+        unchecked=unchecked_kinds(document),
     )
 
 
+def unchecked_kinds(document: dict[str, Any]) -> frozenset[str]:
+    """Kinds whose ``coverage`` entry says they were not checked.
+
+    Accepts ``{"kind": {"checked": false, ...}}``, ``{"kind": false}`` or a list of entries
+    naming their ``kind`` (or ``detector``); a report without coverage says nothing.
+    """
+    # The contract says what was not checked in ``not_checked`` (one entry per kind) and per
+    # detector under ``detectors.<kind>.coverage``; older documents had a ``coverage`` key.
+    listed = frozenset(
+        str(entry.get("kind"))
+        for entry in document.get("not_checked") or []
+        if isinstance(entry, dict) and entry.get("kind")
+    )
+    coverage = document.get("coverage")
+    if listed:
+        return listed
+    if isinstance(coverage, dict):
+        entries = [{"kind": kind, **_entry(value)} for kind, value in coverage.items()]
+    elif isinstance(coverage, list):
+        entries = [entry for entry in coverage if isinstance(entry, dict)]
+    else:
+        return frozenset()
+    return frozenset(
+        str(entry.get("kind") or entry.get("detector"))
+        for entry in entries
+        if entry.get("checked") is False
+    )
+
+
+def _entry(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    return {"checked": value} if isinstance(value, bool) else {}
+
+
+def scan(business: SyntheticBusiness, *, seed: int, route: str = "csv") -> dict[str, Any]:
+    """Scan ``business`` as of its last day through ``route``; the report document.
+
+    Raises:
+        ValueError: ``route`` is not ``csv`` or ``api``.
+    """
+    if route not in ROUTES:
+        raise ValueError(f"route: {route!r} is not one of {', '.join(ROUTES)}")
+    end = datetime.fromisoformat(business.truth["end"]).date()
+    as_of = datetime.combine(end, time(23, 59), tzinfo=UTC)
+    name = business.truth["business"]["name"]
+    with tempfile.TemporaryDirectory(prefix="busywork-eval-") as tmp:
+        folder = Path(tmp)
+        if route == "api":
+            return scan_through_apis(business, folder=folder, seed=seed, as_of=as_of)
+        business.write(folder / "data")
+        encoding = business.truth.get("encoding", "utf-8")
+        connectors = f"  - {{name: exports, type: csv, path: data, encoding: {encoding}}}"
+        text = CONFIG.format(seed=seed, name=name, connectors=connectors)
+        return run_config(text, folder, as_of)
+
+
+def run_config(text: str, folder: Path, as_of: datetime) -> dict[str, Any]:
+    """Run one worker pass over the config ``text`` (relative to ``folder``); its document.
+
+    Raises:
+        RuntimeError: a connector failed, so its absence would read as "nothing found".
+    """
+    config = parse_config(text, base_dir=folder)
+    worker = Worker([config], as_of=as_of)
+    try:
+        [result] = worker.run_once()
+    finally:
+        worker.engine.dispose()
+    failed = [sync for sync in result.syncs if not sync.ok]
+    if failed:
+        raise RuntimeError(
+            "connectors failed: " + "; ".join(f"{s.connector}: {s.error}" for s in failed)
+        )
+    return result.document or {"recommendations": []}
+
+
+def _subject(item: dict[str, Any]) -> str | None:
+    ident = item["subject"]["id"]
+    return None if ident in (None, "") else str(ident)
+
+
+def _aliases(items: Iterable[dict[str, Any]]) -> dict[str | None, str | None]:
+    """Alternative subject id -> the id the truth uses."""
+    return {
+        alias: item["subject"]["id"]
+        for item in items
+        for alias in item["subject"].get("aliases", [])
+    }
+
+
 def _keys(items: Iterable[dict[str, Any]]) -> frozenset[Key]:
-    return frozenset((item["kind"], item["subject"]["id"]) for item in items)
+    return frozenset((item["kind"], _subject(item)) for item in items)
+
+
+def is_decoy(key: Key, decoys: frozenset[Key]) -> bool:
+    """A reported ``key`` is a decoy if listed, or if its whole kind is (subject ``*``)."""
+    return key in decoys or (key[0], ANY) in decoys
+
+
+def _truth_key(item: dict[str, Any], subject: str | None, truth: frozenset[Key]) -> Key:
+    """The key of one reported item, by an alternative id of its subject when only that is known."""
+    key = (item["kind"], subject)
+    if key in truth:
+        return key
+    alternatives = item.get("subject", {}).get("alt_ids") or ()
+    values = (str(alt).split(":", 1)[-1] for alt in alternatives)
+    return next((k for k in ((item["kind"], v) for v in values) if k in truth), key)
 
 
 def found_keys(items: Iterable[dict[str, Any]], truth: frozenset[Key]) -> frozenset[Key]:
@@ -106,15 +254,7 @@ def found_keys(items: Iterable[dict[str, Any]], truth: frozenset[Key]) -> frozen
     truth names the journal by its accounts (``accounts:depreciation|fixed assets``); a
     customer resolved across sources may be known to the truth by its other source's id.
     """
-    keys = set()
-    for item in items:
-        subject = item["subject"]
-        key = (item["kind"], subject["id"])
-        if key not in truth:
-            values = (str(alt).split(":", 1)[-1] for alt in subject.get("alt_ids") or ())
-            key = next((k for k in ((item["kind"], v) for v in values) if k in truth), key)
-        keys.add(key)
-    return frozenset(keys)
+    return frozenset(_truth_key(item, item["subject"]["id"], truth) for item in items)
 
 
 @dataclass
@@ -125,6 +265,8 @@ class KindScore:
     true_positives: int = 0
     false_positives: int = 0
     false_negatives: int = 0
+    #: Decoys the truth lists for this kind (things that must not be reported).
+    must_not: int = 0
     decoys_reported: int = 0
     misses: list[str] = field(default_factory=list)
     extras: list[str] = field(default_factory=list)
@@ -162,6 +304,8 @@ def score(results: Sequence[SeedResult]) -> list[KindScore]:
             key = (kind, subject)
             where = f"seed {result.seed}: {subject}"
             for target in (row, overall):
+                if key in result.decoys:
+                    target.must_not += 1
                 if key in result.planted and key in result.found:
                     target.true_positives += 1
                 elif key in result.found:
@@ -170,36 +314,59 @@ def score(results: Sequence[SeedResult]) -> list[KindScore]:
                 elif key in result.planted:
                     target.false_negatives += 1
                     target.misses.append(where)
-                if key in result.found and key in result.decoys:
+                if key in result.found and is_decoy(key, result.decoys):
                     target.decoys_reported += 1
     return [kinds[kind] for kind in sorted(kinds)] + [overall]
 
 
+def calibration(results: Sequence[SeedResult]) -> Calibration:
+    """Every reported finding as a forecast, right when the truth planted it."""
+    return calibrate(
+        Forecast(confidence, key in result.planted)
+        for result in results
+        for key, confidence in result.confidences
+    )
+
+
 def evaluate(
-    seeds: Sequence[int], *, jobs: int | None = None, scale: float | None = None
+    seeds: Sequence[int],
+    *,
+    jobs: int | None = None,
+    scale: float | None = None,
+    profiles: Sequence[str] | None = (),
+    route: str = "csv",
 ) -> list[SeedResult]:
-    """Run every seed, in ``jobs`` processes (default: one per CPU)."""
+    """Run every seed, in ``jobs`` processes (default: one per CPU).
+
+    ``profiles`` lays the same mess profiles over every seed; ``None`` cycles through them
+    (see :data:`CYCLE`).
+    """
     workers = max(1, jobs or os.cpu_count() or 1)
-    if workers == 1 or len(seeds) == 1:
-        return [run_seed(seed, scale) for seed in seeds]
+    chosen = [profiles_for(seed, profiles) for seed in seeds]
+    count = len(seeds)
+    if workers == 1 or count == 1:
+        return [run_seed(s, scale, p, route) for s, p in zip(seeds, chosen, strict=True)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(run_seed, seeds, [scale] * len(seeds)))
+        return list(pool.map(run_seed, seeds, [scale] * count, chosen, [route] * count))
 
 
 def format_table(scores: Sequence[KindScore], results: Sequence[SeedResult]) -> str:
     """The per-kind table as aligned plain text (also valid Markdown)."""
+    profiles = sorted({name for r in results for name in r.profiles})
     lines = [
-        f"Seeds: {len(results)}, records: {sum(r.records for r in results):,}",
+        f"Seeds: {len(results)}, records: {sum(r.records for r in results):,}, "
+        f"profiles: {', '.join(profiles) or 'none'}",
         "",
-        "| kind | planted | found | not planted | missed | decoys | precision | recall | F1 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| kind | planted | found | not planted | missed | must not report | decoys reported "
+        "| precision | recall | F1 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in scores:
         planted = row.true_positives + row.false_negatives
         lines.append(
             f"| {row.kind} | {planted} | {row.true_positives} | {row.false_positives} | "
-            f"{row.false_negatives} | {row.decoys_reported} | {row.precision:.3f} | "
-            f"{row.recall:.3f} | {row.f1:.3f} |"
+            f"{row.false_negatives} | {row.must_not} | {row.decoys_reported} | "
+            f"{row.precision:.3f} | {row.recall:.3f} | {row.f1:.3f} |"
         )
     overall = scores[-1]
     if overall.misses or overall.extras:
@@ -209,4 +376,10 @@ def format_table(scores: Sequence[KindScore], results: Sequence[SeedResult]) -> 
             lines.append(f"missed {row.kind} ({where})")
         for where in row.extras:
             lines.append(f"not planted {row.kind} ({where})")
-    return "\n".join(lines)
+    should = sum(len(r.uncheckable) for r in results)
+    said = sum(len(r.uncheckable & r.unchecked) for r in results)
+    coverage = (
+        f"Not checkable on the data (per truth): {should} detector runs; "
+        f"reported as not checked: {said}"
+    )
+    return "\n".join([*lines, "", coverage, "", format_calibration(calibration(results))])

@@ -51,7 +51,7 @@ def _documented_lines() -> list[tuple[str, str]]:
 
 def _variants(rest: str) -> list[list[str]]:
     """Argument lists for one documented line: comments dropped, placeholders filled."""
-    rest = rest.split("  #")[0].split(" # ")[0].replace("\\|", "|").strip()
+    rest = rest.split("  #", maxsplit=1)[0].split(" # ", maxsplit=1)[0].replace("\\|", "|").strip()
     rest = re.sub(r"\[([^\]]*)\]", r"\1", rest)  # optional parts are shown, so try them
     words = shlex.split(rest)
     choices = [word.split("|") if "|" in word and "=" not in word else [word] for word in words]

@@ -141,7 +141,11 @@ def _cells(series: pd.Series, kind: ColumnKind) -> npt.NDArray[Any]:
         text[np.isnat(stamps)] = ""
         return text
     if kind == "money":
-        return np.char.mod("%.2f", np.round(values.astype(np.float64), 2)).astype(object)
+        amounts = values.astype(np.float64)
+        text = np.char.mod("%.2f", np.round(amounts, 2)).astype(object)
+        # An export without a value leaves the cell empty; "nan" would be a bad number.
+        text[np.isnan(amounts)] = ""
+        return text
     if kind == "number":
         return np.char.mod("%g", values.astype(np.float64)).astype(object)
     if kind == "int":
@@ -149,18 +153,27 @@ def _cells(series: pd.Series, kind: ColumnKind) -> npt.NDArray[Any]:
     return series.fillna("").to_numpy(dtype=object)
 
 
-def write_csv(frame: pd.DataFrame, stem: str, path: Path) -> None:
-    """Write ``frame`` with exactly the ``stem`` schema's header and cell formats."""
+def write_csv(frame: pd.DataFrame, stem: str, path: Path, encoding: str = "utf-8") -> None:
+    """Write ``frame`` with exactly the ``stem`` schema's header and cell formats.
+
+    Raises:
+        UnicodeEncodeError: a cell holds a character ``encoding`` cannot write.
+    """
     cells = pd.DataFrame(
         {name: _cells(frame[name], kind) for name, kind in SCHEMAS[stem]}, dtype=object
     )
-    cells.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    cells.to_csv(path, index=False, lineterminator="\n", encoding=encoding)
 
 
 def write_all(frames: Mapping[str, pd.DataFrame], truth: Mapping[str, Any], out_dir: Path) -> None:
-    """Write one CSV per frame and ``truth.json`` into ``out_dir`` (created if needed)."""
+    """Write one CSV per frame and ``truth.json`` into ``out_dir`` (created if needed).
+
+    The CSVs use ``truth["encoding"]`` (UTF-8 unless a profile chose another); the truth
+    file is always UTF-8.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    encoding = str(truth.get("encoding", "utf-8"))
     for stem in STEMS:
-        write_csv(frames[stem], stem, out_dir / f"{stem}.csv")
+        write_csv(frames[stem], stem, out_dir / f"{stem}.csv", encoding)
     text = json.dumps(truth, indent=2, ensure_ascii=False, sort_keys=False)
     (out_dir / "truth.json").write_text(text + "\n", encoding="utf-8")

@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 import responses
 
+from busywork.evalkit.fake_quickbooks import query_response
+
 BASE = "https://quickbooks.api.test"
 TOKEN_URL = "https://oauth.intuit.test/oauth2/v1/tokens/bearer"
 REALM = "9341453050108021"
@@ -390,20 +392,7 @@ class FakeQuickBooks:
             assert not match["where"], "filters are not documented for templates"
             assert not match["order"], "ordering is not documented for templates"
         items = self._ordered(match["entity"])
-        bound = re.search(r"Metadata\.LastUpdatedTime >= '([^']+)'", match["where"] or "")
-        if bound:
-            since = datetime.fromisoformat(bound.group(1))
-            items = [
-                obj
-                for obj in items
-                if datetime.fromisoformat(obj["MetaData"]["LastUpdatedTime"]) >= since
-            ]
-        start, size = int(match["start"]), int(match["size"])
-        chunk = items[start - 1 : start - 1 + size]
-        result: dict[str, Any] = {"startPosition": start, "maxResults": len(chunk)}
-        if chunk:
-            result[match["entity"]] = chunk
-        return {"QueryResponse": result}
+        return {"QueryResponse": query_response(match["entity"], items, query["query"][0])}
 
     def _cdc(self, query: dict[str, list[str]]) -> dict[str, Any]:
         since = datetime.fromisoformat(query["changedSince"][0])

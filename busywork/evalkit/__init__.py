@@ -1,0 +1,1 @@
+"""Instruments of ``busywork eval``: calibration, the API route, and the fake vendor APIs."""
