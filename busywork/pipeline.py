@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -90,9 +90,20 @@ class DetectResult:
 
 
 def detect(
-    engine: Engine, config: AppConfig, *, as_of: datetime, now: datetime, force: bool = False
+    engine: Engine,
+    config: AppConfig,
+    *,
+    as_of: datetime,
+    now: datetime,
+    force: bool = False,
+    in_transaction: Callable[[Connection, list[str]], None] | None = None,
 ) -> DetectResult:
-    """Run the detectors that are due (see :func:`plan_runs`); with ``force`` every one runs."""
+    """Run the detectors that are due (see :func:`plan_runs`); with ``force`` every one runs.
+
+    ``in_transaction`` is called inside the transaction that writes the findings and their
+    outbox rows, with the ids of the deliveries it queued: the caller fences the write and
+    defers the sending there, so both commit with the findings or not at all.
+    """
     business = config.business.id
     runs, newest = plan_runs(engine, business, enabled_detectors(config), now=now, force=force)
     result = DetectResult()
@@ -133,9 +144,12 @@ def detect(
             newest,
             now,
         )
+        queued: list[str] = []
         if result.changes.new or result.changes.changed:
             # In the transaction that changed the findings: committed together or not at all.
-            queue_immediate(engine, connection, config, now=now, as_of=as_of)
+            queued = queue_immediate(engine, connection, config, now=now, as_of=as_of)
+        if in_transaction is not None:
+            in_transaction(connection, queued)
     if result.changes.resolved:
         result.adopted = check_adoption(
             engine, config, result.changes.resolved, as_of=as_of, now=now
