@@ -92,9 +92,7 @@ def defer_due(connection: Connection, queue: Queue, now: datetime) -> Deferred:
         .where(
             DELIVERIES.c.status == "pending",
             DELIVERIES.c.next_attempt_at <= now,
-            sa.or_(
-                DELIVERIES.c.lease_expires_at.is_(None), DELIVERIES.c.lease_expires_at < now
-            ),
+            sa.or_(DELIVERIES.c.lease_expires_at.is_(None), DELIVERIES.c.lease_expires_at < now),
         )
         .distinct()
     ).all()

@@ -102,9 +102,7 @@ def poll_connector(rt: Runtime, business: str, connector: str) -> SyncResult | N
     config = rt.tenants.get(business)
     entry = next((item for item in config.connectors if item.name == connector), None)
     if entry is None or not entry.enabled:
-        log.info(
-            "poll skipped business=%s connector=%s action=not_configured", business, connector
-        )
+        log.info("poll skipped business=%s connector=%s action=not_configured", business, connector)
         return None
     instance = get_connector(entry.type)(
         entry,
@@ -205,7 +203,9 @@ def detect_business(
     return Detected(detection, document)
 
 
-def _queue_catch_up(rt: Runtime, config: AppConfig, document: dict[str, Any], now: datetime) -> None:
+def _queue_catch_up(
+    rt: Runtime, config: AppConfig, document: dict[str, Any], now: datetime
+) -> None:
     """Queue what the document makes due (catch-up, digests) and defer the sending."""
     if not channels(config):
         return

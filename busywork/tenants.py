@@ -163,9 +163,7 @@ def sync_directory(engine: Engine, directory: Path, *, now: datetime) -> SyncRep
             continue
         owners[business] = source
         with engine.begin() as connection:
-            store_tenant(
-                connection, config, source=source, text=text, base_dir=base_dir, now=now
-            )
+            store_tenant(connection, config, source=source, text=text, base_dir=base_dir, now=now)
         report.loaded.append(business)
     gone = [
         business
@@ -176,7 +174,9 @@ def sync_directory(engine: Engine, directory: Path, *, now: datetime) -> SyncRep
         _remove(engine, gone)
         report.removed = sorted(gone)
     for path_name, problems in report.failed.items():
-        log.warning("tenant skipped file=%s action=invalid_config problems=%d", path_name, len(problems))
+        log.warning(
+            "tenant skipped file=%s action=invalid_config problems=%d", path_name, len(problems)
+        )
     return report
 
 

@@ -1,4 +1,4 @@
-"""The in-process worker: event-driven re-detection, deferred detection, stopping, one broken connector."""
+"""The in-process worker: event-driven re-detection, deferred detection, stop, broken connectors."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from busywork.store.records import RecordKind
-from busywork.units import DETECT, Unit
 from busywork.synth import GeneratorSettings, generate
+from busywork.units import DETECT, Unit
 from config.loader import parse_config
 from config.models import AppConfig
 from detectors.base import WINDOW_REFRESH

@@ -262,9 +262,7 @@ def _disable(engine: Engine, config: AppConfig, row: Claimed, reason: str, now: 
     )
 
 
-def _finish(
-    sender: Sender, row: Claimed, result: DispatchResult, status: str, error: str
-) -> None:
+def _finish(sender: Sender, row: Claimed, result: DispatchResult, status: str, error: str) -> None:
     engine, holder, guard = sender.engine, sender.holder, sender.guard
     if status == "sent":
         ok = mark_sent(engine, row, holder, now=datetime.now(UTC), guard=guard)

@@ -35,6 +35,8 @@ Guard = Callable[[Connection], None]
 
 def no_guard(_connection: Connection) -> None:
     """The guard of a sender nobody can take work from (the embedded, single process)."""
+
+
 #: How long a claimed row stays ours: longer than the slowest send (SMTP timeout 30 s).
 CLAIM_TTL = timedelta(minutes=2)
 
@@ -277,9 +279,7 @@ def _finish(engine: Engine, row: Claimed, holder: str, guard: Guard, **values: A
             connection.execute(
                 sa.update(DELIVERIES)
                 .where(DELIVERIES.c.id == row.id, DELIVERIES.c.lease_holder == holder)
-                .values(
-                    lease_holder=None, lease_expires_at=None, attempt_started_at=None, **values
-                )
+                .values(lease_holder=None, lease_expires_at=None, attempt_started_at=None, **values)
             ).rowcount
         )
 
