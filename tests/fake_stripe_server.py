@@ -124,8 +124,8 @@ def business_yaml(
     ]
     for n in range(connectors):
         lines.append(
-            f"  - {{name: stripe{n}, type: stripe, api_key: \"${{FAKE_STRIPE_KEY}}\","
-            f" account: acct_{business}_{n}, base_url: \"{api_url}\", interval: {interval}}}"
+            f'  - {{name: stripe{n}, type: stripe, api_key: "${{FAKE_STRIPE_KEY}}",'
+            f' account: acct_{business}_{n}, base_url: "{api_url}", interval: {interval}}}'
         )
     lines += ["goals:", "  - {id: cash, name: Cash, objective: cash_flow}"]
     return "\n".join(lines) + "\n"

@@ -67,10 +67,14 @@ def test_a_coalesced_defer_leaves_the_callers_transaction_intact(pg_engine: Engi
 
 
 def test_a_job_exists_exactly_when_the_data_that_caused_it_does(pg_engine: Engine) -> None:
-    with pytest.raises(RuntimeError), pg_engine.begin() as connection:
-        _business(connection, "a")
-        defer_in(connection, UNIT)
-        raise RuntimeError("the page failed to commit")
+    def failing_page() -> None:
+        with pg_engine.begin() as connection:
+            _business(connection, "a")
+            defer_in(connection, UNIT)
+            raise RuntimeError("the page failed to commit")
+
+    with pytest.raises(RuntimeError):
+        failing_page()
     assert _businesses(pg_engine) == []
     assert _waiting(pg_engine) == 0
 
@@ -100,10 +104,16 @@ def test_a_worker_whose_job_was_taken_over_cannot_write(pg_engine: Engine) -> No
             sa.text("SELECT procrastinate_retry_job_v2(:id, now(), NULL, NULL, NULL)"), {"id": job}
         )
     again, second = _fetch(pg_engine)
-    assert again == job and second != first
-    with pytest.raises(JobLostError), pg_engine.begin() as connection:
-        _business(connection, "written-after-takeover")
-        fence(connection)
+    assert again == job
+    assert second != first
+
+    def stale_write() -> None:
+        with pg_engine.begin() as connection:
+            _business(connection, "written-after-takeover")
+            fence(connection)
+
+    with pytest.raises(JobLostError):
+        stale_write()
     assert _businesses(pg_engine) == ["written-while-ours"]
     with pg_engine.begin() as connection:
         JobFence(job, second)(connection)  # the new owner may write

@@ -38,14 +38,17 @@ def _folder(tmp_path: Path, api: FakeStripe, url: str, businesses: int) -> Path:
     folder = tmp_path / "tenants"
     folder.mkdir()
     for n in range(businesses):
-        (folder / f"shop{n}.yaml").write_text(business_yaml(f"shop{n}", api.url, url, interval="1h"))
+        text = business_yaml(f"shop{n}", api.url, url, interval="1h")
+        (folder / f"shop{n}.yaml").write_text(text)
     return folder
 
 
 def _start(folder: Path, url: str, log: IO[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "busywork", "--log-level", "INFO", "run", "-c", str(folder)]
-        + ["--store", url, "--concurrency", "2"],
+        [
+            *(sys.executable, "-m", "busywork", "--log-level", "INFO", "run"),
+            *("-c", str(folder), "--store", url, "--concurrency", "2"),
+        ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=log,
@@ -92,8 +95,9 @@ def test_a_worker_polls_and_detects_every_tenant_once(
     try:
         _wait(lambda: _count(postgres_url, "SELECT count(*) FROM event") >= 3 * RECORDS, 90)
         _wait(
-            lambda: _count(postgres_url, "SELECT count(DISTINCT business) FROM detector_watermark")
-            == 3,
+            lambda: (
+                _count(postgres_url, "SELECT count(DISTINCT business) FROM detector_watermark") == 3
+            ),
             60,
         )
     finally:

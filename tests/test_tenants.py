@@ -84,9 +84,7 @@ def test_secrets_stay_as_references_in_the_database(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SHOP_STRIPE_KEY", "rk_test_canary_5ecret")
-    text = _config("alpha") + (
-        '  - {name: pay, type: stripe, api_key: "${SHOP_STRIPE_KEY}"}\n'
-    )
+    text = _config("alpha") + ('  - {name: pay, type: stripe, api_key: "${SHOP_STRIPE_KEY}"}\n')
     (tmp_path / "a.yaml").write_text(text)
     sync_directory(engine, tmp_path, now=NOW)
     with engine.connect() as connection:
