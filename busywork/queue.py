@@ -42,11 +42,14 @@ from busywork.units import Unit
 
 log = logging.getLogger("busywork.worker")
 URL_ENV = DATABASE_URL_ENV
-STEP_SECONDS = 5
-STALLED_CHECK_SECONDS = 10
+#: The scheduler step's period: a due poll is deferred at most this late.
+STEP_SECONDS = 10
+STALLED_CHECK_SECONDS = 15
 #: Heartbeats every 5 s; a worker silent for 20 s is dead and its jobs run elsewhere.
 HEARTBEAT_SECONDS = 5.0
 STALLED_AFTER_SECONDS = 20.0
+#: New jobs wake workers through LISTEN/NOTIFY; polling is the fallback (retried jobs).
+FETCH_POLL_SECONDS = 10.0
 SCHEDULE_QUEUE = "schedule"
 _STATE_KEY = "busywork"
 _STALLED = sa.text(
@@ -74,6 +77,7 @@ class WorkerState:
             tenants=self.tenants,
             queue=SqlQueue(),
             clock=lambda: _database_clock(engine),
+            database_clock=True,
             guard=JobFence(job.id, job.worker_id),
             should_stop=context.should_abort,
             holder=f"job:{job.id}",
@@ -192,6 +196,7 @@ def run_worker(
         "additional_context": {_STATE_KEY: state},
         "update_heartbeat_interval": HEARTBEAT_SECONDS,
         "stalled_worker_timeout": STALLED_AFTER_SECONDS,
+        "fetch_job_polling_interval": FETCH_POLL_SECONDS,
         # Finished jobs are not kept: the store records what they did.
         "delete_jobs": "successful",
         "install_signal_handlers": True,

@@ -43,7 +43,7 @@ from busywork.delivery.policy import (
     open_findings,
 )
 from busywork.pipeline import DetectResult, detect, recommendations
-from busywork.schedule import Deferred, defer_due
+from busywork.schedule import Deferred, database_now, defer_due
 from busywork.units import DELIVER, DETECT, Queue, Tenants, Unit
 from config.models import AppConfig
 from connectors.base import ConnectorContext
@@ -74,6 +74,8 @@ class Runtime:
     as_of: datetime | None = None
     on_page: Callable[[SyncResult], None] | None = None
     claim_ttl: timedelta = CLAIM_TTL
+    #: ``clock`` reads the database: a step in a transaction reads it there instead.
+    database_clock: bool = False
 
 
 # -- 1. what is due --------------------------------------------------------------------------
@@ -83,7 +85,8 @@ def plan_due(rt: Runtime) -> Deferred:
     """Defer what is due now (see :mod:`busywork.schedule`), in one transaction."""
     with rt.engine.begin() as connection:
         rt.guard(connection)
-        deferred = defer_due(connection, rt.queue, rt.clock())
+        now = database_now(connection) if rt.database_clock else rt.clock()
+        deferred = defer_due(connection, rt.queue, now)
     if deferred.polls or deferred.deliveries or deferred.digests:
         log.info(
             "schedule step action=deferred polls=%d deliveries=%d digests=%d",

@@ -114,9 +114,18 @@ class FakeStripe:
 
 
 def business_yaml(
-    business: str, api_url: str, store_url: str, *, connectors: int = 1, interval: str = "15m"
+    business: str,
+    api_url: str,
+    store_url: str,
+    *,
+    connectors: int = 1,
+    interval: str = "15m",
+    webhook: str | None = None,
 ) -> str:
-    """A config file for one small business polling ``connectors`` Stripe accounts."""
+    """A config file for one small business polling ``connectors`` Stripe accounts.
+
+    With ``webhook``, findings go there at once, signed with ``${HOOK_SECRET}``.
+    """
     lines = [
         f"business: {{id: {business}, name: {business}, timezone: UTC, currency: GBP}}",
         f'storage: {{url: "{store_url}"}}',
@@ -128,4 +137,11 @@ def business_yaml(
             f' account: acct_{business}_{n}, base_url: "{api_url}", interval: {interval}}}'
         )
     lines += ["goals:", "  - {id: cash, name: Cash, objective: cash_flow}"]
+    if webhook is not None:
+        lines += [
+            "delivery:",
+            "  allow_private_addresses: true",
+            "  webhooks:",
+            f'    - {{name: crm, url: "{webhook}", secret: "${{HOOK_SECRET}}", mode: immediate}}',
+        ]
     return "\n".join(lines) + "\n"
