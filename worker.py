@@ -177,3 +177,8 @@ class Worker:
     def stop(self) -> None:
         """Ask the worker to stop after the current step; safe to call more than once."""
         self._stopping.set()
+
+    @property
+    def stopping(self) -> threading.Event:
+        """Set once :meth:`stop` was called (threads helping the worker watch it)."""
+        return self._stopping

@@ -200,7 +200,7 @@ def _run_embedded_tenants(engine: Engine, directory: Path | None) -> int:
     worker.runtime.tenants = tenants
     if directory is not None:
         threading.Thread(
-            target=_resync_forever, args=(engine, directory, worker._stopping), daemon=True
+            target=_resync_forever, args=(engine, directory, worker.stopping), daemon=True
         ).start()
     worker.run()
     return 0

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from busywork import tasks
+from busywork.errors import ConfigError
 from busywork.units import DELIVER, DETECT, POLL, Unit
 
 log = logging.getLogger("busywork.worker")
@@ -84,6 +85,8 @@ class EmbeddedEngine:
                 break
             try:
                 run_unit(self.rt, unit)
+            except ConfigError as exc:  # a business in the store this process does not serve
+                log.warning("task skipped unit=%s action=not_configured: %s", unit.key, exc)
             except Exception:  # one failing unit must never stop the others
                 log.exception("task failed unit=%s action=task_failed", unit.key)
             ran += 1
