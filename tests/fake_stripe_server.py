@@ -136,7 +136,11 @@ def business_yaml(
             f'  - {{name: stripe{n}, type: stripe, api_key: "${{FAKE_STRIPE_KEY}}",'
             f' account: acct_{business}_{n}, base_url: "{api_url}", interval: {interval}}}'
         )
-    lines += ["goals:", "  - {id: cash, name: Cash, objective: cash_flow}"]
+    lines += [
+        "goals:",
+        "  - {id: time, name: Less admin, objective: owner_time}",
+        "  - {id: cash, name: Cash, objective: cash_flow}",
+    ]
     if webhook is not None:
         lines += [
             "delivery:",
