@@ -211,9 +211,20 @@ def one_worker_count(
         for slot, when in enumerate(fresh):
             delays.append((when - (planned[key] + timedelta(minutes=slot))).total_seconds())
         polls += len(fresh)
-    # Idle: nothing due for a minute.
+    # Idle: nothing due for a minute, once the backlog the steady state left is drained.
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE connector_state SET next_poll_at = now() + '1 day'"))
+    wait_for(
+        lambda: (
+            scalar(
+                engine,
+                "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+                " AND args ? 'business'",
+            )
+            == 0
+        ),
+        600,
+    )
     time.sleep(5)
     idle_before = transactions(engine)
     time.sleep(60)
