@@ -15,7 +15,8 @@ What it measures, per worker count (fresh schema each time):
   minute (heavier than the issue's 15-minute interval at 1,000 businesses: N x 3 polls a
   minute); polls started per minute and the p95 delay between a poll's planned slot and
   its start;
-- idle: nothing due for a minute; database transactions per business per minute;
+- idle: nothing due for a minute; database transactions per business per minute (also
+  measured alone, on a fresh database with nothing ever due: ``idle:`` lines);
 - peak RSS of each worker (VmHWM).
 
 Then: SIGKILL one of 3 workers in the middle of the backfill and restart it at once
@@ -246,6 +247,26 @@ def one_worker_count(
     }
 
 
+def idle_only(workers: int, businesses: int, api: FakeStripe, hook: Receiver, base: Path) -> float:
+    """Transactions per business per minute with N workers and nothing due."""
+    url = fresh_database()
+    folder = base / f"idle{workers}" / "tenants"
+    write_tenants(folder, businesses, api.url, url, "15m", hook.url)
+    engine = open_store(url)
+    sync_directory(engine, folder, now=datetime.now(UTC))
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE connector_state SET next_poll_at = now() + '1 day'"))
+    logs = [base / f"idle{workers}" / f"worker{n}.log" for n in range(workers)]
+    processes = [start_worker(url, log) for log in logs]
+    time.sleep(30)  # started, registered, first periodic jobs deferred
+    before = transactions(engine)
+    time.sleep(60)
+    idle = transactions(engine) - before
+    stop(processes)
+    engine.dispose()
+    return idle / businesses
+
+
 def kill_run(
     businesses: int, api: FakeStripe, hook: Receiver, base: Path, run: int
 ) -> dict[str, float]:
@@ -313,7 +334,7 @@ def main() -> None:
     parser.add_argument("--kill-runs", type=int, default=1)
     parser.add_argument("--race-runs", type=int, default=20)
     parser.add_argument("--full", action="store_true", help="1,000 businesses, 5 kill runs")
-    parser.add_argument("--skip", default="", help="comma list of: scale,kill,race")
+    parser.add_argument("--skip", default="", help="comma list of: scale,idle,kill,race")
     args = parser.parse_args()
     if args.full:
         args.businesses, args.kill_runs = 1000, 5
@@ -332,6 +353,10 @@ def main() -> None:
             for workers in (int(n) for n in args.workers.split(",")):
                 row = one_worker_count(workers, args.businesses, api, hook, base, args.window)
                 print(" ".join(f"{key}={value:.2f}" for key, value in row.items()), flush=True)
+        if "idle" not in skip:
+            for workers in (int(n) for n in args.workers.split(",")):
+                per = idle_only(workers, args.businesses, api, hook, base)
+                print(f"idle: workers={workers} tx_per_business_min={per:.3f}", flush=True)
         if "kill" not in skip:
             rows = [
                 kill_run(args.businesses, api, hook, base, run) for run in range(args.kill_runs)
