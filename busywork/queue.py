@@ -51,6 +51,8 @@ STALLED_AFTER_SECONDS = 20.0
 #: New jobs wake workers through LISTEN/NOTIFY; polling is the fallback (retried jobs).
 FETCH_POLL_SECONDS = 10.0
 SCHEDULE_QUEUE = "schedule"
+#: The step and the stalled-job retry jump the queue: under a backlog they must still run.
+SCHEDULE_PRIORITY = 100
 _STATE_KEY = "busywork"
 _STALLED = sa.text(
     "SELECT job.id FROM procrastinate_jobs job"
@@ -111,7 +113,12 @@ def build_app(store_url: str) -> procrastinate.App:
         ("busywork.retry_stalled", STALLED_CHECK_SECONDS, _retry_stalled),
     ):
         registered = app.task(
-            name=name, queue=SCHEDULE_QUEUE, pass_context=True, lock=name, queueing_lock=name
+            name=name,
+            queue=SCHEDULE_QUEUE,
+            pass_context=True,
+            lock=name,
+            queueing_lock=name,
+            priority=SCHEDULE_PRIORITY,
         )(function)
         app.periodic(cron=f"* * * * * */{seconds}", periodic_id=name)(registered)
     return app
