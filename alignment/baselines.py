@@ -13,7 +13,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from alignment.effects import DAYS_PER_MONTH
+from alignment.effects import DAYS_PER_MONTH, cash_at_stake
 from busywork.store.records import AUTOMATED_ORIGINS, RecordKind
 from detectors.base import Candidate, DetectionContext
 
@@ -160,6 +160,12 @@ def _from_findings(metric: str) -> Callable[[Sequence[Candidate]], float | None]
     return measure
 
 
+def _cash_at_stake(candidates: Sequence[Candidate]) -> float | None:
+    """Money lost a month across the findings (late fees, paid twice, never billed …)."""
+    values = [cash_at_stake(candidate) for candidate in candidates]
+    return float(np.sum(values)) if values else None
+
+
 MEASURED: Mapping[str, Callable[[Frames, DetectionContext], float | None]] = {
     "dso_days": dso_days,
     "overdue_receivables": overdue_receivables,
@@ -171,6 +177,7 @@ MEASURED: Mapping[str, Callable[[Frames, DetectionContext], float | None]] = {
 FROM_FINDINGS: Mapping[str, Callable[[Sequence[Candidate]], float | None]] = {
     "leakage_per_month": _from_findings("leakage_per_month"),
     "time_to_invoice_days": _from_findings("median_lag_days"),
+    "cash_at_stake_per_month": _cash_at_stake,
 }
 
 

@@ -5,6 +5,12 @@ Every finding is turned into *KPI deltas*: "DSO −6.5 days", "−3.2 admin hour
 evidence; effects that depend on how well an automation works (how much lateness automatic
 reminders remove, how many no-shows a reminder prevents) use the documented, configurable
 :class:`Assumptions`.
+
+Every money effect reaches a cash KPI exactly once. Money that arrives late (slow
+collection, late payers, invoicing lag) is measured through DSO; money that is lost (late
+fees, bills paid twice, sessions never billed, sessions lost to no-shows) through
+``cash_at_stake_per_month``. A finding with money but neither (a kind added later) puts
+its ``cash_impact_per_month`` into ``cash_at_stake_per_month``, so no money goes uncounted.
 """
 
 from __future__ import annotations
@@ -36,6 +42,16 @@ class Assumptions:
 
 
 Deltas = dict[str, float]
+#: The cash KPI that counts money lost, and the ones that count money arriving late.
+CASH_AT_STAKE = "cash_at_stake_per_month"
+LATE_CASH_METRICS = frozenset({"dso_days", "overdue_receivables"})
+#: What the money at stake is, per kind, for explanations ("lost to late fees").
+CASH_SOURCES: Mapping[str, str] = {
+    "approval_backlog": "late fees",
+    "duplicate_entry": "bills paid twice",
+    "appointment_to_invoice": "sessions never billed",
+    "no_show_reminders": "sessions lost to no-shows",
+}
 #: A customer's share of the business's receivables when the data cannot tell.
 ASSUMED_CUSTOMER_SHARE = 0.25
 
@@ -71,6 +87,7 @@ def _appointment_invoicing(
     return {
         "leakage_per_month": -leakage,
         "billed_revenue_per_month": leakage,
+        CASH_AT_STAKE: -leakage,
         "time_to_invoice_days": -assume.invoicing_lag_effect * lag_days,
     }
 
@@ -96,16 +113,21 @@ def _no_shows(candidate: Candidate, assume: Assumptions, _business: Mapping[str,
     # late cancellations, which reminders prevent too but which are no no-shows.
     appointments = _metric(candidate, "appointments")
     points = 100 * _metric(candidate, "no_shows") / appointments if appointments else 0.0
+    recovered = assume.no_show_effect * candidate.cash_impact_per_month
     return {
         "no_show_rate": -assume.no_show_effect * points,
-        "billed_revenue_per_month": assume.no_show_effect * candidate.cash_impact_per_month,
+        "billed_revenue_per_month": recovered,
+        CASH_AT_STAKE: -recovered,
     }
 
 
 def _avoidable_cost(
     candidate: Candidate, _assume: Assumptions, _business: Mapping[str, float]
 ) -> Deltas:
-    return {"late_fees_per_month": -candidate.cash_impact_per_month}
+    return {
+        "late_fees_per_month": -candidate.cash_impact_per_month,
+        CASH_AT_STAKE: -candidate.cash_impact_per_month,
+    }
 
 
 def _duplicates(
@@ -114,8 +136,12 @@ def _duplicates(
     return {
         "duplicates_per_month": -candidate.count / _months(candidate),
         "late_fees_per_month": -candidate.cash_impact_per_month,
+        CASH_AT_STAKE: -candidate.cash_impact_per_month,
     }
 
+
+#: Kinds whose money is money arriving late, measured through DSO.
+LATE_CASH_KINDS = frozenset({"slow_collection", "payment_reminders", "invoice_lag"})
 
 #: Kind-specific effects, on top of the time and task effects every finding has.
 KIND_EFFECTS: Mapping[str, Callable[[Candidate, Assumptions, Mapping[str, float]], Deltas]] = {
@@ -155,4 +181,20 @@ def kpi_deltas(
                 if value
             }
         )
+    if candidate.cash_impact_per_month > 0 and not (
+        deltas.keys() & (LATE_CASH_METRICS | {CASH_AT_STAKE})
+    ):
+        deltas[CASH_AT_STAKE] = -candidate.cash_impact_per_month
     return {metric: value for metric, value in deltas.items() if value}
+
+
+def cash_at_stake(candidate: Candidate) -> float:
+    """The money a month the finding shows being lost now, before any automation.
+
+    Late money (collection, invoicing lag) is DSO's, not lost money, and counts 0 here.
+    """
+    if candidate.kind == "appointment_to_invoice":
+        return _metric(candidate, "leakage_per_month")
+    if candidate.kind in LATE_CASH_KINDS:
+        return 0.0
+    return max(candidate.cash_impact_per_month, 0.0)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alignment.kpis import KPIS, Kpi, kpi_for
+from alignment.kpis import KPIS, Kpi, goal_kpis, kpi_for
 from busywork.errors import ConfigError
 from config.models import AlignmentConfig, Comparison, GoalConfig, Objective
 
@@ -150,6 +150,11 @@ class ResolvedGoal:
     target: float | None
     horizon_months: int
     mapping: ObjectiveMapping
+
+    @property
+    def kpis(self) -> tuple[Kpi, ...]:
+        """Every KPI that counts toward the goal: its own (the target's) first."""
+        return goal_kpis(self.objective, self.kpi)
 
 
 def map_objective(text: str) -> tuple[Objective | None, tuple[str, ...]]:

@@ -21,11 +21,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from alignment.effects import Assumptions, kpi_deltas
+from alignment.effects import CASH_AT_STAKE, Assumptions, kpi_deltas
+from alignment.explain import GoalContribution, KpiContribution, Scale, explain
 from alignment.feedback import FeedbackSummary, feedback_factor
 from alignment.goals import ResolvedGoal
-from alignment.kpis import format_amount
-from alignment.scoring import DEFAULT_COSTS, KIND_COSTS, Costs, GoalShare, aggregate, goal_share
+from alignment.scoring import (
+    DEFAULT_COSTS,
+    KIND_COSTS,
+    Costs,
+    GoalShare,
+    aggregate,
+    cash_reference,
+    goal_share,
+)
+from config.models import Objective
 from detectors.base import Candidate
 
 Z_90 = 1.2816
@@ -45,21 +54,6 @@ class RankingSettings:
     admin_hourly_cost: float = 30.0
     cost_of_capital: float = 0.10
     currency: str = "USD"
-
-
-@dataclass(frozen=True)
-class GoalContribution:
-    """What one goal adds to a candidate's score, and the KPI change behind it."""
-
-    goal: str
-    goal_name: str
-    weight: float
-    contribution: float
-    metric: str
-    delta: float | None
-    unit: str
-    share: float
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,6 +119,7 @@ def rank(
                     _baseline(goal, baselines),
                     admin_hourly_cost=settings.admin_hourly_cost,
                     cost_of_capital=settings.cost_of_capital,
+                    scales=_scales(goal, baselines),
                 )
                 for goal in goals
             ]
@@ -186,6 +181,10 @@ def rank(
                     costs[i],
                     float(factors[i]),
                     (feedback or {}).get(ordered[i].kind),
+                    deltas=deltas[i],
+                    goals=goals,
+                    currency=settings.currency,
+                    scale=Scale(settings.admin_hourly_cost, settings.cost_of_capital),
                 ),
             )
         )
@@ -194,6 +193,14 @@ def rank(
 
 def _baseline(goal: ResolvedGoal, measured: Mapping[str, float]) -> float | None:
     return goal.baseline if goal.baseline is not None else measured.get(goal.kpi.metric)
+
+
+def _scales(goal: ResolvedGoal, measured: Mapping[str, float]) -> dict[str, float]:
+    """References that depend on the business: cash lost, against its own billing."""
+    if goal.objective is not Objective.CASH_FLOW:
+        return {}
+    size = cash_reference(measured.get("billed_revenue_per_month"), goal.horizon_months)
+    return {CASH_AT_STAKE: size} if size else {}
 
 
 def _sigma(candidate: Candidate) -> float:
@@ -205,22 +212,43 @@ def _sigma(candidate: Candidate) -> float:
 def _contributions(
     row: Sequence[GoalShare], weights: np.ndarray, score: float, shares: np.ndarray, currency: str
 ) -> tuple[GoalContribution, ...]:
-    # Points per goal are the score split in proportion to weight × share, so they add up.
+    # Points per goal are the score split in proportion to weight × share, so they add up;
+    # a goal's points are split between its KPIs in proportion to their shares.
     parts = weights * shares
     total = float(parts.sum())
+    points = [float(score) * float(parts[g]) / total if total > 0 else 0.0 for g in range(len(row))]
     return tuple(
         GoalContribution(
             goal=item.goal.id,
             goal_name=item.goal.name,
             weight=round(float(weights[g]), 4),
-            contribution=round(score * float(parts[g]) / total, 2) if total > 0 else 0.0,
+            contribution=round(points[g], 2),
             metric=item.goal.kpi.metric,
             delta=None if item.delta is None else round(item.delta, 2),
             unit=item.goal.kpi.unit.replace("{cur}", currency),
             share=round(item.share, 4),
             note=item.note,
+            kpis=_kpi_contributions(item, points[g], currency),
         )
         for g, item in enumerate(row)
+    )
+
+
+def _kpi_contributions(
+    item: GoalShare, points: float, currency: str
+) -> tuple[KpiContribution, ...]:
+    total = sum(part.share for part in item.parts)
+    return tuple(
+        KpiContribution(
+            metric=part.kpi.metric,
+            label=part.kpi.label,
+            delta=round(part.delta, 2),
+            unit=part.kpi.unit.replace("{cur}", currency),
+            share=round(part.share, 4),
+            contribution=round(points * part.share / total, 2) if total > 0 else 0.0,
+        )
+        for part in item.parts
+        if part.delta is not None
     )
 
 
@@ -269,34 +297,3 @@ def _flip_factor(
             inside, outside = (middle, outside) if margin(middle) >= 0 else (inside, middle)
         candidates.append(math.exp(outside))
     return min(candidates, key=lambda f: abs(math.log(f))) if candidates else None
-
-
-def explain(
-    candidate: Candidate,
-    contributions: Sequence[GoalContribution],
-    costs: Costs,
-    factor: float = 1.0,
-    feedback: FeedbackSummary | None = None,
-    currency: str = "",
-) -> str:
-    """One or two plain sentences: the goals served, the numbers behind them, the effort."""
-    served = sorted((c for c in contributions if c.share > 0), key=lambda c: -c.contribution)
-    period = f"{candidate.period_start:%b %Y} to {candidate.period_end:%b %Y}"
-    evidence = f"Based on {candidate.count} records from {period}."
-    if not served:
-        met = [c.goal_name for c in contributions if c.note == "target already met"]
-        reason = f" ('{met[0]}' is already on target)" if met else ""
-        return (
-            f"Serves none of your declared goals{reason}, so it is listed but not recommended."
-            f" {evidence}"
-        )
-    parts = [f"'{c.goal_name}' ({format_amount(c.delta or 0.0, c.unit, currency)})" for c in served]
-    sentence = f"Serves {_join(parts)}; set-up is {costs.label}. {evidence}"
-    if feedback is not None and factor != 1.0:
-        direction = "higher" if factor > 1 else "lower"
-        sentence += f" Ranked {direction} because of your feedback on {feedback.describe()}."
-    return sentence
-
-
-def _join(parts: Sequence[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

@@ -4,6 +4,8 @@ For a goal with a baseline and a target, a candidate's share is its improvement 
 the gap still to close (capped at 1; a met target leaves nothing to gain). For a goal
 without a target, the share saturates: ``1 - exp(-improvement / reference)``, where the
 reference is what counts as a substantial change of that KPI (:data:`REFERENCES`).
+A goal counts its own KPI (the one its target is in) and the other KPIs of its objective
+(a cash goal: DSO and cash lost a month); their shares combine as 1 - Π(1 - share).
 
 * ``weighted_sum``: benefit = Σ weight × share; score = 100 × benefit × (1 - cost), with
   cost = effort_weight × effort + risk_weight × risk.
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from alignment.goals import ResolvedGoal
+from alignment.kpis import Kpi
 
 #: Improvement of a KPI that earns about 63 % (1 - 1/e) of a goal without a target.
 #: Money references are in admin-hour equivalents (× admin_hourly_cost) at score time.
@@ -35,6 +38,8 @@ REFERENCES: Mapping[str, float] = {
     "no_show_rate": 5.0,
 }
 MONEY_REFERENCE_HOURS = 4.0
+#: Days in an average month, to turn monthly billing into billing per day.
+DAYS_PER_MONTH = 30.44
 #: A stock of cash (overdue receivables) is compared through what it costs per month.
 STOCK_METRICS = frozenset({"overdue_receivables"})
 
@@ -69,13 +74,28 @@ DEFAULT_COSTS = Costs(0.4, 0.15, "a new automation")
 
 
 @dataclass(frozen=True)
+class KpiShare:
+    """One KPI's part in a goal: its change and the share of the goal that change earns."""
+
+    kpi: Kpi
+    delta: float | None
+    share: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class GoalShare:
-    """One goal's view of one candidate: the KPI change and the share of the goal it earns."""
+    """One goal's view of one candidate: the KPI changes and the share of the goal they earn.
+
+    ``delta`` and ``note`` are the goal's own KPI's; ``parts`` hold every KPI that counts
+    (own first), and ``share`` combines them: 1 − Π(1 − part share).
+    """
 
     goal: ResolvedGoal
     delta: float | None
     share: float
     note: str
+    parts: tuple[KpiShare, ...] = ()
 
 
 def reference(metric: str, admin_hourly_cost: float, cost_of_capital: float) -> float:
@@ -88,6 +108,47 @@ def reference(metric: str, admin_hourly_cost: float, cost_of_capital: float) -> 
     return monthly_money
 
 
+def cash_reference(billed_per_month: float | None, horizon_months: int) -> float | None:
+    """The cash lost a month that matters to a cash goal as much as collecting sooner does.
+
+    Collecting :data:`REFERENCES` ``["dso_days"]`` days sooner brings that many days of
+    billing in once; a monthly loss of the returned amount adds up to the same cash over the
+    goal's horizon. None when the business's billing is unknown.
+    """
+    if not billed_per_month or billed_per_month <= 0:
+        return None
+    freed = REFERENCES["dso_days"] * billed_per_month / DAYS_PER_MONTH
+    return freed / max(horizon_months, 1)
+
+
+def kpi_share(
+    kpi: Kpi,
+    delta: float | None,
+    *,
+    baseline: float | None,
+    target: float | None,
+    admin_hourly_cost: float,
+    cost_of_capital: float,
+    scale: float | None = None,
+) -> KpiShare:
+    """How much of a goal measured by ``kpi`` the change ``delta`` earns (0-1).
+
+    ``scale`` replaces the KPI's reference (see :func:`reference`) when given.
+    """
+    if delta is None:
+        return KpiShare(kpi, None, 0.0)
+    improvement = -delta if kpi.direction == "lower" else delta
+    if improvement <= 0:
+        return KpiShare(kpi, delta, 0.0, "moves this KPI the wrong way")
+    if target is not None and baseline is not None:
+        gap = kpi.improvement(baseline, target)
+        if gap <= 0:
+            return KpiShare(kpi, delta, 0.0, "target already met")
+        return KpiShare(kpi, delta, min(improvement / gap, 1.0))
+    size = scale or reference(kpi.metric, admin_hourly_cost, cost_of_capital)
+    return KpiShare(kpi, delta, 1.0 - math.exp(-improvement / size))
+
+
 def goal_share(
     goal: ResolvedGoal,
     deltas: Mapping[str, float],
@@ -95,21 +156,43 @@ def goal_share(
     *,
     admin_hourly_cost: float,
     cost_of_capital: float,
+    scales: Mapping[str, float] | None = None,
 ) -> GoalShare:
-    """How much of ``goal`` the KPI ``deltas`` achieve (0-1)."""
-    delta = deltas.get(goal.kpi.metric)
-    if delta is None:
-        return GoalShare(goal, None, 0.0, "")
-    improvement = -delta if goal.kpi.direction == "lower" else delta
-    if improvement <= 0:
-        return GoalShare(goal, delta, 0.0, "moves this KPI the wrong way")
-    if goal.target is not None and baseline is not None:
-        gap = goal.kpi.improvement(baseline, goal.target)
-        if gap <= 0:
-            return GoalShare(goal, delta, 0.0, "target already met")
-        return GoalShare(goal, delta, min(improvement / gap, 1.0), "")
-    scale = reference(goal.kpi.metric, admin_hourly_cost, cost_of_capital)
-    return GoalShare(goal, delta, 1.0 - math.exp(-improvement / scale), "")
+    """How much of ``goal`` the KPI ``deltas`` achieve (0-1), over every KPI it counts.
+
+    The goal's own KPI is measured against its target when it has one; the other KPIs of
+    its objective (:func:`alignment.kpis.goal_kpis`) have no target and saturate.
+    ``scales`` overrides the reference of some metrics for this goal.
+    """
+    scales = scales or {}
+    own, *others = goal.kpis
+    parts = [
+        kpi_share(
+            own,
+            deltas.get(own.metric),
+            baseline=baseline,
+            target=goal.target,
+            admin_hourly_cost=admin_hourly_cost,
+            cost_of_capital=cost_of_capital,
+            scale=scales.get(own.metric),
+        ),
+        *(
+            kpi_share(
+                kpi,
+                deltas.get(kpi.metric),
+                baseline=None,
+                target=None,
+                admin_hourly_cost=admin_hourly_cost,
+                cost_of_capital=cost_of_capital,
+                scale=scales.get(kpi.metric),
+            )
+            for kpi in others
+        ),
+    ]
+    # Shares of separate effects combine like independent chances: never above 1, and
+    # close to their sum while they are small.
+    share = 1.0 - math.prod(1.0 - part.share for part in parts)
+    return GoalShare(goal, parts[0].delta, share, parts[0].note, tuple(parts))
 
 
 def weighted_sum(shares: np.ndarray, weights: np.ndarray, cost: np.ndarray) -> np.ndarray:

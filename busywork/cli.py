@@ -155,12 +155,18 @@ def _parser() -> argparse.ArgumentParser:
 def _delivery_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """``feedback``, ``deliveries`` and ``serve``."""
     feedback = commands.add_parser(
-        "feedback", help="accept, dismiss or snooze a recommendation (by its id)"
+        "feedback",
+        help="accept, dismiss or snooze a recommendation (by its id), or withdraw that answer",
     )
     feedback.add_argument("finding", metavar="ID", help="recommendation id, e.g. rec_e1e9278c…")
-    feedback.add_argument("action", choices=("accept", "dismiss", "snooze"))
+    feedback.add_argument("action", choices=("accept", "dismiss", "snooze", "withdraw"))
     feedback.add_argument(
         "--until", type=_day_arg, help="snooze until this date (YYYY-MM-DD), then send again"
+    )
+    feedback.add_argument(
+        "--as-of",
+        type=_date_arg,
+        help="decide as of this date (YYYY-MM-DD), the clock of `scan --as-of`, not now",
     )
     _config_args(feedback)
     feedback.set_defaults(handler=_feedback)
@@ -222,19 +228,24 @@ def _one_business(paths: Sequence[Path]) -> tuple[Any, Any]:
 
 
 def _feedback(args: argparse.Namespace) -> int:
-    from busywork.delivery.feedback import record_feedback
+    from busywork.delivery.feedback import WITHDRAW, record_feedback
 
     config, engine = _one_business(args.config)
+    business = config.business
     record_feedback(
         engine,
-        config.business.id,
+        business.id,
         args.finding,
         args.action,
         until=args.until,
-        now=datetime.now(UTC),
+        now=args.as_of or datetime.now(UTC),
+        timezone=business.timezone,
     )
+    if args.action == WITHDRAW:
+        print(f"{args.finding}: feedback withdrawn for {business.id}; it is listed again")
+        return 0
     until = f" until {args.until.isoformat()}" if args.until else ""
-    print(f"{args.finding}: {args.action}{until} recorded for {config.business.id}")
+    print(f"{args.finding}: {args.action}{until} recorded for {business.id}")
     return 0
 
 

@@ -55,6 +55,17 @@ def recommendation(item: Ranked, currency: str) -> dict[str, Any]:
                 "unit": goal.unit,
                 "share_of_goal": goal.share,
                 **({"note": goal.note} if goal.note else {}),
+                "kpis": [
+                    {
+                        "metric": part.metric,
+                        "label": part.label,
+                        "kpi_change": part.delta,
+                        "unit": part.unit,
+                        "share_of_goal": part.share,
+                        "contribution": part.contribution,
+                    }
+                    for part in goal.kpis
+                ],
             }
             for goal in item.goals
         ],

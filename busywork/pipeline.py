@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
 from sqlalchemy.engine import Connection, Engine
 
-from alignment.adoption import SIGNALS, assess_adoption
+from alignment.adoption import SIGNALS, TEMPLATE_COLUMNS, assess_adoption, subject_key
 from alignment.baselines import BASELINE_COLUMNS, MEASURED, measure_baselines
 from alignment.effects import Assumptions
 from alignment.feedback import FeedbackSummary
 from alignment.goals import resolve_goals
 from alignment.rank import RankingSettings, rank
 from busywork.contract import document
+from busywork.delivery.feedback import feedback_day
 from busywork.delivery.policy import channels, enqueue_immediate, items, open_findings
 from busywork.logs import redact
 from busywork.plan import in_scope, load_for_runs, params_hash, plan_runs, scope_ids
@@ -27,11 +29,11 @@ from busywork.store.findings import (
     feedback_state,
     mark_adopted,
     open_candidates,
-    stored_candidates,
+    resolved_candidates,
     upsert_findings,
 )
 from busywork.store.read import load_frames
-from busywork.store.subjects import subject_records
+from busywork.store.records import RecordKind
 from config.models import WEEKDAYS, AppConfig
 from detectors.base import (
     DEFAULT_MINUTES_PER_TASK,
@@ -150,39 +152,62 @@ def detect(
             queued = queue_immediate(engine, connection, config, now=now, as_of=as_of)
         if in_transaction is not None:
             in_transaction(connection, queued)
-    if result.changes.resolved:
-        result.adopted = check_adoption(
-            engine, config, result.changes.resolved, as_of=as_of, now=now
-        )
+    result.adopted = check_adoption(engine, config, as_of=as_of, now=now)
     return result
 
 
 def check_adoption(
-    engine: Engine, config: AppConfig, resolved: list[str], *, as_of: datetime, now: datetime
+    engine: Engine, config: AppConfig, *, as_of: datetime, now: datetime
 ) -> list[str]:
-    """Mark resolved findings whose subject's records now come from an automation as adopted."""
+    """Mark resolved findings adopted where the data now shows their subject automated.
+
+    Every resolved finding is looked at again, so records or templates that arrive after
+    the finding closed still count.
+    """
     business = config.business.id
+    pending = {
+        finding_id: candidate
+        for finding_id, candidate in resolved_candidates(engine, business, SIGNALS).items()
+        if candidate.subject.id is not None
+    }
+    if not pending:
+        return []
     context = detection_context(config, as_of)
+    records = _subject_frames(engine, business, pending.values())
+    templates = load_frames(engine, business, {RecordKind.RECURRING_TEMPLATE: TEMPLATE_COLUMNS})[
+        RecordKind.RECURRING_TEMPLATE
+    ]
     outcomes: dict[str, dict[str, Any]] = {}
-    for finding_id, candidate in stored_candidates(engine, business, resolved).items():
-        signal = SIGNALS.get(candidate.kind)
-        if signal is None or candidate.subject.id is None:
-            continue
-        records = subject_records(
-            engine,
-            business,
-            signal.record_kind,
-            signal.subject_column,
-            candidate.subject.id,
-            [signal.date_column],
+    for finding_id, candidate in sorted(pending.items()):
+        signal = SIGNALS[candidate.kind]
+        frame = records[signal.record_kind]
+        keys = subject_key(frame[signal.subject_column], signal.record_kind)
+        adoption = assess_adoption(
+            candidate, frame[keys == candidate.subject.id], context, templates
         )
-        adoption = assess_adoption(candidate, records, context)
         if adoption is not None:
             outcomes[finding_id] = adoption.to_json()
             log.info("finding adopted business=%s id=%s action=adopted", business, finding_id)
     if outcomes:
         mark_adopted(engine, business, outcomes, now)
     return sorted(outcomes)
+
+
+def _subject_frames(
+    engine: Engine, business: str, candidates: Iterable[Candidate]
+) -> dict[RecordKind, pd.DataFrame]:
+    """The records adoption reads, per record kind: only the subjects' where a column names them."""
+    columns: dict[RecordKind, list[str]] = {}
+    subjects: dict[RecordKind, tuple[str, set[str]]] = {}
+    for candidate in candidates:
+        signal = SIGNALS[candidate.kind]
+        kind = signal.record_kind
+        columns[kind] = list(dict.fromkeys([*columns.get(kind, []), *signal.columns]))
+        if kind is not RecordKind.JOURNAL_ENTRY:  # journals match on normalised accounts
+            subjects.setdefault(kind, (signal.subject_column, set()))[1].add(
+                candidate.subject.id or ""
+            )
+    return load_frames(engine, business, columns, only=subjects)
 
 
 def queue_immediate(
@@ -194,7 +219,7 @@ def queue_immediate(
     enabled = set(enabled_detectors(config))
     candidates, prints = open_findings(connection, config.business.id, enabled)
     ranked = recommendations(engine, config, generated_at=now, as_of=as_of, candidates=candidates)
-    return enqueue_immediate(connection, config, items(ranked, prints), now)
+    return enqueue_immediate(connection, config, items(ranked, prints), now, as_of=as_of)
 
 
 def ranking_settings(config: AppConfig) -> RankingSettings:
@@ -233,15 +258,22 @@ def recommendations(
             for candidate in open_candidates(engine, business.id)
             if candidate.kind in enabled
         ]
-    state = feedback_state(engine, business.id, generated_at.date())
+    # Snoozes end on the scan's day (--as-of), not the wall clock's.
+    state = feedback_state(
+        engine, business.id, feedback_day(as_of or generated_at, business.timezone)
+    )
     candidates = [c for c in candidates if c.stable_id(business.id) not in state.hidden]
     feedback = {
         kind: FeedbackSummary(kind, state.accepted.get(kind, 0), state.dismissed.get(kind, 0))
         for kind in set(state.accepted) | set(state.dismissed)
     }
     goals, consistency = resolve_goals(config.goals, config.alignment)
-    # Overdue receivables scale one customer's effect on business-wide DSO, so always measure it.
-    missing = {goal.kpi.metric for goal in goals if goal.baseline is None} | {"overdue_receivables"}
+    # Overdue receivables scale one customer's effect on business-wide DSO, and billing sets
+    # how much lost cash weighs against collecting sooner, so both are always measured.
+    missing = {goal.kpi.metric for goal in goals if goal.baseline is None} | {
+        "overdue_receivables",
+        "billed_revenue_per_month",
+    }
     frames = load_frames(engine, business.id, BASELINE_COLUMNS) if missing & set(MEASURED) else {}
     context = detection_context(config, as_of or generated_at)
     baselines = measure_baselines(missing, frames, context, candidates)

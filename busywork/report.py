@@ -214,6 +214,7 @@ def render_html(doc: Mapping[str, Any]) -> str:
         adopted=[
             {
                 "title": view.text(item.get("title")),
+                "how": view.text(item.get("how")),
                 "adopted_on": wording.long_date(view.text(item.get("adopted_on")))
                 or view.text(item.get("adopted_on")),
                 "estimated": wording.hours_range(

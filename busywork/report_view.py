@@ -98,18 +98,32 @@ def main_goal(rec: Rec, names: Mapping[str, str]) -> str:
 
 
 def effects(rec: Rec, doc: Mapping[str, Any], names: Mapping[str, str]) -> list[dict[str, str]]:
-    """Each goal a recommendation moves, with the change in words."""
+    """Each goal a recommendation moves, with every KPI change that earned part of it."""
     rows = []
     for goal in map(mapping, items(rec.get("goals"))):
-        change = wording.kpi_change(
-            text(goal.get("metric")),
-            goal.get("kpi_change") if isinstance(goal.get("kpi_change"), int | float) else None,
-            currency(rec, doc),
-        )
-        if change and number(goal.get("contribution")) > 0:
+        if number(goal.get("contribution")) <= 0:
+            continue
+        parts = [
+            part
+            for part in map(mapping, items(goal.get("kpis")))
+            if number(part.get("share_of_goal")) > 0
+        ]
+        changes = [_change_words(part, rec, doc) for part in parts or [goal]]
+        if any(changes):
             goal_id = text(goal.get("goal"))
-            rows.append({"goal": names.get(goal_id, goal_id), "change": change})
+            rows.append(
+                {"goal": names.get(goal_id, goal_id), "change": "; ".join(filter(None, changes))}
+            )
     return rows
+
+
+def _change_words(part: Mapping[str, Any], rec: Rec, doc: Mapping[str, Any]) -> str:
+    change = part.get("kpi_change")
+    return wording.kpi_change(
+        text(part.get("metric")),
+        float(change) if isinstance(change, int | float) else None,
+        currency(rec, doc),
+    )
 
 
 def headline(recs: Sequence[Rec], doc: Mapping[str, Any]) -> dict[str, str]:

@@ -217,10 +217,10 @@ def _queue_catch_up(
         kinds = {rec["kind"] for rec in document["recommendations"]}
         _, prints = open_findings(connection, config.business.id, kinds)
         ranked = items(document, prints)
-        queued = enqueue_immediate(connection, config, ranked, now)
+        queued = enqueue_immediate(connection, config, ranked, now, as_of=rt.as_of)
         if queued:
             _defer_sending(connection, rt.queue, config)
-    if enqueue_digests(rt.engine, config, ranked, now):
+    if enqueue_digests(rt.engine, config, ranked, now, as_of=rt.as_of):
         with rt.engine.begin() as connection:
             rt.guard(connection)
             _defer_sending(connection, rt.queue, config)

@@ -128,6 +128,7 @@ _CHANGES = {
     "late_fees_per_month": ("{m} less in late fees a month", "{m} more in late fees a month"),
     "duplicates_per_month": ("{n} fewer duplicates a month", "{n} more duplicates a month"),
     "manual_tasks_per_month": ("{n} fewer manual tasks a month", "{n} more manual tasks a month"),
+    "cash_at_stake_per_month": ("{m} less cash lost a month", "{m} more cash lost a month"),
 }
 
 

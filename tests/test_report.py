@@ -506,6 +506,7 @@ def test_html_shows_goals_as_read_stability_and_adopted_items() -> None:
                 "adopted_on": "2026-09-15",
                 "estimated_hours_per_month": 0.2,
                 "realised_hours_per_month": 0.3,
+                "how": "3 invoices made automatically since 2026-09-15",
             }
         ],
     }
@@ -516,5 +517,59 @@ def test_html_shows_goals_as_read_stability_and_adopted_items() -> None:
     assert "It would fall below “Second” if “time” counted 2.5× less." in html
     assert "Acme invoiced by template now" in html
     assert "adopted 15 September 2026" in html
+    assert "3 invoices made automatically since 2026-09-15" in html
     assert "10.00" not in html
     assert "14.00" not in html
+
+
+def test_a_goal_served_through_several_kpis_shows_each_change() -> None:
+    part = {"unit": "days", "contribution": 10.0}
+    doc = {
+        "business": "b",
+        "currency": "GBP",
+        "generated_at": "2026-11-23T00:00:00+00:00",
+        "goals": [{"id": "cash", "name": "Get paid faster"}],
+        "recommendations": [
+            {
+                "id": "rec_a",
+                "title": "Bills wait for approval",
+                "rank": 1,
+                "aligned": True,
+                "score": 30.0,
+                "goals": [
+                    {
+                        "goal": "cash",
+                        "weight": 1.0,
+                        "contribution": 30.0,
+                        "metric": "dso_days",
+                        "kpi_change": -2.0,
+                        "share_of_goal": 0.4,
+                        "kpis": [
+                            {
+                                **part,
+                                "metric": "dso_days",
+                                "kpi_change": -2.0,
+                                "share_of_goal": 0.18,
+                            },
+                            {
+                                **part,
+                                "metric": "cash_at_stake_per_month",
+                                "kpi_change": -227.0,
+                                "share_of_goal": 0.27,
+                            },
+                            {
+                                **part,
+                                "metric": "late_fees_per_month",
+                                "kpi_change": -5.0,
+                                "share_of_goal": 0.0,
+                            },
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    assert (
+        "Get paid faster:</strong> cash collected 2.0 days sooner; £227 less cash lost a month"
+        in render_html(doc)
+    )

@@ -1,14 +1,22 @@
-"""The owner's answers: accept, dismiss or snooze a finding; unsubscribe from the emails."""
+"""The owner's answers: accept, dismiss, snooze or withdraw; unsubscribe from the emails.
+
+One answer stands per finding: the latest *by decision time*, which is the scan's clock
+(``--as-of``) when one is given, not the wall clock. An answer older than the one on
+record is refused, so a late replay cannot undo a newer decision. ``withdraw`` takes the
+standing answer back: the finding is listed and ranked as if it had never had one.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from busywork.delivery.outbox import forget
+from busywork.delivery.outbox import aware, forget
 from busywork.errors import FatalError
 from busywork.store.outbox import EmailOptOut, Feedback
 from busywork.store.tables import Finding
@@ -16,11 +24,44 @@ from busywork.store.tables import Finding
 FEEDBACK = Feedback.__table__  # type: ignore[attr-defined]
 FINDINGS = Finding.__table__  # type: ignore[attr-defined]
 OPT_OUTS = EmailOptOut.__table__  # type: ignore[attr-defined]
-ACTIONS = ("accept", "dismiss", "snooze")
+ACTIONS = ("accept", "dismiss", "snooze", "withdraw")
+WITHDRAW = "withdraw"
 
 
 class FeedbackError(FatalError):
-    """Feedback that cannot be recorded: unknown finding, bad action or date."""
+    """Feedback that cannot be recorded: unknown finding, bad action or date, stale answer."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer that stands on a finding, and when it was decided."""
+
+    action: str
+    until: date | None
+    decided_at: datetime
+    source: str
+
+    def describe(self) -> str:
+        """Plain words: "dismiss (decided 2026-12-03 10:00 UTC)"."""
+        until = f" until {self.until.isoformat()}" if self.until else ""
+        return f"{self.action}{until} (decided {self.decided_at:%Y-%m-%d %H:%M} UTC)"
+
+
+def feedback_day(clock: datetime, timezone: str = "UTC") -> date:
+    """The business's calendar day at ``clock``: what a snooze date is compared with."""
+    return clock.astimezone(ZoneInfo(timezone)).date()
+
+
+def latest_decision(connection: Connection, business: str, finding_id: str) -> Decision | None:
+    """The answer standing on ``finding_id`` (a withdrawal included), or None if never one."""
+    row = connection.execute(
+        sa.select(FEEDBACK.c.action, FEEDBACK.c.until, FEEDBACK.c.recorded_at, FEEDBACK.c.source)
+        .where(FEEDBACK.c.business == business, FEEDBACK.c.finding_id == finding_id)
+        .with_for_update()
+    ).first()
+    if row is None:
+        return None
+    return Decision(row.action, row.until, aware(row.recorded_at), row.source)
 
 
 def record_feedback(
@@ -32,18 +73,25 @@ def record_feedback(
     now: datetime,
     until: date | None = None,
     source: str = "cli",
-) -> None:
-    """Store the latest answer on ``finding_id``; a snooze makes it announceable again later.
+    timezone: str = "UTC",
+) -> Decision:
+    """Store an answer on ``finding_id`` decided at ``now``; return the answer that stands.
+
+    A snooze makes the finding announceable again after its date; a withdrawal removes the
+    standing answer's effect (its dismissal, snooze or acceptance).
 
     Raises:
-        FeedbackError: the finding does not exist, or the action/date do not fit together.
+        FeedbackError: the finding does not exist, the action/date do not fit together,
+            there is nothing to withdraw, or a later answer is on record.
     """
     if action not in ACTIONS:
         raise FeedbackError(f"unknown action {action!r}; use {', '.join(ACTIONS)}")
-    if action == "snooze" and (until is None or until <= now.date()):
-        raise FeedbackError("snooze needs --until with a date after today")
+    today = feedback_day(now, timezone)
+    if action == "snooze" and (until is None or until <= today):
+        raise FeedbackError(f"snooze needs --until with a date after {today.isoformat()}")
     if action != "snooze" and until is not None:
         raise FeedbackError("--until only goes with snooze")
+    decided = aware(now)
     with engine.begin() as connection:
         exists = connection.execute(
             sa.select(FINDINGS.c.id).where(
@@ -52,20 +100,38 @@ def record_feedback(
         ).first()
         if exists is None:
             raise FeedbackError(f"business {business!r} has no finding {finding_id!r}")
+        standing = latest_decision(connection, business, finding_id)
+        if standing is not None and standing.decided_at > decided:
+            raise FeedbackError(
+                f"{finding_id}: a later answer stands, {standing.describe()};"
+                f" this one was decided {decided:%Y-%m-%d %H:%M} UTC"
+            )
+        if action == WITHDRAW and (standing is None or standing.action == WITHDRAW):
+            raise FeedbackError(f"{finding_id} has no feedback to withdraw")
         insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        values = {"action": action, "until": until, "recorded_at": now, "source": source}
+        values = {"action": action, "until": until, "recorded_at": decided, "source": source}
+        statement = insert(FEEDBACK).values(business=business, finding_id=finding_id, **values)
         connection.execute(
-            insert(FEEDBACK)
-            .values(business=business, finding_id=finding_id, **values)
-            .on_conflict_do_update(index_elements=["business", "finding_id"], set_=values)
+            statement.on_conflict_do_update(
+                index_elements=["business", "finding_id"],
+                set_=values,
+                # Latest by decision time wins, even against a concurrent writer.
+                where=FEEDBACK.c.recorded_at <= statement.excluded.recorded_at,
+            )
         )
         if action == "snooze":
             # Forgetting what was sent is what makes it come back once the date has passed.
             forget(connection, business, finding_id)
+        return latest_decision(connection, business, finding_id) or Decision(
+            action, until, decided, source
+        )
 
 
 def suppressed(connection: Connection, business: str, today: date) -> set[str]:
-    """Findings not to send today: dismissed ones, and snoozed ones before their date."""
+    """Findings not to send on ``today`` (the scan's day): dismissed, or snoozed past it.
+
+    A withdrawn answer suppresses nothing.
+    """
     rows = connection.execute(
         sa.select(FEEDBACK.c.finding_id).where(
             FEEDBACK.c.business == business,

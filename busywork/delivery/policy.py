@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import Connection, Engine
 
-from busywork.delivery.feedback import suppressed
+from busywork.delivery.feedback import feedback_day, suppressed
 from busywork.delivery.outbox import announce, announced, aware, enqueue, message_id
 from busywork.store.findings import candidate_from_json
 from busywork.store.outbox import DigestSchedule
@@ -108,11 +108,12 @@ def _eligible(
     channel: Channel,
     ranked: Sequence[Item],
     now: datetime,
+    as_of: datetime | None = None,
 ) -> list[Item]:
     business = config.business.id
     floor = max(channel.policy.min_score, config.delivery.min_score)
-    today = now.astimezone(ZoneInfo(config.business.timezone)).date()
-    quiet = suppressed(connection, business, today)
+    # Snoozes are judged on the scan's clock (--as-of), as the document was.
+    quiet = suppressed(connection, business, feedback_day(as_of or now, config.business.timezone))
     told = announced(connection, business, channel.name)
     return [
         item
@@ -180,18 +181,23 @@ def _queue(
 
 
 def enqueue_immediate(
-    connection: Connection, config: AppConfig, ranked: Sequence[Item], now: datetime
+    connection: Connection,
+    config: AppConfig,
+    ranked: Sequence[Item],
+    now: datetime,
+    *,
+    as_of: datetime | None = None,
 ) -> list[str]:
     """Queue every eligible item on the ``immediate`` channels; returns the delivery ids.
 
     Webhooks get one event per finding; email gets one message listing them all (no cap:
-    ``max_items`` is the digest's).
+    ``max_items`` is the digest's). ``as_of`` is the scan's clock, for snoozes.
     """
     queued: list[str] = []
     for channel in channels(config):
         if channel.policy.mode != "immediate":
             continue
-        chosen = _eligible(connection, config, channel, ranked, now)
+        chosen = _eligible(connection, config, channel, ranked, now, as_of)
         if not chosen:
             continue
         if channel.per_item:
@@ -219,9 +225,17 @@ def enqueue_immediate(
 
 
 def enqueue_digests(
-    engine: Engine, config: AppConfig, ranked: Sequence[Item], now: datetime
+    engine: Engine,
+    config: AppConfig,
+    ranked: Sequence[Item],
+    now: datetime,
+    *,
+    as_of: datetime | None = None,
 ) -> list[str]:
-    """Queue the digest of every ``digest`` channel whose cron time has come."""
+    """Queue the digest of every ``digest`` channel whose cron time has come.
+
+    ``as_of`` is the scan's clock, for snoozes; the schedule follows ``now``.
+    """
     business = config.business.id
     queued: list[str] = []
     for channel in channels(config):
@@ -244,7 +258,8 @@ def enqueue_digests(
                 continue
             if aware(due) > now:
                 continue
-            chosen = _eligible(connection, config, channel, ranked, now)[: channel.policy.max_items]
+            eligible = _eligible(connection, config, channel, ranked, now, as_of)
+            chosen = eligible[: channel.policy.max_items]
             if chosen:
                 key = f"digest|{aware(due).isoformat()}"
                 queued.append(

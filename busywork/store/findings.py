@@ -145,13 +145,14 @@ def upsert_findings(
     return changes
 
 
-def stored_candidates(engine: Engine, business: str, ids: Iterable[str]) -> dict[str, Candidate]:
-    """The stored candidates of findings ``ids``."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
+def resolved_candidates(
+    engine: Engine, business: str, kinds: Collection[str]
+) -> dict[str, Candidate]:
+    """Resolved (closed, not adopted) findings of ``kinds``, by id: adoption may still show."""
     query = sa.select(_TABLE.c.id, _TABLE.c.candidate).where(
-        _TABLE.c.business == business, _TABLE.c.id.in_(wanted)
+        _TABLE.c.business == business,
+        _TABLE.c.status == "resolved",
+        _TABLE.c.kind.in_(sorted(kinds)),
     )
     with engine.connect() as connection:
         return {row.id: candidate_from_json(row.candidate) for row in connection.execute(query)}

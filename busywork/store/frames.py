@@ -172,9 +172,23 @@ def validate_records(
             bad |= too_large
         out[spec.name] = converted
     bad |= _check_enums(kind, out, problems)
+    _origin_from_template(out)
     frame = pd.DataFrame(out, index=raw.index)[~bad].reset_index(drop=True)
     problems.sort(key=lambda problem: (problem.row, problem.column))
     return ValidatedRecords(frame, tuple(problems), tuple(np.flatnonzero(~bad).tolist()))
+
+
+def _origin_from_template(columns: dict[str, pd.Series]) -> None:
+    """A record naming the template that made it was made by it, when its origin is unsaid.
+
+    Exports often carry ``template_id`` but no ``origin``; an explicit origin (even
+    ``manual``: a template used by hand) is kept.
+    """
+    template = columns.get("template_id")
+    if template is None:
+        return
+    unsaid = columns["origin"].isna() | (columns["origin"] == Origin.UNKNOWN.value)
+    columns["origin"] = columns["origin"].where(~(unsaid & template.notna()), Origin.TEMPLATE.value)
 
 
 def _blank_to_na(values: pd.Series) -> tuple[pd.Series, np.ndarray]:

@@ -85,7 +85,11 @@ class WebhookEndpoint(SQLModel, table=True):
 
 
 class Feedback(SQLModel, table=True):
-    """The owner's latest answer on a finding: accepted, dismissed or snoozed until a date."""
+    """The owner's standing answer on a finding: accepted, dismissed, snoozed or withdrawn.
+
+    ``recorded_at`` is when the answer was decided (the scan's clock under ``--as-of``); a
+    new answer replaces it only if decided at the same moment or later.
+    """
 
     __tablename__ = "feedback"
 

@@ -16,6 +16,11 @@ Written down before running the ranking:
     ranks high because it also saves some time and frees a lot of cash; then F, D; E (one
     customer, little time) falls behind them; B last.
 
+C's unbilled £120 a month also counts toward cash (cash lost a month). The business bills
+about £9,800 a month, so collecting 10 days sooner brings ~£3,220 in once, as much as
+£537 a month lost over the goal's 6 months: £120 earns 1 − e^(−120/537) = 20 % of the
+cash goal, against 46 % for A's 6.1 days. That keeps both orderings below unchanged.
+
 The first run disagreed once: time first put E (0.5 h, £6,000 overdue) above D (0.6 h). On
 reflection the ranking is right: a tenth of an hour is worth less than a third of the
 overdue money, even with cash at ×1, so the expectation was corrected to C, A, F, E, D, B.
@@ -63,7 +68,7 @@ def _order(
         goal_set,
         business="acme",
         settings=RankingSettings(method=method),
-        baselines={"overdue_receivables": 18_000.0},
+        baselines={"overdue_receivables": 18_000.0, "billed_revenue_per_month": 9_800.0},
     )
     return [item.candidate.subject.id or "" for item in ranked if item.aligned]
 

@@ -100,3 +100,46 @@ def test_deliveries_lists_dead_letters_and_replays_them(
     assert capsys.readouterr().out.strip() == "no deliveries"
     assert main(["deliveries", "replay", "msg_dead", "-c", str(config)]) == 1
     assert "still pending" in capsys.readouterr().err
+
+
+def _stored(config: Path) -> tuple[str, str | None, datetime]:
+    engine = open_store(f"sqlite:///{config.parent / 'store.db'}")
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(Feedback.__table__)).one()  # type: ignore[attr-defined]
+    engine.dispose()
+    return row.action, None if row.until is None else row.until.isoformat(), row.recorded_at
+
+
+def test_feedback_as_of_decides_on_the_scans_clock(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    finding = "rec_0123456789abcdef"
+    # A snooze to 10 Sep 2026 is in the future as of 31 Aug 2026, whatever today is.
+    as_of = ["--as-of", "2026-08-31", "-c", str(config)]
+    assert main(["feedback", finding, "snooze", "--until", "2026-09-10", *as_of]) == 0
+    assert "snooze until 2026-09-10 recorded for shop" in capsys.readouterr().out
+    action, until, decided = _stored(config)
+    assert (action, until) == ("snooze", "2026-09-10")
+    assert decided.date().isoformat() == "2026-08-31"
+    # As of 1 Mar 2027 the same date has passed.
+    later = ["--as-of", "2027-03-01", "-c", str(config)]
+    assert main(["feedback", finding, "snooze", "--until", "2027-02-01", *later]) == 1
+    assert "snooze needs --until with a date after 2027-03-01" in capsys.readouterr().err
+
+
+def test_feedback_can_be_withdrawn_from_the_command_line(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    finding = "rec_0123456789abcdef"
+    clock = ["--as-of", "2026-11-23", "-c", str(config)]
+    assert main(["feedback", finding, "withdraw", *clock]) == 1
+    assert "rec_0123456789abcdef has no feedback to withdraw" in capsys.readouterr().err
+    assert main(["feedback", finding, "dismiss", *clock]) == 0
+    assert main(["feedback", finding, "withdraw", *clock]) == 0
+    assert "feedback withdrawn for shop; it is listed again" in capsys.readouterr().out
+    assert _stored(config)[0] == "withdraw"
+    # An answer decided before the withdrawal cannot undo it.
+    earlier = ["--as-of", "2026-11-01", "-c", str(config)]
+    assert main(["feedback", finding, "accept", *earlier]) == 1
+    err = capsys.readouterr().err
+    assert "a later answer stands, withdraw (decided 2026-11-23 23:59 UTC)" in err

@@ -248,3 +248,16 @@ def test_infinite_or_overflowing_amounts_are_reported_not_stored() -> None:
         (3, "total", "too large (must be below 100,000,000,000,000)"),
         (4, "total", "too large (must be below 100,000,000,000,000)"),
     ]
+
+
+def test_an_invoice_naming_its_template_was_made_by_it_unless_the_origin_says_otherwise() -> None:
+    raw = _raw(
+        source_id=["A", "B", "C", "D"],
+        issued_on=["2026-01-02"] * 4,
+        total=["10"] * 4,
+        currency=["GBP"] * 4,
+        origin=["", "unknown", "manual", ""],
+        template_id=["RT-1", "RT-1", "RT-1", ""],
+    )
+    frame = validate_records(RecordKind.INVOICE, raw).frame
+    assert frame["origin"].tolist() == ["template", "template", "manual", "unknown"]
