@@ -1,9 +1,10 @@
 """The outbox: enqueue in the caller's transaction, claim one row, count the attempt, fence.
 
-A sender claims one due row at a time with a conditional ``UPDATE … WHERE id IN (SELECT …
-FOR UPDATE SKIP LOCKED) RETURNING``; SQLite ignores the lock clause and runs the same
-statement as its single writer. The claim lasts :data:`CLAIM_TTL`, far longer than one send
-(webhook timeout 15 s), so a live sender never loses it mid-send. The attempt is counted
+A sender claims one due row at a time: ``SELECT … FOR UPDATE SKIP LOCKED`` then a
+conditional ``UPDATE … RETURNING`` in one transaction; SQLite ignores the lock clause, and
+the update's own conditions keep out a row another writer claimed in between. The claim
+lasts :data:`CLAIM_TTL`, far longer than one send (webhook timeout 15 s), so a live
+sender never loses it mid-send. The attempt is counted
 when the send starts (:func:`begin_attempt`), not when the row is claimed. Every later
 write checks that the claim is still ours (and, under a queue, that the job still is:
 ``guard``), so a sender that stalled past its claim cannot overwrite the row another has
@@ -179,24 +180,31 @@ def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    statement = (
-        sa.update(DELIVERIES)
-        .where(DELIVERIES.c.id.in_(due.scalar_subquery()), DELIVERIES.c.status == "pending", free)
-        .values(lease_holder=holder, lease_expires_at=now + ttl)
-        .returning(
-            DELIVERIES.c.id,
-            DELIVERIES.c.business,
-            DELIVERIES.c.channel,
-            DELIVERIES.c.kind,
-            DELIVERIES.c.payload,
-            DELIVERIES.c.attempts,
-            DELIVERIES.c.created_at,
-            DELIVERIES.c.attempt_started_at,
-        )
-    )
     with engine.begin() as connection:
         guard(connection)
-        rows = connection.execute(statement).all()
+        # Two statements, not ``UPDATE … WHERE id IN (SELECT … LIMIT n SKIP LOCKED)``:
+        # PostgreSQL may re-scan such a subquery per row, and each re-scan skips the rows
+        # this very statement just updated, so the claim would grow past ``limit``.
+        ids = list(connection.execute(due).scalars())
+        rows = (
+            connection.execute(
+                sa.update(DELIVERIES)
+                .where(DELIVERIES.c.id.in_(ids), DELIVERIES.c.status == "pending", free)
+                .values(lease_holder=holder, lease_expires_at=now + ttl)
+                .returning(
+                    DELIVERIES.c.id,
+                    DELIVERIES.c.business,
+                    DELIVERIES.c.channel,
+                    DELIVERIES.c.kind,
+                    DELIVERIES.c.payload,
+                    DELIVERIES.c.attempts,
+                    DELIVERIES.c.created_at,
+                    DELIVERIES.c.attempt_started_at,
+                )
+            ).all()
+            if ids
+            else []
+        )
     claimed = [
         Claimed(
             id=row.id,
