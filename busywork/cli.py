@@ -1,4 +1,4 @@
-"""The ``busywork`` command line: demo, scan, run, check-config, generate, migrate, and more.
+"""The ``busywork`` command line: demo, scan, run, status, check-config, generate, and more.
 
 Machine-readable output goes to stdout, logs and errors to stderr. Expected failures
 (bad config, unreachable database) print one clear line per problem and exit non-zero;
@@ -103,9 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     scan.set_defaults(handler=_scan)
 
-    run = commands.add_parser("run", help="run the worker until stopped (SIGTERM/SIGINT)")
-    _config_args(run)
-    run.set_defaults(handler=_run)
+    from busywork.commands import add_commands
+
+    add_commands(commands)  # run, tenants, status
 
     check = commands.add_parser("check-config", help="validate config files and list every problem")
     check.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -381,13 +381,6 @@ def _scan(args: argparse.Namespace) -> int:
     if args.out:
         _write(documents, args.out)
     return 0 if all(sync.ok for result in results for sync in result.syncs) else 1
-
-
-def _run(args: argparse.Namespace) -> int:
-    from worker import Worker
-
-    Worker(_load(args.config)).run()
-    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:

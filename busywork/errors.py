@@ -46,3 +46,10 @@ class SkippableError(BusyworkError):
 
 class DetectorInputError(FatalError):
     """A detector was handed frames without the columns it declared."""
+
+
+class JobLostError(BusyworkError):
+    """The queue gave this job to another worker (ours stalled): stop writing, roll back.
+
+    Raised by the fence inside a write's transaction, so nothing of the lost job commits.
+    """

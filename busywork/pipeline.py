@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -96,7 +96,13 @@ class DetectResult:
 
 
 def detect(
-    engine: Engine, config: AppConfig, *, as_of: datetime, now: datetime, force: bool = False
+    engine: Engine,
+    config: AppConfig,
+    *,
+    as_of: datetime,
+    now: datetime,
+    force: bool = False,
+    in_transaction: Callable[[Connection, list[str]], None] | None = None,
 ) -> DetectResult:
     """Run the detectors that are due (see :func:`plan_runs`); with ``force`` every one runs.
 
@@ -104,6 +110,9 @@ def detect(
     date are never served for it (the watermarks remember the date they were made at).
     The coverage of the facts the detectors need is measured once, over the whole
     business, for the detectors that read all of it, and stored with their watermarks.
+    ``in_transaction`` is called inside the transaction that writes the findings and their
+    outbox rows, with the ids of the deliveries it queued: the caller fences the write and
+    defers the sending there, so both commit with the findings or not at all.
     """
     business = config.business.id
     pinned = None if as_of == now else as_of
@@ -168,9 +177,12 @@ def detect(
             now,
         )
         save_coverage(connection, business, result.coverage)
+        queued: list[str] = []
         if result.changes.new or result.changes.changed:
             # In the transaction that changed the findings: committed together or not at all.
-            queue_immediate(engine, connection, config, now=now, as_of=as_of)
+            queued = queue_immediate(engine, connection, config, now=now, as_of=as_of)
+        if in_transaction is not None:
+            in_transaction(connection, queued)
     result.adopted = check_adoption(engine, config, as_of=as_of, now=now)
     return result
 

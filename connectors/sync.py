@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
+from busywork.errors import JobLostError
 from busywork.logs import redact
 from busywork.store.ingest import IngestStats, commit_page
 from busywork.store.tables import ConnectorState
@@ -55,12 +56,15 @@ def sync_connector(
     should_stop: Callable[[], bool] = lambda: False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     on_page: Callable[[SyncResult], None] | None = None,
+    in_transaction: Callable[[Connection], None] | None = None,
 ) -> SyncResult:
     """Fetch every page since the saved cursor; each page commits with its cursor.
 
     Never raises for a connector failure: the error is redacted, stored on the connector's
     state row and returned, so one broken connector never stops the others. ``on_page`` is
     called with the running result after each committed page (progress displays).
+    ``in_transaction`` runs inside each page's transaction (see :func:`commit_page`); a
+    :class:`JobLostError` it raises propagates, since nothing more may be written.
     """
     business = connector.context.business
     result = SyncResult(connector=connector.name)
@@ -74,6 +78,7 @@ def sync_connector(
                     batches=page.batches,
                     cursor=page.cursor,
                     now=now(),
+                    in_transaction=in_transaction,
                 )
             )
             result.pages += 1
@@ -82,6 +87,8 @@ def sync_connector(
                 on_page(result)
             if should_stop():
                 break
+    except JobLostError:
+        raise
     except Exception as exc:  # one broken connector must never stop the others
         result.error = redact(f"{type(exc).__name__}: {exc}")
         _record_error(engine, business, connector.name, result.error, now())

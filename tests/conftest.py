@@ -67,3 +67,29 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if not POSTGRES_URL:
         pytest.skip(SKIP_POSTGRES)
     yield from _postgres_engine()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A store URL on a throw-away, empty PostgreSQL schema (for worker subprocesses too)."""
+    if not POSTGRES_URL:
+        pytest.skip(SKIP_POSTGRES)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_engine(postgres_url: str) -> Iterator[Engine]:
+    """A migrated store on its own PostgreSQL schema, Procrastinate's tables included."""
+    engine = create_engine(postgres_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()

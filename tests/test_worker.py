@@ -1,4 +1,4 @@
-"""The worker cycle: event-driven re-detection, leases, stopping, one broken connector."""
+"""The in-process worker: event-driven re-detection, deferred detection, stop, broken connectors."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 
-from busywork.store import leases
 from busywork.store.records import RecordKind
 from busywork.synth import GeneratorSettings, generate
+from busywork.units import DETECT, Unit
 from config.loader import parse_config
 from config.models import AppConfig
 from detectors.base import WINDOW_REFRESH
@@ -173,17 +173,20 @@ def test_a_finding_whose_evidence_is_deleted_is_resolved(
     assert resolved_id not in [rec["id"] for rec in result.document["recommendations"]]  # type: ignore[index]
 
 
-def test_work_leased_by_another_worker_is_skipped(
+def test_a_poll_defers_one_detection_and_the_cycle_runs_it_in_place(
     business: tuple[AppConfig, dict[str, object]], make_worker: Callable[[AppConfig], Worker]
 ) -> None:
     config, _ = business
     worker = make_worker(config)
-    assert leases.acquire(worker.engine, "poll:shop:exports", "someone-else", timedelta(minutes=5))
-    assert leases.acquire(worker.engine, "process:shop", "someone-else", timedelta(minutes=5))
-    result = worker.scan(config, force=True)
-    assert result.syncs == []
-    assert result.skipped
-    assert result.document is None
+    synced = worker.poll(config, "exports", force=True)
+    assert synced is not None
+    assert synced.pages > 1  # every page deferred it; one unit waits
+    assert worker.queue.pop() == Unit(DETECT, "shop")
+    assert worker.queue.pop() is None
+    worker.poll(config, "exports", force=True)
+    result = worker.process(config)
+    assert len(worker.queue) == 0  # the cycle ran the detection itself
+    assert result.document is not None
 
 
 def test_connector_not_due_is_not_polled_again(

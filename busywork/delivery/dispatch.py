@@ -1,4 +1,4 @@
-"""The delivery step: claim due outbox rows, send each on its channel, mark the outcome.
+"""The delivery step: claim one due outbox row, count the attempt, send it, mark the outcome.
 
 Failures are handled by exception class: :class:`RetriableError` schedules the next
 attempt (multi-day backoff with jitter, never sooner than ``Retry-After``),
@@ -21,12 +21,17 @@ from busywork.delivery.feedback import opted_out
 from busywork.delivery.outbox import (
     CLAIM_TTL,
     Claimed,
+    Guard,
+    accepted_recipients,
+    begin_attempt,
     claim,
     enqueue,
     mark_failed,
     mark_retry,
     mark_sent,
     message_id,
+    no_guard,
+    record_accepted,
 )
 from busywork.delivery.policy import EMAIL_CHANNEL
 from busywork.errors import FatalError, RetriableError
@@ -47,8 +52,20 @@ class DispatchResult:
     sent: list[str] = field(default_factory=list)
     retrying: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
-    #: Rows whose lease another worker took over while we sent (they may go out twice).
+    #: Rows whose claim another worker took over while we sent (they may go out twice).
     lost: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sends, under which claim, checked how: what every outbox write needs."""
+
+    engine: Engine
+    config: AppConfig
+    holder: str
+    clock: Callable[[], datetime]
+    ttl: timedelta
+    guard: Guard
 
 
 def next_attempt(
@@ -69,69 +86,79 @@ def dispatch(
     *,
     holder: str,
     clock: Callable[[], datetime],
+    channel: str | None = None,
     ttl: timedelta = CLAIM_TTL,
-    limit: int = 20,
     rng: random.Random | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    guard: Guard = no_guard,
 ) -> DispatchResult:
-    """Send what is due for ``config``'s business, batch by batch, until none is left."""
+    """Send what is due for ``config``'s business (on ``channel``), one row at a time.
+
+    Each row is claimed alone, its attempt counted as the send starts, and its outcome
+    written at once, so a slow receiver never keeps other rows claimed and a restart
+    never uses up attempts that were not tried. ``guard`` runs in every write's
+    transaction and raises when the job doing this was taken over (fencing).
+    """
     rng = rng or random.Random()
+    sender = Sender(engine, config, holder, clock, ttl, guard)
     result = DispatchResult()
     while not should_stop():
-        rows = claim(engine, config.business.id, holder, now=clock(), limit=limit, ttl=ttl)
+        rows = claim(
+            engine, config.business.id, holder, now=clock(), channel=channel, ttl=ttl, guard=guard
+        )
         if not rows:
             break
         for row in rows:
-            if should_stop():
-                break  # unsent claimed rows go back to the queue when the lease ends
-            _deliver_one(engine, config, row, holder, clock, rng, result)
+            _deliver_one(sender, row, rng, result)
     return result
 
 
-def _deliver_one(
-    engine: Engine,
-    config: AppConfig,
-    row: Claimed,
-    holder: str,
-    clock: Callable[[], datetime],
-    rng: random.Random,
-    result: DispatchResult,
-) -> None:
+def _deliver_one(sender: Sender, row: Claimed, rng: random.Random, result: DispatchResult) -> None:
+    engine, config, holder = sender.engine, sender.config, sender.holder
+    started = begin_attempt(
+        engine, row, holder, now=sender.clock(), ttl=sender.ttl, guard=sender.guard
+    )
+    if started is None:
+        _log(row, "lease_lost", "", None)
+        result.lost.append(row.id)
+        return
+    if row.interrupted:
+        # The previous sender died mid-send: the receiver may have it; same id, so it can tell.
+        _log(started, "resent_after_crash", "", None)
+    row = started
     try:
-        _attempt(engine, config, row, clock)
+        _attempt(sender, row)
     except RetriableError as exc:
-        now = clock()
+        now = sender.clock()
         if row.channel != EMAIL_CHANNEL and _endpoint_failed(engine, config, row, now):
-            _finish(engine, row, holder, result, "failed", f"endpoint disabled after: {exc}")
+            _finish(sender, row, result, "failed", f"endpoint disabled after: {exc}")
             return
         when = next_attempt(row.attempts, now, exc.retry_after, rng)
         if when is None:
-            _finish(engine, row, holder, result, "failed", f"gave up after {row.attempts}: {exc}")
+            _finish(sender, row, result, "failed", f"gave up after {row.attempts}: {exc}")
         else:
-            ok = mark_retry(engine, row, holder, at=when, error=str(exc))
+            ok = mark_retry(engine, row, holder, at=when, error=str(exc), guard=sender.guard)
             _log(row, "retry_scheduled" if ok else "lease_lost", str(exc), when)
             (result.retrying if ok else result.lost).append(row.id)
         return
     except webhook.EndpointGoneError as exc:
-        _disable(engine, config, row, str(exc), clock())
-        _finish(engine, row, holder, result, "failed", str(exc))
+        _disable(engine, config, row, str(exc), sender.clock())
+        _finish(sender, row, result, "failed", str(exc))
         return
     except FatalError as exc:
-        _finish(engine, row, holder, result, "failed", str(exc))
+        _finish(sender, row, result, "failed", str(exc))
         return
-    now = clock()
+    now = sender.clock()
     if row.channel != EMAIL_CHANNEL:
         with engine.begin() as connection:
             endpoints.record_success(connection, row.business, _endpoint(row), now)
-    _finish(engine, row, holder, result, "sent", "")
+    _finish(sender, row, result, "sent", "")
 
 
-def _attempt(
-    engine: Engine, config: AppConfig, row: Claimed, clock: Callable[[], datetime]
-) -> None:
+def _attempt(sender: Sender, row: Claimed) -> None:
     """Send ``row``; anything but our own errors becomes retriable."""
     try:
-        _send(engine, config, row, clock)
+        _send(sender, row)
     except (RetriableError, FatalError):
         raise
     except Exception as exc:  # a bug must not stall the outbox: retried, then dead-lettered
@@ -139,25 +166,35 @@ def _attempt(
         raise RetriableError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _send(engine: Engine, config: AppConfig, row: Claimed, clock: Callable[[], datetime]) -> None:
-    delivery = config.delivery
+def _send(sender: Sender, row: Claimed) -> None:
+    engine, delivery, clock = sender.engine, sender.config.delivery, sender.clock
     if row.channel == EMAIL_CHANNEL:
         if delivery.email is None:
             raise FatalError("email is no longer configured")
         with engine.connect() as connection:
             gone = opted_out(connection, row.business)
+            done = accepted_recipients(connection, row.id)
         recipients = [person for person in delivery.email.recipients if person not in gone]
         if not recipients:
             raise FatalError("every recipient has unsubscribed")
+        waiting = [person for person in recipients if person not in done]
+        if not waiting:
+            return  # every recipient accepted it before a crash: only the mark was missing
         messages = email.build_messages(
             delivery.email,
             row.id,
             row.payload,
             row.created_at,
             links=delivery.links,
-            recipients=recipients,
+            recipients=waiting,
         )
-        email.send(delivery.email, messages)
+        email.send(
+            delivery.email,
+            messages,
+            on_accepted=lambda person: record_accepted(
+                engine, row, sender.holder, person, now=clock(), ttl=sender.ttl
+            ),
+        )
         return
     name = _endpoint(row)
     hook = next((hook for hook in delivery.webhooks if hook.name == name), None)
@@ -225,13 +262,12 @@ def _disable(engine: Engine, config: AppConfig, row: Claimed, reason: str, now: 
     )
 
 
-def _finish(
-    engine: Engine, row: Claimed, holder: str, result: DispatchResult, status: str, error: str
-) -> None:
+def _finish(sender: Sender, row: Claimed, result: DispatchResult, status: str, error: str) -> None:
+    engine, holder, guard = sender.engine, sender.holder, sender.guard
     if status == "sent":
-        ok = mark_sent(engine, row, holder, now=datetime.now(UTC))
+        ok = mark_sent(engine, row, holder, now=datetime.now(UTC), guard=guard)
     else:
-        ok = mark_failed(engine, row, holder, error=error)
+        ok = mark_failed(engine, row, holder, error=error, guard=guard)
     _log(row, status if ok else "lease_lost", error, None)
     target = {"sent": result.sent, "failed": result.failed}[status]
     (target if ok else result.lost).append(row.id)

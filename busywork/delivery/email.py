@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -138,8 +138,16 @@ def _classify(code: int, text: str) -> RetriableError | FatalError:
     return FatalError(f"SMTP {code}: {text}")
 
 
-def send(config: EmailConfig, messages: Sequence[EmailMessage]) -> None:
+def send(
+    config: EmailConfig,
+    messages: Sequence[EmailMessage],
+    *,
+    on_accepted: Callable[[str], None] | None = None,
+) -> None:
     """Send ``messages`` in one SMTP session.
+
+    ``on_accepted`` is told each recipient (``To``) as soon as the server accepted their
+    message, so a retry after a later failure skips them.
 
     Raises:
         RetriableError: 4xx replies, refused credentials, lost connections, TLS trouble.
@@ -152,6 +160,8 @@ def send(config: EmailConfig, messages: Sequence[EmailMessage]) -> None:
                 client.login(config.username, config.password.get_secret_value())
             for message in messages:
                 client.send_message(message)
+                if on_accepted is not None:
+                    on_accepted(str(message["To"]))
         finally:
             client.close()
     except smtplib.SMTPAuthenticationError as exc:

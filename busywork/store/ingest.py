@@ -8,7 +8,7 @@ same page again and the upsert makes that harmless.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -90,11 +90,19 @@ def commit_page(
     batches: Iterable[RecordBatch],
     cursor: dict[str, Any] | None,
     now: datetime | None = None,
+    in_transaction: Callable[[Connection], None] | None = None,
 ) -> IngestStats:
-    """Upsert ``batches``, append their events and save ``cursor``, all in one transaction."""
+    """Upsert ``batches``, append their events and save ``cursor``, all in one transaction.
+
+    ``in_transaction`` runs first inside that transaction: the worker fences the write
+    there (raising when the job is no longer ours, so a stalled worker's page never
+    commits) and defers the detection of the page's events, which then commits with them.
+    """
     now = now or datetime.now(UTC)
     stats = IngestStats()
     with engine.begin() as connection:
+        if in_transaction is not None:
+            in_transaction(connection)
         for batch in batches:
             stats.add(_apply(connection, business, connector, batch, now))
         save_cursor(connection, business=business, connector=connector, cursor=cursor, now=now)

@@ -1,4 +1,4 @@
-"""Delivery tables: outbox, what each channel was told, schedules, endpoints, feedback, opt-outs."""
+"""Delivery tables: outbox, recipients reached, what each channel was told, schedules, and more."""
 
 from __future__ import annotations
 
@@ -33,6 +33,19 @@ class Delivery(SQLModel, table=True):
     created_at: datetime
     sent_at: datetime | None = None
     last_error: str | None = Field(default=None, max_length=1024)
+    #: Set when an attempt starts, cleared when its outcome is written: a row found with it
+    #: set died mid-send and is sent again (same id) after its claim expires.
+    attempt_started_at: datetime | None = None
+
+
+class DeliveryRecipient(SQLModel, table=True):
+    """An e-mail recipient whose server accepted a delivery: later attempts skip them."""
+
+    __tablename__ = "delivery_recipient"
+
+    delivery_id: str = Field(primary_key=True, max_length=40)
+    recipient: str = Field(primary_key=True, max_length=256)
+    accepted_at: datetime
 
 
 class Announcement(SQLModel, table=True):

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import SQLModel
 
 from busywork.store import credentials, outbox, records, tables
 
-__all__ = ["METADATA", "credentials", "outbox", "records", "tables"]
+__all__ = ["METADATA", "credentials", "include_object", "outbox", "records", "tables"]
 
 METADATA = SQLModel.metadata
+#: Tables another library owns in the same database (Procrastinate's job queue).
+FOREIGN_PREFIXES = ("procrastinate_",)
+
+
+def include_object(
+    _object: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any
+) -> bool:
+    """Alembic's filter: compare and autogenerate only our own tables, never the queue's."""
+    return not (type_ == "table" and name is not None and name.startswith(FOREIGN_PREFIXES))

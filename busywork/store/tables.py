@@ -1,4 +1,4 @@
-"""Operational tables: businesses, the append-only event log, cursors, findings and leases."""
+"""Operational tables: businesses and their configs, the event log, cursors and findings."""
 
 from __future__ import annotations
 
@@ -52,7 +52,10 @@ class ConnectorState(SQLModel, table=True):
     last_success_at: datetime | None = None
     last_error: str | None = Field(default=None, max_length=1024)
     last_error_at: datetime | None = None
+    #: The planned time of the next poll; the scheduler advances it by whole intervals.
     next_poll_at: datetime | None = None
+    #: The configured interval; None when the connector is disabled or no longer configured.
+    interval_seconds: float | None = None
 
 
 class DetectorWatermark(SQLModel, table=True):
@@ -91,11 +94,19 @@ class Finding(SQLModel, table=True):
     outcome: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON(none_as_null=True))
 
 
-class Lease(SQLModel, table=True):
-    """A named, time-limited claim so two workers never do the same work at once."""
+class Tenant(SQLModel, table=True):
+    """A business's config as loaded from its YAML file: workers read it from here.
 
-    __tablename__ = "lease"
+    The text is kept as written, ``${ENV}`` references unresolved, so no secret reaches the
+    database; each worker resolves them from its own environment when it parses the text.
+    """
 
-    name: str = Field(primary_key=True, max_length=160)
-    holder: str = Field(max_length=128)
-    expires_at: datetime
+    __tablename__ = "tenant"
+
+    business: str = Field(primary_key=True, max_length=64)
+    source: str = Field(max_length=1024)
+    config_text: str = Field(sa_type=sa.Text)
+    #: The file's folder: relative paths in the config are resolved against it.
+    base_dir: str = Field(max_length=1024)
+    content_hash: str = Field(max_length=64)
+    updated_at: datetime

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from busywork.delivery.admin import list_deliveries, replay
-from busywork.delivery.outbox import claim, enqueue, mark_failed, mark_sent
+from busywork.delivery.outbox import begin_attempt, claim, enqueue, mark_failed, mark_sent
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -38,14 +38,39 @@ def test_a_claimed_row_is_invisible_to_others_until_its_lease_ends(engine: Engin
     _enqueue(engine, "msg_2")
     _enqueue(engine, "msg_later", at=NOW + timedelta(hours=1))
 
-    first = claim(engine, "shop", "worker-a", now=NOW, ttl=timedelta(minutes=2))
-    second = claim(engine, "shop", "worker-b", now=NOW, ttl=timedelta(minutes=2))
-    after_expiry = claim(engine, "shop", "worker-b", now=NOW + timedelta(minutes=3))
+    first = claim(engine, "shop", "worker-a", now=NOW, limit=2, ttl=timedelta(minutes=2))
+    second = claim(engine, "shop", "worker-b", now=NOW, limit=2, ttl=timedelta(minutes=2))
+    after_expiry = claim(engine, "shop", "worker-b", now=NOW + timedelta(minutes=3), limit=2)
 
     assert sorted(row.id for row in first) == ["msg_1", "msg_2"]
     assert second == []
     assert sorted(row.id for row in after_expiry) == ["msg_1", "msg_2"]
-    assert {row.attempts for row in after_expiry} == {2}
+    # Claiming is not trying: no send started, so no attempt is counted.
+    assert {row.attempts for row in after_expiry} == {0}
+
+
+def test_a_claim_is_one_row_by_default(engine: Engine) -> None:
+    _enqueue(engine, "msg_1")
+    _enqueue(engine, "msg_2")
+    assert [row.id for row in claim(engine, "shop", "worker-a", now=NOW)] == ["msg_1"]
+    assert [row.id for row in claim(engine, "shop", "worker-b", now=NOW)] == ["msg_2"]
+
+
+def test_attempts_count_sends_started_not_claims_lost_to_restarts(engine: Engine) -> None:
+    _enqueue(engine, "msg_1")
+    at = NOW
+    for _ in range(5):  # five workers claim it and die before sending
+        [row] = claim(engine, "shop", "worker-a", now=at, ttl=timedelta(minutes=2))
+        at += timedelta(minutes=3)
+    assert row.attempts == 0
+    started = begin_attempt(engine, row, "worker-a", now=at - timedelta(minutes=3))
+    assert started is not None
+    assert started.attempts == 1
+    # That sender dies mid-send: the next claim knows the receiver may have it already.
+    [again] = claim(engine, "shop", "worker-b", now=at + timedelta(minutes=3))
+    assert again.interrupted
+    assert again.id == row.id
+    assert begin_attempt(engine, row, "worker-a", now=at) is None  # its claim is gone
 
 
 def test_a_worker_that_lost_its_lease_cannot_mark_the_row(engine: Engine) -> None:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -9,14 +8,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
 from busywork.errors import StoreError
-from busywork.store import leases
 from busywork.store.db import migrate, open_store, redact_url
-from busywork.store.schema import METADATA
+from busywork.store.schema import METADATA, include_object
 
 
 def test_migrations_produce_exactly_the_models_schema(engine: Engine) -> None:
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), METADATA)
+        context = MigrationContext.configure(connection, opts={"include_object": include_object})
+        diff = compare_metadata(context, METADATA)
     assert diff == []
 
 
@@ -43,28 +42,3 @@ def test_unusable_url_is_reported(tmp_path: Path) -> None:
 
 def test_redact_url_hides_password() -> None:
     assert redact_url("postgresql+psycopg://u:s3cret@h/db") == "postgresql+psycopg://u:***@h/db"
-
-
-def test_lease_is_exclusive_until_it_expires(engine: Engine) -> None:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    assert leases.acquire(engine, "poll:a:books", "w1", timedelta(minutes=5), now=now)
-    assert not leases.acquire(
-        engine, "poll:a:books", "w2", timedelta(minutes=5), now=now + timedelta(minutes=1)
-    )
-    assert leases.acquire(
-        engine, "poll:a:books", "w1", timedelta(minutes=5), now=now + timedelta(minutes=2)
-    )
-    assert leases.acquire(
-        engine, "poll:a:books", "w2", timedelta(minutes=5), now=now + timedelta(minutes=8)
-    )
-    assert not leases.acquire(
-        engine, "poll:a:books", "w1", timedelta(minutes=5), now=now + timedelta(minutes=9)
-    )
-
-
-def test_released_lease_can_be_taken_and_others_cannot_release_it(engine: Engine) -> None:
-    assert leases.acquire(engine, "x", "w1", timedelta(minutes=5))
-    leases.release(engine, "x", "w2")
-    assert not leases.acquire(engine, "x", "w2", timedelta(minutes=5))
-    leases.release(engine, "x", "w1")
-    assert leases.acquire(engine, "x", "w2", timedelta(minutes=5))
