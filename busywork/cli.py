@@ -176,7 +176,7 @@ def _delivery_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     deliveries.set_defaults(handler=_deliveries)
 
     serve = commands.add_parser(
-        "serve", help="answer the signed feedback and unsubscribe links in emails"
+        "serve", help="answer email links and vendor webhooks (and /healthz)"
     )
     _config_args(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -262,21 +262,9 @@ def _deliveries(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from busywork.delivery.serve import LinkHandler, make_server
-    from busywork.store.db import open_store
+    from busywork.web.server import serve
 
-    configs = _load(args.config)
-    if len({config.storage.url for config in configs}) > 1:
-        raise ConfigError("all config files served together must share one storage.url")
-    handler = LinkHandler(open_store(configs[0].storage.url), configs)
-    server = make_server(handler, args.host, args.port)
-    Console(stderr=True, highlight=False).print(
-        f"answering links on http://{args.host}:{server.server_address[1]} (Ctrl-C stops)"
-    )
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
+    serve(_load(args.config), args.host, args.port)
     return 0
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-from busywork.store import credentials, outbox, records, tables
+from busywork.store import credentials, outbox, records, tables, webhooks
 
-__all__ = ["METADATA", "credentials", "outbox", "records", "tables"]
+__all__ = ["METADATA", "credentials", "outbox", "records", "tables", "webhooks"]
 
 METADATA = SQLModel.metadata

@@ -1,9 +1,13 @@
-"""``busywork serve``: signed feedback links and RFC 8058 one-click unsubscribe over real HTTP."""
+"""``busywork serve``: signed feedback links and RFC 8058 one-click unsubscribe over real HTTP.
+
+The server is the real uvicorn one, on a free loopback port.
+"""
 
 from __future__ import annotations
 
 import http.client
 import random
+import socket
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
@@ -17,8 +21,9 @@ from busywork.delivery.dispatch import dispatch
 from busywork.delivery.feedback import FEEDBACK, opted_out
 from busywork.delivery.links import feedback_url, unsubscribe_url
 from busywork.delivery.outbox import enqueue
-from busywork.delivery.serve import LinkHandler, make_server, serve_in_thread
 from busywork.store.tables import Finding
+from busywork.web.app import create_app
+from busywork.web.server import start_in_thread
 from config.models import AppConfig
 from tests.delivery.configs import Clock, email_block, make_config
 from tests.delivery.servers import Mailbox, free_port, payload, recommendation
@@ -51,11 +56,9 @@ def server(engine: Engine, config: AppConfig) -> Iterator[int]:
                 changed_at=NOW,
             )
         )
-    httpd = make_server(LinkHandler(engine, [config], clock=lambda: NOW), "127.0.0.1", 0)
-    serve_in_thread(httpd)
-    yield int(httpd.server_address[1])
-    httpd.shutdown()
-    httpd.server_close()
+    server, port = start_in_thread(create_app(engine, [config], clock=lambda: NOW))
+    yield port
+    server.should_exit = True
 
 
 def _call(port: int, link: str, method: str = "GET", body: str = "") -> tuple[int, str]:
@@ -163,3 +166,31 @@ def test_one_click_unsubscribe_stops_mail_to_that_recipient_only(
 
 def test_unknown_paths_are_404(server: int) -> None:
     assert _call(server, "http://x/admin")[0] == 404
+
+
+def _raw(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        return sock.recv(4096)
+
+
+@pytest.mark.parametrize("length", [b"-1", b"abc", b"1e3", b" "])
+def test_a_malformed_content_length_is_a_clean_400(server: int, length: bytes) -> None:
+    answer = _raw(
+        server,
+        b"POST /unsubscribe?b=shop HTTP/1.1\r\nHost: x\r\nContent-Length: " + length
+        + b"\r\n\r\n",
+    )
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:40]
+
+
+def test_an_oversized_form_is_a_413_before_it_is_read(server: int) -> None:
+    answer = _raw(
+        server,
+        b"POST /unsubscribe?b=shop HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n",
+    )
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:40]
+
+
+def test_healthz_answers(server: int) -> None:
+    assert _call(server, "http://x/healthz") == (200, '{"status":"ok"}')
