@@ -65,7 +65,7 @@ class Receiver:
             self._cipher = load_cipher()
         return self._cipher
 
-    async def __call__(self, request: Request) -> Response:
+    async def endpoint(self, request: Request) -> Response:
         """Answer one notification (Starlette endpoint)."""
         source = request.client.host if request.client else "unknown"
         wait = self.limiter.allow(source)
@@ -165,9 +165,13 @@ def _remember(
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     fresh = 0
     for event_id in dict.fromkeys(event_ids):
-        fresh += connection.execute(
-            insert(EVENTS)
-            .values(business=business, connector=connector, event_id=event_id, received_at=now)
-            .on_conflict_do_nothing(index_elements=["business", "connector", "event_id"])
-        ).rowcount
+        # RETURNING, not rowcount: psycopg reports -1 for a skipped ON CONFLICT insert.
+        fresh += len(
+            connection.execute(
+                insert(EVENTS)
+                .values(business=business, connector=connector, event_id=event_id, received_at=now)
+                .on_conflict_do_nothing(index_elements=["business", "connector", "event_id"])
+                .returning(EVENTS.c.event_id)
+            ).all()
+        )
     return fresh

@@ -38,7 +38,7 @@ def create_app(
     configs: Sequence[AppConfig],
     *,
     clock: Clock = lambda: datetime.now(UTC),
-    inbound: Callable[[Request], object] | None = None,
+    inbound: Receiver | None = None,
 ) -> Starlette:
     """The ASGI app serving ``configs`` (businesses sharing the store ``engine``).
 
@@ -46,7 +46,7 @@ def create_app(
         engine: The store.
         configs: Every business this server answers for.
         clock: Injected time, for link expiry and tests.
-        inbound: The ``/hooks/{token}`` endpoint; the default is built from ``engine``.
+        inbound: The ``/hooks/{token}`` receiver; the default is built from ``engine``.
     """
     links = LinkHandler(engine, configs, clock=clock)
 
@@ -83,7 +83,7 @@ def create_app(
         Route("/feedback", link_route, methods=["GET", "POST"]),
         Route("/unsubscribe", link_route, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/hooks/{token}", inbound, methods=["GET", "POST"]),
+        Route("/hooks/{token}", inbound.endpoint, methods=["GET", "POST"]),
     ]
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
 

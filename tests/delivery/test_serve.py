@@ -178,8 +178,7 @@ def _raw(port: int, request: bytes) -> bytes:
 def test_a_malformed_content_length_is_a_clean_400(server: int, length: bytes) -> None:
     answer = _raw(
         server,
-        b"POST /unsubscribe?b=shop HTTP/1.1\r\nHost: x\r\nContent-Length: " + length
-        + b"\r\n\r\n",
+        b"POST /unsubscribe?b=shop HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n",
     )
     assert answer.startswith(b"HTTP/1.1 400"), answer[:40]
 

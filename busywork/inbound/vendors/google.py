@@ -35,7 +35,7 @@ def verify(notification: Notification, secrets: Secrets) -> Verdict:
     number = headers.get("x-goog-message-number", "")
     if not number.isdigit():
         return reject(400, "X-Goog-Message-Number is not a number")
-    if notification.body.strip():
+    if notification.body:
         return reject(400, "Google push notifications carry no body")
     if state == "sync":
         return Verdict(status=200, reason="channel opened", state="active")
