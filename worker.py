@@ -35,7 +35,8 @@ from busywork.delivery.policy import (
     items,
     open_findings,
 )
-from busywork.errors import ConfigError
+from busywork.errors import BusyworkError, ConfigError
+from busywork.inbound.status import poll_interval
 from busywork.pipeline import DetectResult, detect, recommendations
 from busywork.store import leases
 from busywork.store.db import open_store
@@ -50,6 +51,10 @@ log = logging.getLogger("busywork.worker")
 LEASE_TTL = timedelta(minutes=15)
 #: How often the long-running worker sends what is due (retries, digests, quiet-hour releases).
 DELIVERY_TICK_SECONDS = 30
+#: How often the long-running worker looks for connectors a notification made due.
+DUE_TICK_SECONDS = 2
+#: How often push subscriptions are renewed (well inside their two-day renewal margin).
+RENEW_TICK_SECONDS = 3600
 
 
 @dataclass
@@ -164,9 +169,11 @@ class Worker:
                 now=self.clock,
                 on_page=self.on_page,
             )
-            self._set_next_poll_at(
-                business, connector_name, now + timedelta(seconds=connector_config.interval_seconds)
+            # A healthy push subscription stretches the interval: polling only reconciles.
+            interval = poll_interval(
+                self.engine, business, connector_name, connector_config.interval_seconds, now
             )
+            self._set_next_poll_at(business, connector_name, now + timedelta(seconds=interval))
             stats = result.stats
             log.info(
                 "poll done business=%s connector=%s action=%s pages=%d"
@@ -334,6 +341,25 @@ class Worker:
                     coalesce=True,
                     misfire_grace_time=None,
                 )
+        scheduler.add_job(
+            self._due_tick,
+            "interval",
+            seconds=DUE_TICK_SECONDS,
+            id="due",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+        scheduler.add_job(
+            self._renew_tick,
+            "interval",
+            seconds=RENEW_TICK_SECONDS,
+            next_run_time=datetime.now(UTC),
+            id="renew",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
         previous = {
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
         }
@@ -353,6 +379,45 @@ class Worker:
         synced = self.poll(config, connector_name)
         if synced is not None and not self._stopping.is_set():
             self.process(config)
+
+    def _due_tick(self) -> None:
+        """Poll the connectors made due early (by a webhook), in one query for all."""
+        table = ConnectorState.__table__  # type: ignore[attr-defined]
+        with self.engine.connect() as connection:
+            due = set(
+                connection.execute(
+                    sa.select(table.c.business, table.c.connector).where(
+                        table.c.next_poll_at <= self.clock()
+                    )
+                ).all()
+            )
+        for config in self.configs:
+            for connector_config in config.connectors:
+                if self._stopping.is_set():
+                    return
+                if connector_config.enabled and (config.business.id, connector_config.name) in due:
+                    self._tick(config, connector_config.name)
+
+    def _renew_tick(self) -> None:
+        """Renew push subscriptions that expire soon; each business on its own."""
+        from busywork.inbound.manage import sync as sync_webhooks
+        from connectors.oauth import load_cipher
+
+        try:
+            cipher = load_cipher()
+        except ConfigError:
+            return  # no key set, so no stored subscriptions either
+        for config in self.configs:
+            if self._stopping.is_set():
+                return
+            try:
+                sync_webhooks(self.engine, cipher, config, None, self.clock())
+            except BusyworkError as exc:
+                log.warning(
+                    "webhook renewal business=%s action=renew_failed error=%s",
+                    config.business.id,
+                    exc,
+                )
 
     def _deliver_tick(self, config: AppConfig) -> None:
         if self._stopping.is_set():

@@ -23,6 +23,7 @@ from rich.console import Console
 
 from busywork import __version__
 from busywork.errors import BusyworkError, ConfigError, StoreError
+from busywork.inbound.commands import add_webhook_commands
 from busywork.logs import configure_logging
 
 EXIT_CONFIG = 2
@@ -149,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     rotate.set_defaults(handler=_rotate_key)
 
     _delivery_commands(commands)
+    add_webhook_commands(commands, _config_args, _load)
     return parser
 
 
