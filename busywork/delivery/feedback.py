@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,10 +17,16 @@ FEEDBACK = Feedback.__table__  # type: ignore[attr-defined]
 FINDINGS = Finding.__table__  # type: ignore[attr-defined]
 OPT_OUTS = EmailOptOut.__table__  # type: ignore[attr-defined]
 ACTIONS = ("accept", "dismiss", "snooze")
+#: The furthest a snooze may reach: later than that is a dismissal in disguise.
+MAX_SNOOZE = timedelta(days=366)
 
 
 class FeedbackError(FatalError):
     """Feedback that cannot be recorded: unknown finding, bad action or date."""
+
+
+class SupersededError(FeedbackError):
+    """A newer answer on the finding is already recorded; this older one is ignored."""
 
 
 def record_feedback(
@@ -32,16 +38,23 @@ def record_feedback(
     now: datetime,
     until: date | None = None,
     source: str = "cli",
+    sequence: int | None = None,
 ) -> None:
     """Store the latest answer on ``finding_id``; a snooze makes it announceable again later.
 
+    ``sequence`` orders answers (a link's is the time its email was made); without one the
+    answer is dated ``now``. An answer older than the recorded one is refused.
+
     Raises:
+        SupersededError: a newer answer is already recorded.
         FeedbackError: the finding does not exist, or the action/date do not fit together.
     """
     if action not in ACTIONS:
         raise FeedbackError(f"unknown action {action!r}; use {', '.join(ACTIONS)}")
     if action == "snooze" and (until is None or until <= now.date()):
         raise FeedbackError("snooze needs --until with a date after today")
+    if action == "snooze" and until is not None and until > (now + MAX_SNOOZE).date():
+        raise FeedbackError(f"snooze at most until {(now + MAX_SNOOZE).date()}; dismiss instead")
     if action != "snooze" and until is not None:
         raise FeedbackError("--until only goes with snooze")
     with engine.begin() as connection:
@@ -52,8 +65,22 @@ def record_feedback(
         ).first()
         if exists is None:
             raise FeedbackError(f"business {business!r} has no finding {finding_id!r}")
+        order = int(now.timestamp()) if sequence is None else sequence
+        recorded = connection.execute(
+            sa.select(FEEDBACK.c.sequence).where(
+                FEEDBACK.c.business == business, FEEDBACK.c.finding_id == finding_id
+            )
+        ).scalar()
+        if recorded is not None and recorded > order:
+            raise SupersededError("a newer answer on this finding is already recorded")
         insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        values = {"action": action, "until": until, "recorded_at": now, "source": source}
+        values = {
+            "action": action,
+            "until": until,
+            "recorded_at": now,
+            "source": source,
+            "sequence": order,
+        }
         connection.execute(
             insert(FEEDBACK)
             .values(business=business, finding_id=finding_id, **values)

@@ -16,8 +16,14 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from busywork.delivery.feedback import FINDINGS, FeedbackError, opt_out, record_feedback
-from busywork.delivery.links import FEEDBACK_ACTIONS, valid
+from busywork.delivery.feedback import (
+    FINDINGS,
+    FeedbackError,
+    SupersededError,
+    opt_out,
+    record_feedback,
+)
+from busywork.delivery.links import FEEDBACK_ACTIONS, Stamp, valid
 from config.models import AppConfig
 
 log = logging.getLogger("busywork.serve")
@@ -25,6 +31,8 @@ log = logging.getLogger("busywork.serve")
 MAX_BODY_BYTES = 4096
 #: The snooze date offered by default.
 DEFAULT_SNOOZE = timedelta(days=30)
+_EXPIRED = "This link is too old. Use the buttons in a newer email, or busywork feedback."
+_SUPERSEDED = "A newer answer on this recommendation was already given; this older one is ignored."
 _VERBS = {"accept": "Mark as worth doing", "dismiss": "Dismiss", "snooze": "Snooze"}
 
 
@@ -52,19 +60,32 @@ class LinkHandler:
         if config is None or config.delivery.links is None:
             return 403, page("Invalid link", "This link is not valid.")
         secret = config.delivery.links.secret.get_secret_value()
+        stamp = Stamp.parse(query)
+        if stamp is None:
+            return 403, page("Invalid link", "This link is not valid.")
+        dated = (str(stamp.sequence), str(stamp.expires))
         if path == "/unsubscribe":
             recipient = query.get("r", "")
-            if not valid(secret, query.get("t", ""), "unsubscribe", config.business.id, recipient):
+            signed = valid(
+                secret, query.get("t", ""), "unsubscribe", config.business.id, recipient, *dated
+            )
+            if not signed:
                 return 403, page("Invalid link", "This link is not valid.")
+            if stamp.expired(self.clock()):
+                return 410, page("Link expired", _EXPIRED)
             if method == "GET":
                 return 200, _form("Unsubscribe", f"Stop emails to {recipient}?", "Unsubscribe")
             opt_out(self.engine, config.business.id, recipient, self.clock())
             log.info("unsubscribed business=%s action=opted_out", config.business.id)
             return 200, page("Unsubscribed", f"{recipient} will get no more Busywork emails.")
         finding, action = query.get("f", ""), query.get("a", "")
-        signed = valid(secret, query.get("t", ""), "feedback", config.business.id, finding, action)
+        signed = valid(
+            secret, query.get("t", ""), "feedback", config.business.id, finding, action, *dated
+        )
         if not signed or action not in FEEDBACK_ACTIONS:
             return 403, page("Invalid link", "This link is not valid.")
+        if stamp.expired(self.clock()):
+            return 410, page("Link expired", _EXPIRED)
         if method == "GET":
             return 200, self._confirm(config, finding, action)
         try:
@@ -77,9 +98,12 @@ class LinkHandler:
                 until=until,
                 now=self.clock(),
                 source="link",
+                sequence=stamp.sequence,
             )
         except (KeyError, ValueError):
             return 400, page("Not recorded", "Please choose a date to snooze until.")
+        except SupersededError:
+            return 409, page("Not recorded", _SUPERSEDED)
         except FeedbackError as exc:
             return 400, page("Not recorded", str(exc))
         log.info("feedback business=%s id=%s action=%s", config.business.id, finding, action)

@@ -3,9 +3,10 @@
 Refused unless ``allow_private_addresses`` is set: loopback, private, link-local, shared
 (CGNAT), multicast, reserved and unspecified addresses, and every IPv6 form that embeds
 one of them (IPv4-mapped, IPv4-compatible, 6to4, NAT64, SIIT); Teredo and local-use NAT64
-are refused whatever they carry. Numeric hosts written in a legacy form (``2130706433``, ``0x7f.1``, ``017700000001``)
-are always refused: no honest URL is written that way. Connecting to the address that was
-checked, not to the name, means DNS cannot answer differently between check and connect.
+are refused whatever they carry. Numeric hosts written in a legacy form (``2130706433``,
+``0x7f.1``, ``017700000001``) are always refused: no honest URL is written that way.
+Connecting to the address that was checked, not to the name, means DNS cannot answer
+differently between check and connect.
 """
 
 from __future__ import annotations

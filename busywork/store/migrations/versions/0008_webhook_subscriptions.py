@@ -1,4 +1,4 @@
-"""inbound webhook subscriptions and seen event ids
+"""inbound webhook subscriptions and seen event ids; feedback sequence
 
 Revision ID: inbound_webhooks_subscriptions
 Revises: 0001
@@ -14,7 +14,8 @@ from alembic import op
 revision = "inbound_webhooks_subscriptions"
 down_revision = "0001"
 branch_labels = None
-depends_on = None
+# The feedback table this adds a column to is created by 0003.
+depends_on = "0003"
 
 
 def upgrade() -> None:
@@ -42,9 +43,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("business", "connector", "event_id"),
     )
     op.create_index("ix_webhook_event_received_at", "webhook_event", ["received_at"])
+    with op.batch_alter_table("feedback", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("sequence", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("feedback", schema=None) as batch_op:
+        batch_op.drop_column("sequence")
     op.drop_index("ix_webhook_event_received_at", table_name="webhook_event")
     op.drop_table("webhook_event")
     op.drop_table("webhook_subscription")
