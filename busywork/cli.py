@@ -286,6 +286,7 @@ def _load(paths: Sequence[Path]) -> list[Any]:
 
 def _check_config(args: argparse.Namespace) -> int:
     from alignment.goals import resolve_goals
+    from config.warnings import config_warnings
 
     configs = _load(args.files)
     for path, config in zip(args.files, configs, strict=True):
@@ -293,6 +294,8 @@ def _check_config(args: argparse.Namespace) -> int:
             f"{path}: ok ({config.business.id}: {len(config.connectors)} connector(s),"
             f" {len(config.goals)} goal(s))"
         )
+        for warning in config_warnings(Path(path), config):
+            print(f"  warning: {warning}")
         goals, consistency = resolve_goals(config.goals, config.alignment)
         for goal in goals:
             how = (
