@@ -388,6 +388,7 @@ def _connect(args: argparse.Namespace) -> int:
 
 def _rotate_key(args: argparse.Namespace) -> int:
     """Re-encrypt every stored credential under the new key: ``BUSYWORK_SECRET_KEYS=NEW,OLD``."""
+    from busywork.inbound.subscriptions import rotate as rotate_webhook_secrets
     from busywork.store.db import open_store, redact_url
     from connectors.oauth import KEYS_ENV, CredentialStore, load_cipher
 
@@ -405,9 +406,11 @@ def _rotate_key(args: argparse.Namespace) -> int:
         engine = open_store(url)
         try:
             count = CredentialStore(engine, cipher).rotate()
+            hooks = rotate_webhook_secrets(engine, cipher)
         finally:
             engine.dispose()
         print(f"{redact_url(url)}: {count} stored credential(s) re-encrypted under the new key")
+        print(f"{redact_url(url)}: {hooks} webhook subscription(s) re-encrypted under the new key")
     print(f"done; {KEYS_ENV} can now hold the new key alone", file=sys.stderr)
     return 0
 

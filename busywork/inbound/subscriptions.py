@@ -163,3 +163,31 @@ def with_secret(secrets: dict[str, Any], secret: str) -> dict[str, Any]:
     """``secrets`` with ``secret`` as the newest signing secret, the oldest dropped past max."""
     kept = [value for value in secrets.get("secrets", []) if value != secret]
     return {**secrets, "secrets": [secret, *kept][:MAX_SECRETS]}
+
+
+def rotate(engine: Engine, cipher: MultiFernet) -> int:
+    """Re-encrypt every subscription's secrets under the first key; returns the count.
+
+    Raises:
+        ConfigError: a row cannot be decrypted with any key; nothing was changed.
+    """
+    with engine.begin() as connection:
+        rows = connection.execute(
+            sa.select(TABLE.c.business, TABLE.c.connector, TABLE.c.ciphertext)
+            .order_by(TABLE.c.business, TABLE.c.connector)
+            .with_for_update()
+        ).all()
+        for row in rows:
+            try:
+                ciphertext = cipher.rotate(row.ciphertext.encode()).decode()
+            except InvalidToken:
+                raise ConfigError(
+                    f"no key decrypts the webhook secrets of {row.business}/{row.connector};"
+                    " nothing was changed"
+                ) from None
+            connection.execute(
+                sa.update(TABLE)
+                .where(TABLE.c.business == row.business, TABLE.c.connector == row.connector)
+                .values(ciphertext=ciphertext)
+            )
+    return len(rows)

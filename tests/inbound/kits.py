@@ -22,7 +22,8 @@ from busywork.inbound import subscriptions
 from busywork.inbound.subscriptions import Subscription
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-CIPHER = MultiFernet([Fernet(Fernet.generate_key())])
+KEY = Fernet(Fernet.generate_key())
+CIPHER = MultiFernet([KEY])
 Request = tuple[dict[str, str], bytes]
 
 

@@ -22,7 +22,7 @@ from config.loader import parse_config
 from config.models import AppConfig
 from connectors.http import HttpClient, RetryPolicy
 from tests.connectors.fake_google import discovery
-from tests.inbound.kits import CIPHER, NOW
+from tests.inbound.kits import CIPHER, KEY, NOW
 from tests.inbound.state import SUBSCRIPTIONS, states
 
 PUBLIC = "https://busywork.shop.example"
@@ -295,3 +295,16 @@ def test_pasted_secrets_rotate_and_are_refused_where_we_choose_them(engine: Engi
         store_secret(engine, CIPHER, config, "nope", "x", now=NOW)
     with pytest.raises(ConfigError, match="empty"):
         store_secret(engine, CIPHER, config, "books", "", now=NOW)
+
+
+def test_rotate_key_re_encrypts_webhook_secrets(engine: Engine) -> None:
+    from cryptography.fernet import Fernet, MultiFernet
+
+    store_secret(engine, CIPHER, _config(), "books", "verifier-1", now=NOW)
+    new = Fernet(Fernet.generate_key())
+    assert subscriptions.rotate(engine, MultiFernet([new, KEY])) == 1
+    stored = subscriptions.load(engine, MultiFernet([new]), "shop", "books")
+    assert stored is not None
+    assert stored.secrets["secrets"] == ["verifier-1"]
+    with pytest.raises(ConfigError, match="cannot be decrypted"):
+        subscriptions.load(engine, CIPHER, "shop", "books")
