@@ -401,7 +401,10 @@ class Worker:
     def _renew_tick(self) -> None:
         """Renew push subscriptions that expire soon; each business on its own."""
         from busywork.inbound.manage import sync as sync_webhooks
+        from busywork.inbound.subscriptions import EVENT_MEMORY, prune_events
         from connectors.oauth import load_cipher
+
+        prune_events(self.engine, self.clock() - EVENT_MEMORY)
 
         try:
             cipher = load_cipher()

@@ -23,7 +23,7 @@ from rich.console import Console
 
 from busywork import __version__
 from busywork.errors import BusyworkError, ConfigError, StoreError
-from busywork.inbound.commands import add_webhook_commands
+from busywork.inbound.commands import add_webhook_commands, sync_after_connect
 from busywork.logs import configure_logging
 
 EXIT_CONFIG = 2
@@ -383,6 +383,7 @@ def _connect(args: argparse.Namespace) -> int:
     print(f"Open this URL in a browser and grant access ({args.name}):", file=sys.stderr)
     connect(config, args.name, show=print)
     print(f"{args.name}: connected; tokens stored encrypted", file=sys.stderr)
+    sync_after_connect(config, args.name)
     return 0
 
 

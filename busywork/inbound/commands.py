@@ -128,3 +128,37 @@ def _status(args: argparse.Namespace, load: Loader) -> int:
             if line.problem:
                 print(f"  {line.problem}")
     return 0
+
+
+def sync_after_connect(config: Any, connector: str) -> None:
+    """After ``busywork connect``: open the connector's push subscription when possible."""
+    from busywork.errors import BusyworkError
+    from busywork.inbound.manage import sync
+    from busywork.inbound.vendors import VERIFIERS
+    from connectors.oauth import load_cipher
+
+    entry = next((c for c in config.connectors if c.name == connector), None)
+    if entry is None or entry.type not in VERIFIERS:
+        return
+    links = config.delivery.links
+    if links is None:
+        print(
+            f"{connector}: for push notifications run: busywork webhooks sync -c <config.yaml>"
+            " --public-url https://<where busywork serve is reachable>",
+            file=sys.stderr,
+        )
+        return
+    try:
+        for outcome in sync(
+            _store([config]),
+            load_cipher(),
+            config,
+            links.base_url,
+            datetime.now(UTC),
+            only=connector,
+        ):
+            print(f"{connector} ({outcome.vendor}) webhooks: {outcome.action}", file=sys.stderr)
+            for line in outcome.detail.splitlines():
+                print(f"  {line}", file=sys.stderr)
+    except BusyworkError as exc:
+        print(f"{connector}: webhooks not set up ({exc}); polling carries on", file=sys.stderr)

@@ -14,7 +14,7 @@ import hashlib
 import json
 import secrets as random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,11 +22,13 @@ from cryptography.fernet import InvalidToken, MultiFernet
 from sqlalchemy.engine import Connection, Engine
 
 from busywork.errors import ConfigError
-from busywork.store.webhooks import WebhookSubscription
+from busywork.store.webhooks import WebhookEvent, WebhookSubscription
 
 TABLE = WebhookSubscription.__table__  # type: ignore[attr-defined]
 #: Signing secrets kept per subscription: the newest and the ones it is replacing.
 MAX_SECRETS = 3
+#: How long event ids are remembered: Stripe redelivers for up to three days, others less.
+EVENT_MEMORY = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -191,3 +193,12 @@ def rotate(engine: Engine, cipher: MultiFernet) -> int:
                 .values(ciphertext=ciphertext)
             )
     return len(rows)
+
+
+def prune_events(engine: Engine, before: datetime) -> int:
+    """Forget event ids received before ``before`` (vendors stop redelivering within days)."""
+    events = WebhookEvent.__table__  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        return int(
+            connection.execute(sa.delete(events).where(events.c.received_at < before)).rowcount
+        )

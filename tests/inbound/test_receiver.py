@@ -132,3 +132,13 @@ def test_nothing_secret_reaches_the_log(
     assert "action=rejected" in text
     assert token not in text
     assert kit.secrets["secrets"][0] not in text
+
+
+def test_old_event_ids_are_forgotten_after_the_memory(engine: Engine, client: TestClient) -> None:
+    from busywork.inbound.subscriptions import EVENT_MEMORY, prune_events
+
+    token = install(engine, KITS["stripe"])
+    headers, body = genuine(KITS["stripe"])
+    client.post(f"/hooks/{token}", headers=headers, content=body)
+    assert prune_events(engine, NOW) == 0
+    assert prune_events(engine, NOW + EVENT_MEMORY) == 1
