@@ -164,6 +164,8 @@ def _open(
     due = current.expires_at is not None and current.expires_at - now < RENEW_BEFORE
     if is_open and current.state in ("active", "pending") and not due:
         return Outcome(entry.name, current.vendor, "unchanged", _until(current))
+    # Stored first: Graph posts its validation request to the URL before it answers ours.
+    subscriptions.save(engine, cipher, current, now)
     try:
         opened = register(client_for(config, entry, engine), entry, url, dict(current.secrets), now)
     except (BusyworkError, KeyError, ValueError) as exc:

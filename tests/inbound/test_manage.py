@@ -6,12 +6,14 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 import responses
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from starlette.testclient import TestClient
 
 from busywork.errors import ConfigError
 from busywork.inbound import subscriptions
@@ -308,3 +310,24 @@ def test_rotate_key_re_encrypts_webhook_secrets(engine: Engine) -> None:
     assert stored.secrets["secrets"] == ["verifier-1"]
     with pytest.raises(ConfigError, match="cannot be decrypted"):
         subscriptions.load(engine, CIPHER, "shop", "books")
+
+
+def test_graph_can_validate_the_endpoint_while_the_subscription_is_created(
+    engine: Engine, client: TestClient
+) -> None:
+    """Graph posts ``validationToken`` to the URL before it answers: the endpoint must exist."""
+
+    def create(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        body = json.loads(request.body or b"{}")
+        path = urlsplit(body["notificationUrl"]).path
+        answer = client.post(f"{path}?validationToken=Validation%3A+Testing+7")
+        if (answer.status_code, answer.text) != (200, "Validation: Testing 7"):
+            return 400, {}, json.dumps({"error": {"code": "ValidationError"}})
+        created = {"id": "sub-9", "expirationDateTime": body["expirationDateTime"]}
+        return 201, {"Content-Type": "application/json"}, json.dumps(created)
+
+    with responses.RequestsMock() as mock:
+        mock.add_callback("POST", f"{GRAPH}/subscriptions", callback=create)
+        outcomes = sync(engine, CIPHER, _config(ONLY_GRAPH), PUBLIC, NOW, client_for=_client)
+    assert [(o.connector, o.action) for o in outcomes] == [("outlook", "opened")]
+    assert states(engine) == {"outlook": "active"}
