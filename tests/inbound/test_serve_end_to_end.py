@@ -89,7 +89,8 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pa
             stderr=stderr,
         )
     try:
-        deadline = time.monotonic() + 20
+        # Generous: on a loaded machine the interpreter alone can take many seconds to start.
+        deadline = time.monotonic() + 90
         while _get(port, "/healthz") != 200:
             assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline, "busywork serve did not start"
