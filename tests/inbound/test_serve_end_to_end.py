@@ -159,7 +159,7 @@ def test_a_signed_notification_gets_the_change_polled_within_seconds(
 
     assert synced is not None
     assert synced.ok
-    assert latency < 5
+    assert latency < 10  # the goal for p95; typically well under a second here
     engine = open_store(config.storage.url)
     with engine.connect() as connection:
         ids = connection.execute(sa.select(Invoice.__table__.c.source_id)).scalars().all()  # type: ignore[attr-defined]
