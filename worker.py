@@ -24,7 +24,7 @@ from busywork.delivery.dispatch import DispatchResult
 from busywork.delivery.outbox import CLAIM_TTL
 from busywork.delivery.policy import channels
 from busywork.embedded import EmbeddedEngine, LocalQueue
-from busywork.errors import ConfigError
+from busywork.errors import BusyworkError, ConfigError
 from busywork.pipeline import DetectResult
 from busywork.schedule import take_poll
 from busywork.store.db import open_store
@@ -34,6 +34,8 @@ from config.models import AppConfig
 from connectors.sync import SyncResult
 
 log = logging.getLogger("busywork.worker")
+#: How often push subscriptions are renewed (well inside their two-day renewal margin).
+RENEW_TICK_SECONDS = 3600
 
 
 @dataclass
@@ -163,12 +165,45 @@ class Worker:
             self.holder,
             len(self.configs),
         )
+        renewer = threading.Thread(target=self._renew_loop, name="busywork-renew", daemon=True)
+        renewer.start()
         try:
             self.engine_loop.run_forever()
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             log.info("worker stopped holder=%s action=stopped", self.holder)
+
+    def _renew_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.renew_subscriptions()
+            except Exception:  # the database went away: try again next hour
+                log.exception("webhook renewal failed action=renew_failed")
+            self._stopping.wait(RENEW_TICK_SECONDS)
+
+    def renew_subscriptions(self) -> None:
+        """Renew push subscriptions that expire soon and forget old event ids."""
+        from busywork.inbound.manage import sync as sync_webhooks
+        from busywork.inbound.subscriptions import EVENT_MEMORY, prune_events
+        from connectors.oauth import load_cipher
+
+        prune_events(self.engine, self.clock() - EVENT_MEMORY)
+        try:
+            cipher = load_cipher()
+        except ConfigError:
+            return  # no key set, so no stored subscriptions either
+        for config in self.configs:
+            if self._stopping.is_set():
+                return
+            try:
+                sync_webhooks(self.engine, cipher, config, None, self.clock())
+            except BusyworkError as exc:
+                log.warning(
+                    "webhook renewal business=%s action=renew_failed error=%s",
+                    config.business.id,
+                    exc,
+                )
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s received action=stopping", signal.Signals(signum).name)

@@ -23,6 +23,7 @@ from rich.console import Console
 
 from busywork import __version__
 from busywork.errors import BusyworkError, ConfigError, StoreError
+from busywork.inbound.commands import add_webhook_commands, sync_after_connect
 from busywork.logs import configure_logging
 
 EXIT_CONFIG = 2
@@ -161,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     rotate.set_defaults(handler=_rotate_key)
 
     _delivery_commands(commands)
+    add_webhook_commands(commands, _config_args, _load)
     return parser
 
 
@@ -194,7 +196,7 @@ def _delivery_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     deliveries.set_defaults(handler=_deliveries)
 
     serve = commands.add_parser(
-        "serve", help="answer the signed feedback and unsubscribe links in emails"
+        "serve", help="answer email links and vendor webhooks (and /healthz)"
     )
     _config_args(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -285,21 +287,9 @@ def _deliveries(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from busywork.delivery.serve import LinkHandler, make_server
-    from busywork.store.db import open_store
+    from busywork.web.server import serve
 
-    configs = _load(args.config)
-    if len({config.storage.url for config in configs}) > 1:
-        raise ConfigError("all config files served together must share one storage.url")
-    handler = LinkHandler(open_store(configs[0].storage.url), configs)
-    server = make_server(handler, args.host, args.port)
-    Console(stderr=True, highlight=False).print(
-        f"answering links on http://{args.host}:{server.server_address[1]} (Ctrl-C stops)"
-    )
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
+    serve(_load(args.config), args.host, args.port)
     return 0
 
 
@@ -319,6 +309,7 @@ def _load(paths: Sequence[Path]) -> list[Any]:
 
 def _check_config(args: argparse.Namespace) -> int:
     from alignment.goals import resolve_goals
+    from config.warnings import config_warnings
 
     configs = _load(args.files)
     for path, config in zip(args.files, configs, strict=True):
@@ -326,6 +317,8 @@ def _check_config(args: argparse.Namespace) -> int:
             f"{path}: ok ({config.business.id}: {len(config.connectors)} connector(s),"
             f" {len(config.goals)} goal(s))"
         )
+        for warning in config_warnings(Path(path), config):
+            print(f"  warning: {warning}")
         goals, consistency = resolve_goals(config.goals, config.alignment)
         for goal in goals:
             how = (
@@ -413,11 +406,13 @@ def _connect(args: argparse.Namespace) -> int:
     print(f"Open this URL in a browser and grant access ({args.name}):", file=sys.stderr)
     connect(config, args.name, show=print)
     print(f"{args.name}: connected; tokens stored encrypted", file=sys.stderr)
+    sync_after_connect(config, args.name)
     return 0
 
 
 def _rotate_key(args: argparse.Namespace) -> int:
     """Re-encrypt every stored credential under the new key: ``BUSYWORK_SECRET_KEYS=NEW,OLD``."""
+    from busywork.inbound.subscriptions import rotate as rotate_webhook_secrets
     from busywork.store.db import open_store, redact_url
     from connectors.oauth import KEYS_ENV, CredentialStore, load_cipher
 
@@ -435,9 +430,11 @@ def _rotate_key(args: argparse.Namespace) -> int:
         engine = open_store(url)
         try:
             count = CredentialStore(engine, cipher).rotate()
+            hooks = rotate_webhook_secrets(engine, cipher)
         finally:
             engine.dispose()
         print(f"{redact_url(url)}: {count} stored credential(s) re-encrypted under the new key")
+        print(f"{redact_url(url)}: {hooks} webhook subscription(s) re-encrypted under the new key")
     print(f"done; {KEYS_ENV} can now hold the new key alone", file=sys.stderr)
     return 0
 

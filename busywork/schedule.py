@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from busywork.delivery.outbox import DELIVERIES, aware
+from busywork.inbound.status import interval_for
 from busywork.store.outbox import DigestSchedule
 from busywork.store.tables import ConnectorState
 from busywork.units import DELIVER, DETECT, POLL, Queue, Unit
@@ -80,7 +81,8 @@ def defer_due(connection: Connection, queue: Queue, now: datetime) -> Deferred:
     ).all()
     for row in due:
         planned = None if row.next_poll_at is None else aware(row.next_poll_at)
-        following = next_slot(planned, timedelta(seconds=row.interval_seconds), now)
+        seconds = interval_for(connection, row.business, row.connector, row.interval_seconds, now)
+        following = next_slot(planned, timedelta(seconds=seconds), now)
         connection.execute(
             sa.update(STATES)
             .where(STATES.c.business == row.business, STATES.c.connector == row.connector)
@@ -123,9 +125,11 @@ def take_poll(
     planned = None if row.next_poll_at is None else aware(row.next_poll_at)
     if not force and planned is not None and planned > now:
         return False
+    # A healthy push subscription stretches the interval: polling only reconciles.
+    seconds = interval_for(connection, business, connector, row.interval_seconds, now)
     connection.execute(
         sa.update(STATES)
         .where(STATES.c.business == business, STATES.c.connector == connector)
-        .values(next_poll_at=next_slot(planned, timedelta(seconds=row.interval_seconds), now))
+        .values(next_poll_at=next_slot(planned, timedelta(seconds=seconds), now))
     )
     return True

@@ -47,12 +47,24 @@ def subject(payload: dict[str, Any]) -> str:
     return f"New: {recs[0]['title']}{more}"
 
 
-def render(payload: dict[str, Any], links: LinksConfig | None = None) -> tuple[str, str]:
-    """The plain-text and HTML bodies for ``payload`` (with feedback links when configured)."""
+def render(
+    payload: dict[str, Any],
+    links: LinksConfig | None = None,
+    *,
+    issued_at: datetime | None = None,
+) -> tuple[str, str]:
+    """The plain-text and HTML bodies for ``payload`` (with feedback links when configured).
+
+    ``issued_at`` (the message's creation time) dates the links: their sequence and expiry.
+    """
     data = payload["data"]
     recs = data.get("recommendations", [])
+    if links is not None and issued_at is None:
+        raise ValueError("feedback links need issued_at")
     buttons = {
-        rec["id"]: feedback_links(links, data["business"], rec["id"]) for rec in recs if links
+        rec["id"]: feedback_links(links, data["business"], rec["id"], issued_at=issued_at)
+        for rec in recs
+        if links is not None and issued_at is not None
     }
     heading = (
         f"What to automate first at {data['business_name']}"
@@ -86,7 +98,7 @@ def build_messages(
     ``recipients`` (default: all configured) leaves out those who unsubscribed; the
     ``Message-ID`` keeps each recipient's position in the configured list, so it is stable.
     """
-    text, html = render(payload, links)
+    text, html = render(payload, links, issued_at=created_at)
     wanted = set(config.recipients if recipients is None else recipients)
     domain = config.from_address.rsplit("@", 1)[1]
     business = payload["data"].get("business", "")
@@ -102,7 +114,9 @@ def build_messages(
         message["Message-ID"] = f"<{delivery_id}.{index}@{domain}>"
         message["X-Busywork-Delivery"] = delivery_id
         if links is not None:
-            message["List-Unsubscribe"] = f"<{unsubscribe_url(links, business, recipient)}>"
+            message["List-Unsubscribe"] = (
+                f"<{unsubscribe_url(links, business, recipient, issued_at=created_at)}>"
+            )
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message.set_content(text)
         message.add_alternative(html, subtype="html")

@@ -9,7 +9,7 @@ standing answer back: the finding is listed and ranked as if it had never had on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -26,6 +26,8 @@ FINDINGS = Finding.__table__  # type: ignore[attr-defined]
 OPT_OUTS = EmailOptOut.__table__  # type: ignore[attr-defined]
 ACTIONS = ("accept", "dismiss", "snooze", "withdraw")
 WITHDRAW = "withdraw"
+#: The furthest a snooze may reach: later than that is a dismissal in disguise.
+MAX_SNOOZE = timedelta(days=366)
 
 
 class FeedbackError(FatalError):
@@ -64,6 +66,10 @@ def latest_decision(connection: Connection, business: str, finding_id: str) -> D
     return Decision(row.action, row.until, aware(row.recorded_at), row.source)
 
 
+class SupersededError(FeedbackError):
+    """A newer answer on the finding is already recorded; this older one is ignored."""
+
+
 def record_feedback(
     engine: Engine,
     business: str,
@@ -74,24 +80,33 @@ def record_feedback(
     until: date | None = None,
     source: str = "cli",
     timezone: str = "UTC",
+    sequence: int | None = None,
 ) -> Decision:
     """Store an answer on ``finding_id`` decided at ``now``; return the answer that stands.
 
     A snooze makes the finding announceable again after its date; a withdrawal removes the
-    standing answer's effect (its dismissal, snooze or acceptance).
+    standing answer's effect (its dismissal, snooze or acceptance). ``sequence`` (a signed
+    link's: the Unix time its e-mail was made) dates the answer instead of ``now``, so an
+    old e-mail's button never overrides a later decision.
+
+    ``sequence`` orders answers (a link's is the time its email was made); without one the
+    answer is dated ``now``. An answer older than the recorded one is refused.
 
     Raises:
-        FeedbackError: the finding does not exist, the action/date do not fit together,
-            there is nothing to withdraw, or a later answer is on record.
+        SupersededError: a later answer is on record.
+        FeedbackError: the finding does not exist, the action/date do not fit together, or
+            there is nothing to withdraw.
     """
     if action not in ACTIONS:
         raise FeedbackError(f"unknown action {action!r}; use {', '.join(ACTIONS)}")
     today = feedback_day(now, timezone)
     if action == "snooze" and (until is None or until <= today):
         raise FeedbackError(f"snooze needs --until with a date after {today.isoformat()}")
+    if action == "snooze" and until is not None and until > today + MAX_SNOOZE:
+        raise FeedbackError(f"snooze at most until {today + MAX_SNOOZE}; dismiss instead")
     if action != "snooze" and until is not None:
         raise FeedbackError("--until only goes with snooze")
-    decided = aware(now)
+    decided = aware(now) if sequence is None else datetime.fromtimestamp(sequence, UTC)
     with engine.begin() as connection:
         exists = connection.execute(
             sa.select(FINDINGS.c.id).where(
@@ -102,14 +117,20 @@ def record_feedback(
             raise FeedbackError(f"business {business!r} has no finding {finding_id!r}")
         standing = latest_decision(connection, business, finding_id)
         if standing is not None and standing.decided_at > decided:
-            raise FeedbackError(
+            raise SupersededError(
                 f"{finding_id}: a later answer stands, {standing.describe()};"
                 f" this one was decided {decided:%Y-%m-%d %H:%M} UTC"
             )
         if action == WITHDRAW and (standing is None or standing.action == WITHDRAW):
             raise FeedbackError(f"{finding_id} has no feedback to withdraw")
         insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        values = {"action": action, "until": until, "recorded_at": decided, "source": source}
+        values = {
+            "action": action,
+            "until": until,
+            "recorded_at": decided,
+            "source": source,
+            "sequence": int(decided.timestamp()),
+        }
         statement = insert(FEEDBACK).values(business=business, finding_id=finding_id, **values)
         connection.execute(
             statement.on_conflict_do_update(

@@ -1,27 +1,29 @@
-"""``busywork serve``: answers the signed links in emails (feedback and one-click unsubscribe).
+"""The signed links in emails (feedback and one-click unsubscribe), apart from HTTP plumbing.
 
 A GET only shows a confirmation page with a button: mail scanners and link previews fetch
 links, and must never dismiss a finding or unsubscribe anybody. The POST does the work, as
-RFC 8058 one-click unsubscribe (``List-Unsubscribe=One-Click``) expects.
+RFC 8058 one-click unsubscribe (``List-Unsubscribe=One-Click``) expects. The routes are in
+:mod:`busywork.web.app`.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from busywork.delivery.feedback import FINDINGS, FeedbackError, opt_out, record_feedback
-from busywork.delivery.links import FEEDBACK_ACTIONS, valid
-from busywork.errors import ConfigError
+from busywork.delivery.feedback import (
+    FINDINGS,
+    FeedbackError,
+    SupersededError,
+    opt_out,
+    record_feedback,
+)
+from busywork.delivery.links import FEEDBACK_ACTIONS, Stamp, valid
 from config.models import AppConfig
 
 log = logging.getLogger("busywork.serve")
@@ -29,6 +31,8 @@ log = logging.getLogger("busywork.serve")
 MAX_BODY_BYTES = 4096
 #: The snooze date offered by default.
 DEFAULT_SNOOZE = timedelta(days=30)
+_EXPIRED = "This link is too old. Use the buttons in a newer email, or busywork feedback."
+_SUPERSEDED = "A newer answer on this recommendation was already given; this older one is ignored."
 _VERBS = {"accept": "Mark as worth doing", "dismiss": "Dismiss", "snooze": "Snooze"}
 
 
@@ -42,10 +46,8 @@ class LinkHandler:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.engine = engine
+        # A business without delivery.links sends no links: every link for it is invalid.
         self.configs = {config.business.id: config for config in configs}
-        missing = [key for key, config in self.configs.items() if config.delivery.links is None]
-        if missing:
-            raise ConfigError(f"{missing[0]}: delivery.links is needed for busywork serve")
         self.clock = clock
 
     def handle(
@@ -53,24 +55,37 @@ class LinkHandler:
     ) -> tuple[int, str]:
         """The status and HTML page answering one request."""
         if path not in ("/feedback", "/unsubscribe"):
-            return 404, _page("Not found", "There is nothing here.")
+            return 404, page("Not found", "There is nothing here.")
         config = self.configs.get(query.get("b", ""))
         if config is None or config.delivery.links is None:
-            return 403, _page("Invalid link", "This link is not valid.")
+            return 403, page("Invalid link", "This link is not valid.")
         secret = config.delivery.links.secret.get_secret_value()
+        stamp = Stamp.parse(query)
+        if stamp is None:
+            return 403, page("Invalid link", "This link is not valid.")
+        dated = (str(stamp.sequence), str(stamp.expires))
         if path == "/unsubscribe":
             recipient = query.get("r", "")
-            if not valid(secret, query.get("t", ""), "unsubscribe", config.business.id, recipient):
-                return 403, _page("Invalid link", "This link is not valid.")
+            signed = valid(
+                secret, query.get("t", ""), "unsubscribe", config.business.id, recipient, *dated
+            )
+            if not signed:
+                return 403, page("Invalid link", "This link is not valid.")
+            if stamp.expired(self.clock()):
+                return 410, page("Link expired", _EXPIRED)
             if method == "GET":
                 return 200, _form("Unsubscribe", f"Stop emails to {recipient}?", "Unsubscribe")
             opt_out(self.engine, config.business.id, recipient, self.clock())
             log.info("unsubscribed business=%s action=opted_out", config.business.id)
-            return 200, _page("Unsubscribed", f"{recipient} will get no more Busywork emails.")
+            return 200, page("Unsubscribed", f"{recipient} will get no more Busywork emails.")
         finding, action = query.get("f", ""), query.get("a", "")
-        signed = valid(secret, query.get("t", ""), "feedback", config.business.id, finding, action)
+        signed = valid(
+            secret, query.get("t", ""), "feedback", config.business.id, finding, action, *dated
+        )
         if not signed or action not in FEEDBACK_ACTIONS:
-            return 403, _page("Invalid link", "This link is not valid.")
+            return 403, page("Invalid link", "This link is not valid.")
+        if stamp.expired(self.clock()):
+            return 410, page("Link expired", _EXPIRED)
         if method == "GET":
             return 200, self._confirm(config, finding, action)
         try:
@@ -83,13 +98,16 @@ class LinkHandler:
                 until=until,
                 now=self.clock(),
                 source="link",
+                sequence=stamp.sequence,
             )
         except (KeyError, ValueError):
-            return 400, _page("Not recorded", "Please choose a date to snooze until.")
+            return 400, page("Not recorded", "Please choose a date to snooze until.")
+        except SupersededError:
+            return 409, page("Not recorded", _SUPERSEDED)
         except FeedbackError as exc:
-            return 400, _page("Not recorded", str(exc))
+            return 400, page("Not recorded", str(exc))
         log.info("feedback business=%s id=%s action=%s", config.business.id, finding, action)
-        return 200, _page("Thank you", "Your answer is recorded.")
+        return 200, page("Thank you", "Your answer is recorded.")
 
     def _confirm(self, config: AppConfig, finding: str, action: str) -> str:
         with self.engine.connect() as connection:
@@ -108,7 +126,8 @@ class LinkHandler:
         return _form(_VERBS[action], title, _VERBS[action], extra)
 
 
-def _page(title: str, text: str, body: str = "") -> str:
+def page(title: str, text: str, body: str = "") -> str:
+    """A minimal, escaped HTML page."""
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -119,47 +138,6 @@ def _page(title: str, text: str, body: str = "") -> str:
 
 
 def _form(title: str, text: str, button: str, extra: str = "") -> str:
-    return _page(
+    return page(
         title, text, f'<form method="post">{extra}<button>{html.escape(button)}</button></form>'
     )
-
-
-def make_server(handler: LinkHandler, host: str, port: int) -> ThreadingHTTPServer:
-    """An HTTP server answering with ``handler``; call ``serve_forever()`` on it."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            query = dict(parse_qsl(parts.query))
-            form: dict[str, str] = {}
-            if method == "POST":
-                length = min(int(self.headers.get("content-length") or 0), MAX_BODY_BYTES)
-                form = dict(parse_qsl(self.rfile.read(length).decode(errors="replace")))
-            status, page = handler.handle(method, parts.path, query, form)
-            body = page.encode()
-            self.send_response(status)
-            self.send_header("content-type", "text/html; charset=utf-8")
-            self.send_header("content-length", str(len(body)))
-            self.send_header("cache-control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_GET(self) -> None:
-            self._answer("GET")
-
-        def do_POST(self) -> None:
-            self._answer("POST")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return  # the query strings carry tokens: never written to the log
-
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
-    return server
-
-
-def serve_in_thread(server: ThreadingHTTPServer) -> threading.Thread:
-    """Run ``server`` in a daemon thread (tests, embedding)."""
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return thread

@@ -1,10 +1,12 @@
 """SSRF guard: a webhook URL is resolved once, every address vetted, and the vetted one used.
 
 Refused unless ``allow_private_addresses`` is set: loopback, private, link-local, shared
-(CGNAT), multicast, reserved and unspecified addresses, and IPv4-mapped IPv6 forms of any
-of them. Numeric hosts written in a legacy form (``2130706433``, ``0x7f.1``, ``017700000001``)
-are always refused: no honest URL is written that way. Connecting to the address that was
-checked, not to the name, means DNS cannot answer differently between check and connect.
+(CGNAT), multicast, reserved and unspecified addresses, and every IPv6 form that embeds
+one of them (IPv4-mapped, IPv4-compatible, 6to4, NAT64, SIIT); Teredo and local-use NAT64
+are refused whatever they carry. Numeric hosts written in a legacy form (``2130706433``,
+``0x7f.1``, ``017700000001``) are always refused: no honest URL is written that way.
+Connecting to the address that was checked, not to the name, means DNS cannot answer
+differently between check and connect.
 """
 
 from __future__ import annotations
@@ -47,10 +49,38 @@ def _legacy_numeric(host: str) -> bool:
     return False
 
 
+#: IPv6 prefixes whose last 32 bits are an IPv4 address a gateway will connect to: NAT64's
+#: well-known prefix (RFC 6052), IPv4-compatible (deprecated, RFC 4291) and SIIT's
+#: IPv4-translated form (RFC 2765). IPv4-mapped and 6to4 have ``ipaddress`` helpers.
+_LAST_32_BITS = tuple(
+    ipaddress.IPv6Network(prefix) for prefix in ("64:ff9b::/96", "::/96", "::ffff:0:0:0/96")
+)
+#: IPv6 forms refused outright: Teredo (2001::/32, the client IPv4 is obfuscated and the
+#: relay reaches anywhere) and local-use NAT64 (64:ff9b:1::/48, RFC 8215), where the IPv4
+#: address may sit at several offsets.
+_TUNNELS = tuple(ipaddress.IPv6Network(prefix) for prefix in ("2001::/32", "64:ff9b:1::/48"))
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form carries (mapped, 6to4, NAT64, compatible, SIIT), if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in network for network in _LAST_32_BITS):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: IPAddress) -> bool:
-    """Whether ``address`` is globally routable unicast (IPv4-mapped IPv6 unwrapped)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Whether ``address`` is globally routable unicast, through any IPv4 it embeds."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if any(address in network for network in _TUNNELS):
+            return False
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            # The gateway connects to the IPv4 inside: that is what must be public.
+            return is_public(inner)
     return address.is_global and not (
         address.is_multicast or address.is_reserved or address.is_unspecified
     )

@@ -99,6 +99,8 @@ class Feedback(SQLModel, table=True):
     until: date | None = None
     recorded_at: datetime
     source: str = Field(default="cli", max_length=16)
+    #: Orders answers: a link's email time, or the time of a CLI answer. Older loses.
+    sequence: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
 class EmailOptOut(SQLModel, table=True):

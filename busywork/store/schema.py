@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlmodel import SQLModel
 
-from busywork.store import credentials, outbox, records, tables
+from busywork.store import credentials, outbox, records, tables, webhooks
 
-__all__ = ["METADATA", "credentials", "include_object", "outbox", "records", "tables"]
+__all__ = ["METADATA", "credentials", "include_object", "outbox", "records", "tables", "webhooks"]
 
 METADATA = SQLModel.metadata
 #: Tables another library owns in the same database (Procrastinate's job queue).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -52,22 +52,22 @@ def config(tmp_path: Path) -> Path:
 
 
 def test_feedback_is_recorded(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = [
-        "feedback",
-        "rec_0123456789abcdef",
-        "snooze",
-        "--until",
-        "2099-01-31",
-        "-c",
-        str(config),
-    ]
+    # The CLI reads the wall clock: a date two months on, whatever today is.
+    until = (datetime.now(UTC) + timedelta(days=60)).date().isoformat()
+    args = ["feedback", "rec_0123456789abcdef", "snooze", "--until", until, "-c", str(config)]
     assert main(args) == 0
-    assert "snooze until 2099-01-31 recorded for shop" in capsys.readouterr().out
+    assert f"snooze until {until} recorded for shop" in capsys.readouterr().out
     engine = open_store(f"sqlite:///{config.parent / 'store.db'}")
     with engine.connect() as connection:
         row = connection.execute(sa.select(Feedback.__table__)).one()  # type: ignore[attr-defined]
     engine.dispose()
-    assert (row.action, row.until.isoformat(), row.source) == ("snooze", "2099-01-31", "cli")
+    assert (row.action, row.until.isoformat(), row.source) == ("snooze", until, "cli")
+
+
+def test_a_snooze_for_decades_is_refused(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["feedback", "rec_0123456789abcdef", "snooze", "--until", "9999-12-31", "-c"]
+    assert main([*args, str(config)]) == 1
+    assert "snooze at most until" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 
 from busywork.delivery.email import build_messages, render, send
-from busywork.delivery.links import token, valid
+from busywork.delivery.links import FEEDBACK_LIFETIME, UNSUBSCRIBE_LIFETIME, token, valid
 from busywork.errors import FatalError, RetriableError
 from config.models import EmailConfig, LinksConfig
 from tests.delivery.servers import (
@@ -101,20 +101,23 @@ def test_digest_arrives_as_multipart_to_every_recipient_with_unsubscribe_headers
     assert "17 records, 2025-06-16 to 2026-10-15 (e.g. INV-01029" in text
     assert "Heron &lt;Physio&gt; Ltd" in html  # escaped in HTML
     assert 'name="viewport"' in html
-    signature = token("link-signing-key!", "unsubscribe", "shop", "owner@heron.example")
+    # Links carry their sequence (the message's creation time) and expiry, both signed.
+    issued = int(CREATED.timestamp())
+    lasts = int((CREATED + UNSUBSCRIBE_LIFETIME).timestamp())
+    stamp = (str(issued), str(lasts))
+    signature = token("link-signing-key!", "unsubscribe", "shop", "owner@heron.example", *stamp)
     assert first["List-Unsubscribe"] == (
-        f"<https://busywork.heron.example/unsubscribe?b=shop&r=owner%40heron.example&t={signature}>"
+        "<https://busywork.heron.example/unsubscribe?b=shop&r=owner%40heron.example"
+        f"&s={issued}&e={lasts}&t={signature}>"
     )
-    assert valid("link-signing-key!", signature, "unsubscribe", "shop", "owner@heron.example")
-    dismiss = token("link-signing-key!", "feedback", "shop", "rec_a", "dismiss")
-    assert (
-        f"https://busywork.heron.example/feedback?b=shop&amp;f=rec_a&amp;a=dismiss&amp;t={dismiss}"
-        in html
+    assert valid(
+        "link-signing-key!", signature, "unsubscribe", "shop", "owner@heron.example", *stamp
     )
-    assert (
-        f"Dismiss: https://busywork.heron.example/feedback?b=shop&f=rec_a&a=dismiss&t={dismiss}"
-        in text
-    )
+    until = str(int((CREATED + FEEDBACK_LIFETIME).timestamp()))
+    dismiss = token("link-signing-key!", "feedback", "shop", "rec_a", "dismiss", str(issued), until)
+    query = f"b=shop&f=rec_a&a=dismiss&s={issued}&e={until}&t={dismiss}"
+    assert f"https://busywork.heron.example/feedback?{query.replace('&', '&amp;')}" in html
+    assert f"Dismiss: https://busywork.heron.example/feedback?{query}" in text
     assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert mailbox.messages[1]["Message-ID"] == "<msg_123.1@heron.example>"
 

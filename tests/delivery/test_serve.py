@@ -1,11 +1,15 @@
-"""``busywork serve``: signed feedback links and RFC 8058 one-click unsubscribe over real HTTP."""
+"""``busywork serve``: signed feedback links and RFC 8058 one-click unsubscribe over real HTTP.
+
+The server is the real uvicorn one, on a free loopback port.
+"""
 
 from __future__ import annotations
 
 import http.client
 import random
+import socket
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,10 +19,11 @@ from sqlalchemy.engine import Engine
 
 from busywork.delivery.dispatch import dispatch
 from busywork.delivery.feedback import FEEDBACK, opted_out
-from busywork.delivery.links import feedback_url, unsubscribe_url
+from busywork.delivery.links import FEEDBACK_LIFETIME, feedback_url, unsubscribe_url
 from busywork.delivery.outbox import enqueue
-from busywork.delivery.serve import LinkHandler, make_server, serve_in_thread
 from busywork.store.tables import Finding
+from busywork.web.app import create_app
+from busywork.web.server import start_in_thread
 from config.models import AppConfig
 from tests.delivery.configs import Clock, email_block, make_config
 from tests.delivery.servers import Mailbox, free_port, payload, recommendation
@@ -51,11 +56,9 @@ def server(engine: Engine, config: AppConfig) -> Iterator[int]:
                 changed_at=NOW,
             )
         )
-    httpd = make_server(LinkHandler(engine, [config], clock=lambda: NOW), "127.0.0.1", 0)
-    serve_in_thread(httpd)
-    yield int(httpd.server_address[1])
-    httpd.shutdown()
-    httpd.server_close()
+    server, port = start_in_thread(create_app(engine, [config], clock=lambda: NOW))
+    yield port
+    server.should_exit = True
 
 
 def _call(port: int, link: str, method: str = "GET", body: str = "") -> tuple[int, str]:
@@ -80,7 +83,7 @@ def test_a_feedback_link_asks_first_and_records_on_post(
     engine: Engine, config: AppConfig, server: int
 ) -> None:
     assert config.delivery.links is not None
-    link = feedback_url(config.delivery.links, "shop", "rec_a", "dismiss")
+    link = feedback_url(config.delivery.links, "shop", "rec_a", "dismiss", issued_at=NOW)
 
     status, page = _call(server, link)
     assert status == 200
@@ -95,7 +98,7 @@ def test_a_feedback_link_asks_first_and_records_on_post(
 
 def test_snooze_link_takes_a_date(engine: Engine, config: AppConfig, server: int) -> None:
     assert config.delivery.links is not None
-    link = feedback_url(config.delivery.links, "shop", "rec_a", "snooze")
+    link = feedback_url(config.delivery.links, "shop", "rec_a", "snooze", issued_at=NOW)
 
     status, page = _call(server, link)
     assert status == 200
@@ -117,7 +120,7 @@ def test_tampered_links_are_refused(
     engine: Engine, config: AppConfig, server: int, tamper: object
 ) -> None:
     assert config.delivery.links is not None
-    link = tamper(feedback_url(config.delivery.links, "shop", "rec_a", "dismiss"))  # type: ignore[operator]
+    link = tamper(feedback_url(config.delivery.links, "shop", "rec_a", "dismiss", issued_at=NOW))  # type: ignore[operator]
     assert _call(server, link, "POST")[0] == 403
     assert _feedback(engine) == []
 
@@ -126,7 +129,7 @@ def test_one_click_unsubscribe_stops_mail_to_that_recipient_only(
     engine: Engine, config: AppConfig, server: int
 ) -> None:
     assert config.delivery.links is not None
-    link = unsubscribe_url(config.delivery.links, "shop", "owner@shop.example")
+    link = unsubscribe_url(config.delivery.links, "shop", "owner@shop.example", issued_at=NOW)
 
     status, _ = _call(server, link, "POST", "List-Unsubscribe=One-Click")
     assert status == 200
@@ -163,3 +166,79 @@ def test_one_click_unsubscribe_stops_mail_to_that_recipient_only(
 
 def test_unknown_paths_are_404(server: int) -> None:
     assert _call(server, "http://x/admin")[0] == 404
+
+
+def _raw(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        return sock.recv(4096)
+
+
+@pytest.mark.parametrize("length", [b"-1", b"abc", b"1e3", b" "])
+def test_a_malformed_content_length_is_a_clean_400(server: int, length: bytes) -> None:
+    answer = _raw(
+        server,
+        b"POST /unsubscribe?b=shop HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n",
+    )
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:40]
+
+
+def test_an_oversized_form_is_a_413_before_it_is_read(server: int) -> None:
+    answer = _raw(
+        server,
+        b"POST /unsubscribe?b=shop HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n",
+    )
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:40]
+
+
+def test_healthz_answers(server: int) -> None:
+    assert _call(server, "http://x/healthz") == (200, '{"status":"ok"}')
+
+
+def test_an_old_emails_accept_cannot_undo_a_newer_dismiss(
+    engine: Engine, config: AppConfig, server: int
+) -> None:
+    assert config.delivery.links is not None
+    links = config.delivery.links
+    older = feedback_url(links, "shop", "rec_a", "accept", issued_at=NOW - timedelta(days=7))
+    newer = feedback_url(links, "shop", "rec_a", "dismiss", issued_at=NOW - timedelta(days=1))
+    assert _call(server, newer, "POST")[0] == 200
+    status, page = _call(server, older, "POST")
+    assert status == 409
+    assert "newer answer" in page
+    assert _feedback(engine) == [("dismiss", None, "link")]
+
+
+def test_an_expired_link_does_nothing(engine: Engine, config: AppConfig, server: int) -> None:
+    assert config.delivery.links is not None
+    stale = NOW - FEEDBACK_LIFETIME - timedelta(minutes=1)
+    link = feedback_url(config.delivery.links, "shop", "rec_a", "dismiss", issued_at=stale)
+    assert _call(server, link, "POST")[0] == 410
+    old = unsubscribe_url(
+        config.delivery.links, "shop", "owner@shop.example", issued_at=NOW - timedelta(days=365)
+    )
+    assert _call(server, old, "POST")[0] == 410
+    assert _feedback(engine) == []
+
+
+@pytest.mark.parametrize(
+    "edit", [lambda link: link.replace("&e=", "&e=9"), lambda link: link.replace("&s=", "&s=9")]
+)
+def test_a_stretched_expiry_or_sequence_breaks_the_signature(
+    engine: Engine, config: AppConfig, server: int, edit: object
+) -> None:
+    assert config.delivery.links is not None
+    link = feedback_url(config.delivery.links, "shop", "rec_a", "accept", issued_at=NOW)
+    assert _call(server, edit(link), "POST")[0] == 403  # type: ignore[operator]
+    assert _feedback(engine) == []
+
+
+def test_a_snooze_until_year_9999_is_refused(
+    engine: Engine, config: AppConfig, server: int
+) -> None:
+    assert config.delivery.links is not None
+    link = feedback_url(config.delivery.links, "shop", "rec_a", "snooze", issued_at=NOW)
+    status, page = _call(server, link, "POST", "until=9999-12-31")
+    assert status == 400
+    assert "snooze at most until 2027-11-24" in page
+    assert _feedback(engine) == []

@@ -73,3 +73,31 @@ def test_private_addresses_pass_only_when_allowed() -> None:
 def test_ipv4_mapped_public_address_is_public() -> None:
     assert is_public(ipaddress.ip_address("::ffff:8.8.8.8"))
     assert not is_public(ipaddress.ip_address("::ffff:192.168.0.1"))
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1 (found by outside testing)
+        "2002:a00:1::1",  # 6to4 of 10.0.0.1
+        "2002:a9fe:a9fe::",  # 6to4 of the metadata address 169.254.169.254
+        "64:ff9b::7f00:1",  # NAT64 well-known prefix, 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "64:ff9b:1::808:808",  # local-use NAT64: refused whatever it carries
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo
+        "2001:0:5ef5:79fd::1",  # Teredo, public-looking server
+        "::7f00:1",  # IPv4-compatible 127.0.0.1
+        "::a00:1",  # IPv4-compatible 10.0.0.1
+        "::ffff:0:7f00:1",  # SIIT IPv4-translated 127.0.0.1
+        "::ffff:a9fe:a9fe",  # IPv4-mapped 169.254.169.254
+    ],
+)
+def test_every_ipv6_form_embedding_a_private_ipv4_is_refused(address: str) -> None:
+    assert not is_public(ipaddress.ip_address(address))
+    with pytest.raises(UnsafeURLError):
+        vet(f"http://[{address}]/hook")
+
+
+@pytest.mark.parametrize("address", ["2002:808:808::1", "64:ff9b::808:808", "::ffff:8.8.8.8"])
+def test_embedding_forms_of_a_public_ipv4_are_judged_by_what_they_carry(address: str) -> None:
+    assert is_public(ipaddress.ip_address(address))

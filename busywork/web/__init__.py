@@ -1,0 +1,1 @@
+"""The HTTP side of ``busywork serve``: one Starlette app, run by uvicorn."""
