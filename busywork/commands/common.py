@@ -1,0 +1,113 @@
+"""What several subcommands share: the ``-c`` option, config loading, dates, output helpers."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from datetime import time as clock_time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from rich.console import Console
+
+from busywork.errors import ConfigError
+
+EXIT_CONFIG = 2
+EXIT_STORE = 3
+EXIT_INTERNAL = 1
+
+if TYPE_CHECKING:
+    Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+else:
+    Subcommands = argparse._SubParsersAction
+
+
+def config_args(parser: argparse.ArgumentParser) -> None:
+    """The ``--config/-c`` option every command that reads a config takes."""
+    parser.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        action="append",
+        required=True,
+        help="config file (repeat for several businesses sharing one store)",
+    )
+
+
+def date_arg(text: str) -> datetime:
+    """``YYYY-MM-DD`` as the end of that day in UTC."""
+    try:
+        return datetime.combine(
+            datetime.strptime(text, "%Y-%m-%d").date(), clock_time(23, 59, 59), tzinfo=UTC
+        )
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-10-31") from None
+
+
+def day_arg(text: str) -> date:
+    """``YYYY-MM-DD`` as a date."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-01") from None
+
+
+def load(paths: Sequence[Path]) -> list[Any]:
+    """Every config named, or one :class:`ConfigError` listing the problems of all of them."""
+    from config.loader import load_config
+
+    configs, problems = [], []
+    for path in paths:
+        try:
+            configs.append(load_config(path))
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigError("invalid configuration", problems)
+    return configs
+
+
+def one_business(paths: Sequence[Path]) -> tuple[Any, Any]:
+    """The single config named and its opened store."""
+    from busywork.store.db import open_store
+
+    configs = load(paths)
+    if len(configs) != 1:
+        raise ConfigError("give exactly one --config: feedback and deliveries are per business")
+    return configs[0], open_store(configs[0].storage.url)
+
+
+def print_tables(documents: Sequence[dict[str, Any]]) -> None:
+    """The ranked table of each document on stdout."""
+    from busywork.report import render_table
+
+    console = Console(highlight=False)
+    for doc in documents:
+        render_table(doc, console)
+
+
+def write(documents: Sequence[dict[str, Any]], out: Path) -> list[tuple[Path, Path]]:
+    """recommendations.json and report.html per document (a sub-folder each when several)."""
+    from busywork.report import write_outputs
+
+    if len(documents) == 1:
+        return [write_outputs(documents[0], out)]
+    return [write_outputs(doc, out / doc["business"]) for doc in documents]
+
+
+def report_problems(results: Sequence[Any]) -> None:
+    """Failed connectors, skipped rows and failed detectors, on stderr."""
+    err = Console(stderr=True, highlight=False)
+    for result in results:
+        for sync in result.syncs:
+            if sync.error:
+                err.print(
+                    f"[red]connector {sync.connector} failed:[/red] {sync.error}", soft_wrap=True
+                )
+            for problem in sync.problems[:20]:
+                err.print(f"[yellow]skipped:[/yellow] {sync.connector}: {problem}", soft_wrap=True)
+            if len(sync.problems) > 20:
+                err.print(f"[yellow]… and {len(sync.problems) - 20} more skipped rows[/yellow]")
+        for kind, error in result.detection.failed.items():
+            err.print(f"[red]detector {kind} failed:[/red] {error}", soft_wrap=True)

@@ -1,0 +1,105 @@
+"""``busywork feedback``, ``deliveries`` and ``serve``: acting on what was delivered."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+from rich.console import Console
+
+from busywork.commands.common import Subcommands, config_args, day_arg, load, one_business
+from busywork.errors import ConfigError
+
+
+def register(commands: Subcommands) -> None:
+    """Add ``feedback``, ``deliveries`` and ``serve`` to the subcommands."""
+    feedback = commands.add_parser(
+        "feedback", help="accept, dismiss or snooze a recommendation (by its id)"
+    )
+    feedback.add_argument("finding", metavar="ID", help="recommendation id, e.g. rec_e1e9278c…")
+    feedback.add_argument("action", choices=("accept", "dismiss", "snooze"))
+    feedback.add_argument(
+        "--until", type=day_arg, help="snooze until this date (YYYY-MM-DD), then send again"
+    )
+    config_args(feedback)
+    feedback.set_defaults(handler=run_feedback)
+
+    deliveries = commands.add_parser(
+        "deliveries", help="list the delivery outbox (dead letters too) or replay one"
+    )
+    deliveries.add_argument("action", choices=("list", "replay"))
+    deliveries.add_argument("delivery", nargs="?", metavar="ID", help="the delivery to replay")
+    deliveries.add_argument("--status", choices=("pending", "sent", "failed"))
+    deliveries.add_argument("--limit", type=int, default=50)
+    config_args(deliveries)
+    deliveries.set_defaults(handler=run_deliveries)
+
+    serve = commands.add_parser(
+        "serve", help="answer the signed feedback and unsubscribe links in emails"
+    )
+    config_args(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    serve.set_defaults(handler=run_serve)
+
+
+def run_feedback(args: argparse.Namespace) -> int:
+    """Record the owner's answer to one recommendation."""
+    from busywork.delivery.feedback import record_feedback
+
+    config, engine = one_business(args.config)
+    record_feedback(
+        engine,
+        config.business.id,
+        args.finding,
+        args.action,
+        until=args.until,
+        now=datetime.now(UTC),
+    )
+    until = f" until {args.until.isoformat()}" if args.until else ""
+    print(f"{args.finding}: {args.action}{until} recorded for {config.business.id}")
+    return 0
+
+
+def run_deliveries(args: argparse.Namespace) -> int:
+    """List the outbox or queue one delivery again."""
+    from busywork.delivery.admin import list_deliveries, replay
+
+    config, engine = one_business(args.config)
+    if args.action == "replay":
+        if not args.delivery:
+            raise ConfigError("deliveries replay needs the ID of a delivery")
+        row = replay(engine, config.business.id, args.delivery, now=datetime.now(UTC))
+        print(f"{row.id}: queued again on {row.channel}")
+        return 0
+    rows = list_deliveries(engine, config.business.id, status=args.status, limit=args.limit)
+    for row in rows:
+        when = (row.sent_at or row.next_attempt_at).isoformat(timespec="seconds")
+        error = f"  {row.last_error}" if row.last_error else ""
+        print(
+            f"{row.id}  {row.status:<7}  {row.channel:<20}  {row.kind:<24}"
+            f"  attempts={row.attempts}  {when}{error}"
+        )
+    if not rows:
+        print("no deliveries")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Answer signed links until interrupted."""
+    from busywork.delivery.serve import LinkHandler, make_server
+    from busywork.store.db import open_store
+
+    configs = load(args.config)
+    if len({config.storage.url for config in configs}) > 1:
+        raise ConfigError("all config files served together must share one storage.url")
+    handler = LinkHandler(open_store(configs[0].storage.url), configs)
+    server = make_server(handler, args.host, args.port)
+    Console(stderr=True, highlight=False).print(
+        f"answering links on http://{args.host}:{server.server_address[1]} (Ctrl-C stops)"
+    )
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
