@@ -9,6 +9,7 @@ a traceback appears only with ``--debug``. Each subcommand lives in its own modu
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -54,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
     except Exception as exc:
         if args.debug:
             raise
@@ -64,6 +68,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             " (run with --debug for details)"
         )
         return EXIT_INTERNAL
+
+
+def _silence_stdout() -> None:
+    """The reader went away (``busywork … | head``): drop the rest of stdout quietly.
+
+    Python would otherwise complain again when it flushes stdout at exit.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (captured in tests)
+        pass
 
 
 def _parser() -> argparse.ArgumentParser:

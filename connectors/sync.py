@@ -88,10 +88,12 @@ def sync_connector(
         log.error(
             "sync failed connector=%s action=sync_failed error=%s", connector.name, result.error
         )
+    # INFO, not WARNING: the command line prints one summary per file itself (and the
+    # worker's per-cycle line counts them), so at the default level each shows once.
     for problem in result.problems[:MAX_LOGGED_PROBLEMS]:
-        log.warning("rejected input connector=%s: %s", connector.name, problem)
+        log.info("rejected input connector=%s: %s", connector.name, problem)
     if len(result.problems) > MAX_LOGGED_PROBLEMS:
-        log.warning(
+        log.info(
             "connector=%s: %d more rejected inputs",
             connector.name,
             len(result.problems) - MAX_LOGGED_PROBLEMS,

@@ -5,13 +5,27 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from busywork.commands.common import Subcommands, load
+from rich.console import Console
+
+from busywork.commands.common import Subcommands, add_command, config_args, config_paths, load
 
 
 def register(commands: Subcommands) -> None:
     """Add ``check-config`` to the subcommands."""
-    check = commands.add_parser("check-config", help="validate config files and list every problem")
-    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    check = add_command(
+        commands,
+        "check-config",
+        "validate config files and list every problem",
+        ["busywork check-config -c busywork.yaml", "busywork check-config -c a.yaml -c b.yaml"],
+    )
+    config_args(check)
+    check.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="deprecated: the same as -c FILE (still accepted)",
+    )
     check.set_defaults(handler=run_check)
 
 
@@ -19,8 +33,14 @@ def run_check(args: argparse.Namespace) -> int:
     """Load every file; print how its goals were read."""
     from alignment.goals import resolve_goals
 
-    configs = load(args.files)
-    for path, config in zip(args.files, configs, strict=True):
+    if args.files:
+        Console(stderr=True, highlight=False).print(
+            "note: `busywork check-config FILE` is deprecated; use `busywork check-config -c FILE`",
+            soft_wrap=True,
+        )
+    paths = [*(args.config or []), *args.files] or config_paths(args)
+    configs = load(paths)
+    for path, config in zip(paths, configs, strict=True):
         print(
             f"{path}: ok ({config.business.id}: {len(config.connectors)} connector(s),"
             f" {len(config.goals)} goal(s))"

@@ -23,15 +23,52 @@ else:
     Subcommands = argparse._SubParsersAction
 
 
-def config_args(parser: argparse.ArgumentParser) -> None:
+#: The config file commands read when no ``-c`` is given (``busywork init`` writes it).
+DEFAULT_CONFIG = Path("busywork.yaml")
+
+
+def add_command(
+    commands: Subcommands, name: str, summary: str, examples: Sequence[str]
+) -> argparse.ArgumentParser:
+    """A subcommand with a one-line description and examples at the end of its ``--help``."""
+    lines = "\n".join(f"  {example}" for example in examples)
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=summary[:1].upper() + summary[1:] + ".",
+        epilog=f"example{'s' if len(examples) > 1 else ''}:\n{lines}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def config_args(parser: argparse.ArgumentParser, *, several: bool = True) -> None:
     """The ``--config/-c`` option every command that reads a config takes."""
     parser.add_argument(
         "--config",
         "-c",
         type=Path,
         action="append",
-        required=True,
-        help="config file (repeat for several businesses sharing one store)",
+        metavar="FILE",
+        help=(
+            f"config file (default ./{DEFAULT_CONFIG})"
+            + ("; repeat for several businesses sharing one store" if several else "")
+        ),
+    )
+
+
+def config_paths(args: argparse.Namespace) -> list[Path]:
+    """The files given with ``-c``, or ``./busywork.yaml`` when there is one.
+
+    Raises:
+        ConfigError: no ``-c`` and no ``busywork.yaml`` here.
+    """
+    if args.config:
+        return list(args.config)
+    if DEFAULT_CONFIG.is_file():
+        return [DEFAULT_CONFIG]
+    raise ConfigError(
+        f"no config file: give one with -c FILE, or create ./{DEFAULT_CONFIG}"
+        " (`busywork init EXPORTS_FOLDER` writes one from your exports)"
     )
 
 
@@ -68,13 +105,13 @@ def load(paths: Sequence[Path]) -> list[Any]:
     return configs
 
 
-def one_business(paths: Sequence[Path]) -> tuple[Any, Any]:
+def one_business(args: argparse.Namespace) -> tuple[Any, Any]:
     """The single config named and its opened store."""
     from busywork.store.db import open_store
 
-    configs = load(paths)
+    configs = load(config_paths(args))
     if len(configs) != 1:
-        raise ConfigError("give exactly one --config: feedback and deliveries are per business")
+        raise ConfigError("give exactly one -c FILE: feedback and deliveries are per business")
     return configs[0], open_store(configs[0].storage.url)
 
 

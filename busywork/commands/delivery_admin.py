@@ -7,35 +7,73 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from busywork.commands.common import Subcommands, config_args, day_arg, load, one_business
+from busywork.commands.common import (
+    Subcommands,
+    add_command,
+    config_args,
+    config_paths,
+    day_arg,
+    load,
+    one_business,
+)
 from busywork.errors import ConfigError
 
 
 def register(commands: Subcommands) -> None:
     """Add ``feedback``, ``deliveries`` and ``serve`` to the subcommands."""
-    feedback = commands.add_parser(
-        "feedback", help="accept, dismiss or snooze a recommendation (by its id)"
+    feedback = add_command(
+        commands,
+        "feedback",
+        "accept, dismiss or snooze a recommendation (by its id)",
+        [
+            "busywork feedback rec_5493b7a1d80cc4eb accept",
+            "busywork feedback rec_5493b7a1d80cc4eb snooze --until 2026-12-31 -c busywork.yaml",
+        ],
     )
     feedback.add_argument("finding", metavar="ID", help="recommendation id, e.g. rec_e1e9278c…")
-    feedback.add_argument("action", choices=("accept", "dismiss", "snooze"))
+    feedback.add_argument(
+        "action",
+        choices=("accept", "dismiss", "snooze"),
+        help="accept (you will act on it), dismiss (never show again) or snooze",
+    )
     feedback.add_argument(
         "--until", type=day_arg, help="snooze until this date (YYYY-MM-DD), then send again"
     )
-    config_args(feedback)
+    config_args(feedback, several=False)
     feedback.set_defaults(handler=run_feedback)
 
-    deliveries = commands.add_parser(
-        "deliveries", help="list the delivery outbox (dead letters too) or replay one"
+    deliveries = add_command(
+        commands,
+        "deliveries",
+        "list the delivery outbox (dead letters too) or replay one",
+        [
+            "busywork deliveries",
+            "busywork deliveries list --status failed -c busywork.yaml",
+            "busywork deliveries replay msg_2dc5… -c busywork.yaml",
+        ],
     )
-    deliveries.add_argument("action", choices=("list", "replay"))
+    deliveries.add_argument(
+        "action",
+        nargs="?",
+        choices=("list", "replay"),
+        default="list",
+        help="list (the default) or replay one delivery",
+    )
     deliveries.add_argument("delivery", nargs="?", metavar="ID", help="the delivery to replay")
-    deliveries.add_argument("--status", choices=("pending", "sent", "failed"))
-    deliveries.add_argument("--limit", type=int, default=50)
-    config_args(deliveries)
+    deliveries.add_argument(
+        "--status", choices=("pending", "sent", "failed"), help="only deliveries in this state"
+    )
+    deliveries.add_argument(
+        "--limit", type=int, default=50, help="show at most this many (default 50)"
+    )
+    config_args(deliveries, several=False)
     deliveries.set_defaults(handler=run_deliveries)
 
-    serve = commands.add_parser(
-        "serve", help="answer the signed feedback and unsubscribe links in emails"
+    serve = add_command(
+        commands,
+        "serve",
+        "answer the signed feedback and unsubscribe links in emails",
+        ["busywork serve -c busywork.yaml --host 0.0.0.0 --port 8765"],
     )
     config_args(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -47,7 +85,7 @@ def run_feedback(args: argparse.Namespace) -> int:
     """Record the owner's answer to one recommendation."""
     from busywork.delivery.feedback import record_feedback
 
-    config, engine = one_business(args.config)
+    config, engine = one_business(args)
     record_feedback(
         engine,
         config.business.id,
@@ -65,7 +103,7 @@ def run_deliveries(args: argparse.Namespace) -> int:
     """List the outbox or queue one delivery again."""
     from busywork.delivery.admin import list_deliveries, replay
 
-    config, engine = one_business(args.config)
+    config, engine = one_business(args)
     if args.action == "replay":
         if not args.delivery:
             raise ConfigError("deliveries replay needs the ID of a delivery")
@@ -90,7 +128,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from busywork.delivery.serve import LinkHandler, make_server
     from busywork.store.db import open_store
 
-    configs = load(args.config)
+    configs = load(config_paths(args))
     if len({config.storage.url for config in configs}) > 1:
         raise ConfigError("all config files served together must share one storage.url")
     handler = LinkHandler(open_store(configs[0].storage.url), configs)

@@ -13,13 +13,22 @@ from pathlib import Path
 
 from rich.console import Console
 
-from busywork.commands.common import Subcommands, print_tables, report_problems, write
+from busywork.commands.common import (
+    Subcommands,
+    add_command,
+    print_tables,
+    report_problems,
+    write,
+)
 
 
 def register(commands: Subcommands) -> None:
     """Add ``demo`` to the subcommands."""
-    demo = commands.add_parser(
-        "demo", help="run the whole pipeline on a bundled synthetic business"
+    demo = add_command(
+        commands,
+        "demo",
+        "run the whole pipeline on a bundled synthetic business",
+        ["busywork demo --out busywork-demo", "busywork demo --seed 3 --json | head -40"],
     )
     demo.add_argument(
         "--out",

@@ -6,25 +6,31 @@ import argparse
 import time
 from pathlib import Path
 
-from busywork.commands.common import Subcommands
+from busywork.commands.common import Subcommands, add_command
 from busywork.errors import ConfigError
 
 
 def register(commands: Subcommands) -> None:
     """Add ``generate`` and ``eval`` to the subcommands."""
-    generate = commands.add_parser(
-        "generate", help="write a synthetic business as CSV files + truth.json"
+    generate = add_command(
+        commands,
+        "generate",
+        "write a synthetic business as CSV files + truth.json",
+        ["busywork generate --seed 7 --months 12 --out data/"],
     )
-    generate.add_argument("--seed", type=int, default=1)
-    generate.add_argument("--months", type=int, default=18)
+    generate.add_argument("--seed", type=int, default=1, help="which business (default 1)")
+    generate.add_argument("--months", type=int, default=18, help="months of history (default 18)")
     generate.add_argument(
         "--scale", type=float, default=1.0, help="multiply the volume of one-off work"
     )
-    generate.add_argument("--out", type=Path, required=True)
+    generate.add_argument("--out", type=Path, required=True, help="folder to write the files to")
     generate.set_defaults(handler=run_generate)
 
-    evaluate = commands.add_parser(
-        "eval", help="measure precision and recall of every detector on generated businesses"
+    evaluate = add_command(
+        commands,
+        "eval",
+        "measure precision and recall of every detector on generated businesses",
+        ["busywork eval --seeds 1-5 --jobs 2"],
     )
     evaluate.add_argument("--seeds", default="1-50", help="seeds, e.g. 1-50 or 1-5,9")
     evaluate.add_argument("--jobs", type=int, default=None, help="processes (default: CPUs)")

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from busywork.commands.common import Subcommands, config_args, load
+from busywork.commands.common import Subcommands, add_command, config_args, config_paths, load
 
 
 def register(commands: Subcommands) -> None:
     """Add ``run`` to the subcommands."""
-    run = commands.add_parser("run", help="run the worker until stopped (SIGTERM/SIGINT)")
+    run = add_command(
+        commands,
+        "run",
+        "run the worker until stopped (SIGTERM/SIGINT)",
+        ["busywork run -c busywork.yaml", "busywork run -c shop.yaml -c clinic.yaml"],
+    )
     config_args(run)
     run.set_defaults(handler=run_worker)
 
@@ -18,5 +23,5 @@ def run_worker(args: argparse.Namespace) -> int:
     """Poll, detect and deliver on schedule until a signal stops the worker."""
     from worker import Worker
 
-    Worker(load(args.config)).run()
+    Worker(load(config_paths(args))).run()
     return 0

@@ -10,7 +10,9 @@ from typing import Any
 
 from busywork.commands.common import (
     Subcommands,
+    add_command,
     config_args,
+    config_paths,
     date_arg,
     load,
     print_tables,
@@ -21,7 +23,15 @@ from busywork.commands.common import (
 
 def register(commands: Subcommands) -> None:
     """Add ``scan`` to the subcommands."""
-    scan = commands.add_parser("scan", help="run one cycle (poll, detect, rank, deliver) and exit")
+    scan = add_command(
+        commands,
+        "scan",
+        "run one cycle (poll, detect, rank, deliver) and exit",
+        [
+            "busywork scan -c busywork.yaml --out reports/",
+            "busywork scan --json --as-of 2026-10-31 | head",
+        ],
+    )
     config_args(scan)
     scan.add_argument("--json", action="store_true", help="print the JSON document on stdout")
     scan.add_argument(
@@ -42,7 +52,7 @@ def run_scan(args: argparse.Namespace) -> int:
     from worker import Worker
 
     with BackfillProgress() as progress:
-        worker = Worker(load(args.config), as_of=args.as_of, on_page=progress.update)
+        worker = Worker(load(config_paths(args)), as_of=args.as_of, on_page=progress.update)
         results = worker.run_once(force=True, redetect=args.redetect or args.as_of is not None)
     report_problems(results)
     documents = [result.document for result in results if result.document is not None]

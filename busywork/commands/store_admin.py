@@ -6,26 +6,45 @@ import argparse
 import os
 import sys
 
-from busywork.commands.common import Subcommands, config_args, load
+from busywork.commands.common import Subcommands, add_command, config_args, config_paths, load
 from busywork.errors import ConfigError
 
 
 def register(commands: Subcommands) -> None:
     """Add ``migrate``, ``connect`` and ``rotate-key`` to the subcommands."""
-    migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
+    migrate = add_command(
+        commands,
+        "migrate",
+        "create or upgrade the database schema",
+        ["busywork migrate -c busywork.yaml"],
+    )
     config_args(migrate)
     migrate.set_defaults(handler=run_migrate)
 
-    connect = commands.add_parser(
-        "connect", help="authorise an OAuth connector: prints the consent URL, stores the tokens"
+    connect = add_command(
+        commands,
+        "connect",
+        "authorise an OAuth connector: prints the consent URL, stores the tokens",
+        [
+            "busywork connect books-xero -c busywork.yaml",
+            "busywork connect books-qbo -c busywork.yaml --refresh-token-stdin < token.txt",
+        ],
     )
     connect.add_argument("name", metavar="NAME", help="the connector's name in the config")
-    config_args(connect)
+    connect.add_argument(
+        "--refresh-token-stdin",
+        action="store_true",
+        help="read an existing refresh token from standard input instead of opening a"
+        " browser (headless servers); it is checked once and stored encrypted",
+    )
+    config_args(connect, several=False)
     connect.set_defaults(handler=run_connect)
 
-    rotate = commands.add_parser(
+    rotate = add_command(
+        commands,
         "rotate-key",
-        help="re-encrypt stored OAuth tokens under the first key in BUSYWORK_SECRET_KEYS",
+        "re-encrypt stored OAuth tokens under the first key in BUSYWORK_SECRET_KEYS",
+        ['BUSYWORK_SECRET_KEYS="$NEW,$OLD" busywork rotate-key -c busywork.yaml'],
     )
     config_args(rotate)
     rotate.set_defaults(handler=run_rotate_key)
@@ -35,7 +54,7 @@ def run_migrate(args: argparse.Namespace) -> int:
     """Open (and so create or upgrade) every store named."""
     from busywork.store.db import open_store, redact_url
 
-    for url in sorted({config.storage.url for config in load(args.config)}):
+    for url in sorted({config.storage.url for config in load(config_paths(args))}):
         open_store(url).dispose()
         print(f"schema up to date: {redact_url(url)}")
     return 0
@@ -43,9 +62,13 @@ def run_migrate(args: argparse.Namespace) -> int:
 
 def run_connect(args: argparse.Namespace) -> int:
     """The browser consent flow for one OAuth connector."""
-    from connectors.oauth_flow import connect
+    from connectors.oauth_flow import adopt_refresh_token, connect
 
-    [config] = load(args.config[:1])
+    [config] = load(config_paths(args)[:1])
+    if args.refresh_token_stdin:
+        adopt_refresh_token(config, args.name, sys.stdin.read())
+        print(f"{args.name}: refresh token accepted; tokens stored encrypted", file=sys.stderr)
+        return 0
     print(f"Open this URL in a browser and grant access ({args.name}):", file=sys.stderr)
     connect(config, args.name, show=print)
     print(f"{args.name}: connected; tokens stored encrypted", file=sys.stderr)
@@ -66,7 +89,7 @@ def run_rotate_key(args: argparse.Namespace) -> int:
         )
     if keys[0] in keys[1:]:
         raise ConfigError(f"{KEYS_ENV}: the new key (the first) is also listed as an old one")
-    configs = load(args.config)
+    configs = load(config_paths(args))
     for url in sorted({config.storage.url for config in configs}):
         engine = open_store(url)
         try:

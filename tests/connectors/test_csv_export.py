@@ -131,7 +131,7 @@ def test_unreadable_file_and_missing_folder_are_reported_not_raised(
 
 def test_config_rejects_unknown_kinds_and_columns() -> None:
     text = """\
-business: {id: a, name: A}
+business: {id: a, name: A, currency: GBP}
 connectors:
   - name: x
     type: csv
