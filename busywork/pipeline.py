@@ -32,6 +32,7 @@ from busywork.store.findings import (
 )
 from busywork.store.read import load_frames
 from busywork.store.subjects import subject_records
+from config.default_goals import effective_goals
 from config.models import WEEKDAYS, AppConfig
 from detectors.base import (
     DEFAULT_MINUTES_PER_TASK,
@@ -225,7 +226,7 @@ def recommendations(
         kind: FeedbackSummary(kind, state.accepted.get(kind, 0), state.dismissed.get(kind, 0))
         for kind in set(state.accepted) | set(state.dismissed)
     }
-    goals, consistency = resolve_goals(config.goals, config.alignment)
+    goals, consistency = resolve_goals(effective_goals(config), config.alignment)
     # Overdue receivables scale one customer's effect on business-wide DSO, so always measure it.
     missing = {goal.kpi.metric for goal in goals if goal.baseline is None} | {"overdue_receivables"}
     frames = load_frames(engine, business.id, BASELINE_COLUMNS) if missing & set(MEASURED) else {}

@@ -15,6 +15,7 @@ from busywork.logs import redact
 from busywork.store.ingest import IngestStats, commit_page
 from busywork.store.tables import ConnectorState
 from connectors.base import Connector
+from connectors.outcomes import FileOutcome
 
 log = logging.getLogger(__name__)
 #: How many rejected inputs are logged one by one before the rest are only counted.
@@ -29,6 +30,8 @@ class SyncResult:
     pages: int = 0
     stats: IngestStats = field(default_factory=IngestStats)
     problems: list[str] = field(default_factory=list)
+    #: What became of each input file (file connectors only).
+    files: list[FileOutcome] = field(default_factory=list)
     error: str | None = None
 
     @property
@@ -65,7 +68,15 @@ def sync_connector(
     business = connector.context.business
     result = SyncResult(connector=connector.name)
     try:
-        for page in connector.pages(load_cursor(engine, business, connector.name)):
+        cursor = load_cursor(engine, business, connector.name)
+        for page in connector.pages(cursor):
+            if not page.batches and page.cursor == cursor:
+                # Only news about inputs (a file unchanged, not used or unreadable): nothing
+                # to commit, and not a page of changes.
+                result.problems += page.problems
+                result.files += page.files
+                continue
+            cursor = page.cursor
             result.stats.add(
                 commit_page(
                     engine,
@@ -78,6 +89,7 @@ def sync_connector(
             )
             result.pages += 1
             result.problems += page.problems
+            result.files += page.files
             if on_page is not None:
                 on_page(result)
             if should_stop():

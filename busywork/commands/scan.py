@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 from busywork.commands.common import (
     Subcommands,
     add_command,
@@ -16,9 +18,15 @@ from busywork.commands.common import (
     date_arg,
     load,
     print_tables,
-    report_problems,
     write,
 )
+from busywork.commands.outcomes import (
+    incompleteness,
+    nothing_imported_message,
+    report_outcomes,
+    stored_records,
+)
+from config.default_goals import DEFAULT_GOALS_NOTE, uses_default_goals
 
 
 def register(commands: Subcommands) -> None:
@@ -47,20 +55,39 @@ def register(commands: Subcommands) -> None:
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    """Scan every business named once and print or write the result."""
+    """Scan every business named once and print or write the result.
+
+    Exit 1 when a connector, a file or a detector failed, or when a business has no
+    records at all; the lines printed say what to change.
+    """
     from busywork.progress import BackfillProgress
     from worker import Worker
 
+    configs = load(config_paths(args))
     with BackfillProgress() as progress:
-        worker = Worker(load(config_paths(args)), as_of=args.as_of, on_page=progress.update)
+        worker = Worker(configs, as_of=args.as_of, on_page=progress.update)
         results = worker.run_once(force=True, redetect=args.redetect or args.as_of is not None)
-    report_problems(results)
+    err = Console(stderr=True, highlight=False)
+    failures = report_outcomes(results, err)
+    for config in configs:
+        if stored_records(worker.engine, config.business.id) == 0:
+            failures.append(nothing_imported_message(config))
+            err.print(f"[red]error:[/red] {failures[-1]}", soft_wrap=True)
+    if any(uses_default_goals(config) for config in configs):
+        err.print(DEFAULT_GOALS_NOTE, soft_wrap=True)
     documents = [result.document for result in results if result.document is not None]
     if args.json:
         payload: Any = documents[0] if len(documents) == 1 else documents
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    elif failures and not any(doc.get("recommendations") for doc in documents):
+        print(
+            f"No recommendations yet: {len(failures)} input(s) could not be read (see above);"
+            " fix them and scan again."
+        )
+    elif incompleteness(results) and not any(doc.get("recommendations") for doc in documents):
+        print(f"No recommendations in what could be read ({incompleteness(results)}; see above).")
     else:
         print_tables(documents)
     if args.out:
         write(documents, args.out)
-    return 0 if all(sync.ok for result in results for sync in result.syncs) else 1
+    return 1 if failures else 0
