@@ -21,6 +21,7 @@ from busywork.commands import (
     delivery_admin,
     demo,
     generate,
+    init,
     run,
     scan,
     store_admin,
@@ -32,7 +33,7 @@ from busywork.logs import configure_logging
 __all__ = ["EXIT_CONFIG", "EXIT_INTERNAL", "EXIT_STORE", "main"]
 
 #: Subcommand modules, in the order ``busywork --help`` lists them.
-COMMAND_MODULES = (demo, scan, run, check_config, generate, store_admin, delivery_admin)
+COMMAND_MODULES = (demo, init, scan, run, check_config, generate, store_admin, delivery_admin)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

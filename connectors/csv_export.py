@@ -20,6 +20,7 @@ from busywork.store.records import RecordKind
 from connectors.base import Connector, ConnectorConfig, SyncPage
 from connectors.csv_import import read_export
 from connectors.csv_mapping import FileMapping
+from connectors.csv_reading import TABULAR_SUFFIXES
 from connectors.outcomes import FileOutcome, FileStatus
 from connectors.registry import register
 
@@ -35,10 +36,6 @@ FILE_STEMS: dict[str, RecordKind] = {
     "journal_entries": RecordKind.JOURNAL_ENTRY,
     "recurring_templates": RecordKind.RECURRING_TEMPLATE,
 }
-
-
-#: File endings looked at when listing what a folder holds.
-TABULAR_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
 class CsvConfig(ConnectorConfig):

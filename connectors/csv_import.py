@@ -33,7 +33,12 @@ def read_export(
         rejected row, and the file's outcome.
     """
     try:
-        table = read_table(path, encoding=mapping.encoding, delimiter=mapping.delimiter)
+        table = read_table(
+            path,
+            encoding=mapping.encoding,
+            delimiter=mapping.delimiter,
+            skip_rows=mapping.skip_rows,
+        )
     except (UnreadableFileError, OSError) as exc:
         hint = getattr(exc, "hint", "")
         outcome = FileOutcome(path.name, stem, FileStatus.FAILED, error=str(exc), hint=hint)

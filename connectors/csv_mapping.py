@@ -112,6 +112,9 @@ class FileMapping(BaseModel):
     file: str | None = Field(default=None, description="File name; <kind>.csv if left out.")
     encoding: str | None = Field(default=None, description="Detected per file if left out.")
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)
+    skip_rows: int = Field(
+        default=0, ge=0, le=100, description="Title lines above the header (report exports)."
+    )
     date_format: str | None = Field(default=None, description="strptime format, e.g. %d/%m/%Y.")
     thousands: str | None = Field(
         default=None, max_length=1, description="Thousands separator in amounts, e.g. ','."
@@ -184,44 +187,36 @@ def _translate(cells: pd.Series, table: dict[str, str]) -> pd.Series:
 def _group(
     frame: pd.DataFrame, rule: GroupBy, numeric: set[str]
 ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Vectorised: blanks become missing so ``first``/``last`` skip them as pandas does."""
     key = frame[rule.key].astype(str).str.strip()
     keep = (key != "").to_numpy()  # rows without a key stay single and fail validation
-    rows, keys = frame[keep], key[keep]
-    folded: dict[str, pd.Series] = {}
-    for name in frame.columns:
-        how = rule.aggregate.get(name, "first")
+    rows = frame[keep].astype(object)
+    rows = rows.where(rows.astype(str).apply(lambda column: column.str.strip()) != "", None)
+    grouped = rows.groupby(key[keep].to_numpy(), sort=False)
+    folded = grouped.first().astype(object)
+    for name, how in rule.aggregate.items():
+        if name not in rows.columns or how == "first":
+            continue
         if how in ("sum", "min", "max"):
-            numbers = _number(rows[name], None).groupby(keys, sort=False)
-            folded[name] = _text(
-                getattr(numbers, how)(min_count=1) if how == "sum" else getattr(numbers, how)()
-            )
+            numbers = _number(rows[name].fillna(""), None).groupby(key[keep].to_numpy(), sort=False)
+            result = numbers.sum(min_count=1) if how == "sum" else getattr(numbers, how)()
+            folded[name] = _text(result)
         elif how == "count":
-            folded[name] = rows[name].groupby(keys, sort=False).size().astype(str)
-        elif how == "join":
-            folded[name] = rows[name].groupby(keys, sort=False).agg(_joined)
-        else:
-            pick = _last_filled if how == "last" else _first_filled
-            folded[name] = rows[name].groupby(keys, sort=False).agg(pick)
-    result = pd.DataFrame(folded).reset_index(drop=True)
+            folded[name] = grouped[name].size().astype(str)
+        elif how == "last":
+            folded[name] = grouped[name].last()
+        else:  # join
+            folded[name] = grouped[name].agg(_joined)
+    folded = folded.where(folded.notna(), "").reset_index(drop=True)
     singles = frame[~keep].reset_index(drop=True)
     positions = pd.Series(np.arange(len(frame)))[keep]
-    firsts = positions.groupby(keys.to_numpy(), sort=False).first().to_numpy()
+    firsts = positions.groupby(key[keep].to_numpy(), sort=False).first().to_numpy()
     origin = np.concatenate([firsts, np.flatnonzero(~keep)])
-    return pd.concat([result, singles], ignore_index=True), origin
+    return pd.concat([folded, singles], ignore_index=True), origin
 
 
 def _joined(cells: pd.Series) -> str:
-    return "|".join(sorted({str(c).strip() for c in cells if str(c).strip()}))
-
-
-def _first_filled(cells: pd.Series) -> str:
-    filled = cells[cells.astype(str).str.strip() != ""]
-    return str(filled.iloc[0]) if len(filled) else ""
-
-
-def _last_filled(cells: pd.Series) -> str:
-    filled = cells[cells.astype(str).str.strip() != ""]
-    return str(filled.iloc[-1]) if len(filled) else ""
+    return "|".join(sorted({str(c).strip() for c in cells.dropna() if str(c).strip()}))
 
 
 def _number(cells: pd.Series, thousands: str | None) -> pd.Series:

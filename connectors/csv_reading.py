@@ -17,6 +17,8 @@ from pathlib import Path
 import pandas as pd
 from charset_normalizer import from_bytes
 
+#: File endings looked at when listing what a folder holds.
+TABULAR_SUFFIXES = (".csv", ".tsv", ".txt")
 #: Delimiters tried when none is configured, most common first.
 DELIMITERS = ",;\t|"
 #: How much of a file the encoding and delimiter guesses look at (bytes).
@@ -102,7 +104,9 @@ def decode(data: bytes, encoding: str | None) -> tuple[str, str, bool]:
         ) from None
 
 
-def read_table(path: Path, *, encoding: str | None, delimiter: str | None) -> RawTable:
+def read_table(
+    path: Path, *, encoding: str | None, delimiter: str | None, skip_rows: int = 0
+) -> RawTable:
     """Every row of ``path`` as text cells under the header's names.
 
     Short rows are padded with blanks (a trailing empty cell is often left out); a row with
@@ -113,6 +117,10 @@ def read_table(path: Path, *, encoding: str | None, delimiter: str | None) -> Ra
     """
     text, used, detected = decode(path.read_bytes(), encoding)
     text = text.removeprefix("\ufeff")
+    skipped = 0
+    while skipped < skip_rows and "\n" in text:
+        text = text.split("\n", 1)[1]
+        skipped += 1
     if not text.strip():
         raise UnreadableFileError("the file is empty", "export it again with a header row")
     delimiter = delimiter or sniff_delimiter(text)
@@ -123,10 +131,10 @@ def read_table(path: Path, *, encoding: str | None, delimiter: str | None) -> Ra
         rows: list[list[str]] = []
         lines: list[int] = []
         rejected: list[tuple[int, str]] = []
-        start = reader.line_num + 1
+        start = reader.line_num + 1 + skipped
         for row in reader:
             if not row or (len(row) == 1 and not row[0].strip()):
-                start = reader.line_num + 1
+                start = reader.line_num + 1 + skipped
                 continue
             if len(row) > width and any(cell.strip() for cell in row[width:]):
                 rejected.append(
@@ -135,13 +143,28 @@ def read_table(path: Path, *, encoding: str | None, delimiter: str | None) -> Ra
             else:
                 rows.append(row[:width] + [""] * (width - len(row)))
                 lines.append(start)
-            start = reader.line_num + 1
+            start = reader.line_num + 1 + skipped
     except csv.Error as exc:
         raise UnreadableFileError(
-            f"line {reader.line_num}: not CSV: {exc}", "check the delimiter and quoting"
+            f"line {reader.line_num + skipped}: not CSV: {exc}", "check the delimiter and quoting"
         ) from None
     frame = pd.DataFrame(rows, columns=_unique(header), dtype=object)
     return RawTable(frame, tuple(lines), used, delimiter, detected, tuple(rejected))
+
+
+def find_header(text: str) -> tuple[int, str]:
+    """How many title lines sit above the header, and the delimiter (report-style exports).
+
+    The header is the first line with as many fields as most of the lines below it.
+    """
+    lines = text.removeprefix("\ufeff").splitlines()[:40]
+    delimiter = max(DELIMITERS, key=lambda d: sum(line.count(d) for line in lines))
+    widths = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+    wide = [width for width in widths if width > 1]
+    if not wide:
+        return 0, delimiter
+    usual = max(set(wide), key=wide.count)
+    return next((i for i, width in enumerate(widths) if width == usual), 0), delimiter
 
 
 def _unique(header: list[str]) -> list[str]:

@@ -16,7 +16,6 @@ from busywork.commands.common import (
     config_paths,
     load,
 )
-from config.default_goals import effective_goals, uses_default_goals
 
 
 def register(commands: Subcommands) -> None:
@@ -67,6 +66,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _print_goals(config: Any) -> None:
     from alignment.goals import resolve_goals
+    from config.default_goals import effective_goals, uses_default_goals
 
     goals, consistency = resolve_goals(effective_goals(config), config.alignment)
     if uses_default_goals(config):

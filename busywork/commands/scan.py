@@ -20,13 +20,6 @@ from busywork.commands.common import (
     print_tables,
     write,
 )
-from busywork.commands.outcomes import (
-    incompleteness,
-    nothing_imported_message,
-    report_outcomes,
-    stored_records,
-)
-from config.default_goals import DEFAULT_GOALS_NOTE, uses_default_goals
 
 
 def register(commands: Subcommands) -> None:
@@ -60,7 +53,14 @@ def run_scan(args: argparse.Namespace) -> int:
     Exit 1 when a connector, a file or a detector failed, or when a business has no
     records at all; the lines printed say what to change.
     """
+    from busywork.commands.outcomes import (
+        incompleteness,
+        nothing_imported_message,
+        report_outcomes,
+        stored_records,
+    )
     from busywork.progress import BackfillProgress
+    from config.default_goals import DEFAULT_GOALS_NOTE, uses_default_goals
     from worker import Worker
 
     configs = load(config_paths(args))
