@@ -49,8 +49,9 @@ def register(commands: Subcommands) -> None:
     init.set_defaults(handler=run_init)
 
 
-def run_init(args: argparse.Namespace, ask: Callable[[str], str] = input) -> int:
+def run_init(args: argparse.Namespace, ask: Callable[[str], str] | None = None) -> int:
     """Recognise every file, settle the open questions, preview, and write the config."""
+    ask = ask or input  # looked up now, so tests can stand in for the user
     from busywork.onboarding.recognise import NOT_IMPORTED, FileGuess, recognise
     from busywork.onboarding.writer import relative_folder, render
     from connectors.csv_reading import TABULAR_SUFFIXES
