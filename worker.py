@@ -76,10 +76,14 @@ class Worker:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         delivery_claim_ttl: timedelta = CLAIM_TTL,
         on_page: Callable[[SyncResult], None] | None = None,
+        on_cycle: Callable[[AppConfig, ScanResult], None] | None = None,
     ) -> None:
         if not configs:
             raise ConfigError("no business configured")
         self.on_page = on_page
+        #: Called by the long-running worker after each poll-and-process cycle (the CLI's
+        #: one line per cycle).
+        self.on_cycle = on_cycle
         urls = {config.storage.url for config in configs}
         if engine is None and len(urls) > 1:
             raise ConfigError("all config files run by one worker must share one storage.url")
@@ -274,6 +278,10 @@ class Worker:
             ):
                 connection.execute(sa.insert(table).values(key=config.business.id, **values))
 
+    def next_poll_at(self, business: str, connector: str) -> datetime | None:
+        """When the connector is next due (None: now, it never ran)."""
+        return self._next_poll_at(business, connector)
+
     def _next_poll_at(self, business: str, connector: str) -> datetime | None:
         table = ConnectorState.__table__  # type: ignore[attr-defined]
         with self.engine.connect() as connection:
@@ -352,7 +360,10 @@ class Worker:
             return
         synced = self.poll(config, connector_name)
         if synced is not None and not self._stopping.is_set():
-            self.process(config)
+            processed = self.process(config)
+            if self.on_cycle is not None:
+                processed.syncs = [synced]
+                self.on_cycle(config, processed)
 
     def _deliver_tick(self, config: AppConfig) -> None:
         if self._stopping.is_set():

@@ -340,7 +340,11 @@ class LinksConfig(Frozen):
 class DeliveryConfig(Frozen):
     """Where recommendations go: stdout, a JSON file, email and signed webhooks."""
 
-    stdout: bool = Field(default=True, description="Print the ranked table after a scan.")
+    stdout: bool = Field(
+        default=True,
+        description="Print the ranked table after a scan, and from `busywork run` whenever"
+        " findings change.",
+    )
     json_file: Path | None = Field(
         default=None, description="Write the JSON document here after each scan."
     )

@@ -87,7 +87,8 @@ def run_scan(args: argparse.Namespace) -> int:
     elif incompleteness(results) and not any(doc.get("recommendations") for doc in documents):
         print(f"No recommendations in what could be read ({incompleteness(results)}; see above).")
     else:
-        print_tables(documents)
+        quiet = {c.business.id for c in configs if not c.delivery.stdout}
+        print_tables([doc for doc in documents if doc.get("business") not in quiet])
     if args.out:
         write(documents, args.out)
     return 1 if failures else 0
