@@ -204,7 +204,11 @@ def _preview(
         print(f"\n{outcome.summary()}")
         if batch is None or batch.frame.empty:
             continue
-        frame = batch.frame.head(PREVIEW_ROWS).astype(object)
+        frame = batch.frame.head(PREVIEW_ROWS).copy()
+        for column in frame.columns:
+            if str(frame[column].dtype) == "datetime64[ns]":  # dates: no midnight clutter
+                frame[column] = frame[column].dt.strftime("%Y-%m-%d")
+        frame = frame.astype(object)
         frame = frame.where(frame.notna(), "")
         shown = [c for c in frame.columns if (frame[c] != "").any() and c != "origin"][:7]
         with pd.option_context("display.width", 120, "display.max_colwidth", 22):

@@ -35,6 +35,10 @@ def _d(value: Any, fmt: str) -> str:
     return "" if pd.isna(value) else pd.Timestamp(value).strftime(fmt)
 
 
+def _text(value: Any) -> str:
+    return "" if pd.isna(value) else str(value)
+
+
 def _money(value: Any, thousands: bool = False) -> str:
     if pd.isna(value):
         return ""
@@ -168,7 +172,14 @@ def xero(folder: Path, frames: dict[str, pd.DataFrame]) -> Path:
         folder / "Contacts.csv",
         ["ContactName", "AccountNumber", "EmailAddress", "FirstName", "LastName", "PhoneNumber"],
         [
-            [c.name, c.source_id, c.email, c.name.split(" ")[0], c.name.split(" ")[-1], c.phone]
+            [
+                c.name,
+                c.source_id,
+                c.email,
+                c.name.split(" ")[0],
+                c.name.split(" ")[-1],
+                _text(c.phone),
+            ]
             for c in customers.itertuples()
         ],
         encoding="cp1252",
@@ -282,7 +293,7 @@ def quickbooks(folder: Path, frames: dict[str, pd.DataFrame]) -> Path:
     _write(
         folder / "Customer Contact List.csv",
         ["Customer", "Phone Numbers", "Email", "Full Name", "Billing Address"],
-        [[c.name, c.phone, c.email, c.name, ""] for c in frames["customers"].itertuples()],
+        [[c.name, _text(c.phone), c.email, c.name, ""] for c in frames["customers"].itertuples()],
     )
     return folder
 
@@ -401,7 +412,7 @@ def shopify(folder: Path, frames: dict[str, pd.DataFrame]) -> Path:
                 "no",
                 "",
                 "",
-                c.phone,
+                _text(c.phone),
                 "",
                 "",
                 "",
