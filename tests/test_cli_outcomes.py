@@ -35,6 +35,7 @@ def test_a_missing_folder_fails_the_scan_and_check_config(
     assert main(["scan", "-c", str(path)]) == 1
     captured = capsys.readouterr()
     assert "connector exports failed: FileNotFoundError: exports: folder" in captured.err
+    assert captured.err.count("does not exist") == 1  # not logged a second time
     assert "nothing to automate was found" not in captured.out
     assert "No recommendations yet: 2 input(s) could not be read" in captured.out
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +67,7 @@ def run_scan(args: argparse.Namespace) -> int:
     from worker import Worker
 
     configs = load(config_paths(args))
-    with BackfillProgress() as progress:
+    with BackfillProgress() as progress, _reported_here(args):
         worker = Worker(configs, as_of=args.as_of, on_page=progress.update)
         results = worker.run_once(force=True, redetect=args.redetect or args.as_of is not None)
     err = Console(stderr=True, highlight=False)
@@ -92,3 +95,24 @@ def run_scan(args: argparse.Namespace) -> int:
     if args.out:
         write(documents, args.out)
     return 1 if failures else 0
+
+
+#: Loggers whose failures a scan prints itself (one line per connector, file, detector).
+REPORTED_LOGGERS = ("connectors.sync", "busywork.pipeline")
+
+
+@contextlib.contextmanager
+def _reported_here(args: argparse.Namespace) -> Iterator[None]:
+    """At the default log level, leave failures to the scan's own lines: each shows once."""
+    if args.debug or str(args.log_level).upper() != "WARNING":
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in REPORTED_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
