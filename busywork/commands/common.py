@@ -131,20 +131,3 @@ def write(documents: Sequence[dict[str, Any]], out: Path) -> list[tuple[Path, Pa
     if len(documents) == 1:
         return [write_outputs(documents[0], out)]
     return [write_outputs(doc, out / doc["business"]) for doc in documents]
-
-
-def report_problems(results: Sequence[Any]) -> None:
-    """Failed connectors, skipped rows and failed detectors, on stderr."""
-    err = Console(stderr=True, highlight=False)
-    for result in results:
-        for sync in result.syncs:
-            if sync.error:
-                err.print(
-                    f"[red]connector {sync.connector} failed:[/red] {sync.error}", soft_wrap=True
-                )
-            for problem in sync.problems[:20]:
-                err.print(f"[yellow]skipped:[/yellow] {sync.connector}: {problem}", soft_wrap=True)
-            if len(sync.problems) > 20:
-                err.print(f"[yellow]… and {len(sync.problems) - 20} more skipped rows[/yellow]")
-        for kind, error in result.detection.failed.items():
-            err.print(f"[red]detector {kind} failed:[/red] {error}", soft_wrap=True)

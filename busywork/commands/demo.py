@@ -17,7 +17,6 @@ from busywork.commands.common import (
     Subcommands,
     add_command,
     print_tables,
-    report_problems,
     write,
 )
 
@@ -46,6 +45,7 @@ def register(commands: Subcommands) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Generate, scan and report on the demo business."""
+    from busywork.commands.outcomes import report_outcomes
     from busywork.synth import GeneratorSettings, generate
     from config.loader import parse_config
     from worker import Worker
@@ -67,7 +67,7 @@ def run_demo(args: argparse.Namespace) -> int:
     worker = Worker([config], as_of=as_of)
     [result] = worker.run_once(force=True)
     worker.engine.dispose()
-    report_problems([result])
+    report_outcomes([result])
     assert result.document is not None
     if args.json:
         sys.stdout.write(json.dumps(result.document, indent=2, ensure_ascii=False) + "\n")
