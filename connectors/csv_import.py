@@ -137,7 +137,13 @@ def _split_deleted(
 
 
 def _default_line_ids(raw: pd.DataFrame) -> pd.DataFrame:
-    """Lines without a ``source_id`` get ``<invoice_id>:<line_no>``."""
+    """Lines without a ``source_id`` get ``<invoice_id>:<line_no>``.
+
+    Without a ``line_no`` column, lines are numbered 1, 2 … per invoice in file order.
+    """
+    if "line_no" not in raw.columns:
+        invoice = raw["invoice_id"].astype(str).str.strip()
+        raw = raw.assign(line_no=(invoice.groupby(invoice, sort=False).cumcount() + 1).astype(str))
     if "source_id" not in raw.columns:
         return raw.assign(source_id=_line_ids(raw))
     blank = _blank(raw["source_id"])

@@ -22,6 +22,7 @@ from busywork.store.frames import column_specs
 from connectors.csv_export import FILE_STEMS
 from connectors.csv_reading import UnreadableFileError, decode, find_header, read_table
 
+_OFFSET = re.compile(r"\d:\d\d(:\d\d)?\s*[+-]\d\d:?\d\d$")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 #: Kinds a file may be, besides those Busywork imports.
 NOT_IMPORTED = {"credit_notes": "credit notes are recognised but Busywork does not use them yet"}
@@ -74,6 +75,10 @@ def recognise(path: Path) -> FileGuess:
         guess.notes.append(f"{skip_rows} title line(s) above the header skipped")
     guess.mappings = _mappings(kind, columns, headers, frame, base)
     guess.dates = _dates(kind, columns, frame)
+    if _with_offsets(kind, columns, frame):
+        guess.notes.append(
+            "times carry their UTC offset; set --timezone to yours so dates fall on your day"
+        )
     if "currency" in columns:
         guess.currencies = Counter(
             value.strip().upper() for value in frame[columns["currency"]] if value.strip()
@@ -233,6 +238,17 @@ def _dates(kind: str, columns: dict[str, str], frame: pd.DataFrame) -> DateGuess
     timed = {s.name for s in column_specs(FILE_STEMS[kind]) if s.type in ("date", "datetime")}
     values = [v for ours, theirs in columns.items() if ours in timed for v in frame[theirs][:300]]
     return guess_format(values)
+
+
+def _with_offsets(kind: str, columns: dict[str, str], frame: pd.DataFrame) -> bool:
+    """Whether the file's times carry a UTC offset (``2026-01-05 10:22:31 +0100``)."""
+    timed = {s.name for s in column_specs(FILE_STEMS[kind]) if s.type in ("date", "datetime")}
+    return any(
+        _OFFSET.search(str(value))
+        for ours, theirs in columns.items()
+        if ours in timed
+        for value in frame[theirs][:50]
+    )
 
 
 def _numeric(kind: str, columns: dict[str, str]) -> list[str]:

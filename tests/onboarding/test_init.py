@@ -84,6 +84,7 @@ def test_shopify_folder(
     assert _init(folder, config, "--name", "Harbour Physio Shop") == 0
     out = capsys.readouterr().out
     assert "orders_export_1.csv: invoices; one row per line, grouped by Name" in out
+    assert "times carry their UTC offset; set --timezone" in out
     assert "customers_export.csv (customers): 200 read, 200 kept" in out
     assert "Currency: EUR" in out
     written = yaml.safe_load(config.read_text())
