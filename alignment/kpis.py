@@ -106,6 +106,9 @@ def format_amount(value: float, unit: str, currency: str) -> str:
     unit = unit.replace("{cur}", currency)
     sign = "+" if value > 0 else "−" if value < 0 else ""
     magnitude = abs(value)
+    if 0 < magnitude < 0.05:
+        # "−0.0 h/month" reads as nothing at all; the change is real, just small.
+        return f"under 0.1 {'points' if unit == '%' else unit}"
     number = f"{magnitude:,.0f}" if magnitude >= 100 else f"{magnitude:,.1f}"
     if unit == "%":
         return f"{sign}{number} points"

@@ -1,4 +1,8 @@
-"""Render ranked recommendations as a terminal table, plain text, or a self-contained HTML page."""
+"""Render ranked recommendations as a terminal table, plain text, or a self-contained HTML page.
+
+What the HTML page shows is decided in :mod:`busywork.report_view`; the words for money,
+dates and effects in :mod:`busywork.wording`.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +13,20 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import jinja2
-from markupsafe import Markup
 from rich.cells import cell_len
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
-from busywork.charts import Bar, Segment, hbar_chart, palette_color, stacked_bar
+from busywork import report_view as view
+from busywork import wording
 
 UNALIGNED_HEADING = "Automation for its own sake (serves no declared goal)"
 EMPTY_MESSAGE = "No recommendations: nothing to automate was found."
 NO_ALIGNED_MESSAGE = "No recommendation serves a declared goal."
-EVIDENCE_INLINE_LIMIT = 10
 
 _COLUMNS = (
     "Rank",
@@ -37,19 +40,8 @@ _COLUMNS = (
 )
 _NUMERIC_COLUMNS = frozenset({0, 3, 4, 5, 6})
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
-_CONTROL_CHARS_BUT_NEWLINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
 
 Row = list[str]
-Rec = Mapping[str, Any]
-
-
-class _GoalRow(NamedTuple):
-    goal: str
-    weight: float
-    contribution: float
-    color: str
-    change: str = ""
-    share: float = 0.0
 
 
 def _cell(value: Any) -> str:
@@ -58,73 +50,31 @@ def _cell(value: Any) -> str:
     return _CONTROL_CHARS.sub(" ", "" if value is None else str(value)).strip()
 
 
-def _text(value: Any) -> str:
-    return _CONTROL_CHARS_BUT_NEWLINES.sub(" ", "" if value is None else str(value)).strip()
-
-
-def _num(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return 0.0
-    return float(value)
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _items(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else []
-
-
-def _recommendations(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [rec for rec in _items(doc.get("recommendations")) if isinstance(rec, Mapping)]
-
-
-def _is_aligned(rec: Mapping[str, Any]) -> bool:
-    return bool(rec.get("aligned", rec.get("rank") is not None))
-
-
-def _split(recs: Sequence[Mapping[str, Any]]) -> tuple[list[Rec], list[Rec]]:
-    return [r for r in recs if _is_aligned(r)], [r for r in recs if not _is_aligned(r)]
-
-
 def _display_name(doc: Mapping[str, Any]) -> str:
     return _cell(doc.get("business_name") or doc.get("business") or "your business")
 
 
-def _hours(rec: Mapping[str, Any]) -> float:
-    return _num(_mapping(rec.get("impact")).get("hours_saved_per_month"))
-
-
-def _currency(rec: Mapping[str, Any], doc: Mapping[str, Any]) -> str:
-    return _cell(_mapping(rec.get("impact")).get("currency") or doc.get("currency") or "")
-
-
-def _money(amount: float, currency: str) -> str:
-    return f"{currency} {amount:,.2f}".strip()
-
-
-def _goals(rec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [goal for goal in _items(rec.get("goals")) if isinstance(goal, Mapping)]
-
-
-def _goals_served(rec: Mapping[str, Any]) -> str:
-    served = [_cell(g.get("goal")) for g in _goals(rec) if _num(g.get("contribution")) > 0]
+def _goals_served(rec: view.Rec, names: Mapping[str, str]) -> str:
+    served = [
+        _cell(names.get(goal_id, goal_id))
+        for goal in map(view.mapping, view.items(rec.get("goals")))
+        if view.number(goal.get("contribution")) > 0
+        for goal_id in [view.text(goal.get("goal"))]
+    ]
     return ", ".join(served) or "-"
 
 
-def _row(rec: Mapping[str, Any], doc: Mapping[str, Any]) -> Row:
-    impact = _mapping(rec.get("impact"))
+def _row(rec: view.Rec, doc: Mapping[str, Any], names: Mapping[str, str]) -> Row:
     rank = rec.get("rank")
     return [
         "-" if rank is None else _cell(rank),
         _cell(rec.get("title")),
-        _cell(_mapping(rec.get("subject")).get("name")),
-        f"{_hours(rec):.1f}",
-        _money(_num(impact.get("cash_impact")), _currency(rec, doc)),
-        f"{_num(rec.get('score')):.2f}",
-        f"{_num(rec.get('confidence')):.0%}",
-        _goals_served(rec),
+        _cell(view.mapping(rec.get("subject")).get("name")),
+        f"{view.hours(rec):.1f}",
+        wording.money(view.cash(rec), view.currency(rec, doc)),
+        f"{view.number(rec.get('score')):.2f}",
+        f"{view.number(rec.get('confidence')):.0%}",
+        _goals_served(rec, names),
     ]
 
 
@@ -140,16 +90,16 @@ def render_table(doc: Mapping[str, Any], console: Console | None = None) -> None
         console: Where to print; defaults to a console on standard output.
     """
     console = console or Console()
-    recs = _recommendations(doc)
+    recs = view.recommendations(doc)
     if not recs:
         console.out(EMPTY_MESSAGE, highlight=False)
         return
-    aligned, unaligned = _split(recs)
-    sections: list[tuple[str, list[Row]]] = [
-        (f"Recommendations for {_display_name(doc)}", [_row(rec, doc) for rec in aligned])
-    ]
+    names = view.goal_names(doc)
+    aligned = [_row(rec, doc, names) for rec in recs if view.is_aligned(rec)]
+    unaligned = [_row(rec, doc, names) for rec in recs if not view.is_aligned(rec)]
+    sections: list[tuple[str, list[Row]]] = [(f"Recommendations for {_display_name(doc)}", aligned)]
     if unaligned:
-        sections.append((UNALIGNED_HEADING, [_row(rec, doc) for rec in unaligned]))
+        sections.append((UNALIGNED_HEADING, unaligned))
     if console.is_terminal:
         _print_rich(console, sections)
     else:
@@ -209,118 +159,29 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _bar_label(rec: Mapping[str, Any]) -> str:
-    rank = rec.get("rank")
-    prefix = f"#{_cell(rank)} " if rank is not None else "(no goal) "
-    return prefix + _cell(rec.get("title"))
-
-
-def _card(
-    rec: Mapping[str, Any], doc: Mapping[str, Any], colors: Mapping[str, str]
-) -> dict[str, Any]:
-    impact = _mapping(rec.get("impact"))
-    evidence = _mapping(rec.get("evidence"))
-    period = _mapping(evidence.get("period"))
-    subject = _mapping(rec.get("subject"))
-    title = _text(rec.get("title"))
-    goals = [
-        _GoalRow(
-            name,
-            _num(goal.get("weight")),
-            _num(goal.get("contribution")),
-            colors[name],
-            _change(goal),
-            _num(goal.get("share_of_goal")),
-        )
-        for goal in _goals(rec)
-        for name in [_text(goal.get("goal"))]
-    ]
-    interval = _mapping(rec.get("score_interval"))
-    segments = [Segment(row.goal, row.contribution, row.color) for row in goals]
-    record_ids = [_text(record_id) for record_id in _items(evidence.get("record_ids"))]
-    return {
-        **{key: _text(rec.get(key)) for key in ("id", "kind", "category", "summary")},
-        **{key: _text(rec.get(key)) for key in ("explanation", "suggested_automation")},
-        "rank": rec.get("rank"),
-        "aligned": _is_aligned(rec),
-        "title": title,
-        "subject": {key: _text(subject.get(key)) for key in ("type", "id", "name")},
-        "hours": _hours(rec),
-        "cash": _money(_num(impact.get("cash_impact")), _currency(rec, doc)),
-        "score": _num(rec.get("score")),
-        "confidence": _num(rec.get("confidence")),
-        "goals": goals,
-        "goal_bar": Markup(stacked_bar(segments, title=f"Goal contributions: {title}")),
-        "evidence_count": int(_num(evidence.get("count", len(record_ids)))),
-        "period": {key: _text(period.get(key)) for key in ("start", "end")},
-        "record_ids": record_ids,
-        "collapse_ids": len(record_ids) > EVIDENCE_INLINE_LIMIT,
-        "sources": [_text(source) for source in _items(rec.get("sources"))],
-        "interval": (_num(interval.get("low")), _num(interval.get("high"))) if interval else None,
-        "effort": _text(_mapping(rec.get("effort")).get("what")),
-        "stability": _stability_text(rec, doc),
-    }
-
-
 def _goal_line(goal: Any) -> dict[str, str]:
-    goal = _mapping(goal)
-    kpi = _mapping(goal.get("kpi"))
-    words = ", ".join(_text(word) for word in _items(goal.get("matched_words")))
-    read_as = _text(goal.get("objective"))
-    if goal.get("objective_from") == "text":
-        read_as += f" (read from the words: {words})"
+    goal = view.mapping(goal)
+    kpi = view.mapping(goal.get("kpi"))
     baseline = kpi.get("baseline")
-    measured = f"{_num(baseline):,.1f}" if baseline is not None else "not measured"
-    source = " from your data" if kpi.get("baseline_from") == "data" else ""
+    measured = f"{view.number(baseline):,.1f}" if baseline is not None else "not measured yet"
+    source = " in your data" if kpi.get("baseline_from") == "data" else ""
     target = kpi.get("target")
+    words = ", ".join(view.text(word) for word in view.items(goal.get("matched_words")))
     return {
-        "name": _text(goal.get("name")),
-        "objective": read_as,
-        "weight": f"{_num(goal.get('weight')) * 100:.0f}%",
-        "kpi": f"{_text(kpi.get('label'))}: {measured}{source}"
-        + (f" → target {_num(target):,.1f}" if target is not None else ""),
+        "name": view.text(goal.get("name")),
+        "read_as": f"read from the words: {words}" if goal.get("objective_from") == "text" else "",
+        "weight": f"{view.number(goal.get('weight')):.0%}",
+        "kpi": f"{view.text(kpi.get('label'))} (now {measured}{source}"
+        + (f", target {view.number(target):,.1f})" if target is not None else ")"),
     }
-
-
-def _change(goal: Mapping[str, Any]) -> str:
-    change = goal.get("kpi_change")
-    if change is None:
-        return ""
-    value = _num(change)
-    sign = "+" if value > 0 else "−" if value < 0 else ""
-    return f"{sign}{abs(value):,.1f} {_text(goal.get('unit'))}".strip()
-
-
-def _stability_text(rec: Mapping[str, Any], doc: Mapping[str, Any]) -> str:
-    stability = _mapping(rec.get("stability"))
-    if not stability:
-        return ""
-    ranks = {_text(r.get("id")): r.get("rank") for r in _recommendations(doc)}
-    below = ranks.get(_text(stability.get("next")))
-    goal, factor = stability.get("goal"), stability.get("factor", stability.get("weight_factor"))
-    if goal is None or factor is None:
-        return f"Stays ahead of #{below} under any change of one goal's weight up to 10×."
-    how = f"{_num(factor):.1f}× as much" if _num(factor) >= 1 else f"{1 / _num(factor):.1f}× less"
-    return f"Would drop below #{below} if '{_text(goal)}' weighed {how}."
-
-
-def _totals(recs: Sequence[Mapping[str, Any]], doc: Mapping[str, Any]) -> tuple[float, list[str]]:
-    hours = sum(_hours(rec) for rec in recs)
-    cash: dict[str, float] = {}
-    for rec in recs:
-        amount = _num(_mapping(rec.get("impact")).get("cash_impact"))
-        currency = _currency(rec, doc)
-        cash[currency] = cash.get(currency, 0.0) + amount
-    # Amounts in different currencies cannot be added, so each gets its own total.
-    amounts = [_money(amount, currency) for currency, amount in cash.items()]
-    return hours, amounts or [_money(0.0, _cell(doc.get("currency") or ""))]
 
 
 def render_html(doc: Mapping[str, Any]) -> str:
     """Render the recommendations as a self-contained HTML page.
 
-    The page needs no network: styles are inline and charts are inline SVG. All text from
-    the document is escaped.
+    The page needs no network: styles are inline and there is no script. All text from
+    the document is escaped. The first screen holds the three to five recommendations worth
+    doing first; the rest is folded away, grouped by the goal each serves.
 
     Args:
         doc: A recommendations document.
@@ -328,42 +189,41 @@ def render_html(doc: Mapping[str, Any]) -> str:
     Returns:
         The complete HTML page.
     """
-    recs = _recommendations(doc)
-    aligned, unaligned = _split(recs)
-    goal_ids = sorted({_text(goal.get("goal")) for rec in recs for goal in _goals(rec)})
-    colors = {goal: palette_color(index) for index, goal in enumerate(goal_ids)}
-    score_bars = [
-        Bar(_bar_label(r), _num(r.get("score")), f"{_num(r.get('score')):.2f}", not _is_aligned(r))
-        for r in recs
-    ]
-    hours_bars = [
-        Bar(_bar_label(r), _hours(r), f"{_hours(r):.1f} h", not _is_aligned(r)) for r in recs
-    ]
-    total_hours, total_cash = _totals(recs, doc)
-    business = _text(doc.get("business"))
+    recs = view.recommendations(doc)
+    names = view.goal_names(doc)
+    total = sum(1 for rec in recs if view.is_aligned(rec))
+    top, rest = view.top_and_rest(recs)
+    top_cards = [view.card(rec, doc, names, total) for rec in top]
+    every_card = top_cards + [view.card(rec, doc, names, total) for rec in rest]
+    currency = view.text(doc.get("currency"))
     template = _environment().get_template("report.html.j2")
     return template.render(
         name=_display_name(doc),
-        business=business,
-        generated_at=_text(doc.get("generated_at")),
-        total_hours=total_hours,
-        total_cash=total_cash,
+        prepared=wording.long_datetime(view.text(doc.get("generated_at"))),
+        goals_note="ranked against a balanced default, as no goals were set"
+        if doc.get("default_goals")
+        else "",
         empty_message=EMPTY_MESSAGE,
-        unaligned_heading=UNALIGNED_HEADING,
-        score_chart=Markup(hbar_chart(score_bars, title="Score by recommendation")),
-        hours_chart=Markup(hbar_chart(hours_bars, title="Hours saved per month")),
-        aligned=[_card(rec, doc, colors) for rec in aligned],
-        goals=[_goal_line(goal) for goal in _items(doc.get("goals"))],
+        unaligned_group=view.UNALIGNED_GROUP,
+        top=top_cards,
+        headline=view.headline(top, doc),
+        chart=view.chart_rows(every_card) if len(every_card) > 1 else [],
+        groups=view.groups(rest, doc, names, total),
+        not_checked=[view.text(line) for line in view.items(doc.get("not_checked"))],
+        goals=[_goal_line(goal) for goal in view.items(doc.get("goals"))],
         adopted=[
             {
-                "title": _text(item.get("title")),
-                "adopted_on": _text(item.get("adopted_on")),
-                "estimated": _num(item.get("estimated_hours_per_month")),
-                "realised": _num(item.get("realised_hours_per_month")),
+                "title": view.text(item.get("title")),
+                "adopted_on": wording.long_date(view.text(item.get("adopted_on")))
+                or view.text(item.get("adopted_on")),
+                "estimated": wording.hours_range(
+                    view.number(item.get("estimated_hours_per_month"))
+                ),
+                "realised": f"{view.number(item.get('realised_hours_per_month')):,.1f} h a month",
             }
-            for item in map(_mapping, _items(doc.get("adopted")))
+            for item in map(view.mapping, view.items(doc.get("adopted")))
         ],
-        unaligned=[_card(rec, doc, colors) for rec in unaligned],
+        currency=currency,
     )
 
 

@@ -39,6 +39,13 @@ def unit_of(cadence: str) -> str:
     return next(phrase for name, _, phrase in CADENCES if name == cadence)
 
 
+def spread_words(cv: float) -> str:
+    """How much a series' amounts vary, in words: "the same every time" below half a percent."""
+    if cv < 0.005:
+        return "the same amount every time"
+    return f"amounts vary by about {cv:.0%}"
+
+
 def best_runs(
     items: pd.DataFrame, rules: CadenceRules, today: pd.Timestamp
 ) -> tuple[pd.DataFrame, dict[str, pd.Series[bool]]]:

@@ -121,7 +121,7 @@ class RecurringBillDetector(Detector):
                 f"{occurrences} bills from {name} were entered by hand between "
                 f"{first:%d %b %Y} and {last:%d %b %Y}, about one every "
                 f"{run.median_gap:.0f} days ({share:.0%} on schedule), typically "
-                f"{money} (amounts vary by about {cv:.0%})."
+                f"{money} ({cad.spread_words(cv)})."
             ),
             suggested_automation=(
                 f"Set up a repeating bill for {name} (QuickBooks: Recurring transactions; "

@@ -131,7 +131,7 @@ class RecurringInvoiceDetector(Detector):
                 f"{occurrences} invoices to {name} were created by hand between "
                 f"{first:%d %b %Y} and {last:%d %b %Y}, about one every "
                 f"{run.median_gap:.0f} days ({share:.0%} of them on schedule), "
-                f"typically {money} (amounts vary by about {cv:.0%}).{described}"
+                f"typically {money} ({cad.spread_words(cv)}).{described}"
             ),
             suggested_automation=(
                 f"Set up a recurring invoice template for {name} in your accounting tool "

@@ -14,6 +14,22 @@ from sqlalchemy.engine import Engine
 from busywork.store.db import create_engine, migrate
 
 POSTGRES_URL = os.environ.get("BUSYWORK_TEST_POSTGRES_URL")
+#: Tests marked ``slow`` (real worker processes, whole generated businesses) run in CI, where
+#: ``CI`` is set, or when asked for; a developer's default run stays under five minutes.
+RUN_SLOW = bool(os.environ.get("CI") or os.environ.get("BUSYWORK_SLOW_TESTS"))
+SKIP_SLOW = "slow: runs in CI (CI=true) or with BUSYWORK_SLOW_TESTS=1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the slow tests in a developer's default run, saying how to run them."""
+    del config
+    if RUN_SLOW:
+        return
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(pytest.mark.skip(reason=SKIP_SLOW))
+
+
 SKIP_POSTGRES = (
     "BUSYWORK_TEST_POSTGRES_URL is not set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
 )

@@ -120,8 +120,8 @@ def test_piped_output_is_plain_and_in_rank_order() -> None:
     row = line_with(output, "Automate the weekly payroll export")
     assert "Acme Ltd" in row
     assert "0.50" in row  # score of rank 2
-    assert "GBP 50.00" in row
-    assert "save_time" in row
+    assert "£50" in row
+    assert "save_time" in row  # no goal names in the document: the id stands in
 
 
 def test_piped_output_keeps_long_rows_on_one_line_and_columns_aligned() -> None:
@@ -160,7 +160,7 @@ def test_goals_served_lists_only_goals_that_contribute() -> None:
 def test_document_currency_is_used_when_impact_has_none() -> None:
     doc = make_doc(make_rec(1, "Pay suppliers", cash=1234.5, currency=None), currency="EUR")
 
-    assert "EUR 1,234.50" in line_with(piped(doc), "Pay suppliers")
+    assert "€1,235" in line_with(piped(doc), "Pay suppliers")
 
 
 def test_terminal_output_is_a_table_with_literal_titles() -> None:
@@ -230,7 +230,7 @@ def test_html_is_self_contained() -> None:
     assert "url(" not in page
     assert "<script" not in page.lower()
     assert "<link" not in page.lower()
-    assert page.count('<svg class="chart"') == 2
+    assert page.count('<ul class="chart">') == 1
 
 
 def test_html_escapes_every_text_field() -> None:
@@ -250,23 +250,64 @@ def test_html_escapes_every_text_field() -> None:
     assert 'onmouseover="alert(1)"' not in page
 
 
-def test_html_cards_follow_rank_and_show_details() -> None:
+def test_html_first_screen_lists_the_top_ranked_with_ranges_and_what_to_do() -> None:
     goals = [
-        {"goal": "save_time", "weight": 0.75, "contribution": 0.42},
-        {"goal": "cash_flow", "weight": 0.25, "contribution": 0.11},
+        {
+            "goal": "time",
+            "weight": 0.75,
+            "contribution": 0.42,
+            "metric": "admin_hours_per_month",
+            "kpi_change": -2.0,
+        },
+        {
+            "goal": "cash",
+            "weight": 0.25,
+            "contribution": 0.11,
+            "metric": "dso_days",
+            "kpi_change": -6.0,
+        },
     ]
-    doc = make_doc(make_rec(1, "First thing", goals=goals), make_rec(2, "Second thing"))
+    doc = make_doc(
+        *(
+            make_rec(rank, f"Thing {rank}", goals=goals, hours=4.0, cash=200.0)
+            for rank in range(1, 8)
+        ),
+        goals=[{"id": "time", "name": "Less admin"}, {"id": "cash", "name": "Get paid faster"}],
+        currency="GBP",
+    )
 
     page = render_html(doc)
 
-    cards = page[page.index('id="recommendations"') :]
-    assert cards.index("First thing") < cards.index("Second thing")
-    for text in ("save_time", "cash_flow", "0.75", "0.42", "0.11", "2024-01-01", "2024-06-30"):
-        assert text in cards
-    assert "inv_1_0" in cards
-    assert "Set up a repeating invoice" in cards
-    assert "invoices" in cards  # source
-    assert 'class="stack"' in cards
+    first = page[page.index('id="first"') : page.index('id="compare"')]
+    shortlist = first[: first.index('<ol class="top">')]
+    assert [f"Thing {rank}" in shortlist for rank in range(1, 8)] == [True] * 5 + [False] * 2
+    assert shortlist.index("Thing 1") < shortlist.index("Thing 2") < shortlist.index("Thing 5")
+    assert "3–5 h a month, £150–£250 a month" in shortlist  # 4 h and £200, ±25 %
+    assert "Set up a repeating invoice" in first  # what to do, on the first screen
+    assert "Less admin:</strong> 2.0 fewer admin hours a month" in first
+    assert "Get paid faster:</strong> cash collected 6.0 days sooner" in first
+    assert "1 January 2024 to 30 June 2024" in first
+    rest = page[page.index('id="compare"') :]
+    assert "Thing 6" in rest
+    assert "<details" in rest
+    assert "save_time" not in page
+    assert "cash_flow" not in page
+    assert "Score" not in page
+
+
+def test_html_first_screen_stops_at_three_when_the_rest_are_worth_little() -> None:
+    doc = make_doc(
+        make_rec(1, "Big", score=10.0),
+        make_rec(2, "Middle", score=5.0),
+        make_rec(3, "Small", score=2.0),
+        make_rec(4, "Tiny", score=0.5),
+    )
+
+    page = render_html(doc)
+
+    shortlist = page[page.index('class="shortlist"') : page.index('<ol class="top">')]
+    assert "Small" in shortlist
+    assert "Tiny" not in shortlist
 
 
 def test_html_collapses_long_evidence_lists_only() -> None:
@@ -276,37 +317,62 @@ def test_html_collapses_long_evidence_lists_only() -> None:
     long_page = render_html(make_doc(make_rec(1, "Many", record_ids=many)))
     short_page = render_html(make_doc(make_rec(1, "Few", record_ids=few)))
 
-    details = re.search(r"<details.*?</details>", long_page, re.DOTALL)
-    assert details is not None
-    assert all(record_id in details.group(0) for record_id in many)
-    assert "<details" not in short_page
+    boxes = re.findall(r'<details class="ids-box">.*?</details>', long_page, re.DOTALL)
+    assert len(boxes) == 1
+    assert all(record_id in boxes[0] for record_id in many)
+    assert 'class="ids-box"' not in short_page
     assert all(record_id in short_page for record_id in few)
 
 
-def test_html_unaligned_section_only_when_needed() -> None:
+def test_html_unaligned_group_only_when_needed() -> None:
     with_unaligned = render_html(make_doc(make_rec(1, "Ranked"), make_rec(None, "Unranked")))
     without = render_html(make_doc(make_rec(1, "Ranked")))
 
-    heading = with_unaligned.index(UNALIGNED_HEADING)
+    heading = with_unaligned.index("<h2>Serves none of your goals</h2>")
     assert heading < with_unaligned.index("Unranked", heading)
-    assert UNALIGNED_HEADING not in without
+    assert "Serves none of your goals" not in without
 
 
-def test_html_header_and_totals() -> None:
+def test_html_header_and_headline_add_only_what_can_be_added() -> None:
+    shared = ["inv_1", "inv_2"]
     doc = make_doc(
-        make_rec(1, "A", hours=2.0, cash=100.0),
-        make_rec(2, "B", hours=3.5, cash=-20.0),
-        make_rec(3, "C", hours=1.0, cash=7.0, currency="USD"),
+        make_rec(1, "Business collects slowly", hours=8.0, cash=100.0, record_ids=shared),
+        make_rec(2, "One customer pays late", hours=2.0, cash=40.0, record_ids=["inv_2"]),
+        make_rec(3, "Bills keyed by hand", hours=4.0, cash=0.0, record_ids=["bill_1"]),
         business_name="Acme Plumbing",
+        currency="GBP",
     )
 
     page = render_html(doc)
 
     assert "<h1>Acme Plumbing</h1>" in page
-    assert "2024-07-01T09:00:00+00:00" in page
-    assert "6.5" in page
-    assert "GBP 80.00" in page
-    assert "USD 7.00" in page
+    assert "Prepared 1 July 2024 at 09:00 UTC" in page
+    assert "2024-07-01T09:00" not in page
+    # The late customer's invoice is already in the business-wide finding: 8 + 4 h, £100.
+    assert "Together about 9–15 h a month and £75–£120 a month" in page
+
+
+def test_html_headline_never_exceeds_the_admin_time_measured() -> None:
+    doc = make_doc(
+        make_rec(1, "A", hours=30.0),
+        make_rec(2, "B", hours=30.0),
+        goals=[
+            {
+                "id": "time",
+                "name": "Less admin",
+                "kpi": {
+                    "metric": "admin_hours_per_month",
+                    "baseline": 40.0,
+                    "baseline_from": "data",
+                },
+            }
+        ],
+    )
+
+    page = render_html(doc)
+
+    assert "Together about 30–50 h a month" in page
+    assert "capped at the 40 admin hours a month measured in your data" in page
 
 
 def test_html_falls_back_to_business_id_without_business_name() -> None:
@@ -320,7 +386,7 @@ def test_html_for_empty_recommendations() -> None:
 
     assert EMPTY_MESSAGE in page
     assert 'class="chart"' not in page
-    assert UNALIGNED_HEADING not in page
+    assert "Serves none of your goals" not in page
 
 
 # -- write_outputs -------------------------------------------------------------------------
@@ -423,6 +489,7 @@ def test_html_shows_goals_as_read_stability_and_adopted_items() -> None:
                         "goal": "time",
                         "weight": 1.0,
                         "contribution": 10.0,
+                        "metric": "admin_hours_per_month",
                         "kpi_change": -3.2,
                         "unit": "h/month",
                         "share_of_goal": 0.4,
@@ -444,8 +511,10 @@ def test_html_shows_goals_as_read_stability_and_adopted_items() -> None:
     }
     html = render_html(doc)
     assert "read from the words: paperwork, sunday" in html
-    assert "12.5 from your data → target 5.0" in html
-    assert "−3.2 h/month" in html
-    assert "Would drop below #2 if &#39;time&#39; weighed 2.5× less." in html
+    assert "admin hours a month (now 12.5 in your data, target 5.0)" in html
+    assert "3.2 fewer admin hours a month" in html
+    assert "It would fall below “Second” if “time” counted 2.5× less." in html
     assert "Acme invoiced by template now" in html
-    assert "(10.00–14.00)" in html
+    assert "adopted 15 September 2026" in html
+    assert "10.00" not in html
+    assert "14.00" not in html

@@ -139,9 +139,7 @@ def _attempt(
         raise RetriableError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _send(
-    engine: Engine, config: AppConfig, row: Claimed, clock: Callable[[], datetime]
-) -> None:
+def _send(engine: Engine, config: AppConfig, row: Claimed, clock: Callable[[], datetime]) -> None:
     delivery = config.delivery
     if row.channel == EMAIL_CHANNEL:
         if delivery.email is None:

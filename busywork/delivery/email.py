@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 
+from busywork import wording
 from busywork.delivery.links import feedback_links, unsubscribe_url
 from busywork.errors import FatalError, RetriableError
 from config.models import EmailConfig, LinksConfig
@@ -27,6 +28,10 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
 )
+# One money and hours format on every screen the owner reads (see busywork/wording.py).
+_ENV.filters["money"] = wording.money
+_ENV.filters["hours_range"] = wording.hours_range
+_ENV.filters["money_range"] = wording.money_range
 
 
 def subject(payload: dict[str, Any]) -> str:

@@ -198,3 +198,11 @@ def test_endpoint_disabled_notice_renders_plainly() -> None:
     assert 'webhook endpoint "crm" of Shop' in text
     assert "busywork deliveries replay" in text
     assert "crm" in html
+
+
+def test_digest_says_money_and_hours_as_the_report_does() -> None:
+    text, html = render(payload(recommendation("rec_a")))  # 3.4 h and £12.50 a month
+    for part in (text, html):
+        assert "2.5–4.2 h a month · £9–£16 a month" in part
+        assert "GBP 12.50" not in part
+        assert "score" not in part.lower()
