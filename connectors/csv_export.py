@@ -60,6 +60,9 @@ class CsvConfig(ConnectorConfig):
     )
     encoding: str | None = Field(default=None, description="Detected per file if unset.")
     thousands: str | None = Field(default=None, max_length=1)
+    ignore: tuple[str, ...] = Field(
+        default=(), description="Files in the folder that are not meant to be read."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -157,8 +160,14 @@ class CsvConnector(Connector):
                 problems=problems,
                 files=(outcome,),
             )
+        ignored = {name.lower() for name in self.config.ignore}
         unused = tuple(
-            FileOutcome(path.name, "", FileStatus.NOT_USED)
+            FileOutcome(
+                path.name,
+                "",
+                FileStatus.NOT_USED,
+                error="listed under ignore:" if name in ignored else "",
+            )
             for name, path in sorted(present.items())
             if path.name not in claimed and name.endswith(TABULAR_SUFFIXES)
         )

@@ -60,7 +60,9 @@ class FileOutcome:
         """One line: ``invoices.csv (invoices): 120 read, 118 kept, 2 rejected: …``."""
         name = self.file if not self.kind else f"{self.file} ({self.kind})"
         if self.status is FileStatus.NOT_USED:
-            return f"{self.file}: not used: {self.error or 'file name not recognised'}"
+            return f"{self.file}: not used: {self.error or 'file name not recognised'}" + (
+                "" if self.error else " (map it under files:, or run `busywork init`)"
+            )
         if self.status is FileStatus.UNCHANGED:
             return f"{name}: unchanged since the last scan"
         if self.status is FileStatus.FAILED:

@@ -47,7 +47,10 @@ def test_unrecognised_files_are_named_and_nothing_imported_exits_1(
     (tmp_path / "data" / "Sales Invoices.csv").write_text(GOOD)
     assert main(["scan", "-c", str(path)]) == 1
     err = capsys.readouterr().err
-    assert "exports: Sales Invoices.csv: not used: file name not recognised" in err
+    assert (
+        "exports: Sales Invoices.csv: not used: file name not recognised"
+        " (map it under files:, or run `busywork init`)" in err
+    )
     assert "nothing could be imported for acme" in err
     assert "run `busywork init" in err
     assert main(["check-config", "-c", str(path)]) == EXIT_CONFIG

@@ -72,20 +72,20 @@ def run_init(args: argparse.Namespace, ask: Callable[[str], str] | None = None) 
     currency, currency_note = _currency(args.currency, guesses)
     print(f"Looking at {len(paths)} file(s) in {folder}:")
     files: list[tuple[str, str, dict[str, Any]]] = []
-    skipped: list[str] = []
+    skipped: list[tuple[str, str]] = []
     for guess in guesses:
         name = guess.path.name
         if guess.problem or guess.kind is None:
-            skipped.append(f"{name}: {guess.problem}")
+            skipped.append((name, guess.problem))
             print(f"  {name}: not used: {guess.problem}")
             continue
         if guess.kind in NOT_IMPORTED:
-            skipped.append(f"{name}: {NOT_IMPORTED[guess.kind]}")
+            skipped.append((name, NOT_IMPORTED[guess.kind]))
             print(f"  {name}: {guess.kind.replace('_', ' ')}; not used: {NOT_IMPORTED[guess.kind]}")
             continue
         if chosen.get(guess.kind) is not guess:
             other = chosen[guess.kind].path.name
-            skipped.append(f"{name}: {guess.kind} are read from {other} already")
+            skipped.append((name, f"{guess.kind} are read from {other} already"))
             print(f"  {name}: not used: {guess.kind} are read from {other} already")
             continue
         date_format, date_note = _date_format(guess, currency, args.yes, ask)

@@ -35,7 +35,7 @@ def render(
     folder: str,
     config_name: str,
     files: Sequence[tuple[str, str, dict[str, Any]]],
-    skipped: Sequence[str],
+    skipped: Sequence[tuple[str, str]],
 ) -> str:
     """The YAML text; ``files`` holds (kind, comment, mapping) per mapped kind."""
     out = [HEADER.format(folder=folder, config=config_name)]
@@ -59,8 +59,10 @@ def render(
         out.append(f"      # {comment}")
         body = yaml.safe_dump({kind: mapping}, sort_keys=False, allow_unicode=True, width=100)
         out += ["      " + line for line in body.rstrip().splitlines()]
-    for line in skipped:
-        out.append(f"      # not used: {line}")
+    if skipped:
+        out.append("    ignore:                     # files init looked at and left out")
+        for file_name, why in skipped:
+            out.append(f"      - {_scalar(file_name):<28} # {why}")
     out.append("")
     out.append("# Goals decide the order of recommendations. These are the balanced defaults;")
     out.append("# reorder with weights, or describe your own (docs/getting-started.md).")

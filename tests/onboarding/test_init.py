@@ -57,6 +57,7 @@ def test_xero_folder(
     assert invoices.values["status"]["Paid"] == "paid"
     assert [goal.objective for goal in loaded.goals] == ["cash_flow", "owner_time", "revenue"]
     assert main(["check-config", "-c", str(config)]) == 0
+    assert "Credit Notes.csv: not used: listed under ignore:" in capsys.readouterr().out
 
 
 def test_quickbooks_folder(
