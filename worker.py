@@ -26,7 +26,7 @@ from busywork.delivery.policy import channels
 from busywork.embedded import EmbeddedEngine, LocalQueue
 from busywork.errors import BusyworkError, ConfigError
 from busywork.pipeline import DetectResult
-from busywork.schedule import take_poll
+from busywork.schedule import next_poll_at, take_poll
 from busywork.store.db import open_store
 from busywork.tenants import StaticTenants, register_business
 from busywork.units import DELIVER, DETECT
@@ -61,6 +61,7 @@ class Worker:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         delivery_claim_ttl: timedelta = CLAIM_TTL,
         on_page: Callable[[SyncResult], None] | None = None,
+        on_cycle: Callable[[AppConfig, ScanResult], None] | None = None,
     ) -> None:
         if not configs:
             raise ConfigError("no business configured")
@@ -84,6 +85,10 @@ class Worker:
             claim_ttl=delivery_claim_ttl,
         )
         self.holder = self.runtime.holder
+        #: Called after each poll-and-process cycle of the long-running worker (the CLI's
+        #: one line per cycle); with it, :meth:`run` polls in this thread, connector by
+        #: connector, so each cycle's result can be reported.
+        self.on_cycle = on_cycle
         self.engine_loop = EmbeddedEngine(self.runtime, self.queue, self._stopping)
         with self.engine.begin() as connection:
             for config in self.configs:
@@ -168,11 +173,38 @@ class Worker:
         renewer = threading.Thread(target=self._renew_loop, name="busywork-renew", daemon=True)
         renewer.start()
         try:
-            self.engine_loop.run_forever()
+            if self.on_cycle is None:
+                self.engine_loop.run_forever()
+            else:
+                self._run_with_cycles()
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             log.info("worker stopped holder=%s action=stopped", self.holder)
+
+    def _run_with_cycles(self) -> None:
+        while not self._stopping.is_set():
+            for config in self.configs:
+                for entry in config.connectors:
+                    if entry.enabled and not self._stopping.is_set():
+                        self._tick(config, entry.name)
+            tasks.plan_due(self.runtime)  # deliveries, digests and anything else due
+            self.engine_loop.drain()
+            self._stopping.wait(1.0)
+
+    def _tick(self, config: AppConfig, connector_name: str) -> None:
+        """Poll one connector if due and, when it was, process the business and report."""
+        synced = self.poll(config, connector_name)
+        if synced is None or self._stopping.is_set():
+            return
+        processed = self.process(config)
+        processed.syncs = [synced]
+        if self.on_cycle is not None:
+            self.on_cycle(config, processed)
+
+    def next_poll_at(self, business: str, connector: str) -> datetime | None:
+        """When ``connector`` of ``business`` is next due (None: never polled, so now)."""
+        return next_poll_at(self.engine, business, connector)
 
     def _renew_loop(self) -> None:
         while not self._stopping.is_set():

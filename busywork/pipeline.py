@@ -35,6 +35,7 @@ from busywork.store.findings import (
 )
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
+from config.default_goals import effective_goals
 from config.models import WEEKDAYS, AppConfig
 from detectors._coverage import measure_pass
 from detectors.base import (
@@ -298,7 +299,7 @@ def recommendations(
         kind: FeedbackSummary(kind, state.accepted.get(kind, 0), state.dismissed.get(kind, 0))
         for kind in set(state.accepted) | set(state.dismissed)
     }
-    goals, consistency = resolve_goals(config.goals, config.alignment)
+    goals, consistency = resolve_goals(effective_goals(config), config.alignment)
     # Overdue receivables scale one customer's effect on business-wide DSO, and billing sets
     # how much lost cash weighs against collecting sooner, so both are always measured.
     missing = {goal.kpi.metric for goal in goals if goal.baseline is None} | {

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from busywork.delivery.outbox import DELIVERIES, aware
 from busywork.inbound.status import interval_for
@@ -133,3 +133,14 @@ def take_poll(
         .values(next_poll_at=next_slot(planned, timedelta(seconds=seconds), now))
     )
     return True
+
+
+def next_poll_at(engine: Engine, business: str, connector: str) -> datetime | None:
+    """When one connector is next planned (None when it has never been)."""
+    with engine.connect() as connection:
+        planned = connection.execute(
+            sa.select(STATES.c.next_poll_at).where(
+                STATES.c.business == business, STATES.c.connector == connector
+            )
+        ).scalar()
+    return None if planned is None else aware(planned)

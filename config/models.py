@@ -70,7 +70,11 @@ class BusinessConfig(Frozen):
     id: str = Field(pattern=_SLUG, description="Tenant key stored on every row.")
     name: str = Field(min_length=1, max_length=256)
     timezone: str = "UTC"
-    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    currency: str = Field(
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of the books (GBP, EUR, USD …); no default: money is never"
+        " guessed (``busywork init`` infers it from the exports and says so).",
+    )
     admin_hourly_cost: float = Field(
         default=30.0, ge=0, description="Cost of one hour of admin time."
     )
@@ -336,7 +340,11 @@ class LinksConfig(Frozen):
 class DeliveryConfig(Frozen):
     """Where recommendations go: stdout, a JSON file, email and signed webhooks."""
 
-    stdout: bool = Field(default=True, description="Print the ranked table after a scan.")
+    stdout: bool = Field(
+        default=True,
+        description="Print the ranked table after a scan, and from `busywork run` whenever"
+        " findings change.",
+    )
     json_file: Path | None = Field(
         default=None, description="Write the JSON document here after each scan."
     )

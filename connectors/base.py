@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from busywork.store.ingest import RecordBatch
+from connectors.outcomes import FileOutcome
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -74,6 +75,8 @@ class SyncPage:
     cursor: dict[str, Any]
     #: One line per rejected input, naming where it was (``invoices.csv:12: total: …``).
     problems: tuple[str, ...] = ()
+    #: Per input file (file connectors): what was read, kept and rejected, or why not.
+    files: tuple[FileOutcome, ...] = ()
 
 
 class Connector(abc.ABC):

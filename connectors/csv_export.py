@@ -13,15 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-import pandas as pd
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from busywork.store.frames import column_specs, validate_records
-from busywork.store.ingest import RecordBatch
+from busywork.store.frames import column_specs
 from busywork.store.records import RecordKind
 from connectors.base import Connector, ConnectorConfig, SyncPage
-from connectors.doc_types import DocTypeRules, classify
+from connectors.csv_import import read_export
+from connectors.csv_mapping import FileMapping
+from connectors.csv_reading import TABULAR_SUFFIXES
+from connectors.doc_types import DocTypeRules
+from connectors.outcomes import FileOutcome, FileStatus
 from connectors.registry import register
 
 #: File stem per record kind, in the order files are loaded (people before their invoices).
@@ -36,29 +37,56 @@ FILE_STEMS: dict[str, RecordKind] = {
     "journal_entries": RecordKind.JOURNAL_ENTRY,
     "recurring_templates": RecordKind.RECURRING_TEMPLATE,
 }
-_TRUE = {"true", "1", "yes", "y"}
 
 
 class CsvConfig(ConnectorConfig):
-    """A folder of CSV exports."""
+    """A folder of CSV exports.
+
+    ``files`` maps each kind to a file name (shorthand) or to a full
+    :class:`~connectors.csv_mapping.FileMapping`; ``columns`` is the older per-kind header
+    map and is merged into ``files``. ``encoding``, ``delimiter``, ``date_format`` and
+    ``thousands`` here apply to every file that does not set its own.
+    """
 
     type: Literal["csv"] = "csv"
     path: Path = Field(description="Folder holding the CSV files; relative to the config file.")
-    files: dict[str, str] = Field(
-        default_factory=dict, description="File name per kind, if not <kind>.csv."
-    )
-    columns: dict[str, dict[str, str]] = Field(
-        default_factory=dict, description="Per kind: their column header -> our column name."
+    files: dict[str, FileMapping] = Field(
+        default_factory=dict, description="Per kind: file name, or the file's full mapping."
     )
     date_format: str | None = Field(
         default=None, description="strptime format, e.g. %d/%m/%Y; ISO-8601 if unset."
     )
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
-    encoding: str = "utf-8-sig"
+    delimiter: str | None = Field(
+        default=None, min_length=1, max_length=1, description="Sniffed per file if unset."
+    )
+    encoding: str | None = Field(default=None, description="Detected per file if unset.")
+    thousands: str | None = Field(default=None, max_length=1)
+    ignore: tuple[str, ...] = Field(
+        default=(), description="Files in the folder that are not meant to be read."
+    )
     doc_types: DocTypeRules = Field(
         default_factory=DocTypeRules,
         description="Rules telling credit notes, fees … from sales (connectors.doc_types).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthands(cls, data: Any) -> Any:
+        """``files: {kind: name}`` and the older ``columns: {kind: {...}}`` as full mappings."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        files = {
+            kind: {"file": value} if isinstance(value, str) else value
+            for kind, value in (data.get("files") or {}).items()
+        }
+        for kind, columns in (data.pop("columns", None) or {}).items():
+            entry = dict(files.get(kind) or {})
+            if isinstance(entry, dict):
+                entry["columns"] = {**(columns or {}), **(entry.get("columns") or {})}
+            files[kind] = entry
+        data["files"] = files
+        return data
 
     @field_validator("path")
     @classmethod
@@ -66,32 +94,39 @@ class CsvConfig(ConnectorConfig):
         base = (info.context or {}).get("base_dir")
         return value if value.is_absolute() or base is None else Path(base) / value
 
-    @field_validator("files", "columns")
+    @field_validator("files")
     @classmethod
-    def _known_kinds(cls, value: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(value) - set(FILE_STEMS))
-        if unknown:
-            raise ValueError(
-                f"unknown record kind {unknown[0]!r}; valid kinds: {', '.join(FILE_STEMS)}"
-            )
+    def _known_kinds_and_columns(cls, value: dict[str, FileMapping]) -> dict[str, FileMapping]:
+        found = [
+            f"unknown record kind {stem!r}; valid kinds: {', '.join(FILE_STEMS)}"
+            for stem in sorted(set(value) - set(FILE_STEMS))
+        ]
+        for stem, mapping in value.items():
+            if stem not in FILE_STEMS:
+                continue
+            ours = {spec.name for spec in column_specs(FILE_STEMS[stem])} | {"deleted"}
+            found += [
+                f"{stem}: {wrong!r} is not a column of {stem}; valid: {', '.join(sorted(ours))}"
+                for wrong in sorted(mapping.targets() - ours)
+            ]
+        if found:
+            raise ValueError("; ".join(found))
         return value
 
-    @field_validator("columns")
-    @classmethod
-    def _known_columns(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-        for stem, mapping in value.items():
-            ours = {spec.name for spec in column_specs(FILE_STEMS[stem])} | {"deleted"}
-            wrong = sorted(set(mapping.values()) - ours)
-            if wrong:
-                raise ValueError(
-                    f"{wrong[0]!r} is not a column of {stem}; valid: {', '.join(sorted(ours))}"
-                )
-        return value
+    def mapping(self, stem: str) -> FileMapping:
+        """The mapping of ``stem``'s file with the folder-wide settings filled in."""
+        own = self.files.get(stem) or FileMapping()
+        inherited = {
+            name: getattr(self, name)
+            for name in ("encoding", "delimiter", "date_format", "thousands")
+            if getattr(own, name) is None and getattr(self, name) is not None
+        }
+        return own.model_copy(update=inherited) if inherited else own
 
 
 @register
 class CsvConnector(Connector):
-    """Imports a folder of CSV exports; a file is re-read only when its content changed."""
+    """Imports a folder of CSV exports; a file is re-read only when it or its mapping changed."""
 
     type = "csv"
     config_model = CsvConfig
@@ -100,67 +135,51 @@ class CsvConnector(Connector):
     def pages(self, cursor: dict[str, Any] | None) -> Iterator[SyncPage]:
         """One page per new or changed file; the cursor remembers each file's hash."""
         seen: dict[str, Any] = dict(cursor or {})
-        if not self.config.path.is_dir():
-            raise FileNotFoundError(f"{self.name}: folder {self.config.path} does not exist")
+        folder = self.config.path
+        if not folder.is_dir():
+            raise FileNotFoundError(
+                f"{self.name}: folder {folder} does not exist; set `path:` to your exports folder"
+            )
+        present = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
+        claimed: set[str] = set()
         for stem, kind in FILE_STEMS.items():
-            path = self.config.path / self.config.files.get(stem, f"{stem}.csv")
-            if not path.is_file():
+            mapping = self.config.mapping(stem)
+            path = present.get((mapping.file or f"{stem}.csv").lower())
+            if path is None:
                 continue
-            digest = _sha256(path)
+            claimed.add(path.name)
+            digest = f"{_sha256(path)}:{_mapping_hash(mapping)}"
             if seen.get(stem, {}).get("sha256") == digest:
+                yield SyncPage(
+                    batches=(),
+                    cursor=dict(seen),
+                    files=(FileOutcome(path.name, stem, FileStatus.UNCHANGED),),
+                )
                 continue
-            batch, problems = self._read(path, kind, stem)
-            if batch is None:
-                yield SyncPage(batches=(), cursor=dict(seen), problems=problems)
-                continue
-            seen[stem] = {"sha256": digest, "rows": len(batch.frame)}
-            yield SyncPage(batches=(batch,), cursor=dict(seen), problems=problems)
-
-    def _read(
-        self, path: Path, kind: RecordKind, stem: str
-    ) -> tuple[RecordBatch | None, tuple[str, ...]]:
-        try:
-            raw = pd.read_csv(
-                path,
-                dtype=str,
-                keep_default_na=False,
-                sep=self.config.delimiter,
-                encoding=self.config.encoding,
+            batch, problems, outcome = read_export(
+                path, kind, stem, mapping, self.context, self.config.doc_types
             )
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            return None, (f"{path.name}: cannot read the file: {str(exc).strip().splitlines()[0]}",)
-        raw = raw.rename(
-            columns={**{c: c.strip() for c in raw.columns}, **self.config.columns.get(stem, {})}
-        )
-        missing = [
-            spec.name
-            for spec in column_specs(kind)
-            if spec.required and spec.name not in raw.columns
-        ]
-        if (
-            kind is RecordKind.INVOICE_LINE
-            and "source_id" in missing
-            and "invoice_id" in raw.columns
-        ):
-            missing.remove("source_id")
-        if missing:
-            return None, (
-                f"{path.name}: missing required column(s) {', '.join(missing)}; file skipped",
+            if batch is not None and not outcome.failed:
+                seen[stem] = {"sha256": digest, "rows": len(batch.frame)}
+            yield SyncPage(
+                batches=() if batch is None else (batch,),
+                cursor=dict(seen),
+                problems=problems,
+                files=(outcome,),
             )
-        raw, deleted_ids = _split_deleted(raw)
-        if kind is RecordKind.INVOICE_LINE:
-            raw = _default_line_ids(raw)
-        if kind is RecordKind.INVOICE:
-            raw = classify(raw, self.config.doc_types)
-        result = validate_records(
-            kind, raw, timezone=self.context.timezone, date_format=self.config.date_format
+        ignored = {name.lower() for name in self.config.ignore}
+        unused = tuple(
+            FileOutcome(
+                path.name,
+                "",
+                FileStatus.NOT_USED,
+                error="listed under ignore:" if name in ignored else "",
+            )
+            for name, path in sorted(present.items())
+            if path.name not in claimed and name.endswith(TABULAR_SUFFIXES)
         )
-        # Line numbers assume one physical line per row, after the header line.
-        problems = tuple(
-            f"{path.name}:{int(raw.index[problem.row]) + 2}: {problem.column}: {problem.message}"
-            for problem in result.problems
-        )
-        return RecordBatch(kind, result.frame, deleted_ids), problems
+        if unused:
+            yield SyncPage(batches=(), cursor=dict(seen), files=unused)
 
 
 def _sha256(path: Path) -> str:
@@ -171,36 +190,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _split_deleted(raw: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    if "deleted" not in raw.columns:
-        return raw, ()
-    flagged = raw["deleted"].str.strip().str.lower().isin(_TRUE)
-    deleted = tuple(sorted(raw.loc[flagged, "source_id"].str.strip())) if "source_id" in raw else ()
-    return raw[~flagged].drop(columns="deleted"), deleted
-
-
-def _default_line_ids(raw: pd.DataFrame) -> pd.DataFrame:
-    """Lines without a ``source_id`` get ``<invoice_id>:<line_no>`` (line 1 if none)."""
-    if "source_id" not in raw.columns:
-        return raw.assign(source_id=_line_ids(raw))
-    blank = _blank(raw["source_id"])
-    if not blank.any():
-        return raw
-    return raw.assign(source_id=raw["source_id"].where(~blank, _line_ids(raw[blank])))
-
-
-def _line_ids(raw: pd.DataFrame) -> pd.Series:
-    line_no = raw["line_no"] if "line_no" in raw.columns else pd.Series("1", index=raw.index)
-    return raw["invoice_id"].str.strip() + ":" + line_no.astype(str).str.strip()
-
-
-def _blank(values: pd.Series) -> np.ndarray:
-    """Which cells are empty or whitespace; a column of plain strings is checked in C."""
-    cells = values.to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(cells, skipna=False) == "string":
-        spaces = np.fromiter(map(str.isspace, cells), dtype=bool, count=len(cells))
-        empty: np.ndarray = cells == ""
-        blank: np.ndarray = np.logical_or(empty, spaces)
-        return blank
-    stripped: np.ndarray = (values.str.strip() == "").to_numpy(dtype=bool, na_value=False)
-    return stripped
+def _mapping_hash(mapping: FileMapping) -> str:
+    """Changing a file's mapping makes it be read again, like changing the file."""
+    return hashlib.sha256(mapping.model_dump_json().encode()).hexdigest()[:16]

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import requests
 
 from busywork.errors import AuthError, ConfigError
+from busywork.logs import register_secret
 from busywork.store.db import open_store
 from connectors.oauth import (
     CredentialStore,
@@ -168,13 +169,7 @@ def connect(app_config: Any, name: str, *, show: Callable[[str], None] = print) 
     Raises:
         ConfigError: no such connector, or it does not use OAuth.
     """
-    entry = next((c for c in app_config.connectors if c.name == name), None)
-    if entry is None:
-        names = ", ".join(c.name for c in app_config.connectors) or "none"
-        raise ConfigError(f"no connector named {name!r}; connectors: {names}")
-    cls = get_connector(entry.type)
-    if not isinstance(entry, OAuthConnectorConfig) or not hasattr(cls, "token_url"):
-        raise ConfigError(f"connector {name!r} ({entry.type}) does not use OAuth; nothing to do")
+    entry, cls = _oauth_entry(app_config, name)
     cipher = load_cipher()
     session = requests.Session()
     engine = open_store(app_config.storage.url)
@@ -198,3 +193,67 @@ def connect(app_config: Any, name: str, *, show: Callable[[str], None] = print) 
         )
     finally:
         engine.dispose()
+
+
+def adopt_refresh_token(
+    app_config: Any,
+    name: str,
+    refresh_token: str,
+    *,
+    session: requests.Session | None = None,
+    now: Callable[[], float] = time.time,
+) -> TokenSet:
+    """``busywork connect NAME --refresh-token-stdin``: connect a headless server.
+
+    The refresh token (obtained elsewhere, e.g. by ``busywork connect`` on a laptop or the
+    vendor's OAuth playground) is exchanged once, which proves it works and yields the
+    rotated one; the connector then adds its extras as after a browser consent and the
+    tokens are stored encrypted, exactly as :func:`connect` stores them.
+
+    Raises:
+        ConfigError: no such connector, or it does not use OAuth, or the token is empty.
+        AuthError: the token endpoint refused the token.
+    """
+    refresh_token = refresh_token.strip()
+    if not refresh_token:
+        raise ConfigError(f"{name}: no refresh token on standard input")
+    register_secret(refresh_token)
+    entry, cls = _oauth_entry(app_config, name)
+    cipher = load_cipher()
+    session = session or requests.Session()
+    engine = open_store(app_config.storage.url)
+    try:
+        store = CredentialStore(engine, cipher)
+        exchanger = OAuth2Authenticator(
+            entry,
+            business=app_config.business.id,
+            store=store,
+            token_url=entry.token_url or str(getattr(cls, "token_url", "")),
+            session=session,
+        )
+        body = exchanger.token_request(
+            {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        )
+        given = TokenSet(access_token="", refresh_token=refresh_token, expires_at=0.0)
+        tokens = TokenSet.from_response(body, previous=given, now=now())
+        register_secret(tokens.access_token)
+        register_secret(tokens.refresh_token)
+        finish_connect = getattr(cls, "finish_connect", None)
+        if finish_connect is not None:
+            tokens = finish_connect(entry, tokens, {}, session)
+        store.save(app_config.business.id, entry.name, tokens, expected_version=None)
+        return tokens
+    finally:
+        engine.dispose()
+
+
+def _oauth_entry(app_config: Any, name: str) -> tuple[OAuthConnectorConfig, Any]:
+    """The OAuth connector ``name`` of ``app_config`` and its class."""
+    entry = next((c for c in app_config.connectors if c.name == name), None)
+    if entry is None:
+        names = ", ".join(c.name for c in app_config.connectors) or "none"
+        raise ConfigError(f"no connector named {name!r}; connectors: {names}")
+    cls = get_connector(entry.type)
+    if not isinstance(entry, OAuthConnectorConfig) or not hasattr(cls, "token_url"):
+        raise ConfigError(f"connector {name!r} ({entry.type}) does not use OAuth; nothing to do")
+    return entry, cls

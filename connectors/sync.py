@@ -16,6 +16,7 @@ from busywork.logs import redact
 from busywork.store.ingest import IngestStats, commit_page
 from busywork.store.tables import ConnectorState
 from connectors.base import Connector
+from connectors.outcomes import FileOutcome
 
 log = logging.getLogger(__name__)
 #: How many rejected inputs are logged one by one before the rest are only counted.
@@ -30,6 +31,8 @@ class SyncResult:
     pages: int = 0
     stats: IngestStats = field(default_factory=IngestStats)
     problems: list[str] = field(default_factory=list)
+    #: What became of each input file (file connectors only).
+    files: list[FileOutcome] = field(default_factory=list)
     error: str | None = None
 
     @property
@@ -69,7 +72,15 @@ def sync_connector(
     business = connector.context.business
     result = SyncResult(connector=connector.name)
     try:
-        for page in connector.pages(load_cursor(engine, business, connector.name)):
+        cursor = load_cursor(engine, business, connector.name)
+        for page in connector.pages(cursor):
+            if not page.batches and page.cursor == cursor:
+                # Only news about inputs (a file unchanged, not used or unreadable): nothing
+                # to commit, and not a page of changes.
+                result.problems += page.problems
+                result.files += page.files
+                continue
+            cursor = page.cursor
             result.stats.add(
                 commit_page(
                     engine,
@@ -83,6 +94,7 @@ def sync_connector(
             )
             result.pages += 1
             result.problems += page.problems
+            result.files += page.files
             if on_page is not None:
                 on_page(result)
             if should_stop():
@@ -95,10 +107,12 @@ def sync_connector(
         log.error(
             "sync failed connector=%s action=sync_failed error=%s", connector.name, result.error
         )
+    # INFO, not WARNING: the command line prints one summary per file itself (and the
+    # worker's per-cycle line counts them), so at the default level each shows once.
     for problem in result.problems[:MAX_LOGGED_PROBLEMS]:
-        log.warning("rejected input connector=%s: %s", connector.name, problem)
+        log.info("rejected input connector=%s: %s", connector.name, problem)
     if len(result.problems) > MAX_LOGGED_PROBLEMS:
-        log.warning(
+        log.info(
             "connector=%s: %d more rejected inputs",
             connector.name,
             len(result.problems) - MAX_LOGGED_PROBLEMS,

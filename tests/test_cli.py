@@ -20,10 +20,10 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_check_config_ok_and_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = _write(tmp_path, MINIMAL_CONFIG)
-    assert main(["check-config", str(good)]) == 0
-    assert "ok (acme: 0 connector(s), 0 goal(s))" in capsys.readouterr().out
+    assert main(["check-config", "-c", str(good)]) == 0
+    assert "ok (acme: 0 connector(s), no goals: balanced default)" in capsys.readouterr().out
     bad = _write(tmp_path, MINIMAL_CONFIG + "connectors:\n  - {name: x, type: csv}\n")
-    assert main(["check-config", str(bad)]) == EXIT_CONFIG
+    assert main(["check-config", "-c", str(bad)]) == EXIT_CONFIG
     err = capsys.readouterr().err
     assert "busywork.yaml:7: connectors[0].path: field required" in err
     assert "Traceback" not in err

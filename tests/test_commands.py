@@ -8,7 +8,10 @@ import pytest
 
 from busywork.cli import main
 
-GOOD = "business: {id: alpha, name: Alpha}\nconnectors:\n  - {name: books, type: csv, path: d}\n"
+GOOD = (
+    "business: {id: alpha, name: Alpha, currency: GBP}\n"
+    "connectors:\n  - {name: books, type: csv, path: d}\n"
+)
 
 
 def test_tenants_sync_loads_good_files_and_names_the_bad_one(

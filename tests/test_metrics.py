@@ -16,7 +16,10 @@ from busywork.units import POLL, Unit
 from config.loader import parse_config
 from connectors.sync import SyncResult
 
-CONFIG = "business: {id: shop, name: Shop}\nconnectors:\n  - {name: books, type: csv, path: d}\n"
+CONFIG = (
+    "business: {id: shop, name: Shop, currency: GBP}\n"
+    "connectors:\n  - {name: books, type: csv, path: d}\n"
+)
 
 
 def _samples(body: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -16,7 +16,7 @@ from config.loader import parse_config
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 CONFIG = """\
-business: {id: shop, name: Shop}
+business: {id: shop, name: Shop, currency: GBP}
 connectors:
   - {name: books, type: csv, path: data, interval: 2m}
   - {name: calendar, type: csv, path: data, interval: 15m}

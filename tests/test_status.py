@@ -16,7 +16,7 @@ from busywork.units import DETECT, Unit
 from config.loader import parse_config
 
 CONFIG = """\
-business: {id: shop, name: Shop}
+business: {id: shop, name: Shop, currency: GBP}
 connectors:
   - {name: books, type: csv, path: d}
   - {name: pay, type: csv, path: d}

@@ -19,7 +19,7 @@ NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
 def _config(business: str, *, interval: str = "15m", name: str | None = None) -> str:
     return (
-        f"business: {{id: {business}, name: {name or business}}}\n"
+        f"business: {{id: {business}, name: {name or business}, currency: GBP}}\n"
         "connectors:\n"
         f"  - {{name: books, type: csv, path: data, interval: {interval}}}\n"
     )

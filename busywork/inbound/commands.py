@@ -21,10 +21,19 @@ def add_webhook_commands(
     load: Loader,
 ) -> None:
     """Add ``webhooks`` and its sub-commands to the CLI."""
+    summary = "vendor push notifications: open, renew, show (see docs/webhooks.md)"
     webhooks = commands.add_parser(
-        "webhooks", help="vendor push notifications: open, renew, show (see docs/webhooks.md)"
+        "webhooks",
+        help=summary,
+        description=summary[:1].upper() + summary[1:] + ".",
+        epilog="examples:\n  busywork webhooks sync -c busywork.yaml\n"
+        "  busywork webhooks status -c busywork.yaml\n"
+        "  busywork webhooks secret books -c busywork.yaml < secret.txt",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    actions = webhooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
+    actions = webhooks.add_subparsers(
+        dest="webhooks_command", required=True, metavar="ACTION", help="what to do"
+    )
     sync = actions.add_parser(
         "sync", help="open or renew each connector's subscription, or print what to paste"
     )

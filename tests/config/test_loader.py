@@ -23,7 +23,7 @@ def test_shipped_configs_are_valid() -> None:
     example = load_config(CONFIG_DIR / "example.yaml")
     demo = load_config(CONFIG_DIR / "demo.yaml")
     assert example.business.id == "acme-plumbing"
-    assert example.connectors[0].columns["invoices"]["Invoice No"] == "source_id"
+    assert example.connectors[0].files["invoices"].columns["Invoice No"] == "source_id"
     assert demo.goals[0].objective.value == "cash_flow"
 
 

@@ -11,7 +11,7 @@ from config.loader import load_config
 from config.warnings import config_warnings
 
 CONFIG = """\
-business: {id: shop, name: Shop}
+business: {id: shop, name: Shop, currency: GBP}
 connectors:
   - name: cards
     type: stripe

@@ -63,7 +63,7 @@ def test_a_type_in_the_file_wins_and_yaml_rules_replace_the_defaults(
     (tmp_path / "invoices.csv").write_text(text + "\n")
     config = parse_config(
         f"""\
-business: {{id: shop, name: Shop}}
+business: {{id: shop, name: Shop, currency: GBP}}
 connectors:
   - name: shop
     type: csv
@@ -77,7 +77,7 @@ connectors:
     )
     (settings,) = config.connectors
     assert isinstance(settings, CsvConfig)
-    stored = dict(_sync(engine, tmp_path, columns=settings.columns, doc_types=settings.doc_types))
+    stored = dict(_sync(engine, tmp_path, files=settings.files, doc_types=settings.doc_types))
     assert stored["540000"] == "refund"  # the file's own type
     assert stored["539736"] == "fee"  # the YAML rule
     # No number rule and no sign rule any more: the rest are sales as far as we are told.
@@ -87,7 +87,7 @@ connectors:
 
 def test_bad_rules_are_config_errors_with_their_place() -> None:
     text = """\
-business: {id: shop, name: Shop}
+business: {id: shop, name: Shop, currency: GBP}
 connectors:
   - name: shop
     type: csv

@@ -20,7 +20,9 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "busywork.yaml"
-    path.write_text("business: {id: shop, name: Shop}\nstorage: {url: 'sqlite:///store.db'}\n")
+    path.write_text(
+        "business: {id: shop, name: Shop, currency: GBP}\nstorage: {url: 'sqlite:///store.db'}\n"
+    )
     engine = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     with engine.begin() as connection:
         connection.execute(

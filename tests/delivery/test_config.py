@@ -18,7 +18,7 @@ ENV = {
     "BUSYWORK_LINK_SECRET": "a-long-link-secret",
     "BUSYWORK_WEBHOOK_SECRET": SECRET,
 }
-HEAD = "business: {id: shop, name: Shop}\ndelivery:\n"
+HEAD = "business: {id: shop, name: Shop, currency: GBP}\ndelivery:\n"
 
 
 def test_the_documented_channel_blocks_are_valid() -> None:

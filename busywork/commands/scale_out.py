@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from busywork import DATABASE_URL_ENV as URL_ENV
+from busywork.commands.common import DEFAULT_CONFIG, Subcommands, add_command
+from busywork.commands.run import run_worker as run_in_process
 from busywork.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -32,10 +34,16 @@ RESYNC_SECONDS = 30.0
 RESYNC_LOCK_ID = 0x6275737974656E
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Subcommands) -> None:
     """Register ``run``, ``tenants`` and ``status``."""
-    run = commands.add_parser(
-        "run", help="run a worker until stopped (SIGTERM/SIGINT): in-process or Procrastinate"
+    run = add_command(
+        commands,
+        "run",
+        "run a worker until stopped (SIGTERM/SIGINT): in-process or on Procrastinate",
+        [
+            "busywork run -c busywork.yaml",
+            "busywork run -c clients/ --store postgresql+psycopg://busywork@db/busywork",
+        ],
     )
     _store_args(run)
     run.add_argument(
@@ -45,15 +53,25 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     run.add_argument("--metrics-port", type=int, help="serve this worker's /metrics on a port")
     run.set_defaults(handler=run_command)
 
-    tenants = commands.add_parser("tenants", help="load business configs into the database")
-    actions = tenants.add_subparsers(dest="tenants_action", required=True, metavar="ACTION")
+    tenants = add_command(
+        commands,
+        "tenants",
+        "load business configs into the database",
+        ["busywork tenants sync clients/ --store postgresql+psycopg://busywork@db/busywork"],
+    )
+    actions = tenants.add_subparsers(
+        dest="tenants_action", required=True, metavar="ACTION", help="what to do"
+    )
     sync = actions.add_parser("sync", help="load every new or changed YAML file of a folder")
     sync.add_argument("directory", type=Path, metavar="DIR")
     sync.add_argument("--store", help=f"store URL (default: ${URL_ENV}, else the files' own)")
     sync.set_defaults(handler=tenants_sync_command)
 
-    status = commands.add_parser(
-        "status", help="the queue per business and connector, and each connector's last error"
+    status = add_command(
+        commands,
+        "status",
+        "the queue per business and connector, and each connector's last error",
+        ["busywork status -c busywork.yaml", "busywork status --store postgresql+psycopg://db/bw"],
     )
     _store_args(status)
     status.add_argument("--business", help="only this business")
@@ -66,7 +84,9 @@ def _store_args(parser: argparse.ArgumentParser) -> None:
         "-c",
         type=Path,
         action="append",
-        help="a config file (repeatable) or a folder of them, one business per file",
+        metavar="FILE|DIR",
+        help="a config file (repeatable) or a folder of them, one business per file"
+        f" (default ./{DEFAULT_CONFIG} when there is one)",
     )
     parser.add_argument("--store", help=f"store URL (default: ${URL_ENV})")
 
@@ -138,10 +158,11 @@ def run_command(args: argparse.Namespace) -> int:
     from busywork.store.db import open_store
     from busywork.tenants import sync_directory
 
-    paths: list[Path] = args.config or []
+    paths: list[Path] = args.config or ([DEFAULT_CONFIG] if DEFAULT_CONFIG.exists() else [])
     folders = [path for path in paths if path.is_dir()]
     if not folders and paths and not args.store:
-        return _run_embedded_files(paths)
+        args.config = paths
+        return run_in_process(args)  # says at start and after each cycle what it did
     if len(folders) > 1 or (folders and len(paths) > 1):
         raise ConfigError("give one folder of config files, or config files, not both")
     url = _store_url(args)
@@ -170,14 +191,6 @@ def run_command(args: argparse.Namespace) -> int:
     finally:
         stop.set()
         engine.dispose()
-    return 0
-
-
-def _run_embedded_files(paths: list[Path]) -> int:
-    from busywork.cli import _load
-    from worker import Worker
-
-    Worker(_load(paths)).run()
     return 0
 
 

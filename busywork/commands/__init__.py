@@ -1,0 +1,1 @@
+"""One module per ``busywork`` subcommand; each exposes ``register(commands)``."""

@@ -1,0 +1,182 @@
+"""Reading one exported CSV file: its encoding, its delimiter, and rows with their line numbers.
+
+Exports from small-business tools are rarely tidy: Windows tools write Latin-1 or cp1252,
+European ones separate with ``;``, and one row with an extra field is common. Each file is
+decoded on its own (an explicit ``encoding`` wins, else UTF-8, else what
+``charset-normalizer`` detects), and a row whose field count is wrong is rejected with its
+line number while the rest of the file is kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from charset_normalizer import from_bytes
+
+#: File endings looked at when listing what a folder holds.
+TABULAR_SUFFIXES = (".csv", ".tsv", ".txt")
+#: Delimiters tried when none is configured, most common first.
+DELIMITERS = ",;\t|"
+#: How much of a file the encoding and delimiter guesses look at (bytes).
+SAMPLE_BYTES = 256 * 1024
+
+
+class UnreadableFileError(ValueError):
+    """The file cannot be decoded or parsed at all; ``hint`` says what to set."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file's cells as text, the physical line of each row, and rows rejected on reading."""
+
+    frame: pd.DataFrame
+    #: 1-based line in the file where each row of ``frame`` starts.
+    lines: tuple[int, ...]
+    encoding: str
+    delimiter: str
+    #: Whether ``encoding`` was detected rather than configured.
+    detected: bool
+    #: ``(line, message)`` per row that could not be split into the header's columns.
+    rejected: tuple[tuple[int, str], ...] = field(default_factory=tuple)
+
+
+def detect_encoding(data: bytes) -> tuple[str, bool]:
+    """The encoding of ``data`` and whether it had to be guessed (anything but UTF-8)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8-sig", False
+    matches = from_bytes(data[:SAMPLE_BYTES])
+    if not matches:
+        raise UnreadableFileError("cannot tell which text encoding the file uses")
+    plausible = {name for match in list(matches)[:2] for name in match.could_be_from_charset}
+    # Western single-byte exports are cp1252 in practice (Latin-1 is its subset but for
+    # 0x80-0x9F: curly quotes, the euro sign). On a short file several code pages fit
+    # equally well; when cp1252 is among them, it is the likely one.
+    if plausible & {"cp1252", "latin_1", "iso8859_15"}:
+        return "cp1252", True
+    best = matches.best()
+    assert best is not None  # matches is not empty
+    return best.encoding, True
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of the header line: the candidate it contains most often."""
+    header = text.split("\n", 1)[0]
+    counts = {candidate: header.count(candidate) for candidate in DELIMITERS}
+    best = max(counts, key=lambda candidate: counts[candidate])
+    return best if counts[best] else ","
+
+
+def decode(data: bytes, encoding: str | None) -> tuple[str, str, bool]:
+    """``data`` as text, the encoding used and whether it was detected.
+
+    Raises:
+        UnreadableFileError: the configured encoding does not fit; the hint names one that does.
+    """
+    if encoding is None:
+        encoding, detected = detect_encoding(data)
+    else:
+        detected = False
+    try:
+        return data.decode(encoding), encoding, detected
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        try:
+            better, _ = detect_encoding(data)
+        except UnreadableFileError:
+            better = "latin-1"
+        hint = f"set `encoding: {_friendly(better)}` for this file"
+        raise UnreadableFileError(f"line {line} is not valid {encoding} text", hint) from None
+    except LookupError:
+        raise UnreadableFileError(
+            f"unknown encoding {encoding!r}", "use e.g. utf-8, cp1252 or latin-1"
+        ) from None
+
+
+def read_table(
+    path: Path, *, encoding: str | None, delimiter: str | None, skip_rows: int = 0
+) -> RawTable:
+    """Every row of ``path`` as text cells under the header's names.
+
+    Short rows are padded with blanks (a trailing empty cell is often left out); a row with
+    more fields than the header is rejected unless the extra cells are blank.
+
+    Raises:
+        UnreadableFileError: the file is empty, cannot be decoded, or is not CSV at all.
+    """
+    text, used, detected = decode(path.read_bytes(), encoding)
+    text = text.removeprefix("\ufeff")
+    skipped = 0
+    while skipped < skip_rows and "\n" in text:
+        text = text.split("\n", 1)[1]
+        skipped += 1
+    if not text.strip():
+        raise UnreadableFileError("the file is empty", "export it again with a header row")
+    delimiter = delimiter or sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [name.strip() for name in next(reader)]
+        width = len(header)
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        rejected: list[tuple[int, str]] = []
+        start = reader.line_num + 1 + skipped
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                start = reader.line_num + 1 + skipped
+                continue
+            if len(row) > width and any(cell.strip() for cell in row[width:]):
+                rejected.append(
+                    (start, f"{len(row)} fields but the header has {width}; row skipped")
+                )
+            else:
+                rows.append(row[:width] + [""] * (width - len(row)))
+                lines.append(start)
+            start = reader.line_num + 1 + skipped
+    except csv.Error as exc:
+        raise UnreadableFileError(
+            f"line {reader.line_num + skipped}: not CSV: {exc}", "check the delimiter and quoting"
+        ) from None
+    frame = pd.DataFrame(rows, columns=_unique(header), dtype=object)
+    return RawTable(frame, tuple(lines), used, delimiter, detected, tuple(rejected))
+
+
+def find_header(text: str) -> tuple[int, str]:
+    """How many title lines sit above the header, and the delimiter (report-style exports).
+
+    The header is the first line with as many fields as most of the lines below it.
+    """
+    lines = text.removeprefix("\ufeff").splitlines()[:40]
+    delimiter = max(DELIMITERS, key=lambda d: sum(line.count(d) for line in lines))
+    widths = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+    wide = [width for width in widths if width > 1]
+    if not wide:
+        return 0, delimiter
+    usual = max(set(wide), key=wide.count)
+    return next((i for i, width in enumerate(widths) if width == usual), 0), delimiter
+
+
+def _unique(header: list[str]) -> list[str]:
+    """Header names made unique (``Amount``, ``Amount.1``) as pandas would."""
+    seen: dict[str, int] = {}
+    names = []
+    for name in header:
+        count = seen.get(name, 0)
+        names.append(name if count == 0 else f"{name}.{count}")
+        seen[name] = count + 1
+    return names
+
+
+def _friendly(encoding: str) -> str:
+    return {"cp1252": "latin-1", "utf-8-sig": "utf-8"}.get(encoding, encoding)
