@@ -18,6 +18,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,11 @@ def seed(api: fake_calendly.FakeCalendly, count: int) -> None:
         )
 
 
+def fixed(at: float) -> Callable[[], float]:
+    """A clock that always says ``at``."""
+    return lambda: at
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--events", type=int, default=2000, help="bookings (20000 for the big run)")
@@ -76,14 +82,16 @@ def main() -> None:
         context = ConnectorContext(
             business="bench", timezone="Europe/London", currency="GBP", engine=engine
         )
-        config = CalendlyConfig(name="bookings", token=SecretStr("pat"), base_url=fake_calendly.BASE)
+        config = CalendlyConfig(
+            name="bookings", token=SecretStr("pat"), base_url=fake_calendly.BASE
+        )
         print("| step | requests | 429s | time | records |")
         print("|---|---|---|---|---|")
         with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
             api.install(mock)
             for step, hours in (("cold sync", 0), ("idle poll", 1), ("idle poll", 7)):
                 at = (NOW + timedelta(hours=hours)).timestamp()
-                connector = CalendlyConnector(config, context, clock=lambda at=at: at, **options)
+                connector = CalendlyConnector(config, context, clock=fixed(at), **options)
                 before, rejected = len(api.requests), api.rate.rejected
                 started = time.perf_counter()
                 result = sync_connector(engine, connector)

@@ -186,7 +186,9 @@ class FakeCalendly:
             "GET", re.compile(rf"{BASE}/event_types/[^/?]+$"), self._limited(self._event_type)
         )
 
-    def _limited(self, handler: Callable[[requests.PreparedRequest], Reply]) -> Callable[..., Reply]:
+    def _limited(
+        self, handler: Callable[[requests.PreparedRequest], Reply]
+    ) -> Callable[..., Reply]:
         """``handler`` behind the latency and the rate window, when they are set."""
 
         def serve(request: requests.PreparedRequest) -> Reply:
