@@ -26,7 +26,7 @@ from pydantic import Field, SecretStr, model_validator
 from busywork.errors import FatalError
 from busywork.store.records import RecordKind
 from connectors.base import SyncPage
-from connectors.calendly_fetch import CalendlyClient, read_details
+from connectors.calendly_fetch import CalendlyClient, SerialAuthenticator, read_details
 from connectors.calendly_fetch import uuid_of as _uuid
 from connectors.http import Authenticator, BearerToken, HttpClient
 from connectors.ical import lower_set
@@ -95,14 +95,15 @@ class CalendlyConnector(ApiConnector):
         auth: Authenticator = (
             BearerToken(self.config.token.get_secret_value())
             if self.config.token is not None
-            else self.oauth(self.config.token_url or TOKEN_URL)
+            else SerialAuthenticator(self.oauth(self.config.token_url or TOKEN_URL))
         )
         return self.make_client(
             self.config.base_url,
             tenant=self.name,
             authenticator=auth,
             client_class=CalendlyClient,
-            limiter=header_limiter_for(self.vendor, self.name),
+            # Calendly limits each user account; one limiter per business's connector.
+            limiter=header_limiter_for(self.vendor, f"{self.context.business}/{self.name}"),
         )
 
     def pages(self, cursor: dict[str, Any] | None) -> Iterator[SyncPage]:

@@ -13,7 +13,9 @@ would fail the same way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +23,7 @@ from typing import Any
 import requests
 
 from busywork.errors import AuthError, BusyworkError, FatalError, RetriableError
-from connectors.http import MAX_RETRY_AFTER_S, HttpClient, parse_retry_after
+from connectors.http import MAX_RETRY_AFTER_S, Authenticator, HttpClient, parse_retry_after
 from connectors.paging import CursorPaginator
 from connectors.ratelimit import RESET, HeaderRateLimiter, header_float
 
@@ -55,6 +57,45 @@ class CalendlyClient(HttpClient):
             limiter.block(wait)
             # The limiter now makes the retry wait; the client must not sleep a second time.
             raise RetriableError(str(exc), retry_after=0.0) from None
+
+
+class SerialAuthenticator:
+    """Lets the threads of one sync share an authenticator without refreshing it twice.
+
+    Calendly rotates refresh tokens: two threads that both see an expired or refused
+    access token must not both redeem the same refresh token (the second would be refused
+    and stop the sync). Calls are serialised, and a refresh asked for within
+    ``settle_s`` of the last one reuses it.
+    """
+
+    def __init__(
+        self,
+        inner: Authenticator,
+        *,
+        settle_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.inner = inner
+        self.settle_s = settle_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._refreshed_at: float | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The inner authenticator's headers (it may refresh an expired token, once)."""
+        with self._lock:
+            return self.inner.headers()
+
+    def refresh(self) -> bool:
+        """Refresh, unless another thread just did: then its tokens are the ones to use."""
+        with self._lock:
+            now = self._clock()
+            if self._refreshed_at is not None and now - self._refreshed_at < self.settle_s:
+                return True
+            renewed = self.inner.refresh()
+            if renewed:
+                self._refreshed_at = now
+            return renewed
 
 
 @dataclass

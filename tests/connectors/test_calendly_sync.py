@@ -13,9 +13,11 @@ from pydantic import SecretStr
 from rich.console import Console
 from sqlalchemy.engine import Engine
 
+from busywork.errors import RetriableError
 from busywork.progress import BackfillProgress
 from connectors.base import ConnectorContext
 from connectors.calendly import CalendlyConfig, CalendlyConnector
+from connectors.calendly_fetch import SerialAuthenticator
 from connectors.http import Limiter, RetryPolicy, TokenBucket
 from connectors.ratelimit import HeaderRateLimiter
 from connectors.sync import load_cursor, sync_connector
@@ -108,7 +110,8 @@ def test_the_cold_sync_keeps_within_the_reported_limit_without_a_429(
     assert fake.rate.rejected == 0
     # 1 owner + 2 listing pages + 4 invitee reads + 1 event type, 3 per minute.
     assert len(fake.requests) == 8
-    assert time.sleeps and sum(time.sleeps) >= 120.0
+    assert time.sleeps
+    assert sum(time.sleeps) >= 120.0
     assert len(live(engine)) == 4
 
 
@@ -129,7 +132,7 @@ def records(connector: CalendlyConnector) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for page in connector.pages(None):
         for batch in page.batches:
-            rows += batch.frame.to_dict("records")
+            rows += [{str(k): v for k, v in row.items()} for row in batch.frame.to_dict("records")]
     return sorted(rows, key=lambda row: str(row["source_id"]))
 
 
@@ -148,7 +151,8 @@ def test_an_idle_poll_costs_only_the_listing(engine: Engine, fake: FakeCalendly)
     assert sync_connector(engine, make(page_size=100)).ok
     before = len(fake.requests)
     quiet = sync_connector(engine, make(page_size=100, now=NOW + 3600))
-    assert quiet.ok and quiet.stats.events == 0
+    assert quiet.ok
+    assert quiet.stats.events == 0
     # Owner and event types come from the cursor, MISS was read after it ended.
     assert len(fake.requests) - before == 1
 
@@ -163,13 +167,16 @@ def test_a_failing_invitee_read_is_owed_and_read_on_the_next_poll(
     assert sorted(live(engine)) == ["GONE", "MISS", "OLD1"]
     assert [p for p in first.problems if "NEXT" in p and "owed" in p]
     cursor = load_cursor(engine, "acme", "bookings")
-    assert cursor is not None and list(cursor["owed"]) == ["NEXT"]
+    assert cursor is not None
+    assert list(cursor["owed"]) == ["NEXT"]
 
     second = sync_connector(engine, make(now=NOW + 60))
-    assert second.ok and not second.problems
+    assert second.ok
+    assert not second.problems
     assert live(engine)["NEXT"]["attendee_email"] == "dee@example.com"
     cursor = load_cursor(engine, "acme", "bookings")
-    assert cursor is not None and cursor["owed"] == {}
+    assert cursor is not None
+    assert cursor["owed"] == {}
 
 
 def test_the_cold_sync_shows_its_pages_on_the_backfill_progress(
@@ -186,3 +193,47 @@ def test_the_cold_sync_shows_its_pages_on_the_backfill_progress(
 
         sync_connector(engine, make(), on_page=on_page)
     assert lines == ["bookings: 1 pages, 2 records", "bookings: 2 pages, 4 records"]
+
+
+def test_a_failed_listing_page_keeps_what_was_committed_and_resumes_there(
+    fake: FakeCalendly,
+) -> None:
+    seed(fake)
+    # The second listing page fails every attempt of the poll.
+    cold = make()
+    pages = cold.pages(None)
+    first = next(pages)
+    fake.failures = [(500, {})] * 3
+    with pytest.raises(RetriableError):
+        next(pages)
+    assert first.cursor["mode"] == "full"
+    assert first.cursor["after"] == "2026-02-28T09:00:00.000000Z"
+    fake.failures = []
+    rest = list(make().pages(first.cursor))
+    assert sum(len(batch.frame) for page in rest for batch in page.batches) == 3
+
+
+class CountingAuth:
+    """An authenticator whose refreshes are counted (a rotated refresh token works once)."""
+
+    def __init__(self) -> None:
+        self.refreshes = 0
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer access-{self.refreshes}"}
+
+    def refresh(self) -> bool:
+        self.refreshes += 1
+        return True
+
+
+def test_threads_refused_together_refresh_the_token_once() -> None:
+    inner = CountingAuth()
+    shared = SerialAuthenticator(inner, clock=lambda: 50.0)
+    threads = [threading.Thread(target=shared.refresh) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert inner.refreshes == 1
+    assert shared.headers() == {"Authorization": "Bearer access-1"}
