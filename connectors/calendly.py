@@ -3,8 +3,11 @@
 Calendly cannot filter events by update time, so the first sync lists every event (oldest
 first, keyset-resumable on ``start_time`` because stale page tokens are refused) and later
 syncs re-read the events starting within ``lookback_days`` before today or later. Invitees
-are read per event, only for events that are new or changed since the last poll, or that
-ended within ``no_show_days`` (a host marks a no-show after the meeting). One appointment
+are read per event (concurrently, paced by Calendly's ``X-RateLimit-*`` headers; see
+:mod:`connectors.calendly_fetch`), only for events that are new or changed since the last
+poll, or that ended within ``no_show_days`` and are due a no-show re-read (once after the
+end, then at most every ``no_show_recheck_hours``). An event whose reads fail is *owed*:
+kept in the cursor, reported as a problem, and read first on the next poll. One appointment
 per event: its first active invitee is the attendee; a cancelled event is ``cancelled``,
 with who cancelled (``host`` or ``invitee``); an invitee marked as a no-show makes it
 ``no_show``.
@@ -12,7 +15,7 @@ with who cancelled (``host`` or ``invitee``); an invitee marked as a no-show mak
 Origin: a booking through an event type the invitee picks a slot from is ``booking_link``;
 a booking through an ad hoc event type (``type: AdhocEventType``, Calendly's one-off
 meetings, which the host sets up by hand for one invitee) is ``manual``. The event type is
-read once per distinct type per sync (``GET /event_types/{uuid}``).
+read once per distinct type (``GET /event_types/{uuid}``) and kept in the cursor.
 """
 
 from __future__ import annotations
