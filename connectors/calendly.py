@@ -3,8 +3,11 @@
 Calendly cannot filter events by update time, so the first sync lists every event (oldest
 first, keyset-resumable on ``start_time`` because stale page tokens are refused) and later
 syncs re-read the events starting within ``lookback_days`` before today or later. Invitees
-are read per event, only for events that are new or changed since the last poll, or that
-ended within ``no_show_days`` (a host marks a no-show after the meeting). One appointment
+are read per event (concurrently, paced by Calendly's ``X-RateLimit-*`` headers; see
+:mod:`connectors.calendly_fetch`), only for events that are new or changed since the last
+poll, or that ended within ``no_show_days`` and are due a no-show re-read (once after the
+end, then at most every ``no_show_recheck_hours``). An event whose reads fail is *owed*:
+kept in the cursor, reported as a problem, and read first on the next poll. One appointment
 per event: its first active invitee is the attendee; a cancelled event is ``cancelled``,
 with who cancelled (``host`` or ``invitee``); an invitee marked as a no-show makes it
 ``no_show``.
@@ -12,7 +15,7 @@ with who cancelled (``host`` or ``invitee``); an invitee marked as a no-show mak
 Origin: a booking through an event type the invitee picks a slot from is ``booking_link``;
 a booking through an ad hoc event type (``type: AdhocEventType``, Calendly's one-off
 meetings, which the host sets up by hand for one invitee) is ``manual``. The event type is
-read once per distinct type per sync (``GET /event_types/{uuid}``).
+read once per distinct type (``GET /event_types/{uuid}``) and kept in the cursor.
 """
 
 from __future__ import annotations
@@ -23,14 +26,17 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from busywork.errors import AuthError, FatalError
+from busywork.errors import FatalError
 from busywork.store.records import RecordKind
 from connectors.base import SyncPage
 from connectors.calendar_api import vendor_id
+from connectors.calendly_fetch import CalendlyClient, SerialAuthenticator, read_details
+from connectors.calendly_fetch import uuid_of as _uuid
 from connectors.http import Authenticator, BearerToken, HttpClient
 from connectors.ical import lower_set
 from connectors.oauth import OAuthConnectorConfig
 from connectors.paging import CursorPaginator
+from connectors.ratelimit import header_limiter_for
 from connectors.registry import register
 from connectors.rest import ApiConnector, Row, Rows
 
@@ -57,6 +63,12 @@ class CalendlyConfig(OAuthConnectorConfig):
     page_size: int = Field(default=100, ge=1, le=100)
     lookback_days: int = Field(default=30, ge=1, description="Re-read events this far back.")
     no_show_days: int = Field(default=3, ge=0, description="Re-read invitees this long after.")
+    no_show_recheck_hours: float = Field(
+        default=6.0, gt=0, description="Re-read an ended event's invitees at most this often."
+    )
+    concurrency: int = Field(
+        default=4, ge=1, le=16, description="Invitee reads in flight at once (one rate limit)."
+    )
     owner_emails: tuple[str, ...] = ()
 
     @model_validator(mode="after")
@@ -77,34 +89,41 @@ class CalendlyConnector(ApiConnector):
     authorize_url: ClassVar[str] = AUTHORIZE_URL
     token_url: ClassVar[str] = TOKEN_URL
     scopes: ClassVar[tuple[str, ...]] = ()
-    rate_per_s: ClassVar[float] = 3.0
-    burst: ClassVar[float] = 5.0
 
     def client(self) -> HttpClient:
-        """The API client with the personal access token or the OAuth2 tokens."""
+        """The API client with the personal access token or the OAuth2 tokens.
+
+        It is paced by the account's :class:`HeaderRateLimiter` (Calendly's own
+        ``X-RateLimit-*`` headers), unless a limiter was injected.
+        """
         auth: Authenticator = (
             BearerToken(self.config.token.get_secret_value())
             if self.config.token is not None
-            else self.oauth(self.config.token_url or TOKEN_URL)
+            else SerialAuthenticator(self.oauth(self.config.token_url or TOKEN_URL))
         )
-        return self.make_client(self.config.base_url, tenant=self.name, authenticator=auth)
+        return self.make_client(
+            self.config.base_url,
+            tenant=self.name,
+            authenticator=auth,
+            client_class=CalendlyClient,
+            # Calendly limits each user account; one limiter per business's connector.
+            limiter=header_limiter_for(self.vendor, f"{self.context.business}/{self.name}"),
+        )
 
     def pages(self, cursor: dict[str, Any] | None) -> Iterator[SyncPage]:
-        """The full listing first (resumable), then the re-read window on every poll."""
+        """Owed events first, then the full listing (resumable), then the re-read window."""
         client = self.client()
         cursor = dict(cursor or {})
         if "owner" not in cursor:
             cursor["owner"] = self._owner(client)
         now = datetime.fromtimestamp(self.clock(), UTC)
-        # Event type uri -> its ``type``, for this sync only (one request per distinct type).
-        types: dict[str, str] = {}
+        if cursor.get("owed"):
+            yield self._settle_owed(client, cursor, now)
         if cursor.get("mode") != "window":
-            yield from self._listing(
-                client, cursor, now, types, since=cursor.get("after"), full=True
-            )
+            yield from self._listing(client, cursor, now, since=cursor.get("after"), full=True)
             return
         since = (now - timedelta(days=self.config.lookback_days)).strftime(_CALENDLY_TIME)
-        yield from self._listing(client, cursor, now, types, since=since, full=False)
+        yield from self._listing(client, cursor, now, since=since, full=False)
 
     def _owner(self, client: HttpClient) -> dict[str, str]:
         """The ``organization`` or ``user`` filter, from ``/users/me``."""
@@ -114,17 +133,21 @@ class CalendlyConnector(ApiConnector):
             raise FatalError(f"{self.name}: /users/me did not say which {self.config.scope}")
         return {self.config.scope: str(me[key])}
 
+    def _settle_owed(self, client: HttpClient, cursor: dict[str, Any], now: datetime) -> SyncPage:
+        """Read again the events a past poll could not finish; what still fails stays owed."""
+        owed: dict[str, Any] = dict(cursor["owed"])
+        events = [entry["event"] for entry in owed.values()]
+        return self._page(client, cursor, now, events, events, owed)
+
     def _listing(
         self,
         client: HttpClient,
         cursor: dict[str, Any],
         now: datetime,
-        types: dict[str, str],
         *,
         since: str | None,
         full: bool,
     ) -> Iterator[SyncPage]:
-        seen: dict[str, str] = dict(cursor.get("seen", {}))
         params: dict[str, Any] = {
             **cursor["owner"],
             "count": self.config.page_size,
@@ -133,86 +156,106 @@ class CalendlyConnector(ApiConnector):
         if since:
             params["min_start_time"] = since
         paginator = CursorPaginator(param="page_token")
-        ended_since = now - timedelta(days=self.config.no_show_days)
         while not paginator.done:
             body = client.get_json("/scheduled_events", params={**params, **paginator.params()})
             events = body.get("collection") or []
             token = (body.get("pagination") or {}).get("next_page_token")
             paginator.advance(token, has_more=bool(token))
+            seen: dict[str, str] = cursor.get("seen", {})
             stale = [
                 event
                 for event in events
                 if full
                 or seen.get(_uuid(event)) != event.get("updated_at")
-                or ended_since <= _time(event.get("end_time")) <= now
+                or self._no_show_due(cursor, event, now)
             ]
-            rows = Rows("calendly")
-            rows.add_objects(
-                "scheduled_events",
-                [
-                    {
-                        **event,
-                        "_invitees": self._invitees(client, event),
-                        "_type": self._event_type(client, event, types),
-                    }
-                    for event in stale
-                ],
-                self._map,
-            )
-            window_start = now - timedelta(days=self.config.lookback_days)
-            for event in events:
-                if _time(event.get("start_time")) >= window_start:
-                    seen[_uuid(event)] = str(event.get("updated_at"))
-            seen = {k: v for k, v in seen.items() if v}
-            last = events[-1].get("start_time") if events else since
             if full:
                 # Keyset on start_time: a crash resumes at the last committed start.
-                state = {
-                    **cursor,
-                    "mode": "full" if not paginator.done else "window",
-                    "after": last,
-                }
+                last = events[-1].get("start_time") if events else since
+                cursor.update(mode="full" if not paginator.done else "window", after=last)
             else:
-                state = {**cursor, "mode": "window"}
-            state["seen"] = seen
-            cursor.update(state)
-            batches, problems = rows.batches(self.context.timezone)
-            if batches or problems or paginator.done or full:
-                yield SyncPage(batches=batches, cursor=dict(cursor), problems=problems)
+                cursor["mode"] = "window"
+            page = self._page(client, cursor, now, events, stale, dict(cursor.get("owed", {})))
+            if page.batches or page.problems or paginator.done or full:
+                yield page
 
-    def _invitees(self, client: HttpClient, event: Mapping[str, Any]) -> list[Any]:
-        paginator = CursorPaginator(param="page_token")
-        invitees: list[Any] = []
-        while not paginator.done:
-            body = client.get_json(
-                f"/scheduled_events/{_uuid(event)}/invitees",
-                params={"count": 100, **paginator.params()},
-            )
-            invitees += body.get("collection") or []
-            token = (body.get("pagination") or {}).get("next_page_token")
-            paginator.advance(token, has_more=bool(token))
-        return invitees
+    def _page(
+        self,
+        client: HttpClient,
+        cursor: dict[str, Any],
+        now: datetime,
+        listed: list[dict[str, Any]],
+        stale: list[dict[str, Any]],
+        owed: dict[str, Any],
+    ) -> SyncPage:
+        """Read the details of ``stale`` events, map them, and move the cursor past them.
 
-    def _event_type(
-        self, client: HttpClient, event: Mapping[str, Any], types: dict[str, str]
-    ) -> str | None:
-        """The ``type`` of the event's event type, read at most once per sync.
-
-        An event type Calendly no longer serves (404) is taken as a booking link: without
-        evidence of a hand-made booking, none is claimed.
+        ``cursor`` is updated in place: event types learnt, events seen, no-show checks
+        done, and what is owed (an event whose reads failed is left unseen and owed, so the
+        next poll reads it again whatever the window).
         """
-        uri = str(event.get("event_type") or "")
-        if not uri:
-            return None
-        if uri not in types:
-            try:
-                body = client.get_json(f"/event_types/{_last_segment(uri)}")
-            except AuthError:
-                raise
-            except FatalError:
-                body = {}
-            types[uri] = str((body.get("resource") or {}).get("type") or "")
-        return types[uri] or None
+        types: dict[str, str] = dict(cursor.get("types", {}))
+        details = read_details(client, stale, types, workers=self.config.concurrency)
+        problems: list[str] = []
+        for event in stale:
+            uuid = _uuid(event)
+            if uuid in details.owed:
+                attempts = int((owed.get(uuid) or {}).get("attempts", 0)) + 1
+                owed[uuid] = {"event": event, "attempts": attempts}
+                problems.append(
+                    f"scheduled_events/{uuid}: not read ({details.owed[uuid]}); "
+                    f"owed, read again on the next poll (attempt {attempts})"
+                )
+            else:
+                owed.pop(uuid, None)
+        rows = Rows("calendly")
+        rows.add_objects(
+            "scheduled_events",
+            [
+                {**event, "_invitees": details.invitees[uuid], "_type": types.get(uri) or None}
+                for event in stale
+                if (uuid := _uuid(event)) in details.invitees
+                for uri in [str(event.get("event_type") or "")]
+            ],
+            self._map,
+        )
+        seen: dict[str, str] = dict(cursor.get("seen", {}))
+        checked: dict[str, float] = dict(cursor.get("checked", {}))
+        window_start = now - timedelta(days=self.config.lookback_days)
+        for event in listed:
+            uuid = _uuid(event)
+            if uuid in owed or not event.get("updated_at"):
+                continue
+            if _time(event.get("start_time")) >= window_start:
+                seen[uuid] = str(event["updated_at"])
+        no_show_from = now - timedelta(days=self.config.no_show_days)
+        for event in stale:
+            if _uuid(event) in details.invitees:
+                checked[_uuid(event)] = now.timestamp()
+        checked = {
+            uuid: at
+            for uuid, at in checked.items()
+            if at >= (no_show_from - timedelta(days=1)).timestamp()
+        }
+        cursor.update(types=types, seen=seen, checked=checked, owed=owed)
+        batches, rejected = rows.batches(self.context.timezone)
+        return SyncPage(batches=batches, cursor=dict(cursor), problems=(*problems, *rejected))
+
+    def _no_show_due(
+        self, cursor: Mapping[str, Any], event: Mapping[str, Any], now: datetime
+    ) -> bool:
+        """Whether an ended event's invitees should be read again for a no-show mark.
+
+        A host marks a no-show after the meeting, and Calendly's event does not change
+        when they do. An event that ended within ``no_show_days`` is read once after its
+        end and then at most every ``no_show_recheck_hours``, not on every poll.
+        """
+        end = _time(event.get("end_time"))
+        if not now - timedelta(days=self.config.no_show_days) <= end <= now:
+            return False
+        last = float(cursor.get("checked", {}).get(_uuid(event), 0.0))
+        recheck = self.config.no_show_recheck_hours * 3600
+        return last < end.timestamp() or now.timestamp() - last >= recheck
 
     def _map(self, event: Mapping[str, Any]) -> list[tuple[RecordKind, Row]]:
         owners = lower_set(self.config.owner_emails)
@@ -257,15 +300,6 @@ def _mirror_id(event: Mapping[str, Any]) -> str | None:
     """The id of the copy Calendly wrote into Google or Outlook (``calendar_event``), if any."""
     external = (event.get("calendar_event") or {}).get("external_id")
     return vendor_id(str(external)) if external else None
-
-
-def _uuid(event: Mapping[str, Any]) -> str:
-    """The event's uuid: the last segment of its URI."""
-    return _last_segment(str(event.get("uri", "")))
-
-
-def _last_segment(uri: str) -> str:
-    return uri.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _time(value: Any) -> datetime:

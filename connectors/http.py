@@ -68,6 +68,14 @@ class BearerToken:
         return False
 
 
+class Limiter(Protocol):
+    """Paces requests: ``acquire`` blocks until the next request may go (seconds waited)."""
+
+    def acquire(self) -> float:
+        """Wait for permission to send one request; returns the seconds waited."""
+        ...
+
+
 class TokenBucket:
     """A thread-safe token bucket: ``rate`` requests per second on average, bursts of ``burst``.
 
@@ -163,7 +171,7 @@ class HttpClient:
         tenant: str,
         session: requests.Session | None = None,
         authenticator: Authenticator | None = None,
-        limiter: TokenBucket | None = None,
+        limiter: Limiter | None = None,
         headers: Mapping[str, str] | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         retry: RetryPolicy = DEFAULT_RETRY,
@@ -183,6 +191,8 @@ class HttpClient:
         self._rand = rand
         #: Requests sent, retries included (benchmarks and tests read it).
         self.requests_sent = 0
+        # Connectors may share one client between a few threads (Calendly's invitees).
+        self._count_lock = threading.Lock()
 
     def url(self, path: str) -> str:
         """``path`` joined to the base URL; absolute URLs (next links) are kept."""
@@ -294,7 +304,8 @@ class HttpClient:
         merged = {**self.headers, **(headers or {})}
         if self.authenticator is not None:
             merged.update(self.authenticator.headers())
-        self.requests_sent += 1
+        with self._count_lock:
+            self.requests_sent += 1
         try:
             return self.session.request(
                 method,

@@ -26,8 +26,8 @@ from connectors.http import (
     DEFAULT_RETRY,
     Authenticator,
     HttpClient,
+    Limiter,
     RetryPolicy,
-    TokenBucket,
     limiter_for,
 )
 from connectors.oauth import CredentialStore, OAuth2Authenticator, OAuthConnectorConfig, load_cipher
@@ -113,7 +113,7 @@ class ApiConnector(Connector):
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         retry: RetryPolicy = DEFAULT_RETRY,
-        limiter: TokenBucket | None = None,
+        limiter: Limiter | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(config, context)
@@ -132,9 +132,18 @@ class ApiConnector(Connector):
         authenticator: Authenticator | None,
         headers: Mapping[str, str] | None = None,
         client_class: type[HttpClient] = HttpClient,
+        limiter: Limiter | None = None,
     ) -> HttpClient:
-        """A client for one vendor account, sharing that account's rate limiter."""
-        limiter = self._limiter or limiter_for(self.vendor, tenant, self.rate_per_s, self.burst)
+        """A client for one vendor account, sharing that account's rate limiter.
+
+        The limiter is, in order: the one injected into the connector, ``limiter``, or the
+        account's process-wide token bucket at ``rate_per_s``.
+        """
+        limiter = (
+            self._limiter
+            or limiter
+            or limiter_for(self.vendor, tenant, self.rate_per_s, self.burst)
+        )
         return client_class(
             base_url,
             vendor=self.vendor,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -16,6 +19,7 @@ import yaml
 BASE = "https://api.calendly.test"
 ORG = "https://api.calendly.com/organizations/ORG1"
 ME = "https://api.calendly.com/users/USER1"
+Reply = tuple[int, dict[str, str], str]
 SPEC = (
     Path(__file__).resolve().parents[2] / ".." / "shared" / "vendor" / "calendly" / "openapi.yaml"
 )
@@ -109,6 +113,42 @@ def event_type(uuid: str, *, adhoc: bool = False, **extra: Any) -> dict[str, Any
     return body
 
 
+class RateWindow:
+    """Calendly's documented limiting: ``limit`` requests per ``window_s``, told in headers.
+
+    Every response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
+    ``X-RateLimit-Reset`` (seconds until the window resets); a request over the limit gets
+    429 with the same headers. ``clock`` is injectable so tests never really wait.
+    """
+
+    def __init__(
+        self, limit: int, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.clock = clock
+        self.started = clock()
+        self.used = 0
+        self.rejected = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> tuple[bool, dict[str, str]]:
+        """Count one request: whether it is allowed, and the headers to send back."""
+        with self._lock:
+            now = self.clock()
+            if now - self.started >= self.window_s:
+                self.started, self.used = now, 0
+            allowed = self.used < self.limit
+            self.used += allowed
+            self.rejected += not allowed
+            reset = max(self.window_s - (now - self.started), 0.0)
+            return allowed, {
+                "X-RateLimit-Limit": str(self.limit),
+                "X-RateLimit-Remaining": str(self.limit - self.used),
+                "X-RateLimit-Reset": f"{reset:.3f}",
+            }
+
+
 class FakeCalendly:
     """Scheduled events sorted by start, invitees per event, event types, token paging."""
 
@@ -120,6 +160,12 @@ class FakeCalendly:
         self.failures: list[tuple[int, dict[str, str]]] = []
         self.requests: list[requests.PreparedRequest] = []
         self.schema = spec()
+        #: Invitee reads that fail (HTTP 500) this many more times, per event uuid.
+        self.broken_invitees: dict[str, int] = {}
+        #: When set, responses carry rate-limit headers and over-limit requests get 429.
+        self.rate: RateWindow | None = None
+        #: Seconds each response takes (benchmarks; callbacks run in the caller's thread).
+        self.latency_s = 0.0
 
     def book(self, event: dict[str, Any], *people: dict[str, Any]) -> None:
         uuid = event["uri"].rsplit("/", 1)[-1]
@@ -127,12 +173,38 @@ class FakeCalendly:
         self.invitees[uuid] = list(people)
 
     def install(self, mock: responses.RequestsMock) -> None:
-        mock.add_callback("GET", f"{BASE}/users/me", callback=self._me)
-        mock.add_callback("GET", re.compile(rf"{BASE}/scheduled_events(\?.*)?$"), self._events)
+        mock.add_callback("GET", f"{BASE}/users/me", callback=self._limited(self._me))
         mock.add_callback(
-            "GET", re.compile(rf"{BASE}/scheduled_events/[^/?]+/invitees(\?.*)?$"), self._people
+            "GET", re.compile(rf"{BASE}/scheduled_events(\?.*)?$"), self._limited(self._events)
         )
-        mock.add_callback("GET", re.compile(rf"{BASE}/event_types/[^/?]+$"), self._event_type)
+        mock.add_callback(
+            "GET",
+            re.compile(rf"{BASE}/scheduled_events/[^/?]+/invitees(\?.*)?$"),
+            self._limited(self._people),
+        )
+        mock.add_callback(
+            "GET", re.compile(rf"{BASE}/event_types/[^/?]+$"), self._limited(self._event_type)
+        )
+
+    def _limited(
+        self, handler: Callable[[requests.PreparedRequest], Reply]
+    ) -> Callable[..., Reply]:
+        """``handler`` behind the latency and the rate window, when they are set."""
+
+        def serve(request: requests.PreparedRequest) -> Reply:
+            if self.latency_s:
+                time.sleep(self.latency_s)
+            if self.rate is None:
+                return handler(request)
+            allowed, headers = self.rate.take()
+            if not allowed:
+                self.requests.append(request)
+                body = {"title": "Too Many Requests", "message": "Rate limit exceeded"}
+                return 429, headers, json.dumps(body)
+            status, extra, body_text = handler(request)
+            return status, {**headers, **extra}, body_text
+
+        return serve
 
     def _me(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
         self.requests.append(request)
@@ -157,6 +229,9 @@ class FakeCalendly:
         self.requests.append(request)
         query = self._query(request, "/scheduled_events/{uuid}/invitees")
         uuid = urlsplit(str(request.url)).path.split("/")[-2]
+        if self.broken_invitees.get(uuid, 0) > 0:
+            self.broken_invitees[uuid] -= 1
+            return 500, {}, json.dumps({"title": "Internal Server Error", "message": "oops"})
         return self._page(self.invitees[uuid], query)
 
     def _event_type(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:

@@ -140,7 +140,13 @@ def test_later_polls_reread_the_window_and_fetch_invitees_only_when_needed(
     assert all("OLD1" not in call.path for call in calls)
     listing = parse_qs(calls[0].query)
     assert listing["min_start_time"] == ["2026-01-31T12:00:00.000000Z"]
-    # Only MISS ended within the no-show days; its invitees are read again.
+    # Nothing changed and every ended event was read after its end: only the listing.
+    assert [call.path for call in calls] == ["/scheduled_events"] * 2
+
+    # Later, only MISS (ended within the no-show days) is due a no-show re-read.
+    before = len(fake.requests)
+    sync(engine, now=NOW + 7 * 3600)
+    calls = [urlsplit(str(r.url)) for r in fake.requests[before:]]
     assert [call.path for call in calls if call.path.endswith("/invitees")] == [
         "/scheduled_events/MISS/invitees"
     ]
