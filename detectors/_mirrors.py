@@ -10,8 +10,11 @@ double their hours on the calendar, and leave one of every two sessions "uninvoi
 Two rules link a copy to the row that is kept:
 
 1. **named** -- a row's ``mirror_id`` is another source's ``source_id``;
-2. **same slot** -- rows of *different* sources with the same start instant and the same
-   attendee (normalised e-mail, else name): one person cannot attend two meetings at once.
+2. **same slot** -- rows with the same start instant and the same attendee (normalised
+   e-mail, else name): one person cannot attend two meetings at once. The rows must come
+   from *different* sources, or, within one source (exports of two calendars merged into
+   one file), one must be a booking-link booking and the other of unknown origin: the copy
+   a booking tool writes carries no sign of how it was made.
 
 The kept row is the one that names its copy, else an automated one (booking link first),
 else the one whose status says more (a no-show or cancellation), then by source and id so
@@ -50,8 +53,8 @@ def mirror_pairs(raw: pd.DataFrame) -> pd.DataFrame:
         booking is seen once.
     """
     empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in _PAIR_DTYPES.items()})
-    if raw.empty or fr.as_text(raw["source"]).nunique() < 2:
-        return empty  # one calendar source: nothing can be seen twice
+    if raw.empty:
+        return empty
     source = fr.as_text(raw["source"]).to_numpy(dtype=object)
     ids = fr.as_text(raw["source_id"]).to_numpy(dtype=object)
     named = _named(raw, source, ids)
@@ -157,6 +160,9 @@ def _same_slot(
         else np.zeros(len(rows), dtype=bool)
     )
     automated = ~fr.is_manual(raw["origin"]).to_numpy()[rows]
+    origin = fr.lowered(raw["origin"]).to_numpy(dtype=object)[rows]
+    linked = origin == "booking_link"
+    unknown = pd.isna(origin) | (origin == "")
     ids = fr.as_text(raw["source_id"]).to_numpy(dtype=object)[rows]
     frame = pd.DataFrame(
         {
@@ -167,14 +173,21 @@ def _same_slot(
             "auto": ~automated,
             "info": ~informative,
             "id": ids,
+            "linked": linked,
+            "unknown": unknown,
         }
     )
-    frame = frame[frame.groupby("slot")["source"].transform("nunique").to_numpy() > 1]
+    by_slot = frame.groupby("slot")
+    two_sources = by_slot["source"].transform("nunique").to_numpy() > 1
+    link_and_copy = (by_slot["linked"].transform("any") & by_slot["unknown"].transform("any"))
+    frame = frame[two_sources | link_and_copy.to_numpy()]
     if frame.empty:
         return np.empty((0, 2), dtype=np.int64)
     frame = frame.sort_values(["slot", "names", "auto", "info", "source", "id"], kind="stable")
-    lead = frame.groupby("slot")[["row", "source"]].transform("first")
-    copy = (frame["row"] != lead["row"]) & (frame["source"] != lead["source"])
+    lead = frame.groupby("slot")[["row", "source", "linked"]].transform("first")
+    other_source = frame["source"] != lead["source"]
+    tool_copy = lead["linked"].astype(bool) & frame["unknown"]
+    copy = (frame["row"] != lead["row"]) & (other_source | tool_copy)
     return np.stack(
         [lead["row"].to_numpy()[copy.to_numpy()], frame["row"].to_numpy()[copy.to_numpy()]],
         axis=1,

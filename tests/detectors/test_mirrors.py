@@ -1,0 +1,51 @@
+"""A booking seen twice is one appointment; two people at the same time are not."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from detectors._mirrors import one_per_booking
+
+
+def _rows(*rows: tuple[str, str, str, str, str | None]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "source": source,
+                "source_id": source_id,
+                "start_at": pd.Timestamp(start, tz="UTC"),
+                "status": "confirmed",
+                "attendee_email": email,
+                "attendee_name": None,
+                "origin": origin,
+            }
+            for source, source_id, start, email, origin in rows
+        ]
+    )
+
+
+def test_a_booking_tools_copy_in_the_same_export_is_dropped_and_the_booking_kept() -> None:
+    frame = _rows(
+        ("exports", "A1", "2026-10-05 10:00", "ann@example.com", "booking_link"),
+        ("exports", "gcal-A1", "2026-10-05 10:00", "ann@example.com", None),
+    )
+    kept = one_per_booking(frame)
+    assert list(kept["source_id"]) == ["A1"]
+    assert list(kept["origin"]) == ["booking_link"]
+
+
+def test_two_hand_bookings_in_one_source_stay_two() -> None:
+    # Same person, same minute, both keyed by hand in one calendar: nothing says it is a copy.
+    frame = _rows(
+        ("exports", "A1", "2026-10-05 10:00", "ann@example.com", "manual"),
+        ("exports", "A2", "2026-10-05 10:00", "ann@example.com", None),
+    )
+    assert list(one_per_booking(frame)["source_id"]) == ["A1", "A2"]
+
+
+def test_other_people_at_the_same_time_are_not_copies() -> None:
+    frame = _rows(
+        ("exports", "A1", "2026-10-05 10:00", "ann@example.com", "booking_link"),
+        ("exports", "B1", "2026-10-05 10:00", "bob@example.com", None),
+    )
+    assert list(one_per_booking(frame)["source_id"]) == ["A1", "B1"]
