@@ -179,7 +179,7 @@ def _same_slot(
     )
     by_slot = frame.groupby("slot")
     two_sources = by_slot["source"].transform("nunique").to_numpy() > 1
-    link_and_copy = (by_slot["linked"].transform("any") & by_slot["unknown"].transform("any"))
+    link_and_copy = by_slot["linked"].transform("any") & by_slot["unknown"].transform("any")
     frame = frame[two_sources | link_and_copy.to_numpy()]
     if frame.empty:
         return np.empty((0, 2), dtype=np.int64)
