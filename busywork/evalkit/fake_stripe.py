@@ -74,6 +74,7 @@ def stripe_objects(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, 
     return {
         "customers": sorted(customers, key=lambda c: (c["created"] or 0, c["id"]), reverse=True),
         "invoices": sorted(documents, key=lambda i: (i["created"], i["id"]), reverse=True),
+        "credit_notes": [],  # served empty: the API route does not model credit notes yet
     }
 
 
