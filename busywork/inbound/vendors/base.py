@@ -7,6 +7,7 @@ tests exactly.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -63,6 +64,16 @@ def reject(status: int, reason: str) -> Verdict:
 def hmac_sha256(key: str, message: bytes) -> bytes:
     """HMAC-SHA256 of ``message`` under the text key ``key``."""
     return hmac.new(key.encode(), message, hashlib.sha256).digest()
+
+
+def body_signed(signature: str, keys: list[str], body: bytes) -> bool:
+    """Whether ``signature`` is the base64 HMAC-SHA256 of ``body`` under any of ``keys``.
+
+    The scheme QuickBooks (``intuit-signature``) and Xero (``x-xero-signature``) share.
+    """
+    return bool(signature) and any(
+        same(base64.b64encode(hmac_sha256(key, body)).decode(), signature) for key in keys
+    )
 
 
 def same(left: str, right: str) -> bool:

@@ -8,17 +8,15 @@ the CloudEvents list are understood.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from busywork.inbound.vendors.base import (
     Notification,
     Secrets,
     Verdict,
-    hmac_sha256,
+    body_signed,
     json_body,
     reject,
-    same,
     short_id,
 )
 
@@ -33,8 +31,7 @@ def verify(notification: Notification, secrets: Secrets) -> Verdict:
     signature = notification.headers.get("intuit-signature", "")
     if not signature:
         return reject(401, "no intuit-signature header")
-    expected = [base64.b64encode(hmac_sha256(key, notification.body)).decode() for key in keys]
-    if not any(same(want, signature) for want in expected):
+    if not body_signed(signature, keys, notification.body):
         return reject(401, "signature does not match")
     try:
         payload = json_body(notification)

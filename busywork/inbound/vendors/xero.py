@@ -8,16 +8,13 @@ intent-to-receive check sends signed and wrongly signed empty batches: the first
 
 from __future__ import annotations
 
-import base64
-
 from busywork.inbound.vendors.base import (
     Notification,
     Secrets,
     Verdict,
-    hmac_sha256,
+    body_signed,
     json_body,
     reject,
-    same,
     short_id,
 )
 
@@ -30,8 +27,7 @@ def verify(notification: Notification, secrets: Secrets) -> Verdict:
     if not keys:
         return reject(409, "no webhook key stored yet; run busywork webhooks secret")
     signature = notification.headers.get("x-xero-signature", "")
-    expected = [base64.b64encode(hmac_sha256(key, notification.body)).decode() for key in keys]
-    if not signature or not any(same(want, signature) for want in expected):
+    if not body_signed(signature, keys, notification.body):
         return reject(401, "signature does not match")
     try:
         payload = json_body(notification)
