@@ -139,7 +139,10 @@ def test_titles_are_whole_and_internal_names_stay_out(browser: Any, page: Path) 
     assert "GBP " not in shown  # one money format: £97,591, never "GBP 650.99"
 
 
+# Reading a layout value first makes Chromium apply the emulated media before
+# checkVisibility() answers (Chromium 156 answers from stale style otherwise).
 FOLDED_VISIBLE = """
+void document.body.offsetHeight;
 return [...document.querySelectorAll('details:not([open]) .inner')]
   .map(el => el.checkVisibility({contentVisibilityAuto: true}));
 """
