@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from busywork.store.records import AUTOMATED_ORIGINS
+from busywork.store.records import AUTOMATED_ORIGINS, Origin
 from detectors.base import DetectionContext, WorkingCalendar
 
 #: Average days in a month, used to turn counts over a span into counts per month.
@@ -19,6 +19,8 @@ DAYS_PER_MONTH = 365.25 / 12
 
 #: Origin values (lower case) of records that are already automated.
 AUTOMATED_ORIGIN_VALUES = frozenset(origin.value for origin in AUTOMATED_ORIGINS)
+#: Origin value the store writes when a source does not say how a record was made.
+UNKNOWN_ORIGIN_VALUE = Origin.UNKNOWN.value
 
 _CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€", "AUD": "A$", "CAD": "C$", "NZD": "NZ$"}
 _NAME_TITLES = re.compile(r"\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|jr|sr)\b")
@@ -95,6 +97,16 @@ def _clean_lowered(text: str) -> str:
 def is_manual(origin: pd.Series[Any]) -> pd.Series[bool]:
     """True where a record was made by hand: origin ``manual``, ``unknown`` or missing."""
     return ~lowered(origin).isin(AUTOMATED_ORIGIN_VALUES)
+
+
+def is_unknown_origin(origin: pd.Series[Any]) -> pd.Series[bool]:
+    """True where nothing says how a record was made: origin missing, blank or ``unknown``.
+
+    The store writes ``unknown`` where a source gave no origin, a CSV file leaves the cell
+    blank and a frame built by hand may hold ``None``: all three are the same fact.
+    """
+    low = lowered(origin)
+    return (low.isna() | low.isin(["", UNKNOWN_ORIGIN_VALUE])).astype(bool)
 
 
 def normalise_email(values: pd.Series[Any]) -> pd.Series[str]:

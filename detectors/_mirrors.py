@@ -162,7 +162,7 @@ def _same_slot(
     automated = ~fr.is_manual(raw["origin"]).to_numpy()[rows]
     origin = fr.lowered(raw["origin"]).to_numpy(dtype=object)[rows]
     linked = origin == "booking_link"
-    unknown = pd.isna(origin) | (origin == "")
+    unknown = fr.is_unknown_origin(raw["origin"]).to_numpy()[rows]
     ids = fr.as_text(raw["source_id"]).to_numpy(dtype=object)[rows]
     frame = pd.DataFrame(
         {

@@ -37,7 +37,9 @@ class AppointmentToInvoiceDetector(Detector):
     invoiced by hand; automated invoices (e.g. ``integration``) were not. Appointments whose
     window has fully passed with no invoice of any origin are leakage, priced at the
     customer's median invoice total. A customer is reported with at least ``min_pairs``
-    hand-invoiced appointments.
+    hand-invoiced appointments billed by at least ``min_pairs`` distinct invoices: the work
+    repeated is typing an invoice, so two rows of one session (a calendar copy the mirror
+    rules could not recognise) followed by one invoice count once.
 
     Metrics: ``pairs`` (hand-invoiced appointments), ``hand_invoices`` (distinct invoices),
     ``median_lag_days`` (business days, working calendar of the context), ``uninvoiced``,
@@ -46,7 +48,8 @@ class AppointmentToInvoiceDetector(Detector):
 
     Args:
         max_lag_days: Most calendar days from an appointment to the invoice that bills it.
-        min_pairs: Fewest hand-invoiced appointments for a finding.
+        min_pairs: Fewest hand-invoiced appointments, and distinct hand-made invoices billing
+            them, for a finding.
         min_prefix_chars: Shortest first name used for prefix name matching.
     """
 
@@ -108,8 +111,12 @@ class AppointmentToInvoiceDetector(Detector):
         paired["automated"] = paired["invoice_id"].notna() & ~paired["hand"]
         lag_window_over = paired["date"] + pd.Timedelta(days=self.max_lag_days) <= today
         paired["uninvoiced"] = paired["invoice_id"].isna() & lag_window_over
-        counts = paired.groupby("customer")["hand"].sum()
-        found = counts[counts >= self.min_pairs].index
+        hand = paired[paired["hand"]]
+        # Two appointments billed by one invoice are one invoice typed, not two: the same
+        # session seen twice (a calendar copy) must not double the evidence.
+        pairs = hand.groupby("customer").size()
+        invoiced = hand.groupby("customer")["invoice_id"].nunique()
+        found = pairs.index[(pairs >= self.min_pairs) & (invoiced >= self.min_pairs)]
         # Narrow once to the customers found, then split: not one full scan per customer.
         rows_of = dict(tuple(paired[paired["customer"].isin(found)].groupby("customer")))
         mine = invoices[invoices["customer"].isin(found)]

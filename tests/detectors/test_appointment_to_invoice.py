@@ -243,3 +243,37 @@ def test_appointment_dates_use_the_business_timezone() -> None:
     assert in_utc.metrics["median_lag_days"] == 1.0
     assert in_tokyo.metrics["median_lag_days"] == 0.0
     assert in_tokyo.period_start == date(2024, 9, 6)
+
+
+def _booked_with_copies(origin_of_copy: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Three Calendly bookings, each invoiced by hand, and the host calendar's copy of each.
+
+    An occasional client: the copies sit in the same calendar export, with the origin the
+    store gives a row whose source said nothing about how it was made.
+    """
+    appts, invs = appointment_series(
+        "cus-o", "Ola Nowak", "ola@example.com", rng=rng(8), count=3, lag_days=(0, 1)
+    )
+    for row in appts:
+        row["origin"] = "booking_link"
+        row["source"] = "exports"
+    copies = [
+        {**row, "source_id": f"gcal-{row['source_id']}", "origin": origin_of_copy} for row in appts
+    ]
+    return [*appts, *copies], invs
+
+
+@pytest.mark.parametrize("origin_of_copy", ["unknown", ""])
+def test_booking_tool_copies_do_not_turn_three_sessions_into_six(origin_of_copy: str) -> None:
+    appts, invs = _booked_with_copies(origin_of_copy)
+    assert detect(appts, invs, [customer("cus-o", "Ola Nowak", "ola@example.com")]) == []
+
+
+def test_one_invoice_after_two_rows_of_a_session_counts_once() -> None:
+    # Copies the mirror rules cannot tie (both typed by hand): six rows, three invoices typed.
+    appts, invs = _booked_with_copies("manual")
+    for row in appts:
+        row["origin"] = "manual"
+    people = [customer("cus-o", "Ola Nowak", "ola@example.com")]
+    assert detect(appts, invs, people) == []
+    assert len(detect(appts, invs, people, min_pairs=3)) == 1

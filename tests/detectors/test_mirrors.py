@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from detectors._mirrors import one_per_booking
 
@@ -49,3 +50,21 @@ def test_other_people_at_the_same_time_are_not_copies() -> None:
         ("exports", "B1", "2026-10-05 10:00", "bob@example.com", None),
     )
     assert list(one_per_booking(frame)["source_id"]) == ["A1", "B1"]
+
+
+@pytest.mark.parametrize("unknown", [None, "", "unknown", "Unknown "])
+def test_the_copy_is_dropped_whichever_way_the_origin_says_unknown(unknown: str | None) -> None:
+    # The store writes "unknown" where a CSV cell was blank; a frame built by hand holds None.
+    frame = _rows(
+        ("exports", "A1", "2026-10-05 10:00", "ann@example.com", "booking_link"),
+        ("exports", "gcal-A1", "2026-10-05 10:00", "ann@example.com", unknown),
+    )
+    assert list(one_per_booking(frame)["source_id"]) == ["A1"]
+
+
+def test_a_hand_booking_and_an_unknown_one_in_one_source_stay_two() -> None:
+    frame = _rows(
+        ("exports", "A1", "2026-10-05 10:00", "ann@example.com", "manual"),
+        ("exports", "A2", "2026-10-05 10:00", "ann@example.com", "unknown"),
+    )
+    assert list(one_per_booking(frame)["source_id"]) == ["A1", "A2"]
