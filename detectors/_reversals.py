@@ -1,9 +1,10 @@
 """Credit notes that exactly cancel an invoice of the same customer within days.
 
 An invoice keyed wrong is usually not edited but cancelled with a credit note for the
-same amount and keyed again. Each such pair is rework, and it is invisible among the
-sales (the invoice detectors read sales only): this module finds the pairs for
-``duplicate_entry``, with the invoice keyed again after the cancellation where there is one.
+same amount and keyed again. The cancelled invoice and the one keyed again then look like
+one invoice entered twice; they are a correction, one sale. This module finds the pairs
+(with the invoice keyed again where there is one) so that ``duplicate_entry`` sets the
+cancelled invoice aside; a credit note is never evidence of double entry itself.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The same invoice or bill entered twice, in one system or in two, and invoices keyed again."""
+"""The same invoice or bill entered twice, in one system or in two."""
 
 from __future__ import annotations
 
@@ -16,13 +16,17 @@ from detectors._reversals import find_reversals
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
+#: What makes two records the same amount: the same subject, cents and currency.
+_AMOUNT = ["key", "cents", "currency"]
+
 
 @register
 class DuplicateEntryDetector(Detector):
     """Finds customers and vendors with invoices or bills entered twice.
 
     Two manual, non-void records of the same kind are duplicates when they are for the same
-    customer (or vendor), for the same amount to the cent, and either issued at most
+    customer (or vendor), for the same amount to the cent in the same currency (the same
+    figure in pounds and in dollars is two sales), and either issued at most
     ``max_gap_days`` apart with the same content, or, for bills, carry the same supplier
     reference (``number``) whatever their dates. The content is the description; an
     invoice without one is compared by its lines (``invoice_line``, when given: same items,
@@ -33,27 +37,27 @@ class DuplicateEntryDetector(Detector):
     (``min_duplicates``), with a lower confidence than a habit of repeats: a single pair
     can still be two real sessions on the same day at the same price.
 
-    A credit note that cancels an invoice of the same customer to the cent within
-    ``max_reversal_days`` is rework of the same kind (an invoice keyed wrong, cancelled and
-    usually keyed again): it is reported in the customer's finding with both documents
-    (and the invoice keyed again) as evidence.
+    Credit notes, refunds and fees are never evidence. An invoice that a credit note of the
+    same customer cancels to the cent within ``max_reversal_days`` is set aside before
+    comparing: that invoice and the one keyed again after it are a correction, one sale,
+    not an invoice entered twice.
 
     Where the source cannot say how the records were made (no ``origin``), the finding
     says so and its confidence is lowered (see :mod:`detectors._origin`).
 
     Cash impact: duplicate bills that were paid twice are money lost until recovered, spread
     over the months covered; duplicate invoices cost a credit note and goodwill but no cash.
-    Hours saved: (duplicates + reversals) per month * the ``reconcile_duplicate`` minutes.
+    Hours saved: duplicates per month * the ``reconcile_duplicate`` minutes.
 
     Metrics: ``duplicates`` (records that repeat an earlier one), ``duplicate_amount``,
-    ``paid_twice_amount``, ``cross_source`` (duplicates found in a second system),
-    ``reversals`` (invoices cancelled by a credit note), ``reversed_amount`` and
+    ``paid_twice_amount``, ``cross_source`` (duplicates found in a second system) and
     ``records_checked``.
 
     Args:
         max_gap_days: Most calendar days between two entries of the same record.
-        min_duplicates: Fewest duplicate records for a finding (reversals count too).
-        max_reversal_days: Most calendar days from an invoice to the credit note cancelling it.
+        min_duplicates: Fewest duplicate records for a finding.
+        max_reversal_days: Most calendar days from an invoice to the credit note cancelling
+            it (such an invoice is set aside).
     """
 
     kind: ClassVar[str] = "duplicate_entry"
@@ -72,6 +76,7 @@ class DuplicateEntryDetector(Detector):
             "number",
             "created_at",
             "doc_type",
+            "currency",
         ),
         RecordKind.BILL: (
             "source_id",
@@ -84,6 +89,7 @@ class DuplicateEntryDetector(Detector):
             "status",
             "origin",
             "description",
+            "currency",
         ),
     }
     optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = {
@@ -107,7 +113,7 @@ class DuplicateEntryDetector(Detector):
         lines = frames.get(RecordKind.INVOICE_LINE)
         signatures = docs.line_signatures(lines) if lines is not None else None
         sales = docs.sales_invoices(raw)
-        # A cancelled invoice and the one keyed again are rework, not two sales.
+        # A cancelled invoice and the one keyed again are a correction: one sale, not two.
         sales = sales[~fr.as_text(sales["source_id"]).isin(reversals["invoice_id"]).to_numpy()]
         invoices = _records(sales, "customer", today, signatures)
         bills = _records(frames[RecordKind.BILL], "vendor", today, None)
@@ -115,33 +121,18 @@ class DuplicateEntryDetector(Detector):
             [self._mark(invoices, by_number=False), self._mark(bills, by_number=True)],
             ignore_index=True,
         )
-        # Duplicates per (party, key), plus the reversals of each customer.
-        tallies = pd.concat(
-            [
-                marked[["party", "key"]].assign(n=marked["duplicate"].astype("int64")),
-                pd.DataFrame({"party": "customer", "key": reversals["key"], "n": 1}),
-            ],
-            ignore_index=True,
-        )
-        totals = tallies.groupby(["party", "key"])["n"].sum()
+        totals = marked.groupby(["party", "key"])["duplicate"].sum()
         hits = totals[totals >= max(1, self.min_duplicates)]
         if hits.empty:
             return []
-        by_subject = (
-            dict(tuple(marked.groupby(["party", "key"], sort=False))) if len(marked) else {}
-        )
+        by_subject = dict(tuple(marked.groupby(["party", "key"], sort=False)))
         checked = {
             "customer": invoices["key"].value_counts(),
             "vendor": bills["key"].value_counts(),
         }
-        empty = marked.iloc[:0]
         return [
             self._candidate(
-                party,
-                by_subject.get((party, key), empty),
-                reversals[reversals["key"] == key] if party == "customer" else reversals.iloc[:0],
-                int(checked[party].get(key, 0)),
-                context,
+                party, by_subject[(party, key)], int(checked[party].get(key, 0)), context
             )
             for party, key in sorted(hits.index)
         ]
@@ -152,25 +143,23 @@ class DuplicateEntryDetector(Detector):
         Only records sharing their subject and amount with another can be either, so the
         rest are set aside first: a few per cent of a ledger, whose sort is then cheap.
         """
-        records = records[records.duplicated(["key", "cents"], keep=False).to_numpy()]
+        records = records[records.duplicated(_AMOUNT, keep=False).to_numpy()]
         if records.empty:
             return records.assign(duplicate=False, original=False, cross=False)
-        records = records.sort_values(["key", "cents", "issued", "source_id"]).reset_index(
-            drop=True
-        )
-        same = ["key", "cents", "content"]
+        records = records.sort_values([*_AMOUNT, "issued", "source_id"]).reset_index(drop=True)
+        same = [*_AMOUNT, "content"]
         groups = records.groupby(same, dropna=False, sort=False)
         gap = fr.to_days(groups["issued"].diff())
         duplicate = (gap <= self.max_gap_days).to_numpy(copy=True)
         cross = duplicate & (groups["source"].shift() != records["source"]).to_numpy()
         if by_number:
             numbered = records["number"].notna()
-            repeat = records[numbered].duplicated(["key", "cents", "number"], keep="first")
+            repeat = records[numbered].duplicated([*_AMOUNT, "number"], keep="first")
             by_reference = repeat[repeat].index.to_numpy()
             by_reference = by_reference[~duplicate[by_reference]]
             duplicate[by_reference] = True
             records.loc[by_reference, "matched"] = "number"
-            by_ref = records[numbered].groupby(["key", "cents", "number"], sort=False)["source"]
+            by_ref = records[numbered].groupby([*_AMOUNT, "number"], sort=False)["source"]
             other = (by_ref.transform("nunique") > 1).reindex(records.index, fill_value=False)
             cross |= duplicate & other.to_numpy()
         # The record each duplicate repeats is evidence too (it is the one to keep).
@@ -182,7 +171,7 @@ class DuplicateEntryDetector(Detector):
         if by_number:
             first_ref = (
                 rows[numbered]
-                .groupby([records.loc[numbered, c] for c in ("key", "cents", "number")], sort=False)
+                .groupby([records.loc[numbered, c] for c in (*_AMOUNT, "number")], sort=False)
                 .transform("first")
             )
             original[first_ref[repeat].to_numpy(dtype=np.int64)] = True
@@ -190,25 +179,15 @@ class DuplicateEntryDetector(Detector):
         return records.assign(duplicate=duplicate, original=original, cross=cross)
 
     def _candidate(
-        self,
-        party: str,
-        group: pd.DataFrame,
-        reversals: pd.DataFrame,
-        checked: int,
-        context: DetectionContext,
+        self, party: str, group: pd.DataFrame, checked: int, context: DetectionContext
     ) -> Candidate:
-        """Build the finding for one customer or vendor from its repeated and reversed records."""
+        """Build the finding for one customer or vendor from its repeated records."""
         dupes = group[group["duplicate"]]
-        involved = group[group["duplicate"] | group["original"]]
-        evidence = involved if not involved.empty else dupes
-        names = pd.concat([group["party_name"], reversals["party_name"]])
-        party_id = fr.last_text(pd.concat([group["party_id"], reversals["party_id"]]))
-        name = fr.last_text(names) or party_id or f"Unknown {party}"
-        count, reversed_count = len(dupes), len(reversals)
-        days = pd.concat(
-            [evidence["issued"], reversals["invoice_issued"], reversals["credit_issued"]]
-        )
-        first, last = days.min(), days.max()
+        evidence = group[group["duplicate"] | group["original"]]
+        party_id = fr.last_text(group["party_id"])
+        name = fr.last_text(group["party_name"]) or party_id or f"Unknown {party}"
+        count = len(dupes)
+        first, last = evidence["issued"].min(), evidence["issued"].max()
         months = fr.months_covered(first, fr.as_of(context))
         paid_twice = float(dupes.loc[dupes["paid"] & (party == "vendor"), "total"].sum())
         cross = int(dupes["cross"].sum())
@@ -222,44 +201,30 @@ class DuplicateEntryDetector(Detector):
         )
         if count >= 2:
             confidence = 0.55 + 0.3 * fr.support_score(count, 1.0) + 0.15 * (cross > 0)
-        elif count == 1:
-            confidence = 0.45 + 0.15 * (cross > 0)
         else:
-            confidence = 0.0
-        if reversed_count:
-            confidence = max(confidence, 0.5 + 0.3 * fr.support_score(reversed_count, 1.0))
+            confidence = 0.45 + 0.15 * (cross > 0)
         confidence *= certainty.factor
         matched = _what_matched(party, dupes)
-        ids = pd.concat(
-            [evidence["source_id"], reversals["invoice_id"], reversals["credit_id"],
-             reversals["reissue_id"]]
-        )  # fmt: skip
-        sources = pd.concat(
-            [evidence["source"], reversals["invoice_source"], reversals["credit_source"]]
-        )
         return Candidate(
             kind=self.kind,
             category=self.category,
             subject=Subject("customer" if party == "customer" else "vendor", party_id, name),
-            title=_title(name, kind, count, reversed_count, matched),
-            summary=self._summary(
-                name, kind, dupes, reversals, first, last, cross, paid_twice, matched, context
-            )
+            title=f"{name}'s {kind} were entered twice ({fr.plural(count, 'duplicate')}: "
+            f"{matched})",
+            summary=self._summary(name, kind, dupes, (first, last), cross, matched)
+            + _paid_twice(paid_twice, str(dupes["currency"].iloc[0]) or context.currency)
             + certainty.caveat(kind),
             suggested_automation=(
                 "Connect the two systems with an integration (e.g. Stripe or the bank feed "
                 "into the books) so each record is entered once, and turn on the duplicate "
                 "warning in your accounting tool."
-                if count
-                else "Check invoices before they are sent (a review step, or a draft the "
-                "customer approves) so a wrong invoice is fixed before it needs a credit note."
             ),
-            record_ids=fr.sorted_strings(ids),
-            sources=fr.sorted_strings(sources),
+            record_ids=fr.sorted_strings(evidence["source_id"]),
+            sources=fr.sorted_strings(evidence["source"]),
             period_start=fr.to_date(first),
             period_end=fr.to_date(last),
             hours_saved_per_month=round(
-                (count + reversed_count) / months * context.minutes("reconcile_duplicate") / 60, 4
+                count / months * context.minutes("reconcile_duplicate") / 60, 4
             ),
             cash_impact_per_month=round(paid_twice / months, 2),
             confidence=fr.clamp01(confidence),
@@ -268,8 +233,6 @@ class DuplicateEntryDetector(Detector):
                 "duplicate_amount": round(float(dupes["total"].sum()), 2),
                 "paid_twice_amount": round(paid_twice, 2),
                 "cross_source": float(cross),
-                "reversals": float(reversed_count),
-                "reversed_amount": round(float(reversals["amount"].sum()), 2),
                 "records_checked": float(checked),
             },
         )
@@ -279,43 +242,25 @@ class DuplicateEntryDetector(Detector):
         name: str,
         kind: str,
         dupes: pd.DataFrame,
-        reversals: pd.DataFrame,
-        first: pd.Timestamp,
-        last: pd.Timestamp,
+        period: tuple[pd.Timestamp, pd.Timestamp],
         cross: int,
-        paid_twice: float,
         matched: str,
-        context: DetectionContext,
     ) -> str:
-        """What repeated and what was cancelled, in a bookkeeper's words."""
-        parts = []
-        if len(dupes):
-            parts.append(
-                f"{len(dupes)} of the {kind} for {name} between {first:%d %b %Y} and "
-                f"{last:%d %b %Y} repeat an earlier one ({matched}), entered within "
-                f"{self.max_gap_days} days"
-                + (f"; {cross} of them in a second system" if cross else "")
-                + (
-                    f". {fr.format_money(paid_twice, context.currency)} was paid twice"
-                    if paid_twice
-                    else ""
-                )
-            )
-        if len(reversals):
-            pairs = ", ".join(
-                f"{invoice_id} by {credit_id}"
-                + (f" (keyed again as {reissue_id})" if reissue_id else "")
-                for invoice_id, credit_id, reissue_id in reversals.head(5)[
-                    ["invoice_id", "credit_id", "reissue_id"]
-                ].itertuples(index=False)
-            )
-            more = f" and {len(reversals) - 5} more" if len(reversals) > 5 else ""
-            parts.append(
-                f"{fr.plural(len(reversals), 'invoice')} for {name} "
-                f"{'was' if len(reversals) == 1 else 'were'} cancelled by a credit note for "
-                f"the same amount within {self.max_reversal_days} days: {pairs}{more}"
-            )
-        return ". ".join(parts) + "."
+        """What repeated, in a bookkeeper's words."""
+        first, last = period
+        text = (
+            f"{len(dupes)} of the {kind} for {name} between {first:%d %b %Y} and "
+            f"{last:%d %b %Y} repeat an earlier one ({matched}), entered within "
+            f"{self.max_gap_days} days"
+        )
+        if cross:
+            text += f"; {cross} of them in a second system"
+        return text + "."
+
+
+def _paid_twice(amount: float, currency: str) -> str:
+    """The sentence on money paid twice, in the duplicates' own currency ("" when none)."""
+    return f" {fr.format_money(amount, currency)} was paid twice." if amount else ""
 
 
 def _what_matched(party: str, dupes: pd.DataFrame) -> str:
@@ -336,20 +281,6 @@ def _what_matched(party: str, dupes: pd.DataFrame) -> str:
     elif how <= {"lines", "description"}:
         parts.append("same description or lines")
     return ", ".join(parts)
-
-
-def _title(name: str, kind: str, count: int, reversed_count: int, matched: str) -> str:
-    if count and reversed_count:
-        return (
-            f"{name}'s {kind} were entered twice ({fr.plural(count, 'duplicate')}: {matched}) "
-            f"and {reversed_count} cancelled by a credit note"
-        )
-    if count:
-        return f"{name}'s {kind} were entered twice ({fr.plural(count, 'duplicate')}: {matched})"
-    return (
-        f"{name}'s invoices were cancelled by a credit note and keyed again "
-        f"({fr.plural(reversed_count, 'invoice')})"
-    )
 
 
 def _records(
@@ -389,6 +320,11 @@ def _records(
             "issued": fr.as_dates(raw["issued_on"]),
             "total": total,
             "cents": np.round(total * 100),
+            "currency": fr.as_text(raw["currency"])
+            .str.strip()
+            .str.upper()
+            .fillna("")
+            .to_numpy(dtype=object),
             "content": content,
             "matched": matched,
             "line_count": line_count,

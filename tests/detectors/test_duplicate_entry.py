@@ -10,7 +10,7 @@ import pytest
 from busywork.store.records import RecordKind
 from detectors import DuplicateEntryDetector
 from tests.detectors.catalogue_factories import bill, bills, duplicate_scenario
-from tests.detectors.detector_factories import TODAY, context, empty_frames, invoices
+from tests.detectors.detector_factories import TODAY, context, empty_frames, invoice, invoices
 
 
 def test_bills_keyed_twice_are_found_and_voided_copies_are_not() -> None:
@@ -79,3 +79,34 @@ def test_input_is_not_modified() -> None:
     DuplicateEntryDetector().detect(frames, context())
     for kind, data in frames.items():
         pd.testing.assert_frame_equal(data, before[kind])
+
+
+def test_the_same_figure_in_two_currencies_is_two_sales() -> None:
+    # An invoice in pounds and its twin in dollars on the same day, same number stem: two
+    # sales to a customer billed in both. The same pair in one currency is a duplicate.
+    day = TODAY - timedelta(days=20)
+    rows = [
+        invoice("INV-9", issued_on=day, total=250.0, description="Audit", currency="GBP"),
+        invoice("INV-9-USD", issued_on=day, total=250.0, description="Audit", currency="USD"),
+    ]
+    frames = {RecordKind.INVOICE: invoices(rows), RecordKind.BILL: bills([])}
+    assert DuplicateEntryDetector().detect(frames, context()) == []
+    rows[1]["currency"] = " gbp"  # the same currency, written the way some exports do
+    frames = {RecordKind.INVOICE: invoices(rows), RecordKind.BILL: bills([])}
+    (finding,) = DuplicateEntryDetector().detect(frames, context())
+    assert finding.record_ids == ("INV-9", "INV-9-USD")
+
+
+def test_bills_in_two_currencies_with_one_reference_are_two_bills() -> None:
+    day = TODAY - timedelta(days=60)
+    rows = [
+        bill("B-1", issued_on=day, total=99.0, number="REF-7"),
+        {**bill("B-2", issued_on=day + timedelta(days=30), total=99.0, number="REF-7"),
+         "currency": "EUR"},
+    ]  # fmt: skip
+    frames = {RecordKind.INVOICE: invoices([]), RecordKind.BILL: bills(rows)}
+    assert DuplicateEntryDetector().detect(frames, context()) == []
+    rows[1]["currency"] = "GBP"
+    frames = {RecordKind.INVOICE: invoices([]), RecordKind.BILL: bills(rows)}
+    (finding,) = DuplicateEntryDetector().detect(frames, context())
+    assert finding.record_ids == ("B-1", "B-2")
