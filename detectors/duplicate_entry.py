@@ -13,6 +13,7 @@ from detectors import _frames as fr
 from detectors import _origin
 from detectors._coverage import Fact
 from detectors._reversals import find_reversals
+from detectors._sessions import SESSION_COLUMNS, explained_runs
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -37,6 +38,11 @@ class DuplicateEntryDetector(Detector):
     (``min_duplicates``), with a lower confidence than a habit of repeats: a single pair
     can still be two real sessions on the same day at the same price.
 
+    Identical invoices are two sales when the calendar says so: a run of ``n`` of them
+    is not reported when the customer had ``n`` held sessions on one day in the
+    ``max_session_lag_days`` before (appointments and customers are read when given; see
+    :mod:`detectors._sessions`).
+
     Credit notes, refunds and fees are never evidence. An invoice that a credit note of the
     same customer cancels to the cent within ``max_reversal_days`` is set aside before
     comparing: that invoice and the one keyed again after it are a correction, one sale,
@@ -58,6 +64,7 @@ class DuplicateEntryDetector(Detector):
         min_duplicates: Fewest duplicate records for a finding.
         max_reversal_days: Most calendar days from an invoice to the credit note cancelling
             it (such an invoice is set aside).
+        max_session_lag_days: Most calendar days from a session to the invoice billing it.
     """
 
     kind: ClassVar[str] = "duplicate_entry"
@@ -77,6 +84,7 @@ class DuplicateEntryDetector(Detector):
             "created_at",
             "doc_type",
             "currency",
+            "customer_email",
         ),
         RecordKind.BILL: (
             "source_id",
@@ -94,17 +102,25 @@ class DuplicateEntryDetector(Detector):
     }
     optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = {
         RecordKind.INVOICE_LINE: ("invoice_id", "item", "description", "quantity", "amount"),
+        RecordKind.APPOINTMENT: SESSION_COLUMNS[RecordKind.APPOINTMENT],
+        RecordKind.CUSTOMER: SESSION_COLUMNS[RecordKind.CUSTOMER],
     }
 
     facts: ClassVar[tuple[Fact, ...]] = ()
     checks: ClassVar[str] = "double entry"
 
     def __init__(
-        self, *, max_gap_days: int = 3, min_duplicates: int = 1, max_reversal_days: int = 14
+        self,
+        *,
+        max_gap_days: int = 3,
+        min_duplicates: int = 1,
+        max_reversal_days: int = 14,
+        max_session_lag_days: int = 14,
     ) -> None:
         self.max_gap_days = max_gap_days
         self.min_duplicates = min_duplicates
         self.max_reversal_days = max_reversal_days
+        self.max_session_lag_days = max_session_lag_days
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
         today = fr.as_of(context).normalize()
@@ -117,10 +133,9 @@ class DuplicateEntryDetector(Detector):
         sales = sales[~fr.as_text(sales["source_id"]).isin(reversals["invoice_id"]).to_numpy()]
         invoices = _records(sales, "customer", today, signatures)
         bills = _records(frames[RecordKind.BILL], "vendor", today, None)
-        marked = pd.concat(
-            [self._mark(invoices, by_number=False), self._mark(bills, by_number=True)],
-            ignore_index=True,
-        )
+        repeated_sales = self._mark(invoices, by_number=False)
+        repeated_sales = self._two_sessions_two_sales(repeated_sales, frames, context)
+        marked = pd.concat([repeated_sales, self._mark(bills, by_number=True)], ignore_index=True)
         totals = marked.groupby(["party", "key"])["duplicate"].sum()
         hits = totals[totals >= max(1, self.min_duplicates)]
         if hits.empty:
@@ -177,6 +192,29 @@ class DuplicateEntryDetector(Detector):
             original[first_ref[repeat].to_numpy(dtype=np.int64)] = True
         original &= ~duplicate
         return records.assign(duplicate=duplicate, original=original, cross=cross)
+
+    def _two_sessions_two_sales(
+        self, records: pd.DataFrame, frames: Frames, context: DetectionContext
+    ) -> pd.DataFrame:
+        """``records`` with the runs that same-day sessions explain no longer duplicates."""
+        if not records["duplicate"].any():
+            return records
+        group = records.groupby([*_AMOUNT, "content"], dropna=False, sort=False)
+        # A run: a first record and the duplicates that follow it within its group.
+        starts = pd.Series(~records["duplicate"].to_numpy(), index=records.index)
+        run = group.ngroup() * len(records) + starts.groupby(group.ngroup()).cumsum()
+        with_repeat = run.isin(run[records["duplicate"].to_numpy()])
+        runs = records[with_repeat.to_numpy()].assign(run=run[with_repeat])
+        explained = pd.Series(False, index=records.index)
+        explained[runs.index] = explained_runs(runs, frames, context, self.max_session_lag_days)
+        if not explained.any():
+            return records
+        keep = ~explained.to_numpy()
+        return records.assign(
+            duplicate=records["duplicate"].to_numpy() & keep,
+            original=records["original"].to_numpy() & keep,
+            cross=records["cross"].to_numpy() & keep,
+        )
 
     def _candidate(
         self, party: str, group: pd.DataFrame, checked: int, context: DetectionContext

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pandas as pd
 import pytest
@@ -10,7 +10,17 @@ import pytest
 from busywork.store.records import RecordKind
 from detectors import DuplicateEntryDetector
 from tests.detectors.catalogue_factories import bill, bills, duplicate_scenario
-from tests.detectors.detector_factories import TODAY, context, empty_frames, invoice, invoices
+from tests.detectors.detector_factories import (
+    TODAY,
+    appointment,
+    appointments,
+    context,
+    customer,
+    customers,
+    empty_frames,
+    invoice,
+    invoices,
+)
 
 
 def test_bills_keyed_twice_are_found_and_voided_copies_are_not() -> None:
@@ -110,3 +120,43 @@ def test_bills_in_two_currencies_with_one_reference_are_two_bills() -> None:
     frames = {RecordKind.INVOICE: invoices([]), RecordKind.BILL: bills(rows)}
     (finding,) = DuplicateEntryDetector().detect(frames, context())
     assert finding.record_ids == ("B-1", "B-2")
+
+
+def _two_cleans_on_one_day(sessions: int) -> dict[RecordKind, pd.DataFrame]:
+    """Two identical invoices to Hana Morgan on one day, and ``sessions`` visits that day."""
+    day = TODAY - timedelta(days=30)
+    invs = [
+        invoice(f"INV-{n}", issued_on=day, total=45.0, customer_id="C0241",
+                customer_name="Hana Morgan", customer_email="hana@example.com",
+                description=f"Domestic clean on {day.isoformat()}")
+        for n in (114, 120)
+    ]  # fmt: skip
+    visits = [
+        appointment(f"APT-{hour}", start_at=datetime.combine(day, time(hour)),
+                    attendee_email="hana@example.com", attendee_name="Hana Morgan")
+        for hour in (9, 14)[:sessions]
+    ]  # fmt: skip
+    return {
+        RecordKind.INVOICE: invoices(invs),
+        RecordKind.BILL: bills([]),
+        RecordKind.APPOINTMENT: appointments(visits),
+        RecordKind.CUSTOMER: customers([customer("C0241", "Hana Morgan", "hana@example.com")]),
+    }
+
+
+def test_two_sessions_on_one_day_billed_alike_are_two_sales() -> None:
+    assert DuplicateEntryDetector().detect(_two_cleans_on_one_day(2), context()) == []
+
+
+def test_one_session_billed_twice_is_still_a_duplicate() -> None:
+    (finding,) = DuplicateEntryDetector().detect(_two_cleans_on_one_day(1), context())
+    assert finding.record_ids == ("INV-114", "INV-120")
+
+
+def test_a_booking_tools_copy_is_not_a_second_session() -> None:
+    frames = _two_cleans_on_one_day(1)
+    booked = frames[RecordKind.APPOINTMENT].assign(origin="booking_link")
+    copy = booked.assign(source_id="gcal-APT-9", origin="unknown")
+    frames[RecordKind.APPOINTMENT] = pd.concat([booked, copy], ignore_index=True)
+    (finding,) = DuplicateEntryDetector().detect(frames, context())
+    assert finding.record_ids == ("INV-114", "INV-120")
