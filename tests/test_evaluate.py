@@ -136,11 +136,6 @@ def test_whole_kind_decoys_and_aliases_are_scored() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 classes 1 and 4: payment findings on a checkout shop; Calendly mirrors "
-    "taken as uninvoiced hand-made bookings",
-)
 def test_messy_businesses_report_no_decoys_and_find_what_was_planted() -> None:
     results = evaluate([1, 2], jobs=1, scale=0.05, profiles=("checkout_shop", "calendly_mirror"))
     for row in score(results):
