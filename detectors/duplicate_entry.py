@@ -31,7 +31,10 @@ class DuplicateEntryDetector(Detector):
     (e.g. Stripe and the books) that match are the classic "entered in two systems by
     hand"; automated records are never counted. One repeat is enough for a finding
     (``min_duplicates``), with a lower confidence than a habit of repeats: a single pair
-    can still be two real sessions on the same day at the same price.
+    can still be two real sessions on the same day at the same price. Where the source
+    does not say how the records were made (no ``origin``), a lone repeat without a matching
+    supplier reference, second system or credit note is not reported at all: in a card
+    ledger or a shop export two identical charges on one day are ordinary.
 
     A credit note that cancels an invoice of the same customer to the cent within
     ``max_reversal_days`` is rework of the same kind (an invoice keyed wrong, cancelled and
@@ -135,16 +138,19 @@ class DuplicateEntryDetector(Detector):
             "vendor": bills["key"].value_counts(),
         }
         empty = marked.iloc[:0]
-        return [
-            self._candidate(
-                party,
-                by_subject.get((party, key), empty),
-                reversals[reversals["key"] == key] if party == "customer" else reversals.iloc[:0],
-                int(checked[party].get(key, 0)),
-                context,
+        candidates = []
+        for party, key in sorted(hits.index):
+            group = by_subject.get((party, key), empty)
+            cancelled = (
+                reversals[reversals["key"] == key] if party == "customer" else reversals.iloc[:0]
             )
-            for party, key in sorted(hits.index)
-        ]
+            if _supported(group, cancelled):
+                candidates.append(
+                    self._candidate(
+                        party, group, cancelled, int(checked[party].get(key, 0)), context
+                    )
+                )
+        return candidates
 
     def _mark(self, records: pd.DataFrame, *, by_number: bool) -> pd.DataFrame:
         """Flag each record that repeats an earlier one, and the record it repeats.
@@ -316,6 +322,23 @@ class DuplicateEntryDetector(Detector):
                 f"the same amount within {self.max_reversal_days} days: {pairs}{more}"
             )
         return ". ".join(parts) + "."
+
+
+def _supported(group: pd.DataFrame, reversals: pd.DataFrame) -> bool:
+    """Whether a subject's repeats are evidence of double entry rather than of two real events.
+
+    A lone repeat matched only by amount and content on nearby days, among records whose
+    origin the source does not say (a card ledger, a till, a web shop), is as likely two real
+    charges or sales on one day (two servers billed together, two identical orders) as one
+    record entered twice. Such a pair is not reported; a second repeat, the same supplier
+    reference, a copy in a second system, a reversing credit note or a known manual origin is.
+    """
+    dupes = group[group["duplicate"]]
+    if len(reversals) or len(dupes) != 1:
+        return True
+    if bool(dupes["cross"].any()) or bool((dupes["matched"] == "number").any()):
+        return True
+    return _origin.assess(group[group["duplicate"] | group["original"]]["origin"]).known_manual
 
 
 def _what_matched(party: str, dupes: pd.DataFrame) -> str:
