@@ -36,7 +36,10 @@ class DuplicateEntryDetector(Detector):
     (e.g. Stripe and the books) that match are the classic "entered in two systems by
     hand"; automated records are never counted. One repeat is enough for a finding
     (``min_duplicates``), with a lower confidence than a habit of repeats: a single pair
-    can still be two real sessions on the same day at the same price.
+    can still be two real sessions on the same day at the same price. Where the source
+    does not say how the records were made (no ``origin``), a lone repeat without a matching
+    supplier reference or second system is not reported at all: in a card
+    ledger or a shop export two identical charges on one day are ordinary.
 
     Identical invoices are two sales when the calendar says so: a run of ``n`` of them
     is not reported when the customer had ``n`` held sessions on one day in the
@@ -150,6 +153,7 @@ class DuplicateEntryDetector(Detector):
                 party, by_subject[(party, key)], int(checked[party].get(key, 0)), context
             )
             for party, key in sorted(hits.index)
+            if _supported(by_subject[(party, key)])
         ]
 
     def _mark(self, records: pd.DataFrame, *, by_number: bool) -> pd.DataFrame:
@@ -299,6 +303,24 @@ class DuplicateEntryDetector(Detector):
 def _paid_twice(amount: float, currency: str) -> str:
     """The sentence on money paid twice, in the duplicates' own currency ("" when none)."""
     return f" {fr.format_money(amount, currency)} was paid twice." if amount else ""
+
+
+def _supported(group: pd.DataFrame) -> bool:
+    """Whether a subject's repeats are evidence of double entry rather than of two real events.
+
+    A lone repeat matched only by amount and content on nearby days, among records whose
+    origin the source does not say (a card ledger, a till, a web shop), is as likely two real
+    charges or sales on one day (two servers billed together, two identical orders) as one
+    record entered twice. Such a pair is not reported; a second repeat, the same supplier
+    reference, a copy in a second system or a known manual origin is. Credit notes are never
+    evidence: an invoice they cancel is set aside before comparing.
+    """
+    dupes = group[group["duplicate"]]
+    if len(dupes) != 1:
+        return True
+    if bool(dupes["cross"].any()) or bool((dupes["matched"] == "number").any()):
+        return True
+    return _origin.assess(group[group["duplicate"] | group["original"]]["origin"]).known_manual
 
 
 def _what_matched(party: str, dupes: pd.DataFrame) -> str:

@@ -13,6 +13,12 @@ from busywork.commands.common import Subcommands, add_command
 from busywork.errors import ConfigError
 
 PREVIEW_ROWS = 5
+#: Calendar exports: not read from a folder, and said so rather than passed over in silence.
+CALENDAR_SUFFIXES = (".ics", ".ical", ".ifb")
+CALENDAR_FILE = (
+    "a calendar file; appointments are read from the calendar itself (caldav, google_calendar,"
+    " msgraph_calendar or calendly connector, docs/connectors/calendars.md), not from a folder"
+)
 
 
 def register(commands: Subcommands) -> None:
@@ -62,8 +68,7 @@ def run_init(args: argparse.Namespace, ask: Callable[[str], str] | None = None) 
     if args.config.exists() and not args.force:
         raise ConfigError(f"{args.config} exists already; add --force to replace it")
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in TABULAR_SUFFIXES)
-    if not paths:
-        raise ConfigError(f"no .csv, .tsv or .txt files in {folder}")
+    calendars = _calendar_files(folder, tabular=bool(paths))
     guesses = [recognise(path) for path in paths]
     chosen: dict[str, FileGuess] = {}
     for guess in sorted(guesses, key=lambda g: -g.score):
@@ -71,6 +76,8 @@ def run_init(args: argparse.Namespace, ask: Callable[[str], str] | None = None) 
             chosen[guess.kind] = guess
     currency, currency_note = _currency(args.currency, guesses)
     print(f"Looking at {len(paths)} file(s) in {folder}:")
+    for name in calendars:
+        print(f"  {name}: not used: {CALENDAR_FILE}")
     files: list[tuple[str, str, dict[str, Any]]] = []
     skipped: list[tuple[str, str]] = []
     for guess in guesses:
@@ -118,6 +125,21 @@ def run_init(args: argparse.Namespace, ask: Callable[[str], str] | None = None) 
     args.config.write_text(text, encoding="utf-8")
     print(f"Wrote {args.config}. Next: busywork scan -c {args.config} --out report/")
     return 0
+
+
+def _calendar_files(folder: Path, *, tabular: bool) -> list[str]:
+    """The calendar exports in ``folder``; with no tabular file beside them, why none is read.
+
+    Raises:
+        ConfigError: the folder holds no .csv, .tsv or .txt file.
+    """
+    calendars = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in CALENDAR_SUFFIXES)
+    if not tabular:
+        raise ConfigError(
+            f"no .csv, .tsv or .txt files in {folder}"
+            + (f"; {', '.join(calendars)}: {CALENDAR_FILE}" if calendars else "")
+        )
+    return calendars
 
 
 def _currency(given: str | None, guesses: list[Any]) -> tuple[str, str]:

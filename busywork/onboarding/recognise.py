@@ -60,7 +60,7 @@ def recognise(path: Path) -> FileGuess:
     headers = {normalise(name): name for name in frame.columns}
     kind, score, columns = _best_kind(path, headers, frame)
     if kind is None:
-        guess.problem = "not recognised from its name or headers"
+        guess.problem = "not recognised from its name or headers" + _nearest(headers)
         return guess
     guess.kind, guess.score = kind, score
     if kind in NOT_IMPORTED:
@@ -115,6 +115,21 @@ def _best_kind(
     return best if best[1] >= 3 else (None, 0, {})
 
 
+def _nearest(headers: dict[str, str]) -> str:
+    """What the closest kind found and lacked, so a reader knows what to map by hand."""
+    kinds = [kind for kind in SYNONYMS if kind != "invoice_lines"]
+    found = {kind: map_columns(kind, headers) for kind in kinds}
+    kind = max(kinds, key=lambda k: len(found[k]) - len(_missing(k, found[k], headers)))
+    missing = _missing(kind, found[kind], headers)
+    if not found[kind] or not missing:
+        return ""
+    columns = ", ".join(f"{theirs} as {ours}" for ours, theirs in found[kind].items())
+    return (
+        f"; nearest is {kind.replace('_', ' ')} ({columns}), but nothing reads as "
+        f"{', '.join(missing)}: map the file by hand (docs/csv-mapping.md)"
+    )
+
+
 def _shape(kind: str, headers: dict[str, str]) -> int:
     """Bonuses and penalties for what a kind's files always (or never) have."""
     has = set(headers)
@@ -156,9 +171,15 @@ def _missing(kind: str, columns: dict[str, str], headers: dict[str, str]) -> lis
     )
     if kind == "customers" and not named and {"firstname", "lastname"} <= set(headers):
         required.discard("name")
-    if kind == "invoices" and {"quantity", "unitamount"} <= set(headers):
+    if kind == "invoices" and _priced_lines(headers):
         required.discard("total")
     return sorted(required - set(columns))
+
+
+def _priced_lines(headers: dict[str, str]) -> bool:
+    """Whether each row is a line with a quantity and a unit price (its total is their product)."""
+    lines = map_columns("invoice_lines", headers)
+    return "quantity" in lines and "unit_price" in lines
 
 
 def _mappings(

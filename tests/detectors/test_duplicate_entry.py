@@ -160,3 +160,26 @@ def test_a_booking_tools_copy_is_not_a_second_session() -> None:
     frames[RecordKind.APPOINTMENT] = pd.concat([booked, copy], ignore_index=True)
     (finding,) = DuplicateEntryDetector().detect(frames, context())
     assert finding.record_ids == ("INV-114", "INV-120")
+
+
+def _same_day_charges(count: int, origin: str) -> dict[RecordKind, pd.DataFrame]:
+    day = TODAY - timedelta(days=30)
+    rows = [
+        bill(f"c{n}", issued_on=day, total=3.92, origin=origin or "", description="Server hosting")
+        for n in range(count)
+    ]
+    return {RecordKind.BILL: bills(rows), RecordKind.INVOICE: invoices([])}
+
+
+@pytest.mark.parametrize(
+    ("count", "origin", "reported"),
+    [(2, "", False), (2, "manual", True), (3, "", True)],
+    ids=["one-pair-unknown-origin", "one-pair-keyed-by-hand", "two-repeats-unknown-origin"],
+)
+def test_a_lone_pair_of_unknown_origin_is_no_evidence_of_double_entry(
+    count: int, origin: str, reported: bool
+) -> None:
+    # Two identical charges on one day in a card ledger are ordinary (two servers billed
+    # together); the same pair keyed by hand, or a habit of repeats, is a finding.
+    found = DuplicateEntryDetector().detect(_same_day_charges(count, origin), context())
+    assert bool(found) is reported
