@@ -13,7 +13,8 @@ deletions, voided invoices ``status=void``.
 Payments on bills (``ACCPAYPAYMENT``) become payments with ``bill_id``. Repeating invoices
 and bills (``/RepeatingInvoices``) have neither ``If-Modified-Since`` nor paging, so they
 are read whole on every poll and a template that stops coming back is deleted
-(:mod:`connectors.snapshot`); Xero has no API for repeating manual journals.
+(:mod:`connectors.snapshot`); Xero has no API for repeating manual journals. The chart of
+accounts (``/Accounts``) is read before the journals on every poll, to name their lines' codes.
 OAuth2 with rotating refresh tokens; the tenant comes from ``busywork connect``.
 """
 
@@ -38,6 +39,7 @@ from connectors.rest import ApiConnector, Mapper, Rows
 from connectors.snapshot import Snapshot
 from connectors.xero_mapping import (
     DELETED_JOURNAL_STATUSES,
+    account_names,
     is_deleted,
     journal_mapper,
     map_contact,
@@ -69,6 +71,8 @@ FEEDS: tuple[tuple[str, str], ...] = (
 )
 #: The template feed, read whole every poll; its key in the cursor holds the ids last seen.
 TEMPLATES = "RepeatingInvoices"
+#: The chart of accounts (unpaged, small), read every poll to name journal lines' codes.
+ACCOUNTS = "Accounts"
 #: Cursor format: 2 since payments on bills are kept (older cursors skipped past them).
 CURSOR_VERSION = 2
 
@@ -177,7 +181,10 @@ class XeroConnector(ApiConnector):
             # Payments on bills were skipped before: read the payments once more from the start.
             state.pop("Payments", None)
         state["version"] = CURSOR_VERSION
+        names: dict[str, str] = {}
         for feed, key in FEEDS:
+            if feed == "ManualJournals":
+                names = account_names(_objects(client.get_json(f"/{ACCOUNTS}"), ACCOUNTS))
             position = state.get(feed) or {}
             paginator = KeysetPaginator(
                 PAGE_SIZE, position.get("since"), position.get("page", 1), bound=ims_header
@@ -193,7 +200,7 @@ class XeroConnector(ApiConnector):
                 )
                 objects = _objects(body, feed)
                 rows = Rows("xero")
-                self._collect(feed, key, objects, rows)
+                self._collect(feed, key, objects, rows, names)
                 paginator.advance(len(objects), _last_change(objects))
                 state[feed] = {"since": paginator.since, "page": paginator.page}
                 batches, problems = rows.batches(self.context.timezone)
@@ -223,13 +230,15 @@ class XeroConnector(ApiConnector):
         batches, problems = rows.batches(self.context.timezone)
         return SyncPage(batches=batches, cursor=snapshot.complete(state, kept), problems=problems)
 
-    def _collect(self, feed: str, key: str, objects: list[Any], rows: Rows) -> None:
+    def _collect(
+        self, feed: str, key: str, objects: list[Any], rows: Rows, names: dict[str, str]
+    ) -> None:
         mapper: Mapper = {
             "Contacts": map_contact,
             "Invoices": map_invoice,
             "CreditNotes": map_credit_note,
             "Payments": map_payment,
-            "ManualJournals": journal_mapper(self.context.currency),
+            "ManualJournals": journal_mapper(self.context.currency, names),
         }[feed]
         gone = DELETED_JOURNAL_STATUSES if feed == "ManualJournals" else None
         live = []

@@ -247,32 +247,49 @@ def debit_account_code(lines: list[Mapping[str, Any]]) -> str | None:
     return max(debits, key=lambda pair: pair[0])[1] if debits else None
 
 
-def journal_mapper(currency: str) -> Any:
-    """Maps a manual journal, in the organisation's base ``currency``."""
+def journal_mapper(currency: str, account_names: Mapping[str, str] | None = None) -> Any:
+    """Maps a manual journal, in the organisation's base ``currency``.
+
+    Journal lines carry account codes; ``account_names`` (``/Accounts``: code -> name) names
+    them, so the accounts a journal touches read as they do in the chart of accounts. A code
+    the chart does not know stays a code. A journal with a ``Url`` was posted by an app (Xero
+    shows the link as "Go to [app]"), so it is ``integration``, not keyed by hand.
+    """
+    names = dict(account_names or {})
 
     def map_journal(journal: Mapping[str, Any]) -> Iterator[Pair]:
         lines = journal.get("JournalLines") or []
-        accounts = sorted({str(line["AccountCode"]) for line in lines if line.get("AccountCode")})
+        codes = {str(line["AccountCode"]) for line in lines if line.get("AccountCode")}
         amount = sum(float(line["LineAmount"]) for line in lines if float(line["LineAmount"]) > 0)
         debit = debit_account_code(lines)
+        by_app = bool(str(journal.get("Url") or "").strip())
         yield (
             RecordKind.JOURNAL_ENTRY,
             {
                 "source_id": journal["ManualJournalID"],
                 "posted_on": xero_date(journal["Date"]),
-                "accounts": "|".join(accounts),
+                "accounts": "|".join(sorted(names.get(code, code) for code in codes)),
                 "amount": amount,
-                # Manual journal lines carry the code, not the name (that is in /Accounts).
+                # The subject of a journal finding is the debited account: its code and name.
                 "debit_account_id": debit,
-                "debit_account": debit,
+                "debit_account": None if debit is None else names.get(debit, debit),
                 "currency": currency,
                 "memo": journal.get("Narration") or None,
-                "origin": Origin.MANUAL.value,
+                "origin": (Origin.INTEGRATION if by_app else Origin.MANUAL).value,
                 "updated_at": xero_datetime(journal.get("UpdatedDateUTC")),
             },
         )
 
     return map_journal
+
+
+def account_names(accounts: list[Any]) -> dict[str, str]:
+    """Code -> name of every account in a ``/Accounts`` response that has both."""
+    return {
+        str(account["Code"]): str(account["Name"])
+        for account in accounts
+        if isinstance(account, Mapping) and account.get("Code") and account.get("Name")
+    }
 
 
 _UNITS = {"WEEKLY": "week", "MONTHLY": "month"}

@@ -10,6 +10,7 @@ there is no paid date on an invoice, no approval on a bill, no draft status.
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,7 +101,10 @@ def company(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, Any]]]:
                    "LinkedTxn": [{"TxnId": str(r["bill_id"]), "TxnType": "Bill"}]}]}
         for r in payments[payments["bill_id"].notna()].to_dict("records")
     ]  # fmt: skip
-    entities["JournalEntry"] = [_journal(r) for r in frames["journal_entries"].to_dict("records")]
+    journals = frames["journal_entries"]
+    # Payroll run by an integration posts its own paychecks, not JournalEntry objects.
+    keyed = journals[journals["origin"] != "integration"]
+    entities["JournalEntry"] = [_journal(r) for r in keyed.to_dict("records")]
     entities["RecurringTransaction"] = []
     return {name: [_clean(e) for e in items] for name, items in entities.items()}
 
@@ -166,10 +170,16 @@ def _journal(row: dict[Any, Any]) -> dict[str, Any]:
         "Line": [
             {"Id": str(n), "Amount": abs(amount), "DetailType": "JournalEntryLineDetail",
              "JournalEntryLineDetail": {"PostingType": "Debit" if amount > 0 else "Credit",
-                                        "AccountRef": {"value": account, "name": account}}}
+                                        "AccountRef": {"value": account_id(account),
+                                                       "name": account}}}
             for n, (account, amount) in enumerate(postings)
         ],
     }  # fmt: skip
+
+
+def account_id(name: str) -> str:
+    """A stable numeric Account ``Id`` for an account name (QuickBooks names accounts by id)."""
+    return str(1 + zlib.crc32(name.strip().lower().encode()) % 997)
 
 
 def journal_postings(accounts: str, amount: float) -> list[tuple[str, float]]:

@@ -4,7 +4,9 @@ Feeds ``Contacts``, ``Invoices`` (``ACCREC`` sales invoices and ``ACCPAY`` bills
 ``Payments``, ``ManualJournals`` and ``RepeatingInvoices``, paged with ``page`` (100 a page,
 a short page ends the feed), filtered by the ``If-Modified-Since`` header (naive UTC) and
 ordered by ``UpdatedDateUTC``. Dates are Microsoft JSON dates, ``/Date(ms+0000)/``.
-Journal lines name accounts by code, as Xero does; :func:`account_code` gives the code.
+Journal lines name accounts by code, as Xero does; :func:`account_code` gives the code and
+``Accounts`` (the chart, unpaged) the names. Journals an app posted (payroll, prepayment
+release) carry the app's ``Url``, as the API's own apps do; those keyed by hand have none.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ TENANT = "eval-tenant-0001"
 ACCESS_TOKEN = "xero-eval-access"
 REFRESH_TOKEN = "xero-eval-refresh"
 PAGE_SIZE = 100
+#: Where an app that posts journals (payroll, prepayments) links each one back to.
+APP_URL = "https://app.example.com/journals"
+#: Feeds Xero serves whole, without ``If-Modified-Since`` or paging.
+UNPAGED = frozenset({"Accounts", "RepeatingInvoices"})
 FEEDS = (
+    "Accounts",
     "Contacts",
     "Invoices",
     "CreditNotes",
@@ -87,7 +94,22 @@ def organisation(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, An
         for r in frames["payments"].to_dict("records")
     ]
     journals = [_journal(r) for r in frames["journal_entries"].to_dict("records")]
+    names = {
+        part.strip()
+        for cell in frames["journal_entries"]["accounts"].dropna()
+        for part in str(cell).split("|")
+        if part.strip()
+    }
     return {
+        "Accounts": [
+            {
+                "AccountID": f"acc-{account_code(name)}",
+                "Code": account_code(name),
+                "Name": name,
+                "Status": "ACTIVE",
+            }
+            for name in sorted(names)
+        ],
         "Contacts": contacts,
         "Invoices": invoices,
         "Payments": [p for p in payments if p is not None],
@@ -186,6 +208,7 @@ def _journal(row: dict[Any, Any]) -> dict[str, Any]:
         "Date": _date(row["posted_on"]),
         "Narration": _text(row["memo"]),
         "Status": "POSTED",
+        "Url": None if row["origin"] == "manual" else f"{APP_URL}/{row['source_id']}",
         "JournalLines": [
             {"AccountCode": account_code(account), "LineAmount": amount}
             for account, amount in postings
@@ -228,7 +251,7 @@ class XeroApi:
         if since:
             bound = int(datetime.fromisoformat(since).replace(tzinfo=UTC).timestamp() * 1000)
             items = [o for o in items if _updated(o) >= bound]
-        if feed == "RepeatingInvoices":
+        if feed in UNPAGED:
             return 200, {feed: items}
         page = int(request.arg("page") or 1)
         chunk = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]

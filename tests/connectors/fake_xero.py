@@ -263,6 +263,7 @@ class FakeXero:
 
     def __init__(self) -> None:
         self.feeds: dict[str, list[dict[str, Any]]] = {
+            "Accounts": [],
             "Contacts": [],
             "Invoices": [],
             "CreditNotes": [],
@@ -311,7 +312,7 @@ class FakeXero:
                 return 401, {}, json.dumps(body)
             if request.headers.get("xero-tenant-id") != TENANT:
                 return 403, {}, json.dumps({"Detail": "AuthenticationUnsuccessful"})
-            if feed == "RepeatingInvoices":
+            if feed in ("Accounts", "RepeatingInvoices"):
                 # Unpaged and without If-Modified-Since in the vendor's spec.
                 assert "If-Modified-Since" not in request.headers
                 assert not urlsplit(request.url or "").query
