@@ -15,6 +15,8 @@ and bills (``/RepeatingInvoices``) have neither ``If-Modified-Since`` nor paging
 are read whole on every poll and a template that stops coming back is deleted
 (:mod:`connectors.snapshot`); Xero has no API for repeating manual journals. The chart of
 accounts (``/Accounts``) is read before the journals on every poll, to name their lines' codes.
+A bill past its draft that changed is read with its history (``/Invoices/{id}/History``):
+the only place Xero says when a bill was entered and approved.
 OAuth2 with rotating refresh tokens; the tenant comes from ``busywork connect``.
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 import requests
@@ -40,6 +43,7 @@ from connectors.snapshot import Snapshot
 from connectors.xero_mapping import (
     DELETED_JOURNAL_STATUSES,
     account_names,
+    bill_history,
     is_deleted,
     journal_mapper,
     map_contact,
@@ -48,6 +52,7 @@ from connectors.xero_mapping import (
     map_payment,
     map_repeating_invoice,
     ms_epoch,
+    needs_history,
 )
 
 log = logging.getLogger(__name__)
@@ -200,7 +205,8 @@ class XeroConnector(ApiConnector):
                 )
                 objects = _objects(body, feed)
                 rows = Rows("xero")
-                self._collect(feed, key, objects, rows, names)
+                history = _histories(client, objects) if feed == "Invoices" else {}
+                self._collect(feed, key, objects, rows, names, history)
                 paginator.advance(len(objects), _last_change(objects))
                 state[feed] = {"since": paginator.since, "page": paginator.page}
                 batches, problems = rows.batches(self.context.timezone)
@@ -231,11 +237,17 @@ class XeroConnector(ApiConnector):
         return SyncPage(batches=batches, cursor=snapshot.complete(state, kept), problems=problems)
 
     def _collect(
-        self, feed: str, key: str, objects: list[Any], rows: Rows, names: dict[str, str]
+        self,
+        feed: str,
+        key: str,
+        objects: list[Any],
+        rows: Rows,
+        names: dict[str, str],
+        history: dict[str, dict[str, Any]],
     ) -> None:
         mapper: Mapper = {
             "Contacts": map_contact,
-            "Invoices": map_invoice,
+            "Invoices": partial(map_invoice, history=history),
             "CreditNotes": map_credit_note,
             "Payments": map_payment,
             "ManualJournals": journal_mapper(self.context.currency, names),
@@ -249,6 +261,21 @@ class XeroConnector(ApiConnector):
             else:
                 live.append(obj)
         rows.add_objects(feed, live, mapper)
+
+
+def _histories(client: HttpClient, objects: list[Any]) -> dict[str, dict[str, Any]]:
+    """Entry and approval times of the page's bills past their draft, from their history.
+
+    One request per such bill that changed since the last poll: Xero keeps approval times
+    nowhere else.
+    """
+    return {
+        str(obj["InvoiceID"]): bill_history(
+            client.get_json(f"/Invoices/{obj['InvoiceID']}/History")
+        )
+        for obj in objects
+        if needs_history(obj)
+    }
 
 
 def _deleted_kind(

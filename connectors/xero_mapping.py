@@ -84,8 +84,14 @@ def map_contact(contact: Mapping[str, Any]) -> Iterator[Pair]:
         yield RecordKind.VENDOR, row
 
 
-def map_invoice(invoice: Mapping[str, Any]) -> Iterator[Pair]:
-    """ACCREC: a sales invoice with its lines; ACCPAY: a bill."""
+def map_invoice(
+    invoice: Mapping[str, Any], history: Mapping[str, Mapping[str, Any]] | None = None
+) -> Iterator[Pair]:
+    """ACCREC: a sales invoice with its lines; ACCPAY: a bill.
+
+    ``history`` holds, per bill id, what the bill's history says (:func:`bill_history`):
+    when it was entered and when it was approved.
+    """
     kind = invoice["Type"]
     template = invoice.get("RepeatingInvoiceID") or None
     origin = (Origin.TEMPLATE if template else Origin.MANUAL).value
@@ -113,6 +119,7 @@ def map_invoice(invoice: Mapping[str, Any]) -> Iterator[Pair]:
                 "vendor_id": contact.get("ContactID"),
                 "vendor_name": contact.get("Name"),
                 "status": _BILL_STATUS[status],
+                **(history or {}).get(str(invoice["InvoiceID"]), {}),
             },
         )
         return
@@ -147,6 +154,49 @@ def map_invoice(invoice: Mapping[str, Any]) -> Iterator[Pair]:
                 "origin": origin,
             },
         )
+
+
+#: Bill statuses past the draft: entered for approval, approved, paid.
+BILL_HISTORY_STATUSES = frozenset({"SUBMITTED", "AUTHORISED", "PAID"})
+
+
+def needs_history(invoice: Any) -> bool:
+    """Whether a bill's history can say when it was entered and approved (drafts cannot)."""
+    return (
+        isinstance(invoice, Mapping)
+        and invoice.get("Type") == "ACCPAY"
+        and bool(invoice.get("InvoiceID"))
+        and str(invoice.get("Status")) in BILL_HISTORY_STATUSES
+    )
+
+
+def bill_history(body: Any) -> dict[str, Any]:
+    """``created_at`` and ``approved_at`` from a ``/Invoices/{id}/History`` response.
+
+    Xero keeps no approval time on the bill itself; its history does: the record whose
+    ``Changes`` is ``Created`` says when the bill was entered, the latest ``Approved`` one
+    when it was approved. Records that are not dated are ignored.
+    """
+    records = body.get("HistoryRecords") if isinstance(body, Mapping) else None
+    when: dict[str, list[int]] = {}
+    for record in records if isinstance(records, list) else []:
+        if not isinstance(record, Mapping):
+            continue
+        try:
+            moment = ms_epoch(record.get("DateUTC"))
+        except ValueError:
+            continue
+        when.setdefault(str(record.get("Changes") or "").strip().lower(), []).append(moment)
+    out: dict[str, Any] = {}
+    if when.get("created"):
+        out["created_at"] = _iso_ms(min(when["created"]))
+    if when.get("approved"):
+        out["approved_at"] = _iso_ms(max(when["approved"]))
+    return out
+
+
+def _iso_ms(moment: int) -> str:
+    return datetime.fromtimestamp(moment / 1000, UTC).isoformat()
 
 
 def map_credit_note(note: Mapping[str, Any]) -> Iterator[Pair]:

@@ -44,7 +44,7 @@ def scan_through_apis(
     frames = business.frames
     stripe = fake_stripe.StripeApi(fake_stripe.stripe_objects(frames))
     books: VendorApi = (
-        fake_xero.XeroApi(fake_xero.organisation(books_only(frames)))
+        fake_xero.XeroApi(fake_xero.organisation(books_only(frames)), fake_xero.histories(frames))
         if uses_xero(seed)
         else fake_quickbooks.QuickBooksApi(fake_quickbooks.company(books_only(frames)))
     )

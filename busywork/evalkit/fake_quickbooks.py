@@ -4,7 +4,8 @@ Shapes follow Intuit's schema (Finance.xsd) as served in JSON at minor version 7
 ``Customer``, ``Vendor``, ``Invoice`` (sales lines, ``RecurDataRef`` for template-made
 ones), ``Payment`` (``LinkedTxn`` to its invoice), ``Bill``, ``BillPayment``,
 ``JournalEntry``. What QuickBooks cannot say is left out, as it would be in a real company:
-there is no paid date on an invoice, no approval on a bill, no draft status.
+there is no paid date on an invoice and no draft status. Bills carry ``TxnApprovalInfo``
+(the company approves its bills through a workflow).
 """
 
 from __future__ import annotations
@@ -155,8 +156,24 @@ def _bill(row: dict[Any, Any]) -> dict[str, Any]:
         "Balance": 0.0 if void or row["status"] == "paid" else total,
         "PrivateNote": "Voided" if void else _text(row["description"]),
         "RecurDataRef": _template(row),
+        "TxnApprovalInfo": _approval(row),
         "Line": [{"Id": "1", "Amount": total, "DetailType": "AccountBasedExpenseLineDetail"}],
     }
+
+
+def _approval(row: dict[Any, Any]) -> dict[str, str] | None:
+    """Where a bill stands in the company's approval workflow, and since when.
+
+    The business approves its bills, so QuickBooks runs a bill approval workflow: a bill
+    waits (``PENDING_APPROVAL`` since it was entered) until approved (``APPROVED`` at its
+    approval). Drafts and voided bills are not in the workflow.
+    """
+    if row["status"] == "awaiting_approval":
+        return {"ApprovalStatus": "PENDING_APPROVAL", "LastChangedDate": _stamp(row["created_at"])}
+    approved = row.get("approved_at")
+    if row["status"] in ("approved", "paid") and approved is not None and not pd.isna(approved):
+        return {"ApprovalStatus": "APPROVED", "LastChangedDate": _stamp(approved)}
+    return None
 
 
 def _journal(row: dict[Any, Any]) -> dict[str, Any]:

@@ -217,14 +217,38 @@ def _journal(row: dict[Any, Any]) -> dict[str, Any]:
     }
 
 
+def histories(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, Any]]]:
+    """Each bill's history records, as ``/Invoices/{id}/History`` serves them.
+
+    ``Created`` when the bill was entered, ``Approved`` when it was approved, ``Paid`` when
+    paid: the changes Xero records, each with its ``DateUTC``.
+    """
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in frames["bills"].to_dict("records"):
+        changes = [("Created", row["created_at"]), ("Approved", row["approved_at"])]
+        if row["status"] == "paid":
+            changes.append(("Paid", row["paid_at"]))
+        out[str(row["source_id"])] = [
+            {"Changes": change, "DateUTC": _date(when), "User": "Eval User", "Details": ""}
+            for change, when in changes
+            if _date(when) is not None
+        ]
+    return out
+
+
 class XeroApi:
-    """The five feeds and the identity server's token endpoint."""
+    """The feeds, bills' histories and the identity server's token endpoint."""
 
     prefix = "/xero"
     token_path = "/connect/token"
 
-    def __init__(self, feeds: dict[str, list[dict[str, Any]]]) -> None:
+    def __init__(
+        self,
+        feeds: dict[str, list[dict[str, Any]]],
+        history: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> None:
         self.feeds = {name: sorted(items, key=_updated) for name, items in feeds.items()}
+        self.history = history or {}
         self.access_token = ACCESS_TOKEN
 
     def handle(self, request: Request) -> Answer:
@@ -244,6 +268,9 @@ class XeroApi:
         if request.headers.get("xero-tenant-id") != TENANT:
             return 403, {"Type": None, "Title": "Forbidden", "Detail": "AuthenticationUnsuccessful"}
         feed = request.path.strip("/")
+        parts = feed.split("/")
+        if len(parts) == 3 and parts[0] == "Invoices" and parts[2] == "History":
+            return 200, {"HistoryRecords": self.history.get(parts[1], [])}
         if feed not in self.feeds:
             return 404, {"Type": None, "Title": "Not Found", "Status": 404}
         items = self.feeds[feed]

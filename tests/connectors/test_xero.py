@@ -108,6 +108,7 @@ def test_backfill_reads_every_feed_and_page(engine: Engine, fake: FakeXero) -> N
         "Invoices",
         "Invoices",
         "Invoices",
+        "History",  # the bill's: when it was entered and approved
         "CreditNotes",
         "Payments",
         "Accounts",
