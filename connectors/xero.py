@@ -15,8 +15,9 @@ and bills (``/RepeatingInvoices``) have neither ``If-Modified-Since`` nor paging
 are read whole on every poll and a template that stops coming back is deleted
 (:mod:`connectors.snapshot`); Xero has no API for repeating manual journals. The chart of
 accounts (``/Accounts``) is read before the journals on every poll, to name their lines' codes.
-A bill past its draft that changed is read with its history (``/Invoices/{id}/History``):
-the only place Xero says when a bill was entered and approved.
+A bill past its draft or a manual journal that changed is read with its history
+(``/Invoices/{id}/History``, ``/ManualJournals/{id}/History``): the only place Xero says
+when a bill was entered and approved, and when a journal was keyed in.
 OAuth2 with rotating refresh tokens; the tenant comes from ``busywork connect``.
 """
 
@@ -44,6 +45,7 @@ from connectors.xero_mapping import (
     DELETED_JOURNAL_STATUSES,
     account_names,
     bill_history,
+    first_recorded,
     is_deleted,
     journal_mapper,
     map_contact,
@@ -205,7 +207,7 @@ class XeroConnector(ApiConnector):
                 )
                 objects = _objects(body, feed)
                 rows = Rows("xero")
-                history = _histories(client, objects) if feed == "Invoices" else {}
+                history = _histories(client, feed, objects)
                 self._collect(feed, key, objects, rows, names, history)
                 paginator.advance(len(objects), _last_change(objects))
                 state[feed] = {"since": paginator.since, "page": paginator.page}
@@ -250,7 +252,11 @@ class XeroConnector(ApiConnector):
             "Invoices": partial(map_invoice, history=history),
             "CreditNotes": map_credit_note,
             "Payments": map_payment,
-            "ManualJournals": journal_mapper(self.context.currency, names),
+            "ManualJournals": journal_mapper(
+                self.context.currency,
+                names,
+                {ident: times.get("created_at") for ident, times in history.items()},
+            ),
         }[feed]
         gone = DELETED_JOURNAL_STATUSES if feed == "ManualJournals" else None
         live = []
@@ -263,18 +269,33 @@ class XeroConnector(ApiConnector):
         rows.add_objects(feed, live, mapper)
 
 
-def _histories(client: HttpClient, objects: list[Any]) -> dict[str, dict[str, Any]]:
-    """Entry and approval times of the page's bills past their draft, from their history.
+def _histories(client: HttpClient, feed: str, objects: list[Any]) -> dict[str, dict[str, Any]]:
+    """What the histories of a page's bills and manual journals say, per object id.
 
-    One request per such bill that changed since the last poll: Xero keeps approval times
-    nowhere else.
+    Bills past their draft: when they were entered and approved. Manual journals that are
+    not deleted or voided: when they were keyed in. One request per such object that
+    changed since the last poll: Xero keeps those times nowhere else.
     """
+    if feed == "Invoices":
+        return {
+            str(obj["InvoiceID"]): bill_history(
+                client.get_json(f"/Invoices/{obj['InvoiceID']}/History")
+            )
+            for obj in objects
+            if needs_history(obj)
+        }
+    if feed != "ManualJournals":
+        return {}
     return {
-        str(obj["InvoiceID"]): bill_history(
-            client.get_json(f"/Invoices/{obj['InvoiceID']}/History")
-        )
+        str(obj["ManualJournalID"]): {
+            "created_at": first_recorded(
+                client.get_json(f"/ManualJournals/{obj['ManualJournalID']}/History")
+            )
+        }
         for obj in objects
-        if needs_history(obj)
+        if isinstance(obj, Mapping)
+        and obj.get("ManualJournalID")
+        and not is_deleted(obj, DELETED_JOURNAL_STATUSES)
     }
 
 

@@ -195,6 +195,24 @@ def bill_history(body: Any) -> dict[str, Any]:
     return out
 
 
+def first_recorded(body: Any) -> str | None:
+    """When the first dated record of a ``…/History`` response happened (ISO UTC), if any.
+
+    Xero's manual journals carry no creation time; the first thing their history records
+    (created, posted) is when someone keyed the journal in.
+    """
+    records = body.get("HistoryRecords") if isinstance(body, Mapping) else None
+    moments: list[int] = []
+    for record in records if isinstance(records, list) else []:
+        if not isinstance(record, Mapping):
+            continue
+        try:
+            moments.append(ms_epoch(record.get("DateUTC")))
+        except ValueError:
+            continue
+    return _iso_ms(min(moments)) if moments else None
+
+
 def _iso_ms(moment: int) -> str:
     return datetime.fromtimestamp(moment / 1000, UTC).isoformat()
 
@@ -297,8 +315,14 @@ def debit_account_code(lines: list[Mapping[str, Any]]) -> str | None:
     return max(debits, key=lambda pair: pair[0])[1] if debits else None
 
 
-def journal_mapper(currency: str, account_names: Mapping[str, str] | None = None) -> Any:
+def journal_mapper(
+    currency: str,
+    account_names: Mapping[str, str] | None = None,
+    entered: Mapping[str, str | None] | None = None,
+) -> Any:
     """Maps a manual journal, in the organisation's base ``currency``.
+
+    ``entered`` holds, per journal id, when its history says it was keyed in (``created_at``).
 
     Journal lines carry account codes; ``account_names`` (``/Accounts``: code -> name) names
     them, so the accounts a journal touches read as they do in the chart of accounts. A code
@@ -306,6 +330,7 @@ def journal_mapper(currency: str, account_names: Mapping[str, str] | None = None
     shows the link as "Go to [app]"), so it is ``integration``, not keyed by hand.
     """
     names = dict(account_names or {})
+    times = dict(entered or {})
 
     def map_journal(journal: Mapping[str, Any]) -> Iterator[Pair]:
         lines = journal.get("JournalLines") or []
@@ -326,6 +351,7 @@ def journal_mapper(currency: str, account_names: Mapping[str, str] | None = None
                 "currency": currency,
                 "memo": journal.get("Narration") or None,
                 "origin": (Origin.INTEGRATION if by_app else Origin.MANUAL).value,
+                "created_at": times.get(str(journal["ManualJournalID"])),
                 "updated_at": xero_datetime(journal.get("UpdatedDateUTC")),
             },
         )

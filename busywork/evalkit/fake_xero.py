@@ -218,12 +218,17 @@ def _journal(row: dict[Any, Any]) -> dict[str, Any]:
 
 
 def histories(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, Any]]]:
-    """Each bill's history records, as ``/Invoices/{id}/History`` serves them.
+    """Each bill's and manual journal's history records, by id (``…/{id}/History``).
 
-    ``Created`` when the bill was entered, ``Approved`` when it was approved, ``Paid`` when
-    paid: the changes Xero records, each with its ``DateUTC``.
+    ``Created`` when the bill or journal was entered, ``Approved`` when a bill was approved,
+    ``Paid`` when paid: the changes Xero records, each with its ``DateUTC``.
     """
     out: dict[str, list[dict[str, Any]]] = {}
+    for row in frames["journal_entries"].to_dict("records"):
+        out[str(row["source_id"])] = [
+            {"Changes": "Created", "DateUTC": _date(row["created_at"]), "User": "Eval User",
+             "Details": ""}
+        ] if _date(row["created_at"]) is not None else []  # fmt: skip
     for row in frames["bills"].to_dict("records"):
         changes = [("Created", row["created_at"]), ("Approved", row["approved_at"])]
         if row["status"] == "paid":
@@ -269,7 +274,7 @@ class XeroApi:
             return 403, {"Type": None, "Title": "Forbidden", "Detail": "AuthenticationUnsuccessful"}
         feed = request.path.strip("/")
         parts = feed.split("/")
-        if len(parts) == 3 and parts[0] == "Invoices" and parts[2] == "History":
+        if len(parts) == 3 and parts[0] in ("Invoices", "ManualJournals") and parts[2] == "History":
             return 200, {"HistoryRecords": self.history.get(parts[1], [])}
         if feed not in self.feeds:
             return 404, {"Type": None, "Title": "Not Found", "Status": 404}

@@ -280,7 +280,7 @@ class FakeXero:
         self.intercept: Callable[[requests.PreparedRequest], Any] | None = None
         #: Added to every successful response (rate-limit header scenarios).
         self.extra_headers: dict[str, str] = {}
-        #: ``HistoryRecords`` per invoice id (``/Invoices/{id}/History``); none by default.
+        #: ``HistoryRecords`` per bill or journal id (``…/{id}/History``); none by default.
         self.history: dict[str, list[dict[str, Any]]] = {}
 
     def install(self, mock: responses.RequestsMock) -> None:
@@ -289,7 +289,7 @@ class FakeXero:
         mock.add_callback(responses.POST, TOKEN_URL, callback=self._token)
         mock.add_callback(
             responses.GET,
-            re.compile(rf"{re.escape(BASE)}/Invoices/[^/]+/History"),
+            re.compile(rf"{re.escape(BASE)}/(Invoices|ManualJournals)/[^/]+/History"),
             callback=self._history,
         )
 

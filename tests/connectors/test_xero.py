@@ -113,6 +113,7 @@ def test_backfill_reads_every_feed_and_page(engine: Engine, fake: FakeXero) -> N
         "Payments",
         "Accounts",
         "ManualJournals",
+        "History",  # the journal's: when it was keyed in
         "RepeatingInvoices",
     ]
     invoice_requests = [r for r in fake.requests if "/Invoices" in (r.url or "")]

@@ -1,4 +1,4 @@
-"""Bills keep where they stand in approval and when they were approved, as each vendor says.
+"""Bills keep their approval and journals their entry time, as each vendor says them.
 
 QuickBooks Online puts ``TxnApprovalInfo`` on a bill when approval workflows are on; Xero
 keeps approval and entry times only in the bill's history (``/Invoices/{id}/History``).
@@ -7,18 +7,19 @@ keeps approval and entry times only in the bill's history (``/Invoices/{id}/Hist
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import responses
 from sqlalchemy.engine import Engine
 
-from busywork.store.records import Bill
+from busywork.store.records import Bill, JournalEntry
 from connectors.quickbooks_mapping import bill_mapper
 from connectors.sync import sync_connector
 from connectors.xero_mapping import bill_history
 from tests.connectors.fake_quickbooks import bill as quickbooks_bill
-from tests.connectors.fake_xero import BASE, FakeXero, invoice, ms_date
+from tests.connectors.fake_xero import BASE, FakeXero, invoice, journal, ms_date
 from tests.connectors.test_xero import KEY, connect, make, rows
 
 
@@ -102,3 +103,21 @@ def test_xero_bills_past_draft_are_read_with_their_history(engine: Engine, fake:
     assert by_id[draft["InvoiceID"]]["approved_at"] is None
     asked = [r.url for r in fake.requests if (r.url or "").endswith("/History")]
     assert asked == [f"{BASE}/Invoices/{approved['InvoiceID']}/History"]
+
+
+def test_xero_manual_journals_are_keyed_in_when_their_history_begins(
+    engine: Engine, fake: FakeXero
+) -> None:
+    connect(engine, fake)
+    posted, voided = journal(1), journal(2, status="VOIDED")
+    fake.feeds["ManualJournals"] = [posted, voided]
+    fake.history[posted["ManualJournalID"]] = [
+        {"Changes": "Posted", "DateUTC": ms_date(1_700_100_000_000)},
+        {"Changes": "Created", "DateUTC": ms_date(1_700_000_000_000)},
+    ]
+    result = sync_connector(engine, make(engine))
+    assert result.ok, result.error
+    [entry] = [row for row in rows(engine, JournalEntry) if not row["deleted"]]
+    assert entry["created_at"].replace(tzinfo=UTC) == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
+    asked = [r.url for r in fake.requests if (r.url or "").endswith("/History")]
+    assert asked == [f"{BASE}/ManualJournals/{posted['ManualJournalID']}/History"]
