@@ -115,7 +115,10 @@ def _invoice(row: dict[Any, Any], lines: list[dict[Any, Any]]) -> dict[str, Any]
     total = 0.0 if void else float(row["total"])
     balance = row["balance"]
     if pd.isna(balance):
-        balance = 0.0 if row["status"] == "paid" else total
+        # No status either: paid at checkout (QuickBooks always knows the balance), with no
+        # payment recorded against it, as a shop's till does not.
+        settled = row["status"] == "paid" or _text(row["status"]) is None
+        balance = 0.0 if settled else total
     body = {
         **_base(row),
         "DocNumber": _text(row["number"]),
