@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from busywork.evalkit.vendor_server import Answer, Request, bearer_ok
+from busywork.evalkit.vendor_server import Answer, Request, bearer_ok, records_by
 
 REALM = "9341453050108021"
 ACCESS_TOKEN = "qbo-eval-access"
@@ -78,8 +78,7 @@ def company(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, Any]]]:
          "PrimaryEmailAddr": {"Address": r["email"]} if _text(r["email"]) else None}
         for r in frames["vendors"].to_dict("records")
     ]  # fmt: skip
-    lines = frames["invoice_lines"].groupby("invoice_id", sort=False)
-    grouped = {str(key): group.to_dict("records") for key, group in lines}
+    grouped = records_by(frames["invoice_lines"], "invoice_id")
     entities["Invoice"] = [
         _invoice(r, grouped.get(str(r["source_id"]), []))
         for r in frames["invoices"].to_dict("records")

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from busywork.evalkit.fake_quickbooks import journal_postings
-from busywork.evalkit.vendor_server import Answer, Request, bearer_ok
+from busywork.evalkit.vendor_server import Answer, Request, bearer_ok, records_by
 
 TENANT = "eval-tenant-0001"
 ACCESS_TOKEN = "xero-eval-access"
@@ -82,8 +82,7 @@ def organisation(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, An
          "UpdatedDateUTC": _date(r["updated_at"])}
         for r in frames["vendors"].to_dict("records")
     ]  # fmt: skip
-    lines = frames["invoice_lines"].groupby("invoice_id", sort=False)
-    by_invoice = {str(key): group.to_dict("records") for key, group in lines}
+    by_invoice = records_by(frames["invoice_lines"], "invoice_id")
     invoices = [
         _sales(r, by_invoice.get(str(r["source_id"]), []))
         for r in frames["invoices"].to_dict("records")
