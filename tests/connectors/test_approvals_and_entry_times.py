@@ -121,3 +121,16 @@ def test_xero_manual_journals_are_keyed_in_when_their_history_begins(
     assert entry["created_at"].replace(tzinfo=UTC) == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
     asked = [r.url for r in fake.requests if (r.url or "").endswith("/History")]
     assert asked == [f"{BASE}/ManualJournals/{posted['ManualJournalID']}/History"]
+
+
+def test_xero_histories_can_be_left_unread(engine: Engine, fake: FakeXero) -> None:
+    connect(engine, fake)
+    fake.feeds["Invoices"] = [invoice(1, kind="ACCPAY", status="AUTHORISED")]
+    fake.feeds["ManualJournals"] = [journal(1)]
+    connector = make(engine)
+    connector.config = connector.config.model_copy(update={"read_history": False})
+    result = sync_connector(engine, connector)
+    assert result.ok, result.error
+    assert not [r for r in fake.requests if (r.url or "").endswith("/History")]
+    [bill] = rows(engine, Bill)
+    assert bill["approved_at"] is None
