@@ -114,7 +114,7 @@ def run_seed(
     aliases = _aliases([*business.truth["planted"], *business.truth["decoys"]])
     if route == "api":
         # Vendors know a subject by their own id; the route knows which subject that is.
-        aliases = {**known_aliases(business, seed), **aliases}
+        aliases = {**known_aliases(business), **aliases}
     recommendations = document["recommendations"]
     truth = _keys(business.truth["planted"]) | _keys(business.truth["decoys"])
     found = [

@@ -268,8 +268,32 @@ def journal_debit_account(entry: Mapping[str, Any]) -> tuple[str | None, str | N
     return (str(account_id) if account_id else None), (str(name) if name else None)
 
 
+#: ``TxnApprovalInfo.ApprovalStatus`` values of a bill still waiting for someone's approval.
+AWAITING_APPROVAL = frozenset({"PENDING_APPROVAL", "REQUIRES_APPROVAL", "IN_PROGRESS"})
+
+
+def approval(bill: Mapping[str, Any], status: str) -> dict[str, Any]:
+    """Status and approval time a bill's ``TxnApprovalInfo`` adds (empty without approvals).
+
+    QuickBooks Online with bill approval workflows says on each bill where it stands
+    (``ApprovalStatus``) and when that last changed (``LastChangedDate``): an approved bill's
+    change is its approval. A bill still pending is ``awaiting_approval``; a rejected one goes
+    back to whoever keyed it (``draft``). Without approval workflows the field is absent and
+    an unpaid bill is simply approved, with no date.
+    """
+    info = bill.get("TxnApprovalInfo") or {}
+    state = str(info.get("ApprovalStatus") or "").upper()
+    if not state or (status in ("void", "paid") and state in AWAITING_APPROVAL):
+        return {}
+    if state == "APPROVED":
+        return {"approved_at": info.get("LastChangedDate")}
+    if state == "REJECTED":
+        return {"status": "draft"}
+    return {"status": "awaiting_approval"} if state in AWAITING_APPROVAL else {}
+
+
 def bill_mapper(currency: str) -> Mapper:
-    """Maps a Bill (QuickBooks has no approval step: an unpaid bill is approved)."""
+    """Maps a Bill, with its approval status and time when approval workflows are on."""
 
     def mapper(bill: Mapping[str, Any]) -> Iterator[Pair]:
         origin, _ = _origin(bill)
@@ -290,6 +314,7 @@ def bill_mapper(currency: str) -> Mapper:
                 "description": bill.get("PrivateNote") or None,
                 "origin": origin,
                 **meta_times(bill),
+                **approval(bill, status),
             },
         )
 

@@ -13,7 +13,11 @@ deletions, voided invoices ``status=void``.
 Payments on bills (``ACCPAYPAYMENT``) become payments with ``bill_id``. Repeating invoices
 and bills (``/RepeatingInvoices``) have neither ``If-Modified-Since`` nor paging, so they
 are read whole on every poll and a template that stops coming back is deleted
-(:mod:`connectors.snapshot`); Xero has no API for repeating manual journals.
+(:mod:`connectors.snapshot`); Xero has no API for repeating manual journals. The chart of
+accounts (``/Accounts``) is read before the journals on every poll, to name their lines' codes.
+A bill past its draft or a manual journal that changed is read with its history
+(``/Invoices/{id}/History``, ``/ManualJournals/{id}/History``): the only place Xero says
+when a bill was entered and approved, and when a journal was keyed in.
 OAuth2 with rotating refresh tokens; the tenant comes from ``busywork connect``.
 """
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 import requests
@@ -38,6 +43,9 @@ from connectors.rest import ApiConnector, Mapper, Rows
 from connectors.snapshot import Snapshot
 from connectors.xero_mapping import (
     DELETED_JOURNAL_STATUSES,
+    account_names,
+    bill_history,
+    first_recorded,
     is_deleted,
     journal_mapper,
     map_contact,
@@ -46,6 +54,7 @@ from connectors.xero_mapping import (
     map_payment,
     map_repeating_invoice,
     ms_epoch,
+    needs_history,
 )
 
 log = logging.getLogger(__name__)
@@ -69,6 +78,8 @@ FEEDS: tuple[tuple[str, str], ...] = (
 )
 #: The template feed, read whole every poll; its key in the cursor holds the ids last seen.
 TEMPLATES = "RepeatingInvoices"
+#: The chart of accounts (unpaged, small), read every poll to name journal lines' codes.
+ACCOUNTS = "Accounts"
 #: Cursor format: 2 since payments on bills are kept (older cursors skipped past them).
 CURSOR_VERSION = 2
 
@@ -81,6 +92,13 @@ class XeroConfig(OAuthConnectorConfig):
         default=None, description="Organisation id; the one chosen at connect time if empty."
     )
     base_url: str = "https://api.xero.com/api.xro/2.0"
+    read_history: bool = Field(
+        default=True,
+        description=(
+            "Read each changed bill's and manual journal's history (one request each) for "
+            "when it was entered and approved; off, those checks report 'not checked'."
+        ),
+    )
 
 
 def ims_header(since_ms: int) -> str:
@@ -177,7 +195,10 @@ class XeroConnector(ApiConnector):
             # Payments on bills were skipped before: read the payments once more from the start.
             state.pop("Payments", None)
         state["version"] = CURSOR_VERSION
+        names: dict[str, str] = {}
         for feed, key in FEEDS:
+            if feed == "ManualJournals":
+                names = account_names(_objects(client.get_json(f"/{ACCOUNTS}"), ACCOUNTS))
             position = state.get(feed) or {}
             paginator = KeysetPaginator(
                 PAGE_SIZE, position.get("since"), position.get("page", 1), bound=ims_header
@@ -193,7 +214,8 @@ class XeroConnector(ApiConnector):
                 )
                 objects = _objects(body, feed)
                 rows = Rows("xero")
-                self._collect(feed, key, objects, rows)
+                history = _histories(client, feed, objects) if self.config.read_history else {}
+                self._collect(feed, key, objects, rows, names, history)
                 paginator.advance(len(objects), _last_change(objects))
                 state[feed] = {"since": paginator.since, "page": paginator.page}
                 batches, problems = rows.batches(self.context.timezone)
@@ -223,13 +245,25 @@ class XeroConnector(ApiConnector):
         batches, problems = rows.batches(self.context.timezone)
         return SyncPage(batches=batches, cursor=snapshot.complete(state, kept), problems=problems)
 
-    def _collect(self, feed: str, key: str, objects: list[Any], rows: Rows) -> None:
+    def _collect(
+        self,
+        feed: str,
+        key: str,
+        objects: list[Any],
+        rows: Rows,
+        names: dict[str, str],
+        history: dict[str, dict[str, Any]],
+    ) -> None:
         mapper: Mapper = {
             "Contacts": map_contact,
-            "Invoices": map_invoice,
+            "Invoices": partial(map_invoice, history=history),
             "CreditNotes": map_credit_note,
             "Payments": map_payment,
-            "ManualJournals": journal_mapper(self.context.currency),
+            "ManualJournals": journal_mapper(
+                self.context.currency,
+                names,
+                {ident: times.get("created_at") for ident, times in history.items()},
+            ),
         }[feed]
         gone = DELETED_JOURNAL_STATUSES if feed == "ManualJournals" else None
         live = []
@@ -240,6 +274,36 @@ class XeroConnector(ApiConnector):
             else:
                 live.append(obj)
         rows.add_objects(feed, live, mapper)
+
+
+def _histories(client: HttpClient, feed: str, objects: list[Any]) -> dict[str, dict[str, Any]]:
+    """What the histories of a page's bills and manual journals say, per object id.
+
+    Bills past their draft: when they were entered and approved. Manual journals that are
+    not deleted or voided: when they were keyed in. One request per such object that
+    changed since the last poll: Xero keeps those times nowhere else.
+    """
+    if feed == "Invoices":
+        return {
+            str(obj["InvoiceID"]): bill_history(
+                client.get_json(f"/Invoices/{obj['InvoiceID']}/History")
+            )
+            for obj in objects
+            if needs_history(obj)
+        }
+    if feed != "ManualJournals":
+        return {}
+    return {
+        str(obj["ManualJournalID"]): {
+            "created_at": first_recorded(
+                client.get_json(f"/ManualJournals/{obj['ManualJournalID']}/History")
+            )
+        }
+        for obj in objects
+        if isinstance(obj, Mapping)
+        and obj.get("ManualJournalID")
+        and not is_deleted(obj, DELETED_JOURNAL_STATUSES)
+    }
 
 
 def _deleted_kind(

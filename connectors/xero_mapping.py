@@ -84,8 +84,14 @@ def map_contact(contact: Mapping[str, Any]) -> Iterator[Pair]:
         yield RecordKind.VENDOR, row
 
 
-def map_invoice(invoice: Mapping[str, Any]) -> Iterator[Pair]:
-    """ACCREC: a sales invoice with its lines; ACCPAY: a bill."""
+def map_invoice(
+    invoice: Mapping[str, Any], history: Mapping[str, Mapping[str, Any]] | None = None
+) -> Iterator[Pair]:
+    """ACCREC: a sales invoice with its lines; ACCPAY: a bill.
+
+    ``history`` holds, per bill id, what the bill's history says (:func:`bill_history`):
+    when it was entered and when it was approved.
+    """
     kind = invoice["Type"]
     template = invoice.get("RepeatingInvoiceID") or None
     origin = (Origin.TEMPLATE if template else Origin.MANUAL).value
@@ -113,6 +119,7 @@ def map_invoice(invoice: Mapping[str, Any]) -> Iterator[Pair]:
                 "vendor_id": contact.get("ContactID"),
                 "vendor_name": contact.get("Name"),
                 "status": _BILL_STATUS[status],
+                **(history or {}).get(str(invoice["InvoiceID"]), {}),
             },
         )
         return
@@ -147,6 +154,67 @@ def map_invoice(invoice: Mapping[str, Any]) -> Iterator[Pair]:
                 "origin": origin,
             },
         )
+
+
+#: Bill statuses past the draft: entered for approval, approved, paid.
+BILL_HISTORY_STATUSES = frozenset({"SUBMITTED", "AUTHORISED", "PAID"})
+
+
+def needs_history(invoice: Any) -> bool:
+    """Whether a bill's history can say when it was entered and approved (drafts cannot)."""
+    return (
+        isinstance(invoice, Mapping)
+        and invoice.get("Type") == "ACCPAY"
+        and bool(invoice.get("InvoiceID"))
+        and str(invoice.get("Status")) in BILL_HISTORY_STATUSES
+    )
+
+
+def bill_history(body: Any) -> dict[str, Any]:
+    """``created_at`` and ``approved_at`` from a ``/Invoices/{id}/History`` response.
+
+    Xero keeps no approval time on the bill itself; its history does: the record whose
+    ``Changes`` is ``Created`` says when the bill was entered, the latest ``Approved`` one
+    when it was approved. Records that are not dated are ignored.
+    """
+    records = body.get("HistoryRecords") if isinstance(body, Mapping) else None
+    when: dict[str, list[int]] = {}
+    for record in records if isinstance(records, list) else []:
+        if not isinstance(record, Mapping):
+            continue
+        try:
+            moment = ms_epoch(record.get("DateUTC"))
+        except ValueError:
+            continue
+        when.setdefault(str(record.get("Changes") or "").strip().lower(), []).append(moment)
+    out: dict[str, Any] = {}
+    if when.get("created"):
+        out["created_at"] = _iso_ms(min(when["created"]))
+    if when.get("approved"):
+        out["approved_at"] = _iso_ms(max(when["approved"]))
+    return out
+
+
+def first_recorded(body: Any) -> str | None:
+    """When the first dated record of a ``…/History`` response happened (ISO UTC), if any.
+
+    Xero's manual journals carry no creation time; the first thing their history records
+    (created, posted) is when someone keyed the journal in.
+    """
+    records = body.get("HistoryRecords") if isinstance(body, Mapping) else None
+    moments: list[int] = []
+    for record in records if isinstance(records, list) else []:
+        if not isinstance(record, Mapping):
+            continue
+        try:
+            moments.append(ms_epoch(record.get("DateUTC")))
+        except ValueError:
+            continue
+    return _iso_ms(min(moments)) if moments else None
+
+
+def _iso_ms(moment: int) -> str:
+    return datetime.fromtimestamp(moment / 1000, UTC).isoformat()
 
 
 def map_credit_note(note: Mapping[str, Any]) -> Iterator[Pair]:
@@ -247,32 +315,57 @@ def debit_account_code(lines: list[Mapping[str, Any]]) -> str | None:
     return max(debits, key=lambda pair: pair[0])[1] if debits else None
 
 
-def journal_mapper(currency: str) -> Any:
-    """Maps a manual journal, in the organisation's base ``currency``."""
+def journal_mapper(
+    currency: str,
+    account_names: Mapping[str, str] | None = None,
+    entered: Mapping[str, str | None] | None = None,
+) -> Any:
+    """Maps a manual journal, in the organisation's base ``currency``.
+
+    ``entered`` holds, per journal id, when its history says it was keyed in (``created_at``).
+
+    Journal lines carry account codes; ``account_names`` (``/Accounts``: code -> name) names
+    them, so the accounts a journal touches read as they do in the chart of accounts. A code
+    the chart does not know stays a code. A journal with a ``Url`` was posted by an app (Xero
+    shows the link as "Go to [app]"), so it is ``integration``, not keyed by hand.
+    """
+    names = dict(account_names or {})
+    times = dict(entered or {})
 
     def map_journal(journal: Mapping[str, Any]) -> Iterator[Pair]:
         lines = journal.get("JournalLines") or []
-        accounts = sorted({str(line["AccountCode"]) for line in lines if line.get("AccountCode")})
+        codes = {str(line["AccountCode"]) for line in lines if line.get("AccountCode")}
         amount = sum(float(line["LineAmount"]) for line in lines if float(line["LineAmount"]) > 0)
         debit = debit_account_code(lines)
+        by_app = bool(str(journal.get("Url") or "").strip())
         yield (
             RecordKind.JOURNAL_ENTRY,
             {
                 "source_id": journal["ManualJournalID"],
                 "posted_on": xero_date(journal["Date"]),
-                "accounts": "|".join(accounts),
+                "accounts": "|".join(sorted(names.get(code, code) for code in codes)),
                 "amount": amount,
-                # Manual journal lines carry the code, not the name (that is in /Accounts).
+                # The subject of a journal finding is the debited account: its code and name.
                 "debit_account_id": debit,
-                "debit_account": debit,
+                "debit_account": None if debit is None else names.get(debit, debit),
                 "currency": currency,
                 "memo": journal.get("Narration") or None,
-                "origin": Origin.MANUAL.value,
+                "origin": (Origin.INTEGRATION if by_app else Origin.MANUAL).value,
+                "created_at": times.get(str(journal["ManualJournalID"])),
                 "updated_at": xero_datetime(journal.get("UpdatedDateUTC")),
             },
         )
 
     return map_journal
+
+
+def account_names(accounts: list[Any]) -> dict[str, str]:
+    """Code -> name of every account in a ``/Accounts`` response that has both."""
+    return {
+        str(account["Code"]): str(account["Name"])
+        for account in accounts
+        if isinstance(account, Mapping) and account.get("Code") and account.get("Name")
+    }
 
 
 _UNITS = {"WEEKLY": "week", "MONTHLY": "month"}

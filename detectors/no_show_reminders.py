@@ -26,12 +26,15 @@ class NoShowRemindersDetector(Detector):
     workflow), and a client who misses a booked slot costs the same time either way.
     Appointments the host cancelled (``cancelled_by`` = ``host``) are left out: the client
     never had the chance to miss them. A *miss* is a ``no_show`` or a cancellation less than
-    ``late_cancel_hours`` before the start by the invitee, or by someone the source does not
-    name (``cancelled_by`` empty). Each calendar with at least ``min_appointments``
-    appointments is reported (subject ``calendar``; the business when the calendar is
-    unknown) when its miss rate is at least ``min_miss_rate`` with 90% confidence: the lower
-    end of the one-sided 90% Wilson score interval must reach it, so a handful of misses on
-    a quiet calendar is not a finding.
+    ``late_cancel_hours`` before the start by the invitee. A late cancellation whose source
+    does not say who called it off (``cancelled_by`` empty: a Google event the organiser's
+    side cancelled, a CSV without the column) is not held against the client: it may as well
+    have been the host's, so it stays in the count of appointments, is reported as
+    ``unattributed_late_cancellations`` and is never a miss. Each calendar with at least
+    ``min_appointments`` appointments is reported (subject ``calendar``; the business when
+    the calendar is unknown) when its miss rate is at least ``min_miss_rate`` with 90%
+    confidence: the lower end of the one-sided 90% Wilson score interval must reach it, so a
+    handful of misses on a quiet calendar is not a finding.
 
     Each attendee (normalised e-mail, else name) with at least ``min_attendee_appointments``
     appointments and at least two misses is reported too (subject ``attendee``) when they
@@ -45,7 +48,8 @@ class NoShowRemindersDetector(Detector):
     the working hours lost per month (booked length of the missed appointments) at
     ``context.admin_hourly_cost``, a floor on the revenue a filled slot would have earned.
 
-    Metrics: ``appointments``, ``no_shows``, ``late_cancellations``, ``miss_rate``,
+    Metrics: ``appointments``, ``no_shows``, ``late_cancellations``,
+    ``unattributed_late_cancellations``, ``miss_rate``,
     ``miss_rate_lower`` (the Wilson bound) and ``hours_lost_per_month``; attendee findings
     add ``others_miss_rate``.
 
@@ -111,6 +115,8 @@ class NoShowRemindersDetector(Detector):
         end = fr.as_datetimes(raw["end_at"])
         status = fr.lowered(raw["status"])
         notice = fr.to_days(start - fr.as_datetimes(raw["cancelled_at"])) * 24
+        late = ((status == "cancelled") & (notice < self.late_cancel_hours)).fillna(False)
+        canceller = fr.lowered(raw["cancelled_by"]).fillna("")
         attendee = (
             fr.normalise_email(raw["attendee_email"]).notna()
             | fr.normalise_name(raw["attendee_name"]).notna()
@@ -127,10 +133,11 @@ class NoShowRemindersDetector(Detector):
                 "hours": (fr.to_days(end - start) * 24).clip(lower=0.0),
                 "no_show": (status == "no_show").to_numpy(),
                 # A cancellation with no recorded time gives no notice to judge: not a miss.
-                "late_cancel": ((status == "cancelled") & (notice < self.late_cancel_hours)),
+                "late_cancel": (late & (canceller == "invitee")).to_numpy(),
+                "unattributed": (late & ~canceller.isin(["invitee", "host"])).to_numpy(),
             }
         )
-        by_host = (status == "cancelled") & (fr.lowered(raw["cancelled_by"]) == "host")
+        by_host = (status == "cancelled") & (canceller == "host")
         keep = (
             attendee
             & ~by_host.fillna(False).astype(bool)
@@ -146,6 +153,7 @@ class NoShowRemindersDetector(Detector):
             misses=("miss", "sum"),
             no_shows=("no_show", "sum"),
             late=("late_cancel", "sum"),
+            unattributed=("unattributed", "sum"),
         )
         stats["rate"] = stats["misses"] / stats["appointments"]
         stats["lower"] = wilson_lower(stats["rate"], stats["appointments"])
@@ -266,6 +274,7 @@ class NoShowRemindersDetector(Detector):
                 f"{rows['start'].min():%d %b %Y}, {int(stats['no_shows'])} were no-shows and "
                 f"{int(stats['late'])} were cancelled less than {self.late_cancel_hours:.0f} "
                 f"hours ahead: about {hours_lost:.1f} booked hours lost a month."
+                + _unattributed(int(stats["unattributed"]), self.late_cancel_hours)
             ),
             suggested_automation=(
                 "Send automatic reminders 48 and 2 hours before each appointment (by e-mail "
@@ -283,11 +292,22 @@ class NoShowRemindersDetector(Detector):
                 "appointments": float(stats["appointments"]),
                 "no_shows": float(stats["no_shows"]),
                 "late_cancellations": float(stats["late"]),
+                "unattributed_late_cancellations": float(stats["unattributed"]),
                 "miss_rate": round(rate, 4),
                 "miss_rate_lower": round(float(stats["lower"]), 4),
                 "hours_lost_per_month": round(hours_lost, 2),
             },
         )
+
+
+def _unattributed(count: int, hours: float) -> str:
+    """The summary's note on late cancellations nobody can be held to (empty when none)."""
+    if count == 0:
+        return ""
+    return (
+        f" Cancelled less than {hours:.0f} hours ahead without the calendar saying by whom: "
+        f"{fr.plural(count, 'more appointment')}, not counted as missed."
+    )
 
 
 #: z for a one-sided 90% bound.

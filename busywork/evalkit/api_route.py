@@ -44,7 +44,7 @@ def scan_through_apis(
     frames = business.frames
     stripe = fake_stripe.StripeApi(fake_stripe.stripe_objects(frames))
     books: VendorApi = (
-        fake_xero.XeroApi(fake_xero.organisation(books_only(frames)))
+        fake_xero.XeroApi(fake_xero.organisation(books_only(frames)), fake_xero.histories(frames))
         if uses_xero(seed)
         else fake_quickbooks.QuickBooksApi(fake_quickbooks.company(books_only(frames)))
     )
@@ -93,18 +93,12 @@ def uses_xero(seed: int) -> bool:
     return seed % 2 == 1
 
 
-def known_aliases(business: SyntheticBusiness, seed: int) -> dict[str | None, str | None]:
-    """Vendor ids of truth subjects: Stripe customer ids, Xero account-code signatures."""
-    aliases: dict[str | None, str | None] = {
+def known_aliases(business: SyntheticBusiness) -> dict[str | None, str | None]:
+    """Vendor ids of truth subjects: customers Stripe knows by its own ids."""
+    return {
         fake_stripe.stripe_customer_id(str(c)): str(c)
         for c in business.frames["customers"]["source_id"]
     }
-    if uses_xero(seed):
-        for cell in set(business.frames["journal_entries"]["accounts"].dropna()):
-            names = [part.strip() for part in str(cell).split("|") if part.strip()]
-            codes = "|".join(sorted({fake_xero.account_code(name) for name in names}))
-            aliases[codes] = "|".join(sorted({name.lower() for name in names}))
-    return aliases
 
 
 def api_config(

@@ -4,18 +4,20 @@ Shapes follow Intuit's schema (Finance.xsd) as served in JSON at minor version 7
 ``Customer``, ``Vendor``, ``Invoice`` (sales lines, ``RecurDataRef`` for template-made
 ones), ``Payment`` (``LinkedTxn`` to its invoice), ``Bill``, ``BillPayment``,
 ``JournalEntry``. What QuickBooks cannot say is left out, as it would be in a real company:
-there is no paid date on an invoice, no approval on a bill, no draft status.
+there is no paid date on an invoice and no draft status. Bills carry ``TxnApprovalInfo``
+(the company approves its bills through a workflow).
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
-from busywork.evalkit.vendor_server import Answer, Request, bearer_ok
+from busywork.evalkit.vendor_server import Answer, Request, bearer_ok, records_by
 
 REALM = "9341453050108021"
 ACCESS_TOKEN = "qbo-eval-access"
@@ -76,8 +78,7 @@ def company(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, Any]]]:
          "PrimaryEmailAddr": {"Address": r["email"]} if _text(r["email"]) else None}
         for r in frames["vendors"].to_dict("records")
     ]  # fmt: skip
-    lines = frames["invoice_lines"].groupby("invoice_id", sort=False)
-    grouped = {str(key): group.to_dict("records") for key, group in lines}
+    grouped = records_by(frames["invoice_lines"], "invoice_id")
     entities["Invoice"] = [
         _invoice(r, grouped.get(str(r["source_id"]), []))
         for r in frames["invoices"].to_dict("records")
@@ -100,7 +101,10 @@ def company(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, Any]]]:
                    "LinkedTxn": [{"TxnId": str(r["bill_id"]), "TxnType": "Bill"}]}]}
         for r in payments[payments["bill_id"].notna()].to_dict("records")
     ]  # fmt: skip
-    entities["JournalEntry"] = [_journal(r) for r in frames["journal_entries"].to_dict("records")]
+    journals = frames["journal_entries"]
+    # Payroll run by an integration posts its own paychecks, not JournalEntry objects.
+    keyed = journals[journals["origin"] != "integration"]
+    entities["JournalEntry"] = [_journal(r) for r in keyed.to_dict("records")]
     entities["RecurringTransaction"] = []
     return {name: [_clean(e) for e in items] for name, items in entities.items()}
 
@@ -110,7 +114,10 @@ def _invoice(row: dict[Any, Any], lines: list[dict[Any, Any]]) -> dict[str, Any]
     total = 0.0 if void else float(row["total"])
     balance = row["balance"]
     if pd.isna(balance):
-        balance = 0.0 if row["status"] == "paid" else total
+        # No status either: paid at checkout (QuickBooks always knows the balance), with no
+        # payment recorded against it, as a shop's till does not.
+        settled = row["status"] == "paid" or _text(row["status"]) is None
+        balance = 0.0 if settled else total
     body = {
         **_base(row),
         "DocNumber": _text(row["number"]),
@@ -151,8 +158,24 @@ def _bill(row: dict[Any, Any]) -> dict[str, Any]:
         "Balance": 0.0 if void or row["status"] == "paid" else total,
         "PrivateNote": "Voided" if void else _text(row["description"]),
         "RecurDataRef": _template(row),
+        "TxnApprovalInfo": _approval(row),
         "Line": [{"Id": "1", "Amount": total, "DetailType": "AccountBasedExpenseLineDetail"}],
     }
+
+
+def _approval(row: dict[Any, Any]) -> dict[str, str] | None:
+    """Where a bill stands in the company's approval workflow, and since when.
+
+    The business approves its bills, so QuickBooks runs a bill approval workflow: a bill
+    waits (``PENDING_APPROVAL`` since it was entered) until approved (``APPROVED`` at its
+    approval). Drafts and voided bills are not in the workflow.
+    """
+    if row["status"] == "awaiting_approval":
+        return {"ApprovalStatus": "PENDING_APPROVAL", "LastChangedDate": _stamp(row["created_at"])}
+    approved = row.get("approved_at")
+    if row["status"] in ("approved", "paid") and approved is not None and not pd.isna(approved):
+        return {"ApprovalStatus": "APPROVED", "LastChangedDate": _stamp(approved)}
+    return None
 
 
 def _journal(row: dict[Any, Any]) -> dict[str, Any]:
@@ -166,10 +189,16 @@ def _journal(row: dict[Any, Any]) -> dict[str, Any]:
         "Line": [
             {"Id": str(n), "Amount": abs(amount), "DetailType": "JournalEntryLineDetail",
              "JournalEntryLineDetail": {"PostingType": "Debit" if amount > 0 else "Credit",
-                                        "AccountRef": {"value": account, "name": account}}}
+                                        "AccountRef": {"value": account_id(account),
+                                                       "name": account}}}
             for n, (account, amount) in enumerate(postings)
         ],
     }  # fmt: skip
+
+
+def account_id(name: str) -> str:
+    """A stable numeric Account ``Id`` for an account name (QuickBooks names accounts by id)."""
+    return str(1 + zlib.crc32(name.strip().lower().encode()) % 997)
 
 
 def journal_postings(accounts: str, amount: float) -> list[tuple[str, float]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from busywork.evalkit.vendor_server import Answer, Request, bearer_ok
+from busywork.evalkit.vendor_server import Answer, Request, bearer_ok, records_by
 
 API_KEY = "rk_test_evaluation"
 #: Origins of invoices a machine made through Stripe.
@@ -45,10 +45,7 @@ def stripe_objects(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, 
     invoices = frames["invoices"]
     mine = invoices[invoices["origin"].isin(STRIPE_ORIGINS)]
     lines = frames["invoice_lines"]
-    lines_by_invoice = {
-        str(key): group.to_dict("records")
-        for key, group in lines[lines["invoice_id"].isin(mine["source_id"])].groupby("invoice_id")
-    }
+    lines_by_invoice = records_by(lines[lines["invoice_id"].isin(mine["source_id"])], "invoice_id")
     book = frames["customers"].set_index("source_id")
     customers: list[dict[str, Any]] = []
     for customer_id in sorted(set(mine["customer_id"].dropna())):

@@ -4,7 +4,9 @@ Feeds ``Contacts``, ``Invoices`` (``ACCREC`` sales invoices and ``ACCPAY`` bills
 ``Payments``, ``ManualJournals`` and ``RepeatingInvoices``, paged with ``page`` (100 a page,
 a short page ends the feed), filtered by the ``If-Modified-Since`` header (naive UTC) and
 ordered by ``UpdatedDateUTC``. Dates are Microsoft JSON dates, ``/Date(ms+0000)/``.
-Journal lines name accounts by code, as Xero does; :func:`account_code` gives the code.
+Journal lines name accounts by code, as Xero does; :func:`account_code` gives the code and
+``Accounts`` (the chart, unpaged) the names. Journals an app posted (payroll, prepayment
+release) carry the app's ``Url``, as the API's own apps do; those keyed by hand have none.
 """
 
 from __future__ import annotations
@@ -16,13 +18,18 @@ from typing import Any
 import pandas as pd
 
 from busywork.evalkit.fake_quickbooks import journal_postings
-from busywork.evalkit.vendor_server import Answer, Request, bearer_ok
+from busywork.evalkit.vendor_server import Answer, Request, bearer_ok, records_by
 
 TENANT = "eval-tenant-0001"
 ACCESS_TOKEN = "xero-eval-access"
 REFRESH_TOKEN = "xero-eval-refresh"
 PAGE_SIZE = 100
+#: Where an app that posts journals (payroll, prepayments) links each one back to.
+APP_URL = "https://app.example.com/journals"
+#: Feeds Xero serves whole, without ``If-Modified-Since`` or paging.
+UNPAGED = frozenset({"Accounts", "RepeatingInvoices"})
 FEEDS = (
+    "Accounts",
     "Contacts",
     "Invoices",
     "CreditNotes",
@@ -75,8 +82,7 @@ def organisation(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, An
          "UpdatedDateUTC": _date(r["updated_at"])}
         for r in frames["vendors"].to_dict("records")
     ]  # fmt: skip
-    lines = frames["invoice_lines"].groupby("invoice_id", sort=False)
-    by_invoice = {str(key): group.to_dict("records") for key, group in lines}
+    by_invoice = records_by(frames["invoice_lines"], "invoice_id")
     invoices = [
         _sales(r, by_invoice.get(str(r["source_id"]), []))
         for r in frames["invoices"].to_dict("records")
@@ -87,7 +93,22 @@ def organisation(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, An
         for r in frames["payments"].to_dict("records")
     ]
     journals = [_journal(r) for r in frames["journal_entries"].to_dict("records")]
+    names = {
+        part.strip()
+        for cell in frames["journal_entries"]["accounts"].dropna()
+        for part in str(cell).split("|")
+        if part.strip()
+    }
     return {
+        "Accounts": [
+            {
+                "AccountID": f"acc-{account_code(name)}",
+                "Code": account_code(name),
+                "Name": name,
+                "Status": "ACTIVE",
+            }
+            for name in sorted(names)
+        ],
         "Contacts": contacts,
         "Invoices": invoices,
         "Payments": [p for p in payments if p is not None],
@@ -106,7 +127,10 @@ def _template(row: dict[Any, Any]) -> str | None:
 
 
 def _sales(row: dict[Any, Any], lines: list[dict[Any, Any]]) -> dict[str, Any]:
-    status = _INVOICE_STATUS.get(str(row["status"]), "AUTHORISED")
+    # No status: paid at checkout (Xero always knows), on a day the export did not keep.
+    status = (
+        _INVOICE_STATUS.get(str(row["status"]), "AUTHORISED") if _text(row["status"]) else "PAID"
+    )
     total = float(row["total"])
     due = 0.0 if status in ("PAID", "VOIDED") else total
     if status == "AUTHORISED" and not pd.isna(row["balance"]):
@@ -186,6 +210,7 @@ def _journal(row: dict[Any, Any]) -> dict[str, Any]:
         "Date": _date(row["posted_on"]),
         "Narration": _text(row["memo"]),
         "Status": "POSTED",
+        "Url": None if row["origin"] == "manual" else f"{APP_URL}/{row['source_id']}",
         "JournalLines": [
             {"AccountCode": account_code(account), "LineAmount": amount}
             for account, amount in postings
@@ -194,14 +219,43 @@ def _journal(row: dict[Any, Any]) -> dict[str, Any]:
     }
 
 
+def histories(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, Any]]]:
+    """Each bill's and manual journal's history records, by id (``…/{id}/History``).
+
+    ``Created`` when the bill or journal was entered, ``Approved`` when a bill was approved,
+    ``Paid`` when paid: the changes Xero records, each with its ``DateUTC``.
+    """
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in frames["journal_entries"].to_dict("records"):
+        out[str(row["source_id"])] = [
+            {"Changes": "Created", "DateUTC": _date(row["created_at"]), "User": "Eval User",
+             "Details": ""}
+        ] if _date(row["created_at"]) is not None else []  # fmt: skip
+    for row in frames["bills"].to_dict("records"):
+        changes = [("Created", row["created_at"]), ("Approved", row["approved_at"])]
+        if row["status"] == "paid":
+            changes.append(("Paid", row["paid_at"]))
+        out[str(row["source_id"])] = [
+            {"Changes": change, "DateUTC": _date(when), "User": "Eval User", "Details": ""}
+            for change, when in changes
+            if _date(when) is not None
+        ]
+    return out
+
+
 class XeroApi:
-    """The five feeds and the identity server's token endpoint."""
+    """The feeds, bills' histories and the identity server's token endpoint."""
 
     prefix = "/xero"
     token_path = "/connect/token"
 
-    def __init__(self, feeds: dict[str, list[dict[str, Any]]]) -> None:
+    def __init__(
+        self,
+        feeds: dict[str, list[dict[str, Any]]],
+        history: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> None:
         self.feeds = {name: sorted(items, key=_updated) for name, items in feeds.items()}
+        self.history = history or {}
         self.access_token = ACCESS_TOKEN
 
     def handle(self, request: Request) -> Answer:
@@ -221,6 +275,9 @@ class XeroApi:
         if request.headers.get("xero-tenant-id") != TENANT:
             return 403, {"Type": None, "Title": "Forbidden", "Detail": "AuthenticationUnsuccessful"}
         feed = request.path.strip("/")
+        parts = feed.split("/")
+        if len(parts) == 3 and parts[0] in ("Invoices", "ManualJournals") and parts[2] == "History":
+            return 200, {"HistoryRecords": self.history.get(parts[1], [])}
         if feed not in self.feeds:
             return 404, {"Type": None, "Title": "Not Found", "Status": 404}
         items = self.feeds[feed]
@@ -228,7 +285,7 @@ class XeroApi:
         if since:
             bound = int(datetime.fromisoformat(since).replace(tzinfo=UTC).timestamp() * 1000)
             items = [o for o in items if _updated(o) >= bound]
-        if feed == "RepeatingInvoices":
+        if feed in UNPAGED:
             return 200, {feed: items}
         page = int(request.arg("page") or 1)
         chunk = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]

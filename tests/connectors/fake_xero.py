@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -263,6 +264,7 @@ class FakeXero:
 
     def __init__(self) -> None:
         self.feeds: dict[str, list[dict[str, Any]]] = {
+            "Accounts": [],
             "Contacts": [],
             "Invoices": [],
             "CreditNotes": [],
@@ -278,11 +280,30 @@ class FakeXero:
         self.intercept: Callable[[requests.PreparedRequest], Any] | None = None
         #: Added to every successful response (rate-limit header scenarios).
         self.extra_headers: dict[str, str] = {}
+        #: ``HistoryRecords`` per bill or journal id (``…/{id}/History``); none by default.
+        self.history: dict[str, list[dict[str, Any]]] = {}
 
     def install(self, mock: responses.RequestsMock) -> None:
         for feed in self.feeds:
             mock.add_callback(responses.GET, f"{BASE}/{feed}", callback=self._lister(feed))
         mock.add_callback(responses.POST, TOKEN_URL, callback=self._token)
+        mock.add_callback(
+            responses.GET,
+            re.compile(rf"{re.escape(BASE)}/(Invoices|ManualJournals)/[^/]+/History"),
+            callback=self._history,
+        )
+
+    def _history(self, request: requests.PreparedRequest) -> Any:
+        self.requests.append(request)
+        if request.headers.get("Authorization") != f"Bearer {self.valid_token}":
+            return 401, {}, json.dumps({"Title": "Unauthorized", "Status": 401})
+        ident = urlsplit(request.url or "").path.split("/")[-2]
+        body = {"Id": "b8e1b7c5-6d67-4a66-8a43-1b5c5bfb4e2a", "Status": "OK"}
+        return (
+            200,
+            self._limits(),
+            json.dumps({**body, "HistoryRecords": self.history.get(ident, [])}),
+        )
 
     def _token(self, request: requests.PreparedRequest) -> Any:
         form = parse_qs(str(request.body))
@@ -311,7 +332,7 @@ class FakeXero:
                 return 401, {}, json.dumps(body)
             if request.headers.get("xero-tenant-id") != TENANT:
                 return 403, {}, json.dumps({"Detail": "AuthenticationUnsuccessful"})
-            if feed == "RepeatingInvoices":
+            if feed in ("Accounts", "RepeatingInvoices"):
                 # Unpaged and without If-Modified-Since in the vendor's spec.
                 assert "If-Modified-Since" not in request.headers
                 assert not urlsplit(request.url or "").query

@@ -6,6 +6,7 @@ from typing import Any
 
 from busywork.store.records import RecordKind
 from connectors.quickbooks_mapping import journal_mapper as quickbooks_journals
+from connectors.xero_mapping import account_names
 from connectors.xero_mapping import journal_mapper as xero_journals
 from tests.connectors.fake_xero import journal as xero_journal
 
@@ -63,3 +64,29 @@ def test_xero_journal_debit_account_is_the_positive_line_code() -> None:
     [(_, row)] = list(xero_journals("GBP")(journal))
     assert row["accounts"] == "433|620"  # the sorted pair that named the old subject
     assert (row["debit_account_id"], row["debit_account"]) == ("620", "620")
+
+
+def test_xero_journal_accounts_are_named_from_the_chart_of_accounts() -> None:
+    chart = account_names(
+        [
+            {"Code": "433", "Name": "Accumulated Depreciation"},
+            {"Code": "620", "Name": "Depreciation"},
+            {"Code": "091", "Name": ""},  # nameless: the code stays
+        ]
+    )
+    journal = xero_journal(1)
+    journal["JournalLines"] = [
+        {"LineAmount": -250.0, "AccountCode": "433"},
+        {"LineAmount": 250.0, "AccountCode": "620"},
+        {"LineAmount": 0.0, "AccountCode": "091"},
+    ]
+    [(_, row)] = list(xero_journals("GBP", chart)(journal))
+    assert row["accounts"] == "091|Accumulated Depreciation|Depreciation"
+    assert (row["debit_account_id"], row["debit_account"]) == ("620", "Depreciation")
+    assert row["origin"] == "manual"
+
+
+def test_a_xero_journal_an_app_posted_is_not_keyed_by_hand() -> None:
+    journal = {**xero_journal(1), "Url": "https://payroll.example.com/runs/2026-09"}
+    [(_, row)] = list(xero_journals("GBP")(journal))
+    assert row["origin"] == "integration"

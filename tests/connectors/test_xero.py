@@ -108,9 +108,12 @@ def test_backfill_reads_every_feed_and_page(engine: Engine, fake: FakeXero) -> N
         "Invoices",
         "Invoices",
         "Invoices",
+        "History",  # the bill's: when it was entered and approved
         "CreditNotes",
         "Payments",
+        "Accounts",
         "ManualJournals",
+        "History",  # the journal's: when it was keyed in
         "RepeatingInvoices",
     ]
     invoice_requests = [r for r in fake.requests if "/Invoices" in (r.url or "")]
@@ -134,6 +137,7 @@ def test_incremental_poll_asks_only_for_changes(engine: Engine, fake: FakeXero) 
         "Invoices",
         "CreditNotes",
         "Payments",
+        "Accounts",
         "ManualJournals",
         "RepeatingInvoices",
     ]
@@ -300,7 +304,7 @@ def test_exhausted_minute_allowance_waits_a_minute(engine: Engine, fake: FakeXer
     sleeps: list[float] = []
     result = sync_connector(engine, make(engine, sleeps=sleeps))
     assert result.ok, result.error
-    assert sleeps == [60.0] * 6  # after each of the six feeds' responses
+    assert sleeps == [60.0] * 7  # after each of the seven responses (six feeds, the chart)
 
 
 def test_exhausted_day_allowance_stops_before_the_next_call(engine: Engine, fake: FakeXero) -> None:

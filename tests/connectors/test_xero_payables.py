@@ -94,7 +94,7 @@ def test_deleted_or_vanished_templates_are_deleted(engine: Engine, fake: FakeXer
     fake.requests.clear()
     result = sync_connector(engine, make(engine))
     assert result.ok, result.error
-    assert len(fake.requests) == 6  # one request per feed when nothing else changed
+    assert len(fake.requests) == 7  # one request per feed and the chart, nothing else changed
     assert result.stats.deleted == 2
     alive = [key for key, row in by_id(engine, RecurringTemplate).items() if not row["deleted"]]
     assert alive == ["r00003-0000-0000-0000-000000000000"]

@@ -38,7 +38,9 @@ def test_late_cancellations_count_and_early_ones_do_not() -> None:
     rows = sessions("clinic-d", count=40, misses=0)
     for index, row in enumerate(rows[:16]):
         notice = timedelta(hours=3) if index < 12 else timedelta(days=3)
-        row.update(status="cancelled", cancelled_at=row["start_at"] - notice)
+        row.update(
+            status="cancelled", cancelled_at=row["start_at"] - notice, cancelled_by="invitee"
+        )
     frames = {RecordKind.APPOINTMENT: appointments(rows)}
     (finding,) = NoShowRemindersDetector(min_miss_rate=0.1).detect(frames, context())
     assert finding.metrics["late_cancellations"] == 12
@@ -54,8 +56,9 @@ def test_booking_link_appointments_count_like_any_other() -> None:
     assert finding.metrics["no_shows"] == 20
 
 
-@pytest.mark.parametrize(("by", "found"), [("host", False), ("invitee", True), (None, True)])
+@pytest.mark.parametrize(("by", "found"), [("host", False), ("invitee", True), (None, False)])
 def test_late_cancellations_by_the_host_are_not_client_misses(by: str | None, found: bool) -> None:
+    # Nor are those whose source does not say who cancelled: the host may have.
     rows = sessions("clinic-c", count=60, misses=0)
     cancel_late(rows, 20, by=by)
     frames = {RecordKind.APPOINTMENT: appointments(rows)}
@@ -163,3 +166,14 @@ def test_a_booking_and_its_calendar_copy_count_once_for_a_client() -> None:
     (finding,) = NoShowRemindersDetector().detect(frames, context())
     assert finding.metrics["appointments"] == 16
     assert finding.metrics["miss_rate"] == 0.25
+
+
+def test_unattributed_late_cancellations_stay_in_the_count_and_are_said() -> None:
+    rows = sessions("clinic-f", count=60, misses=20)
+    cancel_late(rows[20:], 10, by=None)
+    frames = {RecordKind.APPOINTMENT: appointments(rows)}
+    (finding,) = NoShowRemindersDetector().detect(frames, context())
+    assert finding.metrics["appointments"] == 60
+    assert finding.metrics["unattributed_late_cancellations"] == 10
+    assert finding.metrics["miss_rate"] == pytest.approx(20 / 60, abs=1e-4)
+    assert "without the calendar saying by whom: 10 more appointments" in finding.summary
