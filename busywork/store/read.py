@@ -28,11 +28,13 @@ def load_frames(
     columns: Mapping[RecordKind, Iterable[str]],
     *,
     only: Mapping[RecordKind, tuple[str, Collection[str]]] | None = None,
+    with_ids: bool = False,
 ) -> dict[RecordKind, pd.DataFrame]:
     """One frame per record kind with the asked-for columns of ``business``'s live records.
 
     ``only`` narrows a kind to the records whose column is one of the given values
     (``{INVOICE: ("customer_id", {"C1", "C2"})}``), for re-detecting a few subjects.
+    ``with_ids`` adds the store's record ``id`` (``int64``) as the first column.
 
     Dates come as ``datetime64[ns]`` at midnight, datetimes as naive-UTC ``datetime64[ns]``,
     money as ``float64``, text as ``object`` with None for missing. A paid bill without
@@ -41,7 +43,9 @@ def load_frames(
     frames: dict[RecordKind, pd.DataFrame] = {}
     with engine.connect() as connection:
         for kind, wanted in columns.items():
-            frames[kind] = _load(connection, business, kind, wanted, (only or {}).get(kind))
+            frames[kind] = _load(
+                connection, business, kind, wanted, (only or {}).get(kind), with_ids=with_ids
+            )
         bills = frames.get(RecordKind.BILL)
         if bills is not None and "paid_at" in bills.columns:
             frames[RecordKind.BILL] = fill_bill_paid_at(connection, business, bills)
@@ -54,6 +58,8 @@ def _load(
     kind: RecordKind,
     wanted: Iterable[str],
     only: tuple[str, Collection[str]] | None = None,
+    *,
+    with_ids: bool = False,
 ) -> pd.DataFrame:
     table = RECORD_MODELS[kind].__table__  # type: ignore[attr-defined]
     specs = {spec.name: spec for spec in column_specs(kind)}
@@ -78,13 +84,13 @@ def _load(
     # first build (Arrow-backed) text columns only for them to be turned back into objects.
     matrix = np.array(rows, dtype=object).reshape(len(rows), len(names) + 1)
     del rows  # the tuples: as large again as the matrix
-    return pd.DataFrame(
-        {
-            name: _typed(matrix[:, position + 1], specs[name].type if name in specs else "str")
-            for position, name in enumerate(names)
-        },
-        index=pd.RangeIndex(len(matrix)),
-    )
+    columns = {
+        name: _typed(matrix[:, position + 1], specs[name].type if name in specs else "str")
+        for position, name in enumerate(names)
+    }
+    if with_ids:
+        columns = {"id": pd.Series(matrix[:, 0].astype(np.int64)), **columns}
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(matrix)))
 
 
 def _whole_table(connection: sa.Connection, table: sa.Table, business: str) -> str | None:
