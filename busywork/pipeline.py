@@ -12,7 +12,6 @@ import pandas as pd
 from sqlalchemy.engine import Connection, Engine
 
 from alignment.adoption import SIGNALS, TEMPLATE_COLUMNS, assess_adoption, subject_key
-from alignment.baselines import BASELINE_COLUMNS, MEASURED, measure_baselines
 from alignment.effects import Assumptions
 from alignment.feedback import FeedbackSummary
 from alignment.goals import resolve_goals
@@ -22,6 +21,7 @@ from busywork.delivery.feedback import feedback_day
 from busywork.delivery.policy import channels, enqueue_immediate, items, open_findings
 from busywork.logs import redact
 from busywork.plan import in_scope, load_for_runs, params_hash, plan_runs, scope_ids
+from busywork.ranking_baselines import ranking_baselines
 from busywork.store.coverage import save_coverage, stored_coverage
 from busywork.store.events import advance_watermarks
 from busywork.store.findings import (
@@ -306,9 +306,8 @@ def recommendations(
         "overdue_receivables",
         "billed_revenue_per_month",
     }
-    frames = load_frames(engine, business.id, BASELINE_COLUMNS) if missing & set(MEASURED) else {}
     context = detection_context(config, as_of or generated_at)
-    baselines = measure_baselines(missing, frames, context, candidates)
+    baselines = ranking_baselines(engine, business.id, missing, context, candidates)
     ranked = rank(
         candidates,
         goals,

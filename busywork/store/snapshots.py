@@ -1,0 +1,170 @@
+"""Record frames kept between ranking ticks, patched from the event log instead of re-read.
+
+Ranking measures KPI baselines over a business's records at every tick; reading a
+million records again each time costs seconds. A :class:`FrameSnapshots` keeps, per
+business, the frames :func:`~busywork.store.read.load_frames` gave (with record ids) and
+the id of the newest event they reflect. Every change to a record appends an event in
+the same transaction (see :mod:`busywork.store.ingest`), and the log is append-only, so
+the events after that id name every record that may differ: only those are read again and
+spliced in by record id. The patched frames equal a fresh load, row order included
+(``tests/store/test_snapshots.py``). The row store stays the source of truth: a snapshot
+is a per-process cache, and a store another process wrote to is patched the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from busywork.store.read import load_frames
+from busywork.store.records import RECORD_MODELS, RecordKind
+from busywork.store.tables import Event
+
+_EVENTS = Event.__table__  # type: ignore[attr-defined]
+#: Businesses per store whose frames one process keeps (least recently used go first).
+MAX_BUSINESSES = 4
+#: Beyond this many new events a fresh load is cheaper than patching.
+MAX_PATCH_EVENTS = 50_000
+#: Bound parameters per IN list; below SQLite's oldest limit of 999.
+IN_CHUNK = 900
+
+
+@dataclass
+class _Snapshot:
+    frames: dict[RecordKind, pd.DataFrame]
+    ids: dict[RecordKind, np.ndarray]
+    newest_event: int
+
+
+class FrameSnapshots:
+    """Per-business record frames of fixed columns, kept current from the event log."""
+
+    def __init__(self, columns: Mapping[RecordKind, tuple[str, ...]]) -> None:
+        """Keep frames of ``columns`` (as :func:`load_frames` takes them)."""
+        if RecordKind.BILL in columns and "paid_at" in columns[RecordKind.BILL]:
+            # A bill's paid_at is filled from its payments: a payment event would not name it.
+            raise ValueError("snapshots cannot keep bills' paid_at (derived from payments)")
+        self.columns = dict(columns)
+        # Keyed by the engine object itself: a store's frames die with its engine.
+        self._kept: weakref.WeakKeyDictionary[Engine, OrderedDict[str, _Snapshot]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def frames(self, engine: Engine, business: str) -> tuple[dict[RecordKind, pd.DataFrame], int]:
+        """The business's current frames and the id of the newest event they reflect.
+
+        The frames are shared: callers must not modify them (detectors and baselines never do).
+        """
+        with self._lock:
+            kept = self._kept.setdefault(engine, OrderedDict()).get(business)
+        newest = _newest_event(engine, business)
+        if kept is None or newest < kept.newest_event:
+            kept = self._load(engine, business, newest)
+        elif newest > kept.newest_event:
+            kept = self._patch(engine, business, kept, newest)
+        with self._lock:
+            businesses = self._kept.setdefault(engine, OrderedDict())
+            businesses[business] = kept
+            businesses.move_to_end(business)
+            while len(businesses) > MAX_BUSINESSES:
+                businesses.popitem(last=False)
+        return kept.frames, kept.newest_event
+
+    def forget(self) -> None:
+        """Drop every kept frame."""
+        with self._lock:
+            self._kept.clear()
+
+    def _load(self, engine: Engine, business: str, newest: int) -> _Snapshot:
+        loaded = load_frames(engine, business, self.columns, with_ids=True)
+        ids = {kind: frame.pop("id").to_numpy() for kind, frame in loaded.items()}
+        return _Snapshot(loaded, ids, newest)
+
+    def _patch(self, engine: Engine, business: str, kept: _Snapshot, newest: int) -> _Snapshot:
+        touched = _touched(engine, business, kept.newest_event, newest, set(self.columns))
+        if touched is None:
+            return self._load(engine, business, newest)
+        frames, ids = dict(kept.frames), dict(kept.ids)
+        for kind, keys in touched.items():
+            gone = _record_ids(engine, business, kind, keys)
+            source_ids = {source_id for _source, source_id in keys}
+            fresh = load_frames(
+                engine,
+                business,
+                {kind: self.columns[kind]},
+                only={kind: ("source_id", source_ids)},
+                with_ids=True,
+            )[kind]
+            fresh_ids = fresh.pop("id").to_numpy()
+            stay = ~np.isin(ids[kind], np.union1d(gone, fresh_ids))
+            combined = pd.concat([frames[kind][stay], fresh], ignore_index=True)
+            combined_ids = np.concatenate([ids[kind][stay], fresh_ids])
+            order = np.argsort(combined_ids, kind="stable")
+            frames[kind] = combined.take(order).reset_index(drop=True)
+            ids[kind] = combined_ids[order]
+        return _Snapshot(frames, ids, newest)
+
+
+def _newest_event(engine: Engine, business: str) -> int:
+    with engine.connect() as connection:
+        newest = connection.execute(
+            sa.select(sa.func.max(_EVENTS.c.id)).where(_EVENTS.c.business == business)
+        ).scalar_one()
+    return int(newest or 0)
+
+
+def _touched(
+    engine: Engine, business: str, after: int, upto: int, kinds: set[RecordKind]
+) -> dict[RecordKind, set[tuple[str, str]]] | None:
+    """(source, source_id) of the records each event in (after, upto] names; None: too many."""
+    wanted = {kind.value: kind for kind in kinds}
+    query = (
+        sa.select(_EVENTS.c.record_kind, _EVENTS.c.source, _EVENTS.c.source_id)
+        .where(
+            _EVENTS.c.business == business,
+            _EVENTS.c.id > after,
+            _EVENTS.c.id <= upto,
+            _EVENTS.c.record_kind.in_(sorted(wanted)),
+        )
+        .limit(MAX_PATCH_EVENTS + 1)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    if len(rows) > MAX_PATCH_EVENTS:
+        return None
+    touched: dict[RecordKind, set[tuple[str, str]]] = {}
+    for kind, source, source_id in rows:
+        touched.setdefault(wanted[kind], set()).add((source, source_id))
+    return touched
+
+
+def _record_ids(
+    engine: Engine, business: str, kind: RecordKind, keys: set[tuple[str, str]]
+) -> np.ndarray:
+    """Store ids of the named records, live or deleted."""
+    table = RECORD_MODELS[kind].__table__  # type: ignore[attr-defined]
+    by_source: dict[str, list[str]] = {}
+    for source, source_id in keys:
+        by_source.setdefault(source, []).append(source_id)
+    found: list[int] = []
+    with engine.connect() as connection:
+        for source, source_ids in sorted(by_source.items()):
+            ordered = sorted(source_ids)
+            for start in range(0, len(ordered), IN_CHUNK):
+                found += connection.execute(
+                    sa.select(table.c.id).where(
+                        table.c.business == business,
+                        table.c.source == source,
+                        table.c.source_id.in_(ordered[start : start + IN_CHUNK]),
+                    )
+                ).scalars()
+    return np.array(found, dtype=np.int64)

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import pytest
+from sqlalchemy.engine import Engine
+
+from busywork.store.ingest import commit_page
+from busywork.store.read import load_frames
+from busywork.store.records import RecordKind
+from busywork.store.snapshots import FrameSnapshots
+from tests.factories import batch, invoice_rows
+
+COLUMNS = {
+    RecordKind.INVOICE: ("customer_id", "issued_on", "total", "balance", "paid_at", "status"),
+    RecordKind.PAYMENT: ("invoice_id", "paid_at", "amount"),
+}
+NOW = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+def _commit(
+    engine: Engine,
+    business: str,
+    rows: list[dict[str, Any]],
+    *,
+    deleted: tuple[str, ...] = (),
+    connector: str = "books",
+) -> None:
+    commit_page(
+        engine,
+        business=business,
+        connector=connector,
+        batches=[batch(RecordKind.INVOICE, rows, deleted)],
+        cursor=None,
+        now=NOW,
+    )
+
+
+def _assert_fresh(engine: Engine, snapshots: FrameSnapshots, business: str) -> None:
+    kept, _ = snapshots.frames(engine, business)
+    fresh = load_frames(engine, business, COLUMNS)
+    assert kept.keys() == fresh.keys()
+    for kind, frame in fresh.items():
+        pd.testing.assert_frame_equal(kept[kind], frame, check_exact=True, obj=kind.value)
+
+
+def test_patched_frames_equal_a_fresh_load_after_every_kind_of_change(engine: Engine) -> None:
+    snapshots = FrameSnapshots(COLUMNS)
+    _commit(engine, "b", invoice_rows(30))
+    _commit(engine, "other", invoice_rows(5))  # another business's changes stay out
+    _assert_fresh(engine, snapshots, "b")
+    first, newest = snapshots.frames(engine, "b")
+    changed = invoice_rows(30)
+    changed[3]["total"] = "999.5"  # an update keeps the record's place
+    changed[7]["status"] = "paid"  # a status change
+    _commit(engine, "b", [changed[3], changed[7], *invoice_rows(4, prefix="NEW")])
+    _commit(engine, "b", [], deleted=("INV-00011",))
+    _commit(engine, "b", invoice_rows(2), connector="shop")  # same ids, another source
+    _assert_fresh(engine, snapshots, "b")
+    patched, later = snapshots.frames(engine, "b")
+    assert later > newest
+    assert len(patched[RecordKind.INVOICE]) == 30 + 4 - 1 + 2
+    assert len(first[RecordKind.INVOICE]) == 30  # what was handed out is never modified
+
+
+def test_nothing_new_hands_back_the_same_frames(engine: Engine) -> None:
+    snapshots = FrameSnapshots(COLUMNS)
+    _commit(engine, "b", invoice_rows(3))
+    first, _ = snapshots.frames(engine, "b")
+    again, _ = snapshots.frames(engine, "b")
+    assert again[RecordKind.INVOICE] is first[RecordKind.INVOICE]
+
+
+def test_bills_paid_at_is_refused() -> None:
+    with pytest.raises(ValueError, match="paid_at"):
+        FrameSnapshots({RecordKind.BILL: ("paid_at",)})
