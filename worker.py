@@ -24,7 +24,7 @@ from busywork.delivery.dispatch import DispatchResult
 from busywork.delivery.outbox import CLAIM_TTL
 from busywork.delivery.policy import channels
 from busywork.embedded import EmbeddedEngine, LocalQueue
-from busywork.errors import BusyworkError, ConfigError
+from busywork.errors import ConfigError
 from busywork.pipeline import DetectResult
 from busywork.schedule import next_poll_at, take_poll
 from busywork.store.db import open_store
@@ -216,26 +216,9 @@ class Worker:
 
     def renew_subscriptions(self) -> None:
         """Renew push subscriptions that expire soon and forget old event ids."""
-        from busywork.inbound.manage import sync as sync_webhooks
-        from busywork.inbound.subscriptions import EVENT_MEMORY, prune_events
-        from connectors.oauth import load_cipher
+        from busywork.inbound.renewal import renew
 
-        prune_events(self.engine, self.clock() - EVENT_MEMORY)
-        try:
-            cipher = load_cipher()
-        except ConfigError:
-            return  # no key set, so no stored subscriptions either
-        for config in self.configs:
-            if self._stopping.is_set():
-                return
-            try:
-                sync_webhooks(self.engine, cipher, config, None, self.clock())
-            except BusyworkError as exc:
-                log.warning(
-                    "webhook renewal business=%s action=renew_failed error=%s",
-                    config.business.id,
-                    exc,
-                )
+        renew(self.engine, self.configs, self.clock(), should_stop=self._stopping.is_set)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s received action=stopping", signal.Signals(signum).name)

@@ -28,15 +28,17 @@ duplicated; and two ``busywork run`` started at the same instant on an empty dat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -68,6 +70,42 @@ STARTED = re.compile(
 RETRIED = re.compile(r"^(\S+ \S+) WARNING\s+busywork\.worker: stalled job id=\d+ action=retried")
 
 
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+@contextlib.contextmanager
+def own_postgres(port: int = 55432) -> Iterator[str]:
+    """A private PostgreSQL cluster for the run (needs the server binaries and a ``postgres``
+    user): on a shared server, LISTEN/NOTIFY traffic in *other* databases wakes our
+    listening connections, and each wake-up is a transaction counted against our database.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+    data = folder / "data"
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+    subprocess.run(
+        [*as_postgres, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=300"
+    subprocess.run(
+        [*as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-w", "start"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(
+            [*as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+            check=False,
+            stdout=subprocess.DEVNULL,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _admin() -> sa.Engine:
     return sa.create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
 
@@ -78,6 +116,8 @@ def fresh_database() -> str:
     with admin.connect() as connection:
         connection.execute(sa.text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
         connection.execute(sa.text(f"CREATE DATABASE {DATABASE}"))
+        # Calls per Procrastinate function: where the idle transactions come from.
+        connection.execute(sa.text(f"ALTER DATABASE {DATABASE} SET track_functions = 'pl'"))
     admin.dispose()
     return f"{SERVER}/{DATABASE}"
 
@@ -162,6 +202,72 @@ def transactions(engine: sa.Engine) -> int:
     )
 
 
+#: What each Procrastinate function call is, in the idle breakdown (one transaction each).
+SOURCES = {
+    "procrastinate_update_heartbeat_v1": "heartbeat",
+    "procrastinate_fetch_job_v2": "fetch",
+    "procrastinate_defer_periodic_job_v2": "periodic_defer",
+    "procrastinate_defer_jobs_v1": "defer",
+    "procrastinate_finish_job_v1": "finish",
+    "procrastinate_retry_job_v2": "retry",
+}
+
+
+def function_calls(engine: sa.Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT funcname, calls FROM pg_stat_user_functions"))
+        return {str(name): int(calls) for name, calls in rows}
+
+
+def autovacuum_runs(engine: sa.Engine) -> int:
+    return scalar(
+        engine,
+        "SELECT sum(autovacuum_count + autoanalyze_count) FROM pg_stat_user_tables",
+    )
+
+
+def idle_sources(engine: sa.Engine, seconds: float) -> tuple[int, dict[str, int]]:
+    """Transactions in ``seconds`` and the Procrastinate calls among them, by source.
+
+    The database is vacuumed and analysed first: a fresh database's first autovacuum pass
+    (a transaction per table, ~100) is set-up, not idle cost. Autovacuum runs that still
+    happen in the window are counted (``autovacuum=``).
+    """
+    vacuum = sa.create_engine(engine.url, isolation_level="AUTOCOMMIT")
+    with vacuum.connect() as connection:
+        connection.execute(sa.text("VACUUM ANALYZE"))
+    vacuum.dispose()
+    time.sleep(2)
+    autovacuum_before = autovacuum_runs(engine)
+    calls_before, before = function_calls(engine), transactions(engine)
+    time.sleep(seconds)
+    total = transactions(engine) - before
+    calls_after = function_calls(engine)
+    sources = {
+        label: calls_after.get(name, 0) - calls_before.get(name, 0)
+        for name, label in SOURCES.items()
+    }
+    sources["autovacuum"] = autovacuum_runs(engine) - autovacuum_before
+    sources = {label: count for label, count in sources.items() if count}
+    # The rest: upkeep ticks (or the old periodic jobs' bodies), clock reads, the bench's
+    # own queries (4 a window).
+    sources["other"] = total - sum(sources.values())
+    return total, sources
+
+
+def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    """User + system CPU seconds the process used so far."""
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def log_starts(logs: list[Path]) -> dict[tuple[str, str], list[datetime]]:
     starts: dict[tuple[str, str], list[datetime]] = {}
     for log in logs:
@@ -174,8 +280,14 @@ def log_starts(logs: list[Path]) -> dict[tuple[str, str], list[datetime]]:
 
 
 def one_worker_count(
-    workers: int, businesses: int, api: FakeStripe, hook: Receiver, base: Path, window: float
-) -> dict[str, float]:
+    workers: int,
+    businesses: int,
+    api: FakeStripe,
+    hook: Receiver,
+    base: Path,
+    window: float,
+    interval: int,
+) -> dict[str, float | str]:
     url = fresh_database()
     hook.received.clear()
     folder = base / f"w{workers}" / "tenants"
@@ -184,19 +296,21 @@ def one_worker_count(
     sync_directory(engine, folder, now=datetime.now(UTC))
     logs = [base / f"w{workers}" / f"worker{n}.log" for n in range(workers)]
     processes = [start_worker(url, log) for log in logs]
-    backfill = wait_for(lambda: all_done(engine, businesses), 1800)
+    backfill_load = load()
+    backfill = wait_for(lambda: all_done(engine, businesses), 3600)
+    backfill_cpu = sum(cpu_seconds(process) for process in processes)
     sent = scalar(engine, "SELECT count(*) FROM delivery WHERE status = 'sent'")
-    # Steady state: every connector moves to a one-minute grid (the scheduler reads the
-    # interval from the store), first slots spread evenly over the next minute.
+    # Steady state: every connector moves to a grid of ``interval`` seconds (the scheduler
+    # reads the interval from the store), first slots spread evenly over one interval.
     grid_start = datetime.now(UTC) + timedelta(seconds=5)
     with engine.begin() as connection:
         connection.execute(
             sa.text(
-                "UPDATE connector_state SET interval_seconds = 60,"
+                "UPDATE connector_state SET interval_seconds = :interval,"
                 " next_poll_at = :start + make_interval(secs =>"
-                " (abs(hashtext(business || connector)) % 60000) / 1000.0)"
+                " (abs(hashtext(business || connector)) % (:interval * 1000)) / 1000.0)"
             ),
-            {"start": grid_start},
+            {"start": grid_start, "interval": interval},
         )
         planned = {
             (row.business, row.connector): row.next_poll_at
@@ -210,7 +324,8 @@ def one_worker_count(
     for key, times in log_starts(logs).items():
         fresh = times[before.get(key, 0) :]
         for slot, when in enumerate(fresh):
-            delays.append((when - (planned[key] + timedelta(minutes=slot))).total_seconds())
+            slot_at = planned[key] + timedelta(seconds=slot * interval)
+            delays.append((when - slot_at).total_seconds())
         polls += len(fresh)
     # Idle: nothing due for a minute, once the backlog the steady state left is drained.
     with engine.begin() as connection:
@@ -227,9 +342,7 @@ def one_worker_count(
         600,
     )
     time.sleep(5)
-    idle_before = transactions(engine)
-    time.sleep(60)
-    idle = transactions(engine) - idle_before
+    idle, _ = idle_sources(engine, 60)
     rss = [peak_rss_mib(process) for process in processes]
     stop(processes)
     engine.dispose()
@@ -237,6 +350,7 @@ def one_worker_count(
     return {
         "workers": workers,
         "poll_detect_deliver_all_s": backfill if backfill is not None else float("nan"),
+        "backfill_worker_cpu_s": backfill_cpu,
         "webhooks_sent": sent,
         "duplicate_webhook_ids": duplicates(hook),
         "polls_per_min": polls / (window / 60),
@@ -244,10 +358,13 @@ def one_worker_count(
         "max_delay_s": delays[-1] if delays else float("nan"),
         "idle_tx_per_business_min": idle / businesses,
         "peak_rss_mib": max(rss),
+        "load_at_start": backfill_load,
     }
 
 
-def idle_only(workers: int, businesses: int, api: FakeStripe, hook: Receiver, base: Path) -> float:
+def idle_only(
+    workers: int, businesses: int, api: FakeStripe, hook: Receiver, base: Path
+) -> tuple[int, dict[str, int]]:
     """Transactions per business per minute with N workers and nothing due."""
     url = fresh_database()
     folder = base / f"idle{workers}" / "tenants"
@@ -258,13 +375,13 @@ def idle_only(workers: int, businesses: int, api: FakeStripe, hook: Receiver, ba
         connection.execute(sa.text("UPDATE connector_state SET next_poll_at = now() + '1 day'"))
     logs = [base / f"idle{workers}" / f"worker{n}.log" for n in range(workers)]
     processes = [start_worker(url, log) for log in logs]
-    time.sleep(30)  # started, registered, first periodic jobs deferred
-    before = transactions(engine)
-    time.sleep(60)
-    idle = transactions(engine) - before
+    registered = "SELECT count(*) FROM procrastinate_workers"
+    wait_for(lambda: scalar(engine, registered) >= workers, 300)
+    time.sleep(20)  # first ticks done
+    idle = idle_sources(engine, 60)
     stop(processes)
     engine.dispose()
-    return idle / businesses
+    return idle
 
 
 def kill_run(
@@ -326,43 +443,72 @@ def race(api: FakeStripe, hook: Receiver, base: Path, runs: int) -> int:
     return crashes
 
 
+def _fmt(value: float | str) -> str:
+    return value if isinstance(value, str) else f"{value:.2f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--businesses", type=int, default=100)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--window", type=float, default=90.0, help="steady-state seconds")
+    parser.add_argument(
+        "--interval", type=int, default=60, help="steady-state poll interval, seconds"
+    )
     parser.add_argument("--kill-runs", type=int, default=1)
     parser.add_argument("--race-runs", type=int, default=20)
     parser.add_argument("--full", action="store_true", help="1,000 businesses, 5 kill runs")
+    parser.add_argument(
+        "--own-postgres",
+        action="store_true",
+        help="run a private PostgreSQL cluster (idle counts not polluted by other databases)",
+    )
     parser.add_argument("--skip", default="", help="comma list of: scale,idle,kill,race")
     args = parser.parse_args()
-    if args.full:
-        args.businesses, args.kill_runs = 1000, 5
+    if args.full:  # the issue's size and interval: 1,000 x 3 polls every 15 minutes
+        args.businesses, args.kill_runs, args.interval, args.window = 1000, 5, 900, 180
     skip = set(args.skip.split(","))
+    global SERVER  # noqa: PLW0603 (every helper above reads it; one switch, at start)
+    with contextlib.ExitStack() as stack:
+        if args.own_postgres:
+            SERVER = stack.enter_context(own_postgres())
+        run(args, skip)
+
+
+def run(args: argparse.Namespace, skip: set[str]) -> None:
+    """Every part of the benchmark not in ``skip``, printing as it goes."""
     os.environ["FAKE_STRIPE_KEY"] = "rk_test_bench"  # the configs reference these as ${...}
     os.environ["HOOK_SECRET"] = SECRET
     api = FakeStripe(latency=(0.1, 0.3)).start()
     hook = Receiver(SECRET).start()
     print(
         f"{args.businesses} businesses x {CONNECTORS} connectors, fake API 100-300 ms,"
-        f" concurrency {CONCURRENCY} per worker, {os.cpu_count()} CPUs"
+        f" concurrency {CONCURRENCY} per worker, {os.cpu_count()} CPUs, load {load()}"
     )
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
         if "scale" not in skip:
             for workers in (int(n) for n in args.workers.split(",")):
-                row = one_worker_count(workers, args.businesses, api, hook, base, args.window)
-                print(" ".join(f"{key}={value:.2f}" for key, value in row.items()), flush=True)
+                row = one_worker_count(
+                    workers, args.businesses, api, hook, base, args.window, args.interval
+                )
+                print(" ".join(f"{key}={_fmt(value)}" for key, value in row.items()), flush=True)
         if "idle" not in skip:
             for workers in (int(n) for n in args.workers.split(",")):
-                per = idle_only(workers, args.businesses, api, hook, base)
-                print(f"idle: workers={workers} tx_per_business_min={per:.3f}", flush=True)
+                total, sources = idle_only(workers, args.businesses, api, hook, base)
+                print(
+                    f"idle: workers={workers} tx_per_min={total}"
+                    f" tx_per_business_min={total / args.businesses:.4f}"
+                    f" goal<={1 / 15:.4f} load={load()} sources: "
+                    + " ".join(f"{label}={count}" for label, count in sources.items()),
+                    flush=True,
+                )
         if "kill" not in skip:
             rows = [
                 kill_run(args.businesses, api, hook, base, run) for run in range(args.kill_runs)
             ]
             for row in rows:
-                print(" ".join(f"{key}={value:.2f}" for key, value in row.items()), flush=True)
+                print(" ".join(f"{key}={_fmt(value)}" for key, value in row.items()), flush=True)
             if rows:
                 print(f"median restart_s={statistics.median(r['restart_s'] for r in rows):.1f}")
         if "race" not in skip:

@@ -3,30 +3,33 @@
 Jobs carry plain ids; a worker turns one into a call of :mod:`busywork.tasks` with a
 runtime whose queue defers follow-ups in SQL (:class:`~busywork.jobs.SqlQueue`), whose
 guard is the job's fence (:class:`~busywork.jobs.JobFence`) and whose clock is the
-database's. Two periodic jobs, each under a lock so only one runs at a time whichever
-worker defers it, keep the fleet going:
+database's. Beside its jobs, each worker runs the fleet's upkeep in a thread
+(:mod:`busywork.upkeep`: defer what is due, retry a dead worker's jobs). One periodic
+job, under a lock so only one runs at a time whichever worker defers it, renews push
+subscriptions: ``busywork.renew_subscriptions`` (:mod:`busywork.inbound.renewal`).
 
-- ``busywork.plan_due`` every :data:`STEP_SECONDS`: defer the polls, deliveries and
-  digests that are due (:func:`busywork.tasks.plan_due`);
-- ``busywork.retry_stalled`` every :data:`STALLED_CHECK_SECONDS`: jobs of a worker whose
-  heartbeat is older than :data:`STALLED_AFTER_SECONDS` (SIGKILL, a lost host) go back to
-  waiting and run elsewhere. A stalled job whose twin already waits is aborted instead:
-  the twin does the same work.
+What an idle fleet costs the database, per worker and minute: ``60 / HEARTBEAT_SECONDS``
+heartbeats, ``60 / UPKEEP_SECONDS`` upkeep ticks and ``60 / FETCH_POLL_SECONDS`` fetch
+polls (new and retried jobs wake workers through LISTEN/NOTIFY, so polling is only a
+fallback), whatever the number of businesses.
 
 The ``procrastinate`` command works on these jobs with ``--app busywork.queue.app``
-(the store URL from ``BUSYWORK_DATABASE_URL``).
+(the store URL from ``BUSYWORK_DATABASE_URL``); run workers with ``busywork run``, which
+adds the upkeep.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import procrastinate
+import psycopg_pool
 import sqlalchemy as sa
 from procrastinate.job_context import JobContext
 from sqlalchemy.engine import Engine
@@ -34,61 +37,65 @@ from sqlalchemy.engine import Engine
 from busywork import DATABASE_URL_ENV, metrics, tasks
 from busywork.embedded import run_unit
 from busywork.errors import ConfigError
+from busywork.inbound.manage import ClientFactory, connector_client
+from busywork.inbound.renewal import renew, stored_configs
 from busywork.jobs import QUEUES, TASK_NAMES, JobFence, SqlQueue
-from busywork.schedule import database_now
+from busywork.schedule import DatabaseClock
 from busywork.store.db import open_store
+from busywork.store.liveness import check_without_query
 from busywork.tenants import TenantCache
 from busywork.units import Unit
+from busywork.upkeep import STALLED_AFTER_SECONDS, upkeep_forever
 
 log = logging.getLogger("busywork.worker")
 URL_ENV = DATABASE_URL_ENV
-#: The scheduler step's period: a due poll is deferred at most this late.
-STEP_SECONDS = 10
-STALLED_CHECK_SECONDS = 15
-#: Heartbeats every 5 s; a worker silent for 20 s is dead and its jobs run elsewhere.
-HEARTBEAT_SECONDS = 5.0
-STALLED_AFTER_SECONDS = 20.0
-#: New jobs wake workers through LISTEN/NOTIFY; polling is the fallback (retried jobs).
-FETCH_POLL_SECONDS = 10.0
+#: Heartbeats every 10 s; one silent for STALLED_AFTER_SECONDS (30 s) is dead.
+HEARTBEAT_SECONDS = 10.0
+#: New and retried jobs wake workers through LISTEN/NOTIFY; polling is only the fallback.
+FETCH_POLL_SECONDS = 60.0
 SCHEDULE_QUEUE = "schedule"
-#: The step and the stalled-job retry jump the queue: under a backlog they must still run.
+#: Periodic jobs jump the queue: under a backlog they must still run.
 SCHEDULE_PRIORITY = 100
+#: Push subscriptions are renewed hourly (well inside their two-day renewal margin).
+RENEW_CRON = "17 * * * *"
+RENEW_TASK = "busywork.renew_subscriptions"
 _STATE_KEY = "busywork"
-_STALLED = sa.text(
-    "SELECT job.id FROM procrastinate_jobs job"
-    " LEFT JOIN procrastinate_workers worker ON worker.id = job.worker_id"
-    " WHERE job.status = 'doing' AND (job.worker_id IS NULL"
-    " OR worker.last_heartbeat < now() - make_interval(secs => :seconds))"
-)
 
 
 @dataclass
 class WorkerState:
-    """What every job of one worker process shares: the store and the tenant cache."""
+    """What every job of one worker process shares: the store, tenant cache and clock."""
 
     engine: Engine
     tenants: TenantCache
+    #: The time jobs see; None: the database's (:class:`~busywork.schedule.DatabaseClock`).
+    clock: Callable[[], datetime] | None = None
+    #: Builds a connector's API client for subscription renewal (tests pass a fake's).
+    client_for: ClientFactory = connector_client
+
+    def __post_init__(self) -> None:
+        if self.clock is None:
+            self.clock = DatabaseClock(self.engine)
+
+    def now(self) -> datetime:
+        """The time by this worker's clock."""
+        assert self.clock is not None
+        return self.clock()
 
     def runtime(self, context: JobContext) -> tasks.Runtime:
         """The runtime of one job: its fence, the database clock, SQL follow-ups."""
         job = context.job
         assert job.id is not None
-        engine = self.engine
         return tasks.Runtime(
-            engine=engine,
+            engine=self.engine,
             tenants=self.tenants,
             queue=SqlQueue(),
-            clock=lambda: _database_clock(engine),
+            clock=self.now,
             database_clock=True,
             guard=JobFence(job.id, job.worker_id),
             should_stop=context.should_abort,
             holder=f"job:{job.id}",
         )
-
-
-def _database_clock(engine: Engine) -> datetime:
-    with engine.connect() as connection:
-        return database_now(connection)
 
 
 def conninfo(store_url: str) -> str:
@@ -104,24 +111,27 @@ def conninfo(store_url: str) -> str:
 def build_app(store_url: str) -> procrastinate.App:
     """The Procrastinate app with Busywork's tasks and periodic jobs registered."""
     app = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(conninfo=conninfo(store_url), max_size=4)
+        connector=procrastinate.PsycopgConnector(
+            conninfo=conninfo(store_url), max_size=4, pool_factory=_pool
+        )
     )
     for task, name in TASK_NAMES.items():
         app.task(name=name, queue=QUEUES[task], pass_context=True)(_job(task))
-    for name, seconds, function in (
-        ("busywork.plan_due", STEP_SECONDS, _plan_due),
-        ("busywork.retry_stalled", STALLED_CHECK_SECONDS, _retry_stalled),
-    ):
-        registered = app.task(
-            name=name,
-            queue=SCHEDULE_QUEUE,
-            pass_context=True,
-            lock=name,
-            queueing_lock=name,
-            priority=SCHEDULE_PRIORITY,
-        )(function)
-        app.periodic(cron=f"* * * * * */{seconds}", periodic_id=name)(registered)
+    renewal = app.task(
+        name=RENEW_TASK,
+        queue=SCHEDULE_QUEUE,
+        pass_context=True,
+        lock=RENEW_TASK,
+        queueing_lock=RENEW_TASK,
+        priority=SCHEDULE_PRIORITY,
+    )(_renew_subscriptions)
+    app.periodic(cron=RENEW_CRON, periodic_id=RENEW_TASK)(renewal)
     return app
+
+
+def _pool(**options: Any) -> psycopg_pool.AsyncConnectionPool:
+    """Procrastinate's pool, with a liveness check that costs no transaction."""
+    return psycopg_pool.AsyncConnectionPool(**{**options, "check": check_without_query})
 
 
 def _state(context: JobContext) -> WorkerState:
@@ -152,34 +162,16 @@ def _job(task: str) -> Callable[..., None]:
     return run
 
 
-def _plan_due(context: JobContext, timestamp: int) -> None:
-    """Defer what is due (one worker at a time: the job's lock)."""
-    tasks.plan_due(_state(context).runtime(context))
-
-
-def _retry_stalled(context: JobContext, timestamp: int) -> None:
-    """Send the jobs of dead workers back to the queue."""
-    engine = _state(context).engine
-    with engine.connect() as connection:
-        stalled = list(connection.execute(_STALLED, {"seconds": STALLED_AFTER_SECONDS}).scalars())
-    for job_id in stalled:
-        if job_id == context.job.id:
-            continue
-        try:
-            with engine.begin() as connection:
-                connection.execute(
-                    sa.text("SELECT procrastinate_retry_job_v2(:id, now(), NULL, NULL, NULL)"),
-                    {"id": job_id},
-                )
-            log.warning("stalled job id=%d action=retried", job_id)
-        except sa.exc.IntegrityError:
-            # Its twin already waits under the same queueing lock: that one does the work.
-            with engine.begin() as connection:
-                connection.execute(
-                    sa.text("SELECT procrastinate_finish_job_v1(:id, 'aborted', false)"),
-                    {"id": job_id},
-                )
-            log.warning("stalled job id=%d action=superseded", job_id)
+def _renew_subscriptions(context: JobContext, timestamp: int) -> None:
+    """Renew push subscriptions (one worker at a time: the job's lock)."""
+    state = _state(context)
+    renew(
+        state.engine,
+        stored_configs(state.engine, state.tenants),
+        state.now(),
+        client_for=state.client_for,
+        should_stop=context.should_abort,
+    )
 
 
 def run_worker(
@@ -212,9 +204,16 @@ def run_worker(
         options["queues"] = queues
     if name:
         options["name"] = name
+    stopping = threading.Event()
+    upkeep = threading.Thread(
+        target=upkeep_forever, args=(engine, stopping), name="busywork-upkeep", daemon=True
+    )
+    upkeep.start()
     try:
         app.run_worker(**options)
     finally:
+        stopping.set()
+        upkeep.join(timeout=30)
         log.info("worker stopped action=stopped")
 
 

@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 
 from busywork.delivery.outbox import aware
 from busywork.jobs import TASK_NAMES
-from busywork.queue import STALLED_AFTER_SECONDS
 from busywork.store.tables import ConnectorState
+from busywork.upkeep import STALLED_AFTER_SECONDS
 
 STATES = ConnectorState.__table__  # type: ignore[attr-defined]
 _JOBS = sa.text(

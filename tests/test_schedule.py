@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from busywork.delivery.outbox import enqueue
 from busywork.embedded import LocalQueue
-from busywork.schedule import STATES, defer_due, next_slot
+from busywork.schedule import STATES, DatabaseClock, defer_due, next_slot
+from busywork.store.db import create_engine
 from busywork.tenants import register_business
 from busywork.units import DELIVER, POLL, Unit
 from config.loader import parse_config
@@ -92,3 +94,21 @@ def test_due_deliveries_are_deferred_once_per_channel(engine: Engine) -> None:
                 not_before=at,
             )
     assert _step(engine, T0) == [Unit(DELIVER, "shop", "webhook:crm")]
+
+
+def test_the_database_clock_reads_the_database_once_per_period(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'clock.db'}")
+    reads: list[str] = []
+    sa.event.listen(engine, "engine_connect", lambda connection: reads.append("read"))
+    host = [datetime(2026, 1, 1, 12, 0, tzinfo=UTC)]
+    ticks = [0.0]
+    clock = DatabaseClock(engine, every=60, host=lambda: host[0], monotonic=lambda: ticks[0])
+    first = clock()  # measures the offset between the host's clock and the database's
+    host[0] += timedelta(seconds=30)
+    ticks[0] += 30
+    assert clock() - first == timedelta(seconds=30)  # the host's clock, offset applied
+    assert len(reads) == 1
+    ticks[0] += 30
+    clock()
+    assert len(reads) == 2  # a minute later: measured again
+    engine.dispose()

@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from busywork.errors import StoreError
+from busywork.store.liveness import check_on_checkout
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: Any 64-bit number unique to us, so concurrent workers serialise their migrations.
@@ -28,11 +29,17 @@ def create_engine(url: str) -> Engine:
     """An engine for ``url`` with parameters hidden from errors and logs.
 
     SQLite gets a busy timeout and WAL so a reader never blocks the worker's writes.
+    PostgreSQL through psycopg gets a liveness check on checkout that costs no query
+    (:mod:`busywork.store.liveness`); other drivers a pre-ping.
     """
     try:
         if url.startswith("sqlite"):
             engine = sa.create_engine(url, hide_parameters=True, connect_args={"timeout": 30})
             sa.event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        if sa.engine.make_url(url).drivername == "postgresql+psycopg":
+            engine = sa.create_engine(url, hide_parameters=True)
+            sa.event.listen(engine, "checkout", check_on_checkout)
             return engine
         return sa.create_engine(url, hide_parameters=True, pool_pre_ping=True)
     except (sa.exc.ArgumentError, ImportError) as exc:
