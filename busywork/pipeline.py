@@ -11,8 +11,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Connection, Engine
 
+from alignment.admin_time import admin_time, bound_hours
 from alignment.adoption import SIGNALS, TEMPLATE_COLUMNS, assess_adoption, subject_key
-from alignment.baselines import BASELINE_COLUMNS, MEASURED, measure_baselines
+from alignment.baselines import BASELINE_COLUMNS, measure_baselines
 from alignment.effects import Assumptions
 from alignment.feedback import FeedbackSummary
 from alignment.goals import resolve_goals
@@ -306,8 +307,11 @@ def recommendations(
         "overdue_receivables",
         "billed_revenue_per_month",
     }
-    frames = load_frames(engine, business.id, BASELINE_COLUMNS) if missing & set(MEASURED) else {}
+    frames = load_frames(engine, business.id, BASELINE_COLUMNS)
     context = detection_context(config, as_of or generated_at)
+    # No finding saves more hours than its activity takes in the data.
+    measured_admin = admin_time(frames, context)
+    candidates = bound_hours(candidates, measured_admin)
     baselines = measure_baselines(missing, frames, context, candidates)
     ranked = rank(
         candidates,
@@ -347,4 +351,5 @@ def recommendations(
             "consistency_ratio": None if consistency is None else round(consistency, 3),
         },
         coverage=coverage,
+        admin_time=measured_admin,
     )
