@@ -27,6 +27,8 @@ from detectors.base import Candidate, DetectionContext
 
 #: Trailing window every activity is measured over, in days (the baselines' window).
 WINDOW_DAYS = 180
+#: Payment terms assumed for an invoice without a due date (the detectors' default).
+DEFAULT_TERMS_DAYS = 30
 #: The activity whose time each detector kind's hours come from.
 ACTIVITY_OF_KIND: Mapping[str, str] = {
     "recurring_invoice": "create_invoice",
@@ -126,10 +128,11 @@ def chasing_payments(frames: Frames, context: DetectionContext) -> float | None:
     """Invoices issued in the window that fell past due (paid late or still unpaid) × a chase.
 
     Every such invoice needed at least one reminder; an invoice whose payment the data
-    cannot tell (a shop export) is counted as not chased.
+    cannot tell is counted as not chased. Without a due date an invoice is due
+    :data:`DEFAULT_TERMS_DAYS` after issue, as the collection detectors assume.
     """
     recent = _invoices(frames, context)
-    if recent is None or "due_on" not in recent.columns:
+    if recent is None:
         return None
     paid_at = recent["paid_at"] if "paid_at" in recent.columns else pd.Series(pd.NaT, recent.index)
     known = pd.Series(True, index=recent.index)
@@ -138,7 +141,13 @@ def chasing_payments(frames: Frames, context: DetectionContext) -> float | None:
         paid_at = pd.Series(facts["paid_at"].to_numpy(), index=recent.index)
         known = pd.Series((facts["state"] != UNKNOWN).to_numpy(), index=recent.index)
     as_of = _naive(context.as_of)
-    due = pd.to_datetime(recent["due_on"])
+    issued = pd.to_datetime(recent["issued_on"])
+    given = (
+        pd.to_datetime(recent["due_on"])
+        if "due_on" in recent.columns
+        else pd.Series(pd.NaT, index=recent.index, dtype="datetime64[ns]")
+    )
+    due = given.fillna(issued + pd.Timedelta(days=DEFAULT_TERMS_DAYS))
     paid = pd.to_datetime(paid_at)
     late = due.notna() & (due < as_of) & (paid.isna() | (paid > due))
     return _per_month(int((late & known).sum()), context.minutes("chase_payment"))

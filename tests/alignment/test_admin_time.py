@@ -30,15 +30,19 @@ MONTHS = 180 / 30.44
 def _frames() -> dict[RecordKind, pd.DataFrame]:
     invoices = pd.DataFrame(
         {
-            "source": ["x"] * 4,
-            "source_id": ["I1", "I2", "I3", "I4"],
-            "origin": ["manual", "manual", "template", "manual"],
-            "issued_on": pd.to_datetime(["2026-04-01", "2026-05-01", "2026-06-01", "2025-01-01"]),
-            "due_on": pd.to_datetime(["2026-05-01", "2026-05-31", "2026-07-01", "2025-02-01"]),
-            "paid_at": pd.to_datetime(["2026-05-03", None, None, "2025-03-01"]),
-            "total": [300.0, 600.0, 900.0, 100.0],
-            "balance": [0.0, 600.0, 900.0, 0.0],
-            "status": ["paid", "open", "open", "paid"],
+            "source": ["x"] * 5,
+            "source_id": ["I1", "I2", "I3", "I4", "I5"],
+            "origin": ["manual", "manual", "template", "manual", "integration"],
+            "issued_on": pd.to_datetime(
+                ["2026-04-01", "2026-05-01", "2026-06-01", "2025-01-01", "2026-03-01"]
+            ),
+            "due_on": pd.to_datetime(
+                ["2026-05-01", "2026-05-31", "2026-07-01", "2025-02-01", None]
+            ),
+            "paid_at": pd.to_datetime(["2026-05-03", None, None, "2025-03-01", "2026-05-01"]),
+            "total": [300.0, 600.0, 900.0, 100.0, 50.0],
+            "balance": [0.0, 600.0, 900.0, 0.0, 0.0],
+            "status": ["paid", "open", "open", "paid", "paid"],
         }
     )
     bills = pd.DataFrame(
@@ -73,11 +77,12 @@ def _frames() -> dict[RecordKind, pd.DataFrame]:
 def test_each_activity_is_measured_from_the_records_in_the_window() -> None:
     measured = admin_time(_frames(), CONTEXT)
 
-    # I4 is outside the 180-day window; I3 was made from a template.
+    # I4 is outside the 180-day window; I3 and I5 were made automatically.
     assert measured["create_invoice"] == pytest.approx(2 * 12 / 60 / MONTHS, abs=1e-4)
-    # I1 was paid two days after its due date and I2 is unpaid past its due date: two chases.
+    # I1 was paid two days after its due date, I2 is unpaid past its due date, and I5 (no
+    # due date: due 30 days after issue, 31 March) was paid on 1 May: three chases.
     # I3 is not due yet.
-    assert measured["chase_payment"] == pytest.approx(2 * 10 / 60 / MONTHS, abs=1e-4)
+    assert measured["chase_payment"] == pytest.approx(3 * 10 / 60 / MONTHS, abs=1e-4)
     assert measured["enter_bill"] == pytest.approx(2 * 6 / 60 / MONTHS, abs=1e-4)
     assert measured["approve_bill"] == pytest.approx(3 * 3 / 60 / MONTHS, abs=1e-4)
     # A1 and the cancelled A3 are booked by hand; A3 took no time.
@@ -88,7 +93,7 @@ def test_each_activity_is_measured_from_the_records_in_the_window() -> None:
     # Reconciling is a bound (every hand-keyed document), so it is no time spent.
     assert measured["reconcile_duplicate"] == pytest.approx(4 * 15 / 60 / MONTHS, abs=1e-4)
     assert time_spent(measured) == pytest.approx(
-        (24 + 20 + 12 + 9 + 10 + 90) / 60 / MONTHS, abs=1e-3
+        (24 + 30 + 12 + 9 + 10 + 90) / 60 / MONTHS, abs=1e-3
     )
 
 
