@@ -76,6 +76,16 @@ def test_without_c_the_busywork_yaml_here_is_used_or_named(
     assert "busywork.yaml: ok" in capsys.readouterr().out
 
 
+def test_status_without_c_reads_the_busywork_yaml_here(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BUSYWORK_DATABASE_URL", raising=False)
+    (tmp_path / "busywork.yaml").write_text(MINIMAL_CONFIG)
+    assert main(["status"]) == 0
+    assert "error" not in capsys.readouterr().err
+
+
 def test_the_readme_forms_of_deliveries_and_feedback_run_as_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
