@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-10-31"
 #: Commands that take long (a whole generated business) or start a process of their own.
 SLOW = {"demo", "generate", "eval", "run", "serve"}
+#: The export folders the transcripts in the docs were made from (tests/data/exports/).
+EXPORT_FOLDERS = ("quickbooks", "xero", "shopify")
 #: Where the docs' example paths point in the sandbox.
 PATHS = {
     "~/Downloads/xero-export": "xero-export",
@@ -85,6 +87,8 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
         assert main(["scan", "-c", str(config), "--as-of", AS_OF, "--json"]) == 0
     ids = re.findall(r'"id": "(rec_[0-9a-f]{16})"', printed.getvalue())
     assert ids, "the sandbox scan must find something for feedback to act on"
+    for name in EXPORT_FOLDERS:
+        shutil.copytree(ROOT / "tests" / "data" / "exports" / name, base / name)
     (base / "tenants").mkdir()
     shutil.copy(config, base / "tenants" / "any.yaml")
     shutil.copy(config, base / "shop.yaml")
@@ -239,8 +243,8 @@ def _params() -> list[Any]:
             marks.append(pytest.mark.skip(reason=f"{where}: an illustration, not a runnable line"))
         words = rest.split()
         command = next((w for w in words if not w.startswith("-") and w != "INFO"), "")
-        if command in SLOW:
-            marks.append(pytest.mark.slow)
+        if command in SLOW or any(f"{name}.yaml" in rest for name in EXPORT_FOLDERS):
+            marks.append(pytest.mark.slow)  # a whole export folder imported and scanned
         params.append(pytest.param(where, rest, marks=marks, id=where))
     return params
 
@@ -260,6 +264,9 @@ def test_every_documented_command_runs(
         if command == "rotate-key":  # the documented step before: the new key first
             old = os.environ["BUSYWORK_SECRET_KEYS"]
             os.environ["BUSYWORK_SECRET_KEYS"] = f"{Fernet.generate_key().decode()},{old}"
+        config = argv[argv.index("-c") + 1] if "-c" in argv else "busywork.yaml"
+        if command == "scan" and not (folder / config).exists():  # the step before: init
+            assert main(["init", Path(config).stem, "--yes", "-c", config]) == 0
         if "withdraw" in argv:  # the documented step before: a decision to withdraw
             assert main(["feedback", finding, "accept"]) == 0
         if command in ("run", "serve"):
