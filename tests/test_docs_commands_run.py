@@ -5,7 +5,7 @@ own holding ``busywork.yaml`` over a small folder of exports that has been scann
 offline: paths the docs show (``~/Downloads/xero-export``, ``/etc/busywork/tenants``) are
 that folder's, a documented finding id is a real one, a vendor is a local fake. Commands
 that run until stopped (``run``, ``serve``) are started in a process of their own,
-watched until they say they work, and stopped with SIGTERM; ``eval`` runs one seed.
+watched until they say they work, and stopped with Ctrl-C (SIGINT); ``eval`` runs one seed.
 A documented line that exits other than 0 here is a broken promise to the reader.
 """
 
@@ -15,6 +15,7 @@ import contextlib
 import csv
 import io
 import os
+import queue
 import re
 import shutil
 import signal
@@ -90,7 +91,8 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     for name in EXPORT_FOLDERS:
         shutil.copytree(ROOT / "tests" / "data" / "exports" / name, base / name)
     (base / "tenants").mkdir()
-    shutil.copy(config, base / "tenants" / "any.yaml")
+    tenant = config.read_text().replace("path: exports", "path: ../exports")
+    (base / "tenants" / "any.yaml").write_text(tenant)
     shutil.copy(config, base / "shop.yaml")
     return base, ids
 
@@ -186,15 +188,21 @@ def _connect(argv: list[str], folder: Path, capsys: pytest.CaptureFixture[str]) 
     return result.get("rc", -1)
 
 
-def _until(process: subprocess.Popen[str], pattern: str, seconds: float = 90.0) -> str:
-    """Stderr of ``process`` up to the first line matching ``pattern``."""
+def _until(process: subprocess.Popen[str], pattern: str, seconds: float = 120.0) -> str:
+    """Stderr of ``process`` up to the first line matching ``pattern``, within ``seconds``."""
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stderr is not None
+    stream = process.stderr
+    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
     seen: list[str] = []
     deadline = time.monotonic() + seconds
-    assert process.stderr is not None
     while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if not line:
-            break
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            if process.poll() is not None and lines.empty():
+                break
+            continue
         seen.append(line)
         if re.search(pattern, line):
             return "".join(seen)
@@ -202,7 +210,7 @@ def _until(process: subprocess.Popen[str], pattern: str, seconds: float = 90.0) 
 
 
 def _in_process_of_its_own(argv: list[str], folder: Path) -> int:
-    """``run`` / ``serve``: started, watched until it works, stopped with SIGTERM."""
+    """``run`` / ``serve``: started, watched until it works, stopped with Ctrl-C."""
     if "serve" in argv:
         port = _free_port()
         if "--port" in argv:
@@ -226,13 +234,18 @@ def _in_process_of_its_own(argv: list[str], folder: Path) -> int:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as reply:
                 assert reply.status == 200
         else:
-            _until(process, r"record\(s\) in|action=poll")
-        process.send_signal(signal.SIGTERM)
+            # The start line: the business, what it polls and when (the store was polled
+            # by the sandbox's scan, so the first cycle may be an hour away).
+            _until(process, r"polls |record\(s\) in|action=started")
+        # Ctrl-C, as both say they stop on.
+        process.send_signal(signal.SIGINT)
         return process.wait(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 def _params() -> list[Any]:
