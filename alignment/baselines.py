@@ -13,16 +13,14 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from alignment.admin_time import ADMIN_TIME_COLUMNS, WINDOW_DAYS, admin_time, time_spent
 from alignment.effects import DAYS_PER_MONTH, cash_at_stake
 from busywork.store.records import AUTOMATED_ORIGINS, RecordKind
 from detectors._documents import sales_invoices
 from detectors._payments import PAID, UNKNOWN, payment_facts
 from detectors.base import Candidate, DetectionContext
 
-#: Trailing window for every baseline, in days.
-WINDOW_DAYS = 180
-#: The columns baselines read, per record kind (the pipeline loads exactly these).
-BASELINE_COLUMNS: Mapping[RecordKind, tuple[str, ...]] = {
+_OWN_COLUMNS: Mapping[RecordKind, tuple[str, ...]] = {
     RecordKind.INVOICE: (
         "issued_on",
         "due_on",
@@ -36,6 +34,12 @@ BASELINE_COLUMNS: Mapping[RecordKind, tuple[str, ...]] = {
     RecordKind.BILL: ("issued_on",),
     RecordKind.APPOINTMENT: ("start_at", "status"),
     RecordKind.JOURNAL_ENTRY: ("posted_on",),
+}
+#: The columns baselines and admin time read, per record kind (the pipeline loads exactly
+#: these).
+BASELINE_COLUMNS: Mapping[RecordKind, tuple[str, ...]] = {
+    kind: tuple(dict.fromkeys([*_OWN_COLUMNS[kind], *ADMIN_TIME_COLUMNS.get(kind, ())]))
+    for kind in _OWN_COLUMNS
 }
 _AUTOMATED = frozenset(origin.value for origin in AUTOMATED_ORIGINS)
 
@@ -140,23 +144,14 @@ def no_show_rate(frames: Frames, context: DetectionContext) -> float | None:
 
 
 def admin_hours_per_month(frames: Frames, context: DetectionContext) -> float | None:
-    """Hand-made records per month in the window × the configured minutes per task."""
-    tasks = {
-        RecordKind.INVOICE: ("issued_on", "create_invoice"),
-        RecordKind.BILL: ("issued_on", "enter_bill"),
-        RecordKind.APPOINTMENT: ("start_at", "book_appointment"),
-        RecordKind.JOURNAL_ENTRY: ("posted_on", "journal_entry"),
-    }
-    minutes = 0.0
-    seen = False
-    for kind, (column, task) in tasks.items():
-        frame = frames.get(kind)
-        if frame is None or frame.empty:
-            continue
-        seen = True
-        recent = _window(frame, column, context.as_of)
-        minutes += float(_manual(recent).sum()) * context.minutes(task)
-    return minutes / 60 / (WINDOW_DAYS / DAYS_PER_MONTH) if seen else None
+    """The admin time of every activity the data measures, in hours a month.
+
+    Keying invoices, bills, appointments and journals, chasing late payments, approving
+    bills and internal meetings (see :mod:`alignment.admin_time`): the activities findings
+    save hours on, each of which bounds the findings about it.
+    """
+    measured = admin_time(frames, context)
+    return time_spent(measured) if measured else None
 
 
 def manual_tasks_per_month(frames: Frames, context: DetectionContext) -> float | None:

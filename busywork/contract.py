@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from alignment.admin_time import activity_of
 from alignment.goals import ResolvedGoal
 from alignment.rank import Ranked
 
@@ -48,6 +49,7 @@ def recommendation(item: Ranked, currency: str) -> dict[str, Any]:
         },
         "impact": {
             "hours_saved_per_month": round(candidate.hours_saved_per_month, 2),
+            "activity": activity_of(candidate.kind),
             "cash_impact": round(candidate.cash_impact_per_month, 2),
             "currency": currency,
         },
@@ -134,6 +136,7 @@ def document(
     alignment: Mapping[str, Any] | None = None,
     adopted: Sequence[Mapping[str, Any]] = (),
     coverage: Mapping[str, Mapping[str, Any]] | None = None,
+    admin_time: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """The whole document: business, time, goals as read, and recommendations in rank order.
 
@@ -141,6 +144,8 @@ def document(
     the share of the relevant rows carrying each (overall and per source), the thresholds,
     whether it could check at all and, if not, why in plain words. ``not_checked`` lists the
     detectors that could not, with that reason, for readers who want only that.
+    ``admin_time`` holds the hours a month each activity takes in the data (the bound on
+    every recommendation's ``impact.hours_saved_per_month`` for that ``impact.activity``).
     """
     return {
         "business": business,
@@ -149,6 +154,9 @@ def document(
         "generated_at": generated_at.isoformat(timespec="seconds"),
         "contract_version": CONTRACT_VERSION,
         "goals": [goal_summary(goal, baselines or {}) for goal in goals],
+        "admin_time": {
+            activity: round(hours, 2) for activity, hours in sorted((admin_time or {}).items())
+        },
         "alignment": dict(alignment or {}),
         "recommendations": [recommendation(item, currency) for item in ranked],
         "adopted": [dict(item) for item in adopted],

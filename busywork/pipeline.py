@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Connection, Engine
 
+from alignment.admin_time import bound_hours
 from alignment.adoption import SIGNALS, TEMPLATE_COLUMNS, assess_adoption, subject_key
 from alignment.effects import Assumptions
 from alignment.feedback import FeedbackSummary
@@ -21,7 +22,7 @@ from busywork.delivery.feedback import feedback_day
 from busywork.delivery.policy import channels, enqueue_immediate, items, open_findings
 from busywork.logs import redact
 from busywork.plan import in_scope, load_for_runs, params_hash, plan_runs, scope_ids
-from busywork.ranking_baselines import ranking_baselines
+from busywork.ranking_baselines import measured_admin_time, ranking_baselines
 from busywork.store.coverage import save_coverage, stored_coverage
 from busywork.store.events import advance_watermarks
 from busywork.store.findings import (
@@ -307,6 +308,9 @@ def recommendations(
         "billed_revenue_per_month",
     }
     context = detection_context(config, as_of or generated_at)
+    # No finding saves more hours than its activity takes in the data.
+    measured_admin = measured_admin_time(engine, business.id, context)
+    candidates = bound_hours(candidates, measured_admin)
     baselines = ranking_baselines(engine, business.id, missing, context, candidates)
     ranked = rank(
         candidates,
@@ -346,4 +350,5 @@ def recommendations(
             "consistency_ratio": None if consistency is None else round(consistency, 3),
         },
         coverage=coverage,
+        admin_time=measured_admin,
     )

@@ -14,10 +14,11 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy.engine import Engine
 
+from alignment.admin_time import admin_time
 from alignment.baselines import BASELINE_COLUMNS, MEASURED, measure_baselines
 from busywork.store.snapshots import FrameSnapshots
 from detectors.base import Candidate, DetectionContext
@@ -58,18 +59,34 @@ def forget() -> None:
         _remembered.clear()
 
 
+def measured_admin_time(
+    engine: Engine, business: str, context: DetectionContext
+) -> dict[str, float]:
+    """What ``admin_time(<fresh frames>, context)`` returns: hours a month per activity."""
+    frames, newest = _SNAPSHOTS.frames(engine, business)
+    key = ("admin_time", business, newest, repr(context))
+    return _remember(engine, key, lambda: admin_time(frames, context))
+
+
 def _record_baselines(
     engine: Engine, business: str, metrics: list[str], context: DetectionContext
 ) -> dict[str, float]:
     frames, newest = _SNAPSHOTS.frames(engine, business)
     # Everything a record baseline may read besides the records: the date, minutes per task.
     key = (business, newest, tuple(metrics), repr(context))
+    return _remember(engine, key, lambda: measure_baselines(metrics, frames, context, []))
+
+
+def _remember(
+    engine: Engine, key: tuple[object, ...], measure: Callable[[], dict[str, float]]
+) -> dict[str, float]:
+    """The figures remembered under ``key``, measured (and remembered) on first use."""
     with _lock:
         remembered = _remembered.setdefault(engine, OrderedDict())
         if key in remembered:
             remembered.move_to_end(key)
             return remembered[key]
-    measured = measure_baselines(metrics, frames, context, [])
+    measured = measure()
     with _lock:
         remembered = _remembered.setdefault(engine, OrderedDict())
         remembered[key] = measured

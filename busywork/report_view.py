@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from alignment.admin_time import non_overlapping_hours, time_spent
 from busywork import wording
 
 #: How many recommendations the first screen shows at most, and at least when there are.
@@ -129,31 +130,46 @@ def _change_words(part: Mapping[str, Any], rec: Rec, doc: Mapping[str, Any]) -> 
 def headline(recs: Sequence[Rec], doc: Mapping[str, Any]) -> dict[str, str]:
     """What the listed recommendations add up to, counting overlapping findings once.
 
-    Two findings that cite the same records (the business's slow collection and one late
-    payer's invoices) describe the same work twice, so only the larger is added. Hours never
-    exceed the admin time measured in the data, when the goals measured it.
+    Hours add up per activity (keying invoices, chasing payments …): two findings that cite
+    the same records (the business's slow collection and one late payer's invoices) are
+    the same work, so only the larger counts, and an activity never adds more than the
+    time it takes in the data (the document's ``admin_time``). Money adds up the same way
+    across all findings. A document without ``admin_time`` is capped, in total, at the
+    admin-hours baseline its goals measured.
     """
-    seen: set[str] = set()
-    total_hours = total_cash = 0.0
-    for rec in sorted(recs, key=hours, reverse=True):
-        ids = {text(i) for i in items(mapping(rec.get("evidence")).get("record_ids"))}
-        if ids & seen:
-            continue
-        seen |= ids
-        total_hours += hours(rec)
-        total_cash += cash(rec)
-    admin = _measured_admin_hours(doc)
-    capped = admin is not None and total_hours > admin
+    admin = _admin_time(doc)
+    work = [(text(rec.get("kind")), hours(rec), _record_ids(rec)) for rec in recs]
+    claimed = sum(non_overlapping_hours(work, None).values())
+    measured: float | None
     if admin is not None:
-        total_hours = min(total_hours, admin)
-    money_words = wording.money_range(total_cash, text(doc.get("currency")))
+        total_hours, measured = sum(non_overlapping_hours(work, admin).values()), time_spent(admin)
+    else:
+        measured = _measured_admin_hours(doc)
+        total_hours = claimed if measured is None else min(claimed, measured)
+    seen: set[str] = set()
+    total_cash = 0.0
+    for rec in sorted(recs, key=cash, reverse=True):
+        ids = _record_ids(rec)
+        if not ids & seen:
+            seen |= ids
+            total_cash += cash(rec)
     return {
         "hours": wording.hours_range(total_hours),
-        "cash": money_words,
-        "capped": f"capped at the {admin:,.0f} admin hours a month measured in your data"
-        if capped and admin is not None
+        "cash": wording.money_range(total_cash, text(doc.get("currency"))),
+        "capped": f"capped at the {measured:,.0f} admin hours a month measured in your data"
+        if measured is not None and claimed > total_hours + 0.05
         else "",
     }
+
+
+def _admin_time(doc: Mapping[str, Any]) -> dict[str, float] | None:
+    if "admin_time" not in doc:
+        return None
+    return {text(key): number(value) for key, value in mapping(doc.get("admin_time")).items()}
+
+
+def _record_ids(rec: Rec) -> frozenset[str]:
+    return frozenset(text(i) for i in items(mapping(rec.get("evidence")).get("record_ids")))
 
 
 def _measured_admin_hours(doc: Mapping[str, Any]) -> float | None:

@@ -76,6 +76,28 @@ def test_without_c_the_busywork_yaml_here_is_used_or_named(
     assert "busywork.yaml: ok" in capsys.readouterr().out
 
 
+def test_status_without_c_reads_the_busywork_yaml_here(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BUSYWORK_DATABASE_URL", raising=False)
+    (tmp_path / "busywork.yaml").write_text(MINIMAL_CONFIG)
+    assert main(["status"]) == 0
+    assert "error" not in capsys.readouterr().err
+
+
+def test_webhooks_sync_without_pushing_connectors_needs_no_public_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BUSYWORK_SECRET_KEYS", Fernet.generate_key().decode())
+    path = tmp_path / "busywork.yaml"
+    path.write_text(
+        MINIMAL_CONFIG + "connectors:\n  - {name: exports, type: csv, path: data, interval: 1h}\n"
+    )
+    assert main(["webhooks", "sync", "-c", str(path)]) == 0
+    assert "acme: no connector here takes vendor webhooks; nothing to do" in capsys.readouterr().out
+
+
 def test_the_readme_forms_of_deliveries_and_feedback_run_as_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

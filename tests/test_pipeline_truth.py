@@ -94,7 +94,14 @@ def test_contract_shape(tmp_path: Path) -> None:
         )
         assert rec["evidence"]["count"] == len(rec["evidence"]["record_ids"]) > 0
         assert set(rec["evidence"]["period"]) == {"start", "end"}
-        assert set(rec["impact"]) == {"hours_saved_per_month", "cash_impact", "currency"}
+        assert set(rec["impact"]) == {
+            "hours_saved_per_month",
+            "activity",
+            "cash_impact",
+            "currency",
+        }
+        activity = rec["impact"]["activity"]
+        assert rec["impact"]["hours_saved_per_month"] <= document["admin_time"][activity]
         assert 0.0 <= rec["confidence"] <= 1.0
         assert rec["sources"] == ["exports"]
         assert rec["id"].startswith("rec_")

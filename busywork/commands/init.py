@@ -26,13 +26,27 @@ def register(commands: Subcommands) -> None:
     init = add_command(
         commands,
         "init",
-        "recognise a folder of exports and write a config that maps them",
+        "recognise a folder of exports (or name your tools) and write a config for them",
         [
             "busywork init exports/",
             "busywork init ~/Downloads/xero-export --yes --currency GBP --name 'Harbour Physio'",
+            "busywork init --from quickbooks,stripe,google --currency GBP --yes",
         ],
     )
-    init.add_argument("folder", type=Path, metavar="DIR", help="the folder holding the exports")
+    init.add_argument(
+        "folder",
+        type=Path,
+        nargs="?",
+        metavar="DIR",
+        help="the folder holding the exports (optional with --from)",
+    )
+    init.add_argument(
+        "--from",
+        dest="vendors",
+        metavar="NAMES",
+        help="tools to read live, comma-separated: quickbooks, xero, stripe, google,"
+        " microsoft, calendly, caldav",
+    )
     init.add_argument(
         "--config",
         "-c",
@@ -58,26 +72,94 @@ def register(commands: Subcommands) -> None:
 def run_init(args: argparse.Namespace, ask: Callable[[str], str] | None = None) -> int:
     """Recognise every file, settle the open questions, preview, and write the config."""
     ask = ask or input  # looked up now, so tests can stand in for the user
-    from busywork.onboarding.recognise import NOT_IMPORTED, FileGuess, recognise
+    from busywork.onboarding.vendors import next_steps, vendors
     from busywork.onboarding.writer import relative_folder, render
-    from connectors.csv_reading import TABULAR_SUFFIXES
 
-    folder: Path = args.folder
-    if not folder.is_dir():
+    folder: Path | None = args.folder
+    chosen = vendors(args.vendors) if args.vendors else []
+    if folder is None and not chosen:
+        raise ConfigError("give a folder of exports (DIR), or the tools you use with --from")
+    if folder is not None and not folder.is_dir():
         raise ConfigError(f"{folder} is not a folder; give the folder that holds your exports")
     if args.config.exists() and not args.force:
         raise ConfigError(f"{args.config} exists already; add --force to replace it")
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in TABULAR_SUFFIXES)
-    calendars = _calendar_files(folder, tabular=bool(paths))
-    guesses = [recognise(path) for path in paths]
-    chosen: dict[str, FileGuess] = {}
-    for guess in sorted(guesses, key=lambda g: -g.score):
-        if guess.kind and guess.kind not in NOT_IMPORTED and guess.kind not in chosen:
-            chosen[guess.kind] = guess
+    files: list[tuple[str, str, dict[str, Any]]] = []
+    skipped: list[tuple[str, str]] = []
+    guesses: list[Any] = []
+    if folder is not None:
+        guesses = _recognise(folder, required=not chosen)
     currency, currency_note = _currency(args.currency, guesses)
-    print(f"Looking at {len(paths)} file(s) in {folder}:")
+    if folder is not None and guesses:
+        files, skipped = _map_files(folder, guesses, currency, args, ask)
+        print(f"Currency: {currency} ({currency_note})")
+        _preview(files, folder, currency, args.timezone)
+    elif folder is not None:
+        print(f"No exports in {folder}: only the tools named with --from are configured.")
+    for vendor in chosen:
+        print(f"  {vendor.name}: {vendor.title} ({vendor.type}); {vendor.where}")
+    default_name = (folder or args.config.resolve().parent).resolve().name
+    text = render(
+        name=args.name or default_name.replace("-", " ").replace("_", " ").title(),
+        currency=currency,
+        currency_note=currency_note,
+        timezone=args.timezone,
+        folder=relative_folder(folder, args.config) if files and folder else None,
+        config_name=str(args.config),
+        files=files,
+        skipped=skipped,
+        vendors=chosen,
+    )
+    if not args.yes and ask(f"Write {args.config}? [Y/n] ").strip().lower() in ("n", "no"):
+        print("nothing written")
+        return 1
+    args.config.write_text(text, encoding="utf-8")
+    steps = [
+        *next_steps(chosen, str(args.config)),
+        *([f"busywork check-config -c {args.config}"] if chosen else []),
+        f"busywork scan -c {args.config} --out report/",
+    ]
+    if len(steps) == 1:
+        print(f"Wrote {args.config}. Next: {steps[0]}")
+    else:
+        print(f"Wrote {args.config}. Next:")
+        for number, step in enumerate(steps, 1):
+            print(f"  {number}. {step}")
+    return 0
+
+
+def _recognise(folder: Path, *, required: bool) -> list[Any]:
+    """What each tabular file in ``folder`` holds; none is an error unless other sources exist."""
+    from busywork.onboarding.recognise import recognise
+    from connectors.csv_reading import TABULAR_SUFFIXES
+
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in TABULAR_SUFFIXES)
+    calendars = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in CALENDAR_SUFFIXES)
+    if not paths and required:
+        raise ConfigError(
+            f"no .csv, .tsv or .txt files in {folder}"
+            + (f"; {', '.join(calendars)}: {CALENDAR_FILE}" if calendars else "")
+        )
+    if paths:
+        print(f"Looking at {len(paths)} file(s) in {folder}:")
     for name in calendars:
         print(f"  {name}: not used: {CALENDAR_FILE}")
+    return [recognise(path) for path in paths]
+
+
+def _map_files(
+    folder: Path,
+    guesses: list[Any],
+    currency: str,
+    args: argparse.Namespace,
+    ask: Callable[[str], str],
+) -> tuple[list[tuple[str, str, dict[str, Any]]], list[tuple[str, str]]]:
+    """The (kind, comment, mapping) per mapped file and the (file, why) of those left out."""
+    from busywork.onboarding.recognise import NOT_IMPORTED, FileGuess
+
+    chosen: dict[str, FileGuess] = {}
+    for best in sorted(guesses, key=lambda g: -g.score):
+        if best.kind and best.kind not in NOT_IMPORTED and best.kind not in chosen:
+            chosen[best.kind] = best
     files: list[tuple[str, str, dict[str, Any]]] = []
     skipped: list[tuple[str, str]] = []
     for guess in guesses:
@@ -90,7 +172,7 @@ def run_init(args: argparse.Namespace, ask: Callable[[str], str] | None = None) 
             skipped.append((name, NOT_IMPORTED[guess.kind]))
             print(f"  {name}: {guess.kind.replace('_', ' ')}; not used: {NOT_IMPORTED[guess.kind]}")
             continue
-        if chosen.get(guess.kind) is not guess:
+        if chosen[guess.kind] is not guess:
             other = chosen[guess.kind].path.name
             skipped.append((name, f"{guess.kind} are read from {other} already"))
             print(f"  {name}: not used: {guess.kind} are read from {other} already")
@@ -107,39 +189,7 @@ def run_init(args: argparse.Namespace, ask: Callable[[str], str] | None = None) 
             f"none of the files in {folder} could be recognised; see docs/csv-mapping.md to map"
             " them by hand"
         )
-    print(f"Currency: {currency} ({currency_note})")
-    _preview(files, folder, currency, args.timezone)
-    text = render(
-        name=args.name or folder.resolve().name.replace("-", " ").replace("_", " ").title(),
-        currency=currency,
-        currency_note=currency_note,
-        timezone=args.timezone,
-        folder=relative_folder(folder, args.config),
-        config_name=str(args.config),
-        files=files,
-        skipped=skipped,
-    )
-    if not args.yes and ask(f"Write {args.config}? [Y/n] ").strip().lower() in ("n", "no"):
-        print("nothing written")
-        return 1
-    args.config.write_text(text, encoding="utf-8")
-    print(f"Wrote {args.config}. Next: busywork scan -c {args.config} --out report/")
-    return 0
-
-
-def _calendar_files(folder: Path, *, tabular: bool) -> list[str]:
-    """The calendar exports in ``folder``; with no tabular file beside them, why none is read.
-
-    Raises:
-        ConfigError: the folder holds no .csv, .tsv or .txt file.
-    """
-    calendars = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in CALENDAR_SUFFIXES)
-    if not tabular:
-        raise ConfigError(
-            f"no .csv, .tsv or .txt files in {folder}"
-            + (f"; {', '.join(calendars)}: {CALENDAR_FILE}" if calendars else "")
-        )
-    return calendars
+    return files, skipped
 
 
 def _currency(given: str | None, guesses: list[Any]) -> tuple[str, str]:

@@ -92,14 +92,19 @@ def _store_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _store_url(args: argparse.Namespace) -> str:
-    """The store: ``--store``, the environment, else the first config's ``storage.url``."""
+    """The store: ``--store``, the environment, else the first config's ``storage.url``.
+
+    The configs are those given with ``-c``, else ``./busywork.yaml`` when there is one.
+    """
     from busywork.tenants import config_files
     from config.loader import load_config
 
     url = args.store or os.environ.get(URL_ENV)
     if url:
         return str(url)
-    for path in args.config or []:
+    # Like every command that reads a config: without -c, ./busywork.yaml when there is one.
+    given = args.config or ([DEFAULT_CONFIG] if DEFAULT_CONFIG.is_file() else [])
+    for path in given:
         files = config_files(path) if path.is_dir() else [path]
         for file in files:
             try:

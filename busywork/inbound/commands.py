@@ -71,11 +71,21 @@ def _store(configs: Sequence[Any]) -> Any:
 def _sync(args: argparse.Namespace, load: Loader) -> int:
     from busywork.errors import ConfigError
     from busywork.inbound.manage import sync
+    from busywork.inbound.vendors import VERIFIERS
     from connectors.oauth import load_cipher
 
     configs = load(args.config)
     engine, cipher = _store(configs), load_cipher()
     for config in configs:
+        pushing = [
+            entry.name
+            for entry in config.connectors
+            if entry.type in VERIFIERS and (args.connector in (None, entry.name))
+        ]
+        if not pushing:
+            # Nothing to subscribe: say so instead of asking for an address nobody needs.
+            print(f"{config.business.id}: no connector here takes vendor webhooks; nothing to do")
+            continue
         links = config.delivery.links
         public_url = args.public_url or (links.base_url if links is not None else None)
         if not public_url:

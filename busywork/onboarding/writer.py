@@ -9,10 +9,11 @@ from typing import Any
 
 import yaml
 
+from busywork.onboarding.vendors import Vendor, connector_lines
 from config.default_goals import DEFAULT_GOALS
 
 HEADER = """\
-# Busywork configuration, written by `busywork init` from the exports in {folder}.
+# Busywork configuration, written by `busywork init` from {origin}.
 # Every guess is commented; check them, then:
 #   busywork check-config -c {config}      # reads each file as a scan would
 #   busywork scan -c {config} --out report/
@@ -32,13 +33,26 @@ def render(
     currency: str,
     currency_note: str,
     timezone: str,
-    folder: str,
+    folder: str | None,
     config_name: str,
     files: Sequence[tuple[str, str, dict[str, Any]]],
     skipped: Sequence[tuple[str, str]],
+    vendors: Sequence[Vendor] = (),
 ) -> str:
-    """The YAML text; ``files`` holds (kind, comment, mapping) per mapped kind."""
-    out = [HEADER.format(folder=folder, config=config_name)]
+    """The YAML text; ``files`` holds (kind, comment, mapping) per mapped kind.
+
+    ``folder`` None writes no CSV connector; ``vendors`` add one connector each, with
+    their secrets as ``${ENV}`` references.
+    """
+    origin = " and ".join(
+        part
+        for part in (
+            f"the exports in {folder}" if folder is not None else "",
+            f"the tools named ({', '.join(v.title for v in vendors)})" if vendors else "",
+        )
+        if part
+    )
+    out = [HEADER.format(origin=origin, config=config_name)]
     out.append("business:")
     out.append(f"  id: {slug(name)}")
     out.append(f"  name: {_scalar(name)}")
@@ -50,19 +64,9 @@ def render(
     out.append("  url: sqlite:///busywork.db")
     out.append("")
     out.append("connectors:")
-    out.append("  - name: exports")
-    out.append("    type: csv")
-    out.append(f"    path: {_scalar(folder):<22} # relative to this file")
-    out.append("    interval: 1h                # how often to look for new exports")
-    out.append("    files:")
-    for kind, comment, mapping in files:
-        out.append(f"      # {comment}")
-        body = yaml.safe_dump({kind: mapping}, sort_keys=False, allow_unicode=True, width=100)
-        out += ["      " + line for line in body.rstrip().splitlines()]
-    if skipped:
-        out.append("    ignore:                     # files init looked at and left out")
-        for file_name, why in skipped:
-            out.append(f"      - {_scalar(file_name):<28} # {why}")
+    if folder is not None:
+        out += _csv_connector(folder, files, skipped)
+    out += connector_lines(vendors)
     out.append("")
     out.append("# Goals decide the order of recommendations. These are the balanced defaults;")
     out.append("# reorder with weights, or describe your own (docs/getting-started.md).")
@@ -73,6 +77,29 @@ def render(
         out.append(f"    objective: {goal.objective.value if goal.objective else ''}")
         out.append("    weight: 1")
     return "\n".join(out) + "\n"
+
+
+def _csv_connector(
+    folder: str,
+    files: Sequence[tuple[str, str, dict[str, Any]]],
+    skipped: Sequence[tuple[str, str]],
+) -> list[str]:
+    out = [
+        "  - name: exports",
+        "    type: csv",
+        f"    path: {_scalar(folder):<22} # relative to this file",
+        "    interval: 1h                # how often to look for new exports",
+        "    files:",
+    ]
+    for kind, comment, mapping in files:
+        out.append(f"      # {comment}")
+        body = yaml.safe_dump({kind: mapping}, sort_keys=False, allow_unicode=True, width=100)
+        out += ["      " + line for line in body.rstrip().splitlines()]
+    if skipped:
+        out.append("    ignore:                     # files init looked at and left out")
+        for file_name, why in skipped:
+            out.append(f"      - {_scalar(file_name):<28} # {why}")
+    return out
 
 
 def _scalar(value: str) -> str:

@@ -62,8 +62,11 @@ def test_measured_from_records() -> None:
     assert found["overdue_receivables"] == 600.0  # only I2 is past due and unpaid
     assert found["billed_revenue_per_month"] == pytest.approx(1800 / (180 / 30.44), rel=1e-3)
     assert found["no_show_rate"] == pytest.approx(100 / 3, abs=1e-3)
-    # 2 manual invoices × 12 min + 3 manual appointments × 5 min, over ~5.9 months.
-    assert found["admin_hours_per_month"] == pytest.approx((24 + 15) / 60 / (180 / 30.44), rel=1e-3)
+    # 2 manual invoices × 12 min + 3 manual appointments × 5 min + 2 invoices fallen past
+    # due (I1 paid 2 days late, I2 unpaid) × 10 min of chasing, over ~5.9 months.
+    assert found["admin_hours_per_month"] == pytest.approx(
+        (24 + 15 + 20) / 60 / (180 / 30.44), rel=1e-3
+    )
 
 
 def test_metrics_only_findings_know_and_unmeasurable_ones() -> None:
