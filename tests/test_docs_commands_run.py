@@ -296,4 +296,4 @@ def test_every_documented_command_runs(
             f"{where}: `busywork {' '.join(argv)}` exited {code}:\n{output.err[-2000:]}"
         )
         if command == "init":
-            shutil.copy(folder / "busywork.yaml", folder / "init-wrote.yaml")
+            shutil.copy(folder / config, folder / "init-wrote.yaml")
