@@ -285,7 +285,7 @@ class CalendlyConnector(ApiConnector):
             "attendee_email": str(invitee["email"]).lower() if invitee else None,
             "attendee_name": invitee.get("name") if invitee else None,
             "series_id": None,
-            "calendar": "calendly",
+            "calendar": _host_calendar(event),
             "cancelled_at": cancelled_at,
             "cancelled_by": cancelled_by,
             "origin": "manual" if event.get("_type") in HAND_MADE_EVENT_TYPES else "booking_link",
@@ -294,6 +294,20 @@ class CalendlyConnector(ApiConnector):
             "updated_at": event.get("updated_at"),
         }
         return [(RecordKind.APPOINTMENT, row)]
+
+
+def _host_calendar(event: Mapping[str, Any]) -> str:
+    """Whose calendar the booking takes time from: the first host's e-mail, else "calendly".
+
+    ``event_memberships`` names the Calendly users hosting the event; their e-mail is the
+    calendar the booking is written into, so calendar load is counted per host, beside the
+    host's own Google or Outlook calendar rather than under the booking tool's name.
+    """
+    for membership in event.get("event_memberships") or ():
+        email = str((membership or {}).get("user_email") or "").strip()
+        if email:
+            return email
+    return "calendly"
 
 
 def _mirror_id(event: Mapping[str, Any]) -> str | None:

@@ -81,7 +81,9 @@ def one_per_booking(raw: pd.DataFrame) -> pd.DataFrame:
     """``raw`` without the copies :func:`mirror_pairs` finds.
 
     A kept row's origin becomes ``booking_link`` when a copy of it was automated and it was
-    not. The input is never mutated; without copies it is returned as it is.
+    not. When the frame has a ``calendar`` column, a kept row takes its copy's calendar: a
+    booking tool's booking occupies the host's calendar it was written into, not a calendar
+    of the tool's own. The input is never mutated; without copies it is returned as it is.
     """
     pairs = mirror_pairs(raw)
     if pairs.empty:
@@ -90,11 +92,17 @@ def one_per_booking(raw: pd.DataFrame) -> pd.DataFrame:
     kept, copy = pairs["kept"].to_numpy(), pairs["copy"].to_numpy()
     lift = np.zeros(len(raw), dtype=bool)
     lift[kept[automated[copy] & ~automated[kept]]] = True
-    out = raw.copy() if lift.any() else raw
+    out = raw.copy()
     if lift.any():
         origin = out["origin"].astype(object).to_numpy(copy=True)
         origin[lift] = "booking_link"
         out["origin"] = origin
+    if "calendar" in out.columns:
+        calendar = out["calendar"].astype(object).to_numpy(copy=True)
+        host = calendar[copy]
+        named = pd.notna(host) & (fr.as_text(pd.Series(host)).fillna("").to_numpy() != "")
+        calendar[kept[named]] = host[named]
+        out["calendar"] = calendar
     keep = np.ones(len(raw), dtype=bool)
     keep[copy] = False
     return out[keep]

@@ -18,6 +18,7 @@ from connectors.http import RetryPolicy, TokenBucket
 from connectors.sync import SyncResult, load_cursor, sync_connector
 from tests.connectors.fake_calendly import (
     BASE,
+    ME,
     ORG,
     FakeCalendly,
     event_type,
@@ -296,3 +297,27 @@ def test_fake_payloads_carry_what_the_spec_requires() -> None:
         assert set(kind) <= set(schemas["EventType"]["properties"])
         assert kind["type"] in schemas["EventType"]["properties"]["type"]["enum"]
     assert "/event_types/{uuid}" in document["paths"]
+
+
+def test_a_booking_sits_in_its_hosts_calendar_when_calendly_names_the_host(
+    engine: Engine, fake: FakeCalendly
+) -> None:
+    # The spec requires only the host's user URI; Calendly's responses also carry the
+    # host's e-mail, which is the calendar the booking is written into.
+    fake.book(
+        scheduled_event(
+            "HOSTED",
+            "2026-03-10T09:00:00.000000Z",
+            "2026-03-10T09:30:00.000000Z",
+            event_memberships=[{"user": ME, "user_email": "jo@clinic.example"}],
+        ),
+        invitee("HOSTED", "dee@example.com", "Dee Park"),
+    )
+    fake.book(
+        scheduled_event("BARE", "2026-03-11T09:00:00.000000Z", "2026-03-11T09:30:00.000000Z"),
+        invitee("BARE", "eve@example.com", "Eve Hart"),
+    )
+    sync(engine)
+    found = live(engine)
+    assert found["HOSTED"]["calendar"] == "jo@clinic.example"
+    assert found["BARE"]["calendar"] == "calendly"

@@ -68,3 +68,22 @@ def test_a_hand_booking_and_an_unknown_one_in_one_source_stay_two() -> None:
         ("exports", "A2", "2026-10-05 10:00", "ann@example.com", "unknown"),
     )
     assert list(one_per_booking(frame)["source_id"]) == ["A1", "A2"]
+
+
+def test_the_booking_kept_sits_in_the_hosts_calendar_it_was_written_into() -> None:
+    # Calendly files every booking under a calendar of its own ("calendly"); the copy it
+    # wrote into Google says whose calendar the hour is taken from. Calendar load is the
+    # host's, so the kept booking carries the host's calendar, not the tool's.
+    frame = _rows(
+        ("calendly", "EVT-1", "2026-10-05 10:00", "ann@example.com", "booking_link"),
+        ("google", "g-1", "2026-10-05 10:00", "ann@example.com", None),
+        ("calendly", "EVT-2", "2026-10-06 10:00", "bob@example.com", "booking_link"),
+    ).assign(
+        calendar=["calendly", "jo@clinic.example", "calendly"],
+        mirror_id=["g-1", None, None],
+    )
+    kept = one_per_booking(frame)
+    assert list(kept["source_id"]) == ["EVT-1", "EVT-2"]
+    # A booking with no copy stays where its tool put it: nothing says whose calendar it is.
+    assert list(kept["calendar"]) == ["jo@clinic.example", "calendly"]
+    assert list(frame["calendar"]) == ["calendly", "jo@clinic.example", "calendly"]
