@@ -97,3 +97,44 @@ def explained_runs(
     covered = set(candidates.loc[inside.to_numpy(), "run"])
     explained[per_run["run"].isin(covered).to_numpy()] = True
     return explained
+
+
+def follows_session(
+    invoices: pd.DataFrame, frames: Frames, context: DetectionContext, max_lag_days: int
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Per invoice row, True when a held session with its customer came shortly before.
+
+    An invoice issued on ``D`` follows a session when the customer had a held session
+    between ``D - max_lag_days`` and ``D``: the calendar explains it as billing for that
+    session. ``invoices`` has ``source``, ``source_id`` and ``issued`` (dates).
+    """
+    follows = np.zeros(len(invoices), dtype=bool)
+    if invoices.empty or any(kind not in frames for kind in SESSION_COLUMNS):
+        return follows
+    match = matched(frames, context, MIN_PREFIX_CHARS)
+    sessions = match.appointments
+    if sessions.empty:
+        return follows
+    code_of = pd.Series(
+        match.invoices["customer"].to_numpy(),
+        index=pd.MultiIndex.from_arrays(
+            [match.invoices["invoice_source"], match.invoices["invoice_id"]]
+        ),
+    )
+    code_of = code_of[~code_of.index.duplicated()]
+    keys = pd.MultiIndex.from_arrays(
+        [fr.as_text(invoices["source"]), fr.as_text(invoices["source_id"])]
+    )
+    rows = pd.DataFrame(
+        {
+            "row": np.arange(len(invoices)),
+            "customer": code_of.reindex(keys).fillna(-1).to_numpy(dtype=np.int64),
+            "issued": pd.to_datetime(invoices["issued"]).to_numpy(),
+        }
+    )
+    days = sessions[["customer", "date"]].drop_duplicates()
+    pairs = rows[rows["customer"] >= 0].merge(days, on="customer")
+    lag = pd.Timedelta(days=max_lag_days)
+    inside = (pairs["date"] <= pairs["issued"]) & (pairs["date"] >= pairs["issued"] - lag)
+    follows[pairs.loc[inside.to_numpy(), "row"].to_numpy(dtype=np.int64)] = True
+    return follows
