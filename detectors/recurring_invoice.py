@@ -16,7 +16,6 @@ from detectors import _templates as tmpl
 from detectors._coverage import Fact
 from detectors._customers import CUSTOMER_COLUMNS, InvoiceCustomers, invoice_customers
 from detectors._facts import INVOICE_CUSTOMERS
-from detectors._sessions import SESSION_COLUMNS, follows_session
 from detectors.base import (
     Candidate,
     Category,
@@ -47,10 +46,6 @@ class RecurringInvoiceDetector(Detector):
     automated and gets no finding. Where the source cannot say how the invoices were made (no
     ``origin``: a web-shop export), the finding does not claim they were made by hand: its
     confidence is lowered and its summary says what is unknown (:mod:`detectors._origin`).
-    A run whose invoices each follow a held session with the customer (within
-    ``session_lag_days``; at least ``max_session_share`` of them, :mod:`detectors._sessions`)
-    is billing per session, not a retainer: the calendar explains it, and
-    ``appointment_to_invoice`` is the finding about it.
 
     Metrics: ``cadence_days``, ``occurrences`` (invoices in the run), ``typical_amount``
     (median total), ``amount_cv``, ``regular_share`` (on-schedule gaps / gaps),
@@ -64,9 +59,6 @@ class RecurringInvoiceDetector(Detector):
         min_tolerance_days: Floor on the allowed deviation in days (so weekly allows ±2 days).
         max_idle_periods: The latest invoice must be at most this many periods (plus the
             tolerance) before ``context.as_of`` for the run to count as still active.
-        session_lag_days: Most days from a session to the invoice that bills it.
-        max_session_share: From this share of a run's invoices following a session, the run
-            is per-session billing and gets no finding.
     """
 
     kind: ClassVar[str] = "recurring_invoice"
@@ -77,7 +69,6 @@ class RecurringInvoiceDetector(Detector):
             "source",
             "customer_id",
             "customer_name",
-            "customer_email",
             "issued_on",
             "total",
             "origin",
@@ -91,7 +82,6 @@ class RecurringInvoiceDetector(Detector):
     optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = {
         **tmpl.OPTIONAL_TEMPLATES,
         RecordKind.CUSTOMER: CUSTOMER_COLUMNS,
-        RecordKind.APPOINTMENT: SESSION_COLUMNS[RecordKind.APPOINTMENT],
     }
 
     subject_columns: ClassVar[dict[RecordKind, str]] = {RecordKind.INVOICE: "customer_id"}
@@ -111,8 +101,6 @@ class RecurringInvoiceDetector(Detector):
         tolerance: float = 0.25,
         min_tolerance_days: float = 2.0,
         max_idle_periods: float = 2.0,
-        session_lag_days: int = 7,
-        max_session_share: float = 0.8,
     ) -> None:
         self.min_occurrences = min_occurrences
         self.min_regular_share = min_regular_share
@@ -120,8 +108,6 @@ class RecurringInvoiceDetector(Detector):
         self.tolerance = tolerance
         self.min_tolerance_days = min_tolerance_days
         self.max_idle_periods = max_idle_periods
-        self.session_lag_days = session_lag_days
-        self.max_session_share = max_session_share
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
         invoices = _manual_invoices(docs.sales_invoices(frames[RecordKind.INVOICE]), context)
@@ -141,16 +127,9 @@ class RecurringInvoiceDetector(Detector):
         )
         invoices = invoices[invoices["key"].notna().to_numpy()]
         # Invoices to one customer keep one price; the bills' extra amount check is not needed.
-        params = self.get_params()
-        del params["session_lag_days"], params["max_session_share"]
-        rules = cad.CadenceRules(**params, require_near_amounts=False)
+        rules = cad.CadenceRules(**self.get_params(), require_near_amounts=False)
         runs = cad.find_runs(invoices, rules, fr.as_of(context).normalize())
-        return [
-            self._candidate(run, resolved, context)
-            for run in runs
-            if follows_session(run.evidence, frames, context, self.session_lag_days).mean()
-            < self.max_session_share
-        ]
+        return [self._candidate(run, resolved, context) for run in runs]
 
     def _candidate(
         self, run: cad.Run, resolved: InvoiceCustomers, context: DetectionContext

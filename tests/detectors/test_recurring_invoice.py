@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -14,8 +14,6 @@ from detectors import RecurringInvoiceDetector
 from detectors.base import Candidate
 from tests.detectors.detector_factories import (
     TODAY,
-    appointment,
-    appointments,
     background_customers,
     context,
     customer,
@@ -225,31 +223,3 @@ def test_two_clients_with_similar_names_and_their_own_emails_stay_apart() -> Non
 
     assert all(not finding.subject.alt_ids and not finding.links for finding in found)
     assert all(len(finding.record_ids) <= 6 for finding in found)
-
-
-@pytest.mark.parametrize(("status", "reported"), [("confirmed", False), ("no_show", True)])
-def test_a_client_billed_after_each_monthly_session_is_not_a_retainer(
-    status: str, reported: bool
-) -> None:
-    rows = recurring_run("cus-pine", "Pine Hill Dental", rng=np.random.default_rng(5))
-    sessions = [
-        appointment(
-            f"s-{n:02d}",
-            start_at=datetime.combine(row["issued_on"] - timedelta(days=2), time(10)),
-            attendee_email="desk@pinehill.example",
-            attendee_name="Pine Hill Dental",
-            status=status,  # a session nobody held explains no invoice
-        )
-        for n, row in enumerate(rows)
-    ]
-    frames = {
-        RecordKind.INVOICE: invoices(rows),
-        RecordKind.CUSTOMER: customers(
-            [customer("cus-pine", "Pine Hill Dental", "desk@pinehill.example")]
-        ),
-        RecordKind.APPOINTMENT: appointments(sessions),
-    }
-
-    found = RecurringInvoiceDetector().detect(frames, context())
-
-    assert [finding.subject.id for finding in found] == (["cus-pine"] if reported else [])
