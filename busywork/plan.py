@@ -30,7 +30,7 @@ from busywork.store.events import (
     touched_subjects,
     watermarks,
 )
-from busywork.store.findings import cited_subjects
+from busywork.store.findings import cited_subjects, merged_subjects
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
 from detectors.base import Candidate, Detector, finding_id
@@ -99,8 +99,9 @@ def plan_runs(
     A detector runs on everything when forced, new, re-parameterised, a day old, or last run
     as of another date than the pinned ``as_of`` (None: the live clock). Otherwise
     it runs only when events arrived on a record kind it reads: a detector with
-    ``subject_columns`` re-runs on just the subjects those events touched; any other one
-    re-reads everything, at most once per its ``min_rerun`` (batches in between coalesce).
+    ``subject_columns`` re-runs on just the subjects those events touched (with every id of a
+    subject known by several, ``Subject.alt_ids``); any other one re-reads everything, at most
+    once per its ``min_rerun`` (batches in between coalesce).
     """
     latest = latest_event_ids(engine, business)
     newest = max(latest.values(), default=0)
@@ -129,6 +130,7 @@ def plan_runs(
                 engine, business, detector.subject_columns, after=mark.last_event_id, upto=newest
             )
             subjects |= cited_subjects(engine, business, kind, touched)
+            subjects |= merged_subjects(engine, business, kind, subjects)
             runs[kind] = Run(detector, frozenset(subjects))
         elif mark.ran_at is None or now - mark.ran_at >= detector.min_rerun:
             runs[kind] = Run(detector)

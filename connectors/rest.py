@@ -173,5 +173,6 @@ class ApiConnector(Connector):
                 store=store,
                 token_url=token_url,
                 session=self.session,
+                clock=self.clock,  # token expiry by the connector's clock, as its windows
             )
         return self._authenticator

@@ -15,6 +15,7 @@ import pandas as pd
 
 from detectors import _frames as fr
 from detectors._entities import Resolution, resolve
+from detectors.base import EntityLink
 
 
 @dataclass(frozen=True)
@@ -113,3 +114,62 @@ def _node_entity(result: Resolution) -> np.ndarray[Any, np.dtype[np.int64]]:
     has = result.node >= 0
     out[result.node[has]] = result.entity[has]
     return out
+
+
+#: Customer record columns :func:`invoice_customers` reads when the customers are given.
+CUSTOMER_COLUMNS = ("source_id", "source", "name", "email")
+
+
+@dataclass(frozen=True)
+class InvoiceCustomers:
+    """Who each invoice bills, once the customer's several ids are resolved into one."""
+
+    #: Per invoice row (the invoices' index): ``id:<customer id>`` of the resolved customer,
+    #: else ``name:<cleaned name>`` for an invoice no customer id resolves, else null.
+    key: pd.Series[Any]
+    #: Per invoice row: the resolved customer's id (its first ``(source, id)``), else null.
+    customer_id: pd.Series[Any]
+    #: Per resolved customer id: the other ``<source>:<id>`` of the same customer.
+    alt_ids: dict[str, tuple[str, ...]]
+    #: Per resolved customer id: the links that joined its records.
+    links: dict[str, tuple[EntityLink, ...]]
+
+
+def invoice_customers(
+    invoices: pd.DataFrame, customers: pd.DataFrame | None = None
+) -> InvoiceCustomers:
+    """Resolve the customers of ``invoices`` (with the customer records, when given).
+
+    A customer keyed twice (a second id with a typo in the name and the same e-mail) is one
+    customer, filed under the id of its first record by ``(source, id)``; a customer with one
+    id keeps it, so the findings' stable ids do not move.
+    """
+    book = customers if customers is not None else pd.DataFrame(columns=list(CUSTOMER_COLUMNS))
+    bills = invoices.reindex(columns=["source", "customer_id", "customer_name", "customer_email"])
+    directory = resolve_customers(
+        book[list(CUSTOMER_COLUMNS)], bills, pd.DataFrame(columns=_NO_ATTENDEES)
+    )
+    code = directory.code[len(book) : len(book) + len(invoices)]
+    padded = np.empty(len(directory.ids) + 1, dtype=object)
+    padded[:-1] = directory.ids
+    ids = padded[np.where(code >= 0, code, len(directory.ids))]
+    customer_id = pd.Series(ids, index=invoices.index, dtype=object)
+    raw = fr.as_text(invoices["customer_id"])
+    resolved = customer_id.where(raw.notna(), None)
+    key = fr.subject_key(resolved, fr.as_text(invoices["customer_name"]))
+    alt_ids: dict[str, tuple[str, ...]] = {}
+    links: dict[str, tuple[EntityLink, ...]] = {}
+    for index in np.flatnonzero([len(alt) > 0 for alt in directory.alt_ids]):
+        owner = str(directory.ids[index])
+        alt_ids[owner] = tuple(directory.alt_ids[index])
+        rows = directory.links[directory.links["customer"] == index]
+        links[owner] = tuple(
+            EntityLink(str(left), str(right), round(float(score), 4), str(method))
+            for left, right, score, method in zip(
+                rows["left"], rows["right"], rows["score"], rows["method"], strict=True
+            )
+        )
+    return InvoiceCustomers(key=key, customer_id=resolved, alt_ids=alt_ids, links=links)
+
+
+_NO_ATTENDEES = ["source", "attendee_name", "attendee_email"]

@@ -19,7 +19,10 @@ entity code, plus the links that joined them and how sure each one is:
    A name link is refused when both sides carry different e-mail addresses (two people
    called John Smith with their own addresses are two people), and between two ids of one
    source unless their e-mail is the same too (the source keeps two "Sam Lee" records
-   apart; a name alone does not say which one an attendee is).
+   apart; a name alone does not say which one an attendee is). Two records that carry the
+   same e-mail address need less: their names link from ``shared_email_threshold`` (a
+   customer keyed twice, the second time with a typo or "Limited" for "Ltd", shares the
+   first one's address; a shared office address with an unrelated name stays two).
 
 Entities are the connected components of the nodes under the kept links (scipy).
 """
@@ -41,6 +44,8 @@ from detectors import _frames as fr
 
 #: Cosine similarity of character n-gram vectors from which two names are one entity.
 NAME_THRESHOLD = 0.85
+#: Cosine from which two names are one entity when both records carry the same e-mail.
+SHARED_EMAIL_THRESHOLD = 0.7
 #: Neighbours looked at per name (the name itself included).
 NEIGHBOURS = 5
 #: Words that do not tell businesses apart.
@@ -79,9 +84,14 @@ def match_name(text: str) -> str | None:
 
 
 def resolve(
-    parties: pd.DataFrame, *, threshold: float = NAME_THRESHOLD, neighbours: int = NEIGHBOURS
+    parties: pd.DataFrame,
+    *,
+    threshold: float = NAME_THRESHOLD,
+    shared_email_threshold: float = SHARED_EMAIL_THRESHOLD,
+    neighbours: int = NEIGHBOURS,
 ) -> Resolution:
     """Resolve party rows (columns ``source``, ``id``, ``name``, ``email``) into entities."""
+    lowest = min(threshold, shared_email_threshold)
     source = fr.as_text(parties["source"]).fillna("")
     ids = fr.as_text(parties["id"])
     email = fr.normalise_email(parties["email"])
@@ -108,19 +118,22 @@ def resolve(
     ids_only = frame[frame["is_id"]]
     node_source = _first_per_node(ids_only, "source", count)
     edges = pd.concat(
-        [_email_edges(frame), _name_edges(frame, count, threshold, neighbours)], ignore_index=True
+        [_email_edges(frame), _name_edges(frame, count, lowest, neighbours)], ignore_index=True
     )
     if not edges.empty:
         left_email = node_email[edges["left"].to_numpy()]
         right_email = node_email[edges["right"].to_numpy()]
         by_name = (edges["method"] == "name").to_numpy()
         both_email = pd.notna(left_email) & pd.notna(right_email)
+        same_email = both_email & (left_email == right_email)
+        weak = (edges["score"] < threshold - 1e-9).to_numpy()
         left_source = node_source[edges["left"].to_numpy()]
         one_source = pd.notna(left_source) & (left_source == node_source[edges["right"].to_numpy()])
         # Different addresses are different people; two ids of one source are two records
         # the source keeps apart, unless their e-mail agrees as well as their name.
+        # A name below ``threshold`` is enough only together with the same address.
         conflict = by_name & (
-            (both_email & (left_email != right_email)) | (one_source & ~both_email)
+            (both_email & ~same_email) | (one_source & ~both_email) | (weak & ~same_email)
         )
         edges = edges[~conflict & (edges["left"] != edges["right"]).to_numpy()]
         edges = edges.sort_values(["left", "right", "score"], ascending=[True, True, False])

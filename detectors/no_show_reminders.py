@@ -9,6 +9,7 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors._colleagues import are_colleagues
 from detectors._coverage import Fact
 from detectors._facts import ATTENDEES
 from detectors._mirrors import one_per_booking
@@ -20,7 +21,8 @@ from detectors.registry import register
 class NoShowRemindersDetector(Detector):
     """Finds calendars with a high rate of no-shows and late cancellations.
 
-    Appointments with an outside attendee (an e-mail or a name) that started in the trailing
+    Appointments with an outside attendee (an e-mail or a name; not a colleague on the
+    business's own e-mail domain, :mod:`detectors._colleagues`) that started in the trailing
     ``window_days`` are considered, whatever their origin: no origin proves that reminders
     go out (a booking link may send them or not; Calendly's reminders are an optional
     workflow), and a client who misses a booked slot costs the same time either way.
@@ -120,7 +122,7 @@ class NoShowRemindersDetector(Detector):
         attendee = (
             fr.normalise_email(raw["attendee_email"]).notna()
             | fr.normalise_name(raw["attendee_name"]).notna()
-        )
+        ) & ~are_colleagues(raw["attendee_email"], raw["calendar"])
         frame = pd.DataFrame(
             {
                 "source_id": fr.as_text(raw["source_id"]),

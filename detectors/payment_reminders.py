@@ -12,6 +12,7 @@ from detectors import _frames as fr
 from detectors import _payments as pay
 from detectors._codes import frequent, sort_keyed
 from detectors._coverage import Fact
+from detectors._customers import CUSTOMER_COLUMNS, InvoiceCustomers, invoice_customers
 from detectors._facts import INVOICE_CUSTOMERS, PAYMENT_DATES
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
@@ -37,7 +38,9 @@ class PaymentRemindersDetector(Detector):
     at least ``min_late_share`` of them late, a median lateness of ``min_median_days_late``
     business days or more, and that median is at least ``min_ratio_to_business`` times the
     business-wide median: where every customer pays late, ``slow_collection`` reports the
-    business as a whole instead of every customer separately.
+    business as a whole instead of every customer separately. A customer keyed twice (two ids,
+    a typo in one name, the same e-mail; :mod:`detectors._customers`) is one customer, filed
+    under its first id with the other ids as ``alt_ids`` and the links that joined them.
 
     Cash impact is the cost of carrying the late money: sum of amount * calendar days late
     over the window, / ``window_days`` * ``context.cost_of_capital`` / 12. Hours saved are
@@ -76,7 +79,10 @@ class PaymentRemindersDetector(Detector):
             "doc_type",
         ),
     }
-    optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = pay.OPTIONAL_PAYMENTS
+    optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = {
+        **pay.OPTIONAL_PAYMENTS,
+        RecordKind.CUSTOMER: CUSTOMER_COLUMNS,
+    }
     facts: ClassVar[tuple[Fact, ...]] = (PAYMENT_DATES, INVOICE_CUSTOMERS)
     checks: ClassVar[str] = "late payers"
 
@@ -103,6 +109,9 @@ class PaymentRemindersDetector(Detector):
         inv = self._prepare(frames, context)
         if inv.empty:
             return []
+        resolved = invoice_customers(inv, frames.get(RecordKind.CUSTOMER))
+        inv = inv.assign(key=resolved.key, raw_id=inv["customer_id"])
+        inv = inv.assign(customer_id=resolved.customer_id)[inv["key"].notna().to_numpy()]
         today = fr.as_of(context).normalize()
         settled = inv["paid"].notna() & (inv["paid"] <= fr.as_of(context))
         end = inv["paid"].dt.normalize().where(settled, today)
@@ -133,7 +142,7 @@ class PaymentRemindersDetector(Detector):
             & (stats["median"] >= business_median * self.min_ratio_to_business)
         ]
         return [
-            self._candidate(inv[inv["key"] == key], row, business_median, context)
+            self._candidate(inv[inv["key"] == key], row, business_median, resolved, context)
             for key, row in hits.sort_index().iterrows()
         ]
 
@@ -142,12 +151,18 @@ class PaymentRemindersDetector(Detector):
         rows: pd.DataFrame,
         stats: pd.Series[float],
         business_median: float,
+        resolved: InvoiceCustomers,
         context: DetectionContext,
     ) -> Candidate:
         """Build the finding for one customer."""
         late = rows[rows["late"]]
         customer_id = fr.last_text(rows["customer_id"])
-        name = fr.last_text(rows["customer_name"]) or customer_id or "Unknown customer"
+        own = rows[(rows["raw_id"] == customer_id).to_numpy()]
+        name = (
+            fr.last_text((own if not own.empty else rows)["customer_name"])
+            or customer_id
+            or "Unknown customer"
+        )
         median = float(stats["median"])
         share = float(stats["share"])
         considered = int(stats["considered"])
@@ -161,7 +176,9 @@ class PaymentRemindersDetector(Detector):
         return Candidate(
             kind=self.kind,
             category=self.category,
-            subject=Subject("customer", customer_id, name),
+            subject=Subject(
+                "customer", customer_id, name, alt_ids=resolved.alt_ids.get(customer_id or "", ())
+            ),
             title=(
                 f"{name} pays late {share:.0%} of the time (median {plural_days(median)} past due)"
             ),
@@ -195,6 +212,7 @@ class PaymentRemindersDetector(Detector):
                 "overdue_balance": round(overdue, 2),
                 "late_amount": round(float(late["total"].sum()), 2),
             },
+            links=resolved.links.get(customer_id or "", ()),
         )
 
     def _prepare(self, frames: Frames, context: DetectionContext) -> pd.DataFrame:

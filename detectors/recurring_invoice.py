@@ -14,6 +14,7 @@ from detectors import _frames as fr
 from detectors import _origin
 from detectors import _templates as tmpl
 from detectors._coverage import Fact
+from detectors._customers import CUSTOMER_COLUMNS, InvoiceCustomers, invoice_customers
 from detectors._facts import INVOICE_CUSTOMERS
 from detectors.base import (
     Candidate,
@@ -38,11 +39,13 @@ class RecurringInvoiceDetector(Detector):
     only the latest run counts. The cadence with the largest share of on-schedule gaps wins. A
     finding needs enough invoices in the run, a high on-schedule share, a stable amount (robust
     coefficient of variation: 1.4826 * median absolute deviation / median) and a run that is
-    still going at ``context.as_of``. A customer with an active, scheduled invoice template
-    (``recurring_template``, when given) is already automated and gets no finding. Where the
-    source cannot say how the invoices were made (no ``origin``: a web-shop export), the finding
-    does not claim they were made by hand: its confidence is lowered and its summary says what
-    is unknown (:mod:`detectors._origin`).
+    still going at ``context.as_of``. A customer keyed twice (two ids, a typo in one name, the
+    same e-mail; :mod:`detectors._customers`) is one customer: the finding is filed under its
+    first id, carries the other ids as ``alt_ids`` and the links that joined them. A customer
+    with an active, scheduled invoice template (``recurring_template``, when given) is already
+    automated and gets no finding. Where the source cannot say how the invoices were made (no
+    ``origin``: a web-shop export), the finding does not claim they were made by hand: its
+    confidence is lowered and its summary says what is unknown (:mod:`detectors._origin`).
 
     Metrics: ``cadence_days``, ``occurrences`` (invoices in the run), ``typical_amount``
     (median total), ``amount_cv``, ``regular_share`` (on-schedule gaps / gaps),
@@ -76,7 +79,10 @@ class RecurringInvoiceDetector(Detector):
             "created_at",
         ),
     }
-    optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = tmpl.OPTIONAL_TEMPLATES
+    optional_columns: ClassVar[dict[RecordKind, tuple[str, ...]]] = {
+        **tmpl.OPTIONAL_TEMPLATES,
+        RecordKind.CUSTOMER: CUSTOMER_COLUMNS,
+    }
 
     subject_columns: ClassVar[dict[RecordKind, str]] = {RecordKind.INVOICE: "customer_id"}
     #: Re-detected per subject at once; when a batch cannot be scoped, still at once.
@@ -115,20 +121,28 @@ class RecurringInvoiceDetector(Detector):
         )
         if invoices.empty:
             return []
+        resolved = invoice_customers(invoices, frames.get(RecordKind.CUSTOMER))
+        invoices = invoices.assign(
+            key=resolved.key, raw_id=invoices["customer_id"], customer_id=resolved.customer_id
+        )
+        invoices = invoices[invoices["key"].notna().to_numpy()]
         # Invoices to one customer keep one price; the bills' extra amount check is not needed.
         rules = cad.CadenceRules(**self.get_params(), require_near_amounts=False)
         runs = cad.find_runs(invoices, rules, fr.as_of(context).normalize())
-        return [self._candidate(run, context) for run in runs]
+        return [self._candidate(run, resolved, context) for run in runs]
 
-    def _candidate(self, run: cad.Run, context: DetectionContext) -> Candidate:
+    def _candidate(
+        self, run: cad.Run, resolved: InvoiceCustomers, context: DetectionContext
+    ) -> Candidate:
         """Build the finding for one customer's run."""
         evidence, unit, first, last = run.evidence, run.unit, run.first, run.last
         occurrences, per_month = run.occurrences, run.per_month
         cv, share = run.amount_cv, run.regular_share
         money = fr.format_money(run.typical_amount, context.currency)
-        names = evidence["customer_name"].dropna()
         ids = evidence["customer_id"].dropna()
         customer_id = str(ids.iloc[-1]) if not ids.empty else None
+        own = evidence[(evidence["raw_id"] == customer_id).to_numpy()]
+        names = (own if not own.empty else evidence)["customer_name"].dropna()
         name = str(names.iloc[-1]) if not names.empty else customer_id or "Unknown customer"
         descriptions = evidence["description"].dropna().astype("str").value_counts()
         certainty = _origin.assess(
@@ -145,7 +159,9 @@ class RecurringInvoiceDetector(Detector):
         return Candidate(
             kind=self.kind,
             category=self.category,
-            subject=Subject("customer", customer_id, name),
+            subject=Subject(
+                "customer", customer_id, name, alt_ids=resolved.alt_ids.get(customer_id or "", ())
+            ),
             title=f"{name} is invoiced{how} every {unit} ({occurrences} times, ~{money})",
             summary=(
                 f"{occurrences} invoices to {name} were created{how} between "
@@ -169,6 +185,7 @@ class RecurringInvoiceDetector(Detector):
                 cad.run_confidence(occurrences, share, cv, self.max_amount_cv) * certainty.factor
             ),
             metrics=run.metrics("invoices_per_month"),
+            links=resolved.links.get(customer_id or "", ()),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,10 +14,11 @@ from sqlalchemy.engine import Engine
 from busywork.pipeline import detect, detection_context, enabled_detectors
 from busywork.plan import Run, load_for_runs, plan_runs
 from busywork.store.events import touched_subjects
-from busywork.store.findings import open_candidates
+from busywork.store.findings import candidate_from_json, candidate_to_json, open_candidates
 from busywork.store.frames import validate_records
 from busywork.store.ingest import RecordBatch, commit_page
 from busywork.store.records import RecordKind
+from busywork.store.tables import Finding
 from busywork.synth import GeneratorSettings, generate
 from config.loader import parse_config
 from config.models import AppConfig
@@ -187,3 +189,26 @@ def test_an_invoice_moved_to_another_customer_re_detects_the_customer_it_left(
     detect(worker.engine, config, as_of=AS_OF, now=later)
     after = [c for c in open_candidates(worker.engine, "shop") if c.subject.id == left]
     assert all(moved not in candidate.record_ids for candidate in after)
+
+
+def test_a_new_invoice_under_a_customer_s_second_id_re_reads_both_ids(
+    scanned: tuple[AppConfig, Worker],
+) -> None:
+    config, worker = scanned
+    table = Finding.__table__  # type: ignore[attr-defined]
+    with worker.engine.begin() as connection:
+        row = connection.execute(
+            sa.select(table.c.id, table.c.candidate).where(
+                table.c.kind == "recurring_invoice", table.c.status == "open"
+            )
+        ).first()
+        assert row is not None
+        candidate = candidate_from_json(row.candidate)
+        merged = replace(candidate, subject=replace(candidate.subject, alt_ids=("csv:C0999",)))
+        connection.execute(
+            table.update().where(table.c.id == row.id).values(candidate=candidate_to_json(merged))
+        )
+    later = AS_OF + timedelta(minutes=5)
+    _new_invoices(worker, ["C0999"], later)
+    runs, _ = plan_runs(worker.engine, "shop", enabled_detectors(config), now=later)
+    assert runs["recurring_invoice"].subjects == {"C0999", candidate.subject.id}

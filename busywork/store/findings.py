@@ -254,3 +254,29 @@ def cited_subjects(engine: Engine, business: str, kind: str, record_ids: set[str
         for candidate in found
         if candidate.subject.id is not None and not record_ids.isdisjoint(candidate.record_ids)
     }
+
+
+def merged_subjects(engine: Engine, business: str, kind: str, subjects: set[str]) -> set[str]:
+    """Every id of the open ``kind`` findings about any of ``subjects``, alternative ids too.
+
+    A finding about a customer keyed twice is filed under one id and carries the other as
+    ``<source>:<id>`` among its ``alt_ids``; a change to the records of either id must
+    re-read both, or the finding would be re-detected from half its records.
+    """
+    if not subjects:
+        return set()
+    query = sa.select(_TABLE.c.candidate).where(
+        _TABLE.c.business == business, _TABLE.c.kind == kind, _TABLE.c.status == "open"
+    )
+    with engine.connect() as connection:
+        found = [candidate_from_json(row[0]) for row in connection.execute(query)]
+    out: set[str] = set()
+    for candidate in found:
+        if candidate.subject.id is None or not candidate.subject.alt_ids:
+            continue
+        ids = {candidate.subject.id} | {
+            alt.partition(":")[2] for alt in candidate.subject.alt_ids if ":" in alt
+        }
+        if not subjects.isdisjoint(ids):
+            out |= ids
+    return out

@@ -17,7 +17,11 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from config.loader import parse_config
-from connectors.base import ConnectorContext
+from config.models import AppConfig
+from connectors.base import Connector, ConnectorContext
+from connectors.caldav_calendar import CaldavConnector
+from connectors.calendly import CalendlyConnector
+from connectors.google_calendar import GoogleCalendarConnector
 from connectors.http import RetryPolicy, TokenBucket
 from connectors.msgraph_calendar import MsGraphCalendarConfig, MsGraphCalendarConnector
 from connectors.oauth import CredentialStore, TokenSet, load_cipher
@@ -33,8 +37,9 @@ from tests.connectors.test_caldav_calendar import vcalendar
 from worker import Worker
 
 LONDON = ZoneInfo("Europe/London")
-#: Today at noon: the scan's as-of date and the anchor of every planted appointment.
-NOW = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+#: The fixed "today at noon" of every test here: the connectors' clock, the scan's as-of
+#: date and the anchor of every planted appointment (a Wednesday, away from clock changes).
+NOW = datetime(2026, 6, 17, 12, tzinfo=UTC)
 CONFIG = """\
 business: {{id: clinic, name: Heron Physio, timezone: Europe/London, currency: GBP}}
 storage: {{url: "sqlite:///store.db"}}
@@ -89,6 +94,20 @@ def clinic_diary() -> list[str]:
     return objects
 
 
+def clinic(engine: Engine) -> ConnectorContext:
+    return ConnectorContext(
+        business="clinic", timezone="Europe/London", currency="GBP", engine=engine
+    )
+
+
+def scan(engine: Engine, app: AppConfig, connector: Connector) -> tuple[int, dict[str, set[str]]]:
+    """Sync ``connector`` and process the business, both at ``NOW``: (rows inserted, findings)."""
+    synced = sync_connector(engine, connector, now=lambda: NOW)
+    assert synced.ok, synced.error
+    worker = Worker([app], engine=engine, as_of=NOW, clock=lambda: NOW)
+    return synced.stats.inserted, findings(worker.process(app).document)
+
+
 def findings(document: dict[str, Any] | None) -> dict[str, set[str]]:
     """Subject names per finding kind in a recommendations document."""
     assert document is not None
@@ -116,9 +135,8 @@ def test_a_scan_over_radicale_finds_manual_scheduling_and_no_shows(
         f"  - {{name: diary, type: caldav, url: '{radicale}', username: clinic, password: pw}}"
     )
     config = parse_config(CONFIG.format(connectors=connectors), base_dir=tmp_path)
-    (result,) = Worker([config], engine=engine, as_of=NOW).run_once()
-    assert all(sync.ok for sync in result.syncs), [sync.error for sync in result.syncs]
-    found = findings(result.document)
+    connector = CaldavConnector(config.connectors[0], clinic(engine), clock=lambda: NOW)
+    _, found = scan(engine, config, connector)
     assert "Gail Hart" in " ".join(found["manual_scheduling"])
     # The RRULE series is already automated; it must not be reported as booked by hand.
     assert "Hal Ince" not in " ".join(found["manual_scheduling"])
@@ -161,12 +179,11 @@ def test_a_scan_over_calendly_finds_one_off_bookings_and_no_shows(
         f" base_url: '{fake_calendly.BASE}'}}"
     )
     config = parse_config(CONFIG.format(connectors=connectors), base_dir=tmp_path)
+    connector = CalendlyConnector(config.connectors[0], clinic(engine), clock=NOW.timestamp)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         api.install(mock)
-        (result,) = Worker([config], engine=engine, as_of=NOW).run_once()
-    assert all(sync.ok for sync in result.syncs), [sync.error for sync in result.syncs]
-    assert result.syncs[0].stats.inserted == 50
-    found = findings(result.document)
+        inserted, found = scan(engine, config, connector)
+    assert inserted == 50
     # One-off meetings are set up by hand; booking-link bookings are not hand work.
     assert found["manual_scheduling"] == {"Gail Hart"}
     # A booking link does not prove reminders go out: its no-shows count.
@@ -203,11 +220,10 @@ def test_google_appointments_carry_what_the_scheduling_detectors_need(
         f" calendar_id: primary, base_url: '{GOOGLE_BASE}'}}"
     )
     app = parse_config(CONFIG.format(connectors=connectors), base_dir=tmp_path)
+    connector = GoogleCalendarConnector(app.connectors[0], clinic(engine), clock=NOW.timestamp)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         api.install(mock)
-        (result,) = Worker([app], engine=engine, as_of=NOW).run_once()
-    assert all(sync.ok for sync in result.syncs), [sync.error for sync in result.syncs]
-    found = findings(result.document)
+        _, found = scan(engine, app, connector)
     assert found["manual_scheduling"] == {"Gail Hart"}
     assert found["no_show_reminders"] == {"primary"}
 
@@ -243,9 +259,7 @@ def test_microsoft_365_appointments_carry_what_the_scheduling_detectors_need(
     )
     connector = MsGraphCalendarConnector(
         config,
-        ConnectorContext(
-            business="clinic", timezone="Europe/London", currency="GBP", engine=engine
-        ),
+        clinic(engine),
         limiter=TokenBucket(1e6, 1e6),
         retry=RetryPolicy(max_attempts=2, base_delay_s=0.0),
         clock=NOW.timestamp,

@@ -81,6 +81,42 @@ def test_a_customer_keyed_twice_with_a_typo_and_the_same_email_is_one() -> None:
     assert same(result, 0, 1)
 
 
+def test_a_second_id_with_the_same_email_needs_only_a_similar_name() -> None:
+    result = resolve(
+        parties(
+            ("csv", "C7", "Pine Hill Dental", "desk@pinehill.example"),
+            ("csv", "C7-B", "Pine Hlil Dental", "desk@pinehill.example"),  # cosine ~0.81
+        )
+    )
+    assert same(result, 0, 1)
+    (link,) = result.links.itertuples()
+    assert link.method == "name"
+    assert 0.7 <= link.score < 0.85
+
+
+def test_a_similar_name_without_the_same_email_is_not_enough() -> None:
+    result = resolve(
+        parties(
+            ("csv", "C7", "Pine Hill Dental", "desk@pinehill.example"),
+            ("csv", "C8", "Pine Hlil Dental", "front@pinehlil.example"),  # its own address
+            ("csv", "C9", "Pine Hlil Dental", None),  # the source keeps it apart
+            ("stripe", "cus_4", "Pine Hlil Dental", None),  # 0.81: under the name threshold
+        )
+    )
+    assert len(set(result.entity[[0, 1, 3]].tolist())) == 3
+    assert not same(result, 0, 2)
+
+
+def test_a_shared_address_with_an_unrelated_name_stays_two_customers() -> None:
+    result = resolve(
+        parties(
+            ("csv", "60", "Smith Dental", "office@smith.example"),
+            ("csv", "61", "Smith Dentistry", "office@smith.example"),  # cosine ~0.67
+        )
+    )
+    assert not same(result, 0, 1)
+
+
 def test_near_misses_stay_apart() -> None:
     result = resolve(
         parties(

@@ -177,3 +177,35 @@ def test_unattributed_late_cancellations_stay_in_the_count_and_are_said() -> Non
     assert finding.metrics["unattributed_late_cancellations"] == 10
     assert finding.metrics["miss_rate"] == pytest.approx(20 / 60, abs=1e-4)
     assert "without the calendar saying by whom: 10 more appointments" in finding.summary
+
+
+def _practice(calendar: str, staff: str, client: str) -> list[dict[str, object]]:
+    """Twelve clients who turn up, plus a member of staff's 1:1s, a quarter of them missed."""
+    rows = _client(staff, "Deepa Rao", count=16, misses=4, calendar=calendar)
+    rows += _client(client, "Ann Lee", count=16, misses=4, calendar=calendar, start=2)
+    for index in range(12):
+        rows += _client(f"c{index}@example.com", f"Client {index}", count=8, misses=0,
+                        calendar=calendar, start=1)  # fmt: skip
+    return rows
+
+
+def test_a_colleague_on_the_business_s_own_domain_is_not_a_client() -> None:
+    rows = _practice("arjun@kestrelphysio.co.uk", "deepa@kestrelphysio.co.uk", "ann@example.com")
+    frames = {RecordKind.APPOINTMENT: appointments(rows)}
+
+    findings = NoShowRemindersDetector().detect(frames, context())
+
+    assert [f.subject.id for f in findings if f.subject.type == "attendee"] == ["ann@example.com"]
+
+
+@pytest.mark.parametrize("domain", ["gmail.com", "hotmail.co.uk", "yahoo.fr", "icloud.com"])
+def test_clients_on_the_owner_s_free_mail_domain_are_still_clients(domain: str) -> None:
+    rows = _practice(f"arjun@{domain}", f"deepa@{domain}", "ann@example.com")
+    frames = {RecordKind.APPOINTMENT: appointments(rows)}
+
+    findings = NoShowRemindersDetector().detect(frames, context())
+
+    assert sorted(f.subject.id or "" for f in findings if f.subject.type == "attendee") == [
+        "ann@example.com",
+        f"deepa@{domain}",
+    ]

@@ -10,7 +10,15 @@ import pytest
 from busywork.store.records import RecordKind
 from detectors import PaymentRemindersDetector
 from tests.detectors.catalogue_factories import late_payer_rows, payment_scenario
-from tests.detectors.detector_factories import TODAY, context, empty_frames, invoice, invoices
+from tests.detectors.detector_factories import (
+    TODAY,
+    context,
+    customer,
+    customers,
+    empty_frames,
+    invoice,
+    invoices,
+)
 
 
 def test_the_late_payer_is_found_and_the_template_customer_is_not() -> None:
@@ -73,3 +81,27 @@ def test_input_is_not_modified() -> None:
     before = frames[RecordKind.INVOICE].copy()
     PaymentRemindersDetector().detect(frames, context())
     pd.testing.assert_frame_equal(frames[RecordKind.INVOICE], before)
+
+
+def test_a_late_payer_keyed_twice_with_one_email_is_one_customer() -> None:
+    rows = late_payer_rows()
+    late = [row for row in rows if row["customer_id"] == "cus-late"]
+    for row in late:
+        row["customer_name"] = "Harbour View Cafe Ltd"
+    for row in late[1::2]:  # 5 and 5: neither id alone has enough invoices for a finding
+        row.update(customer_id="cus-late-B", customer_name="Hrabour View Cafe Limited")
+    book = [
+        customer("cus-late", "Harbour View Cafe Ltd", "accounts@harbour.example"),
+        customer("cus-late-B", "Hrabour View Cafe Limited", "accounts@harbour.example"),
+    ]
+    frames = {RecordKind.INVOICE: invoices(rows), RecordKind.CUSTOMER: customers(book)}
+
+    (finding,) = PaymentRemindersDetector().detect(frames, context())
+
+    assert finding.subject.id == "cus-late"
+    assert finding.subject.name == "Harbour View Cafe Ltd"
+    assert finding.subject.alt_ids == ("quickbooks:cus-late-B",)
+    assert finding.metrics["invoices_considered"] == len(late)
+    (link,) = finding.links
+    assert link.method == "name"
+    assert 0.7 <= link.score < 0.85

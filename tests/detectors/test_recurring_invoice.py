@@ -16,6 +16,8 @@ from tests.detectors.detector_factories import (
     TODAY,
     background_customers,
     context,
+    customer,
+    customers,
     empty_frames,
     invoices,
     irregular_customer,
@@ -182,3 +184,42 @@ def test_input_frame_is_not_modified() -> None:
     before = frames[RecordKind.INVOICE].copy()
     RecurringInvoiceDetector().detect(frames, context())
     pd.testing.assert_frame_equal(frames[RecordKind.INVOICE], before)
+
+
+def keyed_twice(second_email: str) -> dict[RecordKind, pd.DataFrame]:
+    """A monthly client whose every other invoice went to a second id with a typo'd name."""
+    rows = recurring_run("cus-pine", "Pine Hill Dental", rng=np.random.default_rng(5))
+    for row in rows[1::2]:
+        row.update(customer_id="cus-pine-B", customer_name="Pine Hill Dnetal")  # cosine ~0.79
+    book = [
+        customer("cus-pine", "Pine Hill Dental", "desk@pinehill.example"),
+        customer("cus-pine-B", "Pine Hill Dnetal", second_email),
+    ]
+    return {RecordKind.INVOICE: invoices(rows), RecordKind.CUSTOMER: customers(book)}
+
+
+def test_a_client_keyed_twice_with_one_email_is_one_recurring_customer() -> None:
+    frames = keyed_twice("desk@pinehill.example")
+
+    (finding,) = RecurringInvoiceDetector().detect(frames, context())
+
+    assert finding.subject.id == "cus-pine"  # the first id: the stable id does not move
+    assert finding.subject.name == "Pine Hill Dental"
+    assert finding.subject.alt_ids == ("quickbooks:cus-pine-B",)
+    assert finding.record_ids == tuple(sorted(frames[RecordKind.INVOICE]["source_id"]))
+    (link,) = finding.links
+    assert (link.left, link.right, link.method) == (
+        "quickbooks:cus-pine",
+        "quickbooks:cus-pine-B",
+        "name",
+    )
+    assert 0.7 <= link.score < 0.85
+
+
+def test_two_clients_with_similar_names_and_their_own_emails_stay_apart() -> None:
+    frames = keyed_twice("reception@pinehilldnetal.example")
+
+    found = RecurringInvoiceDetector().detect(frames, context())
+
+    assert all(not finding.subject.alt_ids and not finding.links for finding in found)
+    assert all(len(finding.record_ids) <= 6 for finding in found)
