@@ -3,8 +3,9 @@
 Worker subprocesses poll it through the real Stripe connector (``base_url``), so the
 scale benchmark and the dead-worker tests see vendor-shaped pages over real sockets.
 Each connected account (``Stripe-Account``) gets its own small, fixed set of customers
-and invoices; the event feed is empty. ``hold`` makes every request wait until
-``release``: a poll is then provably in flight when a test kills its worker.
+and invoices (one of them keyed twice); every other feed is empty. ``hold`` makes every
+request wait until ``release``: a poll is then provably in flight when a test kills its
+worker.
 """
 
 from __future__ import annotations
@@ -23,19 +24,44 @@ CUSTOMERS_PER_ACCOUNT = 3
 INVOICES_PER_ACCOUNT = 4
 
 
-def account_objects(account: str, feed: str) -> list[dict[str, Any]]:
-    """The fixed customers or invoices of ``account`` (ids unique per account)."""
+#: When the fake's records were made, by default (14 November 2023, a fixed instant).
+CREATED = 1_700_000_000
+
+
+def account_objects(account: str, feed: str, created: int = CREATED) -> list[dict[str, Any]]:
+    """The fixed customers or invoices of ``account`` (ids unique per account).
+
+    The last invoice is the first one keyed again a day later; other feeds are empty.
+    """
     offset = (sum(account.encode()) % 1000) * 100
     if feed == "customers":
-        return [customer(offset + n) for n in range(CUSTOMERS_PER_ACCOUNT)]
-    return [invoice(offset + n) for n in range(INVOICES_PER_ACCOUNT)]
+        return [customer(offset + n, created=created) for n in range(CUSTOMERS_PER_ACCOUNT)]
+    if feed != "invoices":
+        return []
+    invoices = [invoice(offset + n, created=created) for n in range(INVOICES_PER_ACCOUNT - 1)]
+    return [*invoices, keyed_again(invoices[0], offset + INVOICES_PER_ACCOUNT - 1)]
+
+
+def keyed_again(original: dict[str, Any], n: int) -> dict[str, Any]:
+    """``original`` typed in by hand a second time the next day, under invoice number ``n``.
+
+    It gives every account one finding (a double entry), so the benchmark's businesses
+    have something to deliver.
+    """
+    copy = invoice(n, created=original["created"] - n + 86_400)
+    for field in ("customer", "customer_email", "customer_name", "description"):
+        copy[field] = original[field]
+    return copy
 
 
 class FakeStripe:
     """The server: ``start()``, ``url``, ``requests`` seen, ``hold()``/``release()``, ``stop()``."""
 
-    def __init__(self, latency: tuple[float, float] = (0.0, 0.0), seed: int = 1) -> None:
+    def __init__(
+        self, latency: tuple[float, float] = (0.0, 0.0), seed: int = 1, created: int = CREATED
+    ) -> None:
         self.latency = latency
+        self.created = created
         self.requests = 0
         self.in_flight = threading.Event()
         self._released = threading.Event()
@@ -83,7 +109,7 @@ class FakeStripe:
         feed = path.rsplit("/", 1)[-1]
         if feed == "events":
             return {"object": "list", "data": [], "has_more": False, "url": path}
-        objects = account_objects(account, feed)
+        objects = account_objects(account, feed, self.created)
         after = query.get("starting_after", [None])[0]
         if after is not None:
             ids = [item["id"] for item in objects]
