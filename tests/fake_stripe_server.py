@@ -131,7 +131,10 @@ class FakeStripe:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the worker was killed mid-request: nothing to answer
 
             def log_message(self, *_args: Any) -> None:
                 pass
