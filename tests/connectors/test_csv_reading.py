@@ -1,0 +1,42 @@
+"""Reading a CSV export into text cells: every kept row knows the line it came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from connectors.csv_reading import read_table
+
+
+def _read(tmp_path: Path, text: str, skip_rows: int = 0) -> tuple[list[list[str]], list[int]]:
+    path = tmp_path / "invoices.csv"
+    path.write_bytes(text.encode())
+    table = read_table(path, encoding=None, delimiter=",", skip_rows=skip_rows)
+    return table.frame.to_numpy().tolist(), list(table.lines)
+
+
+def test_one_record_per_line_numbers_rows_from_line_two(tmp_path: Path) -> None:
+    rows, lines = _read(tmp_path, "number,total\nINV-1,10\nINV-2,20\nINV-3,30\n")
+    assert rows == [["INV-1", "10"], ["INV-2", "20"], ["INV-3", "30"]]
+    assert lines == [2, 3, 4]
+
+
+def test_a_cell_spanning_lines_moves_the_rows_after_it(tmp_path: Path) -> None:
+    text = 'number,memo\nINV-1,"two\nlines"\nINV-2,plain\n\nINV-3,last'
+    rows, lines = _read(tmp_path, text)
+    assert rows == [["INV-1", "two\nlines"], ["INV-2", "plain"], ["INV-3", "last"]]
+    assert lines == [2, 4, 6]
+
+
+def test_blank_short_and_overlong_rows_keep_their_own_lines(tmp_path: Path) -> None:
+    path = tmp_path / "invoices.csv"
+    path.write_text("number,total,memo\nINV-1,10\n\nINV-2,20,x,extra\nINV-3,30,y,\n")
+    table = read_table(path, encoding=None, delimiter=",")
+    assert table.frame.to_numpy().tolist() == [["INV-1", "10", ""], ["INV-3", "30", "y"]]
+    assert list(table.lines) == [2, 5]
+    assert list(table.rejected) == [(4, "4 fields but the header has 3; row skipped")]
+
+
+def test_title_lines_above_the_header_count_in_the_line_numbers(tmp_path: Path) -> None:
+    rows, lines = _read(tmp_path, "Sales report\r\nnumber,total\r\nINV-1,10\r\n", skip_rows=1)
+    assert rows == [["INV-1", "10"]]
+    assert lines == [3]
