@@ -4,10 +4,11 @@ Usage: python bench/events.py [--businesses 200] [--changes 40]
 
 Every business has a Stripe connector against its own in-memory fake API (``responses``,
 no network) and an active Stripe webhook subscription. ``busywork serve`` runs for real
-(uvicorn on a loopback port, in a thread); the worker's due-connector tick runs every
-``DUE_TICK_SECONDS`` as in ``busywork run``. For a sample of businesses, one at a time: an
-invoice is added at the fake, a signed ``invoice.created`` notification is posted to the
-server, and the clock stops when that business's recommendation JSON has been rewritten.
+(uvicorn on a loopback port, in a thread); the worker's embedded engine steps every
+``STEP_SECONDS`` (1 s) as in ``busywork run`` on SQLite. For a sample of businesses, one at
+a time: an invoice is added at the fake, a signed ``invoice.created`` notification is posted
+to the server, and the clock stops when that business's recommendation JSON has been
+rewritten.
 
 Requests per business per day with no changes: the requests one no-change poll sends,
 times the polls a day at the configured interval (polling only) or at the reconciliation
@@ -44,7 +45,7 @@ from busywork.web.server import start_in_thread
 from config.loader import parse_config
 from tests.connectors.fake_stripe import FakeStripe, customer, invoice
 from tests.inbound.kits import hex_hmac
-from worker import DUE_TICK_SECONDS, Worker
+from worker import Worker
 
 SIGNING = "whsec_bench_0123456789abcdef"
 INTERVAL_S = 900
@@ -108,14 +109,8 @@ def measure(
     port: int,
     changes: int,
 ) -> list[float]:
-    """Seconds from each change to its business's rewritten JSON, with the due tick running."""
-    stop = threading.Event()
-
-    def ticker() -> None:
-        while not stop.wait(DUE_TICK_SECONDS):
-            worker._due_tick()
-
-    thread = threading.Thread(target=ticker, daemon=True)
+    """Seconds from each change to its business's rewritten JSON, with the worker running."""
+    thread = threading.Thread(target=worker.engine_loop.run_forever, daemon=True)
     thread.start()
     latencies = []
     rng = random.Random(7)
@@ -132,7 +127,7 @@ def measure(
         while not (target.exists() and target.stat().st_mtime_ns != seen):
             time.sleep(0.02)
         latencies.append(time.monotonic() - changed)
-    stop.set()
+    worker.stop()
     thread.join()
     return sorted(latencies)
 

@@ -1,0 +1,44 @@
+"""The benchmarks still run: a benchmark that no longer imports is found here, not on the day
+someone needs its figures. Nothing is timed (figures are printed by the scripts themselves)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+SCRIPTS = sorted(path.name for path in BENCH.glob("*.py"))
+
+
+def test_every_benchmark_imports() -> None:
+    # Each module body runs (imports, constants), not its main(): one interpreter for all.
+    code = (
+        "import runpy, sys\n"
+        "for path in sys.argv[1:]:\n"
+        "    runpy.run_path(path, run_name='bench_import_check')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *(str(BENCH / name) for name in SCRIPTS)],
+        capture_output=True,
+        text=True,
+        cwd=BENCH.parent,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(SCRIPTS) >= 10
+
+
+@pytest.mark.slow
+def test_the_events_benchmark_measures_a_change_end_to_end() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "events.py"), "--businesses", "3", "--changes", "2"],
+        capture_output=True,
+        text=True,
+        cwd=BENCH.parent,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "change → recommendation JSON, 2 changes over 3 businesses: p50" in result.stdout
