@@ -10,6 +10,7 @@ worker.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import threading
@@ -131,10 +132,9 @@ class FakeStripe:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                try:
+                # A worker killed mid-request has nobody left to answer.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the worker was killed mid-request: nothing to answer
 
             def log_message(self, *_args: Any) -> None:
                 pass
