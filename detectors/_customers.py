@@ -17,6 +17,8 @@ from detectors import _frames as fr
 from detectors._entities import Resolution, resolve
 from detectors.base import EntityLink
 
+Ints = np.ndarray[Any, np.dtype[np.int64]]
+
 
 @dataclass(frozen=True)
 class Directory:
@@ -66,20 +68,23 @@ def resolve_customers(
             ),
         }
     )
+    # Customers, invoices and attendees repeat one party on many rows: resolve each
+    # distinct row once (in order of first appearance, so codes and links are unchanged).
+    parties, row = distinct_rows(parties.apply(fr.as_text))
     result = resolve(parties)
-    has_id = fr.as_text(parties["id"]).notna().to_numpy() & (result.entity >= 0)
+    has_id = parties["id"].notna().to_numpy() & (result.entity >= 0)
     named = pd.DataFrame(
         {
             "entity": result.entity[has_id],
-            "source": fr.as_text(parties["source"]).fillna("").to_numpy(dtype=object)[has_id],
-            "id": fr.as_text(parties["id"]).to_numpy(dtype=object)[has_id],
+            "source": parties["source"].fillna("").to_numpy(dtype=object)[has_id],
+            "id": parties["id"].to_numpy(dtype=object)[has_id],
         }
     ).drop_duplicates()
     named = named.sort_values(["entity", "source", "id"], kind="stable")
     firsts = named.drop_duplicates("entity")
     entity_code = np.full(int(result.entity.max(initial=-1)) + 1, -1, dtype=np.int64)
     entity_code[firsts["entity"].to_numpy()] = np.arange(len(firsts))
-    code = np.where(result.entity >= 0, np.append(entity_code, -1)[result.entity], -1)
+    code = np.where(result.entity >= 0, np.append(entity_code, -1)[result.entity], -1)[row]
     labels = (named["source"] + ":" + named["id"]).to_numpy(dtype=object)
     alt: list[tuple[str, ...]] = [() for _ in range(len(firsts))]
     others = named["entity"].duplicated().to_numpy()
@@ -106,6 +111,20 @@ def resolve_customers(
         alt_ids=alt_ids,
         links=links[links["customer"] >= 0].reset_index(drop=True),
     )
+
+
+def distinct_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, Ints]:
+    """The distinct rows of ``frame`` in order of first appearance, and each row's position.
+
+    Nulls are equal to each other; ``frame.iloc[first][position]`` rebuilds ``frame``.
+    """
+    key = np.zeros(len(frame), dtype=np.int64)
+    for column in frame.columns:
+        codes, uniques = pd.factorize(frame[column])  # nulls: -1
+        key, _ = pd.factorize(key * (len(uniques) + 1) + (codes + 1))
+    key = key.astype(np.int64)
+    _, first = np.unique(key, return_index=True)  # codes follow first appearance
+    return frame.iloc[first].reset_index(drop=True), key
 
 
 def _node_entity(result: Resolution) -> np.ndarray[Any, np.dtype[np.int64]]:
