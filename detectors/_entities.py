@@ -13,9 +13,10 @@ entity code, plus the links that joined them and how sure each one is:
 2. **fuzzy names**: cleaned names (accents, case, punctuation, titles and legal words such
    as "Ltd", "Inc", "and" dropped) are turned into character 2-3-gram vectors
    (scikit-learn's ``TfidfVectorizer``, without IDF so that a score does not depend on the
-   business's other names), and each name's nearest neighbours by cosine (``NearestNeighbors``)
-   within its block (first letter) are linked when the similarity is at least
-   ``threshold`` (score = cosine, ``name``). Equal cleaned names link with score 1.
+   business's other names), and each name's nearest neighbours by cosine (a brute-force
+   search, :mod:`detectors._neighbours`) within its block (first letter) are linked when
+   the similarity is at least ``threshold`` (score = cosine, ``name``). Equal cleaned
+   names link with score 1.
    A name link is refused when both sides carry different e-mail addresses (two people
    called John Smith with their own addresses are two people), and between two ids of one
    source unless their e-mail is the same too (the source keeps two "Sam Lee" records
@@ -38,9 +39,9 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.neighbors import NearestNeighbors
 
 from detectors import _frames as fr
+from detectors._neighbours import nearest
 
 #: Cosine similarity of character n-gram vectors from which two names are one entity.
 NAME_THRESHOLD = 0.85
@@ -318,8 +319,7 @@ def similar_names(
     for members in np.split(order, bounds):  # one search per block, not per name
         if len(members) < 2:
             continue
-        search = NearestNeighbors(n_neighbors=min(k, len(members)), metric="cosine")
-        distance, index = search.fit(vectors[members]).kneighbors(vectors[members])
+        distance, index = nearest(vectors[members], min(k, len(members)))
         one, other = np.repeat(members, index.shape[1]), members[index.ravel()]
         a, b = np.minimum(one, other), np.maximum(one, other)  # found from either side
         score = 1.0 - distance.ravel()
