@@ -176,10 +176,17 @@ def _batch(folder: Path, url: str) -> dict[str, Any]:
         now=now,
     )
     committed = time.perf_counter()
-    result = detect(worker.engine, config, as_of=AS_OF, now=now)
+    # As the live worker does (no --as-of): as of its clock. A scan pinned to AS_OF here
+    # would not reuse the full pass's watermarks (made as of its own clock) and would run
+    # every detector on everything again.
+    result = detect(worker.engine, config, as_of=now, now=now)
     detected = time.perf_counter()
+    # Nothing new since: no detector is due, so nothing is loaded or measured.
+    idle = detect(worker.engine, config, as_of=now, now=now)
+    idled = time.perf_counter()
     # The business-wide detectors coalesce batches: they run once their refresh window passed.
-    later = detect(worker.engine, config, as_of=AS_OF, now=now + WINDOW_REFRESH)
+    later_now = now + WINDOW_REFRESH
+    later = detect(worker.engine, config, as_of=later_now, now=later_now)
     refreshed = time.perf_counter()
     # A process tick ranks the open findings again, with nothing new since the last one.
     recommendations(worker.engine, config, generated_at=now + WINDOW_REFRESH, as_of=AS_OF)
@@ -191,8 +198,11 @@ def _batch(folder: Path, url: str) -> dict[str, Any]:
         "commit": committed - started,
         "detect": detected - committed,
         "ran": sorted(result.ran),
+        "full": sorted(set(result.ran) - set(result.scoped)),
         "scoped": result.scoped,
-        "refresh": refreshed - detected,
+        "idle": idled - detected,
+        "idle_ran": sorted(idle.ran),
+        "refresh": refreshed - idled,
         "first_tick": ticked - refreshed,
         "tick": tick,
         "refreshed": sorted(later.ran),
@@ -236,8 +246,13 @@ def main() -> None:
         print(f"peak RSS (detect)    {found['peak_mb']:>10,.0f} MB")
         batch = _in_child(_batch, folder, url)
         print(f"100 new events       {batch['commit']:>11.2f}s  (commit)")
-        scoped = ", ".join(f"{kind} on {n} subjects" for kind, n in batch["scoped"].items())
-        print(f"re-detect after them {batch['detect']:>11.2f}s  (ran: {scoped or 'none'})")
+        ran = [f"{kind} on {n} subjects" for kind, n in batch["scoped"].items()]
+        ran += [f"{kind} on everything" for kind in batch["full"]]
+        print(f"re-detect after them {batch['detect']:>11.2f}s  (ran: {', '.join(ran) or 'none'})")
+        print(
+            f"re-detect, nothing new {batch['idle']:>9.2f}s"
+            f"  (ran: {', '.join(batch['idle_ran']) or 'none'})"
+        )
         print(
             f"window refresh later {batch['refresh']:>11.2f}s"
             f"  (ran: {', '.join(batch['refreshed'])})"

@@ -200,7 +200,10 @@ def find_runs(items: pd.DataFrame, rules: CadenceRules, today: pd.Timestamp) -> 
         rules: The thresholds.
         today: Runs whose last record is too long before this are over.
     """
-    items = sort_keyed(frequent(items, rules.min_occurrences), "issued")
+    items = frequent(items, rules.min_occurrences)
+    if items.empty:  # no subject has enough records: skip the per-cadence scoring
+        return []
+    items = sort_keyed(items, "issued")
     best, runs = best_runs(items, rules, today)
     found: list[Run] = []
     for row in best.itertuples(index=False):

@@ -17,6 +17,8 @@ from detectors import _frames as fr
 from detectors._entities import Resolution, resolve
 from detectors.base import EntityLink
 
+Ints = np.ndarray[Any, np.dtype[np.int64]]
+
 
 @dataclass(frozen=True)
 class Directory:
@@ -66,25 +68,25 @@ def resolve_customers(
             ),
         }
     )
+    # Customers, invoices and attendees repeat one party on many rows: resolve each
+    # distinct row once (in order of first appearance, so codes and links are unchanged).
+    parties, row = distinct_rows(parties.apply(fr.as_text))
     result = resolve(parties)
-    has_id = fr.as_text(parties["id"]).notna().to_numpy() & (result.entity >= 0)
-    named = pd.DataFrame(
-        {
-            "entity": result.entity[has_id],
-            "source": fr.as_text(parties["source"]).fillna("").to_numpy(dtype=object)[has_id],
-            "id": fr.as_text(parties["id"]).to_numpy(dtype=object)[has_id],
-        }
-    ).drop_duplicates()
-    named = named.sort_values(["entity", "source", "id"], kind="stable")
-    firsts = named.drop_duplicates("entity")
+    has_id = parties["id"].notna().to_numpy() & (result.entity >= 0)
+    entity, source, ids = _named(
+        result.entity[has_id],
+        parties["source"].fillna("").to_numpy(dtype=object)[has_id],
+        parties["id"].to_numpy(dtype=object)[has_id],
+    )
+    first = np.ones(len(entity), dtype=bool)
+    first[1:] = entity[1:] != entity[:-1]
     entity_code = np.full(int(result.entity.max(initial=-1)) + 1, -1, dtype=np.int64)
-    entity_code[firsts["entity"].to_numpy()] = np.arange(len(firsts))
-    code = np.where(result.entity >= 0, np.append(entity_code, -1)[result.entity], -1)
-    labels = (named["source"] + ":" + named["id"]).to_numpy(dtype=object)
-    alt: list[tuple[str, ...]] = [() for _ in range(len(firsts))]
-    others = named["entity"].duplicated().to_numpy()
-    for entity, label in zip(named["entity"].to_numpy()[others], labels[others], strict=True):
-        alt[int(entity_code[entity])] += (str(label),)  # few: only merged customers
+    entity_code[entity[first]] = np.arange(int(first.sum()))
+    code = np.where(result.entity >= 0, np.append(entity_code, -1)[result.entity], -1)[row]
+    alt: list[tuple[str, ...]] = [() for _ in range(int(first.sum()))]
+    others = np.flatnonzero(~first)
+    for entity_, label in zip(entity[others], source[others] + ":" + ids[others], strict=True):
+        alt[int(entity_code[entity_])] += (str(label),)  # few: only merged customers
     links = result.links
     owner = np.append(entity_code, -1)[
         np.append(_node_entity(result), -1)[links["left"].to_numpy(dtype=np.int64)]
@@ -98,14 +100,44 @@ def resolve_customers(
             "method": links["method"].to_numpy(dtype=object),
         }
     )
-    alt_ids = np.empty(len(firsts), dtype=object)
+    alt_ids = np.empty(len(alt), dtype=object)
     alt_ids[:] = alt
     return Directory(
         code=code.astype(np.int64),
-        ids=firsts["id"].to_numpy(dtype=object),
+        ids=ids[first],
         alt_ids=alt_ids,
         links=links[links["customer"] >= 0].reset_index(drop=True),
     )
+
+
+def _named(entity: Ints, source: Any, ids: Any) -> tuple[Ints, Any, Any]:
+    """The distinct ``(entity, source, id)`` of the rows with an id, sorted by all three."""
+    source_rank = pd.factorize(source, sort=True)[0]  # codes in the texts' order
+    id_rank = pd.factorize(ids, sort=True)[0]
+    order = np.lexsort((id_rank, source_rank, entity))
+    entity, source_rank, id_rank = entity[order], source_rank[order], id_rank[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (
+        (entity[1:] != entity[:-1])
+        | (source_rank[1:] != source_rank[:-1])
+        | (id_rank[1:] != id_rank[:-1])
+    )
+    order = order[new]
+    return entity[new], source[order], ids[order]
+
+
+def distinct_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, Ints]:
+    """The distinct rows of ``frame`` in order of first appearance, and each row's position.
+
+    Nulls are equal to each other; ``frame.iloc[first][position]`` rebuilds ``frame``.
+    """
+    key = np.zeros(len(frame), dtype=np.int64)
+    for column in frame.columns:
+        codes, uniques = pd.factorize(frame[column])  # nulls: -1
+        key, _ = pd.factorize(key * (len(uniques) + 1) + (codes + 1))
+    key = key.astype(np.int64)
+    _, first = np.unique(key, return_index=True)  # codes follow first appearance
+    return frame.iloc[first].reset_index(drop=True), key
 
 
 def _node_entity(result: Resolution) -> np.ndarray[Any, np.dtype[np.int64]]:

@@ -13,9 +13,10 @@ entity code, plus the links that joined them and how sure each one is:
 2. **fuzzy names**: cleaned names (accents, case, punctuation, titles and legal words such
    as "Ltd", "Inc", "and" dropped) are turned into character 2-3-gram vectors
    (scikit-learn's ``TfidfVectorizer``, without IDF so that a score does not depend on the
-   business's other names), and each name's nearest neighbours by cosine (``NearestNeighbors``)
-   within its block (first letter) are linked when the similarity is at least
-   ``threshold`` (score = cosine, ``name``). Equal cleaned names link with score 1.
+   business's other names), and each name's nearest neighbours by cosine (a brute-force
+   search, :mod:`detectors._neighbours`) within its block (first letter) are linked when
+   the similarity is at least ``threshold`` (score = cosine, ``name``). Equal cleaned
+   names link with score 1.
    A name link is refused when both sides carry different e-mail addresses (two people
    called John Smith with their own addresses are two people), and between two ids of one
    source unless their e-mail is the same too (the source keeps two "Sam Lee" records
@@ -38,9 +39,9 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.neighbors import NearestNeighbors
 
 from detectors import _frames as fr
+from detectors._neighbours import nearest
 
 #: Cosine similarity of character n-gram vectors from which two names are one entity.
 NAME_THRESHOLD = 0.85
@@ -96,14 +97,16 @@ def resolve(
     ids = fr.as_text(parties["id"])
     email = fr.normalise_email(parties["email"])
     name = fr.per_distinct(fr.as_text(parties["name"]), match_name)
-    key = ("id:" + source + "\x1f" + ids).where(ids.notna(), None)
-    key = key.fillna("email:" + email).fillna("name:" + name)
-    node, keys = pd.factorize(key)
-    node = node.astype(np.int64)
-    count = len(keys)
-    labels = np.array(
-        [k[3:].replace("\x1f", ":") if k.startswith("id:") else k for k in keys], dtype=object
-    )
+    # Grouping and matching on integer codes of the texts (-1: null) is several times
+    # faster than on the texts; each code stands for one distinct text.
+    keys = {
+        "source": _codes(source),
+        "id": _codes(ids),
+        "email": _codes(email),
+        "name": _codes(name),
+    }
+    node, labels = _nodes(keys, source, ids, email, name)
+    count = len(labels)
     has = node >= 0
     frame = pd.DataFrame(
         {
@@ -114,6 +117,8 @@ def resolve(
             "name": name.to_numpy(dtype=object)[has],
         }
     )
+    for column in ("source", "email", "name"):
+        frame[f"{column}_key"] = keys[column][has]
     node_email = _first_per_node(frame, "email", count)
     ids_only = frame[frame["is_id"]]
     node_source = _first_per_node(ids_only, "source", count)
@@ -150,6 +155,69 @@ def resolve(
     return Resolution(entity=entity, node=node, labels=labels, links=edges)
 
 
+def _codes(values: Any) -> Ints:
+    """A code per value, in order of first appearance; -1 for null."""
+    codes: Ints = pd.factorize(values)[0].astype(np.int64)
+    return codes
+
+
+def _nodes(
+    keys: dict[str, Ints],
+    source: pd.Series[str],
+    ids: pd.Series[str],
+    email: pd.Series[str],
+    name: pd.Series[str],
+) -> tuple[Ints, np.ndarray[Any, np.dtype[np.object_]]]:
+    """Node code per row (-1: names nobody) and each node's label.
+
+    A row with an id is the node of its ``(source, id)``; else of its e-mail, else of its
+    name. Codes follow the rows' order of first appearance. ``keys`` holds the code of
+    each column's text per row (:func:`_codes`).
+    """
+    has_id = ids.notna().to_numpy()
+    texts = source.to_numpy(dtype=object)
+    with_id = np.flatnonzero(has_id)
+    # The (source, id) pairs, each written once as text: two pairs whose text is equal (a
+    # separator inside an id) are one node, as their text is one key.
+    pair = _codes(keys["id"] * (int(keys["source"].max(initial=0)) + 1) + keys["source"])
+    first = with_id[np.unique(pair[with_id], return_index=True)[1]]
+    pair_text = np.array(
+        [
+            f"{a}\x1f{b}"
+            for a, b in zip(texts[first], ids.to_numpy(dtype=object)[first], strict=True)
+        ],
+        dtype=object,
+    )
+    id_key = np.full(len(ids), -1, dtype=np.int64)
+    id_key[with_id] = _codes(pair_text)[pair[with_id]]
+    email_key, name_key = keys["email"], keys["name"]
+    key = np.where(
+        has_id,
+        id_key * 3,
+        np.where(email_key >= 0, email_key * 3 + 1, np.where(name_key >= 0, name_key * 3 + 2, -1)),
+    )
+    named = np.flatnonzero(key >= 0)
+    node = np.full(len(key), -1, dtype=np.int64)
+    node[named] = _codes(key[named])
+    first_row = named[np.unique(node[named], return_index=True)[1]]
+    labels = np.array(
+        [
+            f"{texts[row]}\x1f{ids_}".replace("\x1f", ":")
+            if has_id[row]
+            else (f"email:{mail}" if email_key[row] >= 0 else f"name:{called}")
+            for row, ids_, mail, called in zip(
+                first_row,
+                ids.to_numpy(dtype=object)[first_row],
+                email.to_numpy(dtype=object)[first_row],
+                name.to_numpy(dtype=object)[first_row],
+                strict=True,
+            )
+        ],
+        dtype=object,
+    )
+    return node, labels
+
+
 def _first_per_node(frame: pd.DataFrame, column: str, count: int) -> Any:
     values = frame.dropna(subset=[column]).drop_duplicates("node")
     out = np.full(count, None, dtype=object)
@@ -159,18 +227,33 @@ def _first_per_node(frame: pd.DataFrame, column: str, count: int) -> Any:
 
 def _email_edges(frame: pd.DataFrame) -> pd.DataFrame:
     """Nodes that share an e-mail address, except two ids of one source."""
-    rows = frame.dropna(subset=["email"]).drop_duplicates(["email", "node"])
-    rows = rows[~rows["email"].isin(_ambiguous(rows, "email"))]
-    anchor = rows.groupby("email")["node"].transform("first")
-    keep = (rows["node"] != anchor).to_numpy()
-    return _edges(anchor.to_numpy()[keep], rows["node"].to_numpy()[keep], 1.0, "email")
+    rows = frame[frame["email_key"].to_numpy() >= 0].drop_duplicates(["email_key", "node"])
+    rows = rows[~_ambiguous(rows, "email_key")]
+    email, node = rows["email_key"].to_numpy(), rows["node"].to_numpy()
+    anchor = _first_per_group(email, node)
+    keep = node != anchor
+    return _edges(anchor[keep], node[keep], 1.0, "email")
 
 
-def _ambiguous(rows: pd.DataFrame, column: str) -> set[Any]:
-    """Values that two ids of one source carry: they identify neither (a shared address)."""
-    ids = rows[rows["is_id"]]
-    per_source = ids.groupby([column, "source"])["node"].transform("size")
-    return set(ids.loc[per_source.to_numpy() > 1, column])
+def _ambiguous(rows: pd.DataFrame, key: str) -> Any:
+    """Per row, whether two ids of one source carry its value (``key``: the code column).
+
+    Such a value identifies neither of them, like an office address two customers share.
+    """
+    values, source = rows[key].to_numpy(), rows["source_key"].to_numpy()
+    is_id = rows["is_id"].to_numpy(dtype=bool)
+    pairs = values[is_id] * (int(source.max(initial=0)) + 2) + (source[is_id] + 1)
+    pair, count = np.unique(pairs, return_counts=True)
+    shared = np.unique(values[is_id][np.isin(pairs, pair[count > 1])])
+    return np.isin(values, shared)
+
+
+def _first_per_group(group: Any, value: Any) -> Any:
+    """Per row, the ``value`` of the first row of its ``group`` (codes >= 0), in row order."""
+    codes, first = np.unique(group, return_index=True)
+    out = np.empty(int(codes.max(initial=-1)) + 1, dtype=np.int64)
+    out[codes] = value[first]
+    return out[group]
 
 
 def _edges(left: Any, right: Any, score: Any, method: str) -> pd.DataFrame:
@@ -187,16 +270,16 @@ def _edges(left: Any, right: Any, score: Any, method: str) -> pd.DataFrame:
 
 def _name_edges(frame: pd.DataFrame, count: int, threshold: float, k: int) -> pd.DataFrame:
     """Nodes with equal names (score 1), and names whose TF-IDF cosine reaches ``threshold``."""
-    rows = frame.dropna(subset=["name"]).drop_duplicates(["name", "node"])
-    rows = rows[~rows["name"].isin(_ambiguous(rows, "name"))]
+    rows = frame[frame["name_key"].to_numpy() >= 0].drop_duplicates(["name_key", "node"])
+    rows = rows[~_ambiguous(rows, "name_key")]
     if rows.empty:
         return _edges(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), "name")
-    code, names = pd.factorize(rows["name"])
-    anchor = rows.groupby(code)["node"].transform("first").to_numpy()
-    same = rows["node"].to_numpy() != anchor
-    exact = pd.DataFrame(
-        {"left": anchor[same], "right": rows["node"].to_numpy()[same], "score": 1.0}
-    )
+    code = pd.factorize(rows["name_key"].to_numpy())[0]  # in order of first appearance
+    names = rows["name"].to_numpy(dtype=object)[np.unique(code, return_index=True)[1]]
+    node = rows["node"].to_numpy()
+    anchor = _first_per_group(code, node)
+    same = node != anchor
+    exact = pd.DataFrame({"left": anchor[same], "right": node[same], "score": 1.0})
     first_node = np.full(len(names), -1, dtype=np.int64)
     first_node[code] = anchor
     pairs = similar_names(np.asarray(names, dtype=object), threshold, k)
@@ -236,8 +319,7 @@ def similar_names(
     for members in np.split(order, bounds):  # one search per block, not per name
         if len(members) < 2:
             continue
-        search = NearestNeighbors(n_neighbors=min(k, len(members)), metric="cosine")
-        distance, index = search.fit(vectors[members]).kneighbors(vectors[members])
+        distance, index = nearest(vectors[members], min(k, len(members)))
         one, other = np.repeat(members, index.shape[1]), members[index.ravel()]
         a, b = np.minimum(one, other), np.maximum(one, other)  # found from either side
         score = 1.0 - distance.ravel()

@@ -151,11 +151,10 @@ def _same_slot(
     rows = np.flatnonzero(eligible)
     if len(rows) < 2:
         return np.empty((0, 2), dtype=np.int64)
-    slot, _ = pd.factorize(
-        pd.Series(start.to_numpy()[rows]).astype("int64").astype(str)
-        + "|"
-        + who.to_numpy(dtype=object)[rows]
-    )
+    # A slot per (start, attendee) pair, numbered in order of first appearance.
+    when = pd.factorize(start.to_numpy()[rows])[0]
+    attendee = pd.factorize(who.to_numpy(dtype=object)[rows])[0]
+    slot, _ = pd.factorize(when.astype(np.int64) * (int(attendee.max()) + 1) + attendee)
     status = fr.lowered(raw["status"]) if "status" in raw.columns else None
     informative = (
         status.isin(_INFORMATIVE_STATUSES).to_numpy()[rows]

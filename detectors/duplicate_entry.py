@@ -143,7 +143,9 @@ class DuplicateEntryDetector(Detector):
         hits = totals[totals >= max(1, self.min_duplicates)]
         if hits.empty:
             return []
-        by_subject = dict(tuple(marked.groupby(["party", "key"], sort=False)))
+        # Split out only the subjects with enough duplicates: most subjects have none.
+        of_hits = pd.MultiIndex.from_frame(marked[["party", "key"]]).isin(hits.index)
+        by_subject = dict(tuple(marked[of_hits].groupby(["party", "key"], sort=False)))
         checked = {
             "customer": invoices["key"].value_counts(),
             "vendor": bills["key"].value_counts(),

@@ -1,0 +1,106 @@
+"""A worker tick after a batch does only the work the batch makes due, and none when idle."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from sqlalchemy.engine import Engine
+
+import busywork.pipeline
+from busywork.pipeline import detect
+from busywork.store.frames import validate_records
+from busywork.store.ingest import RecordBatch, commit_page
+from busywork.store.records import RecordKind
+from busywork.synth import GeneratorSettings, generate
+from config.loader import parse_config
+from config.models import AppConfig
+from worker import Worker
+
+AS_OF = datetime(2026, 10, 31, 23, 59, tzinfo=UTC)
+CONFIG = """\
+business: {id: shop, name: Shop, timezone: Europe/London, currency: GBP}
+storage: {url: "sqlite:///store.db"}
+connectors: [{name: exports, type: csv, path: data}]
+goals: [{id: time, name: Less admin, objective: owner_time}]
+"""
+
+
+class Calls:
+    """Counts the calls of the pipeline's real loading and coverage steps, and their inputs."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.loads = 0
+        self.measured: list[list[str]] = []
+        load, measure = busywork.pipeline.load_for_runs, busywork.pipeline.measure_pass
+        monkeypatch.setattr(busywork.pipeline, "load_for_runs", self._counted(load, "load"))
+        monkeypatch.setattr(busywork.pipeline, "measure_pass", self._counted(measure, "measure"))
+
+    def _counted(self, real: Callable[..., Any], name: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if name == "load":
+                self.loads += 1
+            else:
+                self.measured.append(sorted(detector.kind for detector in args[0]))
+            return real(*args, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def scanned(tmp_path: Path, engine: Engine) -> tuple[AppConfig, Worker]:
+    """A synthetic business scanned once by the live worker, so every detector has a watermark."""
+    generate(GeneratorSettings(seed=3, months=18, scale=0.1)).write(tmp_path / "data")
+    config = parse_config(CONFIG, base_dir=tmp_path)
+    worker = Worker([config], engine=engine, as_of=AS_OF, clock=lambda: AS_OF)
+    worker.scan(config)
+    return config, worker
+
+
+def _new_invoices(worker: Worker, customers: list[str], now: datetime) -> None:
+    raw = pd.DataFrame(
+        {
+            "source_id": [f"NEW-{n}" for n in range(len(customers))],
+            "issued_on": ["2026-10-30"] * len(customers),
+            "total": ["10.00"] * len(customers),
+            "currency": ["GBP"] * len(customers),
+            "customer_id": customers,
+            "origin": ["manual"] * len(customers),
+        }
+    )
+    records = validate_records(RecordKind.INVOICE, raw, timezone="Europe/London")
+    commit_page(
+        worker.engine,
+        business="shop",
+        connector="exports",
+        batches=[RecordBatch(RecordKind.INVOICE, records.frame)],
+        cursor=None,
+        now=now,
+    )
+
+
+def test_a_batch_re_reads_its_subjects_only_and_an_idle_tick_reads_nothing(
+    scanned: tuple[AppConfig, Worker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, worker = scanned
+    calls = Calls(monkeypatch)
+    later = AS_OF + timedelta(minutes=5)
+    _new_invoices(worker, ["C0001", "C0002"], later)
+
+    batch = detect(worker.engine, config, as_of=later, now=later)
+
+    assert batch.ran == ["recurring_invoice"]
+    assert batch.scoped == {"recurring_invoice": 2}
+    assert calls.loads == 1
+    assert calls.measured == [[]]  # a scoped run measures no business-wide coverage
+
+    tick = later + timedelta(minutes=1)
+    idle = detect(worker.engine, config, as_of=tick, now=tick)
+
+    assert idle.ran == []
+    assert calls.loads == 1  # nothing was due: no frame was loaded, no coverage measured
+    assert calls.measured == [[]]
