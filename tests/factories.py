@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
 
 from busywork.store.frames import validate_records
-from busywork.store.ingest import RecordBatch
+from busywork.store.ingest import RecordBatch, commit_page
 from busywork.store.records import RecordKind
 
 
@@ -45,3 +47,37 @@ business:
   timezone: Europe/London
   currency: GBP
 """
+
+
+def commit_new_invoices(
+    engine: sa.Engine,
+    customers: list[str | None],
+    now: datetime,
+    *,
+    business: str = "shop",
+    connector: str = "exports",
+    customer_name: str | None = None,
+) -> None:
+    """Commit one hand-keyed £10 invoice per entry of ``customers`` (``NEW-0``, ``NEW-1`` …),
+    dated 30 October 2026, as a connector's page would: records, events and all."""
+    raw = pd.DataFrame(
+        {
+            "source_id": [f"NEW-{n}" for n in range(len(customers))],
+            "issued_on": ["2026-10-30"] * len(customers),
+            "total": ["10.00"] * len(customers),
+            "currency": ["GBP"] * len(customers),
+            "customer_id": customers,
+            "origin": ["manual"] * len(customers),
+        }
+    )
+    if customer_name is not None:
+        raw["customer_name"] = customer_name
+    records = validate_records(RecordKind.INVOICE, raw, timezone="Europe/London")
+    commit_page(
+        engine,
+        business=business,
+        connector=connector,
+        batches=[RecordBatch(RecordKind.INVOICE, records.frame)],
+        cursor=None,
+        now=now,
+    )

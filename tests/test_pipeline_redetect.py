@@ -7,18 +7,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 
 import busywork.pipeline
 from busywork.pipeline import detect
-from busywork.store.frames import validate_records
-from busywork.store.ingest import RecordBatch, commit_page
-from busywork.store.records import RecordKind
 from busywork.synth import GeneratorSettings, generate
 from config.loader import parse_config
 from config.models import AppConfig
+from tests.factories import commit_new_invoices
 from worker import Worker
 
 AS_OF = datetime(2026, 10, 31, 23, 59, tzinfo=UTC)
@@ -61,35 +58,13 @@ def scanned(tmp_path: Path, engine: Engine) -> tuple[AppConfig, Worker]:
     return config, worker
 
 
-def _new_invoices(worker: Worker, customers: list[str], now: datetime) -> None:
-    raw = pd.DataFrame(
-        {
-            "source_id": [f"NEW-{n}" for n in range(len(customers))],
-            "issued_on": ["2026-10-30"] * len(customers),
-            "total": ["10.00"] * len(customers),
-            "currency": ["GBP"] * len(customers),
-            "customer_id": customers,
-            "origin": ["manual"] * len(customers),
-        }
-    )
-    records = validate_records(RecordKind.INVOICE, raw, timezone="Europe/London")
-    commit_page(
-        worker.engine,
-        business="shop",
-        connector="exports",
-        batches=[RecordBatch(RecordKind.INVOICE, records.frame)],
-        cursor=None,
-        now=now,
-    )
-
-
 def test_a_batch_re_reads_its_subjects_only_and_an_idle_tick_reads_nothing(
     scanned: tuple[AppConfig, Worker], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config, worker = scanned
     calls = Calls(monkeypatch)
     later = AS_OF + timedelta(minutes=5)
-    _new_invoices(worker, ["C0001", "C0002"], later)
+    commit_new_invoices(worker.engine, ["C0001", "C0002"], later)
 
     batch = detect(worker.engine, config, as_of=later, now=later)
 

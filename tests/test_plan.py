@@ -24,6 +24,7 @@ from config.loader import parse_config
 from config.models import AppConfig
 from detectors.base import WINDOW_REFRESH
 from detectors.registry import detector_classes
+from tests.factories import commit_new_invoices
 from worker import Worker
 
 AS_OF = datetime(2026, 10, 31, 23, 59, tzinfo=UTC)
@@ -70,35 +71,12 @@ def test_a_scoped_run_finds_what_a_full_run_finds_for_those_subjects(
     assert scoped == [c for c in full if c.subject.id in subjects]
 
 
-def _new_invoices(worker: Worker, customers: list[str | None], now: datetime) -> None:
-    raw = pd.DataFrame(
-        {
-            "source_id": [f"NEW-{n}" for n in range(len(customers))],
-            "issued_on": ["2026-10-30"] * len(customers),
-            "total": ["10.00"] * len(customers),
-            "currency": ["GBP"] * len(customers),
-            "customer_id": customers,
-            "customer_name": ["Someone"] * len(customers),
-            "origin": ["manual"] * len(customers),
-        }
-    )
-    records = validate_records(RecordKind.INVOICE, raw, timezone="Europe/London")
-    commit_page(
-        worker.engine,
-        business="shop",
-        connector="exports",
-        batches=[RecordBatch(RecordKind.INVOICE, records.frame)],
-        cursor=None,
-        now=now,
-    )
-
-
 def test_new_invoices_plan_a_run_on_just_their_customers(
     scanned: tuple[AppConfig, Worker],
 ) -> None:
     config, worker = scanned
     later = AS_OF + timedelta(minutes=5)
-    _new_invoices(worker, ["C0001", "C0002", "C0001"], later)
+    commit_new_invoices(worker.engine, ["C0001", "C0002", "C0001"], later, customer_name="Someone")
     runs, _ = plan_runs(worker.engine, "shop", enabled_detectors(config), now=later)
     assert set(runs) == {"recurring_invoice"}
     assert runs["recurring_invoice"].subjects == {"C0001", "C0002"}
@@ -114,7 +92,7 @@ def test_an_invoice_without_a_customer_id_makes_the_run_look_at_everyone(
 ) -> None:
     config, worker = scanned
     later = AS_OF + timedelta(minutes=5)
-    _new_invoices(worker, ["C0001", None], later)
+    commit_new_invoices(worker.engine, ["C0001", None], later, customer_name="Someone")
     runs, _ = plan_runs(worker.engine, "shop", enabled_detectors(config), now=later)
     assert runs["recurring_invoice"].subjects is None
 
@@ -122,7 +100,7 @@ def test_an_invoice_without_a_customer_id_makes_the_run_look_at_everyone(
 def test_too_many_events_are_not_worth_scoping(scanned: tuple[AppConfig, Worker]) -> None:
     _, worker = scanned
     later = AS_OF + timedelta(minutes=5)
-    _new_invoices(worker, ["C0001", "C0002", "C0003"], later)
+    commit_new_invoices(worker.engine, ["C0001", "C0002", "C0003"], later, customer_name="Someone")
     columns = {RecordKind.INVOICE: "customer_id"}
     upto = 10**12
     mark = _max_event_id(worker.engine) - 3
@@ -145,7 +123,7 @@ def test_a_template_change_makes_the_recurring_detectors_look_at_everyone(
 ) -> None:
     config, worker = scanned
     later = AS_OF + timedelta(minutes=5)
-    _new_invoices(worker, ["C0001"], later)
+    commit_new_invoices(worker.engine, ["C0001"], later, customer_name="Someone")
     raw = pd.DataFrame({"source_id": ["T1"], "document": ["invoice"], "counterparty_id": ["C0002"]})
     templates = validate_records(RecordKind.RECURRING_TEMPLATE, raw).frame
     commit_page(
@@ -209,6 +187,6 @@ def test_a_new_invoice_under_a_customer_s_second_id_re_reads_both_ids(
             table.update().where(table.c.id == row.id).values(candidate=candidate_to_json(merged))
         )
     later = AS_OF + timedelta(minutes=5)
-    _new_invoices(worker, ["C0999"], later)
+    commit_new_invoices(worker.engine, ["C0999"], later, customer_name="Someone")
     runs, _ = plan_runs(worker.engine, "shop", enabled_detectors(config), now=later)
     assert runs["recurring_invoice"].subjects == {"C0999", candidate.subject.id}
