@@ -61,7 +61,8 @@ def render(
     out.append("  admin_hourly_cost: 30               # what an hour of admin costs you")
     out.append("")
     out.append("storage:")
-    out.append("  url: sqlite:///busywork.db")
+    # One store per config file: two configs written in one folder never mix their records.
+    out.append(f"  url: sqlite:///{Path(config_name).stem}.db")
     out.append("")
     out.append("connectors:")
     if folder is not None:

@@ -151,6 +151,17 @@ def test_no_currency_anywhere_is_asked_for_not_guessed(
     assert "currency: GBP" in (tmp_path / "busywork.yaml").read_text()
 
 
+def test_two_configs_in_one_folder_keep_their_records_apart(
+    tmp_path: Path, frames: dict[str, pd.DataFrame]
+) -> None:
+    xero = vendor_exports.xero(tmp_path / "xero", frames)
+    shop = vendor_exports.shopify(tmp_path / "shop", frames)
+    assert _init(xero, tmp_path / "xero.yaml") == 0
+    assert _init(shop, tmp_path / "shop.yaml") == 0
+    stores = {load_config(tmp_path / name).storage.url for name in ("xero.yaml", "shop.yaml")}
+    assert stores == {f"sqlite:///{tmp_path / 'xero.db'}", f"sqlite:///{tmp_path / 'shop.db'}"}
+
+
 def test_an_existing_config_is_not_overwritten(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
