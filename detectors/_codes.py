@@ -8,7 +8,9 @@ follows is numpy on integers:
   attendee ↔ customer matching of :mod:`detectors._matching`;
 - :func:`sort_keyed`, :func:`day_order`: sorts by subject, date and record id that compare
   ids only among rows tied on everything else;
-- :func:`frequent`: the subjects with enough records to matter, before any scoring.
+- :func:`frequent`: the subjects with enough records to matter, before any scoring;
+- :func:`factor`, :func:`combine`, :func:`first_per_group`: codes of one column, of tuples
+  of columns, and each group's first value (entity resolution, distinct party rows).
 """
 
 from __future__ import annotations
@@ -52,6 +54,33 @@ class Codes:
         cleaned = np.array([*map(clean, values), None], dtype=object)
         clean_codes, clean_values = pd.factorize(cleaned)  # None -> -1
         return cls(clean_codes[codes].astype(np.int64), np.asarray(clean_values, dtype=object))
+
+
+def factor(values: Any) -> Ints:
+    """A code per value, in order of first appearance; -1 for null."""
+    codes: Ints = pd.factorize(values)[0].astype(np.int64)
+    return codes
+
+
+def combine(*columns: Ints) -> Ints:
+    """One code per distinct tuple of the columns' codes, in order of first appearance.
+
+    Each column holds codes >= -1; -1 (null) is a value like any other, so two rows are
+    one tuple only when every column's code is equal.
+    """
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        key = factor(key * (int(column.max(initial=-1)) + 2) + (column + 1))
+    return key
+
+
+def first_per_group(group: Ints, value: Ints) -> Ints:
+    """Per row, the ``value`` of the first row of its ``group`` (codes >= 0), in row order."""
+    codes, first = np.unique(group, return_index=True)
+    out = np.empty(int(codes.max(initial=-1)) + 1, dtype=np.int64)
+    out[codes] = value[first]
+    result: Ints = out[group]
+    return result
 
 
 def look_up(table: np.ndarray[Any, Any], codes: Ints, missing: Any = -1) -> np.ndarray[Any, Any]:

@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 
 from detectors import _frames as fr
+from detectors._codes import Ints, combine, factor
 from detectors._entities import Resolution, resolve
 from detectors.base import EntityLink
-
-Ints = np.ndarray[Any, np.dtype[np.int64]]
 
 
 @dataclass(frozen=True)
@@ -131,11 +130,7 @@ def distinct_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, Ints]:
 
     Nulls are equal to each other; ``frame.iloc[first][position]`` rebuilds ``frame``.
     """
-    key = np.zeros(len(frame), dtype=np.int64)
-    for column in frame.columns:
-        codes, uniques = pd.factorize(frame[column])  # nulls: -1
-        key, _ = pd.factorize(key * (len(uniques) + 1) + (codes + 1))
-    key = key.astype(np.int64)
+    key = combine(*(factor(frame[column]) for column in frame.columns))
     _, first = np.unique(key, return_index=True)  # codes follow first appearance
     return frame.iloc[first].reset_index(drop=True), key
 

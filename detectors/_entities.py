@@ -41,6 +41,7 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from detectors import _frames as fr
+from detectors._codes import combine, factor, first_per_group
 from detectors._neighbours import nearest
 
 #: Cosine similarity of character n-gram vectors from which two names are one entity.
@@ -100,10 +101,10 @@ def resolve(
     # Grouping and matching on integer codes of the texts (-1: null) is several times
     # faster than on the texts; each code stands for one distinct text.
     keys = {
-        "source": _codes(source),
-        "id": _codes(ids),
-        "email": _codes(email),
-        "name": _codes(name),
+        "source": factor(source),
+        "id": factor(ids),
+        "email": factor(email),
+        "name": factor(name),
     }
     node, labels = _nodes(keys, source, ids, email, name)
     count = len(labels)
@@ -155,12 +156,6 @@ def resolve(
     return Resolution(entity=entity, node=node, labels=labels, links=edges)
 
 
-def _codes(values: Any) -> Ints:
-    """A code per value, in order of first appearance; -1 for null."""
-    codes: Ints = pd.factorize(values)[0].astype(np.int64)
-    return codes
-
-
 def _nodes(
     keys: dict[str, Ints],
     source: pd.Series[str],
@@ -172,14 +167,14 @@ def _nodes(
 
     A row with an id is the node of its ``(source, id)``; else of its e-mail, else of its
     name. Codes follow the rows' order of first appearance. ``keys`` holds the code of
-    each column's text per row (:func:`_codes`).
+    each column's text per row (:func:`detectors._codes.factor`).
     """
     has_id = ids.notna().to_numpy()
     texts = source.to_numpy(dtype=object)
     with_id = np.flatnonzero(has_id)
     # The (source, id) pairs, each written once as text: two pairs whose text is equal (a
     # separator inside an id) are one node, as their text is one key.
-    pair = _codes(keys["id"] * (int(keys["source"].max(initial=0)) + 1) + keys["source"])
+    pair = combine(keys["id"], keys["source"])
     first = with_id[np.unique(pair[with_id], return_index=True)[1]]
     pair_text = np.array(
         [
@@ -189,7 +184,7 @@ def _nodes(
         dtype=object,
     )
     id_key = np.full(len(ids), -1, dtype=np.int64)
-    id_key[with_id] = _codes(pair_text)[pair[with_id]]
+    id_key[with_id] = factor(pair_text)[pair[with_id]]
     email_key, name_key = keys["email"], keys["name"]
     key = np.where(
         has_id,
@@ -198,7 +193,7 @@ def _nodes(
     )
     named = np.flatnonzero(key >= 0)
     node = np.full(len(key), -1, dtype=np.int64)
-    node[named] = _codes(key[named])
+    node[named] = factor(key[named])
     first_row = named[np.unique(node[named], return_index=True)[1]]
     labels = np.array(
         [
@@ -230,7 +225,7 @@ def _email_edges(frame: pd.DataFrame) -> pd.DataFrame:
     rows = frame[frame["email_key"].to_numpy() >= 0].drop_duplicates(["email_key", "node"])
     rows = rows[~_ambiguous(rows, "email_key")]
     email, node = rows["email_key"].to_numpy(), rows["node"].to_numpy()
-    anchor = _first_per_group(email, node)
+    anchor = first_per_group(email, node)
     keep = node != anchor
     return _edges(anchor[keep], node[keep], 1.0, "email")
 
@@ -242,18 +237,9 @@ def _ambiguous(rows: pd.DataFrame, key: str) -> Any:
     """
     values, source = rows[key].to_numpy(), rows["source_key"].to_numpy()
     is_id = rows["is_id"].to_numpy(dtype=bool)
-    pairs = values[is_id] * (int(source.max(initial=0)) + 2) + (source[is_id] + 1)
-    pair, count = np.unique(pairs, return_counts=True)
-    shared = np.unique(values[is_id][np.isin(pairs, pair[count > 1])])
+    pairs = combine(values[is_id], source[is_id])
+    shared = values[is_id][np.bincount(pairs)[pairs] > 1]
     return np.isin(values, shared)
-
-
-def _first_per_group(group: Any, value: Any) -> Any:
-    """Per row, the ``value`` of the first row of its ``group`` (codes >= 0), in row order."""
-    codes, first = np.unique(group, return_index=True)
-    out = np.empty(int(codes.max(initial=-1)) + 1, dtype=np.int64)
-    out[codes] = value[first]
-    return out[group]
 
 
 def _edges(left: Any, right: Any, score: Any, method: str) -> pd.DataFrame:
@@ -277,7 +263,7 @@ def _name_edges(frame: pd.DataFrame, count: int, threshold: float, k: int) -> pd
     code = pd.factorize(rows["name_key"].to_numpy())[0]  # in order of first appearance
     names = rows["name"].to_numpy(dtype=object)[np.unique(code, return_index=True)[1]]
     node = rows["node"].to_numpy()
-    anchor = _first_per_group(code, node)
+    anchor = first_per_group(code, node)
     same = node != anchor
     exact = pd.DataFrame({"left": anchor[same], "right": node[same], "score": 1.0})
     first_node = np.full(len(names), -1, dtype=np.int64)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -11,6 +12,10 @@ import sqlalchemy as sa
 from busywork.store.frames import validate_records
 from busywork.store.ingest import RecordBatch, commit_page
 from busywork.store.records import RecordKind
+from busywork.synth import GeneratorSettings, generate
+from config.loader import parse_config
+from config.models import AppConfig
+from worker import Worker
 
 
 def invoice_rows(
@@ -81,3 +86,23 @@ def commit_new_invoices(
         cursor=None,
         now=now,
     )
+
+
+#: The clock and config of :func:`scanned_shop`.
+SHOP_AS_OF = datetime(2026, 10, 31, 23, 59, tzinfo=UTC)
+SHOP_CONFIG = """\
+business: {id: shop, name: Shop, timezone: Europe/London, currency: GBP}
+storage: {url: "sqlite:///store.db"}
+connectors: [{name: exports, type: csv, path: data}]
+goals: [{id: time, name: Less admin, objective: owner_time}]
+"""
+
+
+def scanned_shop(folder: Path, engine: sa.Engine, *, scale: float) -> tuple[AppConfig, Worker]:
+    """A generated business (seed 3, 18 months) in ``folder``, scanned once by the live
+    worker on a fixed clock, so every detector has a watermark."""
+    generate(GeneratorSettings(seed=3, months=18, scale=scale)).write(folder / "data")
+    config = parse_config(SHOP_CONFIG, base_dir=folder)
+    worker = Worker([config], engine=engine, as_of=SHOP_AS_OF, clock=lambda: SHOP_AS_OF)
+    worker.scan(config)
+    return config, worker

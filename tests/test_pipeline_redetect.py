@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,19 +12,11 @@ from sqlalchemy.engine import Engine
 
 import busywork.pipeline
 from busywork.pipeline import detect
-from busywork.synth import GeneratorSettings, generate
-from config.loader import parse_config
 from config.models import AppConfig
-from tests.factories import commit_new_invoices
+from tests.factories import SHOP_AS_OF, commit_new_invoices, scanned_shop
 from worker import Worker
 
-AS_OF = datetime(2026, 10, 31, 23, 59, tzinfo=UTC)
-CONFIG = """\
-business: {id: shop, name: Shop, timezone: Europe/London, currency: GBP}
-storage: {url: "sqlite:///store.db"}
-connectors: [{name: exports, type: csv, path: data}]
-goals: [{id: time, name: Less admin, objective: owner_time}]
-"""
+AS_OF = SHOP_AS_OF
 
 
 class Calls:
@@ -51,11 +43,7 @@ class Calls:
 @pytest.fixture
 def scanned(tmp_path: Path, engine: Engine) -> tuple[AppConfig, Worker]:
     """A synthetic business scanned once by the live worker, so every detector has a watermark."""
-    generate(GeneratorSettings(seed=3, months=18, scale=0.1)).write(tmp_path / "data")
-    config = parse_config(CONFIG, base_dir=tmp_path)
-    worker = Worker([config], engine=engine, as_of=AS_OF, clock=lambda: AS_OF)
-    worker.scan(config)
-    return config, worker
+    return scanned_shop(tmp_path, engine, scale=0.1)
 
 
 def test_a_batch_re_reads_its_subjects_only_and_an_idle_tick_reads_nothing(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -19,32 +19,20 @@ from busywork.store.frames import validate_records
 from busywork.store.ingest import RecordBatch, commit_page
 from busywork.store.records import RecordKind
 from busywork.store.tables import Finding
-from busywork.synth import GeneratorSettings, generate
-from config.loader import parse_config
 from config.models import AppConfig
 from detectors.base import WINDOW_REFRESH
 from detectors.registry import detector_classes
-from tests.factories import commit_new_invoices
+from tests.factories import SHOP_AS_OF, commit_new_invoices, scanned_shop
 from worker import Worker
 
-AS_OF = datetime(2026, 10, 31, 23, 59, tzinfo=UTC)
-CONFIG = """\
-business: {id: shop, name: Shop, timezone: Europe/London, currency: GBP}
-storage: {url: "sqlite:///store.db"}
-connectors: [{name: exports, type: csv, path: data}]
-goals: [{id: time, name: Less admin, objective: owner_time}]
-"""
+AS_OF = SHOP_AS_OF
 SCOPABLE = sorted(kind for kind, cls in detector_classes().items() if cls.scopable())
 
 
 @pytest.fixture
 def scanned(tmp_path: Path, engine: Engine) -> tuple[AppConfig, Worker]:
     """A synthetic business scanned once, so every detector has a watermark."""
-    generate(GeneratorSettings(seed=3, months=18, scale=0.3)).write(tmp_path / "data")
-    config = parse_config(CONFIG, base_dir=tmp_path)
-    worker = Worker([config], engine=engine, as_of=AS_OF, clock=lambda: AS_OF)
-    worker.scan(config)
-    return config, worker
+    return scanned_shop(tmp_path, engine, scale=0.3)
 
 
 def test_the_subject_keyed_detectors_are_the_recurring_invoice_and_bill_ones() -> None:

@@ -7,7 +7,17 @@ import pandas as pd
 import pytest
 
 from detectors import _frames as fr
-from detectors._codes import Codes, first_per_code, frequent, owners, prefix_owners, sort_keyed
+from detectors._codes import (
+    Codes,
+    combine,
+    factor,
+    first_per_code,
+    first_per_group,
+    frequent,
+    owners,
+    prefix_owners,
+    sort_keyed,
+)
 
 
 def _records(seed: int, rows: int = 3_000) -> pd.DataFrame:
@@ -79,3 +89,26 @@ def test_prefix_owners_match_short_first_names_with_the_same_last_name() -> None
     # "jon" prefixes "jonathan" (10); "jo" is below three characters; "kate" prefixes
     # nothing ("katherine" starts "kath"), and "katherine jones" is two customers anyway.
     assert prefix_owners(names, known, customers, wanted, 3).tolist() == [10, -1, -1, -1]
+
+
+def test_factor_numbers_values_by_first_appearance_and_nulls_minus_one() -> None:
+    assert factor(pd.Series(["b", None, "a", "b"])).tolist() == [0, -1, 1, 0]
+
+
+def test_combine_gives_one_code_per_distinct_tuple_with_null_a_value_of_its_own() -> None:
+    ids = np.array([0, 0, 1, -1, 0, -1])
+    sources = np.array([0, 1, 0, 0, 0, 0])
+    assert combine(ids, sources).tolist() == [0, 1, 2, 3, 0, 3]
+
+
+def test_combine_does_not_confuse_neighbouring_codes() -> None:
+    # (1, -1) and (0, big) would meet under a naive a * width + b without the null shift.
+    left = np.array([1, 0])
+    right = np.array([-1, 3])
+    assert combine(left, right).tolist() == [0, 1]
+
+
+def test_first_per_group_gives_each_row_its_group_s_first_value() -> None:
+    group = np.array([2, 0, 2, 1, 0])
+    value = np.array([10, 11, 12, 13, 14])
+    assert first_per_group(group, value).tolist() == [10, 11, 10, 13, 11]
