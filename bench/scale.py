@@ -213,6 +213,11 @@ SOURCES = {
 }
 
 
+#: Seconds for every backend's pending statistics to reach ``pg_stat_database`` (PostgreSQL
+#: flushes them at most 60 s late; see :func:`idle_sources`).
+STATS_SETTLE_SECONDS = 75.0
+
+
 def function_calls(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT funcname, calls FROM pg_stat_user_functions"))
@@ -232,12 +237,19 @@ def idle_sources(engine: sa.Engine, seconds: float) -> tuple[int, dict[str, int]
     The database is vacuumed and analysed first: a fresh database's first autovacuum pass
     (a transaction per table, ~100) is set-up, not idle cost. Autovacuum runs that still
     happen in the window are counted (``autovacuum=``).
+
+    Then the counters are left to settle for :data:`STATS_SETTLE_SECONDS`: PostgreSQL
+    adds a backend's transactions to ``pg_stat_database`` when it flushes its statistics,
+    at most once a second while busy, 10 s after it falls idle and, when the shared entry
+    is contended, up to 60 s late. Counted straight after a busy run, a minute holds
+    hundreds of transactions the run made (bursts of ~200 with no client statement in the
+    server's statement log), not the idle fleet's.
     """
     vacuum = sa.create_engine(engine.url, isolation_level="AUTOCOMMIT")
     with vacuum.connect() as connection:
         connection.execute(sa.text("VACUUM ANALYZE"))
     vacuum.dispose()
-    time.sleep(2)
+    time.sleep(STATS_SETTLE_SECONDS)
     autovacuum_before = autovacuum_runs(engine)
     calls_before, before = function_calls(engine), transactions(engine)
     time.sleep(seconds)
@@ -342,7 +354,7 @@ def one_worker_count(
         600,
     )
     time.sleep(5)
-    idle, _ = idle_sources(engine, 60)
+    idle, sources = idle_sources(engine, 60)
     rss = [peak_rss_mib(process) for process in processes]
     stop(processes)
     engine.dispose()
@@ -357,6 +369,7 @@ def one_worker_count(
         "p95_delay_s": delays[int(0.95 * (len(delays) - 1))] if delays else float("nan"),
         "max_delay_s": delays[-1] if delays else float("nan"),
         "idle_tx_per_business_min": idle / businesses,
+        "idle_sources": ",".join(f"{label}={count}" for label, count in sources.items()),
         "peak_rss_mib": max(rss),
         "load_at_start": backfill_load,
     }
