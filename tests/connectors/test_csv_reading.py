@@ -40,3 +40,17 @@ def test_title_lines_above_the_header_count_in_the_line_numbers(tmp_path: Path) 
     rows, lines = _read(tmp_path, "Sales report\r\nnumber,total\r\nINV-1,10\r\n", skip_rows=1)
     assert rows == [["INV-1", "10"]]
     assert lines == [3]
+
+
+def test_blank_rows_under_a_one_column_header_are_dropped(tmp_path: Path) -> None:
+    rows, lines = _read(tmp_path, "number\nINV-1\n\n   \nINV-2\n")
+    assert rows == [["INV-1"], ["INV-2"]]
+    assert lines == [2, 5]
+
+
+def test_a_file_of_many_rows_keeps_every_line_number(tmp_path: Path) -> None:
+    body = "".join(f"INV-{n},{n}\n" for n in range(1, 2001))
+    rows, lines = _read(tmp_path, "number,total\n" + body)
+    assert len(rows) == 2000
+    assert rows[-1] == ["INV-2000", "2000"]
+    assert lines == list(range(2, 2002))
