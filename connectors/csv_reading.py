@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -125,11 +126,43 @@ def read_table(
     if not text.strip():
         raise UnreadableFileError("the file is empty", "export it again with a header row")
     delimiter = delimiter or sniff_delimiter(text)
+    grid = _plain_grid(text, delimiter)
+    if grid is not None:
+        first = 2 + skipped
+        frame = pd.DataFrame(grid[1:], dtype=object)
+        frame.columns = _unique([str(name).strip() for name in grid[0]])
+        lines = tuple(range(first, first + len(frame)))
+        return RawTable(frame, lines, used, delimiter, detected)
     rows, starts = _parse(text, delimiter, skipped)
     header = [name.strip() for name in rows[0]]
     frame, lines, rejected = _fit_to_header(rows[1:], starts[1:], len(header))
     frame.columns = _unique(header)
     return RawTable(frame, lines, used, delimiter, detected, rejected)
+
+
+def _plain_grid(text: str, delimiter: str) -> np.ndarray | None:
+    r"""The cells of a plain file, header first, as one array of rows; None for any other file.
+
+    Plain: no quotes (so a delimiter or line break is never part of a cell), no NUL, lines
+    ending in ``\n`` or ``\r\n``, and every line as wide as the header (so no blank, short
+    or long rows). Then CSV cells are simply the text cut at line ends and delimiters, and
+    cutting it whole costs a fraction of parsing it row by row.
+    """
+    if '"' in text or "\x00" in text:
+        return None
+    body = text.replace("\r\n", "\n") if "\r" in text else text
+    if "\r" in body:
+        return None
+    body = body.removesuffix("\n")
+    lines = body.split("\n")
+    width = lines[0].count(delimiter) + 1
+    counts = np.fromiter(map(str.count, lines, repeat(delimiter)), np.int64, len(lines))
+    if width < 2 or (counts != width - 1).any():
+        return None
+    if max(map(len, lines)) >= csv.field_size_limit():  # csv would refuse such a cell
+        return None
+    cells = body.replace("\n", delimiter).split(delimiter)
+    return np.array(cells, dtype=object).reshape(len(lines), width)
 
 
 def _parse(text: str, delimiter: str, skipped: int) -> tuple[list[list[str]], np.ndarray]:
