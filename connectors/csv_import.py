@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from busywork.store.frames import column_specs, validate_records
+from busywork.store.gc_pause import gc_paused
 from busywork.store.ingest import RecordBatch
 from busywork.store.records import RecordKind
 from connectors.base import ConnectorContext
@@ -41,6 +42,18 @@ def read_export(
         The batch (None when the file failed), one ``file:line: column: message`` per
         rejected row, and the file's outcome.
     """
+    with gc_paused():
+        return _read_export(path, kind, stem, mapping, context, doc_types)
+
+
+def _read_export(
+    path: Path,
+    kind: RecordKind,
+    stem: str,
+    mapping: FileMapping,
+    context: ConnectorContext,
+    doc_types: DocTypeRules | None,
+) -> tuple[RecordBatch | None, tuple[str, ...], FileOutcome]:
     try:
         table = read_table(
             path,

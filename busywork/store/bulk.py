@@ -8,7 +8,8 @@ compiled once, the values are converted per *column* into what the driver stores
 Appends of a few columns per row (the event log) go further on SQLite: the columns shared by
 every row are bound once and the rest travel as one JSON array per chunk, unpacked by
 ``json_each`` inside one ``INSERT … SELECT``. Per-row statement steps from Python are what
-an ``executemany`` of a million short rows spends most of its time on.
+an ``executemany`` of a million short rows spends most of its time on. On PostgreSQL, a
+thousand rows or more go through ``COPY`` instead (:mod:`busywork.store.pg_copy`).
 
 The stored values are exactly those SQLAlchemy would have written, so every ORM read of the
 same rows is unchanged (``tests/store/test_bulk.py`` checks the round trip on both databases).
@@ -27,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from busywork.store import pg_copy
 from busywork.store.driver import driver_values
 
 #: Rows per ``executemany`` call, and per JSON array.
@@ -53,8 +55,12 @@ def upsert_frame(
     """Insert ``frame``'s rows into ``table``; on a ``keys`` conflict overwrite ``update``."""
     if frame.empty:
         return
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     columns = list(frame.columns)
+    if _copies(connection, frame):
+        values = [driver_values(frame[name], table.c[name].type, "postgresql") for name in columns]
+        pg_copy.upsert_rows(connection, table, columns, values, keys=keys, update=update)
+        return
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = insert(table).values({name: sa.bindparam(name) for name in columns})
     statement = statement.on_conflict_do_update(
         index_elements=list(keys), set_={name: statement.excluded[name] for name in update}
@@ -84,6 +90,11 @@ def insert_frame(
         _insert_json(connection, table, frame, constants)
         return
     frame = frame.assign(**constants)
+    if _copies(connection, frame):
+        names = list(map(str, frame.columns))
+        values = [driver_values(frame[name], table.c[name].type, "postgresql") for name in names]
+        pg_copy.append_rows(connection, table, names, values)
+        return
     statement = sa.insert(table).values({name: sa.bindparam(name) for name in frame.columns})
     _execute(connection, statement, frame, table)
 
@@ -97,6 +108,11 @@ def _execute(
     rows = list(zip(*(values[name] for name in order), strict=True))
     for start in range(0, len(rows), WRITE_CHUNK):
         connection.exec_driver_sql(sql, rows[start : start + WRITE_CHUNK])
+
+
+def _copies(connection: Connection, frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` goes to PostgreSQL through ``COPY`` (see :mod:`busywork.store.pg_copy`)."""
+    return connection.dialect.name == "postgresql" and len(frame) >= pg_copy.COPY_MIN_ROWS
 
 
 def _fits_json(connection: Connection, table: sa.Table, frame: pd.DataFrame) -> bool:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from busywork.store.bulk import insert_frame, upsert_frame
 from busywork.store.frames import column_specs
+from busywork.store.gc_pause import gc_paused
 from busywork.store.hashing import content_hashes
 from busywork.store.records import RECORD_MODELS, RecordKind
 from busywork.store.tables import ConnectorState, Event
@@ -100,7 +101,7 @@ def commit_page(
     """
     now = now or datetime.now(UTC)
     stats = IngestStats()
-    with engine.begin() as connection:
+    with engine.begin() as connection, gc_paused():
         if in_transaction is not None:
             in_transaction(connection)
         for batch in batches:

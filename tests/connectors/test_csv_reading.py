@@ -40,3 +40,33 @@ def test_title_lines_above_the_header_count_in_the_line_numbers(tmp_path: Path) 
     rows, lines = _read(tmp_path, "Sales report\r\nnumber,total\r\nINV-1,10\r\n", skip_rows=1)
     assert rows == [["INV-1", "10"]]
     assert lines == [3]
+
+
+def test_blank_rows_under_a_one_column_header_are_dropped(tmp_path: Path) -> None:
+    rows, lines = _read(tmp_path, "number\nINV-1\n\n   \nINV-2\n")
+    assert rows == [["INV-1"], ["INV-2"]]
+    assert lines == [2, 5]
+
+
+def test_a_file_of_many_rows_keeps_every_line_number(tmp_path: Path) -> None:
+    body = "".join(f"INV-{n},{n}\n" for n in range(1, 2001))
+    rows, lines = _read(tmp_path, "number,total\n" + body)
+    assert len(rows) == 2000
+    assert rows[-1] == ["INV-2000", "2000"]
+    assert lines == list(range(2, 2002))
+
+
+def test_a_plain_file_reads_as_the_same_file_parsed_quote_by_quote(tmp_path: Path) -> None:
+    """Files without quotes are cut whole; a quoted cell makes the row-by-row parse run."""
+    body = "".join(f"INV-{n};{n}.50 ; memo {n} \r\n" for n in range(1, 50))
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(f"Report\r\nnumber; total ;memo\r\n{body}".encode())
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_bytes(f'Report\r\nnumber; total ;memo\r\n{body}"INV-50";1;x\r\n'.encode())
+    cut = read_table(plain, encoding=None, delimiter=None, skip_rows=1)
+    parsed = read_table(quoted, encoding=None, delimiter=None, skip_rows=1)
+    assert list(cut.frame.columns) == ["number", "total", "memo"]
+    assert cut.frame.equals(parsed.frame.iloc[:-1])
+    assert cut.lines == parsed.lines[:-1]
+    assert cut.lines[0] == 3
+    assert parsed.frame.iloc[-1].tolist() == ["INV-50", "1", "x"]

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from busywork.store import bulk
+from busywork.store import bulk, pg_copy
 from busywork.store.bulk import insert_frame, upsert_frame
 from busywork.store.records import Bill
 from busywork.store.tables import Event
@@ -178,3 +178,51 @@ def test_shared_columns_are_bound_once_and_rows_keep_their_order(
         connection.execute(sa.delete(EVENTS))
         insert_frame(connection, EVENTS, frame, constants=shared)
     assert _stored(engine, EVENTS, "id") == expected
+
+
+def _upsert_twice(engine: Engine, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Rows upserted, then upserted again changed; what is stored, with the rows' ids."""
+    keys = ("business", "source", "source_id")
+    changed = [{**row, "total": row["total"] + 1, "status": "void"} for row in rows[::2]]
+    with engine.begin() as connection:
+        connection.execute(sa.delete(BILLS))
+        upsert_frame(connection, BILLS, _frame(rows), keys=keys, update=("total",))
+        upsert_frame(connection, BILLS, _frame(changed), keys=keys, update=("total",))
+    with engine.connect() as connection:
+        ids = connection.exec_driver_sql("SELECT min(id) FROM bill").scalar_one()
+        sql = f"SELECT id - {ids}, source_id, total, status, approved_at FROM bill ORDER BY id"
+        return [tuple(row) for row in connection.exec_driver_sql(sql).all()]
+
+
+def test_copy_stores_what_a_statement_per_row_stores(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's COPY path: same values to the last digit, same order, same upsert."""
+    base = _bill_rows()
+    # Amounts whose digits beyond the 15th decide the fourth decimal; ids out of order.
+    amounts = [123456789012.34549, 0.1 + 0.2, -7.00005, 99999999999.99995]
+    rows = [
+        {**base[n % 2], "source_id": f"B{9 - n}", "total": amount}
+        for n, amount in enumerate(amounts * 2)
+    ]
+    monkeypatch.setattr(pg_copy, "COPY_MIN_ROWS", 10**9)
+    per_row = _upsert_twice(engine, rows)
+    monkeypatch.setattr(pg_copy, "COPY_MIN_ROWS", 1)
+    assert _upsert_twice(engine, rows) == per_row
+    events = pd.DataFrame(
+        {"type": ["bill.created", "bill.paid"], "source_id": ["B1", "B2"], "detail": [None, NOTE]}
+    )
+    shared = {
+        "business": "b",
+        "record_kind": "bill",
+        "source": "books",
+        "occurred_at": datetime(2026, 11, 1, 12, 0, 0, 250000, tzinfo=UTC),
+    }
+    stored = []
+    for threshold in (10**9, 1):
+        monkeypatch.setattr(pg_copy, "COPY_MIN_ROWS", threshold)
+        with engine.begin() as connection:
+            connection.execute(sa.delete(EVENTS))
+            insert_frame(connection, EVENTS, events, constants=shared)
+        stored.append(_stored(engine, EVENTS, "id"))
+    assert stored[0] == stored[1]
