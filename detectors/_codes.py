@@ -48,12 +48,20 @@ class Codes:
         """
         raw = pd.concat([fr.as_text(column) for column in columns], ignore_index=True)
         codes, uniques = pd.factorize(raw)
-        values = uniques.to_numpy(dtype=object)
-        if clean is None:
-            return cls(codes.astype(np.int64), values)
-        cleaned = np.array([*map(clean, values), None], dtype=object)
+        coded = cls(codes.astype(np.int64), uniques.to_numpy(dtype=object))
+        return coded if clean is None else coded.cleaned(clean)
+
+    def cleaned(self, clean: Callable[[str], str | None]) -> Codes:
+        """These codes with equal *cleaned* values sharing a code, still in order of first row.
+
+        ``clean`` runs once per distinct value; values it turns into ``None`` are null. The
+        codes are those :meth:`of` gives with ``clean``, without coding the rows' text again.
+        """
+        cleaned = np.array([*map(clean, self.values), None], dtype=object)
         clean_codes, clean_values = pd.factorize(cleaned)  # None -> -1
-        return cls(clean_codes[codes].astype(np.int64), np.asarray(clean_values, dtype=object))
+        return Codes(
+            clean_codes[self.codes].astype(np.int64), np.asarray(clean_values, dtype=object)
+        )
 
 
 def factor(values: Any) -> Ints:
