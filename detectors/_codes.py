@@ -64,6 +64,17 @@ class Codes:
         )
 
 
+def first_rows(codes: Ints) -> Ints:
+    """Positions of each code's first row, for codes in order of first appearance.
+
+    ``codes`` is what :func:`factor` gives (-1 for null): a code greater than every code
+    before it is new. Linear, without sorting.
+    """
+    before = np.maximum.accumulate(np.concatenate([[-1], codes[:-1]]))
+    result: Ints = np.flatnonzero(codes > before)
+    return result
+
+
 def factor(values: Any) -> Ints:
     """A code per value, in order of first appearance; -1 for null."""
     codes: Ints = pd.factorize(values)[0].astype(np.int64)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from detectors import _frames as fr
-from detectors._codes import Ints, combine, factor
+from detectors._codes import Ints, combine, factor, first_rows
 from detectors._entities import Resolution, resolve
 from detectors.base import EntityLink
 
@@ -83,8 +83,14 @@ def resolve_customers(
     )
     # Customers, invoices and attendees repeat one party on many rows: resolve each
     # distinct row once (in order of first appearance, so codes and links are unchanged).
-    parties, row = distinct_rows(parties.apply(fr.as_text), coded)
-    result = resolve(parties)
+    text = parties.apply(fr.as_text)
+    known = {name: factor(text[name]) for name in _RESOLVED if name not in (coded or {})}
+    known.update(coded or {})
+    parties, row = distinct_rows(text, known)
+    # A value's first row is the first of its party too: the codes of the distinct rows
+    # are the codes of their own text, and entity resolution need not code it again.
+    first = first_rows(row)
+    result = resolve(parties, coded={name: known[name][first] for name in _RESOLVED})
     has_id = parties["id"].notna().to_numpy() & (result.entity >= 0)
     entity, source, ids = _named(
         result.entity[has_id],
@@ -121,6 +127,10 @@ def resolve_customers(
         alt_ids=alt_ids,
         links=links[links["customer"] >= 0].reset_index(drop=True),
     )
+
+
+#: Party columns coded once for both the distinct rows and entity resolution.
+_RESOLVED = ("id", "name", "email")
 
 
 def _named(entity: Ints, source: Any, ids: Any) -> tuple[Ints, Any, Any]:

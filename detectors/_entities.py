@@ -31,6 +31,7 @@ Entities are the connected components of the nodes under the kept links (scipy).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from detectors import _frames as fr
-from detectors._codes import combine, factor, first_per_group
+from detectors._codes import Codes, combine, factor, first_per_group, first_rows, look_up
 from detectors._neighbours import nearest
 
 #: Cosine similarity of character n-gram vectors from which two names are one entity.
@@ -91,20 +92,28 @@ def resolve(
     threshold: float = NAME_THRESHOLD,
     shared_email_threshold: float = SHARED_EMAIL_THRESHOLD,
     neighbours: int = NEIGHBOURS,
+    coded: Mapping[str, Ints] | None = None,
 ) -> Resolution:
-    """Resolve party rows (columns ``source``, ``id``, ``name``, ``email``) into entities."""
+    """Resolve party rows (columns ``source``, ``id``, ``name``, ``email``) into entities.
+
+    ``coded`` may hold the :func:`~detectors._codes.factor` codes of the rows' ``id``,
+    ``name`` or ``email`` text, when the caller has them, so that they are not coded again.
+    """
     lowest = min(threshold, shared_email_threshold)
+    given = coded or {}
     source = fr.as_text(parties["source"]).fillna("")
     ids = fr.as_text(parties["id"])
-    email = fr.normalise_email(parties["email"])
-    name = fr.per_distinct(fr.as_text(parties["name"]), match_name)
     # Grouping and matching on integer codes of the texts (-1: null) is several times
-    # faster than on the texts; each code stands for one distinct text.
+    # faster than on the texts; each code stands for one distinct text. E-mails and names
+    # are cleaned once per distinct text, and equal cleaned values share a code.
+    emails = _codes(parties["email"], given.get("email")).cleaned(fr.clean_email)
+    names = _codes(parties["name"], given.get("name")).cleaned(match_name)
+    email, name = _texts(emails, parties.index), _texts(names, parties.index)
     keys = {
         "source": factor(source),
-        "id": factor(ids),
-        "email": factor(email),
-        "name": factor(name),
+        "id": given["id"] if "id" in given else factor(ids),
+        "email": emails.codes,
+        "name": names.codes,
     }
     node, labels = _nodes(keys, source, ids, email, name)
     count = len(labels)
@@ -154,6 +163,18 @@ def resolve(
     _, component = connected_components(graph, directed=False)
     entity = np.where(node >= 0, np.append(component, -1)[node], -1).astype(np.int64)
     return Resolution(entity=entity, node=node, labels=labels, links=edges)
+
+
+def _codes(column: pd.Series[Any], codes: Ints | None) -> Codes:
+    """The codes of a column's text with each code's text: ``codes`` if given, else coded."""
+    if codes is None:
+        return Codes.of([column])
+    return Codes(codes, fr.as_text(column).to_numpy(dtype=object)[first_rows(codes)])
+
+
+def _texts(coded: Codes, index: pd.Index) -> pd.Series[str]:
+    """Per row, the value of its code (null for -1), as text."""
+    return pd.Series(look_up(coded.values, coded.codes, None), index=index, dtype="str")
 
 
 def _nodes(
