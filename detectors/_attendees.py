@@ -19,7 +19,7 @@ import pandas as pd
 
 from detectors import _frames as fr
 from detectors._codes import Codes, look_up
-from detectors._colleagues import email_domain, own_domains
+from detectors._colleagues import clean_domain, own_domains
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,7 @@ class Attendees:
         own = own_domains(calendars)
         if not own:
             return np.zeros(len(self.index), dtype=bool)
-        # email_domain cleans the address again: cleaning a clean address changes nothing.
-        ours = np.array([email_domain(value) in own for value in self.emails.values], dtype=bool)
+        ours = np.array([clean_domain(value) in own for value in self.emails.values], dtype=bool)
         result: np.ndarray[Any, np.dtype[np.bool_]] = look_up(ours, self.emails.codes, False)
         return result
 
@@ -85,4 +84,5 @@ def attendees(raw: pd.DataFrame) -> Attendees:
 
 
 def _prefixed(prefix: str, values: Any) -> np.ndarray[Any, np.dtype[np.object_]]:
-    return np.array([prefix + value for value in values], dtype=object)
+    texts: Any = prefix + np.asarray(values, dtype=object)  # one C loop over the values
+    return np.asarray(texts, dtype=object)
