@@ -54,8 +54,8 @@ def resolve_customers(
             ``customer_email``).
         appointments: Appointments (``source``, ``attendee_name``, ``attendee_email``).
         coded: Codes a caller already has (:func:`detectors._codes.factor` of the rows'
-            text, customers then invoices then appointments) of the party column ``name``
-            or ``email``, so that they are not coded twice.
+            text, customers then invoices then appointments) of the party column ``id``,
+            ``name`` or ``email``, so that they are not coded twice.
     """
     parties = pd.DataFrame(
         {
@@ -161,8 +161,7 @@ def distinct_rows(
     key = combine(
         *(known[name] if name in known else factor(frame[name]) for name in frame.columns)
     )
-    _, first = np.unique(key, return_index=True)  # codes follow first appearance
-    return frame.iloc[first].reset_index(drop=True), key
+    return frame.iloc[first_rows(key)].reset_index(drop=True), key
 
 
 def _node_entity(result: Resolution) -> np.ndarray[Any, np.dtype[np.int64]]:
