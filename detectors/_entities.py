@@ -192,18 +192,14 @@ def _nodes(
     """
     has_id = ids.notna().to_numpy()
     texts = source.to_numpy(dtype=object)
+    id_texts = ids.to_numpy(dtype=object)
     with_id = np.flatnonzero(has_id)
     # The (source, id) pairs, each written once as text: two pairs whose text is equal (a
-    # separator inside an id) are one node, as their text is one key.
+    # separator inside an id) are one node, as their text is one key. Texts are joined by
+    # numpy's loop over object arrays: the values are all strings.
     pair = combine(keys["id"], keys["source"])
     first = with_id[np.unique(pair[with_id], return_index=True)[1]]
-    pair_text = np.array(
-        [
-            f"{a}\x1f{b}"
-            for a, b in zip(texts[first], ids.to_numpy(dtype=object)[first], strict=True)
-        ],
-        dtype=object,
-    )
+    pair_text = _joined(texts[first], "\x1f", id_texts[first])
     id_key = np.full(len(ids), -1, dtype=np.int64)
     id_key[with_id] = factor(pair_text)[pair[with_id]]
     email_key, name_key = keys["email"], keys["name"]
@@ -215,23 +211,23 @@ def _nodes(
     named = np.flatnonzero(key >= 0)
     node = np.full(len(key), -1, dtype=np.int64)
     node[named] = factor(key[named])
-    first_row = named[np.unique(node[named], return_index=True)[1]]
-    labels = np.array(
-        [
-            f"{texts[row]}\x1f{ids_}".replace("\x1f", ":")
-            if has_id[row]
-            else (f"email:{mail}" if email_key[row] >= 0 else f"name:{called}")
-            for row, ids_, mail, called in zip(
-                first_row,
-                ids.to_numpy(dtype=object)[first_row],
-                email.to_numpy(dtype=object)[first_row],
-                name.to_numpy(dtype=object)[first_row],
-                strict=True,
-            )
-        ],
-        dtype=object,
-    )
+    first_row = named[first_rows(node[named])]
+    by_id = has_id[first_row]
+    by_email = ~by_id & (email_key[first_row] >= 0)
+    by_name = ~by_id & ~by_email
+    labels = np.empty(len(first_row), dtype=object)
+    id_rows, email_rows, name_rows = first_row[by_id], first_row[by_email], first_row[by_name]
+    joined = _joined(texts[id_rows], "\x1f", id_texts[id_rows])
+    labels[by_id] = np.array([text.replace("\x1f", ":") for text in joined], dtype=object)
+    labels[by_email] = _joined("email:", "", email.to_numpy(dtype=object)[email_rows])
+    labels[by_name] = _joined("name:", "", name.to_numpy(dtype=object)[name_rows])
     return node, labels
+
+
+def _joined(left: Any, separator: str, right: Any) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """``left + separator + right`` per element, for strings (or object arrays of them)."""
+    joined: Any = np.asarray(left, dtype=object) + separator + np.asarray(right, dtype=object)
+    return np.asarray(joined, dtype=object)
 
 
 def _first_per_node(frame: pd.DataFrame, column: str, count: int) -> Any:
