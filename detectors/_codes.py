@@ -9,8 +9,12 @@ follows is numpy on integers:
 - :func:`sort_keyed`, :func:`day_order`: sorts by subject, date and record id that compare
   ids only among rows tied on everything else;
 - :func:`frequent`: the subjects with enough records to matter, before any scoring;
-- :func:`factor`, :func:`combine`, :func:`first_per_group`: codes of one column, of tuples
-  of columns, and each group's first value (entity resolution, distinct party rows).
+- :func:`factor`, :func:`combine`, :func:`first_per_group`, :func:`first_rows`: codes of
+  one column, of tuples of columns, each group's first value and each code's first row
+  (entity resolution, distinct party rows).
+
+A column coded once is cleaned from its distinct values (:meth:`Codes.cleaned`) and its
+codes are handed on, rather than coded again by each step that reads it.
 """
 
 from __future__ import annotations
