@@ -9,8 +9,12 @@ follows is numpy on integers:
 - :func:`sort_keyed`, :func:`day_order`: sorts by subject, date and record id that compare
   ids only among rows tied on everything else;
 - :func:`frequent`: the subjects with enough records to matter, before any scoring;
-- :func:`factor`, :func:`combine`, :func:`first_per_group`: codes of one column, of tuples
-  of columns, and each group's first value (entity resolution, distinct party rows).
+- :func:`factor`, :func:`combine`, :func:`first_per_group`, :func:`first_rows`: codes of
+  one column, of tuples of columns, each group's first value and each code's first row
+  (entity resolution, distinct party rows).
+
+A column coded once is cleaned from its distinct values (:meth:`Codes.cleaned`) and its
+codes are handed on, rather than coded again by each step that reads it.
 """
 
 from __future__ import annotations
@@ -48,12 +52,31 @@ class Codes:
         """
         raw = pd.concat([fr.as_text(column) for column in columns], ignore_index=True)
         codes, uniques = pd.factorize(raw)
-        values = uniques.to_numpy(dtype=object)
-        if clean is None:
-            return cls(codes.astype(np.int64), values)
-        cleaned = np.array([*map(clean, values), None], dtype=object)
+        coded = cls(codes.astype(np.int64), uniques.to_numpy(dtype=object))
+        return coded if clean is None else coded.cleaned(clean)
+
+    def cleaned(self, clean: Callable[[str], str | None]) -> Codes:
+        """These codes with equal *cleaned* values sharing a code, still in order of first row.
+
+        ``clean`` runs once per distinct value; values it turns into ``None`` are null. The
+        codes are those :meth:`of` gives with ``clean``, without coding the rows' text again.
+        """
+        cleaned = np.array([*map(clean, self.values), None], dtype=object)
         clean_codes, clean_values = pd.factorize(cleaned)  # None -> -1
-        return cls(clean_codes[codes].astype(np.int64), np.asarray(clean_values, dtype=object))
+        return Codes(
+            clean_codes[self.codes].astype(np.int64), np.asarray(clean_values, dtype=object)
+        )
+
+
+def first_rows(codes: Ints) -> Ints:
+    """Positions of each code's first row, for codes in order of first appearance.
+
+    ``codes`` is what :func:`factor` gives (-1 for null): a code greater than every code
+    before it is new. Linear, without sorting.
+    """
+    before = np.maximum.accumulate(np.concatenate([[-1], codes[:-1]]))
+    result: Ints = np.flatnonzero(codes > before)
+    return result
 
 
 def factor(values: Any) -> Ints:

@@ -31,8 +31,11 @@ FREE_MAIL_FAMILIES = ("hotmail.", "yahoo.", "outlook.", "live.", "gmx.", "web.de
 def email_domain(text: str) -> str | None:
     """The domain of an e-mail address, lower-case (``None`` without one)."""
     email = fr.clean_email(text)
-    if email is None:
-        return None
+    return None if email is None else clean_domain(email)
+
+
+def clean_domain(email: str) -> str | None:
+    """The domain of an address already cleaned (:func:`detectors._frames.clean_email`)."""
     domain = email.rpartition("@")[2].strip(".")
     return domain or None
 

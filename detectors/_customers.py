@@ -7,6 +7,7 @@ the entities that hold a customer id into customer codes for :mod:`detectors._ma
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from detectors import _frames as fr
-from detectors._codes import Ints, combine, factor
+from detectors._codes import Ints, combine, factor, first_rows
 from detectors._entities import Resolution, resolve
 from detectors.base import EntityLink
 
@@ -34,7 +35,11 @@ class Directory:
 
 
 def resolve_customers(
-    customers: pd.DataFrame, invoices: pd.DataFrame, appointments: pd.DataFrame
+    customers: pd.DataFrame,
+    invoices: pd.DataFrame,
+    appointments: pd.DataFrame,
+    *,
+    coded: Mapping[str, Ints] | None = None,
 ) -> Directory:
     """Resolve customer records, invoices' customers and attendees into customer codes.
 
@@ -42,6 +47,15 @@ def resolve_customers(
     are customers; an attendee or an id-less invoice joins one through its e-mail or name.
     A customer's id is the id of its first record by (source, id), unchanged when it has one
     source only, so the findings' stable ids do not move.
+
+    Args:
+        customers: Customer records (``source``, ``source_id``, ``name``, ``email``).
+        invoices: Invoices (``source``, ``customer_id``, ``customer_name``,
+            ``customer_email``).
+        appointments: Appointments (``source``, ``attendee_name``, ``attendee_email``).
+        coded: Codes a caller already has (:func:`detectors._codes.factor` of the rows'
+            text, customers then invoices then appointments) of the party column ``id``,
+            ``name`` or ``email``, so that they are not coded twice.
     """
     parties = pd.DataFrame(
         {
@@ -69,8 +83,14 @@ def resolve_customers(
     )
     # Customers, invoices and attendees repeat one party on many rows: resolve each
     # distinct row once (in order of first appearance, so codes and links are unchanged).
-    parties, row = distinct_rows(parties.apply(fr.as_text))
-    result = resolve(parties)
+    text = parties.apply(fr.as_text)
+    known = {name: factor(text[name]) for name in _RESOLVED if name not in (coded or {})}
+    known.update(coded or {})
+    parties, row = distinct_rows(text, known)
+    # A value's first row is the first of its party too: the codes of the distinct rows
+    # are the codes of their own text, and entity resolution need not code it again.
+    first = first_rows(row)
+    result = resolve(parties, coded={name: known[name][first] for name in _RESOLVED})
     has_id = parties["id"].notna().to_numpy() & (result.entity >= 0)
     entity, source, ids = _named(
         result.entity[has_id],
@@ -109,6 +129,10 @@ def resolve_customers(
     )
 
 
+#: Party columns coded once for both the distinct rows and entity resolution.
+_RESOLVED = ("id", "name", "email")
+
+
 def _named(entity: Ints, source: Any, ids: Any) -> tuple[Ints, Any, Any]:
     """The distinct ``(entity, source, id)`` of the rows with an id, sorted by all three."""
     source_rank = pd.factorize(source, sort=True)[0]  # codes in the texts' order
@@ -125,14 +149,19 @@ def _named(entity: Ints, source: Any, ids: Any) -> tuple[Ints, Any, Any]:
     return entity[new], source[order], ids[order]
 
 
-def distinct_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, Ints]:
+def distinct_rows(
+    frame: pd.DataFrame, coded: Mapping[str, Ints] | None = None
+) -> tuple[pd.DataFrame, Ints]:
     """The distinct rows of ``frame`` in order of first appearance, and each row's position.
 
     Nulls are equal to each other; ``frame.iloc[first][position]`` rebuilds ``frame``.
+    ``coded`` holds the :func:`~detectors._codes.factor` codes of columns already coded.
     """
-    key = combine(*(factor(frame[column]) for column in frame.columns))
-    _, first = np.unique(key, return_index=True)  # codes follow first appearance
-    return frame.iloc[first].reset_index(drop=True), key
+    known = coded or {}
+    key = combine(
+        *(known[name] if name in known else factor(frame[name]) for name in frame.columns)
+    )
+    return frame.iloc[first_rows(key)].reset_index(drop=True), key
 
 
 def _node_entity(result: Resolution) -> np.ndarray[Any, np.dtype[np.int64]]:

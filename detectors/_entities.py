@@ -31,6 +31,7 @@ Entities are the connected components of the nodes under the kept links (scipy).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from detectors import _frames as fr
-from detectors._codes import combine, factor, first_per_group
+from detectors._codes import Codes, combine, factor, first_per_group, first_rows, look_up
 from detectors._neighbours import nearest
 
 #: Cosine similarity of character n-gram vectors from which two names are one entity.
@@ -91,20 +92,28 @@ def resolve(
     threshold: float = NAME_THRESHOLD,
     shared_email_threshold: float = SHARED_EMAIL_THRESHOLD,
     neighbours: int = NEIGHBOURS,
+    coded: Mapping[str, Ints] | None = None,
 ) -> Resolution:
-    """Resolve party rows (columns ``source``, ``id``, ``name``, ``email``) into entities."""
+    """Resolve party rows (columns ``source``, ``id``, ``name``, ``email``) into entities.
+
+    ``coded`` may hold the :func:`~detectors._codes.factor` codes of the rows' ``id``,
+    ``name`` or ``email`` text, when the caller has them, so that they are not coded again.
+    """
     lowest = min(threshold, shared_email_threshold)
+    given = coded or {}
     source = fr.as_text(parties["source"]).fillna("")
     ids = fr.as_text(parties["id"])
-    email = fr.normalise_email(parties["email"])
-    name = fr.per_distinct(fr.as_text(parties["name"]), match_name)
     # Grouping and matching on integer codes of the texts (-1: null) is several times
-    # faster than on the texts; each code stands for one distinct text.
+    # faster than on the texts; each code stands for one distinct text. E-mails and names
+    # are cleaned once per distinct text, and equal cleaned values share a code.
+    emails = _codes(parties["email"], given.get("email")).cleaned(fr.clean_email)
+    names = _codes(parties["name"], given.get("name")).cleaned(match_name)
+    email, name = _texts(emails, parties.index), _texts(names, parties.index)
     keys = {
         "source": factor(source),
-        "id": factor(ids),
-        "email": factor(email),
-        "name": factor(name),
+        "id": given["id"] if "id" in given else factor(ids),
+        "email": emails.codes,
+        "name": names.codes,
     }
     node, labels = _nodes(keys, source, ids, email, name)
     count = len(labels)
@@ -156,6 +165,18 @@ def resolve(
     return Resolution(entity=entity, node=node, labels=labels, links=edges)
 
 
+def _codes(column: pd.Series[Any], codes: Ints | None) -> Codes:
+    """The codes of a column's text with each code's text: ``codes`` if given, else coded."""
+    if codes is None:
+        return Codes.of([column])
+    return Codes(codes, fr.as_text(column).to_numpy(dtype=object)[first_rows(codes)])
+
+
+def _texts(coded: Codes, index: pd.Index) -> pd.Series[str]:
+    """Per row, the value of its code (null for -1), as text."""
+    return pd.Series(look_up(coded.values, coded.codes, None), index=index, dtype="str")
+
+
 def _nodes(
     keys: dict[str, Ints],
     source: pd.Series[str],
@@ -171,18 +192,14 @@ def _nodes(
     """
     has_id = ids.notna().to_numpy()
     texts = source.to_numpy(dtype=object)
+    id_texts = ids.to_numpy(dtype=object)
     with_id = np.flatnonzero(has_id)
     # The (source, id) pairs, each written once as text: two pairs whose text is equal (a
-    # separator inside an id) are one node, as their text is one key.
+    # separator inside an id) are one node, as their text is one key. Texts are joined by
+    # numpy's loop over object arrays: the values are all strings.
     pair = combine(keys["id"], keys["source"])
     first = with_id[np.unique(pair[with_id], return_index=True)[1]]
-    pair_text = np.array(
-        [
-            f"{a}\x1f{b}"
-            for a, b in zip(texts[first], ids.to_numpy(dtype=object)[first], strict=True)
-        ],
-        dtype=object,
-    )
+    pair_text = _joined(texts[first], "\x1f", id_texts[first])
     id_key = np.full(len(ids), -1, dtype=np.int64)
     id_key[with_id] = factor(pair_text)[pair[with_id]]
     email_key, name_key = keys["email"], keys["name"]
@@ -194,23 +211,23 @@ def _nodes(
     named = np.flatnonzero(key >= 0)
     node = np.full(len(key), -1, dtype=np.int64)
     node[named] = factor(key[named])
-    first_row = named[np.unique(node[named], return_index=True)[1]]
-    labels = np.array(
-        [
-            f"{texts[row]}\x1f{ids_}".replace("\x1f", ":")
-            if has_id[row]
-            else (f"email:{mail}" if email_key[row] >= 0 else f"name:{called}")
-            for row, ids_, mail, called in zip(
-                first_row,
-                ids.to_numpy(dtype=object)[first_row],
-                email.to_numpy(dtype=object)[first_row],
-                name.to_numpy(dtype=object)[first_row],
-                strict=True,
-            )
-        ],
-        dtype=object,
-    )
+    first_row = named[first_rows(node[named])]
+    by_id = has_id[first_row]
+    by_email = ~by_id & (email_key[first_row] >= 0)
+    by_name = ~by_id & ~by_email
+    labels = np.empty(len(first_row), dtype=object)
+    id_rows, email_rows, name_rows = first_row[by_id], first_row[by_email], first_row[by_name]
+    joined = _joined(texts[id_rows], "\x1f", id_texts[id_rows])
+    labels[by_id] = np.array([text.replace("\x1f", ":") for text in joined], dtype=object)
+    labels[by_email] = _joined("email:", "", email.to_numpy(dtype=object)[email_rows])
+    labels[by_name] = _joined("name:", "", name.to_numpy(dtype=object)[name_rows])
     return node, labels
+
+
+def _joined(left: Any, separator: str, right: Any) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """``left + separator + right`` per element, for strings (or object arrays of them)."""
+    joined: Any = np.asarray(left, dtype=object) + separator + np.asarray(right, dtype=object)
+    return np.asarray(joined, dtype=object)
 
 
 def _first_per_node(frame: pd.DataFrame, column: str, count: int) -> Any:

@@ -98,15 +98,22 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
     # Rows in this order: customers, invoices, appointments. Customers come from the first
     # two (resolved across sources); e-mails and names from all three, so that equal values
     # share one code.
-    directory = resolve_customers(customers, invoices, appointments)
-    emails = Codes.of(
-        [customers["email"], invoices["customer_email"], appointments["attendee_email"]],
-        fr.clean_email,
+    # Each text column is coded once: the raw codes find the distinct party rows, their
+    # cleaned values match attendees.
+    raw_emails = Codes.of(
+        [customers["email"], invoices["customer_email"], appointments["attendee_email"]]
     )
-    names = Codes.of(
-        [customers["name"], invoices["customer_name"], appointments["attendee_name"]],
-        fr.clean_name,
+    raw_names = Codes.of(
+        [customers["name"], invoices["customer_name"], appointments["attendee_name"]]
     )
+    directory = resolve_customers(
+        customers,
+        invoices,
+        appointments,
+        coded={"email": raw_emails.codes, "name": raw_names.codes},
+    )
+    emails = raw_emails.cleaned(fr.clean_email)
+    names = raw_names.cleaned(fr.clean_name)
     known = len(customers) + len(invoices)  # directory rows: customers and invoices
     customer = directory.code[:known]
     size = len(directory.ids)

@@ -145,15 +145,26 @@ def _same_slot(
 
     Rows already found as copies (``taken``) are left out.
     """
-    who = fr.subject_key(raw["attendee_email"], raw["attendee_name"], "email")
     start = fr.as_datetimes(raw["start_at"])
-    eligible = (who.notna() & start.notna()).to_numpy() & ~taken
-    rows = np.flatnonzero(eligible)
+    origin = fr.lowered(raw["origin"])
+    linked_rows = (origin == "booking_link").to_numpy(dtype=bool)
+    unknown_rows = (origin.isna() | origin.isin(["", fr.UNKNOWN_ORIGIN_VALUE])).to_numpy(dtype=bool)
+    timed = np.flatnonzero(start.notna().to_numpy() & ~taken)
+    # Copies share their start instant. Only instants that hold two sources, or a booking
+    # link's booking and a row of unknown origin, can hold a copy: the attendees (the costly
+    # part, text cleaning) are looked at on those rows alone, usually none at all.
+    rows = timed[
+        _copy_instants(
+            start.to_numpy()[timed], source[timed], linked_rows[timed], unknown_rows[timed]
+        )
+    ]
+    who = fr.subject_key(raw["attendee_email"].iloc[rows], raw["attendee_name"].iloc[rows], "email")
+    rows = rows[who.notna().to_numpy()]
     if len(rows) < 2:
         return np.empty((0, 2), dtype=np.int64)
     # A slot per (start, attendee) pair, numbered in order of first appearance.
     when = pd.factorize(start.to_numpy()[rows])[0]
-    attendee = pd.factorize(who.to_numpy(dtype=object)[rows])[0]
+    attendee = pd.factorize(who.dropna().to_numpy(dtype=object))[0]
     slot, _ = pd.factorize(when.astype(np.int64) * (int(attendee.max()) + 1) + attendee)
     status = fr.lowered(raw["status"]) if "status" in raw.columns else None
     informative = (
@@ -166,10 +177,7 @@ def _same_slot(
         if "mirror_id" in raw.columns
         else np.zeros(len(rows), dtype=bool)
     )
-    automated = ~fr.is_manual(raw["origin"]).to_numpy()[rows]
-    origin = fr.lowered(raw["origin"]).to_numpy(dtype=object)[rows]
-    linked = origin == "booking_link"
-    unknown = fr.is_unknown_origin(raw["origin"]).to_numpy()[rows]
+    automated = origin.isin(fr.AUTOMATED_ORIGIN_VALUES).to_numpy(dtype=bool)[rows]
     ids = fr.as_text(raw["source_id"]).to_numpy(dtype=object)[rows]
     frame = pd.DataFrame(
         {
@@ -180,8 +188,8 @@ def _same_slot(
             "auto": ~automated,
             "info": ~informative,
             "id": ids,
-            "linked": linked,
-            "unknown": unknown,
+            "linked": linked_rows[rows],
+            "unknown": unknown_rows[rows],
         }
     )
     by_slot = frame.groupby("slot")
@@ -199,3 +207,28 @@ def _same_slot(
         [lead["row"].to_numpy()[copy.to_numpy()], frame["row"].to_numpy()[copy.to_numpy()]],
         axis=1,
     ).astype(np.int64)
+
+
+def _copy_instants(
+    start: np.ndarray[Any, Any],
+    source: np.ndarray[Any, Any],
+    linked: np.ndarray[Any, np.dtype[np.bool_]],
+    unknown: np.ndarray[Any, np.dtype[np.bool_]],
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Per row, whether its start instant holds two sources, or a linked and an unknown row.
+
+    A missing source counts as a source of its own here: the rows kept are a superset of
+    those :func:`_same_slot` pairs, never fewer.
+    """
+    if not len(start):
+        return np.zeros(0, dtype=bool)
+    when = pd.factorize(start)[0]
+    sources = pd.factorize(source)[0] + 1  # null (-1) becomes a value of its own
+    width = int(sources.max()) + 1
+    pairs = np.unique(when.astype(np.int64) * width + sources)
+    instants = int(when.max()) + 1
+    two_sources = np.bincount(pairs // width, minlength=instants) > 1
+    link_and_copy = (np.bincount(when, weights=linked, minlength=instants) > 0) & (
+        np.bincount(when, weights=unknown, minlength=instants) > 0
+    )
+    return (two_sources | link_and_copy)[when]

@@ -87,6 +87,17 @@ class ManualSchedulingDetector(Detector):
         window = pd.Timedelta(days=self.window_days)
         raw = fr.in_window(raw, fr.as_datetimes(raw["start_at"]), now - window, now)
         raw = one_per_booking(raw)  # a booking tool's calendar copy is not a second booking
+        start = fr.as_datetimes(raw["start_at"])
+        series = fr.as_text(raw["series_id"]).str.strip()
+        one_by_one = (
+            fr.is_manual(raw["origin"])
+            & (series.isna() | (series == ""))
+            & (fr.lowered(raw["status"]) != "cancelled")
+            & (start <= now)
+            & (start > now - pd.Timedelta(days=self.window_days))
+        )
+        # Who each booking is for is text work: only on the bookings made one by one.
+        raw = raw[one_by_one.to_numpy()]
         local = fr.local_times(raw["start_at"], context.timezone)
         frame = pd.DataFrame(
             {
@@ -100,15 +111,7 @@ class ManualSchedulingDetector(Detector):
                 "slot": local.dt.day_of_week * 1440 + local.dt.hour * 60 + local.dt.minute,
             }
         )
-        series = fr.as_text(raw["series_id"]).str.strip()
-        keep = (
-            fr.is_manual(raw["origin"])
-            & (series.isna() | (series == ""))
-            & (fr.lowered(raw["status"]) != "cancelled")
-            & frame["key"].notna()
-            & (frame["start"] <= now)
-            & (frame["start"] > now - pd.Timedelta(days=self.window_days))
-        )
+        keep = frame["key"].notna()
         frame = sort_keyed(frequent(frame[keep.to_numpy()], self.min_occurrences), "day")
         if frame.empty:
             return []

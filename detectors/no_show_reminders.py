@@ -9,7 +9,7 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
-from detectors._colleagues import are_colleagues
+from detectors._attendees import attendees
 from detectors._coverage import Fact
 from detectors._facts import ATTENDEES
 from detectors._mirrors import one_per_booking
@@ -119,16 +119,14 @@ class NoShowRemindersDetector(Detector):
         notice = fr.to_days(start - fr.as_datetimes(raw["cancelled_at"])) * 24
         late = ((status == "cancelled") & (notice < self.late_cancel_hours)).fillna(False)
         canceller = fr.lowered(raw["cancelled_by"]).fillna("")
-        attendee = (
-            fr.normalise_email(raw["attendee_email"]).notna()
-            | fr.normalise_name(raw["attendee_name"]).notna()
-        ) & ~are_colleagues(raw["attendee_email"], raw["calendar"])
+        who = attendees(raw)  # each attendee column cleaned once
+        attendee = pd.Series(who.named() & ~who.colleagues(raw["calendar"]), index=raw.index)
         frame = pd.DataFrame(
             {
                 "source_id": fr.as_text(raw["source_id"]),
                 "source": fr.as_text(raw["source"]),
-                "who": fr.subject_key(raw["attendee_email"], raw["attendee_name"], "email"),
-                "email": fr.normalise_email(raw["attendee_email"]),
+                "who": who.key(),
+                "email": who.email(),
                 "name": fr.as_text(raw["attendee_name"]),
                 "calendar": fr.as_text(raw["calendar"]).fillna(""),
                 "start": start,

@@ -13,6 +13,7 @@ from detectors._codes import (
     factor,
     first_per_code,
     first_per_group,
+    first_rows,
     frequent,
     owners,
     prefix_owners,
@@ -65,6 +66,23 @@ def test_equal_cleaned_values_share_a_code_across_columns() -> None:
     coded = Codes.of([first, second], fr.clean_email)
     assert coded.codes.tolist() == [0, -1, -1, 0, 1]
     assert coded.values.tolist() == ["ann@x.com", "bo@y.org"]
+
+
+def test_cleaning_codes_already_made_gives_what_coding_with_the_cleaning_gives() -> None:
+    column = pd.Series(["B@y.org", " ann@x.com", None, "ANN@X.COM", "no-at-sign", "b@y.org"])
+    cleaned = Codes.of([column]).cleaned(fr.clean_email)
+    at_once = Codes.of([column], fr.clean_email)
+    assert cleaned.codes.tolist() == at_once.codes.tolist()
+    assert cleaned.values.tolist() == at_once.values.tolist()
+    assert cleaned.codes.tolist() == [0, 1, -1, 1, -1, 0]
+    assert cleaned.values.tolist() == ["b@y.org", "ann@x.com"]
+
+
+def test_first_rows_are_where_each_code_first_appears() -> None:
+    codes = factor(pd.Series([None, "b", "a", "b", None, "c", "a"]))
+    assert first_rows(codes).tolist() == [1, 2, 5]
+    assert first_rows(np.array([], dtype=np.int64)).tolist() == []
+    assert first_rows(np.array([-1, -1], dtype=np.int64)).tolist() == []
 
 
 def test_a_value_shared_by_two_customers_identifies_neither() -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import AppointmentToInvoiceDetector
+from detectors._codes import factor
 from detectors._entities import match_name, resolve, similar_names
 from detectors.base import EntityLink
 from tests.detectors.detector_factories import (
@@ -28,6 +29,25 @@ def parties(*rows: tuple[str, str | None, str | None, str | None]) -> pd.DataFra
 
 def same(result: Any, *rows: int) -> bool:
     return len({int(result.entity[row]) for row in rows}) == 1
+
+
+def test_codes_the_caller_already_has_resolve_as_the_text_does() -> None:
+    rows = parties(
+        ("quickbooks", "58", "Harbour View Cafe", "info@harbour.example"),
+        ("stripe", "cus_9", "Harbour View Café Ltd", " Info@Harbour.example"),
+        ("calendar", None, "Ann Lee", None),
+        ("quickbooks", "58", "Harbour View", None),
+        ("calendar", None, "Dr Ann Lee", "ann@lee.example"),
+        ("stripe", "cus_9", None, "not an address"),
+    )
+    plain = resolve(rows)
+    coded = resolve(
+        rows, coded={column: factor(rows[column]) for column in ("id", "name", "email")}
+    )
+    assert coded.entity.tolist() == plain.entity.tolist()
+    assert coded.node.tolist() == plain.node.tolist()
+    assert coded.labels.tolist() == plain.labels.tolist()
+    pd.testing.assert_frame_equal(coded.links, plain.links)
 
 
 def test_exact_keys_first_same_id_and_same_email() -> None:

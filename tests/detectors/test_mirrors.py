@@ -87,3 +87,19 @@ def test_the_booking_kept_sits_in_the_hosts_calendar_it_was_written_into() -> No
     # A booking with no copy stays where its tool put it: nothing says whose calendar it is.
     assert list(kept["calendar"]) == ["jo@clinic.example", "calendly"]
     assert list(frame["calendar"]) == ["calendly", "jo@clinic.example", "calendly"]
+
+
+def test_copies_are_found_at_a_busy_instant_and_only_there() -> None:
+    # Many sessions of one source start at 10:00; one of them also arrives from a second
+    # source. An hour where a single source books everyone holds no copy at all.
+    frame = _rows(
+        *(
+            ("exports", f"A{n}", "2026-10-05 10:00", f"client{n}@example.com", "manual")
+            for n in range(6)
+        ),
+        ("google", "g-3", "2026-10-05 10:00", "Client3@example.com ", None),
+        ("exports", "B1", "2026-10-05 11:00", "ann@example.com", "manual"),
+        ("exports", "B2", "2026-10-05 11:00", "ann@example.com", "manual"),
+    )
+    kept = one_per_booking(frame)
+    assert list(kept["source_id"]) == ["A0", "A1", "A2", "A3", "A4", "A5", "B1", "B2"]

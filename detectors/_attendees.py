@@ -1,0 +1,88 @@
+"""Who each appointment is with, from its attendee's e-mail and name, each cleaned once.
+
+Calendar detectors ask several questions of the same two columns: the normalised e-mail,
+the normalised name, the subject key (``email:…``, else ``name:…``) and whether the
+address is on the business's own domain. Asked one by one through
+:func:`detectors._frames.per_distinct`, each question codes the column's text again and
+cleans every distinct address again. :func:`attendees` codes each column once
+(:class:`detectors._codes.Codes`) and answers every question from the distinct values,
+with exactly the values the per-question helpers give.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from detectors import _frames as fr
+from detectors._codes import Codes, look_up
+from detectors._colleagues import clean_domain, own_domains
+
+
+@dataclass(frozen=True)
+class Attendees:
+    """The attendees of an appointment frame, coded: one code per row, values per code."""
+
+    #: Cleaned e-mail codes (:func:`detectors._frames.clean_email`) and their addresses.
+    emails: Codes
+    #: Cleaned name codes (:func:`detectors._frames.clean_name`) and their names.
+    names: Codes
+    #: The appointment frame's index.
+    index: pd.Index
+
+    def email(self) -> pd.Series[str]:
+        """Per row, the normalised e-mail, as :func:`detectors._frames.normalise_email`."""
+        return self._text(self.emails.values, self.emails.codes)
+
+    def name(self) -> pd.Series[str]:
+        """Per row, the normalised name, as :func:`detectors._frames.normalise_name`."""
+        return self._text(self.names.values, self.names.codes)
+
+    def named(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Per row, whether the attendee has an e-mail address or a name."""
+        return (self.emails.codes >= 0) | (self.names.codes >= 0)
+
+    def key(self) -> pd.Series[str]:
+        """Per row, ``email:<address>``, else ``name:<name>``, else null.
+
+        The same values as :func:`detectors._frames.subject_key` with ``kind="email"``.
+        """
+        by_email = look_up(_prefixed("email:", self.emails.values), self.emails.codes, None)
+        by_name = look_up(_prefixed("name:", self.names.values), self.names.codes, None)
+        return self._texts(np.where(self.emails.codes >= 0, by_email, by_name))
+
+    def colleagues(self, calendars: pd.Series[Any]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Per row, whether the address is on one of the business's own domains.
+
+        As :func:`detectors._colleagues.are_colleagues` (the calendars' domains, free mail
+        excepted), from the distinct addresses.
+        """
+        own = own_domains(calendars)
+        if not own:
+            return np.zeros(len(self.index), dtype=bool)
+        ours = np.array([clean_domain(value) in own for value in self.emails.values], dtype=bool)
+        result: np.ndarray[Any, np.dtype[np.bool_]] = look_up(ours, self.emails.codes, False)
+        return result
+
+    def _text(self, values: Any, codes: Any) -> pd.Series[str]:
+        return self._texts(look_up(np.asarray(values, dtype=object), codes, None))
+
+    def _texts(self, values: Any) -> pd.Series[str]:
+        return pd.Series(values, index=self.index, dtype="str")
+
+
+def attendees(raw: pd.DataFrame) -> Attendees:
+    """Code the ``attendee_email`` and ``attendee_name`` columns of ``raw`` once each."""
+    return Attendees(
+        emails=Codes.of([raw["attendee_email"]], fr.clean_email),
+        names=Codes.of([raw["attendee_name"]], fr.clean_name),
+        index=raw.index,
+    )
+
+
+def _prefixed(prefix: str, values: Any) -> np.ndarray[Any, np.dtype[np.object_]]:
+    texts: Any = prefix + np.asarray(values, dtype=object)  # one C loop over the values
+    return np.asarray(texts, dtype=object)
