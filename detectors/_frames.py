@@ -70,7 +70,7 @@ def as_text(values: pd.Series[Any]) -> pd.Series[str]:
 
 def lowered(values: pd.Series[Any]) -> pd.Series[str]:
     """Trimmed lower-case text (nulls stay null), for comparing status and origin values."""
-    return per_distinct(as_text(values), _clean_lowered)
+    return per_distinct(as_text(values), clean_lowered)
 
 
 def per_distinct(text: pd.Series[str], clean: Callable[[str], str | None]) -> pd.Series[str]:
@@ -90,7 +90,8 @@ def per_distinct(text: pd.Series[str], clean: Callable[[str], str | None]) -> pd
     return pd.Series(out, index=text.index, dtype="str")
 
 
-def _clean_lowered(text: str) -> str:
+def clean_lowered(text: str) -> str:
+    """One value as :func:`lowered` cleans it: trimmed, lower case."""
     return text.strip().lower()
 
 
