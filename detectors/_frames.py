@@ -155,6 +155,18 @@ def subject_key(primary: pd.Series[Any], names: pd.Series[Any], kind: str = "id"
     return key
 
 
+def has_subject(primary: pd.Series[Any], names: pd.Series[Any]) -> np.ndarray[Any, Any]:
+    """True where :func:`subject_key` (ids) gives a key: an id, else a name that cleans.
+
+    The names are cleaned only on the rows without an id: a filter that needs no key.
+    """
+    named = primary.notna().to_numpy(copy=True)
+    unnamed = ~named
+    if unnamed.any():
+        named[unnamed] = normalise_name(names[unnamed]).notna().to_numpy()
+    return named
+
+
 def _id_key(text: str) -> str:
     return "id:" + text
 
