@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from detectors import _frames as fr
-from detectors._codes import Ints, combine, factor, first_rows
+from detectors._codes import Ints, combine, factor, first_per_group, first_rows
 from detectors._entities import Resolution, resolve
 from detectors.base import EntityLink
 
@@ -156,12 +156,38 @@ def distinct_rows(
 
     Nulls are equal to each other; ``frame.iloc[first][position]`` rebuilds ``frame``.
     ``coded`` holds the :func:`~detectors._codes.factor` codes of columns already coded.
+
+    The first column is coded in full; each further one not already coded only where a
+    row differs from the first row of its group so far: a customer's name and e-mail
+    repeat on each of its invoices, and comparing them with the first row's costs a
+    fraction of hashing them.
     """
     known = coded or {}
-    key = combine(
-        *(known[name] if name in known else factor(frame[name]) for name in frame.columns)
-    )
+    first_column = frame.columns[0]
+    key = combine(known[first_column] if first_column in known else factor(frame[first_column]))
+    for column in frame.columns[1:]:
+        codes = known[column] if column in known else _within(key, frame[column])
+        key = combine(key, codes)
     return frame.iloc[first_rows(key)].reset_index(drop=True), key
+
+
+def _within(group: Ints, column: pd.Series[Any]) -> Ints:
+    """Codes telling a column's values apart within each group: equal values, equal codes.
+
+    ``group`` holds codes in order of first appearance. A row whose value is its group's
+    first value (nulls equal) gets -1; the other rows get codes of their values, from 0.
+    """
+    if len(group) == 0:
+        return group
+    seen = np.maximum.accumulate(group)
+    first_row = np.flatnonzero(np.r_[True, group[1:] > seen[:-1]])[group]
+    values = column.to_numpy(dtype=object)
+    missing = column.isna().to_numpy()
+    same = (values == values[first_row]) | (missing & missing[first_row])
+    codes = np.full(len(group), -1, dtype=np.int64)
+    differ = ~np.asarray(same, dtype=bool)
+    codes[differ] = factor(values[differ]) + 1
+    return codes
 
 
 def _node_entity(result: Resolution) -> np.ndarray[Any, np.dtype[np.int64]]:
@@ -202,10 +228,14 @@ def invoice_customers(
     """
     book = customers if customers is not None else pd.DataFrame(columns=list(CUSTOMER_COLUMNS))
     bills = invoices.reindex(columns=["source", "customer_id", "customer_name", "customer_email"])
+    repeats = repeated_records(book, bills)
+    own = repeats < 0
     directory = resolve_customers(
-        book[list(CUSTOMER_COLUMNS)], bills, pd.DataFrame(columns=_NO_ATTENDEES)
+        book[list(CUSTOMER_COLUMNS)], bills[own], pd.DataFrame(columns=_NO_ATTENDEES)
     )
-    code = directory.code[len(book) : len(book) + len(invoices)]
+    code = np.empty(len(invoices), dtype=np.int64)
+    code[own] = directory.code[len(book) : len(book) + int(own.sum())]
+    code[~own] = directory.code[repeats[~own]]
     padded = np.empty(len(directory.ids) + 1, dtype=object)
     padded[:-1] = directory.ids
     ids = padded[np.where(code >= 0, code, len(directory.ids))]
@@ -229,3 +259,40 @@ def invoice_customers(
 
 
 _NO_ATTENDEES = ["source", "attendee_name", "attendee_email"]
+
+
+def repeated_records(book: pd.DataFrame, bills: pd.DataFrame) -> Ints:
+    """Per invoice, the customer record it repeats (a position in ``book``), else -1.
+
+    An invoice naming its customer by a record's source and id, with that record's name
+    (or none) and no e-mail, adds nothing to the resolution: the record, which comes
+    first, already makes a node of that source and id with that name, and an invoice
+    without an address links nothing. Such an invoice takes its record's customer, and
+    only the others are resolved with the records: most invoices name their customer as
+    the customer records do.
+
+    Args:
+        book: Customer records (``source``, ``source_id``, ``name``).
+        bills: The invoices' ``source``, ``customer_id``, ``customer_name`` and
+            ``customer_email``.
+    """
+    count = len(book)
+    if count == 0 or len(bills) == 0:
+        return np.full(len(bills), -1, dtype=np.int64)
+    source = pd.concat([fr.as_text(book["source"]), fr.as_text(bills["source"])])
+    ids = pd.concat([fr.as_text(book["source_id"]), fr.as_text(bills["customer_id"])])
+    pair = combine(factor(source), factor(ids))
+    record = first_per_group(pair, np.arange(len(pair), dtype=np.int64))[count:]
+    in_book = record < count
+    name = fr.as_text(bills["customer_name"])
+    book_name = fr.as_text(book["name"]).to_numpy(dtype=object)
+    same_name = name.isna().to_numpy(copy=True)
+    at = np.flatnonzero(in_book & ~same_name)
+    same_name[at] = name.to_numpy(dtype=object)[at] == book_name[record[at]]
+    repeats = (
+        in_book
+        & ids.iloc[count:].notna().to_numpy()
+        & fr.as_text(bills["customer_email"]).isna().to_numpy()
+        & same_name
+    )
+    return np.where(repeats, record, -1)

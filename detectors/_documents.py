@@ -17,6 +17,7 @@ import pandas as pd
 from busywork.store.doc_types import INVOICE
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors._codes import Codes
 from detectors.base import Frames
 
 #: The column detectors declare to tell sales from other documents.
@@ -71,7 +72,7 @@ def line_signatures(lines: pd.DataFrame) -> pd.DataFrame:
     parts: dict[str, np.ndarray[Any, np.dtype[np.int64]]] = {}
     for column in ("item", "description"):
         if column in lines.columns:
-            parts[column] = pd.factorize(fr.lowered(lines[column]))[0].astype(np.int64)
+            parts[column] = Codes.of([lines[column]], fr.clean_lowered).codes
     for column in ("quantity", "amount"):
         if column in lines.columns:
             cents = (fr.as_money(lines[column]) * 100).round().fillna(0)
@@ -83,8 +84,11 @@ def line_signatures(lines: pd.DataFrame) -> pd.DataFrame:
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     sums = np.add.reduceat(hashed, starts)  # uint64: wraps modulo 2**64, order-independent
     counts = np.diff(np.r_[starts, len(codes)])
-    text = pd.Series(sums).map("{:x}".format) + ":" + pd.Series(counts).astype(str)
+    text = np.array(
+        [f"{total:x}:{count}" for total, count in zip(sums.tolist(), counts.tolist(), strict=True)],
+        dtype=object,
+    )
     return pd.DataFrame(
-        {"signature": text.to_numpy(dtype=object), "line_count": counts.astype(np.int64)},
+        {"signature": text, "line_count": counts.astype(np.int64)},
         index=pd.Index(np.asarray(invoice_ids, dtype=object)[codes[starts]], name="invoice_id"),
     )

@@ -70,7 +70,7 @@ def as_text(values: pd.Series[Any]) -> pd.Series[str]:
 
 def lowered(values: pd.Series[Any]) -> pd.Series[str]:
     """Trimmed lower-case text (nulls stay null), for comparing status and origin values."""
-    return per_distinct(as_text(values), _clean_lowered)
+    return per_distinct(as_text(values), clean_lowered)
 
 
 def per_distinct(text: pd.Series[str], clean: Callable[[str], str | None]) -> pd.Series[str]:
@@ -90,7 +90,8 @@ def per_distinct(text: pd.Series[str], clean: Callable[[str], str | None]) -> pd
     return pd.Series(out, index=text.index, dtype="str")
 
 
-def _clean_lowered(text: str) -> str:
+def clean_lowered(text: str) -> str:
+    """One value as :func:`lowered` cleans it: trimmed, lower case."""
     return text.strip().lower()
 
 
@@ -152,6 +153,18 @@ def subject_key(primary: pd.Series[Any], names: pd.Series[Any], kind: str = "id"
     if unnamed.any():
         key[unnamed] = per_distinct(as_text(names[unnamed]), _name_key).to_numpy()
     return key
+
+
+def has_subject(primary: pd.Series[Any], names: pd.Series[Any]) -> np.ndarray[Any, Any]:
+    """True where :func:`subject_key` (ids) gives a key: an id, else a name that cleans.
+
+    The names are cleaned only on the rows without an id: a filter that needs no key.
+    """
+    named = primary.notna().to_numpy(copy=True)
+    unnamed = ~named
+    if unnamed.any():
+        named[unnamed] = normalise_name(names[unnamed]).notna().to_numpy()
+    return named
 
 
 def _id_key(text: str) -> str:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
+from detectors._codes import combine
 
 PAID = "paid"
 UNPAID = "unpaid"
@@ -126,14 +127,13 @@ class _Keys:
         self.sources = max(1, len(source_names))
         if "source" not in payments:
             source_codes = np.zeros_like(source_codes)
-        combined = source_codes.astype(np.int64) * (int(id_codes.max(initial=0)) + 2) + id_codes
-        # A payment without an invoice id matches nothing: code -1.
-        combined[id_codes < 0] = -1
-        codes, uniques = pd.factorize(combined)
-        codes[combined == -1] = -1
+        codes = combine(source_codes.astype(np.int64), id_codes.astype(np.int64))
+        #: Arrays indexed by code have this many entries.
+        self.size = int(codes.max(initial=-1)) + 1
+        # A document without an id matches nothing: code -1.
+        codes[id_codes < 0] = -1
         self.invoice = codes[:count]
         self.payment = codes[count:]
-        self.size = len(uniques)
 
 
 def _linked_dates(

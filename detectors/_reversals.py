@@ -48,6 +48,8 @@ def find_reversals(raw: pd.DataFrame, today: pd.Timestamp, max_days: int) -> pd.
         max_days: most calendar days from the invoice to its credit note.
     """
     frame = _documents(raw, today)
+    if frame is None:
+        return pd.DataFrame(columns=list(COLUMNS))
     credits = frame[frame["doc_type"] == CREDIT_NOTE]
     sales = frame[frame["sale"]]
     if credits.empty or sales.empty:
@@ -80,13 +82,22 @@ def find_reversals(raw: pd.DataFrame, today: pd.Timestamp, max_days: int) -> pd.
     return out[list(COLUMNS)].sort_values(["key", "invoice_issued", "invoice_id"])
 
 
-def _documents(raw: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame:
-    """Non-void documents up to ``today`` with a customer key, type and amount in cents."""
-    party_id = fr.as_text(raw["customer_id"])
-    party_name = fr.as_text(raw["customer_name"])
+def _documents(raw: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame | None:
+    """Non-void documents up to ``today`` with a customer key, type and amount in cents.
+
+    None when no credit note is among them: then nothing is reversed, and the customers'
+    keys (the costly part, one per document) are not worked out.
+    """
     total = fr.as_money(raw["total"])
     status = fr.lowered(raw["status"])
+    issued = fr.as_dates(raw["issued_on"])
     given = fr.lowered(raw["doc_type"]) if "doc_type" in raw else pd.Series(None, index=raw.index)
+    doc_type = default_doc_types(given.astype(object), total, status).to_numpy()
+    keep = ((status != "void") & total.notna() & (issued <= today)).to_numpy()
+    if not (keep & (doc_type == CREDIT_NOTE)).any():
+        return None
+    party_id = fr.as_text(raw["customer_id"])
+    party_name = fr.as_text(raw["customer_name"])
     frame = pd.DataFrame(
         {
             "key": fr.subject_key(party_id, party_name),
@@ -94,15 +105,14 @@ def _documents(raw: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame:
             "party_name": party_name,
             "source_id": fr.as_text(raw["source_id"]),
             "source": fr.as_text(raw["source"]),
-            "issued": fr.as_dates(raw["issued_on"]),
+            "issued": issued,
             "total": total,
             "cents": np.round(total * 100),
-            "doc_type": default_doc_types(given.astype(object), total, status).to_numpy(),
+            "doc_type": doc_type,
             "sale": docs.is_sales_invoice(raw),
         }
     )
-    keep = (status != "void") & frame["key"].notna() & total.notna() & (frame["issued"] <= today)
-    return frame[keep.to_numpy()]
+    return frame[keep & frame["key"].notna().to_numpy()]
 
 
 def _reissues(pairs: pd.DataFrame, sales: pd.DataFrame, max_days: int) -> np.ndarray:

@@ -13,12 +13,10 @@ from detectors import _frames as fr
 from detectors import _origin
 from detectors._coverage import Fact
 from detectors._reversals import find_reversals
+from detectors._same_amount import AMOUNT, ledger
 from detectors._sessions import SESSION_COLUMNS, explained_runs
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
-
-#: What makes two records the same amount: the same subject, cents and currency.
-_AMOUNT = ["key", "cents", "currency"]
 
 
 @register
@@ -129,16 +127,16 @@ class DuplicateEntryDetector(Detector):
         today = fr.as_of(context).normalize()
         raw = frames[RecordKind.INVOICE]
         reversals = find_reversals(raw, today, self.max_reversal_days)
-        lines = frames.get(RecordKind.INVOICE_LINE)
-        signatures = docs.line_signatures(lines) if lines is not None else None
         sales = docs.sales_invoices(raw)
         # A cancelled invoice and the one keyed again are a correction: one sale, not two.
         sales = sales[~fr.as_text(sales["source_id"]).isin(reversals["invoice_id"]).to_numpy()]
-        invoices = _records(sales, "customer", today, signatures)
-        bills = _records(frames[RecordKind.BILL], "vendor", today, None)
-        repeated_sales = self._mark(invoices, by_number=False)
+        invoices = ledger(sales, "customer", today, frames.get(RecordKind.INVOICE_LINE))
+        bills = ledger(frames[RecordKind.BILL], "vendor", today, None)
+        repeated_sales = self._mark(invoices.repeats, by_number=False)
         repeated_sales = self._two_sessions_two_sales(repeated_sales, frames, context)
-        marked = pd.concat([repeated_sales, self._mark(bills, by_number=True)], ignore_index=True)
+        marked = pd.concat(
+            [repeated_sales, self._mark(bills.repeats, by_number=True)], ignore_index=True
+        )
         totals = marked.groupby(["party", "key"])["duplicate"].sum()
         hits = totals[totals >= max(1, self.min_duplicates)]
         if hits.empty:
@@ -147,8 +145,8 @@ class DuplicateEntryDetector(Detector):
         of_hits = pd.MultiIndex.from_frame(marked[["party", "key"]]).isin(hits.index)
         by_subject = dict(tuple(marked[of_hits].groupby(["party", "key"], sort=False)))
         checked = {
-            "customer": invoices["key"].value_counts(),
-            "vendor": bills["key"].value_counts(),
+            "customer": invoices.checked(key for party, key in hits.index if party == "customer"),
+            "vendor": bills.checked(key for party, key in hits.index if party == "vendor"),
         }
         return [
             self._candidate(
@@ -161,26 +159,25 @@ class DuplicateEntryDetector(Detector):
     def _mark(self, records: pd.DataFrame, *, by_number: bool) -> pd.DataFrame:
         """Flag each record that repeats an earlier one, and the record it repeats.
 
-        Only records sharing their subject and amount with another can be either, so the
-        rest are set aside first: a few per cent of a ledger, whose sort is then cheap.
+        ``records`` are those sharing their subject and amount with another (only they can
+        be either; :func:`detectors._same_amount.ledger`): a few per cent of a ledger.
         """
-        records = records[records.duplicated(_AMOUNT, keep=False).to_numpy()]
         if records.empty:
             return records.assign(duplicate=False, original=False, cross=False)
-        records = records.sort_values([*_AMOUNT, "issued", "source_id"]).reset_index(drop=True)
-        same = [*_AMOUNT, "content"]
+        records = records.sort_values([*AMOUNT, "issued", "source_id"]).reset_index(drop=True)
+        same = [*AMOUNT, "content"]
         groups = records.groupby(same, dropna=False, sort=False)
         gap = fr.to_days(groups["issued"].diff())
         duplicate = (gap <= self.max_gap_days).to_numpy(copy=True)
         cross = duplicate & (groups["source"].shift() != records["source"]).to_numpy()
         if by_number:
             numbered = records["number"].notna()
-            repeat = records[numbered].duplicated([*_AMOUNT, "number"], keep="first")
+            repeat = records[numbered].duplicated([*AMOUNT, "number"], keep="first")
             by_reference = repeat[repeat].index.to_numpy()
             by_reference = by_reference[~duplicate[by_reference]]
             duplicate[by_reference] = True
             records.loc[by_reference, "matched"] = "number"
-            by_ref = records[numbered].groupby([*_AMOUNT, "number"], sort=False)["source"]
+            by_ref = records[numbered].groupby([*AMOUNT, "number"], sort=False)["source"]
             other = (by_ref.transform("nunique") > 1).reindex(records.index, fill_value=False)
             cross |= duplicate & other.to_numpy()
         # The record each duplicate repeats is evidence too (it is the one to keep).
@@ -192,7 +189,7 @@ class DuplicateEntryDetector(Detector):
         if by_number:
             first_ref = (
                 rows[numbered]
-                .groupby([records.loc[numbered, c] for c in (*_AMOUNT, "number")], sort=False)
+                .groupby([records.loc[numbered, c] for c in (*AMOUNT, "number")], sort=False)
                 .transform("first")
             )
             original[first_ref[repeat].to_numpy(dtype=np.int64)] = True
@@ -205,7 +202,7 @@ class DuplicateEntryDetector(Detector):
         """``records`` with the runs that same-day sessions explain no longer duplicates."""
         if not records["duplicate"].any():
             return records
-        group = records.groupby([*_AMOUNT, "content"], dropna=False, sort=False)
+        group = records.groupby([*AMOUNT, "content"], dropna=False, sort=False)
         # A run: a first record and the duplicates that follow it within its group.
         starts = pd.Series(~records["duplicate"].to_numpy(), index=records.index)
         run = group.ngroup() * len(records) + starts.groupby(group.ngroup()).cumsum()
@@ -343,63 +340,3 @@ def _what_matched(party: str, dupes: pd.DataFrame) -> str:
     elif how <= {"lines", "description"}:
         parts.append("same description or lines")
     return ", ".join(parts)
-
-
-def _records(
-    raw: pd.DataFrame, party: str, today: pd.Timestamp, signatures: pd.DataFrame | None
-) -> pd.DataFrame:
-    """Manual, non-void records keyed by customer or vendor, with the amount in cents.
-
-    ``content`` is what two records must share besides party and amount: the description,
-    else (invoices with lines) the lines' signature, else nothing; ``matched`` says which.
-    """
-    party_id = fr.as_text(raw[f"{party}_id"])
-    party_name = fr.as_text(raw[f"{party}_name"])
-    total = fr.as_money(raw["total"])
-    status = fr.lowered(raw["status"])
-    source_id = fr.as_text(raw["source_id"])
-    description = fr.lowered(raw["description"]).fillna("")
-    described = (description != "").to_numpy()
-    content = description.to_numpy(dtype=object).copy()
-    matched = np.where(described, "description", "").astype(object)
-    line_count = np.full(len(raw), np.nan)
-    if signatures is not None and len(signatures):
-        found = signatures.reindex(source_id.to_numpy())
-        has_lines = found["signature"].notna().to_numpy()
-        line_count[has_lines] = found["line_count"].to_numpy(dtype=float)[has_lines]
-        by_lines = has_lines & ~described
-        content[by_lines] = "lines:" + found["signature"].to_numpy(dtype=object)[by_lines]
-        matched[by_lines] = "lines"
-    frame = pd.DataFrame(
-        {
-            "party": party,
-            "key": fr.subject_key(party_id, party_name),
-            "party_id": party_id,
-            "party_name": party_name,
-            "source_id": source_id,
-            "source": fr.as_text(raw["source"]),
-            "origin": raw["origin"].to_numpy(dtype=object),
-            "issued": fr.as_dates(raw["issued_on"]),
-            "total": total,
-            "cents": np.round(total * 100),
-            "currency": fr.as_text(raw["currency"])
-            .str.strip()
-            .str.upper()
-            .fillna("")
-            .to_numpy(dtype=object),
-            "content": content,
-            "matched": matched,
-            "line_count": line_count,
-            "number": fr.lowered(raw["number"]) if "number" in raw else None,
-            "created_at": (fr.as_datetimes(raw["created_at"]) if "created_at" in raw else pd.NaT),
-            "paid": (status == "paid").to_numpy(),
-        }
-    )
-    keep = (
-        fr.is_manual(raw["origin"])
-        & (status != "void")
-        & frame["key"].notna()
-        & total.notna()
-        & (frame["issued"] <= today)
-    )
-    return frame[keep.to_numpy()]

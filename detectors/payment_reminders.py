@@ -216,7 +216,7 @@ class PaymentRemindersDetector(Detector):
         )
 
     def _prepare(self, frames: Frames, context: DetectionContext) -> pd.DataFrame:
-        """Manual, issued, non-void, non-draft invoices in the window, keyed by customer."""
+        """Manual, issued, non-void, non-draft invoices in the window that name a customer."""
         raw = docs.sales_invoices(frames[RecordKind.INVOICE])
         today = fr.as_of(context).normalize()
         window = pd.Timedelta(days=self.window_days)
@@ -230,7 +230,6 @@ class PaymentRemindersDetector(Detector):
         customer_name = fr.as_text(raw["customer_name"])
         frame = pd.DataFrame(
             {
-                "key": fr.subject_key(customer_id, customer_name),
                 "source_id": fr.as_text(raw["source_id"]),
                 "source": fr.as_text(raw["source"]),
                 "customer_id": customer_id,
@@ -249,7 +248,7 @@ class PaymentRemindersDetector(Detector):
             fr.is_manual(raw["origin"])
             & ~status.isin(["void", "draft"])
             & (facts["state"] != pay.UNKNOWN)
-            & frame["key"].notna()
+            & fr.has_subject(customer_id, customer_name)
             & total.notna()
             & (issued > today - pd.Timedelta(days=self.window_days))
             & (issued <= today)

@@ -1,0 +1,98 @@
+"""Tests for the invoices' customers resolved with the customer records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detectors import _customers
+from detectors._customers import (
+    CUSTOMER_COLUMNS,
+    invoice_customers,
+    repeated_records,
+    resolve_customers,
+)
+
+NAMES = ["Acme Ltd", "ACME Limited", "Jon Smith", "Jonathan Smith", "Harbour Estates", None]
+EMAILS = ["a@acme.co", "jon@smith.me", "office@harbour.co", None, None]
+
+
+def _book(rng: np.random.Generator, rows: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source": [("qb", "xero")[k] for k in rng.integers(0, 2, rows)],
+            "source_id": [f"c{k}" for k in rng.integers(0, rows, rows)],
+            "name": [NAMES[k] for k in rng.integers(0, len(NAMES), rows)],
+            "email": [EMAILS[k] for k in rng.integers(0, len(EMAILS), rows)],
+        }
+    )
+
+
+def _invoices(rng: np.random.Generator, book: pd.DataFrame, rows: int) -> pd.DataFrame:
+    """Invoices mostly naming a record as it is; some renamed, some with an e-mail or no id."""
+    picked = book.iloc[rng.integers(0, len(book), rows)].reset_index(drop=True)
+    renamed = rng.random(rows) < 0.2
+    return pd.DataFrame(
+        {
+            "source": picked["source"],
+            "customer_id": picked["source_id"].where(rng.random(rows) > 0.1, None),
+            "customer_name": picked["name"].where(
+                ~renamed, [NAMES[k] for k in rng.integers(0, len(NAMES), rows)]
+            ),
+            "customer_email": [
+                EMAILS[k] if rng.random() < 0.2 else None
+                for k in rng.integers(0, len(EMAILS), rows)
+            ],
+        }
+    )
+
+
+def _resolved_ids(invoices: pd.DataFrame, book: pd.DataFrame) -> list[object]:
+    """The customer id of each invoice, resolving every invoice with the records."""
+    directory = resolve_customers(
+        book[list(CUSTOMER_COLUMNS)],
+        invoices,
+        pd.DataFrame(columns=["source", "attendee_name", "attendee_email"]),
+    )
+    code = directory.code[len(book) :]
+    return [
+        directory.ids[c] if c >= 0 and pd.notna(raw) else None
+        for c, raw in zip(code, invoices["customer_id"], strict=True)
+    ]
+
+
+def test_setting_aside_invoices_that_repeat_a_record_resolves_the_same_customers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(11)
+    cases = []
+    for _ in range(25):
+        book = _book(rng, int(rng.integers(1, 40)))
+        invoices = _invoices(rng, book, int(rng.integers(0, 80)))
+        cases.append((book, invoices, invoice_customers(invoices, book)))
+    # Every invoice resolved with the records, none set aside: the reference.
+    monkeypatch.setattr(_customers, "repeated_records", lambda book, bills: np.full(len(bills), -1))
+    for book, invoices, found in cases:
+        plain = invoice_customers(invoices, book)
+
+        assert list(found.customer_id) == _resolved_ids(invoices, book)
+        pd.testing.assert_series_equal(found.key, plain.key)
+        pd.testing.assert_series_equal(found.customer_id, plain.customer_id)
+        assert found.alt_ids == plain.alt_ids
+        assert found.links == plain.links
+
+
+def test_an_invoice_repeats_a_record_only_with_its_id_its_name_and_no_email() -> None:
+    book = pd.DataFrame(
+        {"source": ["qb"], "source_id": ["c1"], "name": ["Acme Ltd"], "email": ["a@acme.co"]}
+    )
+    bills = pd.DataFrame(
+        {
+            "source": ["qb", "qb", "qb", "qb", "xero", "qb"],
+            "customer_id": ["c1", "c1", "c1", "c1", "c1", None],
+            "customer_name": ["Acme Ltd", None, "Acme Limited", "Acme Ltd", "Acme Ltd", "Acme Ltd"],
+            "customer_email": [None, None, None, "a@acme.co", None, None],
+        }
+    )
+    assert list(repeated_records(book, bills)) == [0, 0, -1, -1, -1, -1]
