@@ -42,9 +42,9 @@ sys.path.append(str(Path(__file__).resolve().parent))  # after the project: benc
 import pandas as pd
 
 from busywork.pipeline import detect, detection_context, enabled_detectors, recommendations
+from busywork.plan import Run, load_for_runs
 from busywork.store.frames import validate_records
 from busywork.store.ingest import RecordBatch, commit_page
-from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
 from busywork.synth import GeneratorSettings, generate
 from config.loader import parse_config
@@ -100,12 +100,11 @@ def _detect(folder: Path, url: str, pipeline: bool = True) -> dict[str, Any]:
     worker = _worker(folder, url)
     config = worker.configs[0]
     detectors = enabled_detectors(config)
-    columns: dict[RecordKind, set[str]] = {}
-    for detector in detectors.values():
-        for kind, wanted in detector.input_columns().items():
-            columns.setdefault(kind, set()).update(wanted)
     started, cpu = time.perf_counter(), time.process_time()
-    frames = load_frames(worker.engine, "bench", {k: sorted(v) for k, v in columns.items()})
+    # As the pipeline loads them: the ranking keeps the frames it measures its baselines on.
+    frames = load_for_runs(
+        worker.engine, "bench", [Run(detector) for detector in detectors.values()]
+    )
     loaded = time.perf_counter()
     load_cpu = time.process_time() - cpu
     context = detection_context(config, AS_OF)
