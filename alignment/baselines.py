@@ -67,13 +67,13 @@ def _live_invoices(frames: Frames) -> pd.DataFrame | None:
     return invoices[~invoices["status"].isin(["void", "draft"])]
 
 
-def _receivables(frames: Frames) -> pd.DataFrame | None:
+def _receivables(frames: Frames, live: pd.DataFrame | None) -> pd.DataFrame | None:
     """Live invoices whose payment the data can tell, paid dates read the detectors' way.
 
     An invoice the data says nothing about (a shop export) is no receivable; one the data
-    calls paid at an unknown date owes nothing.
+    calls paid at an unknown date owes nothing. ``live`` is ``_live_invoices(frames)``.
     """
-    invoices = _live_invoices(frames)
+    invoices = live
     if invoices is None or not {"source", "source_id"} <= set(invoices.columns):
         return invoices
     facts = payment_facts(invoices, frames.get(RecordKind.PAYMENT))
@@ -87,7 +87,7 @@ def _receivables(frames: Frames) -> pd.DataFrame | None:
 
 def dso_days(frames: Frames, context: DetectionContext) -> float | None:
     """Receivables outstanding at ``as_of`` / amount billed in the window × window days."""
-    return _dso_days(_receivables(frames), context)
+    return _dso_days(_receivables(frames, _live_invoices(frames)), context)
 
 
 def _dso_days(invoices: pd.DataFrame | None, context: DetectionContext) -> float | None:
@@ -120,7 +120,7 @@ def _outstanding(
 
 def overdue_receivables(frames: Frames, context: DetectionContext) -> float | None:
     """Money past its due date and unpaid at ``as_of``."""
-    return _overdue(_receivables(frames), context)
+    return _overdue(_receivables(frames, _live_invoices(frames)), context)
 
 
 def _overdue(invoices: pd.DataFrame | None, context: DetectionContext) -> float | None:
@@ -129,7 +129,10 @@ def _overdue(invoices: pd.DataFrame | None, context: DetectionContext) -> float 
 
 def billed_revenue_per_month(frames: Frames, context: DetectionContext) -> float | None:
     """Amount invoiced per month over the window."""
-    invoices = _live_invoices(frames)
+    return _billed_per_month(_live_invoices(frames), context)
+
+
+def _billed_per_month(invoices: pd.DataFrame | None, context: DetectionContext) -> float | None:
     if invoices is None:
         return None
     return float(_window(invoices, "issued_on", context.as_of)["total"].sum()) / (
@@ -224,8 +227,9 @@ FROM_FINDINGS: Mapping[str, Callable[[Sequence[Candidate]], float | None]] = {
 class _Measuring:
     """The record metrics of one call, sharing what several read.
 
-    Admin time feeds two metrics and the receivables (with their payment facts) two more:
-    each is worked out once, and the figures equal the metric functions' own.
+    Admin time feeds two metrics, the live invoices three and the receivables (with their
+    payment facts) two: each is worked out once, and the figures equal the metric
+    functions' own.
     """
 
     def __init__(
@@ -233,6 +237,7 @@ class _Measuring:
     ) -> None:
         self.frames, self.context = frames, context
         self._admin = admin
+        self._live: tuple[pd.DataFrame | None] | None = None
         self._receivables: tuple[pd.DataFrame | None] | None = None
 
     def admin(self) -> Mapping[str, float]:
@@ -240,9 +245,14 @@ class _Measuring:
             self._admin = admin_time(self.frames, self.context)
         return self._admin
 
+    def live(self) -> pd.DataFrame | None:
+        if self._live is None:
+            self._live = (_live_invoices(self.frames),)
+        return self._live[0]
+
     def receivables(self) -> pd.DataFrame | None:
         if self._receivables is None:
-            self._receivables = (_receivables(self.frames),)
+            self._receivables = (_receivables(self.frames, self.live()),)
         return self._receivables[0]
 
     def measure(self, metric: str) -> float | None:
@@ -254,6 +264,8 @@ class _Measuring:
             return _dso_days(self.receivables(), self.context)
         if metric == "overdue_receivables":
             return _overdue(self.receivables(), self.context)
+        if metric == "billed_revenue_per_month":
+            return _billed_per_month(self.live(), self.context)
         return MEASURED[metric](self.frames, self.context)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -20,6 +21,8 @@ BASE_COLUMNS = ("source", "source_id", "origin")
 IN_CHUNK = 900
 #: Rows read from the driver at a time: their tuples are all that is alive at once.
 FETCH_ROWS = 20_000
+#: SQLite page cache while frames are read, in KiB (see :func:`_read_cache`).
+READ_CACHE_KIB = 4096
 #: A business holding at least 1/this of a table's ids is read by scanning the table (SQLite).
 WHOLE_TABLE_SHARE = 2
 
@@ -43,7 +46,7 @@ def load_frames(
     ``paid_at`` gets the date of its latest payment (see :func:`fill_bill_paid_at`).
     """
     frames: dict[RecordKind, pd.DataFrame] = {}
-    with engine.connect() as connection:
+    with engine.connect() as connection, _read_cache(connection):
         for kind, wanted in columns.items():
             frames[kind] = _load(
                 connection, business, kind, wanted, (only or {}).get(kind), with_ids=with_ids
@@ -90,6 +93,26 @@ def _load(
     if with_ids:
         columns = {"id": pd.Series(ids), **columns}
     return pd.DataFrame(columns, index=pd.RangeIndex(len(ids)))
+
+
+@contextmanager
+def _read_cache(connection: sa.Connection) -> Iterator[None]:
+    """SQLite's page cache cut to :data:`READ_CACHE_KIB` while frames are read, then restored.
+
+    The store's connections keep a large cache for writing (see
+    :mod:`busywork.store.db`); a read goes through each table once, so a large cache would
+    only fill with pages that are not read again, and stay filled for the connection's life.
+    Cutting it frees those pages.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    kept = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{READ_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(kept)}")
 
 
 def _whole_table(connection: sa.Connection, table: sa.Table, business: str) -> str | None:
