@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
+from busywork.store import read
 from busywork.store.columns import ColumnBuilder, typed
+from busywork.store.ingest import commit_page
+from busywork.store.records import RecordKind
+from tests.factories import batch, invoice_rows
 
 NAMES = ["status", "number", "issued_on", "paid_at", "total", "count", "active"]
 TYPES = ["str", "str", "date", "datetime", "float", "int", "bool"]
@@ -78,3 +86,31 @@ def test_no_rows_give_empty_columns_of_the_right_dtypes() -> None:
         "count": "Int64",
         "active": "bool",
     }
+
+
+def test_a_read_cuts_the_sqlite_page_cache_and_restores_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the page cache is SQLite's")
+    commit_page(
+        engine,
+        business="b",
+        connector="books",
+        batches=[batch(RecordKind.INVOICE, invoice_rows(5))],
+        cursor=None,
+        now=datetime(2026, 10, 1, tzinfo=UTC),
+    )
+    during: list[int] = []
+    load = read._load
+
+    def spying(connection: sa.Connection, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        during.append(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+        return load(connection, *args, **kwargs)
+
+    monkeypatch.setattr(read, "_load", spying)
+    frames = read.load_frames(engine, "b", {RecordKind.INVOICE: ["total"]})
+    assert len(frames[RecordKind.INVOICE]) == 5
+    assert during == [-read.READ_CACHE_KIB]
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == -65536
