@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from busywork.ranking_baselines import keep_frames, newest_event
+from busywork.ranking_baselines import keep_frames, newest_event, release_frames
 from busywork.store.events import (
     Watermark,
     latest_event_ids,
@@ -158,6 +158,7 @@ def load_for_runs(
         if column is not None and all(run.subjects is not None for run in readers):
             only[record_kind] = (column, frozenset().union(*(r.subjects or () for r in readers)))
     newest = newest_event(engine, business)  # before the load: later events get patched in
+    release_frames(engine, business, set(columns) - set(only))  # replaced by this load
     frames = load_frames(
         engine,
         business,

@@ -121,6 +121,11 @@ def keep_frames(
     return _SNAPSHOTS.adopt(engine, business, frames, ids, newest)
 
 
+def release_frames(engine: Engine, business: str, kinds: set[RecordKind]) -> None:
+    """Drop the kept frames of ``kinds`` before they are read again for :func:`keep_frames`."""
+    _SNAPSHOTS.release(engine, business, kinds)
+
+
 def forget() -> None:
     """Drop the kept frames and remembered figures (tests; a store restored from backup)."""
     _SNAPSHOTS.forget()

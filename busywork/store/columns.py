@@ -45,11 +45,11 @@ class ColumnBuilder:
         matrix = np.array(rows, dtype=object).reshape(len(rows), len(self.names) + 1)
         self._ids.append(matrix[:, 0].astype(np.int64))
         for position, kind in enumerate(self.types):
-            values = matrix[:, position + 1].copy()
+            values = matrix[:, position + 1]
             if kind in PARSED_PER_CHUNK:
                 self._parts[position].append(typed(values, kind).to_numpy())
             elif kind in PARSED_AT_END:
-                self._parts[position].append(values)
+                self._parts[position].append(values.copy())  # not a view holding the chunk
             else:
                 self._parts[position].append(self._share(position, values))
 
@@ -71,13 +71,13 @@ class ColumnBuilder:
         """``values`` with equal strings made one object (missing and other values kept)."""
         shared = self._shared[position]
         if shared is None:
-            return values
+            return values.copy()  # not a view holding the whole chunk
         codes, uniques = pd.factorize(values)
         if len(uniques) > DISTINCT_SHARE * len(values) or not all(
             type(unique) is str for unique in uniques
         ):
             self._shared[position] = None  # mostly distinct, or not all text: kept as read
-            return values
+            return values.copy()
         pooled = np.empty(len(uniques) + 1, dtype=object)
         pooled[:-1] = [shared.setdefault(unique, unique) for unique in uniques]
         out: np.ndarray = pooled[codes]

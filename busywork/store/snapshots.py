@@ -102,11 +102,13 @@ class FrameSnapshots:
         ``frames`` must hold every live record of their kinds, in id order, as
         :func:`load_frames` gives them (without ``id``: ``ids`` holds those), and
         ``newest_event`` must have been read (:meth:`newest_event`) before they were loaded.
-        A kept kind they lack is read at the next :meth:`frames`. Only the kept columns are
-        referenced, and never modified. Returns the kinds taken.
+        A kept kind they lack is read at the next :meth:`frames`. Only a copy of the kept
+        columns is held (their values shared, never modified). Returns the kinds taken.
         """
+        # A copy of the kept columns (pointers to the same values): a view would hold the
+        # whole frame's blocks, every text column of it, for as long as it is kept.
         taken = {
-            kind: frames[kind][_names(wanted)]
+            kind: frames[kind][_names(wanted)].copy()
             for kind, wanted in self.columns.items()
             if kind in frames and kind in ids and set(wanted) <= set(frames[kind].columns)
         }
@@ -117,6 +119,23 @@ class FrameSnapshots:
             kept = self._kept.setdefault(engine, OrderedDict()).get(business)
         self._keep(engine, business, adopted if kept is None else _merged(kept, adopted))
         return set(taken)
+
+    def release(self, engine: Engine, business: str, kinds: set[RecordKind]) -> None:
+        """Stop keeping ``kinds``' frames: they are about to be read again (and adopted).
+
+        Dropped before that read, the old frames do not add to its peak memory.
+        """
+        with self._lock:
+            businesses = self._kept.get(engine)
+            kept = None if businesses is None else businesses.get(business)
+            if businesses is None or kept is None:
+                return
+            left = {kind: frame for kind, frame in kept.frames.items() if kind not in kinds}
+            if left:
+                ids = {kind: kept.ids[kind] for kind in left}
+                businesses[business] = _Snapshot(left, ids, kept.newest_event)
+            else:
+                del businesses[business]
 
     def _keep(self, engine: Engine, business: str, kept: _Snapshot) -> None:
         with self._lock:

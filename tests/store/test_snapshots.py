@@ -100,3 +100,17 @@ def test_frames_lacking_a_kept_column_are_not_adopted(engine: Engine) -> None:
     ids = {kind: frame.pop("id").to_numpy() for kind, frame in loaded.items()}
     assert snapshots.adopt(engine, "b", loaded, ids, snapshots.newest_event(engine, "b")) == set()
     _assert_fresh(engine, snapshots, "b")
+
+
+def test_released_kinds_are_read_again(engine: Engine) -> None:
+    snapshots = FrameSnapshots(COLUMNS)
+    _commit(engine, "b", invoice_rows(4))
+    first, _ = snapshots.frames(engine, "b")
+    snapshots.release(engine, "b", {RecordKind.INVOICE})
+    again, _ = snapshots.frames(engine, "b")
+    assert again[RecordKind.INVOICE] is not first[RecordKind.INVOICE]
+    assert again[RecordKind.PAYMENT] is first[RecordKind.PAYMENT]
+    _assert_fresh(engine, snapshots, "b")
+    snapshots.release(engine, "b", set(COLUMNS))
+    snapshots.release(engine, "other", set(COLUMNS))  # nothing kept: nothing to do
+    _assert_fresh(engine, snapshots, "b")
