@@ -234,13 +234,17 @@ def main() -> None:
             f"  (CPU {ingested['cpu']:.1f}s)  peak {ingested['peak_mb']:,.0f} MB"
         )
         found = _in_child(_detect, folder, url)
-        print(f"load frames          {found['load']:>11.1f}s")
+        print(f"load frames          {found['load']:>11.1f}s  (CPU {found['load_cpu']:.1f}s)")
         print(
             f"detect (13 kinds)    {found['detect']:>11.1f}s  (CPU {found['detect_cpu']:.1f}s,"
             f" {found['findings']} findings)"
         )
         for kind, seconds in sorted(found["per_kind"].items(), key=lambda item: -item[1]):
             print(f"  {kind:<24} {seconds:>8.2f}s")
+        print(
+            f"rank                 {found['rank']:>11.2f}s  (CPU {found['rank_cpu']:.2f}s,"
+            f" {found['recommendations']} recommendations)"
+        )
         print(f"pipeline detect      {found['pipeline_detect']:>11.1f}s  (load, detect, upsert)")
         print(f"peak RSS (detect)    {found['peak_mb']:>10,.0f} MB")
         batch = _in_child(_batch, folder, url)
