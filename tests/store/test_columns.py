@@ -25,8 +25,8 @@ def _rows(start: int, count: int) -> list[tuple[Any, ...]]:
             n,
             ["open", "paid", None][n % 3],
             f"INV-{n:05d}",
-            f"2026-0{n % 9 + 1}-1{n % 10}",
-            None if n % 4 else f"2026-05-0{n % 9 + 1}T10:00:00+02:00",
+            None if n < 4 else f"2026-0{n % 9 + 1}-1{n % 10}",  # none in the first chunk
+            None if n % 4 or n < 4 else f"2026-05-0{n % 9 + 1}T10:00:00+02:00",
             None if n % 5 == 0 else n * 1.5,
             None if n < 4 else n,  # the first chunk has no count at all
             None if n < 4 else n % 2,
