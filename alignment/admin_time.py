@@ -75,8 +75,34 @@ def _naive(moment: datetime) -> pd.Timestamp:
     return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
 
 
+class Records:
+    """One measurement's records: each kind's window is cut once, whatever reads it."""
+
+    def __init__(self, frames: Frames, context: DetectionContext) -> None:
+        """The ``frames`` measured as of ``context.as_of``."""
+        self.frames, self.context = frames, context
+        self._recent: dict[tuple[RecordKind, str], pd.DataFrame | None] = {}
+        self._invoices: tuple[pd.DataFrame | None] | None = None
+
+    def recent(self, kind: RecordKind, column: str) -> pd.DataFrame | None:
+        """The rows of ``kind`` dated in the window; None when the data has no such records."""
+        if (kind, column) not in self._recent:
+            self._recent[kind, column] = _recent(self.frames, kind, column, self.context.as_of)
+        return self._recent[kind, column]
+
+    def invoices(self) -> pd.DataFrame | None:
+        """The live sales invoices issued in the window."""
+        if self._invoices is None:
+            recent = self.recent(RecordKind.INVOICE, "issued_on")
+            if recent is not None:
+                recent = sales_invoices(recent)
+                if "status" in recent.columns:
+                    recent = recent[~recent["status"].isin(["void", "draft"])]
+            self._invoices = (recent,)
+        return self._invoices[0]
+
+
 def _recent(frames: Frames, kind: RecordKind, column: str, as_of: datetime) -> pd.DataFrame | None:
-    """The rows of ``kind`` dated in the window; None when the data has no such records."""
     frame = frames.get(kind)
     if frame is None or frame.empty or column not in frame.columns:
         return None
@@ -95,52 +121,44 @@ def _per_month(count: float, minutes: float) -> float:
     return count * minutes / 60 / _MONTHS
 
 
-Measure = Callable[[Frames, DetectionContext], float | None]
+Measure = Callable[[Records], float | None]
 
 
 def _keyed(kind: RecordKind, column: str, task: str) -> Measure:
-    def measure(frames: Frames, context: DetectionContext) -> float | None:
-        recent = _recent(frames, kind, column, context.as_of)
-        return None if recent is None else _per_month(_by_hand(recent), context.minutes(task))
+    def measure(records: Records) -> float | None:
+        recent = records.recent(kind, column)
+        return (
+            None if recent is None else _per_month(_by_hand(recent), records.context.minutes(task))
+        )
 
     return measure
 
 
-def _invoices(frames: Frames, context: DetectionContext) -> pd.DataFrame | None:
-    recent = _recent(frames, RecordKind.INVOICE, "issued_on", context.as_of)
-    if recent is None:
-        return None
-    recent = sales_invoices(recent)
-    if "status" in recent.columns:
-        recent = recent[~recent["status"].isin(["void", "draft"])]
-    return recent
-
-
-def keying_invoices(frames: Frames, context: DetectionContext) -> float | None:
+def keying_invoices(records: Records) -> float | None:
     """Hand-made sales invoices issued in the window × minutes to create one."""
-    recent = _invoices(frames, context)
+    recent = records.invoices()
     if recent is None:
         return None
-    return _per_month(_by_hand(recent), context.minutes("create_invoice"))
+    return _per_month(_by_hand(recent), records.context.minutes("create_invoice"))
 
 
-def chasing_payments(frames: Frames, context: DetectionContext) -> float | None:
+def chasing_payments(records: Records) -> float | None:
     """Invoices issued in the window that fell past due (paid late or still unpaid) × a chase.
 
     Every such invoice needed at least one reminder; an invoice whose payment the data
     cannot tell is counted as not chased. Without a due date an invoice is due
     :data:`DEFAULT_TERMS_DAYS` after issue, as the collection detectors assume.
     """
-    recent = _invoices(frames, context)
+    recent = records.invoices()
     if recent is None:
         return None
     paid_at = recent["paid_at"] if "paid_at" in recent.columns else pd.Series(pd.NaT, recent.index)
     known = pd.Series(True, index=recent.index)
     if {"source", "source_id"} <= set(recent.columns):
-        facts = payment_facts(recent, frames.get(RecordKind.PAYMENT))
+        facts = payment_facts(recent, records.frames.get(RecordKind.PAYMENT))
         paid_at = pd.Series(facts["paid_at"].to_numpy(), index=recent.index)
         known = pd.Series((facts["state"] != UNKNOWN).to_numpy(), index=recent.index)
-    as_of = _naive(context.as_of)
+    as_of = _naive(records.context.as_of)
     issued = pd.to_datetime(recent["issued_on"])
     given = (
         pd.to_datetime(recent["due_on"])
@@ -150,16 +168,18 @@ def chasing_payments(frames: Frames, context: DetectionContext) -> float | None:
     due = given.fillna(issued + pd.Timedelta(days=DEFAULT_TERMS_DAYS))
     paid = pd.to_datetime(paid_at)
     late = due.notna() & (due < as_of) & (paid.isna() | (paid > due))
-    return _per_month(int((late & known).sum()), context.minutes("chase_payment"))
+    return _per_month(int((late & known).sum()), records.context.minutes("chase_payment"))
 
 
-def approving_bills(frames: Frames, context: DetectionContext) -> float | None:
+def approving_bills(records: Records) -> float | None:
     """Every bill dated in the window × minutes to approve one (approval is never imported)."""
-    recent = _recent(frames, RecordKind.BILL, "issued_on", context.as_of)
-    return None if recent is None else _per_month(len(recent), context.minutes("approve_bill"))
+    recent = records.recent(RecordKind.BILL, "issued_on")
+    return (
+        None if recent is None else _per_month(len(recent), records.context.minutes("approve_bill"))
+    )
 
 
-def reconciling_duplicates(frames: Frames, context: DetectionContext) -> float | None:
+def reconciling_duplicates(records: Records) -> float | None:
     """Hand-keyed invoices and bills in the window × minutes to reconcile one.
 
     A duplicate is a document keyed twice by hand, so at most every hand-keyed document
@@ -168,26 +188,30 @@ def reconciling_duplicates(frames: Frames, context: DetectionContext) -> float |
     counts = [
         _by_hand(recent)
         for kind in (RecordKind.INVOICE, RecordKind.BILL)
-        if (recent := _recent(frames, kind, "issued_on", context.as_of)) is not None
+        if (recent := records.recent(kind, "issued_on")) is not None
     ]
     if not counts:
         return None
-    return _per_month(sum(counts), context.minutes("reconcile_duplicate"))
+    return _per_month(sum(counts), records.context.minutes("reconcile_duplicate"))
 
 
-def internal_meetings(frames: Frames, context: DetectionContext) -> float | None:
+def internal_meetings(records: Records) -> float | None:
     """Hours a month of appointments in the window with no outside attendee."""
-    recent = _recent(frames, RecordKind.APPOINTMENT, "start_at", context.as_of)
+    recent = records.recent(RecordKind.APPOINTMENT, "start_at")
     if recent is None or not {"end_at", "attendee_email", "attendee_name"} <= set(recent.columns):
         return None
     if "status" in recent.columns:
         recent = recent[recent["status"] != "cancelled"]
-    no_attendee = recent["attendee_email"].fillna("").astype(str).str.strip().eq("") & recent[
-        "attendee_name"
-    ].fillna("").astype(str).str.strip().eq("")
+    no_attendee = _blank(recent["attendee_email"]) & _blank(recent["attendee_name"])
     length = pd.to_datetime(recent["end_at"]) - pd.to_datetime(recent["start_at"])
     hours = (length[no_attendee].dt.total_seconds() / 3600).clip(lower=0.0).fillna(0.0)
     return float(hours.sum()) / _MONTHS
+
+
+def _blank(values: pd.Series) -> pd.Series:
+    """Missing, or text of nothing but spaces (one Python call per value, not one per step)."""
+    filled = values.fillna("").to_numpy(dtype=object)
+    return pd.Series([not str(value).strip() for value in filled], index=values.index, dtype=bool)
 
 
 #: Activities measured as an upper bound, not as time spent: every hand-keyed document
@@ -211,9 +235,10 @@ def admin_time(frames: Frames, context: DetectionContext) -> dict[str, float]:
 
     The activities in :data:`BOUND_ONLY` are bounds; :func:`time_spent` leaves them out.
     """
+    records = Records(frames, context)
     measured: dict[str, float] = {}
     for activity, measure in ACTIVITIES.items():
-        hours = measure(frames, context)
+        hours = measure(records)
         if hours is not None:
             measured[activity] = round(hours, 4)
     return measured

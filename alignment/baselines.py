@@ -67,13 +67,13 @@ def _live_invoices(frames: Frames) -> pd.DataFrame | None:
     return invoices[~invoices["status"].isin(["void", "draft"])]
 
 
-def _receivables(frames: Frames) -> pd.DataFrame | None:
+def _receivables(frames: Frames, live: pd.DataFrame | None) -> pd.DataFrame | None:
     """Live invoices whose payment the data can tell, paid dates read the detectors' way.
 
     An invoice the data says nothing about (a shop export) is no receivable; one the data
-    calls paid at an unknown date owes nothing.
+    calls paid at an unknown date owes nothing. ``live`` is ``_live_invoices(frames)``.
     """
-    invoices = _live_invoices(frames)
+    invoices = live
     if invoices is None or not {"source", "source_id"} <= set(invoices.columns):
         return invoices
     facts = payment_facts(invoices, frames.get(RecordKind.PAYMENT))
@@ -87,7 +87,10 @@ def _receivables(frames: Frames) -> pd.DataFrame | None:
 
 def dso_days(frames: Frames, context: DetectionContext) -> float | None:
     """Receivables outstanding at ``as_of`` / amount billed in the window × window days."""
-    invoices = _receivables(frames)
+    return _dso_days(_receivables(frames, _live_invoices(frames)), context)
+
+
+def _dso_days(invoices: pd.DataFrame | None, context: DetectionContext) -> float | None:
     if invoices is None:
         return None
     billed = float(_window(invoices, "issued_on", context.as_of)["total"].sum())
@@ -117,13 +120,19 @@ def _outstanding(
 
 def overdue_receivables(frames: Frames, context: DetectionContext) -> float | None:
     """Money past its due date and unpaid at ``as_of``."""
-    invoices = _receivables(frames)
+    return _overdue(_receivables(frames, _live_invoices(frames)), context)
+
+
+def _overdue(invoices: pd.DataFrame | None, context: DetectionContext) -> float | None:
     return None if invoices is None else _outstanding(invoices, context, overdue_only=True)
 
 
 def billed_revenue_per_month(frames: Frames, context: DetectionContext) -> float | None:
     """Amount invoiced per month over the window."""
-    invoices = _live_invoices(frames)
+    return _billed_per_month(_live_invoices(frames), context)
+
+
+def _billed_per_month(invoices: pd.DataFrame | None, context: DetectionContext) -> float | None:
     if invoices is None:
         return None
     return float(_window(invoices, "issued_on", context.as_of)["total"].sum()) / (
@@ -150,14 +159,22 @@ def admin_hours_per_month(frames: Frames, context: DetectionContext) -> float | 
     bills and internal meetings (see :mod:`alignment.admin_time`): the activities findings
     save hours on, each of which bounds the findings about it.
     """
-    measured = admin_time(frames, context)
+    return _admin_hours(admin_time(frames, context))
+
+
+def _admin_hours(measured: Mapping[str, float]) -> float | None:
     return time_spent(measured) if measured else None
 
 
 def manual_tasks_per_month(frames: Frames, context: DetectionContext) -> float | None:
     """Hand-made invoices, bills, appointments and journals per month."""
-    hours = admin_hours_per_month(frames, context)
-    if hours is None:
+    return _manual_tasks(frames, context, admin_time(frames, context))
+
+
+def _manual_tasks(
+    frames: Frames, context: DetectionContext, measured: Mapping[str, float]
+) -> float | None:
+    if _admin_hours(measured) is None:
         return None
     counts = 0.0
     for kind, column in (
@@ -207,17 +224,68 @@ FROM_FINDINGS: Mapping[str, Callable[[Sequence[Candidate]], float | None]] = {
 }
 
 
+class _Measuring:
+    """The record metrics of one call, sharing what several read.
+
+    Admin time feeds two metrics, the live invoices three and the receivables (with their
+    payment facts) two: each is worked out once, and the figures equal the metric
+    functions' own.
+    """
+
+    def __init__(
+        self, frames: Frames, context: DetectionContext, admin: Mapping[str, float] | None
+    ) -> None:
+        self.frames, self.context = frames, context
+        self._admin = admin
+        self._live: tuple[pd.DataFrame | None] | None = None
+        self._receivables: tuple[pd.DataFrame | None] | None = None
+
+    def admin(self) -> Mapping[str, float]:
+        if self._admin is None:
+            self._admin = admin_time(self.frames, self.context)
+        return self._admin
+
+    def live(self) -> pd.DataFrame | None:
+        if self._live is None:
+            self._live = (_live_invoices(self.frames),)
+        return self._live[0]
+
+    def receivables(self) -> pd.DataFrame | None:
+        if self._receivables is None:
+            self._receivables = (_receivables(self.frames, self.live()),)
+        return self._receivables[0]
+
+    def measure(self, metric: str) -> float | None:
+        if metric == "admin_hours_per_month":
+            return _admin_hours(self.admin())
+        if metric == "manual_tasks_per_month":
+            return _manual_tasks(self.frames, self.context, self.admin())
+        if metric == "dso_days":
+            return _dso_days(self.receivables(), self.context)
+        if metric == "overdue_receivables":
+            return _overdue(self.receivables(), self.context)
+        if metric == "billed_revenue_per_month":
+            return _billed_per_month(self.live(), self.context)
+        return MEASURED[metric](self.frames, self.context)
+
+
 def measure_baselines(
     metrics: Iterable[str],
     frames: Frames,
     context: DetectionContext,
     candidates: Sequence[Candidate],
+    *,
+    admin: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
-    """Baselines for ``metrics``, from records or findings; unmeasurable ones are absent."""
+    """Baselines for ``metrics``, from records or findings; unmeasurable ones are absent.
+
+    ``admin`` is ``admin_time(frames, context)`` when the caller measured it already.
+    """
+    measuring = _Measuring(frames, context, admin)
     found: dict[str, float] = {}
     for metric in metrics:
         value = (
-            MEASURED[metric](frames, context)
+            measuring.measure(metric)
             if metric in MEASURED
             else (FROM_FINDINGS[metric](candidates) if metric in FROM_FINDINGS else None)
         )

@@ -42,9 +42,9 @@ sys.path.append(str(Path(__file__).resolve().parent))  # after the project: benc
 import pandas as pd
 
 from busywork.pipeline import detect, detection_context, enabled_detectors, recommendations
+from busywork.plan import Run, load_for_runs
 from busywork.store.frames import validate_records
 from busywork.store.ingest import RecordBatch, commit_page
-from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
 from busywork.synth import GeneratorSettings, generate
 from config.loader import parse_config
@@ -100,12 +100,11 @@ def _detect(folder: Path, url: str, pipeline: bool = True) -> dict[str, Any]:
     worker = _worker(folder, url)
     config = worker.configs[0]
     detectors = enabled_detectors(config)
-    columns: dict[RecordKind, set[str]] = {}
-    for detector in detectors.values():
-        for kind, wanted in detector.input_columns().items():
-            columns.setdefault(kind, set()).update(wanted)
     started, cpu = time.perf_counter(), time.process_time()
-    frames = load_frames(worker.engine, "bench", {k: sorted(v) for k, v in columns.items()})
+    # As the pipeline loads them: the ranking keeps the frames it measures its baselines on.
+    frames = load_for_runs(
+        worker.engine, "bench", [Run(detector) for detector in detectors.values()]
+    )
     loaded = time.perf_counter()
     load_cpu = time.process_time() - cpu
     context = detection_context(config, AS_OF)
@@ -190,9 +189,10 @@ def _batch(folder: Path, url: str) -> dict[str, Any]:
     refreshed = time.perf_counter()
     # A process tick ranks the open findings again, with nothing new since the last one.
     recommendations(worker.engine, config, generated_at=now + WINDOW_REFRESH, as_of=AS_OF)
-    ticked = time.perf_counter()
+    ticked, tick_cpu = time.perf_counter(), time.process_time()
     recommendations(worker.engine, config, generated_at=now + WINDOW_REFRESH, as_of=AS_OF)
     tick = time.perf_counter() - ticked
+    tick_cpu = time.process_time() - tick_cpu
     worker.engine.dispose()
     return {
         "commit": committed - started,
@@ -205,6 +205,7 @@ def _batch(folder: Path, url: str) -> dict[str, Any]:
         "refresh": refreshed - idled,
         "first_tick": ticked - refreshed,
         "tick": tick,
+        "tick_cpu": tick_cpu,
         "refreshed": sorted(later.ran),
         "peak_mb": _peak_mb(),
     }
@@ -235,13 +236,17 @@ def main() -> None:
             f"  (CPU {ingested['cpu']:.1f}s)  peak {ingested['peak_mb']:,.0f} MB"
         )
         found = _in_child(_detect, folder, url)
-        print(f"load frames          {found['load']:>11.1f}s")
+        print(f"load frames          {found['load']:>11.1f}s  (CPU {found['load_cpu']:.1f}s)")
         print(
             f"detect (13 kinds)    {found['detect']:>11.1f}s  (CPU {found['detect_cpu']:.1f}s,"
             f" {found['findings']} findings)"
         )
         for kind, seconds in sorted(found["per_kind"].items(), key=lambda item: -item[1]):
             print(f"  {kind:<24} {seconds:>8.2f}s")
+        print(
+            f"rank                 {found['rank']:>11.2f}s  (CPU {found['rank_cpu']:.2f}s,"
+            f" {found['recommendations']} recommendations)"
+        )
         print(f"pipeline detect      {found['pipeline_detect']:>11.1f}s  (load, detect, upsert)")
         print(f"peak RSS (detect)    {found['peak_mb']:>10,.0f} MB")
         batch = _in_child(_batch, folder, url)
@@ -257,7 +262,10 @@ def main() -> None:
             f"window refresh later {batch['refresh']:>11.2f}s"
             f"  (ran: {', '.join(batch['refreshed'])})"
         )
-        print(f"ranking tick         {batch['tick']:>11.2f}s  (first {batch['first_tick']:.2f}s)")
+        print(
+            f"ranking tick         {batch['tick']:>11.2f}s"
+            f"  (CPU {batch['tick_cpu']:.2f}s; first {batch['first_tick']:.2f}s)"
+        )
         print(f"findings digest      {found['digest'][:16]}")
         if args.anchor:
             _side_by_side(found, _in_child(_anchor, args.events))

@@ -22,7 +22,7 @@ from busywork.delivery.feedback import feedback_day
 from busywork.delivery.policy import channels, enqueue_immediate, items, open_findings
 from busywork.logs import redact
 from busywork.plan import in_scope, load_for_runs, params_hash, plan_runs, scope_ids
-from busywork.ranking_baselines import measured_admin_time, ranking_baselines
+from busywork.ranking_baselines import record_figures, with_findings
 from busywork.store.coverage import save_coverage, stored_coverage
 from busywork.store.events import advance_watermarks
 from busywork.store.findings import (
@@ -308,10 +308,11 @@ def recommendations(
         "billed_revenue_per_month",
     }
     context = detection_context(config, as_of or generated_at)
+    figures = record_figures(engine, business.id, missing, context)
     # No finding saves more hours than its activity takes in the data.
-    measured_admin = measured_admin_time(engine, business.id, context)
+    measured_admin = figures.admin_time
     candidates = bound_hours(candidates, measured_admin)
-    baselines = ranking_baselines(engine, business.id, missing, context, candidates)
+    baselines = with_findings(figures, missing, context, candidates)
     ranked = rank(
         candidates,
         goals,

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from busywork.ranking_baselines import keep_frames, newest_event, release_frames
 from busywork.store.events import (
     Watermark,
     latest_event_ids,
@@ -140,7 +141,11 @@ def plan_runs(
 def load_for_runs(
     engine: Engine, business: str, runs: Sequence[Run]
 ) -> dict[RecordKind, pd.DataFrame]:
-    """The frames ``runs`` read: narrowed to their subjects when every run is scoped alike."""
+    """The frames ``runs`` read: narrowed to their subjects when every run is scoped alike.
+
+    The kinds read whole are handed to the ranking too (:func:`keep_frames`): the ranking
+    that follows detection measures its baselines on them instead of reading them again.
+    """
     columns: dict[RecordKind, set[str]] = {}
     for run in runs:
         for record_kind, wanted in run.detector.input_columns().items():
@@ -152,9 +157,19 @@ def load_for_runs(
         column = keys.pop() if len(keys) == 1 else None
         if column is not None and all(run.subjects is not None for run in readers):
             only[record_kind] = (column, frozenset().union(*(r.subjects or () for r in readers)))
-    return load_frames(
-        engine, business, {kind: sorted(names) for kind, names in columns.items()}, only=only
+    newest = newest_event(engine, business)  # before the load: later events get patched in
+    release_frames(engine, business, set(columns) - set(only))  # replaced by this load
+    frames = load_frames(
+        engine,
+        business,
+        {kind: sorted(names) for kind, names in columns.items()},
+        only=only,
+        with_ids=True,
     )
+    ids = {kind: frame.pop("id").to_numpy() for kind, frame in frames.items()}
+    whole = {kind: frame for kind, frame in frames.items() if kind not in only}
+    keep_frames(engine, business, whole, ids, newest)
+    return frames
 
 
 def in_scope(run: Run, found: list[Candidate]) -> list[Candidate]:

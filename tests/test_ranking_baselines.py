@@ -5,15 +5,24 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.engine import Engine
 
+from alignment.admin_time import admin_time
 from alignment.baselines import BASELINE_COLUMNS, measure_baselines
-from busywork.ranking_baselines import ranking_baselines
+from busywork.pipeline import enabled_detectors
+from busywork.plan import Run, load_for_runs
+from busywork.ranking_baselines import ranking_baselines, record_figures, with_findings
+from busywork.store import snapshots
 from busywork.store.ingest import commit_page
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
+from config.loader import parse_config
 from detectors.base import DetectionContext
 from tests.factories import batch, invoice_rows
 
 AS_OF = datetime(2026, 9, 30, 23, 59, tzinfo=UTC)
+CONFIG = """\
+business: {id: b, name: B Ltd, timezone: Europe/London, currency: GBP}
+storage: {url: "sqlite://"}
+"""
 METRICS = ["dso_days", "billed_revenue_per_month", "admin_hours_per_month", "leakage_per_month"]
 
 
@@ -58,3 +67,27 @@ def test_another_date_or_setting_is_measured_again(engine: Engine) -> None:
             rel=1e-3,
         )
     )
+
+
+def test_a_detection_load_is_measured_without_reading_the_records_again(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    context = DetectionContext(business="b", as_of=AS_OF)
+    _commit(engine, invoice_rows(40))
+    detectors = enabled_detectors(parse_config(CONFIG))
+    load_for_runs(engine, "b", [Run(detector) for detector in detectors.values()])
+    expected = _fresh(engine, context)
+    monkeypatch.setattr(snapshots, "load_frames", _refused)
+    assert ranking_baselines(engine, "b", METRICS, context, []) == expected
+
+
+def test_record_figures_hold_admin_time_as_measured_on_a_fresh_load(engine: Engine) -> None:
+    context = DetectionContext(business="b", as_of=AS_OF)
+    _commit(engine, invoice_rows(40))
+    figures = record_figures(engine, "b", METRICS, context)
+    assert figures.admin_time == admin_time(load_frames(engine, "b", BASELINE_COLUMNS), context)
+    assert with_findings(figures, METRICS, context, []) == _fresh(engine, context)
+
+
+def _refused(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the records were read again")

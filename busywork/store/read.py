@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from busywork.store.bill_payments import fill_bill_paid_at
+from busywork.store.columns import ColumnBuilder
 from busywork.store.frames import column_specs
 from busywork.store.records import RECORD_MODELS, RecordKind
 
@@ -18,6 +19,10 @@ from busywork.store.records import RECORD_MODELS, RecordKind
 BASE_COLUMNS = ("source", "source_id", "origin")
 #: Bound parameters per IN list; below SQLite's oldest limit of 999.
 IN_CHUNK = 900
+#: Rows read from the driver at a time: their tuples are all that is alive at once.
+FETCH_ROWS = 20_000
+#: SQLite page cache while frames are read, in KiB (see :func:`_read_cache`).
+READ_CACHE_KIB = 4096
 #: A business holding at least 1/this of a table's ids is read by scanning the table (SQLite).
 WHOLE_TABLE_SHARE = 2
 
@@ -41,7 +46,7 @@ def load_frames(
     ``paid_at`` gets the date of its latest payment (see :func:`fill_bill_paid_at`).
     """
     frames: dict[RecordKind, pd.DataFrame] = {}
-    with engine.connect() as connection:
+    with engine.connect() as connection, _read_cache(connection):
         for kind, wanted in columns.items():
             frames[kind] = _load(
                 connection, business, kind, wanted, (only or {}).get(kind), with_ids=with_ids
@@ -70,27 +75,44 @@ def _load(
     query = sa.select(table.c.id, *(table.c[name] for name in names)).where(
         table.c.business == business, table.c.deleted.is_(False)
     )
-    rows: list[Any] = []
+    builder = ColumnBuilder(names, [specs[name].type if name in specs else "str" for name in names])
     if only is None:
-        rows = _fetch(
-            connection, query.order_by(table.c.id), _whole_table(connection, table, business)
-        )
+        whole = _whole_table(connection, table, business)
+        for rows in _fetch(connection, query.order_by(table.c.id), whole):
+            builder.add(rows)
     else:
         column, values = only
+        found: list[Any] = []
         for chunk in _chunks(sorted(values), IN_CHUNK):
-            rows += _fetch(connection, query.where(table.c[column].in_(chunk)))
-        rows.sort(key=lambda row: row[0])
-    # One 2-D object array, sliced per column: pandas' own row-to-column inference would
-    # first build (Arrow-backed) text columns only for them to be turned back into objects.
-    matrix = np.array(rows, dtype=object).reshape(len(rows), len(names) + 1)
-    del rows  # the tuples: as large again as the matrix
-    columns = {
-        name: _typed(matrix[:, position + 1], specs[name].type if name in specs else "str")
-        for position, name in enumerate(names)
-    }
+            for rows in _fetch(connection, query.where(table.c[column].in_(chunk))):
+                found += rows
+        found.sort(key=lambda row: row[0])
+        builder.add(found)
+        del found
+    ids, columns = builder.columns()
     if with_ids:
-        columns = {"id": pd.Series(matrix[:, 0].astype(np.int64)), **columns}
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(matrix)))
+        columns = {"id": pd.Series(ids), **columns}
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(ids)))
+
+
+@contextmanager
+def _read_cache(connection: sa.Connection) -> Iterator[None]:
+    """SQLite's page cache cut to :data:`READ_CACHE_KIB` while frames are read, then restored.
+
+    The store's connections keep a large cache for writing (see
+    :mod:`busywork.store.db`); a read goes through each table once, so a large cache would
+    only fill with pages that are not read again, and stay filled for the connection's life.
+    Cutting it frees those pages.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    kept = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{READ_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(kept)}")
 
 
 def _whole_table(connection: sa.Connection, table: sa.Table, business: str) -> str | None:
@@ -112,11 +134,11 @@ def _whole_table(connection: sa.Connection, table: sa.Table, business: str) -> s
 
 def _fetch(
     connection: sa.Connection, query: sa.Select[Any], whole_table: str | None = None
-) -> list[Any]:
-    """Plain tuples from the DB-API cursor: no type processing and no ``Row`` objects.
+) -> Iterator[list[Any]]:
+    """Plain tuples from the DB-API cursor, :data:`FETCH_ROWS` at a time.
 
-    Building a frame from a million SQLAlchemy ``Row`` objects costs more than reading them, as
-    pandas probes every row for namedtuple fields. ``whole_table`` (SQLite) reads that table
+    No type processing and no ``Row`` objects: building a frame from a million SQLAlchemy
+    ``Row`` objects costs more than reading them. ``whole_table`` (SQLite) reads that table
     without its indexes (see :func:`_whole_table`).
     """
     sql, params = _compiled(connection, query)
@@ -125,7 +147,8 @@ def _fetch(
         sql = sql.replace(f"FROM {whole_table} ", f"FROM {whole_table} NOT INDEXED ", 1)
     result = connection.exec_driver_sql(sql, params)
     try:
-        return list(result.cursor.fetchall())
+        while rows := result.cursor.fetchmany(FETCH_ROWS):
+            yield list(rows)
     finally:
         result.close()
 
@@ -143,21 +166,3 @@ def _compiled(connection: sa.Connection, query: sa.Select[Any]) -> tuple[str, An
     if connection.dialect.paramstyle in ("qmark", "numeric"):
         return str(compiled), tuple(params[name] for name in compiled.positiontup or ())
     return str(compiled), params
-
-
-def _typed(values: np.ndarray, logical: str) -> pd.Series:
-    """One column of driver values (an object array) in the canonical dtype of ``logical``."""
-    if logical == "datetime":
-        parsed = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
-        return parsed.dt.tz_localize(None).astype("datetime64[ns]")
-    if logical == "date":
-        parsed = pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601")
-        return parsed.dt.normalize().astype("datetime64[ns]")
-    if logical == "float":
-        return pd.to_numeric(pd.Series(values, dtype=object)).astype("float64")
-    if logical == "int":
-        return pd.to_numeric(pd.Series(values, dtype=object)).astype("Int64")
-    if logical == "bool":
-        # Inferred as the row-wise constructor did (a missing flag among 0/1 becomes NaN).
-        return pd.Series(values.tolist()).astype(bool)
-    return pd.Series(values, dtype=object)  # the drivers give None for NULL

@@ -9,6 +9,9 @@ the events after that id name every record that may differ: only those are read 
 spliced in by record id. The patched frames equal a fresh load, row order included
 (``tests/store/test_snapshots.py``). The row store stays the source of truth: a snapshot
 is a per-process cache, and a store another process wrote to is patched the same way.
+
+Frames a detection pass loaded anyway (every record of the kinds kept, with ids) can be
+handed over with :meth:`FrameSnapshots.adopt`, so the ranking that follows reads nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +27,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from busywork.store.read import load_frames
+from busywork.store.read import BASE_COLUMNS, load_frames
 from busywork.store.records import RECORD_MODELS, RecordKind
 from busywork.store.tables import Event
 
@@ -66,33 +69,99 @@ class FrameSnapshots:
         """
         with self._lock:
             kept = self._kept.setdefault(engine, OrderedDict()).get(business)
-        newest = _newest_event(engine, business)
+        newest = self.newest_event(engine, business)
         if kept is None or newest < kept.newest_event:
-            kept = self._load(engine, business, newest)
-        elif newest > kept.newest_event:
-            kept = self._patch(engine, business, kept, newest)
+            kept = self._load(engine, business, newest, set(self.columns))
+        else:
+            missing = set(self.columns) - set(kept.frames)
+            if missing:
+                kept = _merged(kept, self._load(engine, business, newest, missing))
+            if newest > kept.newest_event:
+                kept = self._patch(engine, business, kept, newest)
+        self._keep(engine, business, kept)
+        return kept.frames, kept.newest_event
+
+    def newest_event(self, engine: Engine, business: str) -> int:
+        """The id of the newest event on a kept record kind (0: none).
+
+        Read before loading frames that :meth:`adopt` is to keep: events committed during
+        the load are then patched in again, which changes nothing.
+        """
+        return _newest_event(engine, business, set(self.columns))
+
+    def adopt(
+        self,
+        engine: Engine,
+        business: str,
+        frames: Mapping[RecordKind, pd.DataFrame],
+        ids: Mapping[RecordKind, np.ndarray],
+        newest_event: int,
+    ) -> set[RecordKind]:
+        """Keep the kept columns of ``frames``, loaded elsewhere, as of ``newest_event``.
+
+        ``frames`` must hold every live record of their kinds, in id order, as
+        :func:`load_frames` gives them (without ``id``: ``ids`` holds those), and
+        ``newest_event`` must have been read (:meth:`newest_event`) before they were loaded.
+        A kept kind they lack is read at the next :meth:`frames`. Only a copy of the kept
+        columns is held (their values shared, never modified). Returns the kinds taken.
+        """
+        # A copy of the kept columns (pointers to the same values): a view would hold the
+        # whole frame's blocks, every text column of it, for as long as it is kept.
+        taken = {
+            kind: frames[kind][_names(wanted)].copy()
+            for kind, wanted in self.columns.items()
+            if kind in frames and kind in ids and set(wanted) <= set(frames[kind].columns)
+        }
+        if not taken:
+            return set()
+        adopted = _Snapshot(taken, {kind: ids[kind] for kind in taken}, newest_event)
+        with self._lock:
+            kept = self._kept.setdefault(engine, OrderedDict()).get(business)
+        self._keep(engine, business, adopted if kept is None else _merged(kept, adopted))
+        return set(taken)
+
+    def release(self, engine: Engine, business: str, kinds: set[RecordKind]) -> None:
+        """Stop keeping ``kinds``' frames: they are about to be read again (and adopted).
+
+        Dropped before that read, the old frames do not add to its peak memory.
+        """
+        with self._lock:
+            businesses = self._kept.get(engine)
+            kept = None if businesses is None else businesses.get(business)
+            if businesses is None or kept is None:
+                return
+            left = {kind: frame for kind, frame in kept.frames.items() if kind not in kinds}
+            if left:
+                ids = {kind: kept.ids[kind] for kind in left}
+                businesses[business] = _Snapshot(left, ids, kept.newest_event)
+            else:
+                del businesses[business]
+
+    def _keep(self, engine: Engine, business: str, kept: _Snapshot) -> None:
         with self._lock:
             businesses = self._kept.setdefault(engine, OrderedDict())
             businesses[business] = kept
             businesses.move_to_end(business)
             while len(businesses) > MAX_BUSINESSES:
                 businesses.popitem(last=False)
-        return kept.frames, kept.newest_event
 
     def forget(self) -> None:
         """Drop every kept frame."""
         with self._lock:
             self._kept.clear()
 
-    def _load(self, engine: Engine, business: str, newest: int) -> _Snapshot:
-        loaded = load_frames(engine, business, self.columns, with_ids=True)
+    def _load(
+        self, engine: Engine, business: str, newest: int, kinds: set[RecordKind]
+    ) -> _Snapshot:
+        wanted = {kind: columns for kind, columns in self.columns.items() if kind in kinds}
+        loaded = load_frames(engine, business, wanted, with_ids=True)
         ids = {kind: frame.pop("id").to_numpy() for kind, frame in loaded.items()}
         return _Snapshot(loaded, ids, newest)
 
     def _patch(self, engine: Engine, business: str, kept: _Snapshot, newest: int) -> _Snapshot:
         touched = _touched(engine, business, kept.newest_event, newest, set(self.columns))
         if touched is None:
-            return self._load(engine, business, newest)
+            return self._load(engine, business, newest, set(self.columns))
         frames, ids = dict(kept.frames), dict(kept.ids)
         for kind, keys in touched.items():
             gone = _record_ids(engine, business, kind, keys)
@@ -114,12 +183,38 @@ class FrameSnapshots:
         return _Snapshot(frames, ids, newest)
 
 
-def _newest_event(engine: Engine, business: str) -> int:
+def _merged(kept: _Snapshot, other: _Snapshot) -> _Snapshot:
+    """``kept`` with ``other``'s kinds replaced or added, as of the older of the two.
+
+    Patching from the older event re-reads whatever changed after it, on either side.
+    """
+    return _Snapshot(
+        {**kept.frames, **other.frames},
+        {**kept.ids, **other.ids},
+        min(kept.newest_event, other.newest_event),
+    )
+
+
+def _names(wanted: Iterable[str]) -> list[str]:
+    """The columns :func:`load_frames` gives for ``wanted``, in its order."""
+    return list(dict.fromkeys([*BASE_COLUMNS, *wanted]))
+
+
+def _newest_event(engine: Engine, business: str, kinds: set[RecordKind]) -> int:
+    """The newest event id on ``kinds``: one index seek per kind, in one statement.
+
+    The events index is (business, record_kind, id); a maximum over the whole business
+    would scan every one of its entries.
+    """
+    newest = [
+        sa.select(sa.func.max(_EVENTS.c.id))
+        .where(_EVENTS.c.business == business, _EVENTS.c.record_kind == kind.value)
+        .scalar_subquery()
+        for kind in sorted(kinds, key=lambda kind: kind.value)
+    ]
     with engine.connect() as connection:
-        newest = connection.execute(
-            sa.select(sa.func.max(_EVENTS.c.id)).where(_EVENTS.c.business == business)
-        ).scalar_one()
-    return int(newest or 0)
+        found = connection.execute(sa.select(*newest)).one()
+    return max((int(value) for value in found if value is not None), default=0)
 
 
 def _touched(

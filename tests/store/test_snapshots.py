@@ -76,3 +76,41 @@ def test_nothing_new_hands_back_the_same_frames(engine: Engine) -> None:
 def test_bills_paid_at_is_refused() -> None:
     with pytest.raises(ValueError, match="paid_at"):
         FrameSnapshots({RecordKind.BILL: ("paid_at",)})
+
+
+def test_adopted_frames_are_kept_and_patched_like_loaded_ones(engine: Engine) -> None:
+    snapshots = FrameSnapshots(COLUMNS)
+    _commit(engine, "b", invoice_rows(20))
+    newest = snapshots.newest_event(engine, "b")
+    wider = (*COLUMNS[RecordKind.INVOICE], "due_on", "currency")
+    loaded = load_frames(engine, "b", {RecordKind.INVOICE: sorted(wider)}, with_ids=True)
+    ids = {kind: frame.pop("id").to_numpy() for kind, frame in loaded.items()}
+    _commit(engine, "b", invoice_rows(3, prefix="DURING"))  # after the newest event was read
+
+    assert snapshots.adopt(engine, "b", loaded, ids, newest) == {RecordKind.INVOICE}
+    _assert_fresh(engine, snapshots, "b")  # the payments it lacked are read, the rest patched
+    _commit(engine, "b", invoice_rows(2, prefix="LATER"), deleted=("INV-00004",))
+    _assert_fresh(engine, snapshots, "b")
+
+
+def test_frames_lacking_a_kept_column_are_not_adopted(engine: Engine) -> None:
+    snapshots = FrameSnapshots(COLUMNS)
+    _commit(engine, "b", invoice_rows(3))
+    loaded = load_frames(engine, "b", {RecordKind.INVOICE: ["issued_on"]}, with_ids=True)
+    ids = {kind: frame.pop("id").to_numpy() for kind, frame in loaded.items()}
+    assert snapshots.adopt(engine, "b", loaded, ids, snapshots.newest_event(engine, "b")) == set()
+    _assert_fresh(engine, snapshots, "b")
+
+
+def test_released_kinds_are_read_again(engine: Engine) -> None:
+    snapshots = FrameSnapshots(COLUMNS)
+    _commit(engine, "b", invoice_rows(4))
+    first, _ = snapshots.frames(engine, "b")
+    snapshots.release(engine, "b", {RecordKind.INVOICE})
+    again, _ = snapshots.frames(engine, "b")
+    assert again[RecordKind.INVOICE] is not first[RecordKind.INVOICE]
+    assert again[RecordKind.PAYMENT] is first[RecordKind.PAYMENT]
+    _assert_fresh(engine, snapshots, "b")
+    snapshots.release(engine, "b", set(COLUMNS))
+    snapshots.release(engine, "other", set(COLUMNS))  # nothing kept: nothing to do
+    _assert_fresh(engine, snapshots, "b")
