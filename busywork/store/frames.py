@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -53,8 +53,8 @@ class RowProblem:
     message: str
 
 
-def _logical_type(column: sa.Column[object]) -> LogicalType:
-    column_type = column.type
+def logical_type(column_type: Any) -> LogicalType:
+    """What a column of SQLAlchemy type ``column_type`` holds, as frames and records see it."""
     if isinstance(column_type, sa.TypeDecorator):
         column_type = column_type.impl_instance
     if isinstance(column_type, sa.Boolean):
@@ -76,7 +76,7 @@ def column_specs(kind: RecordKind) -> tuple[ColumnSpec, ...]:
     return tuple(
         ColumnSpec(
             name=column.name,
-            type=_logical_type(column),
+            type=logical_type(column.type),
             required=not column.nullable and column.default is None,
             default=None if column.default is None else column.default.arg,
             max_length=getattr(column.type, "length", None),

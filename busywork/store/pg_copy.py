@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.engine import Connection
 
+from busywork.store.frames import LogicalType, logical_type
+
 #: Below this many rows a prepared ``executemany`` costs less than setting up a ``COPY``.
 COPY_MIN_ROWS = 1_000
 #: The staging table's name; dropped once its rows are moved (or with the failed transaction).
@@ -104,20 +106,20 @@ def _cursor(connection: Connection) -> psycopg.Cursor[Any]:
     return driver.cursor()
 
 
+#: The type psycopg gives a driver value of each logical type when binding it alone.
+_STAGED_TYPES: dict[LogicalType, str] = {
+    "datetime": "timestamptz",  # driver values are aware datetimes
+    "date": "date",
+    "bool": "boolean",
+    "int": "bigint",
+    "float": "float8",
+    "str": "text",
+}
+
+
 def _staged_type(column_type: Any) -> str:
     """The type psycopg gives a driver value of ``column_type`` when binding it alone."""
-    if isinstance(column_type, sa.TypeDecorator):
-        column_type = column_type.impl_instance
-    if isinstance(column_type, sa.DateTime):
-        return "timestamptz"  # driver values are aware datetimes
-    if isinstance(column_type, sa.Date):
-        return "date"
-    if isinstance(column_type, sa.JSON):
+    impl = column_type.impl_instance if isinstance(column_type, sa.TypeDecorator) else column_type
+    if isinstance(impl, sa.JSON):
         return "json"
-    if isinstance(column_type, sa.Boolean):
-        return "boolean"
-    if isinstance(column_type, sa.Integer):
-        return "bigint"
-    if isinstance(column_type, sa.Numeric | sa.Float):
-        return "float8"
-    return "text"
+    return _STAGED_TYPES[logical_type(impl)]
