@@ -120,10 +120,10 @@ def _detect(folder: Path, url: str, pipeline: bool = True) -> dict[str, Any]:
         began = time.perf_counter()
         coverage = measure_pass(list(detectors.values()), frames, context)
         per_kind["data coverage (once)"] = time.perf_counter() - began
-        for kind, detector in detectors.items():
+        for name, detector in detectors.items():
             began = time.perf_counter()
-            candidates += detector.detect(frames, context, coverage.get(kind))
-            per_kind[kind] = time.perf_counter() - began
+            candidates += detector.detect(frames, context, coverage.get(name))
+            per_kind[name] = time.perf_counter() - began
     detected = time.perf_counter()
     detect_cpu = time.process_time() - cpu - load_cpu
     del frames
