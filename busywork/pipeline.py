@@ -39,6 +39,7 @@ from busywork.store.records import RecordKind
 from config.default_goals import effective_goals
 from config.models import WEEKDAYS, AppConfig
 from detectors._coverage import measure_pass
+from detectors._shared import detection_pass
 from detectors.base import (
     DEFAULT_MINUTES_PER_TASK,
     Candidate,
@@ -127,45 +128,46 @@ def detect(
     frames = load_for_runs(engine, business, list(runs.values()))
     context = detection_context(config, as_of)
     whole = [run.detector for run in runs.values() if run.subjects is None]
-    try:
-        coverage = measure_pass(whole, frames, context)
-    except Exception as exc:  # detectors then measure their own, and fail one by one
-        log.warning(
-            "coverage failed business=%s action=coverage_failed error=%s",
-            business,
-            redact(str(exc)),
-        )
-        coverage = {}
-    candidates: list[Candidate] = []
-    for kind, run in runs.items():
+    with detection_pass():  # the detectors of this pass share what they derive alike
         try:
-            found = in_scope(run, run.detector.detect(frames, context, coverage.get(kind)))
-        except Exception as exc:  # one broken detector must never stop the others
-            result.failed[kind] = redact(f"{type(exc).__name__}: {exc}")
-            log.exception(
-                "detector failed business=%s detector=%s action=detect_failed", business, kind
+            coverage = measure_pass(whole, frames, context)
+        except Exception as exc:  # detectors then measure their own, and fail one by one
+            log.warning(
+                "coverage failed business=%s action=coverage_failed error=%s",
+                business,
+                redact(str(exc)),
             )
-            continue
-        candidates += found
-        result.ran.append(kind)
-        if kind in coverage:
-            result.coverage[kind] = coverage[kind].to_json()
-        if run.subjects is not None:
-            result.scoped[kind] = len(run.subjects)
-        log.info(
-            "detector ran business=%s detector=%s action=detected findings=%d subjects=%s",
-            business,
-            kind,
-            len(found),
-            "all" if run.subjects is None else len(run.subjects),
-        )
-        if kind in coverage and not coverage[kind].checked:
+            coverage = {}
+        candidates: list[Candidate] = []
+        for kind, run in runs.items():
+            try:
+                found = in_scope(run, run.detector.detect(frames, context, coverage.get(kind)))
+            except Exception as exc:  # one broken detector must never stop the others
+                result.failed[kind] = redact(f"{type(exc).__name__}: {exc}")
+                log.exception(
+                    "detector failed business=%s detector=%s action=detect_failed", business, kind
+                )
+                continue
+            candidates += found
+            result.ran.append(kind)
+            if kind in coverage:
+                result.coverage[kind] = coverage[kind].to_json()
+            if run.subjects is not None:
+                result.scoped[kind] = len(run.subjects)
             log.info(
-                "detector not checked business=%s detector=%s action=not_checked reason=%s",
+                "detector ran business=%s detector=%s action=detected findings=%d subjects=%s",
                 business,
                 kind,
-                coverage[kind].reason,
+                len(found),
+                "all" if run.subjects is None else len(run.subjects),
             )
+            if kind in coverage and not coverage[kind].checked:
+                log.info(
+                    "detector not checked business=%s detector=%s action=not_checked reason=%s",
+                    business,
+                    kind,
+                    coverage[kind].reason,
+                )
     ran = {kind: runs[kind] for kind in result.ran}
     with engine.begin() as connection:
         result.changes = upsert_findings(

@@ -17,6 +17,7 @@ import pandas as pd
 from detectors import _frames as fr
 from detectors._codes import Ints, combine, factor, first_per_group, first_rows
 from detectors._entities import Resolution, resolve
+from detectors._shared import shared
 from detectors.base import EntityLink
 
 
@@ -230,9 +231,7 @@ def invoice_customers(
     bills = invoices.reindex(columns=["source", "customer_id", "customer_name", "customer_email"])
     repeats = repeated_records(book, bills)
     own = repeats < 0
-    directory = resolve_customers(
-        book[list(CUSTOMER_COLUMNS)], bills[own], pd.DataFrame(columns=_NO_ATTENDEES)
-    )
+    directory = _directory(book, bills[own], shareable=customers is not None and not own.any())
     code = np.empty(len(invoices), dtype=np.int64)
     code[own] = directory.code[len(book) : len(book) + int(own.sum())]
     code[~own] = directory.code[repeats[~own]]
@@ -259,6 +258,27 @@ def invoice_customers(
 
 
 _NO_ATTENDEES = ["source", "attendee_name", "attendee_email"]
+
+
+def _directory(book: pd.DataFrame, own: pd.DataFrame, *, shareable: bool) -> Directory:
+    """The customers of the records ``book`` and of the invoices ``own`` that add to them.
+
+    When every invoice repeats a record (``shareable``: most often, at any scale), the
+    answer is the records' alone, the same for every detector's invoices: it is then shared
+    within a detection pass (:func:`detectors._shared.shared`).
+    """
+
+    def compute(invoices: pd.DataFrame) -> Directory:
+        return resolve_customers(
+            book[list(CUSTOMER_COLUMNS)], invoices, pd.DataFrame(columns=_NO_ATTENDEES)
+        )
+
+    if not shareable:
+        return compute(own)
+    # No invoice of its own: the same (typeless) empty invoices whichever detector asks first.
+    return shared(
+        "customers_alone", (book,), (), lambda: compute(pd.DataFrame(columns=own.columns))
+    )
 
 
 def repeated_records(book: pd.DataFrame, bills: pd.DataFrame) -> Ints:

@@ -9,16 +9,13 @@ On a million records that matching is most of their work, so it is done on integ
 every e-mail, name and customer id is cleaned once per distinct value and replaced by a
 code, and the "which customer owns this address" questions become array look-ups.
 
-:func:`matched` computes the result once per detection pass: it remembers the last result
-together with (weak references to) the frames it came from, and hands it out again only for
-those very frames. Detectors never mutate their inputs, so the same frame objects mean the
-same answer; the memo is a convenience of one process, not state: losing it costs only time.
+:func:`matched` computes the result once per detection pass
+(:func:`detectors._shared.detection_pass`): the detectors of one pass share it, and it is
+dropped when the pass ends.
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +28,7 @@ from detectors import _frames as fr
 from detectors._codes import Codes, day_order, first_per_code, look_up, owners, prefix_owners
 from detectors._customers import resolve_customers
 from detectors._mirrors import one_per_booking
+from detectors._shared import shared
 from detectors.base import DetectionContext, EntityLink, Frames
 
 
@@ -69,27 +67,16 @@ class Matched:
 
 
 _INPUTS = (RecordKind.APPOINTMENT, RecordKind.CUSTOMER, RecordKind.INVOICE)
-_lock = threading.Lock()
-#: The last (key, weak references to the input frames, result); at most one entry.
-_memo: list[tuple[tuple[Any, ...], tuple[weakref.ref[pd.DataFrame], ...], Matched]] = []
 
 
 def matched(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> Matched:
-    """Appointments and invoices of ``frames`` matched to customers (memoised per pass)."""
-    inputs = tuple(frames[kind] for kind in _INPUTS)
-    key = (*(id(frame) for frame in inputs), context.timezone, context.as_of, min_prefix_chars)
-    with _lock:
-        last = _memo[0] if _memo else None
-    if (
-        last is not None
-        and last[0] == key
-        and all(ref() is frame for ref, frame in zip(last[1], inputs, strict=True))
-    ):
-        return last[2]
-    result = _match(frames, context, min_prefix_chars)
-    with _lock:
-        _memo[:] = [(key, tuple(weakref.ref(frame) for frame in inputs), result)]
-    return result
+    """Appointments and invoices of ``frames`` matched to customers (shared within a pass)."""
+    return shared(
+        "matched",
+        tuple(frames[kind] for kind in _INPUTS),
+        (context.timezone, context.as_of, min_prefix_chars),
+        lambda: _match(frames, context, min_prefix_chars),
+    )
 
 
 def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> Matched:

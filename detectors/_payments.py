@@ -26,6 +26,7 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
 from detectors._codes import combine
+from detectors._shared import shared
 
 PAID = "paid"
 UNPAID = "unpaid"
@@ -44,7 +45,8 @@ def payment_facts(invoices: pd.DataFrame, payments: pd.DataFrame | None) -> pd.D
     """What the data says about each invoice's payment, on ``invoices``' index.
 
     Vectorised: the (source, id) keys of invoices and payments are factorised together once,
-    and the per-invoice dates come from one sort of the payments.
+    and the per-invoice dates come from one sort of the payments. Shared within a detection
+    pass (:func:`detectors._shared.shared`): treat the result as read-only.
 
     Args:
         invoices: Invoices with :data:`INVOICE_COLUMNS` (``balance`` may be missing).
@@ -55,6 +57,10 @@ def payment_facts(invoices: pd.DataFrame, payments: pd.DataFrame | None) -> pd.D
         Columns ``state`` (``paid``, ``unpaid`` or ``unknown``), ``paid_at`` (naive UTC,
         NaT unless the payment date is known) and ``linked`` (whether payments point at it).
     """
+    return shared("payment_facts", (invoices, payments), (), lambda: _facts(invoices, payments))
+
+
+def _facts(invoices: pd.DataFrame, payments: pd.DataFrame | None) -> pd.DataFrame:
     index = invoices.index
     status = fr.lowered(invoices["status"])
     total = fr.as_money(invoices["total"]).to_numpy()

@@ -66,14 +66,15 @@ def explained_runs(
     sessions = match.appointments
     if sessions.empty:
         return explained
+    run_ids = fr.as_text(runs["source_id"])
+    # Only the matched invoices the runs name (a few of them) need a look-up.
+    invoices = match.invoices[match.invoices["invoice_id"].isin(run_ids).to_numpy()]
     code_of = pd.Series(
-        match.invoices["customer"].to_numpy(),
-        index=pd.MultiIndex.from_arrays(
-            [match.invoices["invoice_source"], match.invoices["invoice_id"]]
-        ),
+        invoices["customer"].to_numpy(),
+        index=pd.MultiIndex.from_arrays([invoices["invoice_source"], invoices["invoice_id"]]),
     )
     code_of = code_of[~code_of.index.duplicated()]
-    keys = pd.MultiIndex.from_arrays([fr.as_text(runs["source"]), fr.as_text(runs["source_id"])])
+    keys = pd.MultiIndex.from_arrays([fr.as_text(runs["source"]), run_ids])
     customer = code_of.reindex(keys).fillna(-1).to_numpy(dtype=np.int64)
     per_run = pd.DataFrame(
         {"run": runs["run"].to_numpy(), "customer": customer, "issued": runs["issued"].to_numpy()}

@@ -13,6 +13,7 @@ from detectors._customers import (
     repeated_records,
     resolve_customers,
 )
+from detectors._shared import detection_pass
 
 NAMES = ["Acme Ltd", "ACME Limited", "Jon Smith", "Jonathan Smith", "Harbour Estates", None]
 EMAILS = ["a@acme.co", "jon@smith.me", "office@harbour.co", None, None]
@@ -96,3 +97,38 @@ def test_an_invoice_repeats_a_record_only_with_its_id_its_name_and_no_email() ->
         }
     )
     assert list(repeated_records(book, bills)) == [0, 0, -1, -1, -1, -1]
+
+
+def test_within_a_pass_the_records_are_resolved_once_for_invoices_adding_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(5)
+    book = _book(rng, 30).drop_duplicates(["source", "source_id"])
+    repeating = pd.DataFrame(
+        {
+            "source": book["source"],
+            "customer_id": book["source_id"],
+            "customer_name": book["name"],
+            "customer_email": None,
+        }
+    )
+    first, second = repeating.iloc[:12], repeating.iloc[6:]  # two detectors' own subsets
+    alone = [invoice_customers(first, book), invoice_customers(second, book)]
+    calls: list[int] = []
+
+    def counted(*args: pd.DataFrame) -> _customers.Directory:
+        calls.append(len(args[1]))
+        return resolve_customers(*args)
+
+    monkeypatch.setattr(_customers, "resolve_customers", counted)
+    with detection_pass():
+        together = [invoice_customers(first, book), invoice_customers(second, book)]
+        invoice_customers(_invoices(rng, book, 40), book)  # invoices of their own: resolved
+    assert calls[0] == 0  # the records alone, once for both
+    assert len(calls) == 2
+    assert calls[1] > 0
+    for found, plain in zip(together, alone, strict=True):
+        pd.testing.assert_series_equal(found.key, plain.key)
+        pd.testing.assert_series_equal(found.customer_id, plain.customer_id)
+        assert found.alt_ids == plain.alt_ids
+        assert found.links == plain.links

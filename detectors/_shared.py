@@ -1,0 +1,75 @@
+"""Results several detectors share within one detection pass, computed once.
+
+A detection pass runs the detectors one after another on the same loaded frames, and some
+of them derive the same intermediate result from those frames: the attendee <-> customer
+matching of :mod:`detectors._matching`, the payment facts of every invoice. Inside
+:func:`detection_pass` such a result is computed by the first detector that asks for it and
+handed to the others; outside one, every call computes its own, so a detector run alone
+behaves exactly as before.
+
+A result is remembered against the very objects it was computed from (compared by
+identity, and held until the pass ends so that no other object can take their ids) and the
+parameters it depends on. Detectors never mutate their inputs, so the same objects mean the
+same answer. Everything remembered is dropped when the pass ends: memory is freed, and a
+later pass over new data never sees a result of an earlier one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TypeVar, cast
+
+Result = TypeVar("Result")
+
+
+@dataclass
+class _Pass:
+    """What one pass has computed: per key, the inputs it came from and the result."""
+
+    results: dict[Hashable, tuple[tuple[object, ...], object]] = field(default_factory=dict)
+
+
+_current: ContextVar[_Pass | None] = ContextVar("detection_pass", default=None)
+
+
+@contextmanager
+def detection_pass() -> Iterator[None]:
+    """Share results between the detectors run inside the ``with`` block (one pass).
+
+    Passes nest: an inner pass starts empty and the outer one resumes after it.
+    """
+    token = _current.set(_Pass())
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def shared(
+    name: str,
+    inputs: tuple[object, ...],
+    params: Hashable,
+    compute: Callable[[], Result],
+) -> Result:
+    """``compute()``, or the result an earlier call in this pass got for the same question.
+
+    Args:
+        name: What is computed (one name per function whose result is shared).
+        inputs: The objects the result is derived from (frames, ``None`` for an absent one);
+            another call shares it only when given these very objects.
+        params: Everything else the result depends on (hashable).
+        compute: Computes the result from ``inputs`` and ``params``.
+    """
+    current = _current.get()
+    if current is None:
+        return compute()
+    key = (name, tuple(id(item) for item in inputs), params)
+    known = current.results.get(key)
+    if known is not None and all(old is new for old, new in zip(known[0], inputs, strict=True)):
+        return cast(Result, known[1])
+    result = compute()
+    current.results[key] = (inputs, result)
+    return result

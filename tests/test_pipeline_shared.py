@@ -1,0 +1,46 @@
+"""One detection pass computes what its detectors derive alike once, and keeps none of it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from busywork.pipeline import detect
+from detectors import _customers, _matching, _payments, _shared
+from tests.factories import SHOP_AS_OF, scanned_shop
+
+
+def test_a_forced_detection_computes_each_shared_result_once_and_keeps_none(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, worker = scanned_shop(tmp_path, engine, scale=0.1)
+    calls: Counter[str] = Counter()
+
+    def counted(module: Any, name: str) -> None:
+        real: Callable[..., Any] = getattr(module, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, call)
+
+    counted(_matching, "_match")  # appointment_to_invoice, invoice_lag, duplicate_entry
+    counted(_payments, "_facts")  # the coverage of payment dates, slow_collection
+    counted(_customers, "resolve_customers")  # invoice_customers' resolutions
+
+    result = detect(worker.engine, config, as_of=SHOP_AS_OF, now=SHOP_AS_OF, force=True)
+
+    assert {"appointment_to_invoice", "invoice_lag", "duplicate_entry"} <= set(result.ran)
+    assert {"payment_reminders", "recurring_invoice", "slow_collection"} <= set(result.ran)
+    assert calls["_match"] == 1
+    # The whole invoices: the coverage and slow_collection; payment_reminders' window: its own.
+    assert calls["_facts"] == 2
+    # No invoice adds to the customer records: they are resolved once for both detectors.
+    assert calls["resolve_customers"] == 1
+    assert _shared._current.get() is None  # the pass is over: nothing is remembered
