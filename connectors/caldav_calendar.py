@@ -12,15 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from caldav.collection import Calendar
-from caldav.davclient import DAVClient
-from caldav.elements import dav
-from caldav.lib import error as dav_error
 from pydantic import Field, SecretStr, field_validator
 
 from busywork.errors import AuthError, FatalError, RetriableError, SkippableError
@@ -31,7 +27,14 @@ from connectors.base import Connector, ConnectorConfig, ConnectorContext, SyncPa
 from connectors.ical import EventOptions, instance_start, lower_set, parse_object
 from connectors.registry import register
 
-_ETAG = dav.GetEtag.tag
+if TYPE_CHECKING:
+    # The client library loads only when a sync runs: processes that never sync a CalDAV
+    # account (detection, ranking) do not carry it.
+    from caldav.collection import Calendar
+    from caldav.davclient import DAVClient
+
+#: ``caldav.elements.dav.GetEtag.tag``: the property name ETags are listed under.
+_ETAG = "{DAV:}getetag"
 #: One cursor entry per resource: [etag, 1 if it holds a recurring series else 0, *ids].
 Entry = list[Any]
 
@@ -87,6 +90,9 @@ class CaldavConnector(Connector):
 
     def pages(self, cursor: dict[str, Any] | None) -> Iterator[SyncPage]:
         """Pages of changed appointments per calendar; the last page of each moves its token."""
+        from caldav.davclient import DAVClient
+        from caldav.lib import error as dav_error
+
         known: dict[str, Any] = dict((cursor or {}).get("calendars", {}))
         try:
             client = DAVClient(
@@ -165,6 +171,9 @@ class CaldavConnector(Connector):
         self, calendar: Calendar, token: str | None, entries: dict[str, Entry]
     ) -> tuple[str | None, dict[str, str | None], set[str]]:
         """The new token, the ETag of every new or changed resource, and deleted resources."""
+        from caldav.elements import dav
+        from caldav.lib import error as dav_error
+
         if self.config.incremental != "etag" and token != "etag":
             try:
                 result: Any = calendar.get_objects_by_sync_token(
