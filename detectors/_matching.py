@@ -170,6 +170,10 @@ def _fallback(
     return np.where(customer >= 0, customer, guess)
 
 
+#: How an attendee's customer was found, by code (the last: not found).
+_METHODS = np.array(["email", "name", "prefix", "entity", "none"], dtype=object)
+
+
 def _appointments(
     raw: pd.DataFrame,
     email_hit: np.ndarray[Any, np.dtype[np.int64]],
@@ -191,11 +195,14 @@ def _appointments(
             "date": fr.local_dates(raw["start_at"], context.timezone).astype("datetime64[ns]"),
             "booked_by_hand": fr.is_manual(raw["origin"]),
             "customer": customer,
-            "method": np.select(
-                [email_hit >= 0, name_hit >= 0, prefix_hit >= 0, entity_hit >= 0],
-                ["email", "name", "prefix", "entity"],
-                default="none",
-            ),
+            # One string object per method, not one per appointment.
+            "method": _METHODS[
+                np.select(
+                    [email_hit >= 0, name_hit >= 0, prefix_hit >= 0, entity_hit >= 0],
+                    [0, 1, 2, 3],
+                    default=4,
+                )
+            ],
         }
     )
     frame = frame[customer >= 0]
