@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,7 @@ from busywork.contract import document
 from busywork.delivery.feedback import feedback_day
 from busywork.delivery.policy import channels, enqueue_immediate, items, open_findings
 from busywork.logs import redact
-from busywork.plan import in_scope, load_for_runs, params_hash, plan_runs, scope_ids
+from busywork.plan import Run, in_scope, load_for_runs, params_hash, plan_runs, scope_ids
 from busywork.ranking_baselines import record_figures, with_findings
 from busywork.store.coverage import save_coverage, stored_coverage
 from busywork.store.events import advance_watermarks
@@ -38,7 +38,7 @@ from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
 from config.default_goals import effective_goals
 from config.models import WEEKDAYS, AppConfig
-from detectors._coverage import measure_pass
+from detectors._coverage import Coverage, measure_pass
 from detectors._shared import detection_pass
 from detectors.base import (
     DEFAULT_MINUTES_PER_TASK,
@@ -127,47 +127,7 @@ def detect(
         return result
     frames = load_for_runs(engine, business, list(runs.values()))
     context = detection_context(config, as_of)
-    whole = [run.detector for run in runs.values() if run.subjects is None]
-    with detection_pass():  # the detectors of this pass share what they derive alike
-        try:
-            coverage = measure_pass(whole, frames, context)
-        except Exception as exc:  # detectors then measure their own, and fail one by one
-            log.warning(
-                "coverage failed business=%s action=coverage_failed error=%s",
-                business,
-                redact(str(exc)),
-            )
-            coverage = {}
-        candidates: list[Candidate] = []
-        for kind, run in runs.items():
-            try:
-                found = in_scope(run, run.detector.detect(frames, context, coverage.get(kind)))
-            except Exception as exc:  # one broken detector must never stop the others
-                result.failed[kind] = redact(f"{type(exc).__name__}: {exc}")
-                log.exception(
-                    "detector failed business=%s detector=%s action=detect_failed", business, kind
-                )
-                continue
-            candidates += found
-            result.ran.append(kind)
-            if kind in coverage:
-                result.coverage[kind] = coverage[kind].to_json()
-            if run.subjects is not None:
-                result.scoped[kind] = len(run.subjects)
-            log.info(
-                "detector ran business=%s detector=%s action=detected findings=%d subjects=%s",
-                business,
-                kind,
-                len(found),
-                "all" if run.subjects is None else len(run.subjects),
-            )
-            if kind in coverage and not coverage[kind].checked:
-                log.info(
-                    "detector not checked business=%s detector=%s action=not_checked reason=%s",
-                    business,
-                    kind,
-                    coverage[kind].reason,
-                )
+    candidates = _detect_pass(business, runs, frames, context, result)
     ran = {kind: runs[kind] for kind in result.ran}
     with engine.begin() as connection:
         result.changes = upsert_findings(
@@ -189,6 +149,76 @@ def detect(
             in_transaction(connection, queued)
     result.adopted = check_adoption(engine, config, as_of=as_of, now=now)
     return result
+
+
+def _detect_pass(
+    business: str,
+    runs: Mapping[str, Run],
+    frames: Mapping[RecordKind, pd.DataFrame],
+    context: DetectionContext,
+    result: DetectResult,
+) -> list[Candidate]:
+    """Run ``runs`` on ``frames`` in one detection pass; what each did goes into ``result``.
+
+    Coverage is measured once for the detectors that read the whole business; the
+    detectors of the pass share what they derive alike (:mod:`detectors._shared`).
+    """
+    whole = [run.detector for run in runs.values() if run.subjects is None]
+    with detection_pass():
+        try:
+            coverage = measure_pass(whole, frames, context)
+        except Exception as exc:  # detectors then measure their own, and fail one by one
+            log.warning(
+                "coverage failed business=%s action=coverage_failed error=%s",
+                business,
+                redact(str(exc)),
+            )
+            coverage = {}
+        return [
+            found
+            for kind, run in runs.items()
+            for found in _run_one(business, kind, run, frames, context, coverage, result)
+        ]
+
+
+def _run_one(
+    business: str,
+    kind: str,
+    run: Run,
+    frames: Mapping[RecordKind, pd.DataFrame],
+    context: DetectionContext,
+    coverage: Mapping[str, Coverage],
+    result: DetectResult,
+) -> list[Candidate]:
+    """One detector's findings in scope; a failure is recorded, never raised."""
+    try:
+        found = in_scope(run, run.detector.detect(frames, context, coverage.get(kind)))
+    except Exception as exc:  # one broken detector must never stop the others
+        result.failed[kind] = redact(f"{type(exc).__name__}: {exc}")
+        log.exception(
+            "detector failed business=%s detector=%s action=detect_failed", business, kind
+        )
+        return []
+    result.ran.append(kind)
+    if kind in coverage:
+        result.coverage[kind] = coverage[kind].to_json()
+    if run.subjects is not None:
+        result.scoped[kind] = len(run.subjects)
+    log.info(
+        "detector ran business=%s detector=%s action=detected findings=%d subjects=%s",
+        business,
+        kind,
+        len(found),
+        "all" if run.subjects is None else len(run.subjects),
+    )
+    if kind in coverage and not coverage[kind].checked:
+        log.info(
+            "detector not checked business=%s detector=%s action=not_checked reason=%s",
+            business,
+            kind,
+            coverage[kind].reason,
+        )
+    return found
 
 
 def check_adoption(
