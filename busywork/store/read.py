@@ -57,6 +57,11 @@ def load_frames(
     return frames
 
 
+def frame_columns(wanted: Iterable[str]) -> list[str]:
+    """The columns :func:`load_frames` gives for ``wanted`` (besides ``id``), in its order."""
+    return list(dict.fromkeys([*BASE_COLUMNS, *wanted]))
+
+
 def _load(
     connection: sa.Connection,
     business: str,
@@ -68,7 +73,7 @@ def _load(
 ) -> pd.DataFrame:
     table = RECORD_MODELS[kind].__table__  # type: ignore[attr-defined]
     specs = {spec.name: spec for spec in column_specs(kind)}
-    names = list(dict.fromkeys([*BASE_COLUMNS, *wanted]))
+    names = frame_columns(wanted)
     unknown = [name for name in names if name not in table.c]
     if unknown:
         raise KeyError(f"{kind.value} has no column(s) {', '.join(unknown)}")

@@ -6,9 +6,11 @@ business, the frames :func:`~busywork.store.read.load_frames` gave (with record 
 the id of the newest event they reflect. Every change to a record appends an event in
 the same transaction (see :mod:`busywork.store.ingest`), and the log is append-only, so
 the events after that id name every record that may differ: only those are read again and
-spliced in by record id. The patched frames equal a fresh load, row order included
-(``tests/store/test_snapshots.py``). The row store stays the source of truth: a snapshot
-is a per-process cache, and a store another process wrote to is patched the same way.
+spliced in by record id (:mod:`busywork.store.frame_patch`). The patched frames equal a
+fresh load, row order included (``tests/store/test_snapshots.py``). The row store stays
+the source of truth: a snapshot is a per-process cache, and a store another process wrote
+to is patched the same way. A cold start reads the business's stored snapshots
+(:mod:`busywork.store.stored_frames`) rather than every row.
 
 Frames a detection pass loaded anyway (every record of the kinds kept, with ids) can be
 handed over with :meth:`FrameSnapshots.adopt`, so the ranking that follows reads nothing.
@@ -19,7 +21,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,8 +29,9 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from busywork.store.frame_patch import newest_event, patch_frames
-from busywork.store.read import BASE_COLUMNS, load_frames
+from busywork.store.read import frame_columns
 from busywork.store.records import RecordKind
+from busywork.store.stored_frames import load_stored_frames
 
 #: Businesses per store whose frames one process keeps (least recently used go first).
 MAX_BUSINESSES = 4
@@ -102,7 +105,7 @@ class FrameSnapshots:
         # A copy of the kept columns (pointers to the same values): a view would hold the
         # whole frame's blocks, every text column of it, for as long as it is kept.
         taken = {
-            kind: frames[kind][_names(wanted)].copy()
+            kind: frames[kind][frame_columns(wanted)].copy()
             for kind, wanted in self.columns.items()
             if kind in frames and kind in ids and set(wanted) <= set(frames[kind].columns)
         }
@@ -148,8 +151,7 @@ class FrameSnapshots:
         self, engine: Engine, business: str, newest: int, kinds: set[RecordKind]
     ) -> _Snapshot:
         wanted = {kind: columns for kind, columns in self.columns.items() if kind in kinds}
-        loaded = load_frames(engine, business, wanted, with_ids=True)
-        ids = {kind: frame.pop("id").to_numpy() for kind, frame in loaded.items()}
+        loaded, ids = load_stored_frames(engine, business, wanted, newest)
         return _Snapshot(loaded, ids, newest)
 
     def _patch(self, engine: Engine, business: str, kept: _Snapshot, newest: int) -> _Snapshot:
@@ -177,8 +179,3 @@ def _merged(kept: _Snapshot, other: _Snapshot) -> _Snapshot:
         {**kept.ids, **other.ids},
         min(kept.newest_event, other.newest_event),
     )
-
-
-def _names(wanted: Iterable[str]) -> list[str]:
-    """The columns :func:`load_frames` gives for ``wanted``, in its order."""
-    return list(dict.fromkeys([*BASE_COLUMNS, *wanted]))
