@@ -32,7 +32,7 @@ from busywork.store.frame_codec import (
 )
 from busywork.store.frame_patch import patch_frames
 from busywork.store.gc_pause import gc_paused
-from busywork.store.read import frame_columns, load_frames
+from busywork.store.read import frame_columns, load_frames, small_page_cache
 from busywork.store.records import RecordKind
 from busywork.store.tables import FrameSnapshot
 
@@ -118,7 +118,7 @@ def write_snapshot(
         "written_at": datetime.now(UTC),
         "payload": payload,
     }
-    with engine.begin() as connection:
+    with engine.begin() as connection, small_page_cache(connection):  # nor the one written
         insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         statement = insert(_SNAPSHOTS).values(row)
         excluded = statement.excluded
@@ -160,7 +160,8 @@ def _read_stored(
     frames: Frames = {}
     ids: Ids = {}
     stored_at: dict[RecordKind, int] = {}
-    with engine.connect() as connection:
+    # A payload read through SQLite's large write cache would stay in it: see small_page_cache.
+    with engine.connect() as connection, small_page_cache(connection):
         for kind_value, key, event, version, payload in connection.execute(query):
             kind = keys[(kind_value, key)]
             if version != FORMAT_VERSION:
