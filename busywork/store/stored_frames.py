@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 _SNAPSHOTS = FrameSnapshot.__table__  # type: ignore[attr-defined]
 #: Records a read may patch in before the stored snapshot is written again.
 REWRITE_AFTER_RECORDS = 5_000
+#: Larger payloads are not stored (SQLite's default limit on a value is 1,000,000,000 bytes,
+#: PostgreSQL's 1 GiB): a business of several million records reads its rows.
+MAX_PAYLOAD_BYTES = 512 * 2**20
 
 Frames = dict[RecordKind, pd.DataFrame]
 Ids = dict[RecordKind, np.ndarray]
@@ -94,19 +97,16 @@ def write_snapshot(
     ids: np.ndarray,
     newest: int,
 ) -> bool:
-    """Store ``frame`` (every live record of ``kind``, as of event ``newest``).
+    """Store ``frame`` (every live record of ``kind``, as of event ``newest``); whether it was.
 
-    A snapshot already stored as of a newer event is kept. Returns whether the frame
-    could be encoded.
+    A snapshot already stored as of a newer event is kept. A frame that cannot be encoded,
+    or is too large, or a write the database refuses, is logged and left unstored: the
+    snapshot is a cache, and its loss costs only a read of the rows.
     """
     payload = encode_frame(frame, ids)
-    if payload is None:
-        log.info(
-            "frame snapshot business=%s kind=%s action=not_stored: a column holds other values"
-            " than text",
-            business,
-            kind.value,
-        )
+    if payload is None or len(payload) > MAX_PAYLOAD_BYTES:
+        why = "a text column holds other values" if payload is None else f"{len(payload)} bytes"
+        log.info("frame snapshot business=%s kind=%s action=not_stored: %s", business, kind, why)
         return False
     row = {
         "business": business,
@@ -118,17 +118,25 @@ def write_snapshot(
         "written_at": datetime.now(UTC),
         "payload": payload,
     }
-    with engine.begin() as connection, small_page_cache(connection):  # nor the one written
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(_SNAPSHOTS).values(row)
-        excluded = statement.excluded
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["business", "record_kind", "columns_key"],
-                set_={name: excluded[name] for name in row if name not in _KEY},
-                where=_SNAPSHOTS.c.newest_event <= excluded.newest_event,
+    try:
+        with engine.begin() as connection, small_page_cache(connection):  # nor when written
+            insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+            statement = insert(_SNAPSHOTS).values(row)
+            excluded = statement.excluded
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["business", "record_kind", "columns_key"],
+                    set_={name: excluded[name] for name in row if name not in _KEY},
+                    where=_SNAPSHOTS.c.newest_event <= excluded.newest_event,
+                )
             )
+    except sa.exc.DBAPIError as exc:
+        # The driver's own message, never the statement (whose parameter is the payload).
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "refused"
+        log.warning(
+            "frame snapshot business=%s kind=%s action=not_stored: %s", business, kind, reason
         )
+        return False
     return True
 
 

@@ -183,3 +183,14 @@ def test_bills_paid_at_is_read_from_the_rows_not_stored(engine: Engine) -> None:
     _assert_fresh(engine, "b", columns)
     assert set(_stored(engine, "b")) == {RecordKind.PAYMENT.value}
     assert _load(engine, "b", columns)[RecordKind.BILL]["paid_at"].notna().all()
+
+
+def test_a_payload_too_large_is_not_stored_and_the_rows_are_read(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _commit(engine, "b", invoice_rows(8))
+    monkeypatch.setattr(stored_frames, "MAX_PAYLOAD_BYTES", 100)
+    with caplog.at_level(logging.INFO, logger="busywork.store.stored_frames"):
+        _assert_fresh(engine, "b")
+    assert _stored(engine, "b") == {}
+    assert "action=not_stored" in caplog.text
