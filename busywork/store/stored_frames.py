@@ -147,31 +147,17 @@ def _read_stored(
     engine: Engine, business: str, names: Mapping[RecordKind, list[str]]
 ) -> tuple[Frames, Ids, dict[RecordKind, int]]:
     """The stored frames of ``names`` that decode, their ids and the events they reflect."""
-    if not names:
-        return {}, {}, {}
-    keys = {(kind.value, columns_key(cols)): kind for kind, cols in names.items()}
-    query = sa.select(
-        _SNAPSHOTS.c.record_kind,
-        _SNAPSHOTS.c.columns_key,
-        _SNAPSHOTS.c.newest_event,
-        _SNAPSHOTS.c.format_version,
-        _SNAPSHOTS.c.payload,
-    ).where(
-        _SNAPSHOTS.c.business == business,
-        sa.or_(
-            *(
-                sa.and_(_SNAPSHOTS.c.record_kind == kind, _SNAPSHOTS.c.columns_key == key)
-                for kind, key in keys
-            )
-        ),
-    )
     frames: Frames = {}
     ids: Ids = {}
     stored_at: dict[RecordKind, int] = {}
     # A payload read through SQLite's large write cache would stay in it: see small_page_cache.
     with engine.connect() as connection, small_page_cache(connection):
-        for kind_value, key, event, version, payload in connection.execute(query):
-            kind = keys[(kind_value, key)]
+        for kind, cols in names.items():
+            found = _stored_row(connection, business, kind, cols)
+            if found is None:
+                continue
+            event, version, payload = found
+            del found  # the payload is dropped once decoded: one is held at a time
             if version != FORMAT_VERSION:
                 log.info(
                     "frame snapshot business=%s kind=%s action=rewrite: format %s, not %s",
@@ -183,7 +169,7 @@ def _read_stored(
                 continue
             try:
                 with gc_paused():  # a million strings, no cycles among them
-                    frame, frame_ids = decode_frame(bytes(payload), names[kind])
+                    frame, frame_ids = decode_frame(bytes(payload), cols)
             except UnreadableFrameError as exc:
                 log.warning(
                     "frame snapshot business=%s kind=%s action=rewrite: unreadable (%s)",
@@ -192,8 +178,27 @@ def _read_stored(
                     exc,
                 )
                 continue
-            frames[kind], ids[kind], stored_at[kind] = frame, frame_ids, int(event)
+            del payload
+            frames[kind], ids[kind], stored_at[kind] = frame, frame_ids, event
     return frames, ids, stored_at
+
+
+def _stored_row(
+    connection: sa.Connection, business: str, kind: RecordKind, cols: list[str]
+) -> tuple[int, int, bytes] | None:
+    """The stored event, format version and payload of one frame, if any.
+
+    One kind a query: a driver that buffers a whole result holds one payload, not all.
+    """
+    query = sa.select(
+        _SNAPSHOTS.c.newest_event, _SNAPSHOTS.c.format_version, _SNAPSHOTS.c.payload
+    ).where(
+        _SNAPSHOTS.c.business == business,
+        _SNAPSHOTS.c.record_kind == kind.value,
+        _SNAPSHOTS.c.columns_key == columns_key(cols),
+    )
+    found = connection.execute(query).one_or_none()
+    return None if found is None else (int(found[0]), int(found[1]), found[2])
 
 
 def _patch(
