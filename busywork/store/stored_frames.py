@@ -9,6 +9,12 @@ event it reflects, and the records named by later events are read again and spli
 :func:`~busywork.store.read.load_frames` (``tests/store/test_stored_frames.py``). The
 record tables stay the source of truth: a missing, old-format or unreadable snapshot is
 logged and the row store read (and the snapshot written again), never a wrong frame.
+
+Patching assumes events commit in id order, as the detectors' watermarks do. On
+PostgreSQL two transactions of one business (two connectors) may commit out of order: an
+event committed after a snapshot was taken, with a lower id than the snapshot's, would
+never be patched in. A snapshot is therefore read afresh from the rows once it is
+:data:`REREAD_AFTER` old, as the detectors re-run on everything once a day.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -40,6 +46,8 @@ log = logging.getLogger(__name__)
 _SNAPSHOTS = FrameSnapshot.__table__  # type: ignore[attr-defined]
 #: Records a read may patch in before the stored snapshot is written again.
 REWRITE_AFTER_RECORDS = 5_000
+#: A snapshot written longer ago than this is read afresh from the rows (see the module).
+REREAD_AFTER = timedelta(days=1)
 #: Larger payloads are not stored (SQLite's default limit on a value is 1,000,000,000 bytes,
 #: PostgreSQL's 1 GiB): a business of several million records reads its rows.
 MAX_PAYLOAD_BYTES = 512 * 2**20
@@ -150,21 +158,19 @@ def _read_stored(
     frames: Frames = {}
     ids: Ids = {}
     stored_at: dict[RecordKind, int] = {}
+    now = datetime.now(UTC)
     # A payload read through SQLite's large write cache would stay in it: see small_page_cache.
     with engine.connect() as connection, small_page_cache(connection):
         for kind, cols in names.items():
             found = _stored_row(connection, business, kind, cols)
             if found is None:
                 continue
-            event, version, payload = found
+            event, version, written_at, payload = found
             del found  # the payload is dropped once decoded: one is held at a time
-            if version != FORMAT_VERSION:
+            if version != FORMAT_VERSION or now - written_at > REREAD_AFTER:
+                why = f"format {version}" if version != FORMAT_VERSION else f"written {written_at}"
                 log.info(
-                    "frame snapshot business=%s kind=%s action=rewrite: format %s, not %s",
-                    business,
-                    kind.value,
-                    version,
-                    FORMAT_VERSION,
+                    "frame snapshot business=%s kind=%s action=reread: %s", business, kind, why
                 )
                 continue
             try:
@@ -172,7 +178,7 @@ def _read_stored(
                     frame, frame_ids = decode_frame(bytes(payload), cols)
             except UnreadableFrameError as exc:
                 log.warning(
-                    "frame snapshot business=%s kind=%s action=rewrite: unreadable (%s)",
+                    "frame snapshot business=%s kind=%s action=reread: unreadable (%s)",
                     business,
                     kind.value,
                     exc,
@@ -185,20 +191,26 @@ def _read_stored(
 
 def _stored_row(
     connection: sa.Connection, business: str, kind: RecordKind, cols: list[str]
-) -> tuple[int, int, bytes] | None:
-    """The stored event, format version and payload of one frame, if any.
+) -> tuple[int, int, datetime, bytes] | None:
+    """The stored event, format version, time written and payload of one frame, if any.
 
     One kind a query: a driver that buffers a whole result holds one payload, not all.
     """
     query = sa.select(
-        _SNAPSHOTS.c.newest_event, _SNAPSHOTS.c.format_version, _SNAPSHOTS.c.payload
+        _SNAPSHOTS.c.newest_event,
+        _SNAPSHOTS.c.format_version,
+        _SNAPSHOTS.c.written_at,
+        _SNAPSHOTS.c.payload,
     ).where(
         _SNAPSHOTS.c.business == business,
         _SNAPSHOTS.c.record_kind == kind.value,
         _SNAPSHOTS.c.columns_key == columns_key(cols),
     )
     found = connection.execute(query).one_or_none()
-    return None if found is None else (int(found[0]), int(found[1]), found[2])
+    if found is None:
+        return None
+    written_at = found[2] if found[2].tzinfo else found[2].replace(tzinfo=UTC)
+    return int(found[0]), int(found[1]), written_at, found[3]
 
 
 def _patch(

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -126,9 +126,11 @@ def test_too_many_events_to_patch_reads_the_rows(
     [
         ({"payload": b"PK\x03\x04 damaged"}, "unreadable"),
         ({"format_version": 0}, "format 0"),
+        # Written two days before now, whatever the day: read afresh from the rows.
+        ({"written_at": datetime.now(UTC) - timedelta(days=2)}, "written"),
     ],
 )
-def test_an_unreadable_or_old_snapshot_falls_back_to_the_rows_and_is_rewritten(
+def test_an_unreadable_old_format_or_day_old_snapshot_is_read_from_the_rows_and_rewritten(
     engine: Engine, caplog: pytest.LogCaptureFixture, change: dict[str, Any], message: str
 ) -> None:
     _commit(engine, "b", invoice_rows(10))
