@@ -32,8 +32,10 @@ from busywork.store.events import (
     watermarks,
 )
 from busywork.store.findings import cited_subjects, merged_subjects
+from busywork.store.frame_patch import newest_event as store_newest_event
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
+from busywork.store.stored_frames import load_stored_frames
 from detectors.base import Candidate, Detector, finding_id
 
 #: Detectors re-run at least this often, even when no record changed.
@@ -143,8 +145,11 @@ def load_for_runs(
 ) -> dict[RecordKind, pd.DataFrame]:
     """The frames ``runs`` read: narrowed to their subjects when every run is scoped alike.
 
-    The kinds read whole are handed to the ranking too (:func:`keep_frames`): the ranking
-    that follows detection measures its baselines on them instead of reading them again.
+    The kinds read whole come through the stored snapshots (:func:`load_stored_frames`:
+    one columnar blob per kind, patched from the event log), the narrowed ones from the
+    row store. The kinds read whole are handed to the ranking too (:func:`keep_frames`):
+    the ranking that follows detection measures its baselines on them instead of reading
+    them again.
     """
     columns: dict[RecordKind, set[str]] = {}
     for run in runs:
@@ -159,17 +164,18 @@ def load_for_runs(
             only[record_kind] = (column, frozenset().union(*(r.subjects or () for r in readers)))
     newest = newest_event(engine, business)  # before the load: later events get patched in
     release_frames(engine, business, set(columns) - set(only))  # replaced by this load
-    frames = load_frames(
-        engine,
-        business,
-        {kind: sorted(names) for kind, names in columns.items()},
-        only=only,
-        with_ids=True,
+    whole = {kind: sorted(names) for kind, names in columns.items() if kind not in only}
+    # Read before the load too: the stored snapshots are patched up to it, or written as of it.
+    frames, ids = load_stored_frames(
+        engine, business, whole, store_newest_event(engine, business, whole)
     )
-    ids = {kind: frame.pop("id").to_numpy() for kind, frame in frames.items()}
-    whole = {kind: frame for kind, frame in frames.items() if kind not in only}
-    keep_frames(engine, business, whole, ids, newest)
-    return frames
+    narrowed = {kind: sorted(columns[kind]) for kind in only}
+    scoped = load_frames(engine, business, narrowed, only=only, with_ids=True) if only else {}
+    keep_frames(engine, business, frames, ids, newest)
+    for kind, frame in scoped.items():
+        ids[kind] = frame.pop("id").to_numpy()
+        frames[kind] = frame
+    return {kind: frames[kind] for kind in columns}
 
 
 def in_scope(run: Run, found: list[Candidate]) -> list[Candidate]:

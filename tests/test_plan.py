@@ -13,10 +13,12 @@ from sqlalchemy.engine import Engine
 
 from busywork.pipeline import detect, detection_context, enabled_detectors
 from busywork.plan import Run, load_for_runs, plan_runs
+from busywork.store import stored_frames
 from busywork.store.events import touched_subjects
 from busywork.store.findings import candidate_from_json, candidate_to_json, open_candidates
 from busywork.store.frames import validate_records
 from busywork.store.ingest import RecordBatch, commit_page
+from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
 from busywork.store.tables import Finding
 from config.models import AppConfig
@@ -178,3 +180,27 @@ def test_a_new_invoice_under_a_customer_s_second_id_re_reads_both_ids(
     commit_new_invoices(worker.engine, ["C0999"], later, customer_name="Someone")
     runs, _ = plan_runs(worker.engine, "shop", enabled_detectors(config), now=later)
     assert runs["recurring_invoice"].subjects == {"C0999", candidate.subject.id}
+
+
+def test_a_full_load_reads_the_stored_snapshots_patched_with_later_events(
+    scanned: tuple[AppConfig, Worker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, worker = scanned  # its scan stored the frames every detector reads
+    later = AS_OF + timedelta(minutes=5)
+    commit_new_invoices(worker.engine, ["C0001", "C0002"], later, customer_name="Someone")
+    runs = [Run(detector) for detector in enabled_detectors(config).values()]
+    columns: dict[RecordKind, set[str]] = {}
+    for run in runs:
+        for record_kind, wanted in run.detector.input_columns().items():
+            columns.setdefault(record_kind, set()).update(wanted)
+    fresh = load_frames(worker.engine, "shop", {kind: sorted(c) for kind, c in columns.items()})
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("every row was read again")
+
+    monkeypatch.setattr(stored_frames, "load_frames", refused)
+    loaded = load_for_runs(worker.engine, "shop", runs)
+    assert list(loaded) == list(fresh)
+    for kind, frame in fresh.items():
+        pd.testing.assert_frame_equal(loaded[kind], frame, check_exact=True, obj=kind.value)
+    assert (loaded[RecordKind.INVOICE]["customer_name"] == "Someone").sum() == 2

@@ -10,7 +10,7 @@ from alignment.baselines import BASELINE_COLUMNS, measure_baselines
 from busywork.pipeline import enabled_detectors
 from busywork.plan import Run, load_for_runs
 from busywork.ranking_baselines import ranking_baselines, record_figures, with_findings
-from busywork.store import snapshots
+from busywork.store import frame_patch, snapshots
 from busywork.store.ingest import commit_page
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
@@ -77,7 +77,8 @@ def test_a_detection_load_is_measured_without_reading_the_records_again(
     detectors = enabled_detectors(parse_config(CONFIG))
     load_for_runs(engine, "b", [Run(detector) for detector in detectors.values()])
     expected = _fresh(engine, context)
-    monkeypatch.setattr(snapshots, "load_frames", _refused)
+    monkeypatch.setattr(snapshots, "load_stored_frames", _refused)  # no cold load
+    monkeypatch.setattr(frame_patch, "load_frames", _refused)  # no patch
     assert ranking_baselines(engine, "b", METRICS, context, []) == expected
 
 

@@ -21,7 +21,7 @@ BASE_COLUMNS = ("source", "source_id", "origin")
 IN_CHUNK = 900
 #: Rows read from the driver at a time: their tuples are all that is alive at once.
 FETCH_ROWS = 20_000
-#: SQLite page cache while frames are read, in KiB (see :func:`_read_cache`).
+#: SQLite page cache while frames are read, in KiB (see :func:`small_page_cache`).
 READ_CACHE_KIB = 4096
 #: A business holding at least 1/this of a table's ids is read by scanning the table (SQLite).
 WHOLE_TABLE_SHARE = 2
@@ -46,7 +46,7 @@ def load_frames(
     ``paid_at`` gets the date of its latest payment (see :func:`fill_bill_paid_at`).
     """
     frames: dict[RecordKind, pd.DataFrame] = {}
-    with engine.connect() as connection, _read_cache(connection):
+    with engine.connect() as connection, small_page_cache(connection):
         for kind, wanted in columns.items():
             frames[kind] = _load(
                 connection, business, kind, wanted, (only or {}).get(kind), with_ids=with_ids
@@ -55,6 +55,11 @@ def load_frames(
         if bills is not None and "paid_at" in bills.columns:
             frames[RecordKind.BILL] = fill_bill_paid_at(connection, business, bills)
     return frames
+
+
+def frame_columns(wanted: Iterable[str]) -> list[str]:
+    """The columns :func:`load_frames` gives for ``wanted`` (besides ``id``), in its order."""
+    return list(dict.fromkeys([*BASE_COLUMNS, *wanted]))
 
 
 def _load(
@@ -68,7 +73,7 @@ def _load(
 ) -> pd.DataFrame:
     table = RECORD_MODELS[kind].__table__  # type: ignore[attr-defined]
     specs = {spec.name: spec for spec in column_specs(kind)}
-    names = list(dict.fromkeys([*BASE_COLUMNS, *wanted]))
+    names = frame_columns(wanted)
     unknown = [name for name in names if name not in table.c]
     if unknown:
         raise KeyError(f"{kind.value} has no column(s) {', '.join(unknown)}")
@@ -96,7 +101,7 @@ def _load(
 
 
 @contextmanager
-def _read_cache(connection: sa.Connection) -> Iterator[None]:
+def small_page_cache(connection: sa.Connection) -> Iterator[None]:
     """SQLite's page cache cut to :data:`READ_CACHE_KIB` while frames are read, then restored.
 
     The store's connections keep a large cache for writing (see

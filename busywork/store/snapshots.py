@@ -6,9 +6,11 @@ business, the frames :func:`~busywork.store.read.load_frames` gave (with record 
 the id of the newest event they reflect. Every change to a record appends an event in
 the same transaction (see :mod:`busywork.store.ingest`), and the log is append-only, so
 the events after that id name every record that may differ: only those are read again and
-spliced in by record id. The patched frames equal a fresh load, row order included
-(``tests/store/test_snapshots.py``). The row store stays the source of truth: a snapshot
-is a per-process cache, and a store another process wrote to is patched the same way.
+spliced in by record id (:mod:`busywork.store.frame_patch`). The patched frames equal a
+fresh load, row order included (``tests/store/test_snapshots.py``). The row store stays
+the source of truth: a snapshot is a per-process cache, and a store another process wrote
+to is patched the same way. A cold start reads the business's stored snapshots
+(:mod:`busywork.store.stored_frames`) rather than every row.
 
 Frames a detection pass loaded anyway (every record of the kinds kept, with ids) can be
 handed over with :meth:`FrameSnapshots.adopt`, so the ranking that follows reads nothing.
@@ -19,25 +21,20 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from busywork.store.read import BASE_COLUMNS, load_frames
-from busywork.store.records import RECORD_MODELS, RecordKind
-from busywork.store.tables import Event
+from busywork.store.frame_patch import newest_event, patch_frames
+from busywork.store.read import frame_columns
+from busywork.store.records import RecordKind
+from busywork.store.stored_frames import load_stored_frames
 
-_EVENTS = Event.__table__  # type: ignore[attr-defined]
 #: Businesses per store whose frames one process keeps (least recently used go first).
 MAX_BUSINESSES = 4
-#: Beyond this many new events a fresh load is cheaper than patching.
-MAX_PATCH_EVENTS = 50_000
-#: Bound parameters per IN list; below SQLite's oldest limit of 999.
-IN_CHUNK = 900
 
 
 @dataclass
@@ -87,7 +84,7 @@ class FrameSnapshots:
         Read before loading frames that :meth:`adopt` is to keep: events committed during
         the load are then patched in again, which changes nothing.
         """
-        return _newest_event(engine, business, set(self.columns))
+        return newest_event(engine, business, self.columns)
 
     def adopt(
         self,
@@ -108,7 +105,7 @@ class FrameSnapshots:
         # A copy of the kept columns (pointers to the same values): a view would hold the
         # whole frame's blocks, every text column of it, for as long as it is kept.
         taken = {
-            kind: frames[kind][_names(wanted)].copy()
+            kind: frames[kind][frame_columns(wanted)].copy()
             for kind, wanted in self.columns.items()
             if kind in frames and kind in ids and set(wanted) <= set(frames[kind].columns)
         }
@@ -154,33 +151,22 @@ class FrameSnapshots:
         self, engine: Engine, business: str, newest: int, kinds: set[RecordKind]
     ) -> _Snapshot:
         wanted = {kind: columns for kind, columns in self.columns.items() if kind in kinds}
-        loaded = load_frames(engine, business, wanted, with_ids=True)
-        ids = {kind: frame.pop("id").to_numpy() for kind, frame in loaded.items()}
+        loaded, ids = load_stored_frames(engine, business, wanted, newest)
         return _Snapshot(loaded, ids, newest)
 
     def _patch(self, engine: Engine, business: str, kept: _Snapshot, newest: int) -> _Snapshot:
-        touched = _touched(engine, business, kept.newest_event, newest, set(self.columns))
-        if touched is None:
+        patched = patch_frames(
+            engine,
+            business,
+            self.columns,
+            kept.frames,
+            kept.ids,
+            after=kept.newest_event,
+            upto=newest,
+        )
+        if patched is None:
             return self._load(engine, business, newest, set(self.columns))
-        frames, ids = dict(kept.frames), dict(kept.ids)
-        for kind, keys in touched.items():
-            gone = _record_ids(engine, business, kind, keys)
-            source_ids = {source_id for _source, source_id in keys}
-            fresh = load_frames(
-                engine,
-                business,
-                {kind: self.columns[kind]},
-                only={kind: ("source_id", source_ids)},
-                with_ids=True,
-            )[kind]
-            fresh_ids = fresh.pop("id").to_numpy()
-            stay = ~np.isin(ids[kind], np.union1d(gone, fresh_ids))
-            combined = pd.concat([frames[kind][stay], fresh], ignore_index=True)
-            combined_ids = np.concatenate([ids[kind][stay], fresh_ids])
-            order = np.argsort(combined_ids, kind="stable")
-            frames[kind] = combined.take(order).reset_index(drop=True)
-            ids[kind] = combined_ids[order]
-        return _Snapshot(frames, ids, newest)
+        return _Snapshot(patched.frames, patched.ids, newest)
 
 
 def _merged(kept: _Snapshot, other: _Snapshot) -> _Snapshot:
@@ -193,73 +179,3 @@ def _merged(kept: _Snapshot, other: _Snapshot) -> _Snapshot:
         {**kept.ids, **other.ids},
         min(kept.newest_event, other.newest_event),
     )
-
-
-def _names(wanted: Iterable[str]) -> list[str]:
-    """The columns :func:`load_frames` gives for ``wanted``, in its order."""
-    return list(dict.fromkeys([*BASE_COLUMNS, *wanted]))
-
-
-def _newest_event(engine: Engine, business: str, kinds: set[RecordKind]) -> int:
-    """The newest event id on ``kinds``: one index seek per kind, in one statement.
-
-    The events index is (business, record_kind, id); a maximum over the whole business
-    would scan every one of its entries.
-    """
-    newest = [
-        sa.select(sa.func.max(_EVENTS.c.id))
-        .where(_EVENTS.c.business == business, _EVENTS.c.record_kind == kind.value)
-        .scalar_subquery()
-        for kind in sorted(kinds, key=lambda kind: kind.value)
-    ]
-    with engine.connect() as connection:
-        found = connection.execute(sa.select(*newest)).one()
-    return max((int(value) for value in found if value is not None), default=0)
-
-
-def _touched(
-    engine: Engine, business: str, after: int, upto: int, kinds: set[RecordKind]
-) -> dict[RecordKind, set[tuple[str, str]]] | None:
-    """(source, source_id) of the records each event in (after, upto] names; None: too many."""
-    wanted = {kind.value: kind for kind in kinds}
-    query = (
-        sa.select(_EVENTS.c.record_kind, _EVENTS.c.source, _EVENTS.c.source_id)
-        .where(
-            _EVENTS.c.business == business,
-            _EVENTS.c.id > after,
-            _EVENTS.c.id <= upto,
-            _EVENTS.c.record_kind.in_(sorted(wanted)),
-        )
-        .limit(MAX_PATCH_EVENTS + 1)
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    if len(rows) > MAX_PATCH_EVENTS:
-        return None
-    touched: dict[RecordKind, set[tuple[str, str]]] = {}
-    for kind, source, source_id in rows:
-        touched.setdefault(wanted[kind], set()).add((source, source_id))
-    return touched
-
-
-def _record_ids(
-    engine: Engine, business: str, kind: RecordKind, keys: set[tuple[str, str]]
-) -> np.ndarray:
-    """Store ids of the named records, live or deleted."""
-    table = RECORD_MODELS[kind].__table__  # type: ignore[attr-defined]
-    by_source: dict[str, list[str]] = {}
-    for source, source_id in keys:
-        by_source.setdefault(source, []).append(source_id)
-    found: list[int] = []
-    with engine.connect() as connection:
-        for source, source_ids in sorted(by_source.items()):
-            ordered = sorted(source_ids)
-            for start in range(0, len(ordered), IN_CHUNK):
-                found += connection.execute(
-                    sa.select(table.c.id).where(
-                        table.c.business == business,
-                        table.c.source == source,
-                        table.c.source_id.in_(ordered[start : start + IN_CHUNK]),
-                    )
-                ).scalars()
-    return np.array(found, dtype=np.int64)

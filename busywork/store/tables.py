@@ -110,3 +110,25 @@ class Tenant(SQLModel, table=True):
     base_dir: str = Field(max_length=1024)
     content_hash: str = Field(max_length=64)
     updated_at: datetime
+
+
+class FrameSnapshot(SQLModel, table=True):
+    """A business's frame of one record kind and column set, stored as one columnar blob.
+
+    Written by :mod:`busywork.store.stored_frames` and patched from the event log when
+    read; the record tables stay the source of truth.
+    """
+
+    __tablename__ = "frame_snapshot"
+
+    business: str = Field(primary_key=True, max_length=64)
+    record_kind: str = Field(primary_key=True, max_length=32)
+    #: A hash of the frame's column names: each column set has a snapshot of its own.
+    columns_key: str = Field(primary_key=True, max_length=32)
+    #: The newest event the frame reflects: later events are patched in when it is read.
+    newest_event: int = Field(sa_type=sa.BigInteger)
+    #: :data:`busywork.store.frame_codec.FORMAT_VERSION` of the payload.
+    format_version: int
+    rows: int = Field(sa_type=sa.BigInteger)
+    written_at: datetime
+    payload: bytes = Field(sa_type=sa.LargeBinary)

@@ -1,0 +1,125 @@
+"""A record frame as one columnar blob: numpy ``.npz`` arrays, no pickle.
+
+What :func:`~busywork.store.read.load_frames` gives (text as ``object`` with None, numbers,
+dates and flags as numpy dtypes, ``Int64``) is written column by column: the store ids as
+``int64``; a numpy column as its array; an ``Int64`` column as ``int64`` values and a
+mask; a text column as integer codes (-1: None) and its distinct values as a JSON array
+in UTF-8. Decoding builds each text column from one string object per distinct value, so
+repeated values share their object as :class:`~busywork.store.columns.ColumnBuilder`
+makes them, and the frame equals the one encoded: columns, dtypes, values, row order.
+Arrays are read with ``allow_pickle=False``: a payload can hold numbers and bytes only.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+#: Written with every payload; a payload of another version is not read.
+FORMAT_VERSION = 1
+#: What a damaged or foreign payload raises while it is decoded.
+DECODE_ERRORS = (ValueError, KeyError, IndexError, TypeError, OSError, EOFError, zipfile.BadZipFile)
+
+
+class UnreadableFrameError(ValueError):
+    """A payload that does not decode to the frame asked for."""
+
+
+def encode_frame(frame: pd.DataFrame, ids: np.ndarray) -> bytes | None:
+    """``frame`` (one row per id in ``ids``) as a payload; None when a column cannot be.
+
+    A text column holding anything but strings and None (which no driver gives) cannot be
+    encoded; the caller keeps reading the row store.
+    """
+    arrays: dict[str, np.ndarray] = {"ids": np.ascontiguousarray(ids, dtype=np.int64)}
+    for position, name in enumerate(frame.columns):
+        encoded = _encode_column(frame[name])
+        if encoded is None:
+            return None
+        arrays.update({f"{key}{position}": array for key, array in encoded.items()})
+    arrays["columns"] = _text_bytes([str(name) for name in frame.columns])
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+def decode_frame(payload: bytes, names: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The frame of columns ``names`` and its ids that ``payload`` holds.
+
+    Raises:
+        UnreadableFrameError: the payload is damaged or holds other columns.
+    """
+    try:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as arrays:
+            if json.loads(arrays["columns"].tobytes()) != list(names):
+                raise UnreadableFrameError("the payload holds other columns")
+            ids = arrays["ids"]
+            if ids.dtype != np.int64 or ids.ndim != 1 or np.any(ids[1:] <= ids[:-1]):
+                raise UnreadableFrameError("the payload's ids are not increasing int64")
+            columns = {
+                name: _decode_column(arrays, position, len(ids))
+                for position, name in enumerate(names)
+            }
+    except DECODE_ERRORS as exc:
+        if isinstance(exc, UnreadableFrameError):
+            raise
+        raise UnreadableFrameError(f"{type(exc).__name__}: {exc}") from exc
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(ids))), ids
+
+
+def _encode_column(column: pd.Series) -> dict[str, np.ndarray] | None:
+    """The arrays of one column, keyed by role: ``v`` values, ``m`` mask, ``u`` text."""
+    if isinstance(column.dtype, pd.Int64Dtype):
+        mask = column.isna().to_numpy()
+        return {"v": column.fillna(0).to_numpy(dtype=np.int64), "m": mask}
+    if column.dtype != object:
+        values = column.to_numpy()
+        return None if values.dtype == object else {"v": values}
+    values = column.to_numpy()
+    codes, uniques = pd.factorize(values)
+    texts = pd.api.types.infer_dtype(uniques, skipna=False) in ("string", "empty")
+    missing = values[codes < 0].tolist()
+    if not texts or missing.count(None) != len(missing):
+        return None  # other values than text and None (NaN, numbers): not this format's
+    return {"t": codes.astype(_code_type(len(uniques))), "u": _text_bytes(uniques.tolist())}
+
+
+def _decode_column(arrays: np.lib.npyio.NpzFile, position: int, rows: int) -> pd.Series:
+    if f"u{position}" in arrays:
+        codes = arrays[f"t{position}"]
+        uniques = json.loads(arrays[f"u{position}"].tobytes())
+        if codes.dtype.kind != "i" or (len(codes) and codes.min() < -1):
+            raise UnreadableFrameError(f"column {position} has invalid text codes")
+        pooled = np.empty(len(uniques) + 1, dtype=object)  # the last one (-1): None
+        pooled[:-1] = uniques
+        values = pooled[codes]
+        if len(values) != rows:
+            raise UnreadableFrameError(f"column {position} has {len(values)} rows, not {rows}")
+        return pd.Series(values, dtype=object, copy=False)  # not inferred as a str dtype
+    if f"m{position}" in arrays:
+        values = pd.arrays.IntegerArray(arrays[f"v{position}"], arrays[f"m{position}"])
+    else:
+        values = arrays[f"v{position}"]
+        if values.dtype == object:
+            raise UnreadableFrameError(f"column {position} is not a numpy dtype")
+    if len(values) != rows:
+        raise UnreadableFrameError(f"column {position} has {len(values)} rows, not {rows}")
+    return pd.Series(values, copy=False)
+
+
+def _code_type(distinct: int) -> type[np.signedinteger]:
+    """The narrowest signed integer type holding codes -1 … ``distinct`` - 1."""
+    for code_type in (np.int8, np.int16, np.int32):
+        if distinct <= np.iinfo(code_type).max:
+            return code_type
+    return np.int64
+
+
+def _text_bytes(values: list[str]) -> np.ndarray:
+    """``values`` as a JSON array in UTF-8, held by a ``uint8`` array."""
+    return np.frombuffer(json.dumps(values, ensure_ascii=False).encode(), dtype=np.uint8)

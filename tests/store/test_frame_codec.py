@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from busywork.store.frame_codec import UnreadableFrameError, decode_frame, encode_frame
+
+
+def _frame() -> tuple[pd.DataFrame, np.ndarray]:
+    frame = pd.DataFrame(
+        {
+            "source": pd.Series(["books", "books", "shop", "books"], dtype=object),
+            "name": pd.Series(["Zoë", None, "Zoë", '名前 "quoted"\n'], dtype=object),
+            "empty": pd.Series([None, None, None, None], dtype=object),
+            "total": [1.5, np.nan, -0.0, 1e300],
+            "issued_on": pd.to_datetime(["2026-01-02", None, "1970-01-01", "2262-04-11"]).astype(
+                "datetime64[ns]"
+            ),
+            "line_no": pd.array([1, None, -3, 2**62], dtype="Int64"),
+            "active": [True, False, True, False],
+        }
+    )
+    return frame, np.array([3, 5, 8, 1_000_000_007], dtype=np.int64)
+
+
+def test_a_decoded_frame_equals_the_encoded_one() -> None:
+    frame, ids = _frame()
+    payload = encode_frame(frame, ids)
+    assert payload is not None
+    decoded, decoded_ids = decode_frame(payload, list(frame.columns))
+    pd.testing.assert_frame_equal(decoded, frame, check_exact=True)
+    np.testing.assert_array_equal(decoded_ids, ids)
+    names = decoded["name"].to_numpy()
+    assert names[0] is names[2]  # one object per distinct value
+
+
+def test_an_empty_frame_keeps_its_columns_and_dtypes() -> None:
+    frame, ids = _frame()
+    payload = encode_frame(frame.iloc[:0].reset_index(drop=True), ids[:0])
+    assert payload is not None
+    decoded, decoded_ids = decode_frame(payload, list(frame.columns))
+    pd.testing.assert_frame_equal(decoded, frame.iloc[:0].reset_index(drop=True))
+    assert decoded_ids.dtype == np.int64
+    assert len(decoded_ids) == 0
+
+
+@pytest.mark.parametrize("odd", [7, float("nan"), b"bytes"])
+def test_text_columns_holding_other_values_are_not_encoded(odd: object) -> None:
+    frame, ids = _frame()
+    frame["name"] = pd.Series(["a", odd, "b", None], dtype=object)
+    assert encode_frame(frame, ids) is None
+
+
+def test_other_columns_than_asked_for_are_refused() -> None:
+    frame, ids = _frame()
+    payload = encode_frame(frame, ids)
+    assert payload is not None
+    with pytest.raises(UnreadableFrameError, match="other columns"):
+        decode_frame(payload, ["source", "name"])
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda payload: payload[: len(payload) // 2],
+        lambda payload: b"not a zip file at all",
+        lambda payload: payload.replace(b"Zo\xc3\xab", b"Zo\xc3\xac"),  # CRC mismatch
+    ],
+)
+def test_a_damaged_payload_is_refused_not_misread(damage: object) -> None:
+    frame, ids = _frame()
+    payload = encode_frame(frame, ids)
+    assert payload is not None
+    with pytest.raises(UnreadableFrameError):
+        decode_frame(damage(payload), list(frame.columns))  # type: ignore[operator]
+
+
+def test_a_payload_holding_pickled_objects_is_refused() -> None:
+    frame, ids = _frame()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, array in {"ids": ids, "columns": np.array(["x"], dtype=object)}.items():
+            with archive.open(f"{name}.npy", "w") as member:
+                np.save(member, array, allow_pickle=True)
+    with pytest.raises(UnreadableFrameError):
+        decode_frame(buffer.getvalue(), list(frame.columns))
