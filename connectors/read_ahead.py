@@ -3,8 +3,9 @@
 An import is read, validated and hashed (pure work on the file's bytes), then committed
 (the database's work), file after file. On a machine with a second core the two overlap:
 while the sync loop commits one file, a helper process reads the next ones. Only big
-imports start one (:data:`READ_AHEAD_MIN_BYTES`). The helper takes a second or two to
-start (it imports pandas and our modules); meanwhile the files are read here as before.
+imports start one (:data:`READ_AHEAD_MIN_BYTES`), and never from a daemonic process. The
+helper takes a second or two to start (it imports pandas and our modules); meanwhile the
+files are read here as before.
 
 The helper is started with ``spawn`` (never ``fork``: the caller may run threads; like any
 spawned process it imports the main module, which must guard its work with
@@ -69,7 +70,9 @@ def read_in_order(reads: Sequence[ExportRead]) -> Generator[ReadResult, None, No
 
     Close the generator (or let it be collected) to stop the helper early.
     """
-    if len(reads) < 2 or sum(_size(read.path) for read in reads) < READ_AHEAD_MIN_BYTES:
+    small = sum(_size(read.path) for read in reads) < READ_AHEAD_MIN_BYTES
+    # A daemonic process (a multiprocessing.Pool worker) may not start processes of its own.
+    if len(reads) < 2 or small or multiprocessing.current_process().daemon:
         for read in reads:
             yield read.run()
         return

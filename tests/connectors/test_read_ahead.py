@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
 import pandas as pd
@@ -63,13 +64,17 @@ def test_files_read_ahead_match_files_read_here(
     assert list(ahead[1][0].hashes) == list(content_hashes(here[1][0].frame))
 
 
-def test_small_imports_never_start_a_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("why", ["small import", "daemonic process"])
+def test_no_process_is_started_for_a_small_import_or_by_a_daemon(
+    why: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a process was started for a small import")
+        raise AssertionError("a process was started")
 
     monkeypatch.setattr(read_ahead, "ProcessPoolExecutor", refuse)
+    if why == "daemonic process":  # a multiprocessing.Pool worker may not have children
+        monkeypatch.setattr(read_ahead, "READ_AHEAD_MIN_BYTES", 0)
+        monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
     results = list(read_in_order(_reads(tmp_path)))
     assert [outcome.kept for _, _, outcome in results] == [2, 1, 0]
 
