@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing
+from dataclasses import replace
 from pathlib import Path
+from zoneinfo import ZoneInfoNotFoundError
 
 import pandas as pd
 import pytest
@@ -64,19 +65,31 @@ def test_files_read_ahead_match_files_read_here(
     assert list(ahead[1][0].hashes) == list(content_hashes(here[1][0].frame))
 
 
-@pytest.mark.parametrize("why", ["small import", "daemonic process"])
-def test_no_process_is_started_for_a_small_import_or_by_a_daemon(
-    why: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_small_imports_never_start_a_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
+    def refuse() -> None:
         raise AssertionError("a process was started")
 
-    monkeypatch.setattr(read_ahead, "ProcessPoolExecutor", refuse)
-    if why == "daemonic process":  # a multiprocessing.Pool worker may not have children
-        monkeypatch.setattr(read_ahead, "READ_AHEAD_MIN_BYTES", 0)
-        monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
+    monkeypatch.setattr(read_ahead, "_Helper", refuse)
     results = list(read_in_order(_reads(tmp_path)))
     assert [outcome.kept for _, _, outcome in results] == [2, 1, 0]
+
+
+def test_a_file_failing_in_the_helper_raises_as_when_read_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customers, invoices, _ = _reads(tmp_path)
+    reads = [customers, replace(invoices, context=replace(CONTEXT, timezone="Nowhere/Atlantis"))]
+    with pytest.raises(ZoneInfoNotFoundError) as here:
+        reads[1].run()
+    monkeypatch.setattr(read_ahead, "READ_AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(read_ahead, "READ_HERE_WHILE_STARTING", False)
+    results = read_in_order(reads)
+    assert next(results)[2].kept == 2
+    with pytest.raises(ZoneInfoNotFoundError) as raised:
+        next(results)
+    assert str(raised.value) == str(here.value)
 
 
 def test_stopping_early_leaves_no_helper_waiting(
