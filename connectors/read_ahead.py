@@ -27,7 +27,7 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -92,28 +92,40 @@ def read_in_order(reads: Sequence[ExportRead]) -> Generator[ReadResult, None, No
 
 
 def _with_helper(reads: Sequence[ExportRead], helper: _Helper) -> Generator[ReadResult, None, None]:
-    """The files read here until the helper has started, then by the helper, in order."""
+    """The files read here until the helper has started, then by the helper, in order.
+
+    The helper is handed the files after the current one as soon as it has started (from
+    the thread that sees it start), not only when the next file's turn comes.
+    """
     # The engine in the context is this process's; the reading needs none.
     portable = [replace(read, context=replace(read.context, engine=None)) for read in reads]
+    lock = threading.Lock()
     owed: set[int] = set()  # positions sent to the helper; its results come in that order
-    sent = 0  # reads[:sent] are read here or sent to the helper
+    sent = 1  # reads[:sent] are read here or sent to the helper; the first is read here
+    current = 0  # the position being read or committed
 
-    def send(upto: int) -> None:
+    def hand_over() -> None:
         nonlocal sent
-        if not helper.started.is_set() and READ_HERE_WHILE_STARTING:
-            return
-        helper.started.wait()
-        while sent < min(upto, len(reads)) and helper.send(portable[sent]):
-            owed.add(sent)
-            sent += 1
+        with lock:
+            upto = min(current + 1 + FILES_AHEAD, len(reads))
+            while sent < upto and helper.send(portable[sent]):
+                owed.add(sent)
+                sent += 1
 
+    helper.when_started(hand_over)
+    if not READ_HERE_WHILE_STARTING:
+        helper.started.wait()
     for position, read in enumerate(reads):
-        if position not in owed:
-            sent = max(sent, position + 1)
-            send(position + 1 + FILES_AHEAD)  # the helper reads on while this one is read
+        with lock:
+            current = position
+            here = position not in owed
+            if here:
+                sent = max(sent, position + 1)
+        if helper.started.is_set():
+            hand_over()  # the helper reads on while this one is read or committed
+        if here:
             yield read.run()
             continue
-        send(position + 1 + FILES_AHEAD)
         packed = helper.result()
         yield read.run() if packed is None else pickle.loads(packed)
 
@@ -132,10 +144,20 @@ class _Helper:
         )
         #: Set once the helper has imported what it needs (or has gone).
         self.started = threading.Event()
+        self._on_start: Callable[[], None] | None = None
+        self._start_lock = threading.Lock()
         self._results: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._gone = False
         self._taker = threading.Thread(target=self._take_results, name="read-ahead", daemon=True)
         self._taker.start()
+
+    def when_started(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the helper has started (now, if it has)."""
+        with self._start_lock:
+            if not self.started.is_set():
+                self._on_start = callback
+                return
+        callback()
 
     def send(self, read: ExportRead) -> bool:
         """Hand ``read`` to the helper; False when it has gone (the file is read here)."""
@@ -145,7 +167,7 @@ class _Helper:
         try:
             pickle.dump(read, stdin, protocol=pickle.HIGHEST_PROTOCOL)
             stdin.flush()
-        except OSError:  # the helper died: a broken pipe
+        except Exception:  # a broken pipe (it died): it gets nothing more, files are read here
             self._gone = True
             return False
         return True
@@ -181,13 +203,25 @@ class _Helper:
         assert stdout is not None
         try:
             pickle.load(stdout)  # the ready mark
-            self.started.set()
+            self._start()
             while True:
                 self._results.put(pickle.load(stdout))
         except (EOFError, OSError, ValueError, pickle.UnpicklingError):
             self._gone = True
-            self.started.set()
+            self._start()
             self._results.put(None)
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self.started.is_set():
+                return
+            self.started.set()
+            callback = self._on_start
+        if callback is not None:
+            try:
+                callback()
+            except Exception:  # never let this thread die: results would stop coming
+                self._gone = True
 
 
 def serve() -> None:
