@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,11 +19,11 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from busywork.store.frames import column_specs
 from busywork.store.records import RecordKind
 from connectors.base import Connector, ConnectorConfig, SyncPage
-from connectors.csv_import import read_export
 from connectors.csv_mapping import FileMapping
 from connectors.csv_reading import TABULAR_SUFFIXES
 from connectors.doc_types import DocTypeRules
 from connectors.outcomes import FileOutcome, FileStatus
+from connectors.read_ahead import ExportRead, read_in_order
 from connectors.registry import register
 
 #: File stem per record kind, in the order files are loaded (people before their invoices).
@@ -142,6 +143,7 @@ class CsvConnector(Connector):
             )
         present = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
         claimed: set[str] = set()
+        files: list[tuple[str, Path, str, ExportRead | None]] = []
         for stem, kind in FILE_STEMS.items():
             mapping = self.config.mapping(stem)
             path = present.get((mapping.file or f"{stem}.csv").lower())
@@ -149,24 +151,28 @@ class CsvConnector(Connector):
                 continue
             claimed.add(path.name)
             digest = f"{_sha256(path)}:{_mapping_hash(mapping)}"
-            if seen.get(stem, {}).get("sha256") == digest:
+            unchanged = seen.get(stem, {}).get("sha256") == digest
+            export = ExportRead(path, kind, stem, mapping, self.context, self.config.doc_types)
+            files.append((stem, path, digest, None if unchanged else export))
+        # Read in order; a big import reads the next files while this one's page commits.
+        with closing(read_in_order([read for *_, read in files if read is not None])) as reads:
+            for stem, path, digest, job in files:
+                if job is None:
+                    yield SyncPage(
+                        batches=(),
+                        cursor=dict(seen),
+                        files=(FileOutcome(path.name, stem, FileStatus.UNCHANGED),),
+                    )
+                    continue
+                batch, problems, outcome = next(reads)
+                if batch is not None and not outcome.failed:
+                    seen[stem] = {"sha256": digest, "rows": len(batch.frame)}
                 yield SyncPage(
-                    batches=(),
+                    batches=() if batch is None else (batch,),
                     cursor=dict(seen),
-                    files=(FileOutcome(path.name, stem, FileStatus.UNCHANGED),),
+                    problems=problems,
+                    files=(outcome,),
                 )
-                continue
-            batch, problems, outcome = read_export(
-                path, kind, stem, mapping, self.context, self.config.doc_types
-            )
-            if batch is not None and not outcome.failed:
-                seen[stem] = {"sha256": digest, "rows": len(batch.frame)}
-            yield SyncPage(
-                batches=() if batch is None else (batch,),
-                cursor=dict(seen),
-                problems=problems,
-                files=(outcome,),
-            )
         ignored = {name.lower() for name in self.config.ignore}
         unused = tuple(
             FileOutcome(

@@ -8,6 +8,7 @@ have bound, so every ORM read of rows written this way is unchanged.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -50,14 +51,17 @@ def driver_values(values: pd.Series, column_type: Any, dialect: str) -> list[Any
 def _datetimes(values: pd.Series, dialect: str) -> np.ndarray:
     stamps = pd.to_datetime(values, utc=True)  # naive values are UTC already
     if dialect == "sqlite":
-        # SQLAlchemy's SQLite storage format, UTC without an offset: "2026-01-31 09:30:00.000000".
         naive = stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-        text = np.datetime_as_string(naive, unit="us")  # fixed width: "2026-01-31T09:30:…"
-        if len(text):
-            characters = text.view(np.uint32).reshape(len(text), -1)
-            characters[:, 10] = ord(" ")  # the "T"; NaT rows are masked to None by the caller
-        return text.astype(object)
+        return _each_distinct_once(naive, _sqlite_text)
     return np.asarray(stamps.dt.to_pydatetime(), dtype=object)
+
+
+def _sqlite_text(stamps: np.ndarray) -> np.ndarray:
+    """SQLAlchemy's SQLite storage format, UTC without an offset: "2026-01-31 09:30:00.000000"."""
+    text = np.datetime_as_string(stamps, unit="us")  # fixed width: "2026-01-31T09:30:…"
+    characters = text.view(np.uint32).reshape(len(text), -1)
+    characters[:, 10] = ord(" ")  # the "T"
+    return text.astype(object)
 
 
 def _dates(values: pd.Series, dialect: str) -> np.ndarray:
@@ -65,8 +69,24 @@ def _dates(values: pd.Series, dialect: str) -> np.ndarray:
         values = pd.to_datetime(values)
     days = values.to_numpy(dtype="datetime64[D]")
     if dialect == "sqlite":
-        return np.datetime_as_string(days, unit="D").astype(object)
+        return _each_distinct_once(
+            days, lambda distinct: np.datetime_as_string(distinct, unit="D").astype(object)
+        )
     return days.astype(object)  # numpy turns datetime64[D] into datetime.date
+
+
+def _each_distinct_once(
+    stamps: np.ndarray, convert: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """``convert(stamps)``, converting each distinct value once and sharing the result.
+
+    Dates and times repeat (invoice days, booking slots, created = updated). NaT rows come
+    back as a value, masked to None by the caller.
+    """
+    codes, distinct = pd.factorize(stamps)
+    if not len(distinct):
+        return np.full(len(stamps), None, dtype=object)
+    return convert(np.asarray(distinct)).take(np.maximum(codes, 0))
 
 
 def _json(values: pd.Series, dialect: str) -> np.ndarray:

@@ -9,7 +9,7 @@ same page again and the upsert makes that harmless.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +32,8 @@ FULL_SCAN_ROWS = 5_000
 IN_CHUNK = 900
 #: Rows per INSERT statement batch.
 WRITE_CHUNK = 5_000
+
+_NO_HASHES = np.array([], dtype=object)
 
 #: A change of status is reported as its own event type (``invoice.paid`` ...).
 STATUS_EVENTS: dict[RecordKind, dict[str, str]] = {
@@ -59,6 +61,16 @@ class RecordBatch:
     kind: RecordKind
     frame: pd.DataFrame
     deleted_ids: tuple[str, ...] = ()
+    #: The rows' content hashes (:func:`~busywork.store.hashing.content_hashes`) when already
+    #: computed, e.g. by the process that read the file; else the commit computes them.
+    hashes: np.ndarray | None = None
+
+    def hashed(self) -> RecordBatch:
+        """This batch with its content hashes computed now, off the commit's path."""
+        if self.hashes is not None:
+            return self
+        hashes = content_hashes(self.frame).to_numpy() if len(self.frame) else _NO_HASHES
+        return replace(self, hashes=hashes)
 
 
 @dataclass
@@ -133,8 +145,14 @@ def _apply(
     connection: Connection, business: str, source: str, batch: RecordBatch, now: datetime
 ) -> IngestStats:
     table = RECORD_MODELS[batch.kind].__table__  # type: ignore[attr-defined]
-    frame = batch.frame.drop_duplicates("source_id", keep="last").reset_index(drop=True)
-    frame = frame.assign(content_hash=content_hashes(frame).to_numpy() if len(frame) else [])
+    # As drop_duplicates("source_id", keep="last"), keeping the hashes aligned.
+    kept = ~batch.frame["source_id"].duplicated(keep="last").to_numpy()
+    frame = batch.frame[kept].reset_index(drop=True)
+    if batch.hashes is not None:
+        hashes = batch.hashes[kept]
+    else:
+        hashes = content_hashes(frame).to_numpy() if len(frame) else _NO_HASHES
+    frame = frame.assign(content_hash=hashes)
     existing = _existing(
         connection, table, business, source, frame["source_id"].tolist(), batch.deleted_ids
     )

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from busywork.evaluate import make_business, profiles_for
 from config.loader import parse_config
+from connectors import read_ahead
 from worker import Worker
 
 CONFIG = """\
@@ -89,6 +90,18 @@ def _add_bad_rows(path: Path) -> None:
 
 @pytest.mark.parametrize("seed", sorted(DIGESTS))
 def test_a_csv_import_stores_the_pinned_bytes(seed: int, tmp_path: Path) -> None:
+    _import_and_check(seed, tmp_path)
+
+
+def test_files_read_ahead_in_a_second_process_store_the_pinned_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read_ahead, "READ_AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(read_ahead, "READ_HERE_WHILE_STARTING", False)
+    _import_and_check(3, tmp_path)
+
+
+def _import_and_check(seed: int, tmp_path: Path) -> None:
     business = make_business(seed, SCALE, profiles_for(seed, None))
     business.write(tmp_path / "data")
     _add_bad_rows(tmp_path / "data" / "invoices.csv")

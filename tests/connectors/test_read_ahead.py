@@ -1,0 +1,104 @@
+"""Reading export files ahead in a second process gives exactly what reading them here gives."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from zoneinfo import ZoneInfoNotFoundError
+
+import pandas as pd
+import pytest
+
+from busywork.store.hashing import content_hashes
+from busywork.store.records import RecordKind
+from connectors import read_ahead
+from connectors.base import ConnectorContext
+from connectors.csv_mapping import FileMapping
+from connectors.read_ahead import ExportRead, read_in_order
+
+CONTEXT = ConnectorContext(business="acme", timezone="Europe/London", currency="GBP")
+CUSTOMERS = "source_id,name,email\nC1,Ann,ann@example.com\nC2,Bob,\n,Nobody,x@example.com\n"
+INVOICES = """source_id,customer_id,issued_on,due_on,total,currency,status
+INV-1,C1,2026-01-05,2026-02-04,100.00,GBP,open
+INV-2,C2,2026-01-06,not a date,50,GBP,open
+INV-3,C1,2026-01-07,2026-02-06,75.5,GBP,paid,surplus
+"""
+
+
+def _reads(folder: Path) -> list[ExportRead]:
+    (folder / "customers.csv").write_text(CUSTOMERS)
+    (folder / "invoices.csv").write_text(INVOICES)
+    return [
+        ExportRead(
+            folder / "customers.csv", RecordKind.CUSTOMER, "customers", FileMapping(), CONTEXT
+        ),
+        ExportRead(folder / "invoices.csv", RecordKind.INVOICE, "invoices", FileMapping(), CONTEXT),
+        # Gone before its turn: the helper reports it as reading it here would.
+        ExportRead(folder / "payments.csv", RecordKind.PAYMENT, "payments", FileMapping(), CONTEXT),
+    ]
+
+
+def test_files_read_ahead_match_files_read_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _reads(tmp_path)
+    here = list(read_in_order(reads))
+    monkeypatch.setattr(read_ahead, "READ_AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(read_ahead, "READ_HERE_WHILE_STARTING", False)
+    ahead = list(read_in_order(reads))
+
+    assert [result[1:] for result in ahead] == [result[1:] for result in here]
+    assert here[1][1] == (
+        "invoices.csv:3: due_on: not a valid date: 'not a date'",
+        "invoices.csv:4: 8 fields but the header has 7; row skipped",
+    )
+    assert ahead[2][2].error.startswith("[Errno 2] No such file")
+    for (batch, _, _), (expected, _, _) in zip(ahead[:2], here[:2], strict=True):
+        assert batch is not None
+        assert expected is not None
+        pd.testing.assert_frame_equal(batch.frame, expected.frame)
+    # The first file is read here while the helper starts; the helper hashes what it reads.
+    assert here[1][0] is not None
+    assert ahead[1][0] is not None
+    assert ahead[0][0] is not None
+    assert ahead[0][0].hashes is None
+    assert list(ahead[1][0].hashes) == list(content_hashes(here[1][0].frame))
+
+
+def test_small_imports_never_start_a_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse() -> None:
+        raise AssertionError("a process was started")
+
+    monkeypatch.setattr(read_ahead, "_Helper", refuse)
+    results = list(read_in_order(_reads(tmp_path)))
+    assert [outcome.kept for _, _, outcome in results] == [2, 1, 0]
+
+
+def test_a_file_failing_in_the_helper_raises_as_when_read_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customers, invoices, _ = _reads(tmp_path)
+    reads = [customers, replace(invoices, context=replace(CONTEXT, timezone="Nowhere/Atlantis"))]
+    with pytest.raises(ZoneInfoNotFoundError) as here:
+        reads[1].run()
+    monkeypatch.setattr(read_ahead, "READ_AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(read_ahead, "READ_HERE_WHILE_STARTING", False)
+    results = read_in_order(reads)
+    assert next(results)[2].kept == 2
+    with pytest.raises(ZoneInfoNotFoundError) as raised:
+        next(results)
+    assert str(raised.value) == str(here.value)
+
+
+def test_stopping_early_leaves_no_helper_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read_ahead, "READ_AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(read_ahead, "READ_HERE_WHILE_STARTING", False)
+    results = read_in_order(_reads(tmp_path))
+    batch, _, _ = next(results)
+    results.close()
+    assert batch is not None
+    assert list(batch.frame["source_id"]) == ["C1", "C2"]
