@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from detectors import _frames as fr
-from detectors._codes import Ints, combine, factor, first_per_group, first_rows
+from detectors._codes import Codes, Ints, combine, factor, first_per_group, first_rows, ranks
 from detectors._entities import Resolution, resolve
 from detectors._shared import shared
 from detectors.base import EntityLink
@@ -41,6 +41,7 @@ def resolve_customers(
     appointments: pd.DataFrame,
     *,
     coded: Mapping[str, Ints] | None = None,
+    cleaned: Mapping[str, Codes] | None = None,
 ) -> Directory:
     """Resolve customer records, invoices' customers and attendees into customer codes.
 
@@ -57,6 +58,10 @@ def resolve_customers(
         coded: Codes a caller already has (:func:`detectors._codes.factor` of the rows'
             text, customers then invoices then appointments) of the party column ``id``,
             ``name`` or ``email``, so that they are not coded twice.
+        cleaned: Codes a caller already has of the rows' ``email`` as
+            :func:`detectors._frames.clean_email` and ``name`` as
+            :func:`detectors._entities.match_name` clean them (:meth:`Codes.cleaned` of the
+            same rows' codes), so that they are not cleaned twice.
     """
     parties = pd.DataFrame(
         {
@@ -91,7 +96,13 @@ def resolve_customers(
     # A value's first row is the first of its party too: the codes of the distinct rows
     # are the codes of their own text, and entity resolution need not code it again.
     first = first_rows(row)
-    result = resolve(parties, coded={name: known[name][first] for name in _RESOLVED})
+    # Cleaned codes are in order of first row too, and every value has its first row here.
+    given = cleaned or {}
+    result = resolve(
+        parties,
+        coded={name: known[name][first] for name in _RESOLVED},
+        cleaned={name: Codes(code.codes[first], code.values) for name, code in given.items()},
+    )
     has_id = parties["id"].notna().to_numpy() & (result.entity >= 0)
     entity, source, ids = _named(
         result.entity[has_id],
@@ -136,8 +147,8 @@ _RESOLVED = ("id", "name", "email")
 
 def _named(entity: Ints, source: Any, ids: Any) -> tuple[Ints, Any, Any]:
     """The distinct ``(entity, source, id)`` of the rows with an id, sorted by all three."""
-    source_rank = pd.factorize(source, sort=True)[0]  # codes in the texts' order
-    id_rank = pd.factorize(ids, sort=True)[0]
+    source_rank = ranks(source)  # codes in the texts' order
+    id_rank = ranks(ids)
     order = np.lexsort((id_rank, source_rank, entity))
     entity, source_rank, id_rank = entity[order], source_rank[order], id_rank[order]
     new = np.ones(len(order), dtype=bool)

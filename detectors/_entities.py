@@ -93,21 +93,27 @@ def resolve(
     shared_email_threshold: float = SHARED_EMAIL_THRESHOLD,
     neighbours: int = NEIGHBOURS,
     coded: Mapping[str, Ints] | None = None,
+    cleaned: Mapping[str, Codes] | None = None,
 ) -> Resolution:
     """Resolve party rows (columns ``source``, ``id``, ``name``, ``email``) into entities.
 
     ``coded`` may hold the :func:`~detectors._codes.factor` codes of the rows' ``id``,
-    ``name`` or ``email`` text, when the caller has them, so that they are not coded again.
+    ``name`` or ``email`` text, when the caller has them, so that they are not coded again;
+    ``cleaned`` the :class:`~detectors._codes.Codes` of the rows' ``email`` as
+    :func:`~detectors._frames.clean_email` and ``name`` as :func:`match_name` clean them.
     """
     lowest = min(threshold, shared_email_threshold)
     given = coded or {}
+    clean = cleaned or {}
     source = fr.as_text(parties["source"]).fillna("")
     ids = fr.as_text(parties["id"])
     # Grouping and matching on integer codes of the texts (-1: null) is several times
     # faster than on the texts; each code stands for one distinct text. E-mails and names
     # are cleaned once per distinct text, and equal cleaned values share a code.
-    emails = _codes(parties["email"], given.get("email")).cleaned(fr.clean_email)
-    names = _codes(parties["name"], given.get("name")).cleaned(match_name)
+    emails = clean.get("email") or _codes(parties["email"], given.get("email")).cleaned(
+        fr.clean_email
+    )
+    names = clean.get("name") or _codes(parties["name"], given.get("name")).cleaned(match_name)
     email, name = _texts(emails, parties.index), _texts(names, parties.index)
     keys = {
         "source": factor(source),

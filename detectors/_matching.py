@@ -27,6 +27,7 @@ from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors._codes import Codes, day_order, first_per_code, look_up, owners, prefix_owners
 from detectors._customers import resolve_customers
+from detectors._entities import match_name
 from detectors._mirrors import one_per_booking
 from detectors._shared import shared
 from detectors.base import DetectionContext, EntityLink, Frames
@@ -93,13 +94,14 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
     raw_names = Codes.of(
         [customers["name"], invoices["customer_name"], appointments["attendee_name"]]
     )
+    emails = raw_emails.cleaned(fr.clean_email)
     directory = resolve_customers(
         customers,
         invoices,
         appointments,
         coded={"email": raw_emails.codes, "name": raw_names.codes},
+        cleaned={"email": emails, "name": raw_names.cleaned(match_name)},
     )
-    emails = raw_emails.cleaned(fr.clean_email)
     names = raw_names.cleaned(fr.clean_name)
     known = len(customers) + len(invoices)  # directory rows: customers and invoices
     customer = directory.code[:known]
