@@ -204,7 +204,8 @@ def _nodes(
     # separator inside an id) are one node, as their text is one key. Texts are joined by
     # numpy's loop over object arrays: the values are all strings.
     pair = combine(keys["id"], keys["source"])
-    first = with_id[np.unique(pair[with_id], return_index=True)[1]]
+    pairs, at = np.unique(pair[with_id], return_index=True)
+    first = with_id[at]
     pair_text = _joined(texts[first], "\x1f", id_texts[first])
     id_key = np.full(len(ids), -1, dtype=np.int64)
     id_key[with_id] = factor(pair_text)[pair[with_id]]
@@ -223,7 +224,8 @@ def _nodes(
     by_name = ~by_id & ~by_email
     labels = np.empty(len(first_row), dtype=object)
     id_rows, email_rows, name_rows = first_row[by_id], first_row[by_email], first_row[by_name]
-    joined = _joined(texts[id_rows], "\x1f", id_texts[id_rows])
+    # A row's pair text is that of its pair's first row: joined once, above.
+    joined = pair_text[np.searchsorted(pairs, pair[id_rows])]
     labels[by_id] = np.array([text.replace("\x1f", ":") for text in joined], dtype=object)
     labels[by_email] = _joined("email:", "", email.to_numpy(dtype=object)[email_rows])
     labels[by_name] = _joined("name:", "", name.to_numpy(dtype=object)[name_rows])
