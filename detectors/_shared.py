@@ -48,6 +48,9 @@ def detection_pass() -> Iterator[None]:
     try:
         yield
     finally:
+        ended = _current.get()
+        if ended is not None:
+            ended.results.clear()  # now, not when a collection finds it unreachable
         _current.reset(token)
 
 
@@ -107,7 +110,14 @@ def shared_by_memory(
     if known is not None:
         return cast(Result, known[1])
     result = compute()
-    results = current.results
     # The reference also keeps the entry's key from naming freed memory: it goes with it.
-    current.results[key] = ((weakref.ref(owner, lambda _: results.pop(key, None)),), result)
+    # It holds the pass weakly, so that the pass and what it remembers are no cycle.
+    held = weakref.ref(current)
+
+    def forget(_: object) -> None:
+        alive = held()
+        if alive is not None:
+            alive.results.pop(key, None)
+
+    current.results[key] = ((weakref.ref(owner, forget),), result)
     return result

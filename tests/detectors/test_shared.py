@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -99,3 +100,17 @@ def test_a_result_goes_with_the_memory_it_was_computed_from() -> None:
         del values
         gc.collect()
         assert len(current.results) == held - 2
+
+
+def test_what_a_pass_remembered_is_freed_when_it_ends_without_a_collection() -> None:
+    gc.disable()  # as during ingest: only reference counts free memory
+    try:
+        values = np.arange(5)
+        with detection_pass():
+            result = shared_by_memory("copy", values, (), lambda: values * 2)
+            shared("copy", (values,), (), lambda: values * 3)
+            gone = weakref.ref(result)
+            del result
+        assert gone() is None
+    finally:
+        gc.enable()
