@@ -15,7 +15,16 @@ import numpy as np
 import pandas as pd
 
 from detectors import _frames as fr
-from detectors._codes import Codes, Ints, combine, factor, first_per_group, first_rows, ranks
+from detectors._codes import (
+    Codes,
+    Ints,
+    combine,
+    factor,
+    first_per_group,
+    first_rows,
+    lexsorted,
+    ranks,
+)
 from detectors._entities import Resolution, resolve
 from detectors._known import known_text
 from detectors._shared import shared
@@ -145,14 +154,15 @@ _RECORD_COLUMN = {"id": "source_id", "name": "name", "email": "email"}
 def _named(entity: Ints, source: Any, ids: Any) -> tuple[Ints, Any, Any]:
     """The distinct ``(entity, source, id)`` of the rows with an id, sorted by all three."""
     source_rank = ranks(source)  # codes in the texts' order
-    id_rank = ranks(ids)
-    order = np.lexsort((id_rank, source_rank, entity))
-    entity, source_rank, id_rank = entity[order], source_rank[order], id_rank[order]
+    # Ids are compared as text only among rows of one entity and source: few, as most
+    # entities hold one id (sorting every id by its text was most of the work).
+    order = lexsorted([entity, source_rank], pd.Series(ids, dtype=object))
+    entity, source_rank, id_text = entity[order], source_rank[order], ids[order]
     new = np.ones(len(order), dtype=bool)
     new[1:] = (
         (entity[1:] != entity[:-1])
         | (source_rank[1:] != source_rank[:-1])
-        | (id_rank[1:] != id_rank[:-1])
+        | (id_text[1:] != id_text[:-1])
     )
     order = order[new]
     return entity[new], source[order], ids[order]
