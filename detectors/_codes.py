@@ -187,7 +187,7 @@ def _name_parts(names: Texts) -> pd.DataFrame:
     )
 
 
-def ranks(text: pd.Series[Any]) -> Ints:
+def ranks(text: pd.Series[Any] | Texts) -> Ints:
     """Each row's rank among the distinct values of ``text`` in sorted order; nulls rank last.
 
     Equal values share a rank. Only the distinct values are sorted, in C (numpy's UTF-8
@@ -195,7 +195,7 @@ def ranks(text: pd.Series[Any]) -> Ints:
     sorting the text column itself.
     """
     codes, uniques = pd.factorize(text)
-    order = np.argsort(np.asarray(uniques.to_numpy(dtype=object), dtype=StringDType()))
+    order = np.argsort(np.asarray(np.asarray(uniques, dtype=object), dtype=StringDType()))
     rank = np.empty(len(uniques) + 1, dtype=np.int64)
     rank[order] = np.arange(len(uniques))
     rank[-1] = len(uniques)  # code -1 (null) ranks last

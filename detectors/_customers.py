@@ -15,8 +15,18 @@ import numpy as np
 import pandas as pd
 
 from detectors import _frames as fr
-from detectors._codes import Ints, combine, factor, first_per_group, first_rows
+from detectors._codes import (
+    Codes,
+    Ints,
+    combine,
+    factor,
+    first_per_group,
+    first_rows,
+    lexsorted,
+    ranks,
+)
 from detectors._entities import Resolution, resolve
+from detectors._known import known_text
 from detectors._shared import shared
 from detectors.base import EntityLink
 
@@ -41,6 +51,7 @@ def resolve_customers(
     appointments: pd.DataFrame,
     *,
     coded: Mapping[str, Ints] | None = None,
+    cleaned: Mapping[str, Codes] | None = None,
 ) -> Directory:
     """Resolve customer records, invoices' customers and attendees into customer codes.
 
@@ -57,41 +68,45 @@ def resolve_customers(
         coded: Codes a caller already has (:func:`detectors._codes.factor` of the rows'
             text, customers then invoices then appointments) of the party column ``id``,
             ``name`` or ``email``, so that they are not coded twice.
+        cleaned: Codes a caller already has of the rows' ``email`` as
+            :func:`detectors._frames.clean_email` and ``name`` as
+            :func:`detectors._entities.match_name` clean them (:meth:`Codes.cleaned` of the
+            same rows' codes), so that they are not cleaned twice.
     """
+    columns = {
+        "source": [customers["source"], invoices["source"], appointments["source"]],
+        "id": [
+            customers["source_id"],
+            invoices["customer_id"],
+            pd.Series(None, index=appointments.index, dtype=object),
+        ],
+        "name": [customers["name"], invoices["customer_name"], appointments["attendee_name"]],
+        "email": [customers["email"], invoices["customer_email"], appointments["attendee_email"]],
+    }
     parties = pd.DataFrame(
-        {
-            "source": pd.concat(
-                [customers["source"], invoices["source"], appointments["source"]],
-                ignore_index=True,
-            ),
-            "id": pd.concat(
-                [
-                    customers["source_id"],
-                    invoices["customer_id"],
-                    pd.Series(None, index=appointments.index, dtype=object),
-                ],
-                ignore_index=True,
-            ),
-            "name": pd.concat(
-                [customers["name"], invoices["customer_name"], appointments["attendee_name"]],
-                ignore_index=True,
-            ),
-            "email": pd.concat(
-                [customers["email"], invoices["customer_email"], appointments["attendee_email"]],
-                ignore_index=True,
-            ),
-        }
+        {name: pd.concat(parts, ignore_index=True) for name, parts in columns.items()}
     )
     # Customers, invoices and attendees repeat one party on many rows: resolve each
     # distinct row once (in order of first appearance, so codes and links are unchanged).
     text = parties.apply(fr.as_text)
-    known = {name: factor(text[name]) for name in _RESOLVED if name not in (coded or {})}
+    # The records' own columns are coded once per pass (:mod:`detectors._known`).
+    known = {
+        name: known_text(customers, _RECORD_COLUMN[name]).then(*columns[name][1:]).codes
+        for name in _RESOLVED
+        if name not in (coded or {})
+    }
     known.update(coded or {})
     parties, row = distinct_rows(text, known)
     # A value's first row is the first of its party too: the codes of the distinct rows
     # are the codes of their own text, and entity resolution need not code it again.
     first = first_rows(row)
-    result = resolve(parties, coded={name: known[name][first] for name in _RESOLVED})
+    # Cleaned codes are in order of first row too, and every value has its first row here.
+    given = cleaned or {}
+    result = resolve(
+        parties,
+        coded={name: known[name][first] for name in _RESOLVED},
+        cleaned={name: Codes(code.codes[first], code.values) for name, code in given.items()},
+    )
     has_id = parties["id"].notna().to_numpy() & (result.entity >= 0)
     entity, source, ids = _named(
         result.entity[has_id],
@@ -132,19 +147,22 @@ def resolve_customers(
 
 #: Party columns coded once for both the distinct rows and entity resolution.
 _RESOLVED = ("id", "name", "email")
+#: The customer records' column of each party column.
+_RECORD_COLUMN = {"id": "source_id", "name": "name", "email": "email"}
 
 
 def _named(entity: Ints, source: Any, ids: Any) -> tuple[Ints, Any, Any]:
     """The distinct ``(entity, source, id)`` of the rows with an id, sorted by all three."""
-    source_rank = pd.factorize(source, sort=True)[0]  # codes in the texts' order
-    id_rank = pd.factorize(ids, sort=True)[0]
-    order = np.lexsort((id_rank, source_rank, entity))
-    entity, source_rank, id_rank = entity[order], source_rank[order], id_rank[order]
+    source_rank = ranks(source)  # codes in the texts' order
+    # Ids are compared as text only among rows of one entity and source: few, as most
+    # entities hold one id (sorting every id by its text was most of the work).
+    order = lexsorted([entity, source_rank], pd.Series(ids, dtype=object))
+    entity, source_rank, id_text = entity[order], source_rank[order], ids[order]
     new = np.ones(len(order), dtype=bool)
     new[1:] = (
         (entity[1:] != entity[:-1])
         | (source_rank[1:] != source_rank[:-1])
-        | (id_rank[1:] != id_rank[:-1])
+        | (id_text[1:] != id_text[:-1])
     )
     order = order[new]
     return entity[new], source[order], ids[order]
@@ -269,9 +287,8 @@ def _directory(book: pd.DataFrame, own: pd.DataFrame, *, shareable: bool) -> Dir
     """
 
     def compute(invoices: pd.DataFrame) -> Directory:
-        return resolve_customers(
-            book[list(CUSTOMER_COLUMNS)], invoices, pd.DataFrame(columns=_NO_ATTENDEES)
-        )
+        # The records themselves, not a copy: their columns' codes are the pass's.
+        return resolve_customers(book, invoices, pd.DataFrame(columns=_NO_ATTENDEES))
 
     if not shareable:
         return compute(own)
@@ -300,8 +317,8 @@ def repeated_records(book: pd.DataFrame, bills: pd.DataFrame) -> Ints:
     if count == 0 or len(bills) == 0:
         return np.full(len(bills), -1, dtype=np.int64)
     source = pd.concat([fr.as_text(book["source"]), fr.as_text(bills["source"])])
-    ids = pd.concat([fr.as_text(book["source_id"]), fr.as_text(bills["customer_id"])])
-    pair = combine(factor(source), factor(ids))
+    ids = known_text(book, "source_id").then(bills["customer_id"]).codes
+    pair = combine(factor(source), ids)
     record = first_per_group(pair, np.arange(len(pair), dtype=np.int64))[count:]
     in_book = record < count
     name = fr.as_text(bills["customer_name"])
@@ -311,7 +328,7 @@ def repeated_records(book: pd.DataFrame, bills: pd.DataFrame) -> Ints:
     same_name[at] = name.to_numpy(dtype=object)[at] == book_name[record[at]]
     repeats = (
         in_book
-        & ids.iloc[count:].notna().to_numpy()
+        & fr.as_text(bills["customer_id"]).notna().to_numpy()
         & fr.as_text(bills["customer_email"]).isna().to_numpy()
         & same_name
     )

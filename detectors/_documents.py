@@ -18,6 +18,7 @@ from busywork.store.doc_types import INVOICE
 from busywork.store.records import RecordKind
 from detectors import _frames as fr
 from detectors._codes import Codes
+from detectors._shared import shared
 from detectors.base import Frames
 
 #: The column detectors declare to tell sales from other documents.
@@ -30,11 +31,17 @@ def is_sales_invoice(raw: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.bool_]]:
     The total is checked as well as the type: a negative or zero "invoice" from a source
     that typed it by hand is still no sale.
     """
+    # Several detectors narrow the pass's invoice frame to its sales: once per pass.
+    return shared("sales_rows", (raw,), (), lambda: _sales_rows(raw))
+
+
+def _sales_rows(raw: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.bool_]]:
     keep = np.ones(len(raw), dtype=bool)
     if DOC_TYPE in raw.columns:
         keep &= (fr.lowered(raw[DOC_TYPE]).fillna(INVOICE) == INVOICE).to_numpy(dtype=bool)
     if "total" in raw.columns:
         keep &= (fr.as_money(raw["total"]) > 0).to_numpy(dtype=bool)
+    keep.flags.writeable = False  # shared within a pass
     return keep
 
 

@@ -93,21 +93,27 @@ def resolve(
     shared_email_threshold: float = SHARED_EMAIL_THRESHOLD,
     neighbours: int = NEIGHBOURS,
     coded: Mapping[str, Ints] | None = None,
+    cleaned: Mapping[str, Codes] | None = None,
 ) -> Resolution:
     """Resolve party rows (columns ``source``, ``id``, ``name``, ``email``) into entities.
 
     ``coded`` may hold the :func:`~detectors._codes.factor` codes of the rows' ``id``,
-    ``name`` or ``email`` text, when the caller has them, so that they are not coded again.
+    ``name`` or ``email`` text, when the caller has them, so that they are not coded again;
+    ``cleaned`` the :class:`~detectors._codes.Codes` of the rows' ``email`` as
+    :func:`~detectors._frames.clean_email` and ``name`` as :func:`match_name` clean them.
     """
     lowest = min(threshold, shared_email_threshold)
     given = coded or {}
+    clean = cleaned or {}
     source = fr.as_text(parties["source"]).fillna("")
     ids = fr.as_text(parties["id"])
     # Grouping and matching on integer codes of the texts (-1: null) is several times
     # faster than on the texts; each code stands for one distinct text. E-mails and names
     # are cleaned once per distinct text, and equal cleaned values share a code.
-    emails = _codes(parties["email"], given.get("email")).cleaned(fr.clean_email)
-    names = _codes(parties["name"], given.get("name")).cleaned(match_name)
+    emails = clean.get("email") or _codes(parties["email"], given.get("email")).cleaned(
+        fr.clean_email
+    )
+    names = clean.get("name") or _codes(parties["name"], given.get("name")).cleaned(match_name)
     email, name = _texts(emails, parties.index), _texts(names, parties.index)
     keys = {
         "source": factor(source),
@@ -198,7 +204,8 @@ def _nodes(
     # separator inside an id) are one node, as their text is one key. Texts are joined by
     # numpy's loop over object arrays: the values are all strings.
     pair = combine(keys["id"], keys["source"])
-    first = with_id[np.unique(pair[with_id], return_index=True)[1]]
+    pairs, at = np.unique(pair[with_id], return_index=True)
+    first = with_id[at]
     pair_text = _joined(texts[first], "\x1f", id_texts[first])
     id_key = np.full(len(ids), -1, dtype=np.int64)
     id_key[with_id] = factor(pair_text)[pair[with_id]]
@@ -217,7 +224,8 @@ def _nodes(
     by_name = ~by_id & ~by_email
     labels = np.empty(len(first_row), dtype=object)
     id_rows, email_rows, name_rows = first_row[by_id], first_row[by_email], first_row[by_name]
-    joined = _joined(texts[id_rows], "\x1f", id_texts[id_rows])
+    # A row's pair text is that of its pair's first row: joined once, above.
+    joined = pair_text[np.searchsorted(pairs, pair[id_rows])]
     labels[by_id] = np.array([text.replace("\x1f", ":") for text in joined], dtype=object)
     labels[by_email] = _joined("email:", "", email.to_numpy(dtype=object)[email_rows])
     labels[by_name] = _joined("name:", "", name.to_numpy(dtype=object)[name_rows])

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from busywork.store.records import AUTOMATED_ORIGINS, Origin
+from detectors._shared import shared_by_memory
 from detectors.base import DetectionContext, WorkingCalendar
 
 #: Average days in a month, used to turn counts over a span into counts per month.
@@ -82,12 +83,24 @@ def per_distinct(text: pd.Series[str], clean: Callable[[str], str | None]) -> pd
     per element anyway, once per step, so chaining them costs two to three times as much.
     Nulls, and values ``clean`` turns into ``None``, are null.
     """
+    values = getattr(text.array, "_ndarray", None)
+    if isinstance(values, np.ndarray):
+        # Detectors clean the same columns of the same frames: once per pass.
+        out = shared_by_memory("per_distinct", values, clean, lambda: _cleaned(text, clean))
+    else:
+        out = _cleaned(text, clean)
+    return text if out is None else pd.Series(out, index=text.index, dtype="str")
+
+
+def _cleaned(text: pd.Series[str], clean: Callable[[str], str | None]) -> Any:
+    """Per row, ``clean`` of its value (None for null); None when no value is non-null."""
     codes, uniques = pd.factorize(text)
     if len(uniques) == 0:
-        return text
+        return None
     cleaned = np.array([*map(clean, uniques.to_numpy(dtype=object)), None], dtype=object)
     out = cleaned[codes]  # code -1 (null) picks the appended None
-    return pd.Series(out, index=text.index, dtype="str")
+    out.flags.writeable = False  # shared within a pass
+    return out
 
 
 def clean_lowered(text: str) -> str:

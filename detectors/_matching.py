@@ -25,8 +25,10 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _documents as docs
 from detectors import _frames as fr
-from detectors._codes import Codes, day_order, first_per_code, look_up, owners, prefix_owners
+from detectors._codes import day_order, first_per_code, look_up, owners, prefix_owners
 from detectors._customers import resolve_customers
+from detectors._entities import match_name
+from detectors._known import known_text
 from detectors._mirrors import one_per_booking
 from detectors._shared import shared
 from detectors.base import DetectionContext, EntityLink, Frames
@@ -87,19 +89,21 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
     # share one code.
     # Each text column is coded once: the raw codes find the distinct party rows, their
     # cleaned values match attendees.
-    raw_emails = Codes.of(
-        [customers["email"], invoices["customer_email"], appointments["attendee_email"]]
+    # The records' columns are coded once per pass (:mod:`detectors._known`).
+    raw_emails = known_text(customers, "email").then(
+        invoices["customer_email"], appointments["attendee_email"]
     )
-    raw_names = Codes.of(
-        [customers["name"], invoices["customer_name"], appointments["attendee_name"]]
+    raw_names = known_text(customers, "name").then(
+        invoices["customer_name"], appointments["attendee_name"]
     )
+    emails = raw_emails.cleaned(fr.clean_email)
     directory = resolve_customers(
         customers,
         invoices,
         appointments,
         coded={"email": raw_emails.codes, "name": raw_names.codes},
+        cleaned={"email": emails, "name": raw_names.cleaned(match_name)},
     )
-    emails = raw_emails.cleaned(fr.clean_email)
     names = raw_names.cleaned(fr.clean_name)
     known = len(customers) + len(invoices)  # directory rows: customers and invoices
     customer = directory.code[:known]

@@ -16,11 +16,14 @@ later pass over new data never sees a result of an earlier one.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
+
+import numpy as np
 
 Result = TypeVar("Result")
 
@@ -45,6 +48,9 @@ def detection_pass() -> Iterator[None]:
     try:
         yield
     finally:
+        ended = _current.get()
+        if ended is not None:
+            ended.results.clear()  # now, not when a collection finds it unreachable
         _current.reset(token)
 
 
@@ -72,4 +78,46 @@ def shared(
         return cast(Result, known[1])
     result = compute()
     current.results[key] = (inputs, result)
+    return result
+
+
+def shared_by_memory(
+    name: str, values: np.ndarray[Any, Any], params: Hashable, compute: Callable[[], Result]
+) -> Result:
+    """``compute()``, or the result an earlier call in this pass got for the same memory.
+
+    A frame's column reaches the detectors as a new array object at every access, over the
+    same memory: a result derived from the values alone (a column cleaned per distinct
+    value) is remembered against where they lie (address, shape, strides and type) while
+    the array owning that memory lives. When it is freed the result is forgotten, so values
+    that later come to lie there are never taken for it.
+
+    Args:
+        name: What is computed.
+        values: The values the result is derived from (never mutated within a pass).
+        params: Everything else the result depends on (hashable).
+        compute: Computes the result from ``values`` and ``params``.
+    """
+    current = _current.get()
+    if current is None:
+        return compute()
+    owner = values
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    where = values.__array_interface__["data"][0]
+    key = (name, where, values.shape, values.strides, values.dtype.str, params)
+    known = current.results.get(key)
+    if known is not None:
+        return cast(Result, known[1])
+    result = compute()
+    # The reference also keeps the entry's key from naming freed memory: it goes with it.
+    # It holds the pass weakly, so that the pass and what it remembers are no cycle.
+    held = weakref.ref(current)
+
+    def forget(_: object) -> None:
+        alive = held()
+        if alive is not None:
+            alive.results.pop(key, None)
+
+    current.results[key] = ((weakref.ref(owner, forget),), result)
     return result

@@ -132,3 +132,17 @@ def test_within_a_pass_the_records_are_resolved_once_for_invoices_adding_nothing
         pd.testing.assert_series_equal(found.customer_id, plain.customer_id)
         assert found.alt_ids == plain.alt_ids
         assert found.links == plain.links
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_customers_ids_are_its_distinct_source_and_id_pairs_in_text_order(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(0, 40))
+    entity = rng.integers(0, 6, rows).astype(np.int64)
+    source = rng.choice(np.array(["qb", "xero", "Stripe", "éire"], dtype=object), rows)
+    ids = rng.choice(np.array(["10", "9", "a", "B", "b ", "zoë", "Z"], dtype=object), rows)
+
+    found = _customers._named(entity, source, ids)
+
+    expected = sorted(set(zip(entity.tolist(), source.tolist(), ids.tolist(), strict=True)))
+    assert list(zip(*(part.tolist() for part in found), strict=True)) == expected

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
+import numpy as np
 import pandas as pd
 
-from detectors._shared import detection_pass, shared
+from detectors import _frames as fr
+from detectors._shared import _current, detection_pass, shared, shared_by_memory
 
 
 class _Counter:
@@ -57,3 +62,55 @@ def test_a_nested_pass_is_its_own_and_the_outer_one_resumes() -> None:
         with detection_pass():
             assert shared("sum", (frame,), (), compute) == [2]
         assert shared("sum", (frame,), (), compute) is outer
+
+
+def test_a_column_read_again_from_its_frame_is_cleaned_once_per_pass() -> None:
+    frame = pd.DataFrame({"status": [" Paid", "VOID", None, "paid"], "other": ["a"] * 4})
+    seen: list[str] = []
+
+    def clean(text: str) -> str:
+        seen.append(text)
+        return text.strip().lower()
+
+    with detection_pass():
+        first = fr.per_distinct(fr.as_text(frame["status"]), clean)
+        again = fr.per_distinct(fr.as_text(frame["status"]), clean)
+        copied = fr.per_distinct(fr.as_text(frame["status"].copy()), clean)
+
+    assert first.isna().tolist() == [False, False, True, False]
+    assert first.dropna().tolist() == ["paid", "void", "paid"]
+    pd.testing.assert_series_equal(first, again)
+    pd.testing.assert_series_equal(first, copied)
+    # The frame's column twice, then the copy (other memory): its own cleaning.
+    assert len(seen) == 6
+    again[0] = "changed"  # each caller's series is its own
+    assert first[0] == "paid"
+
+
+def test_a_result_goes_with_the_memory_it_was_computed_from() -> None:
+    compute = _Counter()
+    with detection_pass():
+        values = np.arange(5)
+        assert shared_by_memory("sum", values, (), compute) == [1]
+        assert shared_by_memory("sum", values[:], (), compute) == [1]  # a view: same memory
+        assert shared_by_memory("sum", values[1:], (), compute) == [2]  # other values
+        current = _current.get()
+        assert current is not None
+        held = len(current.results)
+        del values
+        gc.collect()
+        assert len(current.results) == held - 2
+
+
+def test_what_a_pass_remembered_is_freed_when_it_ends_without_a_collection() -> None:
+    gc.disable()  # as during ingest: only reference counts free memory
+    try:
+        values = np.arange(5)
+        with detection_pass():
+            result = shared_by_memory("copy", values, (), lambda: values * 2)
+            shared("copy", (values,), (), lambda: values * 3)
+            gone = weakref.ref(result)
+            del result
+        assert gone() is None
+    finally:
+        gc.enable()

@@ -1,0 +1,62 @@
+"""A frame's text column coded once per detection pass, and more text coded after it.
+
+The customer records' ids, e-mail addresses and names are coded by several steps of one
+pass: the attendee matching, entity resolution of the records alone, and each detector's
+check of which invoices repeat a record. Each step codes the records' column followed by
+rows of its own, and hashing the records' strings (one per customer, mostly distinct) was
+most of that work. :func:`known_text` codes the column once per pass
+(:func:`detectors._shared.shared`), and :meth:`KnownText.then` codes the other rows against
+its distinct values: only their own strings are hashed, and the codes are those
+:func:`detectors._codes.factor` gives the column and the rows laid end to end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from detectors import _frames as fr
+from detectors._codes import Codes, Ints, factor, first_rows
+from detectors._shared import shared
+
+
+@dataclass(frozen=True)
+class KnownText:
+    """A text column's codes (in order of first row, -1 for null) and its distinct values."""
+
+    #: Code per row.
+    codes: Ints
+    #: The distinct values, in code order; its hash table is built once and kept.
+    values: pd.Index
+
+    def then(self, *more: pd.Series[Any]) -> Codes:
+        """The codes of this column's rows followed by the rows of ``more``, as one column.
+
+        Values of ``more`` the column holds take its codes; new ones follow, in order of
+        first appearance; nulls are -1.
+        """
+        if not more:
+            return Codes(self.codes, self.values.to_numpy(dtype=object))
+        text = pd.concat([fr.as_text(column) for column in more], ignore_index=True)
+        found = self.values.get_indexer(pd.Index(text, dtype=object)).astype(np.int64)
+        new = found < 0
+        fresh = factor(text[new])
+        found[new] = np.where(fresh >= 0, fresh + len(self.values), -1)
+        added = text[new].to_numpy(dtype=object)[first_rows(fresh)]
+        values = np.concatenate([self.values.to_numpy(dtype=object), added])
+        return Codes(np.concatenate([self.codes, found]), values)
+
+
+def known_text(frame: pd.DataFrame, column: str) -> KnownText:
+    """``frame[column]``'s codes and distinct values, computed once per pass for ``frame``."""
+
+    def compute() -> KnownText:
+        codes, uniques = pd.factorize(fr.as_text(frame[column]))
+        return KnownText(
+            codes.astype(np.int64), pd.Index(uniques.to_numpy(dtype=object), dtype=object)
+        )
+
+    return shared("known_text", (frame,), column, compute)

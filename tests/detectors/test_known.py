@@ -1,0 +1,53 @@
+"""A column coded once per pass codes further text as coding them together would."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detectors import _known
+from detectors._codes import Codes
+from detectors._known import known_text
+from detectors._shared import detection_pass
+
+_POOL = np.array([None, "a", "b", "B", "b ", "zoë", np.nan, "x y", "1"], dtype=object)
+
+
+def _column(rng: np.random.Generator, rows: int) -> pd.Series[object]:
+    return pd.Series(rng.choice(_POOL, rows), dtype=object)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_text_coded_after_a_known_column_has_the_codes_of_both_coded_together(
+    seed: int,
+) -> None:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"text": _column(rng, int(rng.integers(0, 12)))})
+    more = [_column(rng, int(rng.integers(0, 12))) for _ in range(int(rng.integers(0, 3)))]
+
+    found = known_text(frame, "text").then(*more)
+    expected = Codes.of([frame["text"], *more])
+
+    assert found.codes.tolist() == expected.codes.tolist()
+    assert found.values.tolist() == expected.values.tolist()
+
+
+def test_within_a_pass_a_frame_column_is_coded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = pd.DataFrame({"text": ["a", "b", None, "a"]})
+    calls: list[int] = []
+    real = pd.factorize
+
+    def counted(values: object, *args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(values, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(_known.pd, "factorize", counted)
+    with detection_pass():
+        first = known_text(frame, "text")
+        again = known_text(frame, "text")
+        other = known_text(frame.copy(), "text")
+
+    assert again is first
+    assert other is not first
+    assert len(calls) == 2  # the copy is another frame: coded on its own
