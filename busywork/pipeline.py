@@ -21,7 +21,7 @@ from busywork.contract import document
 from busywork.delivery.feedback import feedback_day
 from busywork.delivery.policy import channels, enqueue_immediate, items, open_findings
 from busywork.logs import redact
-from busywork.plan import Run, in_scope, load_for_runs, params_hash, plan_runs, scope_ids
+from busywork.plan import Run, in_scope, load_for_detection, params_hash, plan_runs, scope_ids
 from busywork.ranking_baselines import record_figures, with_findings
 from busywork.store.coverage import save_coverage, stored_coverage
 from busywork.store.events import advance_watermarks
@@ -115,7 +115,8 @@ def detect(
     business, for the detectors that read all of it, and stored with their watermarks.
     ``in_transaction`` is called inside the transaction that writes the findings and their
     outbox rows, with the ids of the deliveries it queued: the caller fences the write and
-    defers the sending there, so both commit with the findings or not at all.
+    defers the sending there, so both commit with the findings or not at all. The stored
+    frame snapshots a cold load leaves unwritten are written last (a failure is logged).
     """
     business = config.business.id
     pinned = None if as_of == now else as_of
@@ -125,7 +126,7 @@ def detect(
     result = DetectResult()
     if not runs:
         return result
-    frames = load_for_runs(engine, business, list(runs.values()))
+    frames, unstored = load_for_detection(engine, business, list(runs.values()))
     context = detection_context(config, as_of)
     candidates = _detect_pass(business, runs, frames, context, result)
     ran = {kind: runs[kind] for kind in result.ran}
@@ -148,6 +149,8 @@ def detect(
         if in_transaction is not None:
             in_transaction(connection, queued)
     result.adopted = check_adoption(engine, config, as_of=as_of, now=now)
+    # The frames' snapshots, if a load read rows, once the findings no longer wait on them.
+    unstored.write(engine)
     return result
 
 

@@ -35,7 +35,7 @@ from busywork.store.findings import cited_subjects, merged_subjects
 from busywork.store.frame_patch import newest_event as store_newest_event
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
-from busywork.store.stored_frames import load_stored_frames
+from busywork.store.stored_frames import UnstoredSnapshots, read_stored_frames
 from detectors.base import Candidate, Detector, finding_id
 
 #: Detectors re-run at least this often, even when no record changed.
@@ -143,13 +143,23 @@ def plan_runs(
 def load_for_runs(
     engine: Engine, business: str, runs: Sequence[Run]
 ) -> dict[RecordKind, pd.DataFrame]:
-    """The frames ``runs`` read: narrowed to their subjects when every run is scoped alike.
+    """:func:`load_for_detection`'s frames, with the stored snapshots written before returning."""
+    frames, unstored = load_for_detection(engine, business, runs)
+    unstored.write(engine)
+    return frames
 
-    The kinds read whole come through the stored snapshots (:func:`load_stored_frames`:
+
+def load_for_detection(
+    engine: Engine, business: str, runs: Sequence[Run]
+) -> tuple[dict[RecordKind, pd.DataFrame], UnstoredSnapshots]:
+    """The frames ``runs`` read (narrowed to their subjects when every run is scoped alike).
+
+    The kinds read whole come through the stored snapshots (:func:`read_stored_frames`:
     one columnar blob per kind, patched from the event log), the narrowed ones from the
-    row store. The kinds read whole are handed to the ranking too (:func:`keep_frames`):
-    the ranking that follows detection measures its baselines on them instead of reading
-    them again.
+    row store. The snapshots found missing or far behind are returned, to be written
+    (:meth:`UnstoredSnapshots.write`) once the detection no longer waits on them. The
+    kinds read whole are handed to the ranking too (:func:`keep_frames`): the ranking
+    that follows detection measures its baselines on them instead of reading them again.
     """
     columns: dict[RecordKind, set[str]] = {}
     for run in runs:
@@ -166,7 +176,7 @@ def load_for_runs(
     release_frames(engine, business, set(columns) - set(only))  # replaced by this load
     whole = {kind: sorted(names) for kind, names in columns.items() if kind not in only}
     # Read before the load too: the stored snapshots are patched up to it, or written as of it.
-    frames, ids = load_stored_frames(
+    frames, ids, unstored = read_stored_frames(
         engine, business, whole, store_newest_event(engine, business, whole)
     )
     narrowed = {kind: sorted(columns[kind]) for kind in only}
@@ -175,7 +185,7 @@ def load_for_runs(
     for kind, frame in scoped.items():
         ids[kind] = frame.pop("id").to_numpy()
         frames[kind] = frame
-    return {kind: frames[kind] for kind in columns}
+    return {kind: frames[kind] for kind in columns}, unstored
 
 
 def in_scope(run: Run, found: list[Candidate]) -> list[Candidate]:

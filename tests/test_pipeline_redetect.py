@@ -25,8 +25,8 @@ class Calls:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.loads = 0
         self.measured: list[list[str]] = []
-        load, measure = busywork.pipeline.load_for_runs, busywork.pipeline.measure_pass
-        monkeypatch.setattr(busywork.pipeline, "load_for_runs", self._counted(load, "load"))
+        load, measure = busywork.pipeline.load_for_detection, busywork.pipeline.measure_pass
+        monkeypatch.setattr(busywork.pipeline, "load_for_detection", self._counted(load, "load"))
         monkeypatch.setattr(busywork.pipeline, "measure_pass", self._counted(measure, "measure"))
 
     def _counted(self, real: Callable[..., Any], name: str) -> Callable[..., Any]:

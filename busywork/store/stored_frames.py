@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -75,10 +76,23 @@ def load_stored_frames(
 ) -> tuple[Frames, Ids]:
     """Every live record of ``columns``' kinds, as ``load_frames(…, with_ids=True)`` has them.
 
+    :func:`read_stored_frames`, with the snapshots it leaves unstored written before returning.
+    """
+    frames, ids, unstored = read_stored_frames(engine, business, columns, newest)
+    unstored.write(engine)
+    return frames, ids
+
+
+def read_stored_frames(
+    engine: Engine, business: str, columns: Mapping[RecordKind, Iterable[str]], newest: int
+) -> tuple[Frames, Ids, UnstoredSnapshots]:
+    """Every live record of ``columns``' kinds, and the snapshots to write for them.
+
     The frames come without ``id``; the second mapping holds each kind's ids. ``newest``
     is the newest event on those kinds, read before this call: stored snapshots are
-    patched up to it, and the ones missing, unreadable or far behind are written again
-    from the row store as of it.
+    patched up to it, and the ones missing, unreadable or far behind are returned to be
+    written from the frames (as of it) when the caller has the time: the frames must not
+    be modified until then.
     """
     names = {kind: frame_columns(wanted) for kind, wanted in columns.items()}
     frames, ids, stored_at = _read_stored(
@@ -91,10 +105,55 @@ def load_stored_frames(
         for kind, frame in loaded.items():
             ids[kind] = frame.pop("id").to_numpy()
             frames[kind] = frame
-    for kind in [*behind, *fresh]:
-        if storable(kind, names[kind]):
-            write_snapshot(engine, business, kind, frames[kind], ids[kind], newest)
-    return {kind: frames[kind] for kind in names}, {kind: ids[kind] for kind in names}
+    unstored = [kind for kind in [*behind, *fresh] if storable(kind, names[kind])]
+    return (
+        {kind: frames[kind] for kind in names},
+        {kind: ids[kind] for kind in names},
+        UnstoredSnapshots(
+            business,
+            newest,
+            {kind: frames[kind] for kind in unstored},
+            {kind: ids[kind] for kind in unstored},
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class UnstoredSnapshots:
+    """Frames read whole (every live record of their kinds, as of event ``newest``) to store.
+
+    Encoding and writing 80 MB of snapshots for a million records costs seconds: a
+    detection writes them once its findings are committed (:meth:`write`).
+    """
+
+    business: str
+    newest: int
+    frames: Frames
+    ids: Ids
+
+    def write(self, engine: Engine) -> list[RecordKind]:
+        """Store each frame (see :func:`write_snapshot`); the kinds stored.
+
+        Never raises: a snapshot is a cache, and a failure to store it (logged) costs only
+        a read of the rows next time.
+        """
+        stored: list[RecordKind] = []
+        for kind, frame in self.frames.items():
+            try:
+                written = write_snapshot(
+                    engine, self.business, kind, frame, self.ids[kind], self.newest
+                )
+            except Exception as exc:  # a cache write never fails its caller
+                log.warning(
+                    "frame snapshot business=%s kind=%s action=not_stored: %s",
+                    self.business,
+                    kind.value,
+                    type(exc).__name__,
+                )
+                continue
+            if written:
+                stored.append(kind)
+        return stored
 
 
 def write_snapshot(

@@ -1,0 +1,99 @@
+"""A cold detection stores its frames' snapshots once its findings are committed, never failing."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from busywork.pipeline import detect
+from busywork.store import stored_frames
+from busywork.store.events import latest_event_ids, watermarks
+from busywork.store.findings import open_candidates
+from busywork.store.tables import FrameSnapshot
+from busywork.synth import GeneratorSettings, generate
+from config.loader import parse_config
+from config.models import AppConfig
+from tests.factories import SHOP_AS_OF, SHOP_CONFIG
+from worker import Worker
+
+AS_OF = SHOP_AS_OF
+_TABLE = FrameSnapshot.__table__  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def polled(tmp_path: Path, engine: Engine) -> tuple[AppConfig, Engine]:
+    """A small generated business imported, with no detection run and no snapshot stored."""
+    generate(GeneratorSettings(seed=3, months=12, scale=0.05)).write(tmp_path / "data")
+    config = parse_config(SHOP_CONFIG, base_dir=tmp_path)
+    worker = Worker([config], engine=engine, as_of=AS_OF, clock=lambda: AS_OF)
+    for entry in config.connectors:
+        worker.poll(config, entry.name, force=True)
+    return config, engine
+
+
+def _stored_events(engine: Engine) -> set[int]:
+    with engine.connect() as connection:
+        return set(
+            connection.execute(
+                sa.select(_TABLE.c.newest_event).where(_TABLE.c.business == "shop")
+            ).scalars()
+        )
+
+
+def test_a_cold_detection_writes_the_snapshots_after_committing_its_findings(
+    polled: tuple[AppConfig, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, engine = polled
+    assert _stored_events(engine) == set()
+    seen: list[tuple[str, int, int]] = []  # kind, findings and watermarks committed by then
+    real = stored_frames.write_snapshot
+
+    def observed(engine: Engine, business: str, kind: object, *args: object) -> bool:
+        # Another connection: it sees only what is committed.
+        committed = len(open_candidates(engine, business)), len(watermarks(engine, business))
+        seen.append((str(kind), *committed))
+        return real(engine, business, kind, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stored_frames, "write_snapshot", observed)
+
+    result = detect(engine, config, as_of=AS_OF, now=AS_OF)
+
+    findings = len(open_candidates(engine, "shop"))
+    assert findings > 0
+    assert seen
+    assert {(found, marks) for _, found, marks in seen} == {(findings, len(result.ran))}
+    # Every snapshot reflects the newest event the detection read, and a later load uses them.
+    assert _stored_events(engine) == {max(latest_event_ids(engine, "shop").values())}
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole row store was read")
+
+    monkeypatch.setattr(stored_frames, "load_frames", refused)
+    again = detect(engine, config, as_of=AS_OF, now=AS_OF, force=True)
+    assert (again.ran, again.failed) == (result.ran, {})
+
+
+def test_a_failing_snapshot_write_never_fails_detection(
+    polled: tuple[AppConfig, Engine],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config, engine = polled
+
+    def broken(*args: object, **kwargs: object) -> bool:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(stored_frames, "write_snapshot", broken)
+
+    with caplog.at_level(logging.WARNING, logger=stored_frames.__name__):
+        result = detect(engine, config, as_of=AS_OF, now=AS_OF)
+
+    assert result.failed == {}
+    assert len(open_candidates(engine, "shop")) > 0
+    assert set(watermarks(engine, "shop")) == set(result.ran)
+    assert _stored_events(engine) == set()
+    assert "action=not_stored: RuntimeError" in caplog.text
