@@ -127,7 +127,8 @@ def _read_export(
         rejections=tuple(rejections),
         notes=tuple(notes),
     )
-    return RecordBatch(kind, result.frame, deleted_ids), problems, outcome
+    batch = RecordBatch(kind, result.frame, deleted_ids, text_columns=result.text_columns)
+    return batch, problems, outcome
 
 
 def _failed(

@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from busywork.store import pg_copy
-from busywork.store.driver import driver_values
+from busywork.store.driver import driver_columns, driver_values
 
 #: Rows per ``executemany`` call, and per JSON array.
 WRITE_CHUNK = 20_000
@@ -104,7 +104,7 @@ def _execute(
 ) -> None:
     sql, order = _driver_sql(connection, statement)
     dialect = connection.dialect.name
-    values = {name: driver_values(frame[name], table.c[name].type, dialect) for name in order}
+    values = driver_columns(frame, table, order, dialect)
     rows = list(zip(*(values[name] for name in order), strict=True))
     for start in range(0, len(rows), WRITE_CHUNK):
         connection.exec_driver_sql(sql, rows[start : start + WRITE_CHUNK])

@@ -8,7 +8,7 @@ have bound, so every ORM read of rows written this way is unchanged.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -48,12 +48,47 @@ def driver_values(values: pd.Series, column_type: Any, dialect: str) -> list[Any
     return result
 
 
+def driver_columns(
+    frame: pd.DataFrame, table: sa.Table, names: Sequence[str], dialect: str
+) -> dict[str, list[Any]]:
+    """:func:`driver_values` of each column ``names`` of ``frame``, a column of ``table``.
+
+    On SQLite the date-time columns are converted together: an instant that several of them
+    hold (a record created and last updated at once, paid when last updated) is written as
+    text once, and its text shared.
+    """
+    values: dict[str, list[Any]] = {}
+    stamps: dict[str, np.ndarray] = {}
+    for name in names:
+        column_type = table.c[name].type
+        if isinstance(column_type, sa.TypeDecorator):
+            column_type = column_type.impl_instance
+        if dialect == "sqlite" and isinstance(column_type, sa.DateTime):
+            stamps[name] = _naive_utc(frame[name])
+        else:
+            values[name] = driver_values(frame[name], column_type, dialect)
+    if stamps:
+        joined = np.concatenate(list(stamps.values()))
+        text = _each_distinct_once(joined, _sqlite_text)
+        text[np.isnat(joined)] = None
+        ends = np.cumsum([len(column) for column in stamps.values()])[:-1]
+        for name, part in zip(stamps, np.split(text, ends), strict=True):
+            values[name] = part.tolist()
+    return {name: values[name] for name in names}
+
+
 def _datetimes(values: pd.Series, dialect: str) -> np.ndarray:
-    stamps = pd.to_datetime(values, utc=True)  # naive values are UTC already
     if dialect == "sqlite":
-        naive = stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-        return _each_distinct_once(naive, _sqlite_text)
+        return _each_distinct_once(_naive_utc(values), _sqlite_text)
+    stamps = pd.to_datetime(values, utc=True)  # naive values are UTC already
     return np.asarray(stamps.dt.to_pydatetime(), dtype=object)
+
+
+def _naive_utc(values: pd.Series) -> np.ndarray:
+    """The instants as naive UTC ``datetime64[us]`` (naive values are UTC already)."""
+    stamps = pd.to_datetime(values, utc=True)
+    naive: np.ndarray = stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    return naive
 
 
 def _sqlite_text(stamps: np.ndarray) -> np.ndarray:

@@ -107,6 +107,9 @@ class ValidatedRecords:
     problems: tuple[RowProblem, ...]
     #: Positions (in the input) of the rows kept, aligned with ``frame``.
     kept_rows: tuple[int, ...]
+    #: Columns known to hold only ``str`` values and None (the CSV case): what the content
+    #: hashes would otherwise find out with another pass over every value.
+    text_columns: frozenset[str] = frozenset()
 
 
 def validate_records(
@@ -143,19 +146,23 @@ def validate_records(
     bad = np.zeros(n_rows, dtype=bool)
     problems: list[RowProblem] = []
     out: dict[str, pd.Series] = {}
+    text: dict[str, pd.Series] = {}  # the str columns known to hold str values and None only
     for spec in specs:
         if spec.name in raw:
-            values, missing = _blank_to_na(raw[spec.name])
+            values, missing, lengths = _blank_to_na(raw[spec.name])
         else:
             values = pd.Series([None] * n_rows, index=raw.index, dtype=object)
-            missing = np.ones(n_rows, dtype=bool)
+            missing, lengths = np.ones(n_rows, dtype=bool), None
         if spec.name in fills and missing.any():
             values = values.where(~missing, fills[spec.name])
             missing = values.isna().to_numpy()
+            lengths = None
         if spec.required and missing.any():
             problems += _problems(missing, spec.name, "required value missing")
             bad |= missing
-        converted, invalid = _convert(values, ~missing, spec, timezone, date_format)
+        converted, invalid = _convert(values, ~missing, spec, timezone, date_format, lengths)
+        if spec.type == "str" and lengths is not None:
+            text[spec.name] = converted
         invalid &= ~missing
         if invalid.any():
             shown = values.astype(str).str.slice(0, 40).to_numpy()
@@ -165,7 +172,7 @@ def validate_records(
             ]
             bad |= invalid
         if spec.max_length is not None:
-            too_long = _longer_than(converted, ~missing, spec)
+            too_long = _longer_than(converted, ~missing, spec, lengths)
             problems += _problems(too_long, spec.name, f"longer than {spec.max_length} characters")
             bad |= too_long
         if spec.max_abs is not None:
@@ -182,7 +189,11 @@ def validate_records(
     _origin_from_template(out)
     frame = pd.DataFrame(out, index=raw.index)[~bad].reset_index(drop=True)
     problems.sort(key=lambda problem: (problem.row, problem.column))
-    return ValidatedRecords(frame, tuple(problems), tuple(np.flatnonzero(~bad).tolist()))
+    # A column replaced since (the doc type, a template's origin) is left to be looked at.
+    text_columns = frozenset(name for name, values in text.items() if out[name] is values)
+    return ValidatedRecords(
+        frame, tuple(problems), tuple(np.flatnonzero(~bad).tolist()), text_columns
+    )
 
 
 def _origin_from_template(columns: dict[str, pd.Series]) -> None:
@@ -198,30 +209,35 @@ def _origin_from_template(columns: dict[str, pd.Series]) -> None:
     columns["origin"] = columns["origin"].where(~(unsaid & template.notna()), Origin.TEMPLATE.value)
 
 
-def _blank_to_na(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+def _blank_to_na(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray | None]:
     """Blank strings become None; text (the CSV case) comes back trimmed as well.
 
     Returns:
-        The values as objects, missing ones None, and the mask of those missing.
+        The values as objects, missing ones None, the mask of those missing, and for a
+        column of text only (every value a ``str``: the CSV case) the length of each trimmed
+        value (0 for a blank one), else None.
     """
     objects = values.to_numpy(dtype=object)
     if pd.api.types.infer_dtype(objects, skipna=False) == "string":
-        # Every value a str, none missing (a CSV column): trim and blank in C-level passes.
+        # Every value a str, none missing (a CSV column): trim and measure in C-level passes.
+        # A million strings sit all over memory: each pass over them is costly, so one pass
+        # gives both the blanks and the lengths the length check needs.
         text = np.fromiter(map(str.strip, objects), dtype=object, count=len(objects))
-        blank = text == ""
+        lengths = np.fromiter(map(len, text), dtype=np.int64, count=len(text))
+        blank = lengths == 0
         text[blank] = None
-        return pd.Series(text, index=values.index, dtype=object), blank
+        return pd.Series(text, index=values.index, dtype=object), blank, lengths
     values = values.astype(object)
     if _all_text(values):
         trimmed = values.str.strip()
         is_blank = trimmed.eq("").to_numpy(dtype=bool, na_value=False)
         kept = ~is_blank & values.notna().to_numpy()
-        return trimmed.astype(object).where(kept, None), ~kept
+        return trimmed.astype(object).where(kept, None), ~kept, None
     is_blank = values.map(lambda value: isinstance(value, str) and not value.strip()).to_numpy(
         dtype=bool
     )
     kept = ~is_blank & values.notna().to_numpy()
-    return values.where(kept, None), ~kept
+    return values.where(kept, None), ~kept, None
 
 
 def _all_text(values: pd.Series) -> bool:
@@ -229,8 +245,16 @@ def _all_text(values: pd.Series) -> bool:
     return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
 
 
-def _longer_than(values: pd.Series, present: np.ndarray, spec: ColumnSpec) -> np.ndarray:
-    """Which values are longer than ``spec.max_length``; text is measured without a .str pass."""
+def _longer_than(
+    values: pd.Series, present: np.ndarray, spec: ColumnSpec, lengths: np.ndarray | None
+) -> np.ndarray:
+    """Which values are longer than ``spec.max_length``; text is measured without a .str pass.
+
+    ``lengths`` are those :func:`_blank_to_na` measured, if it did.
+    """
+    if lengths is not None and spec.type == "str":
+        too_long: np.ndarray = lengths > (spec.max_length or 0)
+        return too_long
     if spec.type != "str":
         return (values.map(len).fillna(0) > spec.max_length).to_numpy()
     text = values.to_numpy(dtype=object)[present]
@@ -251,10 +275,15 @@ def _convert(
     spec: ColumnSpec,
     timezone: str,
     date_format: str | None,
+    lengths: np.ndarray | None = None,
 ) -> tuple[pd.Series, np.ndarray]:
-    """``values`` in ``spec``'s dtype, and which present values could not be converted."""
+    """``values`` in ``spec``'s dtype, and which present values could not be converted.
+
+    ``lengths`` (from :func:`_blank_to_na`) says the values are trimmed text already.
+    """
     if spec.type == "str":
-        if _all_text(values):  # trimmed by _blank_to_na already, missing values are None
+        # Trimmed by _blank_to_na already, missing values are None.
+        if lengths is not None or _all_text(values):
             return values, np.zeros(len(values), dtype=bool)
         converted = values.astype(object).where(present, "").astype(str).str.strip()
         return converted.astype(object).where(present, None), np.zeros(len(values), dtype=bool)

@@ -23,7 +23,7 @@ hashes, and a row whose value differs hashes with the column.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,11 +40,13 @@ _NIBBLE_SHIFTS = np.arange(60, -4, -4, dtype=np.uint64)
 _UTC_SUFFIX = np.array([ord(character) for character in "+00:00"], dtype=np.uint32)
 
 
-def content_hashes(frame: pd.DataFrame) -> pd.Series:
+def content_hashes(frame: pd.DataFrame, text_columns: Collection[str] = ()) -> pd.Series:
     """A 16-hex-digit hash per row of the content columns, to tell real changes from re-sends.
 
     Args:
         frame: validated records (see ``validate_records``); any index.
+        text_columns: columns known to hold only ``str`` values and None (validation says
+            which), spared a pass over every value to find that out.
 
     Returns:
         The hashes as ``str`` objects, indexed like ``frame``.
@@ -52,7 +54,7 @@ def content_hashes(frame: pd.DataFrame) -> pd.Series:
     columns = sorted(column for column in frame.columns if column not in UNHASHED_COLUMNS)
     if frame.empty:
         return pd.Series([], dtype=object)
-    hashed = {column: _column_hashes(frame[column]) for column in columns}
+    hashed = {column: _column_hashes(frame[column], column in text_columns) for column in columns}
     combined = _combine([hashed[column] for column in columns], len(frame))
     name, value = NEUTRAL_COLUMN
     if name in hashed:
@@ -63,14 +65,20 @@ def content_hashes(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(_hex(combined), index=frame.index)
 
 
-def _column_hashes(values: pd.Series) -> np.ndarray:
-    """``hash_array`` of ``values`` boxed as objects and categorised, as pandas computes it."""
-    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string":
+def _column_hashes(values: pd.Series, text: bool = False) -> np.ndarray:
+    """``hash_array`` of ``values`` boxed as objects and categorised, as pandas computes it.
+
+    ``text`` says that every value is a ``str`` or None; a column of None only is no text.
+    """
+    if values.dtype == object and (
+        text or pd.api.types.infer_dtype(values, skipna=True) == "string"
+    ):
         codes, uniques = pd.factorize(values.to_numpy(), sort=False)
-        hashed = pd.util.hash_array(np.asarray(uniques, dtype=object), categorize=False)
-        result = hashed.take(codes) if len(hashed) else np.zeros(len(codes), dtype=np.uint64)
-        result[codes < 0] = _MISSING
-        return result
+        if len(uniques):
+            hashed = pd.util.hash_array(np.asarray(uniques, dtype=object), categorize=False)
+            result = hashed.take(codes)
+            result[codes < 0] = _MISSING
+            return result
     return pd.util.hash_array(_as_categories(values))
 
 

@@ -64,13 +64,14 @@ class RecordBatch:
     #: The rows' content hashes (:func:`~busywork.store.hashing.content_hashes`) when already
     #: computed, e.g. by the process that read the file; else the commit computes them.
     hashes: np.ndarray | None = None
+    #: Columns known to hold only ``str`` values and None (``ValidatedRecords.text_columns``).
+    text_columns: frozenset[str] = frozenset()
 
     def hashed(self) -> RecordBatch:
         """This batch with its content hashes computed now, off the commit's path."""
         if self.hashes is not None:
             return self
-        hashes = content_hashes(self.frame).to_numpy() if len(self.frame) else _NO_HASHES
-        return replace(self, hashes=hashes)
+        return replace(self, hashes=_hashes(self.frame, self.text_columns))
 
 
 @dataclass
@@ -148,10 +149,7 @@ def _apply(
     # As drop_duplicates("source_id", keep="last"), keeping the hashes aligned.
     kept = ~batch.frame["source_id"].duplicated(keep="last").to_numpy()
     frame = batch.frame[kept].reset_index(drop=True)
-    if batch.hashes is not None:
-        hashes = batch.hashes[kept]
-    else:
-        hashes = content_hashes(frame).to_numpy() if len(frame) else _NO_HASHES
+    hashes = batch.hashes[kept] if batch.hashes is not None else _hashes(frame, batch.text_columns)
     frame = frame.assign(content_hash=hashes)
     existing = _existing(
         connection, table, business, source, frame["source_id"].tolist(), batch.deleted_ids
@@ -192,6 +190,10 @@ def _apply(
     stats.events = len(events)
     stats.by_kind = {batch.kind.value: len(events)} if len(events) else {}
     return stats
+
+
+def _hashes(frame: pd.DataFrame, text_columns: frozenset[str]) -> np.ndarray:
+    return content_hashes(frame, text_columns).to_numpy() if len(frame) else _NO_HASHES
 
 
 def _existing(

@@ -214,6 +214,30 @@ def test_content_hashes_agree_with_the_boxed_formula_for_every_column_shape() ->
     )
     assert content_hashes(frame).tolist() == _legacy_hashes(frame)
     assert content_hashes(frame.iloc[[5, 0]]).tolist() == _legacy_hashes(frame.iloc[[5, 0]])
+    # Told which columns are text (str and None only; a column of None only counts too).
+    text = {"source_id", "text", "blank"}
+    assert content_hashes(frame, text).tolist() == _legacy_hashes(frame)
+    assert content_hashes(frame.iloc[[1, 4]], text).tolist() == _legacy_hashes(frame.iloc[[1, 4]])
+
+
+def test_validation_names_the_columns_it_knows_to_be_text_and_their_hashes_agree() -> None:
+    raw = _raw(
+        source_id=["I1", "I2", "I3"],
+        customer_id=[" C1", "C2 ", ""],
+        issued_on=["2026-01-31", "2026-02-01", "2026-02-02"],
+        total=["12.5", "-3", "1"],
+        currency=["GBP", "GBP", "GBP"],
+        status=["paid", "open", "open"],
+        template_id=["T1", "", ""],
+    )
+    result = validate_records(RecordKind.INVOICE, raw)
+    assert {"source_id", "customer_id", "currency", "status"} <= result.text_columns
+    # Replaced after validation: the doc type from the total, the origin from the template.
+    assert not {"doc_type", "origin", "total", "issued_on"} & result.text_columns
+    frame = result.frame
+    assert frame["customer_id"].tolist() == ["C1", "C2", None]
+    told = content_hashes(frame, result.text_columns).tolist()
+    assert told == content_hashes(frame).tolist()
 
 
 def test_infinite_or_fractional_whole_numbers_are_reported_not_raised() -> None:
