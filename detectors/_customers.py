@@ -97,6 +97,7 @@ def resolve_customers(
     }
     known.update(coded or {})
     parties, row = distinct_rows(text, known)
+    del text  # every row's text: the distinct rows are all that is resolved
     # A value's first row is the first of its party too: the codes of the distinct rows
     # are the codes of their own text, and entity resolution need not code it again.
     first = first_rows(row)

@@ -136,7 +136,7 @@ def resolve(
     for column in ("source", "email", "name"):
         frame[f"{column}_key"] = keys[column][has]
     node_email = _first_per_node(frame, "email", count)
-    ids_only = frame[frame["is_id"]]
+    ids_only = frame.loc[frame["is_id"].to_numpy(), ["node", "source"]]
     node_source = _first_per_node(ids_only, "source", count)
     edges = pd.concat(
         [_email_edges(frame), _name_edges(frame, count, lowest, neighbours)], ignore_index=True
@@ -247,7 +247,11 @@ def _first_per_node(frame: pd.DataFrame, column: str, count: int) -> Any:
 
 def _email_edges(frame: pd.DataFrame) -> pd.DataFrame:
     """Nodes that share an e-mail address, except two ids of one source."""
-    rows = frame[frame["email_key"].to_numpy() >= 0].drop_duplicates(["email_key", "node"])
+    # Only the columns read here: the filtered copy is not made of the texts.
+    rows = frame.loc[
+        frame["email_key"].to_numpy() >= 0, ["email_key", "node", "source_key", "is_id"]
+    ]
+    rows = rows.drop_duplicates(["email_key", "node"])
     rows = rows[~_ambiguous(rows, "email_key")]
     email, node = rows["email_key"].to_numpy(), rows["node"].to_numpy()
     anchor = first_per_group(email, node)
@@ -281,7 +285,9 @@ def _edges(left: Any, right: Any, score: Any, method: str) -> pd.DataFrame:
 
 def _name_edges(frame: pd.DataFrame, count: int, threshold: float, k: int) -> pd.DataFrame:
     """Nodes with equal names (score 1), and names whose TF-IDF cosine reaches ``threshold``."""
-    rows = frame[frame["name_key"].to_numpy() >= 0].drop_duplicates(["name_key", "node"])
+    named = frame["name_key"].to_numpy() >= 0
+    rows = frame.loc[named, ["name_key", "node", "name", "source_key", "is_id"]]
+    rows = rows.drop_duplicates(["name_key", "node"])
     rows = rows[~_ambiguous(rows, "name_key")]
     if rows.empty:
         return _edges(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), "name")

@@ -131,6 +131,8 @@ def normalise_email(values: pd.Series[Any]) -> pd.Series[str]:
 def clean_email(text: str) -> str | None:
     """One e-mail address as :func:`normalise_email` cleans it."""
     low = text.strip().lower()
+    if low == text:
+        low = text  # the value itself, not an equal copy: most addresses are clean already
     return low if "@" in low else None
 
 

@@ -29,7 +29,7 @@ from detectors._codes import day_order, first_per_code, look_up, owners, prefix_
 from detectors._customers import resolve_customers
 from detectors._entities import match_name
 from detectors._known import known_text
-from detectors._mirrors import one_per_booking
+from detectors._mirrors import MIRROR_COLUMNS, one_per_booking
 from detectors._shared import shared
 from detectors.base import DetectionContext, EntityLink, Frames
 
@@ -151,11 +151,16 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
     )
 
 
+#: The appointment columns :func:`_match` and :func:`_held` read.
+_MATCHING_COLUMNS = frozenset((*MIRROR_COLUMNS, "mirror_id"))
+
+
 def _held(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
     """Appointments that were held (not cancelled, not no-shows) and started by ``as_of``."""
     # A booking tool's calendar copy is the same session: one appointment, self-booked. The
     # copies go first, so a no-show the booking tool knows of is not held in its copy.
-    raw = one_per_booking(raw)
+    # Only the columns matching reads: the copies below are not made of the others.
+    raw = one_per_booking(raw[[name for name in raw.columns if name in _MATCHING_COLUMNS]])
     held = ~fr.lowered(raw["status"]).isin(["cancelled", "no_show"])
     started = fr.as_datetimes(raw["start_at"]) <= fr.as_of(context)
     return raw[(held & started).to_numpy()]

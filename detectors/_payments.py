@@ -31,6 +31,8 @@ from detectors._shared import shared
 PAID = "paid"
 UNPAID = "unpaid"
 UNKNOWN = "unknown"
+#: The states by code: every row's state is one of these three objects, not a string each.
+_STATES = np.array([PAID, UNPAID, UNKNOWN], dtype=object)
 #: Invoice columns :func:`payment_facts` reads.
 INVOICE_COLUMNS = ("source", "source_id", "status", "paid_at", "total", "balance")
 #: The payment frame, as an optional input of the detectors that read payment facts.
@@ -88,7 +90,7 @@ def _facts(invoices: pd.DataFrame, payments: pd.DataFrame | None) -> pd.DataFram
     # A source that marks any invoice paid (or links payments to it) would mark the rest too.
     records = np.bincount(keys.invoice_source, weights=paid | linked, minlength=keys.sources) > 0
     can_say_unpaid = owed | linked | records[keys.invoice_source]
-    state = np.where(paid, PAID, np.where(can_say_unpaid, UNPAID, UNKNOWN))
+    state = _STATES[np.where(paid, 0, np.where(can_say_unpaid, 1, 2))]
     return pd.DataFrame(
         {"state": state, "paid_at": paid_at.astype("datetime64[ns]"), "linked": linked},
         index=index,

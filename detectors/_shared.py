@@ -8,10 +8,13 @@ handed to the others; outside one, every call computes its own, so a detector ru
 behaves exactly as before.
 
 A result is remembered against the very objects it was computed from (compared by
-identity, and held until the pass ends so that no other object can take their ids) and the
-parameters it depends on. Detectors never mutate their inputs, so the same objects mean the
-same answer. Everything remembered is dropped when the pass ends: memory is freed, and a
-later pass over new data never sees a result of an earlier one.
+identity) and the parameters it depends on. Detectors never mutate their inputs, so the
+same objects mean the same answer. The inputs are held weakly: a result derived from a
+detector's own intermediate frame (its invoices in a window) is forgotten, and its memory
+freed, as soon as that frame is, since no later call can be given that object again; and
+no other object can take the id of an input before its entries go with it. Everything
+remembered is dropped when the pass ends: memory is freed, and a later pass over new data
+never sees a result of an earlier one.
 """
 
 from __future__ import annotations
@@ -74,11 +77,39 @@ def shared(
         return compute()
     key = (name, tuple(id(item) for item in inputs), params)
     known = current.results.get(key)
-    if known is not None and all(old is new for old, new in zip(known[0], inputs, strict=True)):
+    if known is not None and all(
+        _held(old) is new for old, new in zip(known[0], inputs, strict=True)
+    ):
         return cast(Result, known[1])
     result = compute()
-    current.results[key] = (inputs, result)
+    current.results[key] = (_hold_weakly(current, key, inputs), result)
     return result
+
+
+def _hold_weakly(current: _Pass, key: Hashable, inputs: tuple[object, ...]) -> tuple[object, ...]:
+    """``inputs`` as held by the entry ``key``: weakly where they can be, dropping it with them.
+
+    An input that takes no weak reference (``None``) is held as it is.
+    """
+    held = weakref.ref(current)  # the pass weakly: it and what it remembers are no cycle
+
+    def forget(_: object) -> None:
+        alive = held()
+        if alive is not None:
+            alive.results.pop(key, None)
+
+    refs: list[object] = []
+    for item in inputs:
+        try:
+            refs.append(weakref.ref(item, forget))
+        except TypeError:
+            refs.append(item)
+    return tuple(refs)
+
+
+def _held(reference: object) -> object:
+    """What a reference made by :func:`_hold_weakly` stands for (None once it is freed)."""
+    return reference() if isinstance(reference, weakref.ref) else reference
 
 
 def shared_by_memory(

@@ -130,3 +130,10 @@ def test_first_per_group_gives_each_row_its_group_s_first_value() -> None:
     group = np.array([2, 0, 2, 1, 0])
     value = np.array([10, 11, 12, 13, 14])
     assert first_per_group(group, value).tolist() == [10, 11, 10, 13, 11]
+
+
+def test_a_clean_address_is_kept_as_its_own_object_and_others_are_cleaned() -> None:
+    clean = "".join(["ann", "@example.com"])  # built at run time: not a shared constant
+    assert fr.clean_email(clean) is clean
+    assert fr.clean_email(" Ann@Example.com ") == "ann@example.com"
+    assert fr.clean_email("no address") is None

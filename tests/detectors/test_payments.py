@@ -104,6 +104,8 @@ def test_unpaid_only_where_the_data_can_say_unpaid() -> None:
     ]
     out = facts(rows)
     assert out["state"].to_dict() == {"q1": PAID, "q2": UNPAID, "s1": UNKNOWN, "s2": UNPAID}
+    # One string object per state, not one per invoice.
+    assert len({id(state) for state in out["state"]}) == 3
 
 
 def test_payments_match_invoices_of_their_own_source_only() -> None:

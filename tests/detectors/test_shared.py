@@ -102,6 +102,27 @@ def test_a_result_goes_with_the_memory_it_was_computed_from() -> None:
         assert len(current.results) == held - 2
 
 
+def test_a_result_is_freed_with_a_frame_it_was_computed_from_during_the_pass() -> None:
+    gc.disable()  # freed by reference counts alone, as soon as the frame is
+    try:
+        kept, counter = pd.DataFrame({"a": [1]}), _Counter()
+
+        def compute() -> np.ndarray:
+            return np.array(counter())
+
+        with detection_pass():
+            window = pd.DataFrame({"a": [2]})  # a detector's own intermediate frame
+            result = shared("sum", (window, None), (), compute)
+            stays = shared("sum", (kept, None), (), compute)
+            gone = weakref.ref(result)
+            del result, window
+            assert gone() is None
+            assert shared("sum", (kept, None), (), compute) is stays
+        assert counter.calls == 2
+    finally:
+        gc.enable()
+
+
 def test_what_a_pass_remembered_is_freed_when_it_ends_without_a_collection() -> None:
     gc.disable()  # as during ingest: only reference counts free memory
     try:
