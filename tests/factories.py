@@ -45,6 +45,35 @@ def batch(
     return RecordBatch(kind, result.frame, deleted)
 
 
+#: The columns the snapshot tests keep of invoices and payments.
+SNAPSHOT_COLUMNS = {
+    RecordKind.INVOICE: ("customer_id", "issued_on", "total", "balance", "paid_at", "status"),
+    RecordKind.PAYMENT: ("invoice_id", "paid_at", "amount"),
+}
+#: When :func:`commit_invoices` commits.
+COMMITTED_AT = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+def commit_invoices(
+    engine: sa.Engine,
+    business: str,
+    rows: list[dict[str, Any]],
+    *,
+    deleted: tuple[str, ...] = (),
+    connector: str = "books",
+    batches: list[RecordBatch] | None = None,
+) -> None:
+    """Commit invoice ``rows`` (and ``deleted`` source ids), or ``batches``, as one page."""
+    commit_page(
+        engine,
+        business=business,
+        connector=connector,
+        batches=batches or [batch(RecordKind.INVOICE, rows, deleted)],
+        cursor=None,
+        now=COMMITTED_AT,
+    )
+
+
 MINIMAL_CONFIG = """\
 business:
   id: acme

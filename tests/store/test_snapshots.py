@@ -1,41 +1,21 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 
-from busywork.store.ingest import commit_page
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
 from busywork.store.snapshots import FrameSnapshots
-from tests.factories import batch, invoice_rows
+from tests.factories import (
+    COMMITTED_AT,
+    SNAPSHOT_COLUMNS,
+    commit_invoices,
+    invoice_rows,
+)
 
-COLUMNS = {
-    RecordKind.INVOICE: ("customer_id", "issued_on", "total", "balance", "paid_at", "status"),
-    RecordKind.PAYMENT: ("invoice_id", "paid_at", "amount"),
-}
-NOW = datetime(2026, 10, 1, tzinfo=UTC)
-
-
-def _commit(
-    engine: Engine,
-    business: str,
-    rows: list[dict[str, Any]],
-    *,
-    deleted: tuple[str, ...] = (),
-    connector: str = "books",
-) -> None:
-    commit_page(
-        engine,
-        business=business,
-        connector=connector,
-        batches=[batch(RecordKind.INVOICE, rows, deleted)],
-        cursor=None,
-        now=NOW,
-    )
+COLUMNS = SNAPSHOT_COLUMNS
+NOW = COMMITTED_AT
 
 
 def _assert_fresh(engine: Engine, snapshots: FrameSnapshots, business: str) -> None:
@@ -48,16 +28,16 @@ def _assert_fresh(engine: Engine, snapshots: FrameSnapshots, business: str) -> N
 
 def test_patched_frames_equal_a_fresh_load_after_every_kind_of_change(engine: Engine) -> None:
     snapshots = FrameSnapshots(COLUMNS)
-    _commit(engine, "b", invoice_rows(30))
-    _commit(engine, "other", invoice_rows(5))  # another business's changes stay out
+    commit_invoices(engine, "b", invoice_rows(30))
+    commit_invoices(engine, "other", invoice_rows(5))  # another business's changes stay out
     _assert_fresh(engine, snapshots, "b")
     first, newest = snapshots.frames(engine, "b")
     changed = invoice_rows(30)
     changed[3]["total"] = "999.5"  # an update keeps the record's place
     changed[7]["status"] = "paid"  # a status change
-    _commit(engine, "b", [changed[3], changed[7], *invoice_rows(4, prefix="NEW")])
-    _commit(engine, "b", [], deleted=("INV-00011",))
-    _commit(engine, "b", invoice_rows(2), connector="shop")  # same ids, another source
+    commit_invoices(engine, "b", [changed[3], changed[7], *invoice_rows(4, prefix="NEW")])
+    commit_invoices(engine, "b", [], deleted=("INV-00011",))
+    commit_invoices(engine, "b", invoice_rows(2), connector="shop")  # same ids, another source
     _assert_fresh(engine, snapshots, "b")
     patched, later = snapshots.frames(engine, "b")
     assert later > newest
@@ -67,7 +47,7 @@ def test_patched_frames_equal_a_fresh_load_after_every_kind_of_change(engine: En
 
 def test_nothing_new_hands_back_the_same_frames(engine: Engine) -> None:
     snapshots = FrameSnapshots(COLUMNS)
-    _commit(engine, "b", invoice_rows(3))
+    commit_invoices(engine, "b", invoice_rows(3))
     first, _ = snapshots.frames(engine, "b")
     again, _ = snapshots.frames(engine, "b")
     assert again[RecordKind.INVOICE] is first[RecordKind.INVOICE]
@@ -80,22 +60,24 @@ def test_bills_paid_at_is_refused() -> None:
 
 def test_adopted_frames_are_kept_and_patched_like_loaded_ones(engine: Engine) -> None:
     snapshots = FrameSnapshots(COLUMNS)
-    _commit(engine, "b", invoice_rows(20))
+    commit_invoices(engine, "b", invoice_rows(20))
     newest = snapshots.newest_event(engine, "b")
     wider = (*COLUMNS[RecordKind.INVOICE], "due_on", "currency")
     loaded = load_frames(engine, "b", {RecordKind.INVOICE: sorted(wider)}, with_ids=True)
     ids = {kind: frame.pop("id").to_numpy() for kind, frame in loaded.items()}
-    _commit(engine, "b", invoice_rows(3, prefix="DURING"))  # after the newest event was read
+    commit_invoices(
+        engine, "b", invoice_rows(3, prefix="DURING")
+    )  # after the newest event was read
 
     assert snapshots.adopt(engine, "b", loaded, ids, newest) == {RecordKind.INVOICE}
     _assert_fresh(engine, snapshots, "b")  # the payments it lacked are read, the rest patched
-    _commit(engine, "b", invoice_rows(2, prefix="LATER"), deleted=("INV-00004",))
+    commit_invoices(engine, "b", invoice_rows(2, prefix="LATER"), deleted=("INV-00004",))
     _assert_fresh(engine, snapshots, "b")
 
 
 def test_frames_lacking_a_kept_column_are_not_adopted(engine: Engine) -> None:
     snapshots = FrameSnapshots(COLUMNS)
-    _commit(engine, "b", invoice_rows(3))
+    commit_invoices(engine, "b", invoice_rows(3))
     loaded = load_frames(engine, "b", {RecordKind.INVOICE: ["issued_on"]}, with_ids=True)
     ids = {kind: frame.pop("id").to_numpy() for kind, frame in loaded.items()}
     assert snapshots.adopt(engine, "b", loaded, ids, snapshots.newest_event(engine, "b")) == set()
@@ -104,7 +86,7 @@ def test_frames_lacking_a_kept_column_are_not_adopted(engine: Engine) -> None:
 
 def test_released_kinds_are_read_again(engine: Engine) -> None:
     snapshots = FrameSnapshots(COLUMNS)
-    _commit(engine, "b", invoice_rows(4))
+    commit_invoices(engine, "b", invoice_rows(4))
     first, _ = snapshots.frames(engine, "b")
     snapshots.release(engine, "b", {RecordKind.INVOICE})
     again, _ = snapshots.frames(engine, "b")

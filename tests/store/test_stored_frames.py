@@ -10,38 +10,21 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from busywork.store import frame_patch, stored_frames
-from busywork.store.ingest import RecordBatch, commit_page
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
 from busywork.store.stored_frames import load_stored_frames
 from busywork.store.tables import FrameSnapshot
-from tests.factories import batch, invoice_rows
+from tests.factories import (
+    COMMITTED_AT,
+    SNAPSHOT_COLUMNS,
+    batch,
+    commit_invoices,
+    invoice_rows,
+)
 
-COLUMNS = {
-    RecordKind.INVOICE: ("customer_id", "issued_on", "total", "balance", "paid_at", "status"),
-    RecordKind.PAYMENT: ("invoice_id", "paid_at", "amount"),
-}
-NOW = datetime(2026, 10, 1, tzinfo=UTC)
+COLUMNS = SNAPSHOT_COLUMNS
+NOW = COMMITTED_AT
 _TABLE = FrameSnapshot.__table__  # type: ignore[attr-defined]
-
-
-def _commit(
-    engine: Engine,
-    business: str,
-    rows: list[dict[str, Any]],
-    *,
-    deleted: tuple[str, ...] = (),
-    connector: str = "books",
-    batches: list[RecordBatch] | None = None,
-) -> None:
-    commit_page(
-        engine,
-        business=business,
-        connector=connector,
-        batches=batches or [batch(RecordKind.INVOICE, rows, deleted)],
-        cursor=None,
-        now=NOW,
-    )
 
 
 def _load(engine: Engine, business: str, columns: Any = COLUMNS) -> dict[RecordKind, pd.DataFrame]:
@@ -79,15 +62,15 @@ def _refuse_row_store(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_frames_through_a_stored_snapshot_equal_a_fresh_load_after_every_change(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _commit(engine, "b", invoice_rows(30))
+    commit_invoices(engine, "b", invoice_rows(30))
     _assert_fresh(engine, "b")  # no snapshot yet: read from the rows, then stored
     assert _stored(engine, "b")[RecordKind.INVOICE.value][1] == 30
     changed = invoice_rows(30)
     changed[3]["total"] = "999.5"  # an update keeps the record's place
     changed[7]["status"] = "paid"
-    _commit(engine, "b", [changed[3], changed[7], *invoice_rows(4, prefix="NEW")])
-    _commit(engine, "b", [], deleted=("INV-00011",))
-    _commit(engine, "b", invoice_rows(2), connector="shop")  # same ids, another source
+    commit_invoices(engine, "b", [changed[3], changed[7], *invoice_rows(4, prefix="NEW")])
+    commit_invoices(engine, "b", [], deleted=("INV-00011",))
+    commit_invoices(engine, "b", invoice_rows(2), connector="shop")  # same ids, another source
     _refuse_row_store(monkeypatch)  # from here on: the snapshot and the patch only
     _assert_fresh(engine, "b")
     assert len(_load(engine, "b")[RecordKind.INVOICE]) == 30 + 4 - 1 + 2
@@ -96,10 +79,10 @@ def test_frames_through_a_stored_snapshot_equal_a_fresh_load_after_every_change(
 def test_a_snapshot_far_behind_is_written_again(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _commit(engine, "b", invoice_rows(10))
+    commit_invoices(engine, "b", invoice_rows(10))
     _load(engine, "b")
     first = _stored(engine, "b")[RecordKind.INVOICE.value]
-    _commit(engine, "b", invoice_rows(3, prefix="NEW"))
+    commit_invoices(engine, "b", invoice_rows(3, prefix="NEW"))
     _load(engine, "b")
     assert _stored(engine, "b")[RecordKind.INVOICE.value] == first  # a small patch: kept
     monkeypatch.setattr(stored_frames, "REWRITE_AFTER_RECORDS", 3)
@@ -113,9 +96,9 @@ def test_a_snapshot_far_behind_is_written_again(
 def test_too_many_events_to_patch_reads_the_rows(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _commit(engine, "b", invoice_rows(10))
+    commit_invoices(engine, "b", invoice_rows(10))
     _load(engine, "b")
-    _commit(engine, "b", invoice_rows(5, prefix="NEW"), deleted=("INV-00002",))
+    commit_invoices(engine, "b", invoice_rows(5, prefix="NEW"), deleted=("INV-00002",))
     monkeypatch.setattr(frame_patch, "MAX_PATCH_EVENTS", 2)
     _assert_fresh(engine, "b")
     assert _stored(engine, "b")[RecordKind.INVOICE.value][1] == 14
@@ -133,11 +116,11 @@ def test_too_many_events_to_patch_reads_the_rows(
 def test_an_unreadable_old_format_or_day_old_snapshot_is_read_from_the_rows_and_rewritten(
     engine: Engine, caplog: pytest.LogCaptureFixture, change: dict[str, Any], message: str
 ) -> None:
-    _commit(engine, "b", invoice_rows(10))
+    commit_invoices(engine, "b", invoice_rows(10))
     _load(engine, "b")
     with engine.begin() as connection:
         connection.execute(sa.update(_TABLE).values(change))
-    _commit(engine, "b", invoice_rows(2, prefix="NEW"))
+    commit_invoices(engine, "b", invoice_rows(2, prefix="NEW"))
     with caplog.at_level(logging.INFO, logger="busywork.store.stored_frames"):
         _assert_fresh(engine, "b")
     assert message in caplog.text
@@ -145,18 +128,18 @@ def test_an_unreadable_old_format_or_day_old_snapshot_is_read_from_the_rows_and_
 
 
 def test_two_businesses_keep_their_own_snapshots(engine: Engine) -> None:
-    _commit(engine, "b", invoice_rows(6))
-    _commit(engine, "other", invoice_rows(4, prefix="OTHER"))
+    commit_invoices(engine, "b", invoice_rows(6))
+    commit_invoices(engine, "other", invoice_rows(4, prefix="OTHER"))
     _assert_fresh(engine, "b")
     _assert_fresh(engine, "other")
-    _commit(engine, "other", invoice_rows(2, prefix="LATER"), deleted=("OTHER-00001",))
+    commit_invoices(engine, "other", invoice_rows(2, prefix="LATER"), deleted=("OTHER-00001",))
     _assert_fresh(engine, "b")
     _assert_fresh(engine, "other")
     assert _stored(engine, "b")[RecordKind.INVOICE.value][1] == 6
 
 
 def test_each_column_set_has_its_own_snapshot(engine: Engine) -> None:
-    _commit(engine, "b", invoice_rows(5))
+    commit_invoices(engine, "b", invoice_rows(5))
     narrow = {RecordKind.INVOICE: ("total",)}
     _assert_fresh(engine, "b", narrow)
     _assert_fresh(engine, "b")
@@ -175,7 +158,7 @@ def test_bills_paid_at_is_read_from_the_rows_not_stored(engine: Engine) -> None:
         {"source_id": "P1:B1", "bill_id": "B1", "vendor_id": "V1", "amount": "50",
          "paid_at": "2026-01-09T10:00:00Z", "currency": "GBP", "origin": "manual"},
     ]  # fmt: skip
-    _commit(
+    commit_invoices(
         engine,
         "b",
         [],
@@ -190,7 +173,7 @@ def test_bills_paid_at_is_read_from_the_rows_not_stored(engine: Engine) -> None:
 def test_a_payload_too_large_is_not_stored_and_the_rows_are_read(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _commit(engine, "b", invoice_rows(8))
+    commit_invoices(engine, "b", invoice_rows(8))
     monkeypatch.setattr(stored_frames, "MAX_PAYLOAD_BYTES", 100)
     with caplog.at_level(logging.INFO, logger="busywork.store.stored_frames"):
         _assert_fresh(engine, "b")
