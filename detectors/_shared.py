@@ -141,14 +141,7 @@ def shared_by_memory(
     if known is not None:
         return cast(Result, known[1])
     result = compute()
-    # The reference also keeps the entry's key from naming freed memory: it goes with it.
-    # It holds the pass weakly, so that the pass and what it remembers are no cycle.
-    held = weakref.ref(current)
-
-    def forget(_: object) -> None:
-        alive = held()
-        if alive is not None:
-            alive.results.pop(key, None)
-
-    current.results[key] = ((weakref.ref(owner, forget),), result)
+    # Held weakly, the owner takes the entry with it when freed: its key never names memory
+    # that other values have come to lie in.
+    current.results[key] = (_hold_weakly(current, key, (owner,)), result)
     return result
