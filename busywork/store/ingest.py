@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from busywork.store.bulk import insert_frame, upsert_frame
+from busywork.store.event_order import hold_event_order
 from busywork.store.frames import column_specs
 from busywork.store.gc_pause import gc_paused
 from busywork.store.hashing import content_hashes
@@ -108,13 +109,16 @@ def commit_page(
 ) -> IngestStats:
     """Upsert ``batches``, append their events and save ``cursor``, all in one transaction.
 
-    ``in_transaction`` runs first inside that transaction: the worker fences the write
-    there (raising when the job is no longer ours, so a stalled worker's page never
-    commits) and defers the detection of the page's events, which then commits with them.
+    Writers of one business take turns (:func:`hold_event_order`), so its event ids
+    commit in the order they were taken. ``in_transaction`` then runs inside that
+    transaction: the worker fences the write there (raising when the job is no longer
+    ours, so a stalled worker's page never commits) and defers the detection of the
+    page's events, which then commits with them.
     """
     now = now or datetime.now(UTC)
     stats = IngestStats()
     with engine.begin() as connection, gc_paused():
+        hold_event_order(connection, business)  # ids commit in order (PostgreSQL)
         if in_transaction is not None:
             in_transaction(connection)
         for batch in batches:

@@ -10,11 +10,15 @@ event it reflects, and the records named by later events are read again and spli
 record tables stay the source of truth: a missing, old-format or unreadable snapshot is
 logged and the row store read (and the snapshot written again), never a wrong frame.
 
-Patching assumes events commit in id order, as the detectors' watermarks do. On
-PostgreSQL two transactions of one business (two connectors) may commit out of order: an
-event committed after a snapshot was taken, with a lower id than the snapshot's, would
-never be patched in. A snapshot is therefore read afresh from the rows once it is
-:data:`REREAD_AFTER` old, as the detectors re-run on everything once a day.
+Patching assumes a business's events commit in id order, as the detectors' watermarks
+do; :mod:`busywork.store.event_order` makes them (on PostgreSQL its writers take turns).
+A snapshot is still read afresh from the rows once it is :data:`REREAD_AFTER` old, as the
+detectors re-run on everything once a day: a bound on any drift nobody foresaw.
+
+A column set nobody reads any more (a detector disabled, a column dropped) leaves its
+snapshot behind; writing a kind's snapshot deletes that kind's others not written for
+:data:`FORGET_AFTER` (a snapshot in use is written again at least every
+:data:`REREAD_AFTER`).
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ _SNAPSHOTS = FrameSnapshot.__table__  # type: ignore[attr-defined]
 REWRITE_AFTER_RECORDS = 5_000
 #: A snapshot written longer ago than this is read afresh from the rows (see the module).
 REREAD_AFTER = timedelta(days=1)
+#: Another column set's snapshot of a kind not written for this long is deleted.
+FORGET_AFTER = timedelta(days=7)
 #: Larger payloads are not stored (SQLite's default limit on a value is 1,000,000,000 bytes,
 #: PostgreSQL's 1 GiB): a business of several million records reads its rows.
 MAX_PAYLOAD_BYTES = 512 * 2**20
@@ -163,18 +169,22 @@ def write_snapshot(
     frame: pd.DataFrame,
     ids: np.ndarray,
     newest: int,
+    *,
+    now: datetime | None = None,
 ) -> bool:
     """Store ``frame`` (every live record of ``kind``, as of event ``newest``); whether it was.
 
-    A snapshot already stored as of a newer event is kept. A frame that cannot be encoded,
-    or is too large, or a write the database refuses, is logged and left unstored: the
-    snapshot is a cache, and its loss costs only a read of the rows.
+    A snapshot already stored as of a newer event is kept. The kind's snapshots of other
+    column sets not written since :data:`FORGET_AFTER` before ``now`` are deleted. A frame
+    that cannot be encoded, or is too large, or a write the database refuses, is logged and
+    left unstored: the snapshot is a cache, and its loss costs only a read of the rows.
     """
     payload = encode_frame(frame, ids)
     if payload is None or len(payload) > MAX_PAYLOAD_BYTES:
         why = "a text column holds other values" if payload is None else f"{len(payload)} bytes"
         log.info("frame snapshot business=%s kind=%s action=not_stored: %s", business, kind, why)
         return False
+    now = now or datetime.now(UTC)
     row = {
         "business": business,
         "record_kind": kind.value,
@@ -182,7 +192,7 @@ def write_snapshot(
         "newest_event": newest,
         "format_version": FORMAT_VERSION,
         "rows": len(frame),
-        "written_at": datetime.now(UTC),
+        "written_at": now,
         "payload": payload,
     }
     try:
@@ -195,6 +205,14 @@ def write_snapshot(
                     index_elements=["business", "record_kind", "columns_key"],
                     set_={name: excluded[name] for name in row if name not in _KEY},
                     where=_SNAPSHOTS.c.newest_event <= excluded.newest_event,
+                )
+            )
+            connection.execute(
+                sa.delete(_SNAPSHOTS).where(
+                    _SNAPSHOTS.c.business == business,
+                    _SNAPSHOTS.c.record_kind == kind.value,
+                    _SNAPSHOTS.c.columns_key != row["columns_key"],
+                    _SNAPSHOTS.c.written_at < now - FORGET_AFTER,
                 )
             )
     except sa.exc.DBAPIError as exc:

@@ -179,3 +179,37 @@ def test_a_payload_too_large_is_not_stored_and_the_rows_are_read(
         _assert_fresh(engine, "b")
     assert _stored(engine, "b") == {}
     assert "action=not_stored" in caplog.text
+
+
+def _write(engine: Engine, business: str, columns: tuple[str, ...], now: datetime) -> str:
+    """Store the invoices' ``columns`` as of ``now``; the snapshot's column-set key."""
+    frame = load_frames(engine, business, {RecordKind.INVOICE: columns}, with_ids=True)[
+        RecordKind.INVOICE
+    ]
+    ids = frame.pop("id").to_numpy()
+    newest = frame_patch.newest_event(engine, business, [RecordKind.INVOICE])
+    assert stored_frames.write_snapshot(
+        engine, business, RecordKind.INVOICE, frame, ids, newest, now=now
+    )
+    return stored_frames.columns_key(str(name) for name in frame.columns)
+
+
+def _keys(engine: Engine, business: str) -> set[str]:
+    query = sa.select(_TABLE.c.columns_key).where(_TABLE.c.business == business)
+    with engine.connect() as connection:
+        return set(connection.execute(query).scalars())
+
+
+def test_a_column_set_nobody_wrote_for_a_week_is_forgotten(engine: Engine) -> None:
+    commit_invoices(engine, "b", invoice_rows(5))
+    commit_invoices(engine, "other", invoice_rows(3, prefix="OTHER"))
+    narrow, wide = ("total",), SNAPSHOT_COLUMNS[RecordKind.INVOICE]
+    narrow_key = _write(engine, "b", narrow, NOW)
+    _write(engine, "other", narrow, NOW)
+    # Six days on, the narrow set may still be read.
+    wide_key = _write(engine, "b", wide, NOW + timedelta(days=6))
+    assert _keys(engine, "b") == {narrow_key, wide_key}
+    _write(engine, "b", wide, NOW + timedelta(days=8))
+    assert _keys(engine, "b") == {wide_key}
+    assert _keys(engine, "other") == {narrow_key}  # another business's stays
+    _assert_fresh(engine, "b", {RecordKind.INVOICE: narrow})  # read from the rows again
