@@ -4,6 +4,10 @@ Files are named after the record kind (``invoices.csv``, ``invoice_lines.csv`` â
 ``files`` says otherwise; ``columns`` maps another tool's headers onto ours. A row with a
 bad value is reported with its file and line and skipped; the good rows are kept. An
 optional ``deleted`` column (true/false) marks rows deleted at the source.
+
+A ``credit_notes`` file (Xero's *Credit Notes* export) is read as invoices of type
+``credit_note`` with negative amounts, as the accounting APIs' credit notes are: what
+``duplicate_entry`` needs to tell an invoice cancelled and keyed again from one keyed twice.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from connectors.read_ahead import ExportRead, read_in_order
 from connectors.registry import register
 
 #: File stem per record kind, in the order files are loaded (people before their invoices).
+#: ``credit_notes`` are invoice rows too (:data:`CREDIT_NOTE_IMPLIED`).
 FILE_STEMS: dict[str, RecordKind] = {
     "customers": RecordKind.CUSTOMER,
     "vendors": RecordKind.VENDOR,
     "invoices": RecordKind.INVOICE,
+    "credit_notes": RecordKind.INVOICE,
     "invoice_lines": RecordKind.INVOICE_LINE,
     "payments": RecordKind.PAYMENT,
     "bills": RecordKind.BILL,
@@ -117,11 +123,12 @@ class CsvConfig(ConnectorConfig):
     def mapping(self, stem: str) -> FileMapping:
         """The mapping of ``stem``'s file with the folder-wide settings filled in."""
         own = self.files.get(stem) or FileMapping()
-        inherited = {
+        inherited: dict[str, Any] = {
             name: getattr(self, name)
             for name in ("encoding", "delimiter", "date_format", "thousands")
             if getattr(own, name) is None and getattr(self, name) is not None
         }
+        inherited.update(implied_rules(stem, own))
         return own.model_copy(update=inherited) if inherited else own
 
 
@@ -186,6 +193,26 @@ class CsvConnector(Connector):
         )
         if unused:
             yield SyncPage(batches=(), cursor=dict(seen), files=unused)
+
+
+#: What a credit-note file's mapping implies unless it says otherwise.
+CREDIT_NOTE_IMPLIED = {"doc_type": "credit_note", "negative": ("total", "balance")}
+
+
+def implied_rules(stem: str, own: FileMapping) -> dict[str, Any]:
+    """What ``stem``'s file implies beyond ``own`` (as ``model_copy`` updates).
+
+    A credit-note file: type ``credit_note`` unless mapped, amounts negative unless
+    ``negative`` is given. Other files: nothing.
+    """
+    implied: dict[str, Any] = {}
+    if stem != "credit_notes":
+        return implied
+    if "doc_type" not in own.targets():
+        implied["constants"] = {**own.constants, "doc_type": CREDIT_NOTE_IMPLIED["doc_type"]}
+    if own.negative is None:
+        implied["negative"] = CREDIT_NOTE_IMPLIED["negative"]
+    return implied
 
 
 def _sha256(path: Path) -> str:

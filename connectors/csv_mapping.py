@@ -2,8 +2,9 @@
 
 Each feature is data in the YAML, applied in a fixed order to the file's text cells:
 ``columns`` renames their headers to ours, ``combine`` builds a column from several (or
-part of one), ``values`` translates their words to ours, ``constants`` and ``defaults``
-fill what the file lacks, and ``group_by`` turns line-level rows into one record per key.
+part of one), ``negative`` signs amounts an export writes unsigned (a credit-note file's
+totals), ``values`` translates their words to ours, ``constants`` and ``defaults`` fill
+what the file lacks, and ``group_by`` turns line-level rows into one record per key.
 Validation (types, required values) happens afterwards, in :mod:`busywork.store.frames`.
 """
 
@@ -126,6 +127,11 @@ class FileMapping(BaseModel):
     )
     constants: dict[str, str] = Field(default_factory=dict, description="Always this value.")
     defaults: dict[str, str] = Field(default_factory=dict, description="When blank or absent.")
+    negative: tuple[str, ...] | None = Field(
+        default=None,
+        description="Amount columns of ours made negative whatever their sign (a credit-note"
+        " export lists the credit as a positive amount); for credit_notes: total, balance.",
+    )
     group_by: GroupBy | None = None
 
     def targets(self) -> set[str]:
@@ -136,6 +142,7 @@ class FileMapping(BaseModel):
             | set(self.values)
             | set(self.constants)
             | set(self.defaults)
+            | set(self.negative or ())
             | ({self.group_by.key, *self.group_by.aggregate} if self.group_by else set())
         )
 
@@ -160,6 +167,9 @@ def apply_mapping(
     if mapping.thousands:
         for name in numeric & set(frame.columns):
             frame[name] = frame[name].str.replace(mapping.thousands, "", regex=False)
+    for name in mapping.negative or ():
+        if name in frame.columns:
+            frame[name] = _negated(frame[name])
     for name, table in mapping.values.items():
         if name in frame.columns:
             frame[name] = _translate(frame[name], table)
@@ -175,6 +185,16 @@ def apply_mapping(
     if mapping.group_by is not None:
         frame, origin = _group(frame, mapping.group_by, numeric)
     return frame, origin
+
+
+def _negated(cells: pd.Series) -> pd.Series:
+    """``35.00`` and ``+35.00`` as ``-35.00``; negative, blank and non-numeric cells unchanged.
+
+    A cell that is not a number is left as it was, so validation names it as the file has it.
+    """
+    text = cells.astype(str).str.strip()
+    unsigned = text.str.match(r"^\+?\d|^\+?\.\d").fillna(False).to_numpy(dtype=bool)
+    return cells.where(~unsigned, "-" + text.str.lstrip("+"))
 
 
 def _translate(cells: pd.Series, table: dict[str, str]) -> pd.Series:

@@ -154,30 +154,27 @@ def _map_files(
     ask: Callable[[str], str],
 ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[tuple[str, str]]]:
     """The (kind, comment, mapping) per mapped file and the (file, why) of those left out."""
-    from busywork.onboarding.recognise import NOT_IMPORTED, FileGuess
+    from busywork.onboarding.recognise import FileGuess
 
     chosen: dict[str, FileGuess] = {}
     for best in sorted(guesses, key=lambda g: -g.score):
-        if best.kind and best.kind not in NOT_IMPORTED and best.kind not in chosen:
+        if best.kind and not best.problem and best.kind not in chosen:
             chosen[best.kind] = best
     files: list[tuple[str, str, dict[str, Any]]] = []
     skipped: list[tuple[str, str]] = []
+    settled = _settled_format(guesses)
     for guess in guesses:
         name = guess.path.name
         if guess.problem or guess.kind is None:
             skipped.append((name, guess.problem))
             print(f"  {name}: not used: {guess.problem}")
             continue
-        if guess.kind in NOT_IMPORTED:
-            skipped.append((name, NOT_IMPORTED[guess.kind]))
-            print(f"  {name}: {guess.kind.replace('_', ' ')}; not used: {NOT_IMPORTED[guess.kind]}")
-            continue
         if chosen[guess.kind] is not guess:
             other = chosen[guess.kind].path.name
             skipped.append((name, f"{guess.kind} are read from {other} already"))
             print(f"  {name}: not used: {guess.kind} are read from {other} already")
             continue
-        date_format, date_note = _date_format(guess, currency, args.yes, ask)
+        date_format, date_note = _date_format(guess, currency, args.yes, ask, settled)
         for kind, mapping in guess.mappings.items():
             if date_format:
                 mapping["date_format"] = date_format
@@ -213,9 +210,20 @@ def _currency(given: str | None, guesses: list[Any]) -> tuple[str, str]:
     return code, note
 
 
+def _settled_format(guesses: list[Any]) -> str | None:
+    """The one date format every file whose dates are not ambiguous agrees on, if any."""
+    formats = {
+        guess.dates.format
+        for guess in guesses
+        if guess.dates.sampled and not guess.dates.unknown and guess.dates.ambiguous is None
+    }
+    return formats.pop() if len(formats) == 1 else None
+
+
 def _date_format(
-    guess: Any, currency: str, yes: bool, ask: Callable[[str], str]
+    guess: Any, currency: str, yes: bool, ask: Callable[[str], str], settled: str | None
 ) -> tuple[str | None, str]:
+    """A file's date format and what to say of it; ``settled``: the folder's other files'."""
     from busywork.onboarding.dates import likelier
 
     dates = guess.dates
@@ -226,6 +234,9 @@ def _date_format(
     if dates.ambiguous is None:
         return dates.format, f"dates {dates.format or 'ISO 8601'}"
     day_first, month_first, example = dates.ambiguous
+    if settled in (day_first, month_first):
+        # One tool wrote the folder: its files that say which it is say it for this one.
+        return settled, f"dates {settled}: ambiguous ({example}); as the other files'"
     if yes:
         chosen, why = likelier(dates, currency)
         return chosen, f"dates {chosen}: ambiguous ({example}); chose {why}"
@@ -240,6 +251,8 @@ def _date_format(
 
 def _describe(guess: Any, kind: str, mapping: dict[str, Any], date_note: str) -> str:
     parts = [kind.replace("_", " ")]
+    if kind == "credit_notes":
+        parts.append("read as invoices of type credit_note, amounts negative")
     group = mapping.get("group_by")
     if group:
         parts.append(f"one row per line, grouped by {_their(mapping, group['key'])}")
@@ -264,13 +277,14 @@ def _preview(
     import pandas as pd
 
     from connectors.base import ConnectorContext
-    from connectors.csv_export import FILE_STEMS
+    from connectors.csv_export import FILE_STEMS, implied_rules
     from connectors.csv_import import read_export
     from connectors.csv_mapping import FileMapping
 
     context = ConnectorContext(business="preview", timezone=timezone, currency=currency)
     for kind, _, mapping in files:
         model = FileMapping.model_validate(mapping)
+        model = model.model_copy(update=implied_rules(kind, model))
         path = folder / str(mapping["file"])
         batch, _, outcome = read_export(path, FILE_STEMS[kind], kind, model, context)
         print(f"\n{outcome.summary()}")

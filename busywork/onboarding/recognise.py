@@ -3,7 +3,9 @@
 Each kind is scored on the file's name, how many of the kind's columns its headers supply
 and whether the required ones are all there. Line-level exports (one row per invoice line,
 as Xero and Shopify write them) are recognised by repeated document numbers and mapped with
-``group_by``, plus the lines themselves from the same file.
+``group_by``, plus the lines themselves from the same file. A credit-note export is told
+by its name or a ``Type`` column of nothing but credit notes (a file mixing them with
+invoices is read as invoices).
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from connectors.csv_reading import UnreadableFileError, decode, find_header, rea
 
 _OFFSET = re.compile(r"\d:\d\d(:\d\d)?\s*[+-]\d\d:?\d\d$")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
-#: Kinds a file may be, besides those Busywork imports.
-NOT_IMPORTED = {"credit_notes": "credit notes are recognised but Busywork does not use them yet"}
+#: Stems mapped as another's columns: lines are read from invoice files; credit notes are
+#: scored on their name and types, not their columns (they have an invoice's).
+_NOT_SCORED_ON_COLUMNS = ("invoice_lines", "credit_notes")
 
 
 @dataclass
@@ -63,7 +66,12 @@ def recognise(path: Path) -> FileGuess:
         guess.problem = "not recognised from its name or headers" + _nearest(headers)
         return guess
     guess.kind, guess.score = kind, score
-    if kind in NOT_IMPORTED:
+    missing = _missing(kind, columns, headers) if kind == "credit_notes" else []
+    if missing:
+        guess.problem = (
+            f"credit notes, but nothing reads as {', '.join(missing)}: map the file by hand"
+            " (docs/csv-mapping.md)"
+        )
         return guess
     base: dict[str, Any] = {"file": path.name}
     if detected:
@@ -93,17 +101,20 @@ def _best_kind(
     path: Path, headers: dict[str, str], frame: pd.DataFrame
 ) -> tuple[str | None, int, dict[str, str]]:
     name = normalise(path.stem)
-    types = " ".join(
-        sorted({v.lower() for h, c in headers.items() if h == "type" for v in frame[c][:200]})
-    )
+    type_values = {
+        v.strip().lower() for h, c in headers.items() if h == "type" for v in frame[c][:200]
+    } - {""}
+    types = " ".join(sorted(type_values))
+    credits_only = bool(type_values) and all("credit" in value for value in type_values)
     best: tuple[str | None, int, dict[str, str]] = (None, 0, {})
-    for kind in [*SYNONYMS, "credit_notes"]:
+    for kind in SYNONYMS:
         if kind == "invoice_lines":
             continue
         hinted = any(word in name for word in NAME_HINTS.get(kind, ()))
         if kind == "credit_notes":
-            score = 10 if hinted or "credit note" in types else 0
-            columns: dict[str, str] = {}
+            mixed = bool(type_values) and not credits_only
+            score = 10 if (hinted and not mixed) or credits_only else 0
+            columns: dict[str, str] = map_columns(kind, headers)
         else:
             columns = map_columns(kind, headers)
             missing = _missing(kind, columns, headers)
@@ -117,7 +128,7 @@ def _best_kind(
 
 def _nearest(headers: dict[str, str]) -> str:
     """What the closest kind found and lacked, so a reader knows what to map by hand."""
-    kinds = [kind for kind in SYNONYMS if kind != "invoice_lines"]
+    kinds = [kind for kind in SYNONYMS if kind not in _NOT_SCORED_ON_COLUMNS]
     found = {kind: map_columns(kind, headers) for kind in kinds}
     kind = max(kinds, key=lambda k: len(found[k]) - len(_missing(k, found[k], headers)))
     missing = _missing(kind, found[kind], headers)
@@ -171,7 +182,7 @@ def _missing(kind: str, columns: dict[str, str], headers: dict[str, str]) -> lis
     )
     if kind == "customers" and not named and {"firstname", "lastname"} <= set(headers):
         required.discard("name")
-    if kind == "invoices" and _priced_lines(headers):
+    if kind in ("invoices", "credit_notes") and _priced_lines(headers):
         required.discard("total")
     return sorted(required - set(columns))
 
@@ -218,7 +229,7 @@ def _mappings(
             "key": "source_id",
             "aggregate": {"accounts": "join", "amount": "sum"},
         }
-    elif kind in ("invoices", "bills") and repeated:
+    elif kind in ("invoices", "credit_notes", "bills") and repeated:
         mapping["group_by"] = {"key": "source_id"}
         if "total" not in columns:
             quantity, price = map_columns("invoice_lines", headers).get("quantity"), None

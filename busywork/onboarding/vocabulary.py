@@ -131,6 +131,16 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+#: A credit-note export has an invoice's columns, some under their own names (Xero).
+SYNONYMS["credit_notes"] = {
+    **SYNONYMS["invoices"],
+    "source_id": ("creditnotenumber", "creditnoteno", "creditmemono", "creditnote")
+    + SYNONYMS["invoices"]["source_id"],
+    "issued_on": ("creditnotedate", "creditdate") + SYNONYMS["invoices"]["issued_on"],
+    "balance": ("remainingcredit", "creditremaining", "unusedcredit")
+    + SYNONYMS["invoices"]["balance"],
+}
+
 #: Words in a file name that say what it holds (checked on the normalised name).
 NAME_HINTS: dict[str, tuple[str, ...]] = {
     "credit_notes": ("creditnote", "credits", "refund"),
@@ -188,6 +198,9 @@ STATUS_VALUES: dict[str, dict[str, str]] = {
         "scheduled": "confirmed",
     },
 }
+
+#: A credit note's statuses are an invoice's (Xero: Paid once fully allocated).
+STATUS_VALUES["credit_notes"] = STATUS_VALUES["invoices"]
 
 
 def normalise(header: str) -> str:

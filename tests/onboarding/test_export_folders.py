@@ -62,7 +62,8 @@ def test_xero_with_day_first_dates_and_latin1_contacts(
     assert "Contacts.csv: customers; encoding cp1252 detected" in init
     assert "Sales Invoices.csv: invoices; one row per line, grouped by InvoiceNumber" in init
     assert "dates %d/%m/%Y" in init
-    assert "Credit Notes.csv: credit notes; not used" in init
+    assert "Credit Notes.csv: credit notes; read as invoices of type credit_note" in init
+    assert "Credit Notes.csv (credit_notes): 1 read, 1 kept" in err
     assert "Zoë Brontë" in init  # the Latin-1 contacts are read ungarbled
     assert "Sales Invoices.csv (invoices): 399 read, 399 kept" in err
     titles = _titles(out)

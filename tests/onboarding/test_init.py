@@ -47,7 +47,12 @@ def test_xero_folder(
     assert "Contacts.csv: customers; encoding cp1252 detected" in out
     assert "Sales Invoices.csv: invoices; one row per line, grouped by InvoiceNumber" in out
     assert "Sales Invoices.csv: invoice lines; from the same file, by InvoiceNumber" in out
-    assert "Credit Notes.csv: credit notes; not used" in out
+    # One credit note, dated 03/02/2026: ambiguous alone, day first as the other files say.
+    assert (
+        "Credit Notes.csv: credit notes; read as invoices of type credit_note, amounts negative;"
+        " dates %d/%m/%Y: ambiguous (03/02/2026); as the other files'" in out
+    )
+    assert "Credit Notes.csv (credit_notes): 1 read, 1 kept" in out
     assert "Currency: GBP (inferred:" in out
     assert "Sales Invoices.csv (invoices): 120 read, 120 kept" in out
     assert "Zoë Brontë" in out  # the cp1252 contacts are previewed ungarbled
@@ -57,7 +62,7 @@ def test_xero_folder(
     assert invoices.values["status"]["Paid"] == "paid"
     assert [goal.objective for goal in loaded.goals] == ["cash_flow", "owner_time", "revenue"]
     assert main(["check-config", "-c", str(config)]) == 0
-    assert "Credit Notes.csv: not used: listed under ignore:" in capsys.readouterr().out
+    assert "Credit Notes.csv (credit_notes)" in capsys.readouterr().out
 
 
 def test_quickbooks_folder(
@@ -138,6 +143,25 @@ def test_ambiguous_dates_are_asked_without_yes(
     assert main(["init", str(tmp_path / "exports"), "-c", str(config)]) == 0
     assert questions[0] == "invoices.csv: is 01/02/2026 day/month (d) or month/day (m)? [d/m] "
     assert "date_format: '%m/%d/%Y'" in config.read_text()
+
+
+def test_an_ambiguous_file_takes_the_format_the_folders_other_files_settle(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Pounds would make day first the likelier guess; the bills (.../13/... cannot be a
+    # month) say the tool writes month first.
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "invoices.csv").write_text(AMBIGUOUS.format(c="GBP"))
+    (tmp_path / "exports" / "bills.csv").write_text(
+        "Bill No,Supplier,Date,Amount,Currency\nB-1,Gas Co,01/13/2026,80.00,GBP\n"
+    )
+    config = tmp_path / "busywork.yaml"
+    assert _init(tmp_path / "exports", config) == 0
+    out = capsys.readouterr().out
+    assert (
+        "invoices.csv: invoices; dates %m/%d/%Y: ambiguous (01/02/2026); as the other files'" in out
+    )
+    assert load_config(config).connectors[0].files["invoices"].date_format == "%m/%d/%Y"  # type: ignore[attr-defined]
 
 
 def test_no_currency_anywhere_is_asked_for_not_guessed(
