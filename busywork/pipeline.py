@@ -1,9 +1,14 @@
-"""The steps after polling: detect (only what changed), then rank into the contract document."""
+"""The step after polling: detect only what changed, store the findings, queue what is due.
+
+Ranking into the contract document is :mod:`busywork.recommend`; the detectors and their
+context come from :mod:`busywork.configured`; adoption of resolved findings is
+:mod:`busywork.adoption_check`.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,77 +16,32 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Connection, Engine
 
-from alignment.admin_time import bound_hours
-from alignment.adoption import SIGNALS, TEMPLATE_COLUMNS, assess_adoption, subject_key
-from alignment.effects import Assumptions
-from alignment.feedback import FeedbackSummary
-from alignment.goals import resolve_goals
-from alignment.rank import RankingSettings, rank
-from busywork.contract import document
-from busywork.delivery.feedback import feedback_day
-from busywork.delivery.policy import channels, enqueue_immediate, items, open_findings
+from busywork.adoption_check import check_adoption
+from busywork.configured import detection_context, enabled_detectors
 from busywork.logs import redact
 from busywork.plan import Run, in_scope, load_for_detection, params_hash, plan_runs, scope_ids
-from busywork.ranking_baselines import record_figures, with_findings
-from busywork.store.coverage import save_coverage, stored_coverage
+from busywork.recommend import queue_immediate, recommendations
+from busywork.store.coverage import save_coverage
 from busywork.store.events import advance_watermarks
-from busywork.store.findings import (
-    FindingChanges,
-    adopted_findings,
-    feedback_state,
-    mark_adopted,
-    open_candidates,
-    resolved_candidates,
-    upsert_findings,
-)
-from busywork.store.read import load_frames
+from busywork.store.findings import FindingChanges, upsert_findings
 from busywork.store.records import RecordKind
-from config.default_goals import effective_goals
-from config.models import WEEKDAYS, AppConfig
+from config.models import AppConfig
 from detectors._coverage import Coverage, measure_pass
 from detectors._shared import detection_pass
-from detectors.base import (
-    DEFAULT_MINUTES_PER_TASK,
-    Candidate,
-    DetectionContext,
-    Detector,
-    WorkingCalendar,
-)
-from detectors.registry import detector_classes
+from detectors.base import Candidate, DetectionContext
+
+#: Where callers found them before they had modules of their own.
+__all__ = [
+    "DetectResult",
+    "check_adoption",
+    "detect",
+    "detection_context",
+    "enabled_detectors",
+    "queue_immediate",
+    "recommendations",
+]
 
 log = logging.getLogger(__name__)
-
-
-def detection_context(config: AppConfig, as_of: datetime) -> DetectionContext:
-    """What detectors may know about the business, from its config."""
-    business = config.business
-    hours = business.working_hours
-    return DetectionContext(
-        business=business.name,
-        as_of=as_of,
-        timezone=business.timezone,
-        currency=business.currency,
-        admin_hourly_cost=business.admin_hourly_cost,
-        cost_of_capital=business.cost_of_capital,
-        calendar=WorkingCalendar(
-            weekdays=tuple(sorted(WEEKDAYS.index(day) for day in hours.days)),
-            start=hours.start,
-            end=hours.end,
-            holidays=hours.holidays,
-        ),
-        minutes_per_task={**DEFAULT_MINUTES_PER_TASK, **business.minutes_per_task},
-    )
-
-
-def enabled_detectors(config: AppConfig) -> dict[str, Detector]:
-    """Every registered detector not disabled in config, built with its configured parameters."""
-    built: dict[str, Detector] = {}
-    for kind, cls in detector_classes().items():
-        settings = config.detectors.get(kind)
-        if settings is not None and not settings.enabled:
-            continue
-        built[kind] = cls(**(settings.params if settings else {}))
-    return built
 
 
 @dataclass
@@ -222,169 +182,3 @@ def _run_one(
             coverage[kind].reason,
         )
     return found
-
-
-def check_adoption(
-    engine: Engine, config: AppConfig, *, as_of: datetime, now: datetime
-) -> list[str]:
-    """Mark resolved findings adopted where the data now shows their subject automated.
-
-    Every resolved finding is looked at again, so records or templates that arrive after
-    the finding closed still count.
-    """
-    business = config.business.id
-    pending = {
-        finding_id: candidate
-        for finding_id, candidate in resolved_candidates(engine, business, SIGNALS).items()
-        if candidate.subject.id is not None
-    }
-    if not pending:
-        return []
-    context = detection_context(config, as_of)
-    records = _subject_frames(engine, business, pending.values())
-    templates = load_frames(engine, business, {RecordKind.RECURRING_TEMPLATE: TEMPLATE_COLUMNS})[
-        RecordKind.RECURRING_TEMPLATE
-    ]
-    outcomes: dict[str, dict[str, Any]] = {}
-    for finding_id, candidate in sorted(pending.items()):
-        signal = SIGNALS[candidate.kind]
-        frame = records[signal.record_kind]
-        keys = subject_key(frame[signal.subject_column], signal.record_kind)
-        adoption = assess_adoption(
-            candidate, frame[keys == candidate.subject.id], context, templates
-        )
-        if adoption is not None:
-            outcomes[finding_id] = adoption.to_json()
-            log.info("finding adopted business=%s id=%s action=adopted", business, finding_id)
-    if outcomes:
-        mark_adopted(engine, business, outcomes, now)
-    return sorted(outcomes)
-
-
-def _subject_frames(
-    engine: Engine, business: str, candidates: Iterable[Candidate]
-) -> dict[RecordKind, pd.DataFrame]:
-    """The records adoption reads, per record kind: only the subjects' where a column names them."""
-    columns: dict[RecordKind, list[str]] = {}
-    subjects: dict[RecordKind, tuple[str, set[str]]] = {}
-    for candidate in candidates:
-        signal = SIGNALS[candidate.kind]
-        kind = signal.record_kind
-        columns[kind] = list(dict.fromkeys([*columns.get(kind, []), *signal.columns]))
-        if kind is not RecordKind.JOURNAL_ENTRY:  # journals match on normalised accounts
-            subjects.setdefault(kind, (signal.subject_column, set()))[1].add(
-                candidate.subject.id or ""
-            )
-    return load_frames(engine, business, columns, only=subjects)
-
-
-def queue_immediate(
-    engine: Engine, connection: Connection, config: AppConfig, *, now: datetime, as_of: datetime
-) -> list[str]:
-    """Queue deliveries of new or changed findings to ``immediate`` channels, in ``connection``."""
-    if not channels(config):
-        return []
-    enabled = set(enabled_detectors(config))
-    candidates, prints = open_findings(connection, config.business.id, enabled)
-    ranked = recommendations(engine, config, generated_at=now, as_of=as_of, candidates=candidates)
-    return enqueue_immediate(connection, config, items(ranked, prints), now, as_of=as_of)
-
-
-def ranking_settings(config: AppConfig) -> RankingSettings:
-    """The ranking settings a business's config asks for."""
-    alignment, business = config.alignment, config.business
-    return RankingSettings(
-        method=alignment.method,
-        rank_on=alignment.rank_on,
-        effort_weight=alignment.effort_weight,
-        risk_weight=alignment.risk_weight,
-        assumptions=Assumptions(**alignment.assumptions.model_dump()),
-        admin_hourly_cost=business.admin_hourly_cost,
-        cost_of_capital=business.cost_of_capital,
-        currency=business.currency,
-    )
-
-
-def recommendations(
-    engine: Engine,
-    config: AppConfig,
-    *,
-    generated_at: datetime,
-    as_of: datetime | None = None,
-    candidates: Sequence[Candidate] | None = None,
-) -> dict[str, Any]:
-    """Rank every open finding of enabled detectors into the contract document.
-
-    ``candidates`` replaces the stored open findings (the delivery step passes those its
-    own transaction sees).
-    """
-    business = config.business
-    enabled = set(enabled_detectors(config))
-    if candidates is None:
-        candidates = [
-            candidate
-            for candidate in open_candidates(engine, business.id)
-            if candidate.kind in enabled
-        ]
-    # Snoozes end on the scan's day (--as-of), not the wall clock's.
-    state = feedback_state(
-        engine, business.id, feedback_day(as_of or generated_at, business.timezone)
-    )
-    candidates = [c for c in candidates if c.stable_id(business.id) not in state.hidden]
-    feedback = {
-        kind: FeedbackSummary(kind, state.accepted.get(kind, 0), state.dismissed.get(kind, 0))
-        for kind in set(state.accepted) | set(state.dismissed)
-    }
-    goals, consistency = resolve_goals(effective_goals(config), config.alignment)
-    # Overdue receivables scale one customer's effect on business-wide DSO, and billing sets
-    # how much lost cash weighs against collecting sooner, so both are always measured.
-    missing = {goal.kpi.metric for goal in goals if goal.baseline is None} | {
-        "overdue_receivables",
-        "billed_revenue_per_month",
-    }
-    context = detection_context(config, as_of or generated_at)
-    figures = record_figures(engine, business.id, missing, context)
-    # No finding saves more hours than its activity takes in the data.
-    measured_admin = figures.admin_time
-    candidates = bound_hours(candidates, measured_admin)
-    baselines = with_findings(figures, missing, context, candidates)
-    ranked = rank(
-        candidates,
-        goals,
-        business=business.id,
-        settings=ranking_settings(config),
-        baselines=baselines,
-        feedback=feedback,
-    )
-    ranked = [
-        item for item in ranked if item.score >= config.delivery.min_score or not item.aligned
-    ]
-    coverage = {
-        kind: data for kind, data in stored_coverage(engine, business.id).items() if kind in enabled
-    }
-    return document(
-        business=business.id,
-        business_name=business.name,
-        currency=business.currency,
-        generated_at=generated_at,
-        ranked=ranked,
-        goals=goals,
-        baselines=baselines,
-        adopted=[
-            {
-                "id": finding_id,
-                "kind": c.kind,
-                "title": c.title,
-                "subject": c.subject.name,
-                **outcome,
-            }
-            for finding_id, c, outcome in adopted_findings(engine, business.id)
-        ],
-        alignment={
-            "method": config.alignment.method,
-            "rank_on": config.alignment.rank_on,
-            "consistency_ratio": None if consistency is None else round(consistency, 3),
-        },
-        coverage=coverage,
-        admin_time=measured_admin,
-    )

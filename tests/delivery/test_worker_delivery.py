@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy.engine import Engine
 
-import busywork.pipeline
+import busywork.recommend
 from busywork.delivery.admin import list_deliveries
 from busywork.pipeline import detect
 from busywork.store.findings import open_candidates
@@ -75,19 +75,19 @@ def test_outbox_rows_commit_with_the_findings_or_not_at_all(
     config = make_config(webhook_block(receiver.url), connectors=CSV_CONNECTOR, base_dir=data)
     worker = Worker([config], engine=engine, as_of=AS_OF)
     worker.poll(config, "exports", force=True)
-    real = busywork.pipeline.enqueue_immediate
+    real = busywork.recommend.enqueue_immediate
 
     def crash_after_enqueue(*args: Any, **kwargs: Any) -> list[str]:
         real(*args, **kwargs)
         raise RuntimeError("crash inside the transaction")
 
-    monkeypatch.setattr(busywork.pipeline, "enqueue_immediate", crash_after_enqueue)
+    monkeypatch.setattr(busywork.recommend, "enqueue_immediate", crash_after_enqueue)
     with pytest.raises(RuntimeError):
         detect(engine, config, as_of=AS_OF, now=AS_OF)
     assert open_candidates(engine, "shop") == []
     assert list_deliveries(engine, "shop") == []
 
-    monkeypatch.setattr(busywork.pipeline, "enqueue_immediate", real)
+    monkeypatch.setattr(busywork.recommend, "enqueue_immediate", real)
     result = detect(engine, config, as_of=AS_OF, now=AS_OF)
     queued = list_deliveries(engine, "shop", limit=1000)
     assert result.changes.new
