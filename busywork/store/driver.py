@@ -16,11 +16,21 @@ import pandas as pd
 import sqlalchemy as sa
 from psycopg.types.json import Json
 
+#: What a missing value is bound as on SQLite: NaN, which SQLite stores as NULL
+#: (``sqlite3_bind_double`` of a NaN binds NULL). Python's ``sqlite3`` binds a float
+#: directly, but sends None through its adapter lookup first, which makes a None parameter
+#: cost about six times a float one: at a million rows with a few blank cells each, seconds
+#: of an ``executemany``. ``tests/store/test_driver.py`` pins that NaN is stored as NULL.
+SQLITE_NULL = float("nan")
 
-def driver_values(values: pd.Series, column_type: Any, dialect: str) -> list[Any]:
+
+def driver_values(
+    values: pd.Series, column_type: Any, dialect: str, missing_as: object = None
+) -> list[Any]:
     """``values`` converted to what the DB-API driver stores for a column of ``column_type``.
 
-    Missing values (None, NaN, NaT, NA) become None.
+    Missing values (None, NaN, NaT, NA) become ``missing_as``: None, or on SQLite
+    :data:`SQLITE_NULL` (see there).
     """
     if isinstance(column_type, sa.TypeDecorator):
         column_type = column_type.impl_instance
@@ -43,19 +53,23 @@ def driver_values(values: pd.Series, column_type: Any, dialect: str) -> list[Any
         out = values.to_numpy(dtype=object)
     if missing.any():
         out = out.copy()
-        out[missing] = None
+        out[missing] = missing_as
     result: list[Any] = out.tolist()
     return result
 
 
 def driver_columns(
-    frame: pd.DataFrame, table: sa.Table, names: Sequence[str], dialect: str
+    frame: pd.DataFrame,
+    table: sa.Table,
+    names: Sequence[str],
+    dialect: str,
+    missing_as: object = None,
 ) -> dict[str, list[Any]]:
     """:func:`driver_values` of each column ``names`` of ``frame``, a column of ``table``.
 
     On SQLite the date-time columns are converted together: an instant that several of them
     hold (a record created and last updated at once, paid when last updated) is written as
-    text once, and its text shared.
+    text once, and its text shared. Missing values become ``missing_as``.
     """
     values: dict[str, list[Any]] = {}
     stamps: dict[str, np.ndarray] = {}
@@ -66,11 +80,11 @@ def driver_columns(
         if dialect == "sqlite" and isinstance(column_type, sa.DateTime):
             stamps[name] = _naive_utc(frame[name])
         else:
-            values[name] = driver_values(frame[name], column_type, dialect)
+            values[name] = driver_values(frame[name], column_type, dialect, missing_as)
     if stamps:
         joined = np.concatenate(list(stamps.values()))
         text = _each_distinct_once(joined, _sqlite_text)
-        text[np.isnat(joined)] = None
+        text[np.isnat(joined)] = missing_as
         ends = np.cumsum([len(column) for column in stamps.values()])[:-1]
         for name, part in zip(stamps, np.split(text, ends), strict=True):
             values[name] = part.tolist()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import sqlite3
 
-from busywork.store.driver import driver_columns, driver_values
+import pandas as pd
+import pytest
+
+from busywork.store.driver import SQLITE_NULL, driver_columns, driver_values
 from busywork.store.records import Bill
 
 BILLS = Bill.__table__  # type: ignore[attr-defined]
@@ -37,3 +40,36 @@ def test_date_time_columns_converted_together_agree_with_each_alone() -> None:
     assert sqlite["paid_at"] == ["2026-04-01 09:30:15.123456", "2024-02-29 00:00:00.000000", None]
     assert sqlite["approved_at"][2] == "1969-12-31 23:59:59.000000"
     assert sqlite["created_at"] == [None, None, None]
+
+
+def test_sqlite_stores_the_missing_marker_as_null_in_every_column_type() -> None:
+    connection = sqlite3.connect(":memory:")
+    connection.execute(
+        "CREATE TABLE t (name VARCHAR(8), at DATETIME, amount NUMERIC(18, 4), n INTEGER,"
+        " flag BOOLEAN, kept VARCHAR(8) NOT NULL)"
+    )
+    connection.execute("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", (*[SQLITE_NULL] * 5, "x"))
+    types = connection.execute(
+        "SELECT typeof(name), typeof(at), typeof(amount), typeof(n), typeof(flag) FROM t"
+    ).fetchone()
+    assert types == ("null",) * 5
+    with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
+        connection.execute("INSERT INTO t (kept) VALUES (?)", (SQLITE_NULL,))
+
+
+def test_missing_values_become_the_marker_asked_for() -> None:
+    frame = pd.DataFrame(
+        {
+            "vendor_name": ["Acme", None],
+            "total": [1.5, float("nan")],
+            "paid_at": pd.to_datetime(["2026-04-01 09:30", None], utc=True),
+            "issued_on": pd.to_datetime(["2026-03-31", None]),
+        }
+    )
+    names = list(frame.columns)
+    marked = driver_columns(frame, BILLS, names, "sqlite", SQLITE_NULL)
+    plain = driver_columns(frame, BILLS, names, "sqlite")
+    for name in names:
+        assert marked[name][0] == plain[name][0]
+        assert plain[name][1] is None
+        assert marked[name][1] is SQLITE_NULL
