@@ -115,16 +115,16 @@ def owners(values: Ints, customers: Ints, size: int) -> Ints:
     """Per value code, the one customer code rows with that value belong to, else -1.
 
     A value seen with two different customers identifies neither, like an address two
-    customers share.
+    customers share. Each value's lowest and highest customer are gathered in one pass
+    (no sort): the value has one customer exactly when they are equal.
     """
     present = (values >= 0) & (customers >= 0)
-    width = int(customers.max()) + 1 if present.any() else 1
-    pairs = np.unique(values[present] * width + customers[present])
-    value, customer = pairs // width, pairs % width
-    seen = np.bincount(value, minlength=size)
-    owner = np.full(size, -1, dtype=np.int64)
-    single = seen[value] == 1
-    owner[value[single]] = customer[single]
+    value, customer = values[present], customers[present]
+    lowest = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(lowest, value, customer)
+    highest = np.full(size, -1, dtype=np.int64)
+    np.maximum.at(highest, value, customer)
+    owner: Ints = np.where((highest >= 0) & (lowest == highest), highest, -1)
     return owner
 
 

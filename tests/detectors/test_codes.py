@@ -91,6 +91,19 @@ def test_a_value_shared_by_two_customers_identifies_neither() -> None:
     assert owners(values, customers, 4).tolist() == [5, -1, -1, -1]
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_owners_agree_with_counting_each_value_s_customers(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = rng.integers(-1, 30, 400)
+    customers = rng.integers(-1, 60, 400)
+    seen: dict[int, set[int]] = {}
+    for value, customer in zip(values.tolist(), customers.tolist(), strict=True):
+        if value >= 0 and customer >= 0:
+            seen.setdefault(value, set()).add(customer)
+    expected = [min(seen[v]) if len(seen.get(v, ())) == 1 else -1 for v in range(35)]
+    assert owners(values, customers, 35).tolist() == expected
+
+
 def test_first_label_per_code_skips_missing_names() -> None:
     codes = np.array([1, 0, 1, -1, 0], dtype=np.int64)
     text = pd.Series([None, "Ann", "Bob", "Nobody", "Later"], dtype="str")
