@@ -258,9 +258,12 @@ def invoice_customers(
     padded[:-1] = directory.ids
     ids = padded[np.where(code >= 0, code, len(directory.ids))]
     customer_id = pd.Series(ids, index=invoices.index, dtype=object)
-    raw = fr.as_text(invoices["customer_id"])
-    resolved = customer_id.where(raw.notna(), None)
-    key = fr.subject_key(resolved, fr.as_text(invoices["customer_name"]))
+    has_id = fr.as_text(invoices["customer_id"]).notna().to_numpy()
+    resolved = customer_id.where(has_id, None)
+    # The key of each resolved customer is written once, not coded again per invoice.
+    key = fr.coded_subject_key(
+        np.where(has_id & (code >= 0), code, -1), directory.ids, invoices["customer_name"]
+    )
     alt_ids: dict[str, tuple[str, ...]] = {}
     links: dict[str, tuple[EntityLink, ...]] = {}
     for index in np.flatnonzero([len(alt) > 0 for alt in directory.alt_ids]):
