@@ -30,7 +30,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from busywork.store import pg_copy
 from busywork.store.driver import SQLITE_NULL, driver_columns, driver_values
 
 #: Rows per ``executemany`` call, and per JSON array.
@@ -60,6 +59,8 @@ def upsert_frame(
     columns = list(frame.columns)
     if _copies(connection, frame):
         values = [driver_values(frame[name], table.c[name].type, "postgresql") for name in columns]
+        from busywork.store import pg_copy  # noqa: PLC0415  (PostgreSQL only: see _copies)
+
         pg_copy.upsert_rows(connection, table, columns, values, keys=keys, update=update)
         return
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
@@ -95,6 +96,8 @@ def insert_frame(
     if _copies(connection, frame):
         names = list(map(str, frame.columns))
         values = [driver_values(frame[name], table.c[name].type, "postgresql") for name in names]
+        from busywork.store import pg_copy  # noqa: PLC0415  (PostgreSQL only: see _copies)
+
         pg_copy.append_rows(connection, table, names, values)
         return
     statement = sa.insert(table).values({name: sa.bindparam(name) for name in frame.columns})
@@ -114,8 +117,16 @@ def _execute(
 
 
 def _copies(connection: Connection, frame: pd.DataFrame) -> bool:
-    """Whether ``frame`` goes to PostgreSQL through ``COPY`` (see :mod:`busywork.store.pg_copy`)."""
-    return connection.dialect.name == "postgresql" and len(frame) >= pg_copy.COPY_MIN_ROWS
+    """Whether ``frame`` goes to PostgreSQL through ``COPY`` (see :mod:`busywork.store.pg_copy`).
+
+    ``pg_copy`` and the driver it needs are imported only on PostgreSQL: a process on SQLite
+    (a detection, the tests) does not load psycopg (8 MB).
+    """
+    if connection.dialect.name != "postgresql":
+        return False
+    from busywork.store import pg_copy  # noqa: PLC0415
+
+    return len(frame) >= pg_copy.COPY_MIN_ROWS
 
 
 def _fits_json(connection: Connection, table: sa.Table, frame: pd.DataFrame) -> bool:

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from psycopg.types.json import Json
 
 #: What a missing value is bound as on SQLite: NaN, which SQLite stores as NULL
 #: (``sqlite3_bind_double`` of a NaN binds NULL). Python's ``sqlite3`` binds a float
@@ -141,5 +140,8 @@ def _each_distinct_once(
 def _json(values: pd.Series, dialect: str) -> np.ndarray:
     objects = values.to_numpy(dtype=object)
     if dialect == "postgresql":
+        # Imported here: a process on SQLite (detection, tests) never loads the driver.
+        from psycopg.types.json import Json  # noqa: PLC0415
+
         return np.array([None if v is None else Json(v) for v in objects], dtype=object)
     return np.array([None if v is None else json.dumps(v) for v in objects], dtype=object)

@@ -8,20 +8,26 @@ readable socket: the server's last words or the end of the stream are waiting th
 the socket is looked at without waiting. An idle pooled connection has nothing to hear
 (pooled connections never LISTEN), so anything there means it is going: it is replaced,
 and at worst a rare notice costs one reconnection.
+
+psycopg is imported when a check runs: a process on SQLite (a detection, the tests) does not
+load it (8 MB).
 """
 
 from __future__ import annotations
 
 import select
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 import sqlalchemy as sa
-from psycopg.pq import ConnStatus
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def server_closed(connection: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
     """Whether the server has closed ``connection`` (no round trip; never blocks)."""
+    from psycopg.pq import ConnStatus  # noqa: PLC0415
+
     pgconn = connection.pgconn
     if connection.closed or pgconn.status != ConnStatus.OK:
         return True
@@ -31,6 +37,8 @@ def server_closed(connection: psycopg.Connection[Any] | psycopg.AsyncConnection[
 
 async def check_without_query(connection: psycopg.AsyncConnection[Any]) -> None:
     """A ``psycopg_pool`` check: raise so the pool replaces a connection the server closed."""
+    import psycopg  # noqa: PLC0415
+
     if server_closed(connection):
         raise psycopg.OperationalError("the server closed the connection")
 
