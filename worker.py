@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from busywork import tasks
+from busywork.allocator import return_large_blocks
 from busywork.delivery.dispatch import DispatchResult
 from busywork.delivery.outbox import CLAIM_TTL
 from busywork.delivery.policy import channels
@@ -69,6 +70,9 @@ class Worker:
         if engine is None and len(urls) > 1:
             raise ConfigError("all config files run by one worker must share one storage.url")
         self.configs = list(configs)
+        # Detection builds and drops frames of hundreds of MB: large blocks go back to the
+        # system when freed instead of staying in the heap (see busywork.allocator).
+        return_large_blocks()
         self.engine = engine or open_store(urls.pop())
         self.as_of = as_of
         self.clock = clock
