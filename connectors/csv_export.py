@@ -223,6 +223,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: Mapping fields added after stores existed: left out of the hash while unset, so a
+#: mapping that does not use them hashes as before and its files are not read again.
+_LATER_FIELDS = ("negative",)
+
+
 def _mapping_hash(mapping: FileMapping) -> str:
     """Changing a file's mapping makes it be read again, like changing the file."""
-    return hashlib.sha256(mapping.model_dump_json().encode()).hexdigest()[:16]
+    unset = {name for name in _LATER_FIELDS if getattr(mapping, name) is None}
+    return hashlib.sha256(mapping.model_dump_json(exclude=unset).encode()).hexdigest()[:16]
