@@ -210,3 +210,20 @@ def test_init_then_scan_gives_a_report_with_findings(
     out = capsys.readouterr().out
     assert "Recommendations for" in out
     assert (tmp_path / "report" / "report.html").is_file()
+
+
+def test_a_credit_note_file_lacking_an_invoices_columns_is_left_out_and_says_which(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "invoices.csv").write_text(AMBIGUOUS.format(c="GBP"))
+    (tmp_path / "exports" / "Credit Notes.csv").write_text(
+        "ContactName,Total,Type\nAnn,10.00,Sales credit note\n"
+    )
+    assert _init(tmp_path / "exports", tmp_path / "busywork.yaml") == 0
+    out = capsys.readouterr().out
+    assert (
+        "Credit Notes.csv: not used: credit notes, but nothing reads as issued_on, source_id:"
+        " map the file by hand" in out
+    )
+    assert "credit_notes" not in load_config(tmp_path / "busywork.yaml").connectors[0].files  # type: ignore[attr-defined]
