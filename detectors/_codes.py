@@ -81,7 +81,7 @@ def first_rows(codes: Ints) -> Ints:
 
 def factor(values: Any) -> Ints:
     """A code per value, in order of first appearance; -1 for null."""
-    codes: Ints = pd.factorize(values)[0].astype(np.int64)
+    codes: Ints = pd.factorize(values)[0].astype(np.int64, copy=False)
     return codes
 
 

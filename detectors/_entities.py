@@ -57,6 +57,46 @@ _LEGAL_WORDS = re.compile(
 )
 _SPACES = re.compile(r"\s+")
 Ints = np.ndarray[Any, np.dtype[np.int64]]
+Texts = np.ndarray[Any, np.dtype[np.object_]]
+#: What names a node (:attr:`NodeLabels.keyed_by`): its (source, id), its e-mail, its name.
+BY_ID, BY_EMAIL, BY_NAME = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class NodeLabels:
+    """Each node's label, written only for the nodes asked for (``labels[nodes]``).
+
+    A label is ``<source>:<id>``, ``email:<address>`` or ``name:<name>``. Only the nodes a
+    link joins are ever shown, and a million records' labels written ahead were 18 MB of
+    text at the peak of a detection pass.
+    """
+
+    #: Per node, the row it was first seen on.
+    rows: Ints
+    #: Per node, what names it: :data:`BY_ID`, :data:`BY_EMAIL` or :data:`BY_NAME`.
+    keyed_by: np.ndarray[Any, np.dtype[np.int8]]
+    #: Per row: its source, its id, its cleaned e-mail and its cleaned name.
+    source: Texts
+    ids: Texts
+    email: Texts
+    name: Texts
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, nodes: Ints) -> Texts:
+        """The labels of the node codes ``nodes``, in their order."""
+        rows, keyed_by = self.rows[nodes], self.keyed_by[nodes]
+        out = np.empty(len(rows), dtype=object)
+        at = rows[keyed_by == BY_ID]
+        out[keyed_by == BY_ID] = _colons(_joined(self.source[at], ":", self.ids[at]))
+        out[keyed_by == BY_EMAIL] = _joined("email:", "", self.email[rows[keyed_by == BY_EMAIL]])
+        out[keyed_by == BY_NAME] = _joined("name:", "", self.name[rows[keyed_by == BY_NAME]])
+        return out
+
+    def written(self) -> list[str]:
+        """Every node's label, in node order."""
+        return [str(label) for label in self[np.arange(len(self.rows))]]
 
 
 @dataclass(frozen=True)
@@ -68,7 +108,7 @@ class Resolution:
     #: Node code per input row (-1: the row names nobody).
     node: Ints
     #: Per node: its label, ``<source>:<id>``, ``email:<address>`` or ``name:<name>``.
-    labels: np.ndarray[Any, np.dtype[np.object_]]
+    labels: NodeLabels
     #: Kept links: ``left``/``right`` (node codes), ``score`` (0-1) and ``method``.
     links: pd.DataFrame
 
@@ -123,21 +163,18 @@ def resolve(
     }
     node, labels = _nodes(keys, source, ids, email, name)
     count = len(labels)
-    has = node >= 0
+    has, is_id = node >= 0, ids.notna().to_numpy()
+    node_email = _first_per_node(node, email.to_numpy(dtype=object), count)
+    node_source = _first_per_node(node[is_id], source.to_numpy(dtype=object)[is_id], count)
+    # What the links are found on: codes, and the names the fuzzy search reads.
     frame = pd.DataFrame(
         {
             "node": node[has],
-            "source": source.to_numpy(dtype=object)[has],
-            "is_id": ids.notna().to_numpy()[has],
-            "email": email.to_numpy(dtype=object)[has],
+            "is_id": is_id[has],
             "name": name.to_numpy(dtype=object)[has],
+            **{f"{column}_key": keys[column][has] for column in ("source", "email", "name")},
         }
     )
-    for column in ("source", "email", "name"):
-        frame[f"{column}_key"] = keys[column][has]
-    node_email = _first_per_node(frame, "email", count)
-    ids_only = frame.loc[frame["is_id"].to_numpy(), ["node", "source"]]
-    node_source = _first_per_node(ids_only, "source", count)
     edges = pd.concat(
         [_email_edges(frame), _name_edges(frame, count, lowest, neighbours)], ignore_index=True
     )
@@ -189,7 +226,7 @@ def _nodes(
     ids: pd.Series[str],
     email: pd.Series[str],
     name: pd.Series[str],
-) -> tuple[Ints, np.ndarray[Any, np.dtype[np.object_]]]:
+) -> tuple[Ints, NodeLabels]:
     """Node code per row (-1: names nobody) and each node's label.
 
     A row with an id is the node of its ``(source, id)``; else of its e-mail, else of its
@@ -200,15 +237,19 @@ def _nodes(
     texts = source.to_numpy(dtype=object)
     id_texts = ids.to_numpy(dtype=object)
     with_id = np.flatnonzero(has_id)
-    # The (source, id) pairs, each written once as text: two pairs whose text is equal (a
-    # separator inside an id) are one node, as their text is one key. Texts are joined by
-    # numpy's loop over object arrays: the values are all strings.
+    # The (source, id) pairs. Pair codes count the id-less rows' pairs too: a pair's place
+    # among ``pairs`` is its own code. Two pairs whose text is equal (a separator inside a
+    # source or an id) are one node, as their text is one key: only then are the pairs
+    # written as text, else distinct pairs are distinct texts.
     pair = combine(keys["id"], keys["source"])
     pairs, at = np.unique(pair[with_id], return_index=True)
     first = with_id[at]
-    pair_text = _joined(texts[first], "\x1f", id_texts[first])
+    place = np.searchsorted(pairs, pair[with_id])
     id_key = np.full(len(ids), -1, dtype=np.int64)
-    id_key[with_id] = factor(pair_text)[pair[with_id]]
+    if _has_separator(texts[first]) or _has_separator(id_texts[first]):
+        id_key[with_id] = factor(_joined(texts[first], "\x1f", id_texts[first]))[place]
+    else:
+        id_key[with_id] = place
     email_key, name_key = keys["email"], keys["name"]
     key = np.where(
         has_id,
@@ -219,53 +260,86 @@ def _nodes(
     node = np.full(len(key), -1, dtype=np.int64)
     node[named] = factor(key[named])
     first_row = named[first_rows(node[named])]
-    by_id = has_id[first_row]
-    by_email = ~by_id & (email_key[first_row] >= 0)
-    by_name = ~by_id & ~by_email
-    labels = np.empty(len(first_row), dtype=object)
-    id_rows, email_rows, name_rows = first_row[by_id], first_row[by_email], first_row[by_name]
-    # A row's pair text is that of its pair's first row: joined once, above.
-    joined = pair_text[np.searchsorted(pairs, pair[id_rows])]
-    labels[by_id] = np.array([text.replace("\x1f", ":") for text in joined], dtype=object)
-    labels[by_email] = _joined("email:", "", email.to_numpy(dtype=object)[email_rows])
-    labels[by_name] = _joined("name:", "", name.to_numpy(dtype=object)[name_rows])
+    keyed_by = np.where(
+        has_id[first_row], BY_ID, np.where(email_key[first_row] >= 0, BY_EMAIL, BY_NAME)
+    )
+    labels = NodeLabels(
+        first_row,
+        keyed_by.astype(np.int8),
+        texts,
+        id_texts,
+        email.to_numpy(dtype=object),
+        name.to_numpy(dtype=object),
+    )
     return node, labels
 
 
+def _has_separator(texts: Any) -> bool:
+    """Whether any of the texts holds the pairs' separator."""
+    return any("\x1f" in text for text in texts)
+
+
+def _colons(texts: Any) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """Texts with the pairs' separator shown as ":", as a label writes it (the others kept)."""
+    colons = [text.replace("\x1f", ":") if "\x1f" in text else text for text in texts]
+    return np.array(colons, dtype=object)
+
+
 def _joined(left: Any, separator: str, right: Any) -> np.ndarray[Any, np.dtype[np.object_]]:
-    """``left + separator + right`` per element, for strings (or object arrays of them)."""
-    joined: Any = np.asarray(left, dtype=object) + separator + np.asarray(right, dtype=object)
-    return np.asarray(joined, dtype=object)
+    """``left + separator + right`` per element, for strings (or object arrays of them).
+
+    Each text is written once: ``left + separator`` first would write every row twice.
+    """
+    lefts, rights = np.broadcast_arrays(
+        np.asarray(left, dtype=object), np.asarray(right, dtype=object)
+    )
+    return np.array(
+        [f"{a}{separator}{b}" for a, b in zip(lefts, rights, strict=True)], dtype=object
+    )
 
 
-def _first_per_node(frame: pd.DataFrame, column: str, count: int) -> Any:
-    values = frame.dropna(subset=[column]).drop_duplicates("node")
+def _first_per_node(node: Ints, values: Any, count: int) -> Any:
+    """Per node code (0 to ``count`` - 1), its rows' first non-null value (None: none).
+
+    ``node`` is -1 on a row that names nobody. On the two arrays alone: a filtered copy of
+    a frame would hold every column of it.
+    """
+    present = np.flatnonzero(pd.notna(values) & (node >= 0))
+    nodes, first = np.unique(node[present], return_index=True)
     out = np.full(count, None, dtype=object)
-    out[values["node"].to_numpy()] = values[column].to_numpy(dtype=object)
+    out[nodes] = values[present[first]]
     return out
 
 
 def _email_edges(frame: pd.DataFrame) -> pd.DataFrame:
     """Nodes that share an e-mail address, except two ids of one source."""
-    # Only the columns read here: the filtered copy is not made of the texts.
-    rows = frame.loc[
-        frame["email_key"].to_numpy() >= 0, ["email_key", "node", "source_key", "is_id"]
-    ]
-    rows = rows.drop_duplicates(["email_key", "node"])
-    rows = rows[~_ambiguous(rows, "email_key")]
-    email, node = rows["email_key"].to_numpy(), rows["node"].to_numpy()
+    email, node, at = _distinct_pairs(frame, "email_key")
+    keep = ~_ambiguous(frame, "email_key", at)
+    email, node = email[keep], node[keep]
     anchor = first_per_group(email, node)
     keep = node != anchor
     return _edges(anchor[keep], node[keep], 1.0, "email")
 
 
-def _ambiguous(rows: pd.DataFrame, key: str) -> Any:
-    """Per row, whether two ids of one source carry its value (``key``: the code column).
+def _distinct_pairs(frame: pd.DataFrame, key: str) -> tuple[Ints, Ints, Ints]:
+    """The first row of each distinct (``key``, node) pair with a ``key``, in row order.
+
+    Returns the pairs' key codes, their node codes and the rows' positions. On the code
+    arrays alone: a filtered copy of the frame would hold its text columns too.
+    """
+    codes, node = frame[key].to_numpy(), frame["node"].to_numpy()
+    at = np.flatnonzero(codes >= 0)
+    at = at[first_rows(combine(codes[at], node[at]))]
+    return codes[at], node[at], at
+
+
+def _ambiguous(frame: pd.DataFrame, key: str, at: Ints) -> Any:
+    """Per row of ``at``, whether two ids of one source carry its value (``key``: the code column).
 
     Such a value identifies neither of them, like an office address two customers share.
     """
-    values, source = rows[key].to_numpy(), rows["source_key"].to_numpy()
-    is_id = rows["is_id"].to_numpy(dtype=bool)
+    values, source = frame[key].to_numpy()[at], frame["source_key"].to_numpy()[at]
+    is_id = frame["is_id"].to_numpy(dtype=bool)[at]
     pairs = combine(values[is_id], source[is_id])
     shared = values[is_id][np.bincount(pairs)[pairs] > 1]
     return np.isin(values, shared)
@@ -285,15 +359,13 @@ def _edges(left: Any, right: Any, score: Any, method: str) -> pd.DataFrame:
 
 def _name_edges(frame: pd.DataFrame, count: int, threshold: float, k: int) -> pd.DataFrame:
     """Nodes with equal names (score 1), and names whose TF-IDF cosine reaches ``threshold``."""
-    named = frame["name_key"].to_numpy() >= 0
-    rows = frame.loc[named, ["name_key", "node", "name", "source_key", "is_id"]]
-    rows = rows.drop_duplicates(["name_key", "node"])
-    rows = rows[~_ambiguous(rows, "name_key")]
-    if rows.empty:
+    name_key, node, at = _distinct_pairs(frame, "name_key")
+    keep = ~_ambiguous(frame, "name_key", at)
+    name_key, node, at = name_key[keep], node[keep], at[keep]
+    if not len(at):
         return _edges(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), "name")
-    code = pd.factorize(rows["name_key"].to_numpy())[0]  # in order of first appearance
-    names = rows["name"].to_numpy(dtype=object)[np.unique(code, return_index=True)[1]]
-    node = rows["node"].to_numpy()
+    code = pd.factorize(name_key)[0]  # in order of first appearance
+    names = frame["name"].to_numpy(dtype=object)[at[np.unique(code, return_index=True)[1]]]
     anchor = first_per_group(code, node)
     same = node != anchor
     exact = pd.DataFrame({"left": anchor[same], "right": node[same], "score": 1.0})

@@ -153,6 +153,8 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
 
 #: The appointment columns :func:`_match` and :func:`_held` read.
 _MATCHING_COLUMNS = frozenset((*MIRROR_COLUMNS, "mirror_id"))
+#: Those the held appointments keep: who attended, which appointment, when, made how.
+_HELD_COLUMNS = ("source", "source_id", "start_at", "origin", "attendee_email", "attendee_name")
 
 
 def _held(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
@@ -163,7 +165,8 @@ def _held(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
     raw = one_per_booking(raw[[name for name in raw.columns if name in _MATCHING_COLUMNS]])
     held = ~fr.lowered(raw["status"]).isin(["cancelled", "no_show"])
     started = fr.as_datetimes(raw["start_at"]) <= fr.as_of(context)
-    return raw[(held & started).to_numpy()]
+    # Kept for the whole matching: without the columns only the filters above read.
+    return raw.loc[(held & started).to_numpy(), list(_HELD_COLUMNS)]
 
 
 def _fallback(

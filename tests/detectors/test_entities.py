@@ -46,8 +46,47 @@ def test_codes_the_caller_already_has_resolve_as_the_text_does() -> None:
     )
     assert coded.entity.tolist() == plain.entity.tolist()
     assert coded.node.tolist() == plain.node.tolist()
-    assert coded.labels.tolist() == plain.labels.tolist()
+    assert coded.labels.written() == plain.labels.written()
     pd.testing.assert_frame_equal(coded.links, plain.links)
+
+
+def test_ids_first_seen_after_a_row_without_one_are_nodes_of_their_own() -> None:
+    # An export's invoice without a customer id, then invoices of customers not seen yet.
+    result = resolve(
+        parties(
+            ("quickbooks", "58", "Harbour View Cafe", None),
+            ("quickbooks", None, "Walk-in", None),
+            ("quickbooks", "61", "Lee Dental", None),
+            ("quickbooks", "72", "Oak Joinery", "oak@joinery.example"),
+            ("quickbooks", "61", "Lee Dental", None),
+        )
+    )
+    assert result.labels.written() == [
+        "quickbooks:58",
+        "name:walkin",
+        "quickbooks:61",
+        "quickbooks:72",
+    ]
+    assert result.node.tolist() == [0, 1, 2, 3, 2]
+    assert same(result, 2, 4)
+    assert len({int(entity) for entity in result.entity}) == 4
+
+
+def test_a_separator_inside_an_id_is_shown_as_a_colon_in_the_label() -> None:
+    result = resolve(parties(("quickbooks", "58\x1f2", "Harbour View Cafe", None)))
+    assert result.labels.written() == ["quickbooks:58:2"]
+
+
+def test_two_pairs_written_alike_with_a_separator_inside_are_one_node() -> None:
+    result = resolve(
+        parties(
+            ("a\x1fb", "c", "Harbour View Cafe", None),
+            ("a", "b\x1fc", "Lee Dental", None),
+            ("a", "b", "Oak Joinery", None),
+        )
+    )
+    assert result.node.tolist() == [0, 0, 1]
+    assert result.labels.written() == ["a:b:c", "a:b"]
 
 
 def test_exact_keys_first_same_id_and_same_email() -> None:
