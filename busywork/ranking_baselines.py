@@ -121,6 +121,11 @@ def keep_frames(
     return _SNAPSHOTS.adopt(engine, business, frames, ids, newest)
 
 
+def narrow_frames(engine: Engine, business: str) -> None:
+    """Keep only the columns the figures read of frames :func:`keep_frames` took whole."""
+    _SNAPSHOTS.narrow(engine, business)
+
+
 def release_frames(engine: Engine, business: str, kinds: set[RecordKind]) -> None:
     """Drop the kept frames of ``kinds`` before they are read again for :func:`keep_frames`."""
     _SNAPSHOTS.release(engine, business, kinds)

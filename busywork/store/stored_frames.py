@@ -100,7 +100,7 @@ def read_stored_frames(
     written from the frames (as of it) when the caller has the time: the frames must not
     be modified until then.
     """
-    names = {kind: frame_columns(wanted) for kind, wanted in columns.items()}
+    names = {kind: frame_columns(kind, wanted) for kind, wanted in columns.items()}
     frames, ids, stored_at = _read_stored(
         engine, business, {kind: cols for kind, cols in names.items() if storable(kind, cols)}
     )

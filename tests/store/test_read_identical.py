@@ -23,7 +23,7 @@ from busywork.pipeline import detection_context, enabled_detectors
 from busywork.store.bill_payments import fill_bill_paid_at
 from busywork.store.frames import column_specs
 from busywork.store.ingest import commit_page
-from busywork.store.read import BASE_COLUMNS, load_frames
+from busywork.store.read import frame_columns, load_frames
 from busywork.store.records import RECORD_MODELS, RecordKind
 from config.loader import parse_config
 from config.models import AppConfig
@@ -49,7 +49,7 @@ def reference_frames(
         for kind, wanted in columns.items():
             table = RECORD_MODELS[kind].__table__  # type: ignore[attr-defined]
             specs = {spec.name: spec.type for spec in column_specs(kind)}
-            names = list(dict.fromkeys([*BASE_COLUMNS, *wanted]))
+            names = frame_columns(kind, wanted)
             query = (
                 sa.select(*(table.c[name] for name in names))
                 .where(table.c.business == business, table.c.deleted.is_(False))

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
@@ -73,6 +76,44 @@ def test_adopted_frames_are_kept_and_patched_like_loaded_ones(engine: Engine) ->
     _assert_fresh(engine, snapshots, "b")  # the payments it lacked are read, the rest patched
     commit_invoices(engine, "b", invoice_rows(2, prefix="LATER"), deleted=("INV-00004",))
     _assert_fresh(engine, snapshots, "b")
+
+
+def test_adopted_frames_are_held_whole_until_narrowed_to_the_kept_columns(
+    engine: Engine,
+) -> None:
+    snapshots = FrameSnapshots(COLUMNS)
+    commit_invoices(engine, "b", invoice_rows(5))
+    newest = snapshots.newest_event(engine, "b")
+    wider = (*COLUMNS[RecordKind.INVOICE], "due_on", "currency")
+    loaded = load_frames(engine, "b", {RecordKind.INVOICE: sorted(wider)}, with_ids=True)
+    ids = {kind: frame.pop("id").to_numpy() for kind, frame in loaded.items()}
+    snapshots.adopt(engine, "b", loaded, ids, newest)
+    whole = weakref.ref(loaded[RecordKind.INVOICE])
+    del loaded
+    gc.collect()
+    assert whole() is not None  # no copy while the pass holds the frames anyway
+
+    snapshots.narrow(engine, "b")
+    gc.collect()
+    assert whole() is None  # the text columns nobody keeps are freed with the pass's frames
+    kept, _ = snapshots.frames(engine, "b")
+    assert list(kept[RecordKind.INVOICE].columns) == load_frames(
+        engine, "b", {RecordKind.INVOICE: COLUMNS[RecordKind.INVOICE]}
+    )[RecordKind.INVOICE].columns.tolist()
+    _assert_fresh(engine, snapshots, "b")
+
+
+def test_reading_adopted_frames_narrows_them_first(engine: Engine) -> None:
+    snapshots = FrameSnapshots(COLUMNS)
+    commit_invoices(engine, "b", invoice_rows(5))
+    newest = snapshots.newest_event(engine, "b")
+    wider = (*COLUMNS[RecordKind.INVOICE], "currency")
+    loaded = load_frames(engine, "b", {RecordKind.INVOICE: sorted(wider)}, with_ids=True)
+    ids = {kind: frame.pop("id").to_numpy() for kind, frame in loaded.items()}
+    snapshots.adopt(engine, "b", loaded, ids, newest)
+    kept, _ = snapshots.frames(engine, "b")
+    assert "currency" not in kept[RecordKind.INVOICE].columns
+    assert kept[RecordKind.INVOICE] is not loaded[RecordKind.INVOICE]
 
 
 def test_frames_lacking_a_kept_column_are_not_adopted(engine: Engine) -> None:
