@@ -11,13 +11,21 @@ blocks from :data:`MMAP_THRESHOLD` on go back to the system when freed. Measured
 million-record benchmark's detect stage (``docs/performance.md``): peak 629 MB with the
 moving threshold; fixed at 16 MiB 607 MB for +0.2 s of system CPU; at 1 MiB 595 MB, but
 every freed column then costs fresh pages (+3 s of system CPU), so 16 MiB it is.
-Elsewhere than glibc (musl, macOS, Windows) it does nothing.
+
+Below the threshold, what a detector frees stays resident in the heap, in the holes
+between the blocks still in use, and the next detector's peak comes on top of it.
+:func:`release_free_pages` gives those pages back (``malloc_trim``): called after the
+loading and after each detector of a pass (:mod:`busywork.pipeline`), a few milliseconds
+each, it makes the pass's peak that of its heaviest detector rather than a sum of leftovers.
+Elsewhere than glibc (musl, macOS, Windows) both do nothing.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import sys
+from typing import Any
 
 #: Blocks from this size on are mapped on their own and unmapped when freed.
 MMAP_THRESHOLD = 16 << 20
@@ -31,11 +39,26 @@ def return_large_blocks(threshold: int = MMAP_THRESHOLD) -> bool:
     Returns:
         Whether the allocator took the setting (False off glibc).
     """
+    mallopt = _glibc("mallopt")
+    return mallopt is not None and bool(mallopt(_M_MMAP_THRESHOLD, threshold))
+
+
+def release_free_pages() -> bool:
+    """Give the heap's free pages back to the system (glibc's ``malloc_trim(0)``).
+
+    Returns:
+        Whether any memory was released (False off glibc).
+    """
+    malloc_trim = _glibc("malloc_trim")
+    return malloc_trim is not None and bool(malloc_trim(0))
+
+
+@functools.cache
+def _glibc(name: str) -> Any:
+    """Glibc's function ``name``, or None where the C library is another one."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
+        return getattr(ctypes.CDLL("libc.so.6"), name)
     except (OSError, AttributeError):  # not glibc
-        return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, threshold))
+        return None

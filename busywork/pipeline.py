@@ -17,9 +17,11 @@ import pandas as pd
 from sqlalchemy.engine import Connection, Engine
 
 from busywork.adoption_check import check_adoption
+from busywork.allocator import release_free_pages
 from busywork.configured import detection_context, enabled_detectors
 from busywork.logs import redact
 from busywork.plan import Run, in_scope, load_for_detection, params_hash, plan_runs, scope_ids
+from busywork.ranking_baselines import narrow_frames
 from busywork.recommend import queue_immediate, recommendations
 from busywork.store.coverage import save_coverage
 from busywork.store.events import advance_watermarks
@@ -87,30 +89,34 @@ def detect(
     if not runs:
         return result
     frames, unstored = load_for_detection(engine, business, list(runs.values()))
-    context = detection_context(config, as_of)
-    candidates = _detect_pass(business, runs, frames, context, result)
-    ran = {kind: runs[kind] for kind in result.ran}
-    with engine.begin() as connection:
-        result.changes = upsert_findings(
-            connection, business, result.ran, candidates, now, scopes=scope_ids(business, ran)
-        )
-        advance_watermarks(
-            connection,
-            business,
-            {kind: params_hash(run.detector, pinned) for kind, run in ran.items()},
-            newest,
-            now,
-        )
-        save_coverage(connection, business, result.coverage)
-        queued: list[str] = []
-        if result.changes.new or result.changes.changed:
-            # In the transaction that changed the findings: committed together or not at all.
-            queued = queue_immediate(engine, connection, config, now=now, as_of=as_of)
-        if in_transaction is not None:
-            in_transaction(connection, queued)
-    result.adopted = check_adoption(engine, config, as_of=as_of, now=now)
-    # The frames' snapshots, if a load read rows, once the findings no longer wait on them.
-    unstored.write(engine)
+    try:
+        context = detection_context(config, as_of)
+        candidates = _detect_pass(business, runs, frames, context, result)
+        ran = {kind: runs[kind] for kind in result.ran}
+        with engine.begin() as connection:
+            result.changes = upsert_findings(
+                connection, business, result.ran, candidates, now, scopes=scope_ids(business, ran)
+            )
+            advance_watermarks(
+                connection,
+                business,
+                {kind: params_hash(run.detector, pinned) for kind, run in ran.items()},
+                newest,
+                now,
+            )
+            save_coverage(connection, business, result.coverage)
+            queued: list[str] = []
+            if result.changes.new or result.changes.changed:
+                # In the transaction that changed the findings: committed together or not at all.
+                queued = queue_immediate(engine, connection, config, now=now, as_of=as_of)
+            if in_transaction is not None:
+                in_transaction(connection, queued)
+        result.adopted = check_adoption(engine, config, as_of=as_of, now=now)
+        # The frames' snapshots, if a load read rows, once the findings no longer wait on them.
+        unstored.write(engine)
+    finally:
+        # The ranking kept the frames whole while the pass held them: now only its columns.
+        narrow_frames(engine, business)
     return result
 
 
@@ -127,6 +133,7 @@ def _detect_pass(
     detectors of the pass share what they derive alike (:mod:`detectors._shared`).
     """
     whole = [run.detector for run in runs.values() if run.subjects is None]
+    release_free_pages()  # what the load freed: each detector's peak comes on top of the rest
     with detection_pass():
         try:
             coverage = measure_pass(whole, frames, context)
@@ -137,6 +144,7 @@ def _detect_pass(
                 redact(str(exc)),
             )
             coverage = {}
+        release_free_pages()
         return [
             found
             for kind, run in runs.items()
@@ -162,6 +170,8 @@ def _run_one(
             "detector failed business=%s detector=%s action=detect_failed", business, kind
         )
         return []
+    finally:
+        release_free_pages()  # the detector's intermediate results, freed as it returned
     result.ran.append(kind)
     if kind in coverage:
         result.coverage[kind] = coverage[kind].to_json()
