@@ -44,6 +44,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from detectors import _frames as fr
 from detectors._codes import Codes, combine, factor, first_per_group, first_rows, look_up
 from detectors._neighbours import nearest
+from detectors._nodes import NodeLabels, first_per_node, party_nodes
 
 #: Cosine similarity of character n-gram vectors from which two names are one entity.
 NAME_THRESHOLD = 0.85
@@ -57,46 +58,6 @@ _LEGAL_WORDS = re.compile(
 )
 _SPACES = re.compile(r"\s+")
 Ints = np.ndarray[Any, np.dtype[np.int64]]
-Texts = np.ndarray[Any, np.dtype[np.object_]]
-#: What names a node (:attr:`NodeLabels.keyed_by`): its (source, id), its e-mail, its name.
-BY_ID, BY_EMAIL, BY_NAME = 0, 1, 2
-
-
-@dataclass(frozen=True)
-class NodeLabels:
-    """Each node's label, written only for the nodes asked for (``labels[nodes]``).
-
-    A label is ``<source>:<id>``, ``email:<address>`` or ``name:<name>``. Only the nodes a
-    link joins are ever shown, and a million records' labels written ahead were 18 MB of
-    text at the peak of a detection pass.
-    """
-
-    #: Per node, the row it was first seen on.
-    rows: Ints
-    #: Per node, what names it: :data:`BY_ID`, :data:`BY_EMAIL` or :data:`BY_NAME`.
-    keyed_by: np.ndarray[Any, np.dtype[np.int8]]
-    #: Per row: its source, its id, its cleaned e-mail and its cleaned name.
-    source: Texts
-    ids: Texts
-    email: Texts
-    name: Texts
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, nodes: Ints) -> Texts:
-        """The labels of the node codes ``nodes``, in their order."""
-        rows, keyed_by = self.rows[nodes], self.keyed_by[nodes]
-        out = np.empty(len(rows), dtype=object)
-        at = rows[keyed_by == BY_ID]
-        out[keyed_by == BY_ID] = _colons(_joined(self.source[at], ":", self.ids[at]))
-        out[keyed_by == BY_EMAIL] = _joined("email:", "", self.email[rows[keyed_by == BY_EMAIL]])
-        out[keyed_by == BY_NAME] = _joined("name:", "", self.name[rows[keyed_by == BY_NAME]])
-        return out
-
-    def written(self) -> list[str]:
-        """Every node's label, in node order."""
-        return [str(label) for label in self[np.arange(len(self.rows))]]
 
 
 @dataclass(frozen=True)
@@ -161,11 +122,11 @@ def resolve(
         "email": emails.codes,
         "name": names.codes,
     }
-    node, labels = _nodes(keys, source, ids, email, name)
+    node, labels = party_nodes(keys, source, ids, email, name)
     count = len(labels)
     has, is_id = node >= 0, ids.notna().to_numpy()
-    node_email = _first_per_node(node, email.to_numpy(dtype=object), count)
-    node_source = _first_per_node(node[is_id], source.to_numpy(dtype=object)[is_id], count)
+    node_email = first_per_node(node, email.to_numpy(dtype=object), count)
+    node_source = first_per_node(node[is_id], source.to_numpy(dtype=object)[is_id], count)
     # What the links are found on: codes, and the names the fuzzy search reads.
     frame = pd.DataFrame(
         {
@@ -218,97 +179,6 @@ def _codes(column: pd.Series[Any], codes: Ints | None) -> Codes:
 def _texts(coded: Codes, index: pd.Index) -> pd.Series[str]:
     """Per row, the value of its code (null for -1), as text."""
     return pd.Series(look_up(coded.values, coded.codes, None), index=index, dtype="str")
-
-
-def _nodes(
-    keys: dict[str, Ints],
-    source: pd.Series[str],
-    ids: pd.Series[str],
-    email: pd.Series[str],
-    name: pd.Series[str],
-) -> tuple[Ints, NodeLabels]:
-    """Node code per row (-1: names nobody) and each node's label.
-
-    A row with an id is the node of its ``(source, id)``; else of its e-mail, else of its
-    name. Codes follow the rows' order of first appearance. ``keys`` holds the code of
-    each column's text per row (:func:`detectors._codes.factor`).
-    """
-    has_id = ids.notna().to_numpy()
-    texts = source.to_numpy(dtype=object)
-    id_texts = ids.to_numpy(dtype=object)
-    with_id = np.flatnonzero(has_id)
-    # The (source, id) pairs. Pair codes count the id-less rows' pairs too: a pair's place
-    # among ``pairs`` is its own code. Two pairs whose text is equal (a separator inside a
-    # source or an id) are one node, as their text is one key: only then are the pairs
-    # written as text, else distinct pairs are distinct texts.
-    pair = combine(keys["id"], keys["source"])
-    pairs, at = np.unique(pair[with_id], return_index=True)
-    first = with_id[at]
-    place = np.searchsorted(pairs, pair[with_id])
-    id_key = np.full(len(ids), -1, dtype=np.int64)
-    if _has_separator(texts[first]) or _has_separator(id_texts[first]):
-        id_key[with_id] = factor(_joined(texts[first], "\x1f", id_texts[first]))[place]
-    else:
-        id_key[with_id] = place
-    email_key, name_key = keys["email"], keys["name"]
-    key = np.where(
-        has_id,
-        id_key * 3,
-        np.where(email_key >= 0, email_key * 3 + 1, np.where(name_key >= 0, name_key * 3 + 2, -1)),
-    )
-    named = np.flatnonzero(key >= 0)
-    node = np.full(len(key), -1, dtype=np.int64)
-    node[named] = factor(key[named])
-    first_row = named[first_rows(node[named])]
-    keyed_by = np.where(
-        has_id[first_row], BY_ID, np.where(email_key[first_row] >= 0, BY_EMAIL, BY_NAME)
-    )
-    labels = NodeLabels(
-        first_row,
-        keyed_by.astype(np.int8),
-        texts,
-        id_texts,
-        email.to_numpy(dtype=object),
-        name.to_numpy(dtype=object),
-    )
-    return node, labels
-
-
-def _has_separator(texts: Any) -> bool:
-    """Whether any of the texts holds the pairs' separator."""
-    return any("\x1f" in text for text in texts)
-
-
-def _colons(texts: Any) -> np.ndarray[Any, np.dtype[np.object_]]:
-    """Texts with the pairs' separator shown as ":", as a label writes it (the others kept)."""
-    colons = [text.replace("\x1f", ":") if "\x1f" in text else text for text in texts]
-    return np.array(colons, dtype=object)
-
-
-def _joined(left: Any, separator: str, right: Any) -> np.ndarray[Any, np.dtype[np.object_]]:
-    """``left + separator + right`` per element, for strings (or object arrays of them).
-
-    Each text is written once: ``left + separator`` first would write every row twice.
-    """
-    lefts, rights = np.broadcast_arrays(
-        np.asarray(left, dtype=object), np.asarray(right, dtype=object)
-    )
-    return np.array(
-        [f"{a}{separator}{b}" for a, b in zip(lefts, rights, strict=True)], dtype=object
-    )
-
-
-def _first_per_node(node: Ints, values: Any, count: int) -> Any:
-    """Per node code (0 to ``count`` - 1), its rows' first non-null value (None: none).
-
-    ``node`` is -1 on a row that names nobody. On the two arrays alone: a filtered copy of
-    a frame would hold every column of it.
-    """
-    present = np.flatnonzero(pd.notna(values) & (node >= 0))
-    nodes, first = np.unique(node[present], return_index=True)
-    out = np.full(count, None, dtype=object)
-    out[nodes] = values[present[first]]
-    return out
 
 
 def _email_edges(frame: pd.DataFrame) -> pd.DataFrame:
