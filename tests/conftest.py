@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from busywork.store.db import create_engine, migrate
+from tests.store_templates import StoreTemplates
 
 POSTGRES_URL = os.environ.get("BUSYWORK_TEST_POSTGRES_URL")
 #: Tests marked ``slow`` (real worker processes, whole generated businesses) run in CI, where
@@ -35,38 +36,28 @@ SKIP_POSTGRES = (
 )
 
 
-def _postgres_engine() -> Iterator[Engine]:
-    """An engine whose connections live in a throw-away schema, dropped afterwards."""
-    assert POSTGRES_URL
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine = sa.create_engine(
-        POSTGRES_URL, hide_parameters=True, connect_args={"options": f"-csearch_path={schema}"}
-    )
-    try:
-        migrate(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+@pytest.fixture(scope="session")
+def store_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreTemplates]:
+    """Stores migrated (and filled) once per session, copied for each test."""
+    templates = StoreTemplates(tmp_path_factory.mktemp("templates"), POSTGRES_URL)
+    yield templates
+    templates.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated, empty store; every test using it runs on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'store.db'}")
-        migrate(engine)
-        yield engine
-        engine.dispose()
-        return
-    if not POSTGRES_URL:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store's database: every test using it runs on SQLite and on PostgreSQL."""
+    if request.param == "postgresql" and not POSTGRES_URL:
         pytest.skip(SKIP_POSTGRES)
-    yield from _postgres_engine()
+    return str(request.param)
+
+
+@pytest.fixture
+def engine(backend: str, tmp_path: Path, store_templates: StoreTemplates) -> Iterator[Engine]:
+    """A migrated, empty store of its own: ``tmp_path / "store.db"`` on SQLite, a throw-away
+    database on PostgreSQL; every test using it runs on both."""
+    with store_templates.copy(backend, tmp_path) as engine:
+        yield engine
 
 
 @pytest.fixture
