@@ -36,7 +36,7 @@ def scanned(
     scanned_shop: Callable[[float], tuple[AppConfig, Worker]],
 ) -> tuple[AppConfig, Worker]:
     """A synthetic business scanned once, so every detector has a watermark (a copy per test)."""
-    return scanned_shop(0.3)
+    return scanned_shop(0.1)
 
 
 def test_the_subject_keyed_detectors_are_the_recurring_invoice_and_bill_ones() -> None:
