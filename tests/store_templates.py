@@ -4,6 +4,8 @@ Migrating a store costs a few hundred milliseconds and scanning a generated busi
 seconds; copying the result costs milliseconds. A SQLite template is a file copied with
 :func:`shutil.copyfile`; a PostgreSQL template is a database that ``CREATE DATABASE …
 TEMPLATE`` copies. Every test gets its own copy, so what one test writes no other sees.
+A copy is dropped on a thread of its own: ``DROP DATABASE`` waits for a checkpoint, which on
+a busy server takes up to seconds, and no test needs to wait for it.
 
 A PostgreSQL role that may not create databases gets what the suite gave before: a
 throw-away schema, migrated (and filled) again for every test.
@@ -11,7 +13,9 @@ throw-away schema, migrated (and filled) again for every test.
 
 from __future__ import annotations
 
+import queue
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,6 +47,7 @@ class StoreTemplates:
         self._postgres: dict[str, str] = {}
         self._admin: Engine | None = None
         self._databases_allowed = True
+        self._dropper = Dropper(self._drop_database)
 
     @contextmanager
     def copy(
@@ -51,7 +56,7 @@ class StoreTemplates:
         """A fresh copy of the template ``key`` (built with ``fill`` the first time).
 
         The SQLite copy is ``folder / "store.db"``; the PostgreSQL copy is a database of
-        its own, dropped on exit.
+        its own, dropped after exit.
         """
         if backend == "sqlite":
             path = folder / "store.db"
@@ -73,15 +78,18 @@ class StoreTemplates:
             yield engine
         finally:
             engine.dispose()
-            self._drop_database(name)
+            self._dropper.drop(name)
 
     def close(self) -> None:
-        """Drop the PostgreSQL templates."""
-        for name in self._postgres.values():
-            self._drop_database(name)
-        self._postgres.clear()
-        if self._admin is not None:
-            self._admin.dispose()
+        """Drop the PostgreSQL copies not dropped yet, then the templates."""
+        try:
+            self._dropper.close()
+        finally:
+            for name in self._postgres.values():
+                self._drop_database(name)
+            self._postgres.clear()
+            if self._admin is not None:
+                self._admin.dispose()
 
     def _sqlite_template(self, key: str, fill: Fill | None) -> Path:
         if key not in self._sqlite:
@@ -166,3 +174,40 @@ class StoreTemplates:
             engine.dispose()
             with admin.connect() as connection:
                 connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+class Dropper:
+    """Drops databases one after another on a thread of its own.
+
+    Args:
+        drop: drops the database it is given.
+    """
+
+    def __init__(self, drop: Callable[[str], None]) -> None:
+        self._drop = drop
+        self._names: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._errors: list[Exception] = []
+
+    def drop(self, name: str) -> None:
+        """Drop the database ``name`` soon; its connections must be closed already."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="drop-databases", daemon=True)
+            self._thread.start()
+        self._names.put(name)
+
+    def close(self) -> None:
+        """Wait for every drop asked for; raise the first that failed."""
+        if self._thread is not None:
+            self._names.put(None)
+            self._thread.join()
+            self._thread = None
+        if self._errors:
+            raise self._errors[0]
+
+    def _run(self) -> None:
+        while (name := self._names.get()) is not None:
+            try:
+                self._drop(name)
+            except Exception as exc:  # reported by close(), in the session's teardown
+                self._errors.append(exc)
