@@ -4,8 +4,8 @@ Migrating a store costs a few hundred milliseconds and scanning a generated busi
 seconds; copying the result costs milliseconds. A SQLite template is a file copied with
 :func:`shutil.copyfile`; a PostgreSQL template is a database that ``CREATE DATABASE …
 TEMPLATE`` copies. Every test gets its own copy, so what one test writes no other sees.
-A copy is dropped on a thread of its own: ``DROP DATABASE`` waits for a checkpoint, which on
-a busy server takes up to seconds, and no test needs to wait for it.
+A copy is dropped on another thread: ``DROP DATABASE`` waits for a checkpoint, which on a
+busy server takes up to seconds, and no test needs to wait for it.
 
 A PostgreSQL role that may not create databases gets what the suite gave before: a
 throw-away schema, migrated (and filled) again for every test.
@@ -13,11 +13,10 @@ throw-away schema, migrated (and filled) again for every test.
 
 from __future__ import annotations
 
-import queue
 import shutil
-import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -177,37 +176,33 @@ class StoreTemplates:
 
 
 class Dropper:
-    """Drops databases one after another on a thread of its own.
+    """Drops databases on threads of their own, a few at once.
+
+    Each ``DROP DATABASE`` waits for a checkpoint; drops waiting together share one.
 
     Args:
         drop: drops the database it is given.
     """
 
+    #: Drops running at once; more wait their turn.
+    THREADS = 4
+
     def __init__(self, drop: Callable[[str], None]) -> None:
         self._drop = drop
-        self._names: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._errors: list[Exception] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._drops: list[Future[None]] = []
 
     def drop(self, name: str) -> None:
         """Drop the database ``name`` soon; its connections must be closed already."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="drop-databases", daemon=True)
-            self._thread.start()
-        self._names.put(name)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.THREADS, thread_name_prefix="drop-database")
+        self._drops.append(self._pool.submit(self._drop, name))
 
     def close(self) -> None:
         """Wait for every drop asked for; raise the first that failed."""
-        if self._thread is not None:
-            self._names.put(None)
-            self._thread.join()
-            self._thread = None
-        if self._errors:
-            raise self._errors[0]
-
-    def _run(self) -> None:
-        while (name := self._names.get()) is not None:
-            try:
-                self._drop(name)
-            except Exception as exc:  # reported by close(), in the session's teardown
-                self._errors.append(exc)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        drops, self._drops = self._drops, []
+        for done in drops:
+            done.result()
