@@ -59,6 +59,7 @@ class StoreTemplates:
         """
         if backend == "sqlite":
             path = folder / "store.db"
+            assert not path.exists(), f"{path} is another store's already"
             shutil.copyfile(self._sqlite_template(key, fill), path)
             engine = create_engine(f"sqlite:///{path}")
             try:
@@ -93,6 +94,8 @@ class StoreTemplates:
     def _sqlite_template(self, key: str, fill: Fill | None) -> Path:
         if key not in self._sqlite:
             path = self.folder / f"{key}.db"
+            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                leftover.unlink(missing_ok=True)  # of a build that failed earlier
             engine = create_engine(f"sqlite:///{path}")
             try:
                 migrate(engine)
