@@ -1,10 +1,13 @@
-"""Shared fixtures: a fresh store on SQLite and, when configured, on PostgreSQL."""
+"""Shared fixtures: a fresh store on SQLite and, when configured, on PostgreSQL, empty or
+holding a scanned generated business."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from busywork.store.db import create_engine, migrate
+from config.models import AppConfig
+from tests.factories import scan_shop, shop_worker, write_shop
+from tests.store_templates import StoreTemplates
+from worker import Worker
 
 POSTGRES_URL = os.environ.get("BUSYWORK_TEST_POSTGRES_URL")
 #: Tests marked ``slow`` (real worker processes, whole generated businesses) run in CI, where
@@ -35,38 +42,65 @@ SKIP_POSTGRES = (
 )
 
 
-def _postgres_engine() -> Iterator[Engine]:
-    """An engine whose connections live in a throw-away schema, dropped afterwards."""
-    assert POSTGRES_URL
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine = sa.create_engine(
-        POSTGRES_URL, hide_parameters=True, connect_args={"options": f"-csearch_path={schema}"}
-    )
-    try:
-        migrate(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+@pytest.fixture(scope="session")
+def store_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreTemplates]:
+    """Stores migrated (and filled) once per session, copied for each test."""
+    templates = StoreTemplates(tmp_path_factory.mktemp("templates"), POSTGRES_URL)
+    yield templates
+    templates.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated, empty store; every test using it runs on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'store.db'}")
-        migrate(engine)
-        yield engine
-        engine.dispose()
-        return
-    if not POSTGRES_URL:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store's database: every test using it runs on SQLite and on PostgreSQL."""
+    if request.param == "postgresql" and not POSTGRES_URL:
         pytest.skip(SKIP_POSTGRES)
-    yield from _postgres_engine()
+    return str(request.param)
+
+
+@pytest.fixture
+def engine(backend: str, tmp_path: Path, store_templates: StoreTemplates) -> Iterator[Engine]:
+    """A migrated, empty store of its own: ``tmp_path / "store.db"`` on SQLite, a throw-away
+    database on PostgreSQL; every test using it runs on both."""
+    with store_templates.copy(backend, tmp_path) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def shop_configs(tmp_path_factory: pytest.TempPathFactory) -> Callable[[float], AppConfig]:
+    """The generated shop's exports at a scale, written once per session and only read."""
+    configs: dict[float, AppConfig] = {}
+
+    def config_at(scale: float) -> AppConfig:
+        if scale not in configs:
+            configs[scale] = write_shop(tmp_path_factory.mktemp("shop"), scale=scale)
+        return configs[scale]
+
+    return config_at
+
+
+@pytest.fixture
+def scanned_shop(
+    backend: str,
+    tmp_path: Path,
+    store_templates: StoreTemplates,
+    shop_configs: Callable[[float], AppConfig],
+) -> Iterator[Callable[[float], tuple[AppConfig, Worker]]]:
+    """The generated shop at a scale, scanned once by the live worker on a fixed clock so
+    every detector has a watermark: the scan is done once per session, and each test gets
+    its own copy of the store and a worker over it."""
+    with ExitStack() as copies:
+
+        def scanned_at(scale: float) -> tuple[AppConfig, Worker]:
+            config = shop_configs(scale)
+            engine = copies.enter_context(
+                store_templates.copy(
+                    backend, tmp_path, key=f"shop-{scale}", fill=partial(scan_shop, config)
+                )
+            )
+            return config, shop_worker(config, engine)
+
+        yield scanned_at
 
 
 @pytest.fixture

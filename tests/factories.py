@@ -127,11 +127,18 @@ goals: [{id: time, name: Less admin, objective: owner_time}]
 """
 
 
-def scanned_shop(folder: Path, engine: sa.Engine, *, scale: float) -> tuple[AppConfig, Worker]:
-    """A generated business (seed 3, 18 months) in ``folder``, scanned once by the live
-    worker on a fixed clock, so every detector has a watermark."""
+def write_shop(folder: Path, *, scale: float) -> AppConfig:
+    """A generated business (seed 3, 18 months) exported to ``folder / "data"``, and its config."""
     generate(GeneratorSettings(seed=3, months=18, scale=scale)).write(folder / "data")
-    config = parse_config(SHOP_CONFIG, base_dir=folder)
-    worker = Worker([config], engine=engine, as_of=SHOP_AS_OF, clock=lambda: SHOP_AS_OF)
-    worker.scan(config)
-    return config, worker
+    return parse_config(SHOP_CONFIG, base_dir=folder)
+
+
+def shop_worker(config: AppConfig, engine: sa.Engine) -> Worker:
+    """The live worker over ``engine`` on the fixed clock :data:`SHOP_AS_OF`."""
+    return Worker([config], engine=engine, as_of=SHOP_AS_OF, clock=lambda: SHOP_AS_OF)
+
+
+def scan_shop(config: AppConfig, engine: sa.Engine) -> None:
+    """Scan the shop of :func:`write_shop` into ``engine`` once, so every detector has a
+    watermark."""
+    shop_worker(config, engine).scan(config)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import Engine
 
 import busywork.pipeline
 from busywork.pipeline import detect
 from config.models import AppConfig
-from tests.factories import SHOP_AS_OF, commit_new_invoices, scanned_shop
+from tests.factories import SHOP_AS_OF, commit_new_invoices
 from worker import Worker
 
 AS_OF = SHOP_AS_OF
@@ -41,9 +39,11 @@ class Calls:
 
 
 @pytest.fixture
-def scanned(tmp_path: Path, engine: Engine) -> tuple[AppConfig, Worker]:
+def scanned(
+    scanned_shop: Callable[[float], tuple[AppConfig, Worker]],
+) -> tuple[AppConfig, Worker]:
     """A synthetic business scanned once by the live worker, so every detector has a watermark."""
-    return scanned_shop(tmp_path, engine, scale=0.1)
+    return scanned_shop(0.1)
 
 
 def test_a_batch_re_reads_its_subjects_only_and_an_idle_tick_reads_nothing(

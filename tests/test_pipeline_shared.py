@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import Engine
 
 from busywork.pipeline import detect
+from config.models import AppConfig
 from detectors import _customers, _matching, _payments, _shared
-from tests.factories import SHOP_AS_OF, scanned_shop
+from tests.factories import SHOP_AS_OF
+from worker import Worker
 
 
 def test_a_forced_detection_computes_each_shared_result_once_and_keeps_none(
-    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    scanned_shop: Callable[[float], tuple[AppConfig, Worker]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config, worker = scanned_shop(tmp_path, engine, scale=0.1)
+    config, worker = scanned_shop(0.1)
     calls: Counter[str] = Counter()
 
     def counted(module: Any, name: str) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -24,7 +24,7 @@ from busywork.store.tables import Finding
 from config.models import AppConfig
 from detectors.base import WINDOW_REFRESH
 from detectors.registry import detector_classes
-from tests.factories import SHOP_AS_OF, commit_new_invoices, scanned_shop
+from tests.factories import SHOP_AS_OF, commit_new_invoices
 from worker import Worker
 
 AS_OF = SHOP_AS_OF
@@ -32,9 +32,11 @@ SCOPABLE = sorted(kind for kind, cls in detector_classes().items() if cls.scopab
 
 
 @pytest.fixture
-def scanned(tmp_path: Path, engine: Engine) -> tuple[AppConfig, Worker]:
-    """A synthetic business scanned once, so every detector has a watermark."""
-    return scanned_shop(tmp_path, engine, scale=0.3)
+def scanned(
+    scanned_shop: Callable[[float], tuple[AppConfig, Worker]],
+) -> tuple[AppConfig, Worker]:
+    """A synthetic business scanned once, so every detector has a watermark (a copy per test)."""
+    return scanned_shop(0.1)
 
 
 def test_the_subject_keyed_detectors_are_the_recurring_invoice_and_bill_ones() -> None:

@@ -22,8 +22,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def radicale_server(storage: Path) -> Iterator[str]:
-    """Run Radicale (no authentication, storage in ``storage``); yields its base URL."""
+def radicale_server(storage: Path, *, auth_delay_seconds: float = 1.0) -> Iterator[str]:
+    """Run Radicale (no authentication, storage in ``storage``); yields its base URL.
+
+    Radicale holds every 401 and 403 answer for ``auth_delay_seconds`` (its own default is
+    1 s), and a CalDAV client's first request on each connection is answered 401. Tests
+    that do not time the server pass 0.
+    """
     port = free_port()
     process = subprocess.Popen(
         [
@@ -33,6 +38,7 @@ def radicale_server(storage: Path) -> Iterator[str]:
             f"--storage-filesystem-folder={storage}",
             f"--server-hosts=127.0.0.1:{port}",
             "--auth-type=none",
+            f"--auth-delay={auth_delay_seconds}",
             "--logging-level=error",
         ],
         stdout=subprocess.DEVNULL,

@@ -87,7 +87,7 @@ SUMMARY:Weekly physio""",
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with radicale_server(tmp_path_factory.mktemp("radicale")) as url:
+    with radicale_server(tmp_path_factory.mktemp("radicale"), auth_delay_seconds=0) as url:
         yield url
 
 

@@ -119,7 +119,7 @@ def findings(document: dict[str, Any] | None) -> dict[str, set[str]]:
 
 @pytest.fixture
 def radicale(tmp_path: Path) -> Iterator[str]:
-    with radicale_server(tmp_path / "radicale") as url:
+    with radicale_server(tmp_path / "radicale", auth_delay_seconds=0) as url:
         yield url
 
 
