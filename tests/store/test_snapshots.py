@@ -97,9 +97,12 @@ def test_adopted_frames_are_held_whole_until_narrowed_to_the_kept_columns(
     gc.collect()
     assert whole() is None  # the text columns nobody keeps are freed with the pass's frames
     kept, _ = snapshots.frames(engine, "b")
-    assert list(kept[RecordKind.INVOICE].columns) == load_frames(
-        engine, "b", {RecordKind.INVOICE: COLUMNS[RecordKind.INVOICE]}
-    )[RecordKind.INVOICE].columns.tolist()
+    assert (
+        list(kept[RecordKind.INVOICE].columns)
+        == load_frames(engine, "b", {RecordKind.INVOICE: COLUMNS[RecordKind.INVOICE]})[
+            RecordKind.INVOICE
+        ].columns.tolist()
+    )
     _assert_fresh(engine, snapshots, "b")
 
 
