@@ -3,6 +3,7 @@ from __future__ import annotations
 import gc
 import weakref
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
@@ -27,6 +28,17 @@ def _assert_fresh(engine: Engine, snapshots: FrameSnapshots, business: str) -> N
     assert kept.keys() == fresh.keys()
     for kind, frame in fresh.items():
         pd.testing.assert_frame_equal(kept[kind], frame, check_exact=True, obj=kind.value)
+
+
+def _adoptable(
+    engine: Engine, snapshots: FrameSnapshots, *extra: str
+) -> tuple[dict[RecordKind, pd.DataFrame], dict[RecordKind, np.ndarray], int]:
+    """Invoices loaded as a detection pass loads them (with ``extra``): frames, ids, newest."""
+    newest = snapshots.newest_event(engine, "b")
+    wider = (*COLUMNS[RecordKind.INVOICE], *extra)
+    loaded = load_frames(engine, "b", {RecordKind.INVOICE: sorted(wider)}, with_ids=True)
+    ids = {kind: frame.pop("id").to_numpy() for kind, frame in loaded.items()}
+    return loaded, ids, newest
 
 
 def test_patched_frames_equal_a_fresh_load_after_every_kind_of_change(engine: Engine) -> None:
@@ -64,10 +76,7 @@ def test_bills_paid_at_is_refused() -> None:
 def test_adopted_frames_are_kept_and_patched_like_loaded_ones(engine: Engine) -> None:
     snapshots = FrameSnapshots(COLUMNS)
     commit_invoices(engine, "b", invoice_rows(20))
-    newest = snapshots.newest_event(engine, "b")
-    wider = (*COLUMNS[RecordKind.INVOICE], "due_on", "currency")
-    loaded = load_frames(engine, "b", {RecordKind.INVOICE: sorted(wider)}, with_ids=True)
-    ids = {kind: frame.pop("id").to_numpy() for kind, frame in loaded.items()}
+    loaded, ids, newest = _adoptable(engine, snapshots, "due_on", "currency")
     commit_invoices(
         engine, "b", invoice_rows(3, prefix="DURING")
     )  # after the newest event was read
@@ -83,10 +92,7 @@ def test_adopted_frames_are_held_whole_until_narrowed_to_the_kept_columns(
 ) -> None:
     snapshots = FrameSnapshots(COLUMNS)
     commit_invoices(engine, "b", invoice_rows(5))
-    newest = snapshots.newest_event(engine, "b")
-    wider = (*COLUMNS[RecordKind.INVOICE], "due_on", "currency")
-    loaded = load_frames(engine, "b", {RecordKind.INVOICE: sorted(wider)}, with_ids=True)
-    ids = {kind: frame.pop("id").to_numpy() for kind, frame in loaded.items()}
+    loaded, ids, newest = _adoptable(engine, snapshots, "due_on", "currency")
     snapshots.adopt(engine, "b", loaded, ids, newest)
     whole = weakref.ref(loaded[RecordKind.INVOICE])
     del loaded
@@ -109,10 +115,7 @@ def test_adopted_frames_are_held_whole_until_narrowed_to_the_kept_columns(
 def test_reading_adopted_frames_narrows_them_first(engine: Engine) -> None:
     snapshots = FrameSnapshots(COLUMNS)
     commit_invoices(engine, "b", invoice_rows(5))
-    newest = snapshots.newest_event(engine, "b")
-    wider = (*COLUMNS[RecordKind.INVOICE], "currency")
-    loaded = load_frames(engine, "b", {RecordKind.INVOICE: sorted(wider)}, with_ids=True)
-    ids = {kind: frame.pop("id").to_numpy() for kind, frame in loaded.items()}
+    loaded, ids, newest = _adoptable(engine, snapshots, "currency")
     snapshots.adopt(engine, "b", loaded, ids, newest)
     kept, _ = snapshots.frames(engine, "b")
     assert "currency" not in kept[RecordKind.INVOICE].columns
