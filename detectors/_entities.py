@@ -42,9 +42,17 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from detectors import _frames as fr
-from detectors._codes import Codes, combine, factor, first_per_group, first_rows, look_up
+from detectors._codes import (
+    Codes,
+    combine,
+    factor,
+    first_per_code,
+    first_per_group,
+    first_rows,
+    look_up,
+)
 from detectors._neighbours import nearest
-from detectors._nodes import NodeLabels, first_per_node, party_nodes
+from detectors._nodes import NodeLabels, party_nodes
 
 #: Cosine similarity of character n-gram vectors from which two names are one entity.
 NAME_THRESHOLD = 0.85
@@ -125,8 +133,8 @@ def resolve(
     node, labels = party_nodes(keys, source, ids, email, name)
     count = len(labels)
     has, is_id = node >= 0, ids.notna().to_numpy()
-    node_email = first_per_node(node, email.to_numpy(dtype=object), count)
-    node_source = first_per_node(node[is_id], source.to_numpy(dtype=object)[is_id], count)
+    node_email = first_per_code(node, email, count)
+    node_source = first_per_code(node[is_id], source[is_id], count)
     # What the links are found on: codes, and the names the fuzzy search reads.
     frame = pd.DataFrame(
         {

@@ -47,11 +47,11 @@ class NodeLabels:
     def __getitem__(self, nodes: Ints) -> Texts:
         """The labels of the node codes ``nodes``, in their order."""
         rows, keyed_by = self.rows[nodes], self.keyed_by[nodes]
+        by_id, by_email, by_name = (keyed_by == key for key in (BY_ID, BY_EMAIL, BY_NAME))
         out = np.empty(len(rows), dtype=object)
-        at = rows[keyed_by == BY_ID]
-        out[keyed_by == BY_ID] = _colons(_joined(self.source[at], ":", self.ids[at]))
-        out[keyed_by == BY_EMAIL] = _joined("email:", "", self.email[rows[keyed_by == BY_EMAIL]])
-        out[keyed_by == BY_NAME] = _joined("name:", "", self.name[rows[keyed_by == BY_NAME]])
+        out[by_id] = _colons(_joined(self.source[rows[by_id]], ":", self.ids[rows[by_id]]))
+        out[by_email] = _joined("email:", "", self.email[rows[by_email]])
+        out[by_name] = _joined("name:", "", self.name[rows[by_name]])
         return out
 
     def written(self) -> list[str]:
@@ -135,16 +135,3 @@ def _joined(left: Any, separator: str, right: Any) -> np.ndarray[Any, np.dtype[n
     return np.array(
         [f"{a}{separator}{b}" for a, b in zip(lefts, rights, strict=True)], dtype=object
     )
-
-
-def first_per_node(node: Ints, values: Any, count: int) -> Any:
-    """Per node code (0 to ``count`` - 1), its rows' first non-null value (None: none).
-
-    ``node`` is -1 on a row that names nobody. On the two arrays alone: a filtered copy of
-    a frame would hold every column of it.
-    """
-    present = np.flatnonzero(pd.notna(values) & (node >= 0))
-    nodes, first = np.unique(node[present], return_index=True)
-    out = np.full(count, None, dtype=object)
-    out[nodes] = values[present[first]]
-    return out
