@@ -61,6 +61,10 @@ def bearer_ok(request: Request, token: str) -> bool:
     return request.headers.get("authorization") == f"Bearer {token}"
 
 
+#: How often the serving loop looks for a stop request (the standard library's: 0.5 s).
+STOP_POLL_SECONDS = 0.02
+
+
 class VendorServer:
     """Serves ``apis`` until :meth:`close`; use as a context manager."""
 
@@ -68,7 +72,9 @@ class VendorServer:
         self.apis = sorted(apis, key=lambda api: len(api.prefix), reverse=True)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(STOP_POLL_SECONDS,), daemon=True
+        )
 
     @property
     def url(self) -> str:

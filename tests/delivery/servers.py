@@ -92,7 +92,7 @@ class Mailbox:
         if self.data_reply:
             return self.data_reply
         content = envelope.content if isinstance(envelope.content, bytes) else b""
-        self.messages.append(message_from_bytes(content, policy=default))  # type: ignore[arg-type]
+        self.messages.append(message_from_bytes(content, policy=default))
         self.envelopes.append(list(envelope.rcpt_tos))
         return "250 OK"
 
