@@ -6,6 +6,7 @@ Each stage runs in its own process so its peak memory is its own:
 
 1. generate the business and write its CSV files;
 2. ingest: the CSV connector reads every file into an empty store (records + events);
+   per file, how long the import waited for its reading and how long its commit took;
 3. cold load: the frames every detector needs, read from the row store the first time
    (what a cold detection waits for); then, timed apart as the pipeline does it once the
    findings are committed, the frames stored as columnar snapshots
@@ -111,6 +112,11 @@ def _ingest(folder: Path, url: str) -> dict[str, Any]:
         "helper_mb": helper.ru_maxrss / 1024,
         "peak_mb": _peak_mb(),
         "ok": synced is not None,
+        # Per file: seconds waiting for it to be read, then committing it (what bounds the
+        # import: the commits follow the reads in file order).
+        "pages": []
+        if synced is None
+        else [(page.label, page.waited, page.committed) for page in synced.timings],
     }
 
 
@@ -295,6 +301,8 @@ def main() -> None:
             f"  (CPU {ingested['cpu']:.1f}s + read-ahead helper {ingested['helper_cpu']:.1f}s)"
             f"  peak {ingested['peak_mb']:,.0f} MB (helper {ingested['helper_mb']:,.0f} MB)"
         )
+        for label, waited, committed in ingested["pages"]:
+            print(f"  {label:<19} waited {waited:5.2f}s for reading, committed in {committed:.2f}s")
         cold = _in_child(_load_cold, folder, url)
         print(
             f"load frames, cold    {cold['load']:>11.1f}s  (CPU {cold['load_cpu']:.1f}s;"

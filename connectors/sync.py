@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +24,18 @@ log = logging.getLogger(__name__)
 MAX_LOGGED_PROBLEMS = 20
 
 
+@dataclass(frozen=True)
+class PageTiming:
+    """Where one committed page's time went: waiting for it, then committing it."""
+
+    #: The files the page holds (file connectors), else ``page <n>``.
+    label: str
+    #: Seconds from asking the connector for the page until it came (fetching, reading).
+    waited: float
+    #: Seconds its transaction took (upserts, events, cursor, commit).
+    committed: float
+
+
 @dataclass
 class SyncResult:
     """The outcome of one sync: what changed, what was rejected, and any failure."""
@@ -33,6 +46,8 @@ class SyncResult:
     problems: list[str] = field(default_factory=list)
     #: What became of each input file (file connectors only).
     files: list[FileOutcome] = field(default_factory=list)
+    #: Per committed page, in order: where a slow import's time goes.
+    timings: list[PageTiming] = field(default_factory=list)
     error: str | None = None
 
     @property
@@ -60,6 +75,7 @@ def sync_connector(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     on_page: Callable[[SyncResult], None] | None = None,
     in_transaction: Callable[[Connection], None] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> SyncResult:
     """Fetch every page since the saved cursor; each page commits with its cursor.
 
@@ -68,17 +84,21 @@ def sync_connector(
     called with the running result after each committed page (progress displays).
     ``in_transaction`` runs inside each page's transaction (see :func:`commit_page`); a
     :class:`JobLostError` it raises propagates, since nothing more may be written.
+    ``clock`` (seconds) times each page (:attr:`SyncResult.timings`).
     """
     business = connector.context.business
     result = SyncResult(connector=connector.name)
     try:
         cursor = load_cursor(engine, business, connector.name)
+        asked = clock()
         for page in connector.pages(cursor):
+            came = clock()
             if not page.batches and page.cursor == cursor:
                 # Only news about inputs (a file unchanged, not used or unreadable): nothing
                 # to commit, and not a page of changes.
                 result.problems += page.problems
                 result.files += page.files
+                asked = came
                 continue
             cursor = page.cursor
             result.stats.add(
@@ -93,12 +113,16 @@ def sync_connector(
                 )
             )
             result.pages += 1
+            done = clock()
+            label = ", ".join(outcome.file for outcome in page.files) or f"page {result.pages}"
+            result.timings.append(PageTiming(label, came - asked, done - came))
             result.problems += page.problems
             result.files += page.files
             if on_page is not None:
                 on_page(result)
             if should_stop():
                 break
+            asked = clock()
     except JobLostError:
         raise
     except Exception as exc:  # one broken connector must never stop the others

@@ -189,3 +189,32 @@ def test_blank_line_ids_are_defaulted_however_blank(engine: Engine, tmp_path: Pa
         ("INV-2:",),
     ]
     assert result.problems == ["invoice_lines.csv:5: amount: required value missing"]
+
+
+class _Ticks:
+    """A clock that moves one second per reading."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_each_committed_page_is_timed_waiting_then_committing(
+    engine: Engine, tmp_path: Path
+) -> None:
+    (tmp_path / "customers.csv").write_text("source_id,name\nC1,Ann\n")
+    (tmp_path / "invoices.csv").write_text(INVOICES)
+    first = sync_connector(engine, _connector(tmp_path), clock=_Ticks())
+    assert [(timing.label, timing.waited, timing.committed) for timing in first.timings] == [
+        ("customers.csv", 1.0, 1.0),
+        ("invoices.csv", 1.0, 1.0),
+    ]
+    (tmp_path / "invoices.csv").write_text(INVOICES.replace("100.00", "120.00"))
+    again = sync_connector(engine, _connector(tmp_path), clock=_Ticks())
+    # The unchanged customers' page commits nothing: its time is not the invoices' wait.
+    assert [(timing.label, timing.waited, timing.committed) for timing in again.timings] == [
+        ("invoices.csv", 1.0, 1.0)
+    ]
