@@ -83,12 +83,6 @@ def resolve_customers(
         "name": [customers["name"], invoices["customer_name"], appointments["attendee_name"]],
         "email": [customers["email"], invoices["customer_email"], appointments["attendee_email"]],
     }
-    parties = pd.DataFrame(
-        {name: pd.concat(parts, ignore_index=True) for name, parts in columns.items()}
-    )
-    # Customers, invoices and attendees repeat one party on many rows: resolve each
-    # distinct row once (in order of first appearance, so codes and links are unchanged).
-    text = parties.apply(fr.as_text)
     # The records' own columns are coded once per pass (:mod:`detectors._known`).
     known = {
         name: known_text(customers, _RECORD_COLUMN[name]).then(*columns[name][1:]).codes
@@ -96,8 +90,12 @@ def resolve_customers(
         if name not in (coded or {})
     }
     known.update(coded or {})
-    parties, row = distinct_rows(text, known)
-    del text  # every row's text: the distinct rows are all that is resolved
+    # Customers, invoices and attendees repeat one party on many rows: resolve each
+    # distinct row once (in order of first appearance, so codes and links are unchanged).
+    # Only the distinct rows are written as text: every column but the source is coded.
+    parties, row = distinct_rows(
+        {name: pd.concat(parts, ignore_index=True) for name, parts in columns.items()}, known
+    )
     # A value's first row is the first of its party too: the codes of the distinct rows
     # are the codes of their own text, and entity resolution need not code it again.
     first = first_rows(row)
@@ -170,12 +168,15 @@ def _named(entity: Ints, source: Any, ids: Any) -> tuple[Ints, Any, Any]:
 
 
 def distinct_rows(
-    frame: pd.DataFrame, coded: Mapping[str, Ints] | None = None
+    columns: Mapping[str, pd.Series[Any]], coded: Mapping[str, Ints] | None = None
 ) -> tuple[pd.DataFrame, Ints]:
-    """The distinct rows of ``frame`` in order of first appearance, and each row's position.
+    """The distinct rows of ``columns`` (as text) in order of first appearance, and each row's.
 
-    Nulls are equal to each other; ``frame.iloc[first][position]`` rebuilds ``frame``.
-    ``coded`` holds the :func:`~detectors._codes.factor` codes of columns already coded.
+    Returns the distinct rows as a frame of :func:`detectors._frames.as_text` columns and
+    each row's position among them: ``distinct.iloc[position]`` rebuilds the columns' text.
+    Nulls are equal to each other. ``coded`` holds the :func:`~detectors._codes.factor`
+    codes of the text of columns already coded; only the distinct rows of those are
+    written as text.
 
     The first column is coded in full; each further one not already coded only where a
     row differs from the first row of its group so far: a customer's name and e-mail
@@ -183,12 +184,22 @@ def distinct_rows(
     fraction of hashing them.
     """
     known = coded or {}
-    first_column = frame.columns[0]
-    key = combine(known[first_column] if first_column in known else factor(frame[first_column]))
-    for column in frame.columns[1:]:
-        codes = known[column] if column in known else _within(key, frame[column])
+    names = list(columns)
+    first_column = names[0]
+    key = combine(
+        known[first_column] if first_column in known else factor(fr.as_text(columns[first_column]))
+    )
+    for column in names[1:]:
+        codes = known[column] if column in known else _within(key, fr.as_text(columns[column]))
         key = combine(key, codes)
-    return frame.iloc[first_rows(key)].reset_index(drop=True), key
+    first = first_rows(key)
+    distinct = pd.DataFrame(
+        {
+            name: fr.as_text(column.iloc[first].reset_index(drop=True))
+            for name, column in columns.items()
+        }
+    )
+    return distinct, key
 
 
 def _within(group: Ints, column: pd.Series[Any]) -> Ints:
