@@ -25,7 +25,7 @@ from detectors._codes import (
     lexsorted,
     ranks,
 )
-from detectors._entities import Resolution, resolve
+from detectors._entities import Resolution, match_name, resolve
 from detectors._known import known_text
 from detectors._shared import shared
 from detectors.base import EntityLink
@@ -83,13 +83,21 @@ def resolve_customers(
         "name": [customers["name"], invoices["customer_name"], appointments["attendee_name"]],
         "email": [customers["email"], invoices["customer_email"], appointments["attendee_email"]],
     }
-    # The records' own columns are coded once per pass (:mod:`detectors._known`).
-    known = {
-        name: known_text(customers, _RECORD_COLUMN[name]).then(*columns[name][1:]).codes
+    # The records' own columns are coded, and cleaned, once per pass (:mod:`detectors._known`).
+    records = {name: known_text(customers, _RECORD_COLUMN[name]) for name in _RESOLVED}
+    texts = {
+        name: records[name].then(*columns[name][1:])
         for name in _RESOLVED
         if name not in (coded or {})
     }
+    known = {name: text.codes for name, text in texts.items()}
     known.update(coded or {})
+    given = {
+        name: records[name].cleaned(texts[name], clean)
+        for name, clean in _CLEANED.items()
+        if name in texts
+    }
+    given.update(cleaned or {})
     # Customers, invoices and attendees repeat one party on many rows: resolve each
     # distinct row once (in order of first appearance, so codes and links are unchanged).
     # Only the distinct rows are written as text: every column but the source is coded.
@@ -100,7 +108,6 @@ def resolve_customers(
     # are the codes of their own text, and entity resolution need not code it again.
     first = first_rows(row)
     # Cleaned codes are in order of first row too, and every value has its first row here.
-    given = cleaned or {}
     result = resolve(
         parties,
         coded={name: known[name][first] for name in _RESOLVED},
@@ -148,6 +155,8 @@ def resolve_customers(
 _RESOLVED = ("id", "name", "email")
 #: The customer records' column of each party column.
 _RECORD_COLUMN = {"id": "source_id", "name": "name", "email": "email"}
+#: How entity resolution cleans each party column it compares.
+_CLEANED = {"email": fr.clean_email, "name": match_name}
 
 
 def _named(entity: Ints, source: Any, ids: Any) -> tuple[Ints, Any, Any]:
@@ -186,12 +195,18 @@ def distinct_rows(
     known = coded or {}
     names = list(columns)
     first_column = names[0]
-    key = combine(
+    # Coded columns are combined in one go; one that is not is coded within the groups
+    # of the columns before it.
+    coded_so_far = [
         known[first_column] if first_column in known else factor(fr.as_text(columns[first_column]))
-    )
+    ]
     for column in names[1:]:
-        codes = known[column] if column in known else _within(key, fr.as_text(columns[column]))
-        key = combine(key, codes)
+        if column in known:
+            coded_so_far.append(known[column])
+        else:
+            key = combine(*coded_so_far)
+            coded_so_far = [key, _within(key, fr.as_text(columns[column]))]
+    key = combine(*coded_so_far)
     first = first_rows(key)
     distinct = pd.DataFrame(
         {

@@ -90,21 +90,19 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
     # Each text column is coded once: the raw codes find the distinct party rows, their
     # cleaned values match attendees.
     # The records' columns are coded once per pass (:mod:`detectors._known`).
-    raw_emails = known_text(customers, "email").then(
-        invoices["customer_email"], appointments["attendee_email"]
-    )
-    raw_names = known_text(customers, "name").then(
-        invoices["customer_name"], appointments["attendee_name"]
-    )
-    emails = raw_emails.cleaned(fr.clean_email)
+    # The records' own values are cleaned once per pass too (:meth:`KnownText.cleaned`).
+    known_emails, known_names = known_text(customers, "email"), known_text(customers, "name")
+    raw_emails = known_emails.then(invoices["customer_email"], appointments["attendee_email"])
+    raw_names = known_names.then(invoices["customer_name"], appointments["attendee_name"])
+    emails = known_emails.cleaned(raw_emails, fr.clean_email)
     directory = resolve_customers(
         customers,
         invoices,
         appointments,
         coded={"email": raw_emails.codes, "name": raw_names.codes},
-        cleaned={"email": emails, "name": raw_names.cleaned(match_name)},
+        cleaned={"email": emails, "name": known_names.cleaned(raw_names, match_name)},
     )
-    names = raw_names.cleaned(fr.clean_name)
+    names = known_names.cleaned(raw_names, fr.clean_name)
     known = len(customers) + len(invoices)  # directory rows: customers and invoices
     customer = directory.code[:known]
     size = len(directory.ids)
