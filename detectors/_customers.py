@@ -27,6 +27,7 @@ from detectors._codes import (
 )
 from detectors._entities import Resolution, match_name, resolve
 from detectors._known import known_text
+from detectors._nodes import NodeLabels
 from detectors._shared import shared
 from detectors.base import EntityLink
 
@@ -41,8 +42,28 @@ class Directory:
     ids: np.ndarray[Any, np.dtype[np.object_]]
     #: Per code: the other ``<source>:<id>`` of the same customer, as a tuple.
     alt_ids: np.ndarray[Any, np.dtype[np.object_]]
-    #: Links with the ``customer`` code they joined.
+    #: Links with the ``customer`` code they joined: ``left`` and ``right`` (node codes of
+    #: ``labels``), ``score`` and ``method``.
     links: pd.DataFrame
+    #: The label of each node a link joins, written when a finding shows it.
+    labels: NodeLabels
+
+    def evidence(self, customer: int) -> tuple[EntityLink, ...]:
+        """The links that joined ``customer``'s records, for a finding's evidence."""
+        return link_evidence(self.links, self.labels, customer)
+
+
+def link_evidence(links: pd.DataFrame, labels: NodeLabels, customer: int) -> tuple[EntityLink, ...]:
+    """The rows of ``links`` (a :attr:`Directory.links`) of ``customer``, labelled."""
+    rows = links[(links["customer"] == customer).to_numpy()]
+    left = labels[rows["left"].to_numpy(dtype=np.int64)]
+    right = labels[rows["right"].to_numpy(dtype=np.int64)]
+    return tuple(
+        EntityLink(str(one), str(other), round(float(score), 4), str(method))
+        for one, other, score, method in zip(
+            left, right, rows["score"], rows["method"], strict=True
+        )
+    )
 
 
 def resolve_customers(
@@ -132,11 +153,12 @@ def resolve_customers(
     owner = np.append(entity_code, -1)[
         np.append(_node_entity(result), -1)[links["left"].to_numpy(dtype=np.int64)]
     ]
+    # Labelled only when a finding shows them: most links join customers nobody reports.
     links = pd.DataFrame(
         {
             "customer": owner,
-            "left": result.labels[links["left"].to_numpy(dtype=np.int64)],
-            "right": result.labels[links["right"].to_numpy(dtype=np.int64)],
+            "left": links["left"].to_numpy(dtype=np.int64),
+            "right": links["right"].to_numpy(dtype=np.int64),
             "score": links["score"].to_numpy(dtype=float),
             "method": links["method"].to_numpy(dtype=object),
         }
@@ -148,6 +170,7 @@ def resolve_customers(
         ids=ids[first],
         alt_ids=alt_ids,
         links=links[links["customer"] >= 0].reset_index(drop=True),
+        labels=result.labels,
     )
 
 
@@ -295,13 +318,7 @@ def invoice_customers(
     for index in np.flatnonzero([len(alt) > 0 for alt in directory.alt_ids]):
         owner = str(directory.ids[index])
         alt_ids[owner] = tuple(directory.alt_ids[index])
-        rows = directory.links[directory.links["customer"] == index]
-        links[owner] = tuple(
-            EntityLink(str(left), str(right), round(float(score), 4), str(method))
-            for left, right, score, method in zip(
-                rows["left"], rows["right"], rows["score"], rows["method"], strict=True
-            )
-        )
+        links[owner] = directory.evidence(int(index))
     return InvoiceCustomers(key=key, customer_id=resolved, alt_ids=alt_ids, links=links)
 
 

@@ -26,10 +26,11 @@ from busywork.store.records import RecordKind
 from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors._codes import day_order, first_per_code, look_up, owners, prefix_owners
-from detectors._customers import resolve_customers
+from detectors._customers import link_evidence, resolve_customers
 from detectors._entities import match_name
 from detectors._known import known_text
 from detectors._mirrors import MIRROR_COLUMNS, one_per_booking
+from detectors._nodes import NodeLabels
 from detectors._shared import shared
 from detectors.base import DetectionContext, EntityLink, Frames
 
@@ -54,18 +55,14 @@ class Matched:
     #: Per customer code: the other ids (``<source>:<id>``) resolved to the same customer.
     alt_ids: np.ndarray[Any, np.dtype[np.object_]]
     #: Links that made several records one customer: ``customer`` (code), ``left``, ``right``
-    #: (``<source>:<id>``, ``email:…`` or ``name:…``), ``score`` and ``method``.
+    #: (node codes of ``node_labels``), ``score`` and ``method``.
     links: pd.DataFrame
+    #: Each linked node's label (``<source>:<id>``, ``email:…`` or ``name:…``).
+    node_labels: NodeLabels
 
     def evidence(self, customer: int) -> tuple[EntityLink, ...]:
         """The links that joined ``customer``'s records, for a finding's evidence."""
-        rows = self.links[self.links["customer"] == customer]
-        return tuple(
-            EntityLink(str(left), str(right), round(float(score), 4), str(method))
-            for left, right, score, method in zip(
-                rows["left"], rows["right"], rows["score"], rows["method"], strict=True
-            )
-        )
+        return link_evidence(self.links, self.node_labels, customer)
 
 
 _INPUTS = (RecordKind.APPOINTMENT, RecordKind.CUSTOMER, RecordKind.INVOICE)
@@ -146,6 +143,7 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
         ),
         alt_ids=directory.alt_ids,
         links=directory.links,
+        node_labels=directory.labels,
     )
 
 
