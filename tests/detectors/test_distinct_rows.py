@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from detectors._customers import distinct_rows
+from detectors._nodes import distinct_rows
 
 
 def _parties(rng: np.random.Generator, rows: int) -> pd.DataFrame:
