@@ -91,10 +91,22 @@ def combine(*columns: Ints) -> Ints:
     Each column holds codes >= -1; -1 (null) is a value like any other, so two rows are
     one tuple only when every column's code is equal.
     """
+    # Each tuple written as one integer (mixed radix), coded once: the same codes as coding
+    # the tuple column by column, at the cost of one hash pass instead of one per column.
     key = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1  # key < span
     for column in columns:
-        key = factor(key * (int(column.max(initial=-1)) + 2) + (column + 1))
-    return key
+        width = int(column.max(initial=-1)) + 2
+        if span * width > _WIDEST_KEY:  # would overflow: code the tuples so far first
+            key = factor(key)
+            span = int(key.max(initial=-1)) + 1
+        key = key * width + (column + 1)
+        span *= width
+    return factor(key)
+
+
+#: The largest tuple key :func:`combine` writes before coding it.
+_WIDEST_KEY = 2**62
 
 
 def first_per_group(group: Ints, value: Ints) -> Ints:

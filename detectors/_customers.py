@@ -25,8 +25,9 @@ from detectors._codes import (
     lexsorted,
     ranks,
 )
-from detectors._entities import Resolution, resolve
+from detectors._entities import Resolution, match_name, resolve
 from detectors._known import known_text
+from detectors._nodes import NodeLabels, distinct_rows
 from detectors._shared import shared
 from detectors.base import EntityLink
 
@@ -41,8 +42,28 @@ class Directory:
     ids: np.ndarray[Any, np.dtype[np.object_]]
     #: Per code: the other ``<source>:<id>`` of the same customer, as a tuple.
     alt_ids: np.ndarray[Any, np.dtype[np.object_]]
-    #: Links with the ``customer`` code they joined.
+    #: Links with the ``customer`` code they joined: ``left`` and ``right`` (node codes of
+    #: ``labels``), ``score`` and ``method``.
     links: pd.DataFrame
+    #: The label of each node a link joins, written when a finding shows it.
+    labels: NodeLabels
+
+    def evidence(self, customer: int) -> tuple[EntityLink, ...]:
+        """The links that joined ``customer``'s records, for a finding's evidence."""
+        return link_evidence(self.links, self.labels, customer)
+
+
+def link_evidence(links: pd.DataFrame, labels: NodeLabels, customer: int) -> tuple[EntityLink, ...]:
+    """The rows of ``links`` (a :attr:`Directory.links`) of ``customer``, labelled."""
+    rows = links[(links["customer"] == customer).to_numpy()]
+    left = labels[rows["left"].to_numpy(dtype=np.int64)]
+    right = labels[rows["right"].to_numpy(dtype=np.int64)]
+    return tuple(
+        EntityLink(str(one), str(other), round(float(score), 4), str(method))
+        for one, other, score, method in zip(
+            left, right, rows["score"], rows["method"], strict=True
+        )
+    )
 
 
 def resolve_customers(
@@ -83,26 +104,31 @@ def resolve_customers(
         "name": [customers["name"], invoices["customer_name"], appointments["attendee_name"]],
         "email": [customers["email"], invoices["customer_email"], appointments["attendee_email"]],
     }
-    parties = pd.DataFrame(
-        {name: pd.concat(parts, ignore_index=True) for name, parts in columns.items()}
-    )
-    # Customers, invoices and attendees repeat one party on many rows: resolve each
-    # distinct row once (in order of first appearance, so codes and links are unchanged).
-    text = parties.apply(fr.as_text)
-    # The records' own columns are coded once per pass (:mod:`detectors._known`).
-    known = {
-        name: known_text(customers, _RECORD_COLUMN[name]).then(*columns[name][1:]).codes
+    # The records' own columns are coded, and cleaned, once per pass (:mod:`detectors._known`).
+    records = {name: known_text(customers, _RECORD_COLUMN[name]) for name in _RESOLVED}
+    texts = {
+        name: records[name].then(*columns[name][1:])
         for name in _RESOLVED
         if name not in (coded or {})
     }
+    known = {name: text.codes for name, text in texts.items()}
     known.update(coded or {})
-    parties, row = distinct_rows(text, known)
-    del text  # every row's text: the distinct rows are all that is resolved
+    given = {
+        name: records[name].cleaned(texts[name], clean)
+        for name, clean in _CLEANED.items()
+        if name in texts
+    }
+    given.update(cleaned or {})
+    # Customers, invoices and attendees repeat one party on many rows: resolve each
+    # distinct row once (in order of first appearance, so codes and links are unchanged).
+    # Only the distinct rows are written as text: every column but the source is coded.
+    parties, row = distinct_rows(
+        {name: pd.concat(parts, ignore_index=True) for name, parts in columns.items()}, known
+    )
     # A value's first row is the first of its party too: the codes of the distinct rows
     # are the codes of their own text, and entity resolution need not code it again.
     first = first_rows(row)
     # Cleaned codes are in order of first row too, and every value has its first row here.
-    given = cleaned or {}
     result = resolve(
         parties,
         coded={name: known[name][first] for name in _RESOLVED},
@@ -127,11 +153,12 @@ def resolve_customers(
     owner = np.append(entity_code, -1)[
         np.append(_node_entity(result), -1)[links["left"].to_numpy(dtype=np.int64)]
     ]
+    # Labelled only when a finding shows them: most links join customers nobody reports.
     links = pd.DataFrame(
         {
             "customer": owner,
-            "left": result.labels[links["left"].to_numpy(dtype=np.int64)],
-            "right": result.labels[links["right"].to_numpy(dtype=np.int64)],
+            "left": links["left"].to_numpy(dtype=np.int64),
+            "right": links["right"].to_numpy(dtype=np.int64),
             "score": links["score"].to_numpy(dtype=float),
             "method": links["method"].to_numpy(dtype=object),
         }
@@ -143,6 +170,7 @@ def resolve_customers(
         ids=ids[first],
         alt_ids=alt_ids,
         links=links[links["customer"] >= 0].reset_index(drop=True),
+        labels=result.labels,
     )
 
 
@@ -150,6 +178,8 @@ def resolve_customers(
 _RESOLVED = ("id", "name", "email")
 #: The customer records' column of each party column.
 _RECORD_COLUMN = {"id": "source_id", "name": "name", "email": "email"}
+#: How entity resolution cleans each party column it compares.
+_CLEANED = {"email": fr.clean_email, "name": match_name}
 
 
 def _named(entity: Ints, source: Any, ids: Any) -> tuple[Ints, Any, Any]:
@@ -167,47 +197,6 @@ def _named(entity: Ints, source: Any, ids: Any) -> tuple[Ints, Any, Any]:
     )
     order = order[new]
     return entity[new], source[order], ids[order]
-
-
-def distinct_rows(
-    frame: pd.DataFrame, coded: Mapping[str, Ints] | None = None
-) -> tuple[pd.DataFrame, Ints]:
-    """The distinct rows of ``frame`` in order of first appearance, and each row's position.
-
-    Nulls are equal to each other; ``frame.iloc[first][position]`` rebuilds ``frame``.
-    ``coded`` holds the :func:`~detectors._codes.factor` codes of columns already coded.
-
-    The first column is coded in full; each further one not already coded only where a
-    row differs from the first row of its group so far: a customer's name and e-mail
-    repeat on each of its invoices, and comparing them with the first row's costs a
-    fraction of hashing them.
-    """
-    known = coded or {}
-    first_column = frame.columns[0]
-    key = combine(known[first_column] if first_column in known else factor(frame[first_column]))
-    for column in frame.columns[1:]:
-        codes = known[column] if column in known else _within(key, frame[column])
-        key = combine(key, codes)
-    return frame.iloc[first_rows(key)].reset_index(drop=True), key
-
-
-def _within(group: Ints, column: pd.Series[Any]) -> Ints:
-    """Codes telling a column's values apart within each group: equal values, equal codes.
-
-    ``group`` holds codes in order of first appearance. A row whose value is its group's
-    first value (nulls equal) gets -1; the other rows get codes of their values, from 0.
-    """
-    if len(group) == 0:
-        return group
-    seen = np.maximum.accumulate(group)
-    first_row = np.flatnonzero(np.r_[True, group[1:] > seen[:-1]])[group]
-    values = column.to_numpy(dtype=object)
-    missing = column.isna().to_numpy()
-    same = (values == values[first_row]) | (missing & missing[first_row])
-    codes = np.full(len(group), -1, dtype=np.int64)
-    differ = ~np.asarray(same, dtype=bool)
-    codes[differ] = factor(values[differ]) + 1
-    return codes
 
 
 def _node_entity(result: Resolution) -> np.ndarray[Any, np.dtype[np.int64]]:
@@ -269,13 +258,7 @@ def invoice_customers(
     for index in np.flatnonzero([len(alt) > 0 for alt in directory.alt_ids]):
         owner = str(directory.ids[index])
         alt_ids[owner] = tuple(directory.alt_ids[index])
-        rows = directory.links[directory.links["customer"] == index]
-        links[owner] = tuple(
-            EntityLink(str(left), str(right), round(float(score), 4), str(method))
-            for left, right, score, method in zip(
-                rows["left"], rows["right"], rows["score"], rows["method"], strict=True
-            )
-        )
+        links[owner] = directory.evidence(int(index))
     return InvoiceCustomers(key=key, customer_id=resolved, alt_ids=alt_ids, links=links)
 
 

@@ -12,6 +12,7 @@ its distinct values: only their own strings are hashed, and the codes are those
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,28 @@ class KnownText:
         added = text[new].to_numpy(dtype=object)[first_rows(fresh)]
         values = np.concatenate([self.values.to_numpy(dtype=object), added])
         return Codes(np.concatenate([self.codes, found]), values)
+
+    def cleaned(self, coded: Codes, clean: Callable[[str], str | None]) -> Codes:
+        """``coded.cleaned(clean)``, for codes :meth:`then` gave, cleaning this column once.
+
+        The column's own distinct values are cleaned once per pass (whoever asks first);
+        only the values ``then`` added are cleaned here. The codes are those of
+        :meth:`Codes.cleaned`: equal cleaned values share one, in order of first row.
+        """
+        count = len(self.values)
+        own = shared(
+            "known_cleaned",
+            (self,),
+            clean,
+            lambda: Codes(
+                np.arange(count, dtype=np.int64), self.values.to_numpy(dtype=object)
+            ).cleaned(clean),
+        )
+        added = np.array([*map(clean, coded.values[count:])], dtype=object)
+        # The column's cleaned values first: coded as they were, the added ones after them.
+        per_value, values = pd.factorize(np.concatenate([own.values, added]))
+        value_codes = np.concatenate([own.codes, per_value[len(own.values) :], [-1]])
+        return Codes(value_codes[coded.codes].astype(np.int64), np.asarray(values, dtype=object))
 
 
 def known_text(frame: pd.DataFrame, column: str) -> KnownText:

@@ -26,10 +26,11 @@ from busywork.store.records import RecordKind
 from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors._codes import day_order, first_per_code, look_up, owners, prefix_owners
-from detectors._customers import resolve_customers
+from detectors._customers import link_evidence, resolve_customers
 from detectors._entities import match_name
 from detectors._known import known_text
 from detectors._mirrors import MIRROR_COLUMNS, one_per_booking
+from detectors._nodes import NodeLabels
 from detectors._shared import shared
 from detectors.base import DetectionContext, EntityLink, Frames
 
@@ -54,18 +55,14 @@ class Matched:
     #: Per customer code: the other ids (``<source>:<id>``) resolved to the same customer.
     alt_ids: np.ndarray[Any, np.dtype[np.object_]]
     #: Links that made several records one customer: ``customer`` (code), ``left``, ``right``
-    #: (``<source>:<id>``, ``email:…`` or ``name:…``), ``score`` and ``method``.
+    #: (node codes of ``node_labels``), ``score`` and ``method``.
     links: pd.DataFrame
+    #: Each linked node's label (``<source>:<id>``, ``email:…`` or ``name:…``).
+    node_labels: NodeLabels
 
     def evidence(self, customer: int) -> tuple[EntityLink, ...]:
         """The links that joined ``customer``'s records, for a finding's evidence."""
-        rows = self.links[self.links["customer"] == customer]
-        return tuple(
-            EntityLink(str(left), str(right), round(float(score), 4), str(method))
-            for left, right, score, method in zip(
-                rows["left"], rows["right"], rows["score"], rows["method"], strict=True
-            )
-        )
+        return link_evidence(self.links, self.node_labels, customer)
 
 
 _INPUTS = (RecordKind.APPOINTMENT, RecordKind.CUSTOMER, RecordKind.INVOICE)
@@ -90,21 +87,19 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
     # Each text column is coded once: the raw codes find the distinct party rows, their
     # cleaned values match attendees.
     # The records' columns are coded once per pass (:mod:`detectors._known`).
-    raw_emails = known_text(customers, "email").then(
-        invoices["customer_email"], appointments["attendee_email"]
-    )
-    raw_names = known_text(customers, "name").then(
-        invoices["customer_name"], appointments["attendee_name"]
-    )
-    emails = raw_emails.cleaned(fr.clean_email)
+    # The records' own values are cleaned once per pass too (:meth:`KnownText.cleaned`).
+    known_emails, known_names = known_text(customers, "email"), known_text(customers, "name")
+    raw_emails = known_emails.then(invoices["customer_email"], appointments["attendee_email"])
+    raw_names = known_names.then(invoices["customer_name"], appointments["attendee_name"])
+    emails = known_emails.cleaned(raw_emails, fr.clean_email)
     directory = resolve_customers(
         customers,
         invoices,
         appointments,
         coded={"email": raw_emails.codes, "name": raw_names.codes},
-        cleaned={"email": emails, "name": raw_names.cleaned(match_name)},
+        cleaned={"email": emails, "name": known_names.cleaned(raw_names, match_name)},
     )
-    names = raw_names.cleaned(fr.clean_name)
+    names = known_names.cleaned(raw_names, fr.clean_name)
     known = len(customers) + len(invoices)  # directory rows: customers and invoices
     customer = directory.code[:known]
     size = len(directory.ids)
@@ -148,6 +143,7 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
         ),
         alt_ids=directory.alt_ids,
         links=directory.links,
+        node_labels=directory.labels,
     )
 
 

@@ -1,19 +1,23 @@
 """Party rows as nodes of entity resolution, and the nodes' labels.
 
-A party row (:mod:`detectors._entities`) with an id is the node of its ``(source, id)``;
-without one, of its normalised e-mail, else of its cleaned name. A node's label says which:
-``<source>:<id>``, ``email:<address>`` or ``name:<name>``. Labels are written only for the
-nodes a finding's evidence shows (:class:`NodeLabels`), not for every node of a business.
+Customers, invoices and attendees repeat one party on many rows: entity resolution works on
+the distinct rows (:func:`distinct_rows`). A party row (:mod:`detectors._entities`) with an
+id is the node of its ``(source, id)``; without one, of its normalised e-mail, else of its
+cleaned name. A node's label says which: ``<source>:<id>``, ``email:<address>`` or
+``name:<name>``. Labels are written only for the nodes a finding's evidence shows
+(:class:`NodeLabels`), not for every node of a business.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from detectors import _frames as fr
 from detectors._codes import combine, factor, first_rows
 
 Ints = np.ndarray[Any, np.dtype[np.int64]]
@@ -135,3 +139,63 @@ def _joined(left: Any, separator: str, right: Any) -> np.ndarray[Any, np.dtype[n
     return np.array(
         [f"{a}{separator}{b}" for a, b in zip(lefts, rights, strict=True)], dtype=object
     )
+
+
+def distinct_rows(
+    columns: Mapping[str, pd.Series[Any]], coded: Mapping[str, Ints] | None = None
+) -> tuple[pd.DataFrame, Ints]:
+    """The distinct rows of ``columns`` (as text) in order of first appearance, and each row's.
+
+    Returns the distinct rows as a frame of :func:`detectors._frames.as_text` columns and
+    each row's position among them: ``distinct.iloc[position]`` rebuilds the columns' text.
+    Nulls are equal to each other. ``coded`` holds the :func:`~detectors._codes.factor`
+    codes of the text of columns already coded; only the distinct rows of those are
+    written as text.
+
+    The first column is coded in full; each further one not already coded only where a
+    row differs from the first row of its group so far: a customer's name and e-mail
+    repeat on each of its invoices, and comparing them with the first row's costs a
+    fraction of hashing them.
+    """
+    known = coded or {}
+    names = list(columns)
+    first_column = names[0]
+    # Coded columns are combined in one go; one that is not is coded within the groups
+    # of the columns before it.
+    coded_so_far = [
+        known[first_column] if first_column in known else factor(fr.as_text(columns[first_column]))
+    ]
+    for column in names[1:]:
+        if column in known:
+            coded_so_far.append(known[column])
+        else:
+            key = combine(*coded_so_far)
+            coded_so_far = [key, _within(key, fr.as_text(columns[column]))]
+    key = combine(*coded_so_far)
+    first = first_rows(key)
+    distinct = pd.DataFrame(
+        {
+            name: fr.as_text(column.iloc[first].reset_index(drop=True))
+            for name, column in columns.items()
+        }
+    )
+    return distinct, key
+
+
+def _within(group: Ints, column: pd.Series[Any]) -> Ints:
+    """Codes telling a column's values apart within each group: equal values, equal codes.
+
+    ``group`` holds codes in order of first appearance. A row whose value is its group's
+    first value (nulls equal) gets -1; the other rows get codes of their values, from 0.
+    """
+    if len(group) == 0:
+        return group
+    seen = np.maximum.accumulate(group)
+    first_row = np.flatnonzero(np.r_[True, group[1:] > seen[:-1]])[group]
+    values = column.to_numpy(dtype=object)
+    missing = column.isna().to_numpy()
+    same = (values == values[first_row]) | (missing & missing[first_row])
+    codes = np.full(len(group), -1, dtype=np.int64)
+    differ = ~np.asarray(same, dtype=bool)
+    codes[differ] = factor(values[differ]) + 1
+    return codes

@@ -139,6 +139,15 @@ def test_combine_does_not_confuse_neighbouring_codes() -> None:
     assert combine(left, right).tolist() == [0, 1]
 
 
+def test_combine_keeps_tuples_apart_when_they_do_not_fit_one_integer() -> None:
+    # Five columns of 20,001 values (-1 to 19,999): a tuple written as one integer in base
+    # 20,001 needs 72 bits. Written so, the first row is 2**64 and the second 0: one and
+    # the same 64-bit integer.
+    rows = [(114, 5381, 3346, 2176, 594), (-1, -1, -1, -1, -1), (19_999,) * 5, (-1,) * 5]
+    columns = [np.array(column, dtype=np.int64) for column in zip(*rows, strict=True)]
+    assert combine(*columns).tolist() == [0, 1, 2, 1]
+
+
 def test_first_per_group_gives_each_row_its_group_s_first_value() -> None:
     group = np.array([2, 0, 2, 1, 0])
     value = np.array([10, 11, 12, 13, 14])

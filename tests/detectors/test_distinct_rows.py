@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from detectors._customers import distinct_rows
+from detectors._nodes import distinct_rows
 
 
 def _parties(rng: np.random.Generator, rows: int) -> pd.DataFrame:
@@ -22,11 +24,16 @@ def _parties(rng: np.random.Generator, rows: int) -> pd.DataFrame:
     ).astype("str")
 
 
+def _columns(frame: pd.DataFrame) -> dict[str, pd.Series[Any]]:
+    """The frame's columns by name, as :func:`distinct_rows` takes them."""
+    return {str(name): frame[name] for name in frame.columns}
+
+
 def test_distinct_rows_are_pandas_distinct_rows_in_order_of_first_appearance() -> None:
     rng = np.random.default_rng(7)
     for _ in range(20):
         frame = _parties(rng, int(rng.integers(0, 300)))
-        distinct, position = distinct_rows(frame)
+        distinct, position = distinct_rows(_columns(frame))
 
         expected = frame.drop_duplicates().reset_index(drop=True)
         pd.testing.assert_frame_equal(distinct, expected)
@@ -38,6 +45,6 @@ def test_nulls_are_equal_to_each_other_and_to_no_value() -> None:
     frame = pd.DataFrame(
         {"id": ["a", "a", "a", "a"], "email": [None, None, "x@y.z", "x@y.z"]}
     ).astype("str")
-    distinct, position = distinct_rows(frame)
+    distinct, position = distinct_rows(_columns(frame))
     assert list(position) == [0, 0, 1, 1]
     assert len(distinct) == 2

@@ -51,3 +51,43 @@ def test_within_a_pass_a_frame_column_is_coded_once(monkeypatch: pytest.MonkeyPa
     assert again is first
     assert other is not first
     assert len(calls) == 2  # the copy is another frame: coded on its own
+
+
+def _strip_or_none(text: str) -> str | None:
+    """A cleaning that merges values ("b", "b ") and drops some ("1")."""
+    stripped = text.strip().lower()
+    return None if stripped.isdigit() else stripped
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_text_cleaned_after_a_known_column_has_the_codes_of_both_cleaned_together(
+    seed: int,
+) -> None:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"text": _column(rng, int(rng.integers(0, 12)))})
+    more = [_column(rng, int(rng.integers(0, 12))) for _ in range(int(rng.integers(0, 3)))]
+    known = known_text(frame, "text")
+
+    with detection_pass():
+        known.cleaned(known.then(*more[:1]), _strip_or_none)  # the column cleaned first
+        found = known.cleaned(known.then(*more), _strip_or_none)
+    expected = Codes.of([frame["text"], *more], _strip_or_none)
+
+    assert found.codes.tolist() == expected.codes.tolist()
+    assert found.values.tolist() == expected.values.tolist()
+
+
+def test_within_a_pass_a_known_column_s_values_are_cleaned_once() -> None:
+    frame = pd.DataFrame({"text": ["a", "b", None, "a"]})
+    cleaned: list[str] = []
+
+    def clean(text: str) -> str:
+        cleaned.append(text)
+        return text.upper()
+
+    with detection_pass():
+        known = known_text(frame, "text")
+        known.cleaned(known.then(pd.Series(["c", "a"])), clean)
+        known.cleaned(known.then(pd.Series(["d"])), clean)
+
+    assert sorted(cleaned) == ["a", "b", "c", "d"]
