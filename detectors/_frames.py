@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.arrays import StringArray
 
 from busywork.store.records import AUTOMATED_ORIGINS, Origin
 from detectors._shared import shared_by_memory
@@ -83,12 +84,15 @@ def per_distinct(text: pd.Series[str], clean: Callable[[str], str | None]) -> pd
     per element anyway, once per step, so chaining them costs two to three times as much.
     Nulls, and values ``clean`` turns into ``None``, are null.
     """
-    values = getattr(text.array, "_ndarray", None)
-    if isinstance(values, np.ndarray):
-        # Detectors clean the same columns of the same frames: once per pass.
-        out = shared_by_memory("per_distinct", values, clean, lambda: _cleaned(text, clean))
-    else:
-        out = _cleaned(text, clean)
+    values, strings = getattr(text.array, "_ndarray", None), text.array
+    if isinstance(values, np.ndarray) and isinstance(strings, StringArray):
+        # Detectors clean the same columns of the same frames: once per pass. The array is
+        # shared: each caller gets a copy of it (pointers), not one checked string by string.
+        cleaned = shared_by_memory(
+            "per_distinct", values, clean, lambda: _cleaned_array(values, strings.dtype, clean)
+        )
+        return text if cleaned is None else pd.Series(cleaned.copy(), index=text.index)
+    out = _cleaned(text, clean)
     return text if out is None else pd.Series(out, index=text.index, dtype="str")
 
 
@@ -98,9 +102,23 @@ def _cleaned(text: pd.Series[str], clean: Callable[[str], str | None]) -> Any:
     if len(uniques) == 0:
         return None
     cleaned = np.array([*map(clean, uniques.to_numpy(dtype=object)), None], dtype=object)
-    out = cleaned[codes]  # code -1 (null) picks the appended None
-    out.flags.writeable = False  # shared within a pass
-    return out
+    return cleaned[codes]  # code -1 (null) picks the appended None
+
+
+def _cleaned_array(
+    values: np.ndarray[Any, Any], dtype: pd.StringDtype[Any], clean: Callable[[str], str | None]
+) -> StringArray | None:
+    """:func:`_cleaned` of a string array's values, as an array of its ``dtype``.
+
+    None when no value is non-null.
+    """
+    codes, uniques = pd.factorize(values)
+    if len(uniques) == 0:
+        return None
+    missing = dtype.na_value
+    cleaned = [*map(clean, uniques), None]
+    table = np.array([missing if value is None else value for value in cleaned], dtype=object)
+    return StringArray(table[codes], dtype=dtype)  # type: ignore[call-arg]
 
 
 def clean_lowered(text: str) -> str:
