@@ -19,6 +19,7 @@ from detectors import _frames as fr
 
 #: What makes two records the same amount: the same subject, cents and currency.
 AMOUNT = ["key", "cents", "currency"]
+_VOID = frozenset({"void"})
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def ledger(
     )
     keep = (
         fr.is_manual(raw["origin"]).to_numpy()
-        & (status != "void").to_numpy()
+        & ~fr.lowered_in(raw["status"], _VOID)
         & amount["key"].notna().to_numpy()
         & total.notna().to_numpy()
         & (issued <= today).to_numpy()

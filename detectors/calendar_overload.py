@@ -14,6 +14,8 @@ from detectors._mirrors import one_per_booking
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
+_CANCELLED = frozenset({"cancelled"})
+
 
 @register
 class CalendarOverloadDetector(Detector):
@@ -112,8 +114,8 @@ class CalendarOverloadDetector(Detector):
             }
         )
         keep = (
-            (fr.lowered(raw["status"]) != "cancelled")
-            & fr.is_busday(day, cal)
+            fr.is_busday(day, cal)
+            & ~fr.lowered_in(raw["status"], _CANCELLED)
             & (day >= first_monday)
             & (day < last_monday)
         )

@@ -27,6 +27,8 @@ from detectors.base import (
 )
 from detectors.registry import register
 
+_VOID = frozenset({"void"})
+
 
 @register
 class RecurringInvoiceDetector(Detector):
@@ -212,7 +214,7 @@ def _manual_invoices(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFra
     today = fr.as_of(context).normalize()
     keep = (
         fr.is_manual(raw["origin"]).to_numpy()
-        & (fr.lowered(raw["status"]) != "void").to_numpy()
+        & ~fr.lowered_in(raw["status"], _VOID)
         & frame["key"].notna().to_numpy()
         & (frame["issued"] <= today).to_numpy()
     )
