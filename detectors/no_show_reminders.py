@@ -133,6 +133,7 @@ class NoShowRemindersDetector(Detector):
                 "source_id": fr.as_text(raw["source_id"]),
                 "source": fr.as_text(raw["source"]),
                 "who": who.key(),
+                "who_code": who.key_codes(),
                 "email": who.email(),
                 "name": fr.as_text(raw["attendee_name"]),
                 "calendar": fr.as_text(raw["calendar"]).fillna(""),
@@ -175,12 +176,15 @@ class NoShowRemindersDetector(Detector):
 
     def _attendees(self, frame: pd.DataFrame, context: DetectionContext) -> list[Candidate]:
         """Findings for attendees who miss far more often than everyone else."""
-        stats = frame.groupby("who").agg(
+        # Grouped by the keys' codes (equal exactly where the keys are), named after.
+        stats = frame.groupby("who_code").agg(
+            who=("who", "first"),
             appointments=("miss", "size"),
             misses=("miss", "sum"),
             no_shows=("no_show", "sum"),
             late=("late_cancel", "sum"),
         )
+        stats = stats[stats.index >= 0].set_index("who")  # code -1: no attendee
         total, missed = len(frame), int(frame["miss"].sum())
         others = total - stats["appointments"]
         stats["others"] = (missed - stats["misses"]) / others.where(others > 0)
