@@ -111,7 +111,8 @@ class CalendarOverloadDetector(Detector):
                 "week": day - pd.to_timedelta(day.dt.day_of_week, unit="D"),
                 "hours": booked.clip(lower=0.0).fillna(0.0),
                 "internal": internal.to_numpy(),
-            }
+            },
+            copy=False,
         )
         keep = (
             fr.is_busday(day, cal)

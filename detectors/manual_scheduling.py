@@ -109,7 +109,8 @@ class ManualSchedulingDetector(Detector):
                 "start": fr.as_datetimes(raw["start_at"]),
                 "day": local.dt.normalize(),
                 "slot": local.dt.day_of_week * 1440 + local.dt.hour * 60 + local.dt.minute,
-            }
+            },
+            copy=False,
         )
         keep = frame["key"].notna()
         frame = sort_keyed(frequent(frame[keep.to_numpy()], self.min_occurrences), "day")

@@ -143,7 +143,8 @@ class NoShowRemindersDetector(Detector):
                 # A cancellation with no recorded time gives no notice to judge: not a miss.
                 "late_cancel": late & by_invitee,
                 "unattributed": late & ~fr.lowered_in(raw["cancelled_by"], _INVITEE | _HOST),
-            }
+            },
+            copy=False,
         )
         keep = (
             attendee

@@ -206,10 +206,11 @@ def _manual_invoices(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFra
             "issued": fr.as_dates(raw["issued_on"]),
             "amount": fr.as_money(raw["total"]),
             "description": fr.as_text(raw["description"]),
-            "origin": raw["origin"].to_numpy(dtype=object),
+            "origin": raw["origin"].to_numpy(dtype=object, copy=True),  # not a view of raw
             "number": fr.as_text(raw["number"]),
             "created_at": fr.as_datetimes(raw["created_at"]),
-        }
+        },
+        copy=False,
     )
     today = fr.as_of(context).normalize()
     keep = (
