@@ -55,6 +55,7 @@ from busywork.allocator import release_free_pages
 from busywork.pipeline import detect, detection_context, enabled_detectors, recommendations
 from busywork.plan import Run, load_for_detection, load_for_runs
 from busywork.store.frames import validate_records
+from busywork.store.gc_pause import gc_frozen
 from busywork.store.ingest import RecordBatch, commit_page
 from busywork.store.records import RecordKind
 from busywork.store.tables import FrameSnapshot
@@ -167,9 +168,9 @@ def _detect(folder: Path, url: str, pipeline: bool = True) -> dict[str, Any]:
     candidates = []
     # As the pipeline does (busywork.pipeline._detect_pass): the coverage measured once per
     # pass and handed to each detector; the heap's free pages released after the load,
-    # the coverage and each detector.
+    # the coverage and each detector; what was loaded left out of the collector's walks.
     release_free_pages()
-    with detection_pass():
+    with detection_pass(), gc_frozen():
         began = time.perf_counter()
         coverage = measure_pass(list(detectors.values()), frames, context)
         release_free_pages()

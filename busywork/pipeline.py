@@ -26,6 +26,7 @@ from busywork.recommend import queue_immediate, recommendations
 from busywork.store.coverage import save_coverage
 from busywork.store.events import advance_watermarks
 from busywork.store.findings import FindingChanges, upsert_findings
+from busywork.store.gc_pause import gc_frozen
 from busywork.store.records import RecordKind
 from config.models import AppConfig
 from detectors._coverage import Coverage, measure_pass
@@ -134,7 +135,7 @@ def _detect_pass(
     """
     whole = [run.detector for run in runs.values() if run.subjects is None]
     release_free_pages()  # what the load freed: each detector's peak comes on top of the rest
-    with detection_pass():
+    with detection_pass(), gc_frozen():  # the objects loaded so far: no cycles to find
         try:
             coverage = measure_pass(whole, frames, context)
         except Exception as exc:  # detectors then measure their own, and fail one by one

@@ -54,6 +54,17 @@ class Attendees:
         by_name = look_up(_prefixed("name:", self.names.values), self.names.codes, None)
         return self._texts(np.where(self.emails.codes >= 0, by_email, by_name))
 
+    def key_codes(self) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """Per row, a code equal for rows of equal :meth:`key` (-1 where it is null).
+
+        E-mail keys take the e-mail codes, name keys the name codes after them.
+        """
+        by_name = np.where(self.names.codes >= 0, self.names.codes + len(self.emails.values), -1)
+        codes: np.ndarray[Any, np.dtype[np.int64]] = np.where(
+            self.emails.codes >= 0, self.emails.codes, by_name
+        )
+        return codes
+
     def colleagues(self, calendars: pd.Series[Any]) -> np.ndarray[Any, np.dtype[np.bool_]]:
         """Per row, whether the address is on one of the business's own domains.
 

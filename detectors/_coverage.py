@@ -199,15 +199,27 @@ def measure_fact(fact: Fact, frames: Frames, context: DetectionContext) -> FactC
     relevant, carrying, sources = fact.measure(frames, context)
     if not relevant.any():
         return FactCoverage(fact, 0, 0, {})
-    names = pd.Series(sources[relevant]).fillna("").astype(str).to_numpy()
-    counts = pd.DataFrame({"source": names, "carrying": carrying[relevant]}).groupby("source")
-    by_source = counts["carrying"].mean().astype(float).to_dict()
+    carried = carrying[relevant]
     return FactCoverage(
-        fact,
-        int(relevant.sum()),
-        int(carrying[relevant].sum()),
-        {str(k): float(v) for k, v in by_source.items()},
+        fact, int(relevant.sum()), int(carried.sum()), _share_by_source(sources[relevant], carried)
     )
+
+
+def _share_by_source(sources: np.ndarray, carrying: np.ndarray) -> dict[str, float]:
+    """Share of rows carrying the fact per source name (null: ""), in order of name.
+
+    Rows are counted per distinct source value, a handful, and the values named after.
+    """
+    codes, values = pd.factorize(sources)
+    rows = np.bincount(codes + 1, minlength=len(values) + 1)  # code -1 (null) first
+    carried = np.bincount(codes + 1, weights=carrying.astype(float), minlength=len(values) + 1)
+    totals: dict[str, list[float]] = {}
+    for value, count, carry in zip([None, *values], rows.tolist(), carried.tolist(), strict=True):
+        if count:
+            total = totals.setdefault("" if pd.isna(value) else str(value), [0.0, 0.0])
+            total[0] += carry
+            total[1] += count
+    return {name: carry / count for name, (carry, count) in sorted(totals.items())}
 
 
 def _needed_kinds(fact: Fact) -> set[RecordKind]:

@@ -17,6 +17,9 @@ from detectors._coverage import Fact, Measure
 from detectors.base import DetectionContext, Frames
 
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray]
+#: Documents that are no invoice (any more), and appointments that did not take place.
+_DEAD = frozenset({"void", "draft"})
+_CANCELLED = frozenset({"cancelled"})
 
 
 def _sources(frame: pd.DataFrame) -> np.ndarray:
@@ -32,13 +35,13 @@ def _payment_dates(frames: Frames, context: DetectionContext) -> Rows:
     raw = frames[RecordKind.INVOICE]
     as_of = fr.as_of(context)
     facts = pay.payment_facts(raw, frames.get(RecordKind.PAYMENT))
-    status = fr.lowered(raw["status"])
     issued = fr.as_dates(raw["issued_on"])
     dated = facts["paid_at"].notna() & (facts["paid_at"] <= as_of)
     # Paid after as_of, by a source that records payments: open at as_of, and known to be.
     later = facts["paid_at"] > as_of
     unpaid = (facts["state"] == pay.UNPAID) | later
-    relevant = ~status.isin(["void", "draft"]) & (issued <= as_of.normalize()) & (dated | ~unpaid)
+    live = ~fr.lowered_in(raw["status"], _DEAD)
+    relevant = (issued <= as_of.normalize()) & (dated | ~unpaid) & live
     return relevant.to_numpy(dtype=bool), dated.to_numpy(dtype=bool), _sources(raw)
 
 
@@ -59,9 +62,8 @@ def _approval_dates(frames: Frames, context: DetectionContext) -> Rows:
 def _attendees(frames: Frames, context: DetectionContext) -> Rows:
     """Appointments held by ``as_of``: which name who they were with (e-mail or name)."""
     raw = frames[RecordKind.APPOINTMENT]
-    status = fr.lowered(raw["status"])
     started = fr.as_datetimes(raw["start_at"])
-    relevant = (status != "cancelled") & (started <= fr.as_of(context))
+    relevant = (started <= fr.as_of(context)) & ~fr.lowered_in(raw["status"], _CANCELLED)
     carrying = fr.as_text(raw["attendee_email"]).notna() | fr.as_text(raw["attendee_name"]).notna()
     return relevant.to_numpy(dtype=bool), carrying.to_numpy(dtype=bool), _sources(raw)
 
@@ -80,9 +82,8 @@ def _party(kind: RecordKind, id_column: str, name_column: str) -> Measure:
 
     def measure(frames: Frames, context: DetectionContext) -> Rows:
         raw = frames[kind]
-        status = fr.lowered(raw["status"])
         issued = fr.as_dates(raw["issued_on"])
-        relevant = ~status.isin(["void", "draft"]) & (issued <= fr.as_of(context).normalize())
+        relevant = (issued <= fr.as_of(context).normalize()) & ~fr.lowered_in(raw["status"], _DEAD)
         carrying = fr.as_text(raw[id_column]).notna() | fr.as_text(raw[name_column]).notna()
         return relevant.to_numpy(dtype=bool), carrying.to_numpy(dtype=bool), _sources(raw)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.arrays import StringArray
 
 from busywork.store.records import AUTOMATED_ORIGINS, Origin
 from detectors._shared import shared_by_memory
@@ -83,12 +85,15 @@ def per_distinct(text: pd.Series[str], clean: Callable[[str], str | None]) -> pd
     per element anyway, once per step, so chaining them costs two to three times as much.
     Nulls, and values ``clean`` turns into ``None``, are null.
     """
-    values = getattr(text.array, "_ndarray", None)
-    if isinstance(values, np.ndarray):
-        # Detectors clean the same columns of the same frames: once per pass.
-        out = shared_by_memory("per_distinct", values, clean, lambda: _cleaned(text, clean))
-    else:
-        out = _cleaned(text, clean)
+    values, strings = getattr(text.array, "_ndarray", None), text.array
+    if isinstance(values, np.ndarray) and isinstance(strings, StringArray):
+        # Detectors clean the same columns of the same frames: once per pass. The array is
+        # shared: each caller gets a copy of it (pointers), not one checked string by string.
+        cleaned = shared_by_memory(
+            "per_distinct", values, clean, lambda: _cleaned_array(values, strings.dtype, clean)
+        )
+        return text if cleaned is None else pd.Series(cleaned.copy(), index=text.index)
+    out = _cleaned(text, clean)
     return text if out is None else pd.Series(out, index=text.index, dtype="str")
 
 
@@ -98,9 +103,23 @@ def _cleaned(text: pd.Series[str], clean: Callable[[str], str | None]) -> Any:
     if len(uniques) == 0:
         return None
     cleaned = np.array([*map(clean, uniques.to_numpy(dtype=object)), None], dtype=object)
-    out = cleaned[codes]  # code -1 (null) picks the appended None
-    out.flags.writeable = False  # shared within a pass
-    return out
+    return cleaned[codes]  # code -1 (null) picks the appended None
+
+
+def _cleaned_array(
+    values: np.ndarray[Any, Any], dtype: pd.StringDtype[Any], clean: Callable[[str], str | None]
+) -> StringArray | None:
+    """:func:`_cleaned` of a string array's values, as an array of its ``dtype``.
+
+    None when no value is non-null.
+    """
+    codes, uniques = pd.factorize(values)
+    if len(uniques) == 0:
+        return None
+    missing = dtype.na_value
+    cleaned = [*map(clean, uniques), None]
+    table = np.array([missing if value is None else value for value in cleaned], dtype=object)
+    return StringArray(table[codes], dtype=dtype)  # type: ignore[call-arg]
 
 
 def clean_lowered(text: str) -> str:
@@ -108,9 +127,62 @@ def clean_lowered(text: str) -> str:
     return text.strip().lower()
 
 
+def per_distinct_test(
+    values: pd.Series[Any], test: Callable[[str], bool], null: bool
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Per row, ``test`` of its value as text, run once per distinct value; ``null`` for nulls.
+
+    What a comparison of a cleaned column asks (``lowered(origin) == "booking_link"``),
+    answered on the distinct values and taken to the rows by their codes: no cleaned
+    column is built and no row's text is compared. Once per pass for a frame's column, as
+    :func:`per_distinct`; the caller gets its own array.
+    """
+    text = as_text(values)
+    stored = getattr(text.array, "_ndarray", None)
+    if not isinstance(stored, np.ndarray):
+        return _tested(text.to_numpy(dtype=object), test, null)
+    answers: np.ndarray[Any, np.dtype[np.bool_]] = shared_by_memory(
+        "per_distinct_test", stored, (test, null), lambda: _tested(stored, test, null)
+    )
+    return answers.copy()
+
+
+def _tested(
+    values: np.ndarray[Any, Any], test: Callable[[str], bool], null: bool
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    codes, uniques = pd.factorize(values)
+    table = np.array([*map(test, uniques), null], dtype=bool)
+    answers: np.ndarray[Any, np.dtype[np.bool_]] = table[codes]  # code -1 (null): ``null``
+    return answers
+
+
+def lowered_in(
+    values: pd.Series[Any], accepted: frozenset[str]
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Per row, whether :func:`lowered` of its value is one of ``accepted`` (nulls: False).
+
+    ``lowered(values).isin(accepted)``, from the distinct values (:func:`per_distinct_test`).
+    """
+    return per_distinct_test(values, _LoweredIn(accepted), False)
+
+
+@dataclass(frozen=True)
+class _LoweredIn:
+    """The test of :func:`lowered_in`; equal for equal ``accepted``, so shared in a pass."""
+
+    accepted: frozenset[str]
+
+    def __call__(self, text: str) -> bool:
+        return clean_lowered(text) in self.accepted
+
+
 def is_manual(origin: pd.Series[Any]) -> pd.Series[bool]:
     """True where a record was made by hand: origin ``manual``, ``unknown`` or missing."""
-    return ~lowered(origin).isin(AUTOMATED_ORIGIN_VALUES)
+    return pd.Series(per_distinct_test(origin, _made_by_hand, True), index=origin.index)
+
+
+def _made_by_hand(origin: str) -> bool:
+    return clean_lowered(origin) not in AUTOMATED_ORIGIN_VALUES
 
 
 def is_unknown_origin(origin: pd.Series[Any]) -> pd.Series[bool]:
@@ -119,8 +191,11 @@ def is_unknown_origin(origin: pd.Series[Any]) -> pd.Series[bool]:
     The store writes ``unknown`` where a source gave no origin, a CSV file leaves the cell
     blank and a frame built by hand may hold ``None``: all three are the same fact.
     """
-    low = lowered(origin)
-    return (low.isna() | low.isin(["", UNKNOWN_ORIGIN_VALUE])).astype(bool)
+    return pd.Series(per_distinct_test(origin, _says_nothing, True), index=origin.index)
+
+
+def _says_nothing(origin: str) -> bool:
+    return clean_lowered(origin) in ("", UNKNOWN_ORIGIN_VALUE)
 
 
 def normalise_email(values: pd.Series[Any]) -> pd.Series[str]:

@@ -146,9 +146,8 @@ def _same_slot(
     Rows already found as copies (``taken``) are left out.
     """
     start = fr.as_datetimes(raw["start_at"])
-    origin = fr.lowered(raw["origin"])
-    linked_rows = (origin == "booking_link").to_numpy(dtype=bool)
-    unknown_rows = (origin.isna() | origin.isin(["", fr.UNKNOWN_ORIGIN_VALUE])).to_numpy(dtype=bool)
+    linked_rows = fr.per_distinct_test(raw["origin"], _booking_link, False)
+    unknown_rows = fr.is_unknown_origin(raw["origin"]).to_numpy()
     timed = np.flatnonzero(start.notna().to_numpy() & ~taken)
     # Copies share their start instant. Only instants that hold two sources, or a booking
     # link's booking and a row of unknown origin, can hold a copy: the attendees (the costly
@@ -177,7 +176,7 @@ def _same_slot(
         if "mirror_id" in raw.columns
         else np.zeros(len(rows), dtype=bool)
     )
-    automated = origin.isin(fr.AUTOMATED_ORIGIN_VALUES).to_numpy(dtype=bool)[rows]
+    automated = ~fr.is_manual(raw["origin"]).to_numpy()[rows]
     ids = fr.as_text(raw["source_id"]).to_numpy(dtype=object)[rows]
     frame = pd.DataFrame(
         {
@@ -207,6 +206,10 @@ def _same_slot(
         [lead["row"].to_numpy()[copy.to_numpy()], frame["row"].to_numpy()[copy.to_numpy()]],
         axis=1,
     ).astype(np.int64)
+
+
+def _booking_link(origin: str) -> bool:
+    return fr.clean_lowered(origin) == "booking_link"
 
 
 def _copy_instants(

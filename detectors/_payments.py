@@ -133,9 +133,11 @@ class _Keys:
         #: Each invoice's source as a code, and how many sources there are.
         self.invoice_source = source_codes[:count].clip(min=0)
         self.sources = max(1, len(source_names))
-        if "source" not in payments:
-            source_codes = np.zeros_like(source_codes)
-        codes = combine(source_codes.astype(np.int64), id_codes.astype(np.int64))
+        if ("source" not in payments or len(source_names) == 1) and id_codes.min() >= 0:
+            # One source, every document with an id: the ids' codes are the combined codes.
+            codes = id_codes.astype(np.int64, copy=True)
+        else:
+            codes = combine(source_codes.astype(np.int64), id_codes.astype(np.int64))
         #: Arrays indexed by code have this many entries.
         self.size = int(codes.max(initial=-1)) + 1
         # A document without an id matches nothing: code -1.

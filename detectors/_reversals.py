@@ -90,11 +90,14 @@ def _documents(raw: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame | None:
     """
     total = fr.as_money(raw["total"])
     status = fr.lowered(raw["status"])
-    issued = fr.as_dates(raw["issued_on"])
     given = fr.lowered(raw["doc_type"]) if "doc_type" in raw else pd.Series(None, index=raw.index)
-    doc_type = default_doc_types(given.astype(object), total, status).to_numpy()
+    doc_type = default_doc_types(given, total, status).to_numpy()
+    credit = doc_type == CREDIT_NOTE
+    if not credit.any():  # most ledgers: nothing else to work out
+        return None
+    issued = fr.as_dates(raw["issued_on"])
     keep = ((status != "void") & total.notna() & (issued <= today)).to_numpy()
-    if not (keep & (doc_type == CREDIT_NOTE)).any():
+    if not (keep & credit).any():
         return None
     party_id = fr.as_text(raw["customer_id"])
     party_name = fr.as_text(raw["customer_name"])

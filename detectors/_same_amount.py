@@ -19,6 +19,7 @@ from detectors import _frames as fr
 
 #: What makes two records the same amount: the same subject, cents and currency.
 AMOUNT = ["key", "cents", "currency"]
+_VOID = frozenset({"void"})
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,12 @@ def ledger(
             "currency": fr.per_distinct(fr.as_text(raw["currency"]), _currency_code)
             .fillna("")
             .to_numpy(dtype=object),
-        }
+        },
+        copy=False,
     )
     keep = (
         fr.is_manual(raw["origin"]).to_numpy()
-        & (status != "void").to_numpy()
+        & ~fr.lowered_in(raw["status"], _VOID)
         & amount["key"].notna().to_numpy()
         & total.notna().to_numpy()
         & (issued <= today).to_numpy()
@@ -87,7 +89,7 @@ def ledger(
             "party_name": party_name[shared],
             "source_id": source_id,
             "source": fr.as_text(rows["source"]),
-            "origin": rows["origin"].to_numpy(dtype=object),
+            "origin": rows["origin"].to_numpy(dtype=object, copy=True),  # not a view of raw
             "issued": issued[shared],
             "total": total[shared],
             "cents": amount["cents"].to_numpy()[shared],
@@ -100,6 +102,7 @@ def ledger(
             "paid": (status[shared] == "paid").to_numpy(),
         },
         index=rows.index,
+        copy=False,
     )
     return Ledger(keys=kept["key"], repeats=repeats)
 

@@ -14,6 +14,8 @@ from detectors._mirrors import one_per_booking
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
+_CANCELLED = frozenset({"cancelled"})
+
 
 @register
 class CalendarOverloadDetector(Detector):
@@ -109,11 +111,12 @@ class CalendarOverloadDetector(Detector):
                 "week": day - pd.to_timedelta(day.dt.day_of_week, unit="D"),
                 "hours": booked.clip(lower=0.0).fillna(0.0),
                 "internal": internal.to_numpy(),
-            }
+            },
+            copy=False,
         )
         keep = (
-            (fr.lowered(raw["status"]) != "cancelled")
-            & fr.is_busday(day, cal)
+            fr.is_busday(day, cal)
+            & ~fr.lowered_in(raw["status"], _CANCELLED)
             & (day >= first_monday)
             & (day < last_monday)
         )

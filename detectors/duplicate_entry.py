@@ -129,7 +129,8 @@ class DuplicateEntryDetector(Detector):
         reversals = find_reversals(raw, today, self.max_reversal_days)
         sales = docs.sales_invoices(raw)
         # A cancelled invoice and the one keyed again are a correction: one sale, not two.
-        sales = sales[~fr.as_text(sales["source_id"]).isin(reversals["invoice_id"]).to_numpy()]
+        if not reversals.empty:
+            sales = sales[~fr.as_text(sales["source_id"]).isin(reversals["invoice_id"]).to_numpy()]
         invoices = ledger(sales, "customer", today, frames.get(RecordKind.INVOICE_LINE))
         bills = ledger(frames[RecordKind.BILL], "vendor", today, None)
         repeated_sales = self._mark(invoices.repeats, by_number=False)

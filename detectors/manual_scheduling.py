@@ -16,6 +16,7 @@ from detectors._mirrors import one_per_booking
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
+_CANCELLED = frozenset({"cancelled"})
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -88,11 +89,10 @@ class ManualSchedulingDetector(Detector):
         raw = fr.in_window(raw, fr.as_datetimes(raw["start_at"]), now - window, now)
         raw = one_per_booking(raw)  # a booking tool's calendar copy is not a second booking
         start = fr.as_datetimes(raw["start_at"])
-        series = fr.as_text(raw["series_id"]).str.strip()
         one_by_one = (
             fr.is_manual(raw["origin"])
-            & (series.isna() | (series == ""))
-            & (fr.lowered(raw["status"]) != "cancelled")
+            & fr.per_distinct_test(raw["series_id"], _blank, True)
+            & ~fr.lowered_in(raw["status"], _CANCELLED)
             & (start <= now)
             & (start > now - pd.Timedelta(days=self.window_days))
         )
@@ -109,7 +109,8 @@ class ManualSchedulingDetector(Detector):
                 "start": fr.as_datetimes(raw["start_at"]),
                 "day": local.dt.normalize(),
                 "slot": local.dt.day_of_week * 1440 + local.dt.hour * 60 + local.dt.minute,
-            }
+            },
+            copy=False,
         )
         keep = frame["key"].notna()
         frame = sort_keyed(frequent(frame[keep.to_numpy()], self.min_occurrences), "day")
@@ -202,3 +203,8 @@ class ManualSchedulingDetector(Detector):
                 "bookings_per_month": round(count / months, 4),
             },
         )
+
+
+def _blank(text: str) -> bool:
+    """Whether a value says nothing (empty or spaces): no series, for ``series_id``."""
+    return not text.strip()

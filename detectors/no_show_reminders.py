@@ -16,6 +16,12 @@ from detectors._mirrors import one_per_booking
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
+#: Statuses and who cancelled, as :func:`detectors._frames.lowered_in` compares them.
+_CANCELLED = frozenset({"cancelled"})
+_NO_SHOW = frozenset({"no_show"})
+_INVITEE = frozenset({"invitee"})
+_HOST = frozenset({"host"})
+
 
 @register
 class NoShowRemindersDetector(Detector):
@@ -115,10 +121,11 @@ class NoShowRemindersDetector(Detector):
         raw = one_per_booking(raw)  # a booking and its calendar copy are one appointment
         start = fr.as_datetimes(raw["start_at"])
         end = fr.as_datetimes(raw["end_at"])
-        status = fr.lowered(raw["status"])
+        cancelled = fr.lowered_in(raw["status"], _CANCELLED)
         notice = fr.to_days(start - fr.as_datetimes(raw["cancelled_at"])) * 24
-        late = ((status == "cancelled") & (notice < self.late_cancel_hours)).fillna(False)
-        canceller = fr.lowered(raw["cancelled_by"]).fillna("")
+        late = cancelled & (notice < self.late_cancel_hours).to_numpy()
+        by_invitee = fr.lowered_in(raw["cancelled_by"], _INVITEE)
+        by_host = cancelled & fr.lowered_in(raw["cancelled_by"], _HOST)
         who = attendees(raw)  # each attendee column cleaned once
         attendee = pd.Series(who.named() & ~who.colleagues(raw["calendar"]), index=raw.index)
         frame = pd.DataFrame(
@@ -126,21 +133,22 @@ class NoShowRemindersDetector(Detector):
                 "source_id": fr.as_text(raw["source_id"]),
                 "source": fr.as_text(raw["source"]),
                 "who": who.key(),
+                "who_code": who.key_codes(),
                 "email": who.email(),
                 "name": fr.as_text(raw["attendee_name"]),
                 "calendar": fr.as_text(raw["calendar"]).fillna(""),
                 "start": start,
                 "hours": (fr.to_days(end - start) * 24).clip(lower=0.0),
-                "no_show": (status == "no_show").to_numpy(),
+                "no_show": fr.lowered_in(raw["status"], _NO_SHOW),
                 # A cancellation with no recorded time gives no notice to judge: not a miss.
-                "late_cancel": (late & (canceller == "invitee")).to_numpy(),
-                "unattributed": (late & ~canceller.isin(["invitee", "host"])).to_numpy(),
-            }
+                "late_cancel": late & by_invitee,
+                "unattributed": late & ~fr.lowered_in(raw["cancelled_by"], _INVITEE | _HOST),
+            },
+            copy=False,
         )
-        by_host = (status == "cancelled") & (canceller == "host")
         keep = (
             attendee
-            & ~by_host.fillna(False).astype(bool)
+            & ~by_host
             & (start <= now)
             & (start > now - pd.Timedelta(days=self.window_days))
         )
@@ -169,12 +177,15 @@ class NoShowRemindersDetector(Detector):
 
     def _attendees(self, frame: pd.DataFrame, context: DetectionContext) -> list[Candidate]:
         """Findings for attendees who miss far more often than everyone else."""
-        stats = frame.groupby("who").agg(
+        # Grouped by the keys' codes (equal exactly where the keys are), named after.
+        stats = frame.groupby("who_code").agg(
+            who=("who", "first"),
             appointments=("miss", "size"),
             misses=("miss", "sum"),
             no_shows=("no_show", "sum"),
             late=("late_cancel", "sum"),
         )
+        stats = stats[stats.index >= 0].set_index("who")  # code -1: no attendee
         total, missed = len(frame), int(frame["miss"].sum())
         others = total - stats["appointments"]
         stats["others"] = (missed - stats["misses"]) / others.where(others > 0)

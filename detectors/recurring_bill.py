@@ -163,8 +163,9 @@ def _manual_bills(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
             "vendor_name": vendor_name,
             "issued": fr.as_dates(raw["issued_on"]),
             "amount": fr.as_money(raw["total"]),
-            "origin": raw["origin"].to_numpy(dtype=object),
-        }
+            "origin": raw["origin"].to_numpy(dtype=object, copy=True),  # not a view of raw
+        },
+        copy=False,
     )
     keep = (
         fr.is_manual(raw["origin"]).to_numpy()

@@ -27,6 +27,8 @@ from detectors.base import (
 )
 from detectors.registry import register
 
+_VOID = frozenset({"void"})
+
 
 @register
 class RecurringInvoiceDetector(Detector):
@@ -204,15 +206,16 @@ def _manual_invoices(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFra
             "issued": fr.as_dates(raw["issued_on"]),
             "amount": fr.as_money(raw["total"]),
             "description": fr.as_text(raw["description"]),
-            "origin": raw["origin"].to_numpy(dtype=object),
+            "origin": raw["origin"].to_numpy(dtype=object, copy=True),  # not a view of raw
             "number": fr.as_text(raw["number"]),
             "created_at": fr.as_datetimes(raw["created_at"]),
-        }
+        },
+        copy=False,
     )
     today = fr.as_of(context).normalize()
     keep = (
         fr.is_manual(raw["origin"]).to_numpy()
-        & (fr.lowered(raw["status"]) != "void").to_numpy()
+        & ~fr.lowered_in(raw["status"], _VOID)
         & frame["key"].notna().to_numpy()
         & (frame["issued"] <= today).to_numpy()
     )

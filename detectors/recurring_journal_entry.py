@@ -120,7 +120,8 @@ class RecurringJournalEntryDetector(Detector):
                 "issued": fr.as_dates(raw["posted_on"]),
                 "amount": fr.as_money(raw["amount"]).abs(),
                 "memo": fr.as_text(raw["memo"]),
-            }
+            },
+            copy=False,
         )
         templates = tmpl.active_templates(frames, "journal_entry", context)
         scheduled = tmpl.automated_signatures(templates, accounts_signature)

@@ -212,7 +212,8 @@ class SlowCollectionDetector(Detector):
                 "balance": fr.as_money(raw["balance"]).fillna(total),
                 "status": status,
                 "in_currency": currency.isna() | (currency == context.currency.lower()),
-            }
+            },
+            copy=False,
         )
         known = facts["state"] != pay.UNKNOWN
         keep = ~status.isin(["void", "draft"]) & issued.notna() & total.notna() & known

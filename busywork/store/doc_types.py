@@ -30,6 +30,8 @@ ADJUSTMENT = "adjustment"
 ZERO = "zero"
 
 DOC_TYPES = frozenset({INVOICE, CREDIT_NOTE, REFUND, FEE, ADJUSTMENT, ZERO})
+#: The types :func:`default_doc_types` derives, by code: one object each, not one per row.
+_DERIVED = np.array([INVOICE, CREDIT_NOTE, ZERO], dtype=object)
 
 
 def default_doc_types(
@@ -48,16 +50,16 @@ def default_doc_types(
     Returns:
         One type per row, indexed like ``given``.
     """
-    amounts = pd.to_numeric(total, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    void = (
-        np.zeros(len(given), dtype=bool)
-        if status is None
-        else (status.astype(object) == "void").to_numpy(dtype=bool)
-    )
-    derived = np.where(
-        amounts < 0, CREDIT_NOTE, np.where((amounts == 0) & ~void, ZERO, INVOICE)
-    ).astype(object)
-    missing = given.isna().to_numpy()
     out = given.astype(object).to_numpy(copy=True)
-    out[missing] = derived[missing]
+    missing = given.isna().to_numpy()
+    if missing.any():  # a connector that types its documents leaves nothing to derive
+        amounts = pd.to_numeric(total, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        void = (
+            np.zeros(len(given), dtype=bool)
+            if status is None
+            else (status.astype(object) == "void").to_numpy(dtype=bool)
+        )
+        amounts, void = amounts[missing], void[missing]
+        derived = np.where(amounts < 0, 1, np.where((amounts == 0) & ~void, 2, 0))
+        out[missing] = _DERIVED[derived]
     return pd.Series(out, index=given.index, dtype=object)

@@ -57,6 +57,19 @@ def test_email_name_and_key_are_those_of_the_frame_helpers() -> None:
     ]
 
 
+def test_key_codes_are_equal_exactly_where_the_keys_are() -> None:
+    coded = attendees(_raw())
+    keys = coded.key().to_numpy(dtype=object)
+    codes = coded.key_codes()
+    assert (codes == -1).tolist() == pd.isna(keys).tolist()
+    named = np.flatnonzero(codes >= 0)
+    for first in named:
+        for second in named:
+            assert (codes[first] == codes[second]) == (keys[first] == keys[second])
+    assert codes[0] == codes[1]  # the same address, written two ways
+    assert codes[5] == codes[6]
+
+
 def test_named_and_colleagues_match_the_helpers() -> None:
     raw = _raw()
     coded = attendees(raw)

@@ -10,7 +10,7 @@ import pytest
 
 from busywork.store.records import RecordKind
 from detectors import PaymentRemindersDetector, SlowCollectionDetector
-from detectors._coverage import Coverage, measure_pass
+from detectors._coverage import Coverage, Fact, measure_fact, measure_pass
 from detectors._facts import FACTS
 from detectors.base import Detector
 from detectors.registry import detector_classes
@@ -154,3 +154,23 @@ def test_facts_are_measured_once_per_pass() -> None:
         [SlowCollectionDetector(), PaymentRemindersDetector()], frames, context()
     )
     assert coverage["slow_collection"].facts[0] is coverage["payment_reminders"].facts[0]
+
+
+def test_shares_per_source_count_each_source_s_relevant_rows_and_name_a_missing_one_blank() -> None:
+    fact = Fact(
+        name="test_fact",
+        label="test values",
+        rows="rows",
+        columns={RecordKind.INVOICE: ("source",)},
+        measure=lambda frames, context: (
+            np.array([True, True, True, False, True, True]),
+            np.array([True, False, True, True, False, True]),
+            np.array(["shop", "shop", "books", "books", None, 7], dtype=object),
+        ),
+        threshold=0.5,
+        full=0.9,
+    )
+    measured = measure_fact(fact, {RecordKind.INVOICE: pd.DataFrame()}, context())
+    assert (measured.rows, measured.carrying) == (5, 3)
+    assert measured.by_source == {"": 0.0, "7": 1.0, "books": 1.0, "shop": 0.5}
+    assert list(measured.by_source) == ["", "7", "books", "shop"]

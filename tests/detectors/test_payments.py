@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from busywork.store.records import RecordKind
-from detectors._payments import PAID, UNKNOWN, UNPAID, payment_facts
+from detectors._codes import combine, factor
+from detectors._payments import PAID, UNKNOWN, UNPAID, _Keys, payment_facts
 from tests.detectors.detector_factories import PAYMENT_COLUMNS, frame, invoice, invoices
 
 ISSUED = date(2024, 10, 1)
@@ -124,3 +126,19 @@ def test_no_payment_frame_and_no_rows_are_fine() -> None:
     assert payment_facts(empty, None).empty
     assert payment_facts(empty, frame([], PAYMENT_COLUMNS)).empty
     assert RecordKind.PAYMENT.value == "payment"
+
+
+def test_one_source_with_every_id_codes_documents_as_source_and_id_together_would() -> None:
+    rows = [invoice(f"i{n}", issued_on=ISSUED, total=100.0, status="open") for n in (3, 1, 2)]
+    pays = [
+        payment("p1", "i2", datetime(2024, 10, 5), 100.0),
+        payment("p2", "i9", datetime(2024, 10, 6), 100.0),  # no such invoice
+        payment("p3", "i3", datetime(2024, 10, 7), 100.0),
+    ]
+    inv, pay = invoices(rows), frame(pays, PAYMENT_COLUMNS)
+    keys = _Keys(inv, pay)
+    ids = factor(np.concatenate([inv["source_id"].to_numpy(), pay["invoice_id"].to_numpy()]))
+    combined = combine(np.zeros(len(ids), dtype=np.int64), ids)
+    assert keys.invoice.tolist() == combined[: len(inv)].tolist() == [0, 1, 2]
+    assert keys.payment.tolist() == combined[len(inv) :].tolist() == [2, 3, 0]
+    assert keys.size == 4

@@ -85,6 +85,41 @@ def test_a_column_read_again_from_its_frame_is_cleaned_once_per_pass() -> None:
     assert len(seen) == 6
     again[0] = "changed"  # each caller's series is its own
     assert first[0] == "paid"
+    assert first.dtype == fr.as_text(frame["status"]).dtype
+
+
+def test_a_question_on_a_column_is_answered_per_distinct_value_once_per_pass() -> None:
+    frame = pd.DataFrame({"status": [" Void", "paid", None, "VOID ", "paid"]})
+    seen: list[str] = []
+
+    def void(text: str) -> bool:
+        seen.append(text)
+        return text.strip().lower() == "void"
+
+    with detection_pass():
+        first = fr.per_distinct_test(frame["status"], void, True)
+        again = fr.per_distinct_test(frame["status"], void, True)
+        dead = fr.lowered_in(frame["status"], frozenset({"void", "draft"}))
+        also = fr.lowered_in(frame["status"], frozenset({"draft", "void"}))
+
+    assert first.tolist() == [True, False, True, True, False]  # null: the answer given
+    assert len(seen) == 3  # " Void", "paid", "VOID ": once each, for both calls
+    again[0] = False  # each caller's array is its own
+    assert first[0]
+    expected = fr.lowered(frame["status"]).isin(["void", "draft"]).tolist()
+    assert dead.tolist() == also.tolist() == expected == [True, False, False, True, False]
+
+
+def test_origins_read_from_the_distinct_values_as_from_the_cleaned_column() -> None:
+    origin = pd.Series([None, "", " Unknown", "manual", "Subscription ", "booking_link", "x"])
+    low = fr.lowered(origin)
+    manual = fr.is_manual(origin)
+    unknown = fr.is_unknown_origin(origin)
+    assert manual.tolist() == (~low.isin(fr.AUTOMATED_ORIGIN_VALUES)).tolist()
+    assert manual.tolist() == [True, True, True, True, False, False, True]
+    assert unknown.tolist() == [True, True, True, False, False, False, False]
+    assert manual.index.equals(origin.index)
+    assert unknown.index.equals(origin.index)
 
 
 def test_a_result_goes_with_the_memory_it_was_computed_from() -> None:
