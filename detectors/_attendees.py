@@ -3,7 +3,7 @@
 Calendar detectors ask several questions of the same two columns: the normalised e-mail,
 the normalised name, the subject key (``email:…``, else ``name:…``) and whether the
 address is on the business's own domain. Asked one by one through
-:func:`detectors._frames.per_distinct`, each question codes the column's text again and
+:func:`detectors._distinct.per_distinct`, each question codes the column's text again and
 cleans every distinct address again. :func:`attendees` codes each column once
 (:class:`detectors._codes.Codes`) and answers every question from the distinct values,
 with exactly the values the per-question helpers give.

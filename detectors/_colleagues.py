@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from detectors import _distinct as ds
 from detectors import _frames as fr
 
 #: Public mailbox providers: a domain that says nothing about whose staff someone is.
@@ -47,12 +48,12 @@ def is_free_mail(domain: str) -> bool:
 
 def own_domains(calendars: pd.Series[Any]) -> frozenset[str]:
     """The business's own domains: its calendars' address domains, free mail excepted."""
-    domains = fr.per_distinct(fr.as_text(calendars), email_domain).dropna().unique()
+    domains = ds.per_distinct(fr.as_text(calendars), email_domain).dropna().unique()
     return frozenset(str(domain) for domain in domains if not is_free_mail(str(domain)))
 
 
 def are_colleagues(emails: pd.Series[Any], calendars: pd.Series[Any]) -> pd.Series[bool]:
     """Per row: whether the attendee ``emails`` is on one of the business's own domains."""
     own = own_domains(calendars)
-    domains = fr.per_distinct(fr.as_text(emails), email_domain)
+    domains = ds.per_distinct(fr.as_text(emails), email_domain)
     return domains.isin(own).astype(bool) if own else pd.Series(False, index=emails.index)

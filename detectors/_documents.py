@@ -16,6 +16,7 @@ import pandas as pd
 
 from busywork.store.doc_types import INVOICE
 from busywork.store.records import RecordKind
+from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._codes import Codes
 from detectors._shared import shared
@@ -79,7 +80,7 @@ def line_signatures(lines: pd.DataFrame) -> pd.DataFrame:
     parts: dict[str, np.ndarray[Any, np.dtype[np.int64]]] = {}
     for column in ("item", "description"):
         if column in lines.columns:
-            parts[column] = Codes.of([lines[column]], fr.clean_lowered).codes
+            parts[column] = Codes.of([lines[column]], ds.clean_lowered).codes
     for column in ("quantity", "amount"):
         if column in lines.columns:
             cents = (fr.as_money(lines[column]) * 100).round().fillna(0)

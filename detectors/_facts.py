@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from busywork.store.records import RecordKind
+from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors import _payments as pay
 from detectors._coverage import Fact, Measure
@@ -40,7 +41,7 @@ def _payment_dates(frames: Frames, context: DetectionContext) -> Rows:
     # Paid after as_of, by a source that records payments: open at as_of, and known to be.
     later = facts["paid_at"] > as_of
     unpaid = (facts["state"] == pay.UNPAID) | later
-    live = ~fr.lowered_in(raw["status"], _DEAD)
+    live = ~ds.lowered_in(raw["status"], _DEAD)
     relevant = (issued <= as_of.normalize()) & (dated | ~unpaid) & live
     return relevant.to_numpy(dtype=bool), dated.to_numpy(dtype=bool), _sources(raw)
 
@@ -63,7 +64,7 @@ def _attendees(frames: Frames, context: DetectionContext) -> Rows:
     """Appointments held by ``as_of``: which name who they were with (e-mail or name)."""
     raw = frames[RecordKind.APPOINTMENT]
     started = fr.as_datetimes(raw["start_at"])
-    relevant = (started <= fr.as_of(context)) & ~fr.lowered_in(raw["status"], _CANCELLED)
+    relevant = (started <= fr.as_of(context)) & ~ds.lowered_in(raw["status"], _CANCELLED)
     carrying = fr.as_text(raw["attendee_email"]).notna() | fr.as_text(raw["attendee_name"]).notna()
     return relevant.to_numpy(dtype=bool), carrying.to_numpy(dtype=bool), _sources(raw)
 
@@ -83,7 +84,7 @@ def _party(kind: RecordKind, id_column: str, name_column: str) -> Measure:
     def measure(frames: Frames, context: DetectionContext) -> Rows:
         raw = frames[kind]
         issued = fr.as_dates(raw["issued_on"])
-        relevant = (issued <= fr.as_of(context).normalize()) & ~fr.lowered_in(raw["status"], _DEAD)
+        relevant = (issued <= fr.as_of(context).normalize()) & ~ds.lowered_in(raw["status"], _DEAD)
         carrying = fr.as_text(raw[id_column]).notna() | fr.as_text(raw[name_column]).notna()
         return relevant.to_numpy(dtype=bool), carrying.to_numpy(dtype=bool), _sources(raw)
 

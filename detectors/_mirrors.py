@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from detectors import _distinct as ds
 from detectors import _frames as fr
 
 #: Columns :func:`one_per_booking` reads (``mirror_id`` is used when the frame has it).
@@ -146,7 +147,7 @@ def _same_slot(
     Rows already found as copies (``taken``) are left out.
     """
     start = fr.as_datetimes(raw["start_at"])
-    linked_rows = fr.per_distinct_test(raw["origin"], _booking_link, False)
+    linked_rows = ds.per_distinct_test(raw["origin"], _booking_link, False)
     unknown_rows = fr.is_unknown_origin(raw["origin"]).to_numpy()
     timed = np.flatnonzero(start.notna().to_numpy() & ~taken)
     # Copies share their start instant. Only instants that hold two sources, or a booking
@@ -209,7 +210,7 @@ def _same_slot(
 
 
 def _booking_link(origin: str) -> bool:
-    return fr.clean_lowered(origin) == "booking_link"
+    return ds.clean_lowered(origin) == "booking_link"
 
 
 def _copy_instants(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from detectors import _distinct as ds
 from detectors import _documents as docs
 from detectors import _frames as fr
 
@@ -62,7 +63,7 @@ def ledger(
         {
             "key": fr.subject_key(party_id, party_name),
             "cents": np.round(total * 100),
-            "currency": fr.per_distinct(fr.as_text(raw["currency"]), _currency_code)
+            "currency": ds.per_distinct(fr.as_text(raw["currency"]), _currency_code)
             .fillna("")
             .to_numpy(dtype=object),
         },
@@ -70,7 +71,7 @@ def ledger(
     )
     keep = (
         fr.is_manual(raw["origin"]).to_numpy()
-        & ~fr.lowered_in(raw["status"], _VOID)
+        & ~ds.lowered_in(raw["status"], _VOID)
         & amount["key"].notna().to_numpy()
         & total.notna().to_numpy()
         & (issued <= today).to_numpy()

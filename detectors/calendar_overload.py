@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from busywork.store.records import RecordKind
+from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._coverage import Fact
 from detectors._mirrors import one_per_booking
@@ -116,7 +117,7 @@ class CalendarOverloadDetector(Detector):
         )
         keep = (
             fr.is_busday(day, cal)
-            & ~fr.lowered_in(raw["status"], _CANCELLED)
+            & ~ds.lowered_in(raw["status"], _CANCELLED)
             & (day >= first_monday)
             & (day < last_monday)
         )

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from busywork.store.records import RecordKind
+from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._codes import frequent, sort_keyed
 from detectors._coverage import Fact
@@ -91,8 +92,8 @@ class ManualSchedulingDetector(Detector):
         start = fr.as_datetimes(raw["start_at"])
         one_by_one = (
             fr.is_manual(raw["origin"])
-            & fr.per_distinct_test(raw["series_id"], _blank, True)
-            & ~fr.lowered_in(raw["status"], _CANCELLED)
+            & ds.per_distinct_test(raw["series_id"], _blank, True)
+            & ~ds.lowered_in(raw["status"], _CANCELLED)
             & (start <= now)
             & (start > now - pd.Timedelta(days=self.window_days))
         )

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from busywork.store.records import RecordKind
+from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._attendees import attendees
 from detectors._coverage import Fact
@@ -16,7 +17,7 @@ from detectors._mirrors import one_per_booking
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
-#: Statuses and who cancelled, as :func:`detectors._frames.lowered_in` compares them.
+#: Statuses and who cancelled, as :func:`detectors._distinct.lowered_in` compares them.
 _CANCELLED = frozenset({"cancelled"})
 _NO_SHOW = frozenset({"no_show"})
 _INVITEE = frozenset({"invitee"})
@@ -121,11 +122,11 @@ class NoShowRemindersDetector(Detector):
         raw = one_per_booking(raw)  # a booking and its calendar copy are one appointment
         start = fr.as_datetimes(raw["start_at"])
         end = fr.as_datetimes(raw["end_at"])
-        cancelled = fr.lowered_in(raw["status"], _CANCELLED)
+        cancelled = ds.lowered_in(raw["status"], _CANCELLED)
         notice = fr.to_days(start - fr.as_datetimes(raw["cancelled_at"])) * 24
         late = cancelled & (notice < self.late_cancel_hours).to_numpy()
-        by_invitee = fr.lowered_in(raw["cancelled_by"], _INVITEE)
-        by_host = cancelled & fr.lowered_in(raw["cancelled_by"], _HOST)
+        by_invitee = ds.lowered_in(raw["cancelled_by"], _INVITEE)
+        by_host = cancelled & ds.lowered_in(raw["cancelled_by"], _HOST)
         who = attendees(raw)  # each attendee column cleaned once
         attendee = pd.Series(who.named() & ~who.colleagues(raw["calendar"]), index=raw.index)
         frame = pd.DataFrame(
@@ -139,10 +140,10 @@ class NoShowRemindersDetector(Detector):
                 "calendar": fr.as_text(raw["calendar"]).fillna(""),
                 "start": start,
                 "hours": (fr.to_days(end - start) * 24).clip(lower=0.0),
-                "no_show": fr.lowered_in(raw["status"], _NO_SHOW),
+                "no_show": ds.lowered_in(raw["status"], _NO_SHOW),
                 # A cancellation with no recorded time gives no notice to judge: not a miss.
                 "late_cancel": late & by_invitee,
-                "unattributed": late & ~fr.lowered_in(raw["cancelled_by"], _INVITEE | _HOST),
+                "unattributed": late & ~ds.lowered_in(raw["cancelled_by"], _INVITEE | _HOST),
             },
             copy=False,
         )

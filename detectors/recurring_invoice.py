@@ -9,6 +9,7 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import _cadence as cad
+from detectors import _distinct as ds
 from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors import _origin
@@ -215,7 +216,7 @@ def _manual_invoices(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFra
     today = fr.as_of(context).normalize()
     keep = (
         fr.is_manual(raw["origin"]).to_numpy()
-        & ~fr.lowered_in(raw["status"], _VOID)
+        & ~ds.lowered_in(raw["status"], _VOID)
         & frame["key"].notna().to_numpy()
         & (frame["issued"] <= today).to_numpy()
     )

@@ -8,6 +8,7 @@ import weakref
 import numpy as np
 import pandas as pd
 
+from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._shared import _current, detection_pass, shared, shared_by_memory
 
@@ -73,9 +74,9 @@ def test_a_column_read_again_from_its_frame_is_cleaned_once_per_pass() -> None:
         return text.strip().lower()
 
     with detection_pass():
-        first = fr.per_distinct(fr.as_text(frame["status"]), clean)
-        again = fr.per_distinct(fr.as_text(frame["status"]), clean)
-        copied = fr.per_distinct(fr.as_text(frame["status"].copy()), clean)
+        first = ds.per_distinct(fr.as_text(frame["status"]), clean)
+        again = ds.per_distinct(fr.as_text(frame["status"]), clean)
+        copied = ds.per_distinct(fr.as_text(frame["status"].copy()), clean)
 
     assert first.isna().tolist() == [False, False, True, False]
     assert first.dropna().tolist() == ["paid", "void", "paid"]
@@ -97,10 +98,10 @@ def test_a_question_on_a_column_is_answered_per_distinct_value_once_per_pass() -
         return text.strip().lower() == "void"
 
     with detection_pass():
-        first = fr.per_distinct_test(frame["status"], void, True)
-        again = fr.per_distinct_test(frame["status"], void, True)
-        dead = fr.lowered_in(frame["status"], frozenset({"void", "draft"}))
-        also = fr.lowered_in(frame["status"], frozenset({"draft", "void"}))
+        first = ds.per_distinct_test(frame["status"], void, True)
+        again = ds.per_distinct_test(frame["status"], void, True)
+        dead = ds.lowered_in(frame["status"], frozenset({"void", "draft"}))
+        also = ds.lowered_in(frame["status"], frozenset({"draft", "void"}))
 
     assert first.tolist() == [True, False, True, True, False]  # null: the answer given
     assert len(seen) == 3  # " Void", "paid", "VOID ": once each, for both calls
