@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,6 @@ from detectors import _frames as fr
 from detectors._codes import (
     Codes,
     Ints,
-    combine,
-    factor,
-    first_per_group,
     first_rows,
     lexsorted,
     ranks,
@@ -28,8 +26,10 @@ from detectors._codes import (
 from detectors._entities import Resolution, match_name, resolve
 from detectors._known import known_text
 from detectors._nodes import NodeLabels, distinct_rows
-from detectors._shared import shared
 from detectors.base import EntityLink
+
+#: A customer's other ``<source>:<id>``.
+AltIds = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,22 @@ class Directory:
     def evidence(self, customer: int) -> tuple[EntityLink, ...]:
         """The links that joined ``customer``'s records, for a finding's evidence."""
         return link_evidence(self.links, self.labels, customer)
+
+    @cached_property
+    def merged(self) -> tuple[dict[str, AltIds], dict[str, tuple[EntityLink, ...]]]:
+        """Per customer of several ids (by its id): the other ids, and the links joining them.
+
+        Worked out once per directory: a directory shared within a pass
+        (:func:`detectors._shared.shared`) answers every detector with the same two
+        dictionaries, which are read-only.
+        """
+        alt_ids: dict[str, AltIds] = {}
+        links: dict[str, tuple[EntityLink, ...]] = {}
+        for index in np.flatnonzero([len(alt) > 0 for alt in self.alt_ids]):
+            owner = str(self.ids[index])
+            alt_ids[owner] = tuple(self.alt_ids[index])
+            links[owner] = self.evidence(int(index))
+        return alt_ids, links
 
 
 def link_evidence(links: pd.DataFrame, labels: NodeLabels, customer: int) -> tuple[EntityLink, ...]:
@@ -205,118 +221,3 @@ def _node_entity(result: Resolution) -> np.ndarray[Any, np.dtype[np.int64]]:
     has = result.node >= 0
     out[result.node[has]] = result.entity[has]
     return out
-
-
-#: Customer record columns :func:`invoice_customers` reads when the customers are given.
-CUSTOMER_COLUMNS = ("source_id", "source", "name", "email")
-
-
-@dataclass(frozen=True)
-class InvoiceCustomers:
-    """Who each invoice bills, once the customer's several ids are resolved into one."""
-
-    #: Per invoice row (the invoices' index): ``id:<customer id>`` of the resolved customer,
-    #: else ``name:<cleaned name>`` for an invoice no customer id resolves, else null.
-    key: pd.Series[Any]
-    #: Per invoice row: the resolved customer's id (its first ``(source, id)``), else null.
-    customer_id: pd.Series[Any]
-    #: Per resolved customer id: the other ``<source>:<id>`` of the same customer.
-    alt_ids: dict[str, tuple[str, ...]]
-    #: Per resolved customer id: the links that joined its records.
-    links: dict[str, tuple[EntityLink, ...]]
-
-
-def invoice_customers(
-    invoices: pd.DataFrame, customers: pd.DataFrame | None = None
-) -> InvoiceCustomers:
-    """Resolve the customers of ``invoices`` (with the customer records, when given).
-
-    A customer keyed twice (a second id with a typo in the name and the same e-mail) is one
-    customer, filed under the id of its first record by ``(source, id)``; a customer with one
-    id keeps it, so the findings' stable ids do not move.
-    """
-    book = customers if customers is not None else pd.DataFrame(columns=list(CUSTOMER_COLUMNS))
-    bills = invoices.reindex(columns=["source", "customer_id", "customer_name", "customer_email"])
-    repeats = repeated_records(book, bills)
-    own = repeats < 0
-    directory = _directory(book, bills[own], shareable=customers is not None and not own.any())
-    code = np.empty(len(invoices), dtype=np.int64)
-    code[own] = directory.code[len(book) : len(book) + int(own.sum())]
-    code[~own] = directory.code[repeats[~own]]
-    padded = np.empty(len(directory.ids) + 1, dtype=object)
-    padded[:-1] = directory.ids
-    ids = padded[np.where(code >= 0, code, len(directory.ids))]
-    customer_id = pd.Series(ids, index=invoices.index, dtype=object)
-    has_id = fr.as_text(invoices["customer_id"]).notna().to_numpy()
-    resolved = customer_id.where(has_id, None)
-    # The key of each resolved customer is written once, not coded again per invoice.
-    key = fr.coded_subject_key(
-        np.where(has_id & (code >= 0), code, -1), directory.ids, invoices["customer_name"]
-    )
-    alt_ids: dict[str, tuple[str, ...]] = {}
-    links: dict[str, tuple[EntityLink, ...]] = {}
-    for index in np.flatnonzero([len(alt) > 0 for alt in directory.alt_ids]):
-        owner = str(directory.ids[index])
-        alt_ids[owner] = tuple(directory.alt_ids[index])
-        links[owner] = directory.evidence(int(index))
-    return InvoiceCustomers(key=key, customer_id=resolved, alt_ids=alt_ids, links=links)
-
-
-_NO_ATTENDEES = ["source", "attendee_name", "attendee_email"]
-
-
-def _directory(book: pd.DataFrame, own: pd.DataFrame, *, shareable: bool) -> Directory:
-    """The customers of the records ``book`` and of the invoices ``own`` that add to them.
-
-    When every invoice repeats a record (``shareable``: most often, at any scale), the
-    answer is the records' alone, the same for every detector's invoices: it is then shared
-    within a detection pass (:func:`detectors._shared.shared`).
-    """
-
-    def compute(invoices: pd.DataFrame) -> Directory:
-        # The records themselves, not a copy: their columns' codes are the pass's.
-        return resolve_customers(book, invoices, pd.DataFrame(columns=_NO_ATTENDEES))
-
-    if not shareable:
-        return compute(own)
-    # No invoice of its own: the same (typeless) empty invoices whichever detector asks first.
-    return shared(
-        "customers_alone", (book,), (), lambda: compute(pd.DataFrame(columns=own.columns))
-    )
-
-
-def repeated_records(book: pd.DataFrame, bills: pd.DataFrame) -> Ints:
-    """Per invoice, the customer record it repeats (a position in ``book``), else -1.
-
-    An invoice naming its customer by a record's source and id, with that record's name
-    (or none) and no e-mail, adds nothing to the resolution: the record, which comes
-    first, already makes a node of that source and id with that name, and an invoice
-    without an address links nothing. Such an invoice takes its record's customer, and
-    only the others are resolved with the records: most invoices name their customer as
-    the customer records do.
-
-    Args:
-        book: Customer records (``source``, ``source_id``, ``name``).
-        bills: The invoices' ``source``, ``customer_id``, ``customer_name`` and
-            ``customer_email``.
-    """
-    count = len(book)
-    if count == 0 or len(bills) == 0:
-        return np.full(len(bills), -1, dtype=np.int64)
-    source = pd.concat([fr.as_text(book["source"]), fr.as_text(bills["source"])])
-    ids = known_text(book, "source_id").then(bills["customer_id"]).codes
-    pair = combine(factor(source), ids)
-    record = first_per_group(pair, np.arange(len(pair), dtype=np.int64))[count:]
-    in_book = record < count
-    name = fr.as_text(bills["customer_name"])
-    book_name = fr.as_text(book["name"]).to_numpy(dtype=object)
-    same_name = name.isna().to_numpy(copy=True)
-    at = np.flatnonzero(in_book & ~same_name)
-    same_name[at] = name.to_numpy(dtype=object)[at] == book_name[record[at]]
-    repeats = (
-        in_book
-        & fr.as_text(bills["customer_id"]).notna().to_numpy()
-        & fr.as_text(bills["customer_email"]).isna().to_numpy()
-        & same_name
-    )
-    return np.where(repeats, record, -1)

@@ -12,8 +12,8 @@ from detectors import _frames as fr
 from detectors import _payments as pay
 from detectors._codes import frequent, sort_keyed
 from detectors._coverage import Fact
-from detectors._customers import CUSTOMER_COLUMNS, InvoiceCustomers, invoice_customers
 from detectors._facts import INVOICE_CUSTOMERS, PAYMENT_DATES
+from detectors._invoice_customers import CUSTOMER_COLUMNS, InvoiceCustomers, invoice_customers
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 

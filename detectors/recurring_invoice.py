@@ -15,8 +15,8 @@ from detectors import _frames as fr
 from detectors import _origin
 from detectors import _templates as tmpl
 from detectors._coverage import Fact
-from detectors._customers import CUSTOMER_COLUMNS, InvoiceCustomers, invoice_customers
 from detectors._facts import INVOICE_CUSTOMERS
+from detectors._invoice_customers import CUSTOMER_COLUMNS, InvoiceCustomers, invoice_customers
 from detectors.base import (
     Candidate,
     Category,

@@ -10,7 +10,7 @@ import pytest
 
 from busywork.pipeline import detect
 from config.models import AppConfig
-from detectors import _customers, _matching, _payments, _shared
+from detectors import _invoice_customers, _matching, _payments, _shared
 from tests.factories import SHOP_AS_OF
 from worker import Worker
 
@@ -32,7 +32,7 @@ def test_a_forced_detection_computes_each_shared_result_once_and_keeps_none(
 
     counted(_matching, "_match")  # appointment_to_invoice, invoice_lag, duplicate_entry
     counted(_payments, "_facts")  # the coverage of payment dates, slow_collection
-    counted(_customers, "resolve_customers")  # invoice_customers' resolutions
+    counted(_invoice_customers, "resolve_customers")  # invoice_customers' resolutions
 
     result = detect(worker.engine, config, as_of=SHOP_AS_OF, now=SHOP_AS_OF, force=True)
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from detectors import _customers
+from detectors import _customers, _invoice_customers
 from detectors import _frames as fr
-from detectors._customers import (
-    CUSTOMER_COLUMNS,
-    invoice_customers,
-    repeated_records,
-    resolve_customers,
-)
+from detectors._customers import resolve_customers
+from detectors._invoice_customers import CUSTOMER_COLUMNS, invoice_customers, repeated_records
 from detectors._shared import detection_pass
 
 NAMES = ["Acme Ltd", "ACME Limited", "Jon Smith", "Jonathan Smith", "Harbour Estates", None]
@@ -74,7 +72,9 @@ def test_setting_aside_invoices_that_repeat_a_record_resolves_the_same_customers
         invoices = _invoices(rng, book, int(rng.integers(0, 80)))
         cases.append((book, invoices, invoice_customers(invoices, book)))
     # Every invoice resolved with the records, none set aside: the reference.
-    monkeypatch.setattr(_customers, "repeated_records", lambda book, bills: np.full(len(bills), -1))
+    monkeypatch.setattr(
+        _invoice_customers, "repeated_records", lambda book, bills: np.full(len(bills), -1)
+    )
     for book, invoices, found in cases:
         plain = invoice_customers(invoices, book)
 
@@ -100,6 +100,52 @@ def test_an_invoice_repeats_a_record_only_with_its_id_its_name_and_no_email() ->
     assert list(repeated_records(book, bills)) == [0, 0, -1, -1, -1, -1]
 
 
+def _same(one: object, other: object) -> bool:
+    """Equal text, or both null."""
+    return (pd.isna(one) and pd.isna(other)) or one == other
+
+
+def _first_repeated(book: pd.DataFrame, bills: pd.DataFrame) -> list[int]:
+    """:func:`repeated_records`, record by record: the first record of the invoice's pair."""
+    out = []
+    for bill in bills.itertuples(index=False):
+        record = next(
+            (
+                at
+                for at, row in enumerate(book.itertuples(index=False))
+                if _same(row.source, bill.source) and _same(row.source_id, bill.customer_id)
+            ),
+            -1,
+        )
+        repeats = (
+            record >= 0
+            and pd.notna(bill.customer_id)
+            and pd.isna(bill.customer_email)
+            and (pd.isna(bill.customer_name) or bill.customer_name == book["name"].iloc[record])
+        )
+        out.append(record if repeats else -1)
+    return out
+
+
+@pytest.mark.parametrize("in_pass", [False, True])
+def test_an_invoice_repeats_the_first_record_of_its_source_and_id(in_pass: bool) -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        book = _book(rng, int(rng.integers(1, 30)))
+        book["source"] = book["source"].where(rng.random(len(book)) > 0.1, None)
+        bills = _invoices(rng, book, int(rng.integers(1, 60))).drop(columns="customer_email")
+        # Sources and ids no record holds, and no e-mail (as detectors' invoice frames).
+        bills["source"] = bills["source"].where(rng.random(len(bills)) > 0.1, "stripe")
+        bills["customer_id"] = bills["customer_id"].where(rng.random(len(bills)) > 0.1, "c-new")
+        bills["customer_email"] = np.where(rng.random(len(bills)) < 0.1, "a@acme.co", None)
+        with detection_pass() if in_pass else contextlib.nullcontext():
+            found = repeated_records(book, bills)
+            again = repeated_records(book, bills.iloc[::-1])
+
+        assert list(found) == _first_repeated(book, bills)
+        assert list(again) == list(found[::-1])
+
+
 def test_within_a_pass_the_records_are_resolved_once_for_invoices_adding_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -121,7 +167,7 @@ def test_within_a_pass_the_records_are_resolved_once_for_invoices_adding_nothing
         calls.append(len(args[1]))
         return resolve_customers(*args)
 
-    monkeypatch.setattr(_customers, "resolve_customers", counted)
+    monkeypatch.setattr(_invoice_customers, "resolve_customers", counted)
     with detection_pass():
         together = [invoice_customers(first, book), invoice_customers(second, book)]
         invoice_customers(_invoices(rng, book, 40), book)  # invoices of their own: resolved

@@ -1,0 +1,176 @@
+"""Who each invoice bills, with the customer records: one customer however many ids it has.
+
+:func:`invoice_customers` resolves an invoice frame's customers with the customer records
+(:func:`detectors._customers.resolve_customers`). Most invoices name their customer exactly
+as a record does (:func:`repeated_records`): they take that record's customer, and when all
+of them do, the records' resolution alone answers every detector of a pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from detectors import _frames as fr
+from detectors._codes import Ints, factor, first_rows, look_up
+from detectors._customers import AltIds, Directory, resolve_customers
+from detectors._known import known_text
+from detectors._shared import shared
+from detectors.base import EntityLink
+
+#: Customer record columns :func:`invoice_customers` reads when the customers are given.
+CUSTOMER_COLUMNS = ("source_id", "source", "name", "email")
+
+
+@dataclass(frozen=True)
+class InvoiceCustomers:
+    """Who each invoice bills, once the customer's several ids are resolved into one."""
+
+    #: Per invoice row (the invoices' index): ``id:<customer id>`` of the resolved customer,
+    #: else ``name:<cleaned name>`` for an invoice no customer id resolves, else null.
+    key: pd.Series[Any]
+    #: Per invoice row: the resolved customer's id (its first ``(source, id)``), else null.
+    customer_id: pd.Series[Any]
+    #: Per resolved customer id: the other ``<source>:<id>`` of the same customer.
+    alt_ids: dict[str, AltIds]
+    #: Per resolved customer id: the links that joined its records.
+    links: dict[str, tuple[EntityLink, ...]]
+
+
+def invoice_customers(
+    invoices: pd.DataFrame, customers: pd.DataFrame | None = None
+) -> InvoiceCustomers:
+    """Resolve the customers of ``invoices`` (with the customer records, when given).
+
+    A customer keyed twice (a second id with a typo in the name and the same e-mail) is one
+    customer, filed under the id of its first record by ``(source, id)``; a customer with one
+    id keeps it, so the findings' stable ids do not move.
+    """
+    book = customers if customers is not None else pd.DataFrame(columns=list(CUSTOMER_COLUMNS))
+    bills = invoices.reindex(columns=["source", "customer_id", "customer_name", "customer_email"])
+    repeats = repeated_records(book, bills)
+    own = repeats < 0
+    directory = _directory(book, bills[own], shareable=customers is not None and not own.any())
+    code = np.empty(len(invoices), dtype=np.int64)
+    code[own] = directory.code[len(book) : len(book) + int(own.sum())]
+    code[~own] = directory.code[repeats[~own]]
+    padded = np.empty(len(directory.ids) + 1, dtype=object)
+    padded[:-1] = directory.ids
+    ids = padded[np.where(code >= 0, code, len(directory.ids))]
+    customer_id = pd.Series(ids, index=invoices.index, dtype=object)
+    has_id = fr.as_text(invoices["customer_id"]).notna().to_numpy()
+    resolved = customer_id.where(has_id, None)
+    # The key of each resolved customer is written once, not coded again per invoice.
+    key = fr.coded_subject_key(
+        np.where(has_id & (code >= 0), code, -1), directory.ids, invoices["customer_name"]
+    )
+    alt_ids, links = directory.merged
+    return InvoiceCustomers(key=key, customer_id=resolved, alt_ids=alt_ids, links=links)
+
+
+_NO_ATTENDEES = ["source", "attendee_name", "attendee_email"]
+
+
+def _directory(book: pd.DataFrame, own: pd.DataFrame, *, shareable: bool) -> Directory:
+    """The customers of the records ``book`` and of the invoices ``own`` that add to them.
+
+    When every invoice repeats a record (``shareable``: most often, at any scale), the
+    answer is the records' alone, the same for every detector's invoices: it is then shared
+    within a detection pass (:func:`detectors._shared.shared`).
+    """
+
+    def compute(invoices: pd.DataFrame) -> Directory:
+        # The records themselves, not a copy: their columns' codes are the pass's.
+        return resolve_customers(book, invoices, pd.DataFrame(columns=_NO_ATTENDEES))
+
+    if not shareable:
+        return compute(own)
+    # No invoice of its own: the same (typeless) empty invoices whichever detector asks first.
+    return shared(
+        "customers_alone", (book,), (), lambda: compute(pd.DataFrame(columns=own.columns))
+    )
+
+
+def repeated_records(book: pd.DataFrame, bills: pd.DataFrame) -> Ints:
+    """Per invoice, the customer record it repeats (a position in ``book``), else -1.
+
+    An invoice naming its customer by a record's source and id, with that record's name
+    (or none) and no e-mail, adds nothing to the resolution: the record, which comes
+    first, already makes a node of that source and id with that name, and an invoice
+    without an address links nothing. Such an invoice takes its record's customer, and
+    only the others are resolved with the records: most invoices name their customer as
+    the customer records do.
+
+    Args:
+        book: Customer records (``source``, ``source_id``, ``name``).
+        bills: The invoices' ``source``, ``customer_id``, ``customer_name`` and
+            ``customer_email``.
+    """
+    if len(book) == 0 or len(bills) == 0:
+        return np.full(len(bills), -1, dtype=np.int64)
+    records = shared("record_keys", (book,), (), lambda: _RecordKeys.of(book))
+    ids = fr.as_text(bills["customer_id"])
+    record = records.first_of(fr.as_text(bills["source"]), ids)
+    in_book = record >= 0
+    name = fr.as_text(bills["customer_name"])
+    same_name = name.isna().to_numpy(copy=True)
+    at = np.flatnonzero(in_book & ~same_name)
+    same_name[at] = name.to_numpy(dtype=object)[at] == records.names[record[at]]
+    repeats = (
+        in_book & ids.notna().to_numpy() & bills["customer_email"].isna().to_numpy() & same_name
+    )
+    return np.where(repeats, record, -1)
+
+
+@dataclass(frozen=True)
+class _RecordKeys:
+    """The customer records' ``(source, id)`` pairs, looked up by the invoices naming them.
+
+    Built once per pass for the records (:func:`detectors._shared.shared`): each detector's
+    check of which invoices repeat a record codes only its invoices' text.
+    """
+
+    #: The records' distinct sources (nulls are not among them).
+    sources: pd.Index
+    #: The records' distinct ids (:func:`detectors._known.known_text`).
+    ids: pd.Index
+    #: Each distinct pair as one integer: ``(source code + 1) * (ids + 1) + id code + 1``.
+    pairs: pd.Index
+    #: Per pair: the first record holding it.
+    first: Ints
+    #: Per record: its name as text (null as NaN).
+    names: np.ndarray[Any, np.dtype[np.object_]]
+
+    @classmethod
+    def of(cls, book: pd.DataFrame) -> _RecordKeys:
+        """The pairs of the records ``book`` (``source``, ``source_id``, ``name``)."""
+        source_codes, sources = pd.factorize(fr.as_text(book["source"]))
+        known = known_text(book, "source_id")
+        key = cls._key(source_codes.astype(np.int64), known.codes, len(known.values))
+        first = first_rows(factor(key))
+        return cls(
+            sources=pd.Index(sources.to_numpy(dtype=object), dtype=object),
+            ids=known.values,
+            pairs=pd.Index(key[first]),
+            first=first,
+            names=fr.as_text(book["name"]).to_numpy(dtype=object),
+        )
+
+    @staticmethod
+    def _key(source: Ints, ids: Ints, count: int) -> Ints:
+        """A pair of codes (-1 for null) as one integer."""
+        return (source + 1) * (count + 1) + ids + 1
+
+    def first_of(self, source: pd.Series[str], ids: pd.Series[str]) -> Ints:
+        """Per row, the first record with the row's source and id (nulls equal), else -1."""
+        source_code = self.sources.get_indexer(pd.Index(source, dtype=object)).astype(np.int64)
+        id_code = self.ids.get_indexer(pd.Index(ids, dtype=object)).astype(np.int64)
+        # A value the records do not hold (coded -1 like a null) names no record.
+        unknown = ((source_code < 0) & source.notna().to_numpy()) | (
+            (id_code < 0) & ids.notna().to_numpy()
+        )
+        at = self.pairs.get_indexer(pd.Index(self._key(source_code, id_code, len(self.ids))))
+        return np.where((at >= 0) & ~unknown, look_up(self.first, at), -1)
