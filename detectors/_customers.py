@@ -124,10 +124,14 @@ def resolve_customers(
     records = {name: known_text(customers, _RECORD_COLUMN[name]) for name in _RESOLVED}
     texts = {
         name: records[name].then(*columns[name][1:])
-        for name in _RESOLVED
+        for name in _CLEANED
         if name not in (coded or {})
     }
     known = {name: text.codes for name, text in texts.items()}
+    if "id" not in (coded or {}):
+        # Attendees carry no customer id: their rows are null (-1), not looked up.
+        invoice_ids = records["id"].then(invoices["customer_id"]).codes
+        known["id"] = np.concatenate([invoice_ids, np.full(len(appointments), -1, np.int64)])
     known.update(coded or {})
     given = {
         name: records[name].cleaned(texts[name], clean)

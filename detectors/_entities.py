@@ -46,7 +46,6 @@ from detectors._codes import (
     Codes,
     combine,
     factor,
-    first_per_code,
     first_per_group,
     first_rows,
     look_up,
@@ -133,8 +132,9 @@ def resolve(
     node, labels = party_nodes(keys, source, ids, email, name)
     count = len(labels)
     has, is_id = node >= 0, ids.notna().to_numpy()
-    node_email = first_per_code(node, email, count)
-    node_source = first_per_code(node[is_id], source[is_id], count)
+    # Compared as codes: equal codes are equal cleaned addresses and equal sources.
+    node_email = _first_code(node, keys["email"], count)
+    node_source = _first_code(node[is_id], keys["source"][is_id], count)
     # What the links are found on: codes, and the names the fuzzy search reads.
     frame = pd.DataFrame(
         {
@@ -148,23 +148,7 @@ def resolve(
         [_email_edges(frame), _name_edges(frame, count, lowest, neighbours)], ignore_index=True
     )
     if not edges.empty:
-        left_email = node_email[edges["left"].to_numpy()]
-        right_email = node_email[edges["right"].to_numpy()]
-        by_name = (edges["method"] == "name").to_numpy()
-        both_email = pd.notna(left_email) & pd.notna(right_email)
-        same_email = both_email & (left_email == right_email)
-        weak = (edges["score"] < threshold - 1e-9).to_numpy()
-        left_source = node_source[edges["left"].to_numpy()]
-        one_source = pd.notna(left_source) & (left_source == node_source[edges["right"].to_numpy()])
-        # Different addresses are different people; two ids of one source are two records
-        # the source keeps apart, unless their e-mail agrees as well as their name.
-        # A name below ``threshold`` is enough only together with the same address.
-        conflict = by_name & (
-            (both_email & ~same_email) | (one_source & ~both_email) | (weak & ~same_email)
-        )
-        edges = edges[~conflict & (edges["left"] != edges["right"]).to_numpy()]
-        edges = edges.sort_values(["left", "right", "score"], ascending=[True, True, False])
-        edges = edges.drop_duplicates(["left", "right"]).reset_index(drop=True)
+        edges = _kept_links(edges, node_email, node_source, threshold)
     graph = coo_matrix(
         (
             np.ones(len(edges)),
@@ -175,6 +159,45 @@ def resolve(
     _, component = connected_components(graph, directed=False)
     entity = np.where(node >= 0, np.append(component, -1)[node], -1).astype(np.int64)
     return Resolution(entity=entity, node=node, labels=labels, links=edges)
+
+
+def _first_code(node: Ints, codes: Ints, count: int) -> Ints:
+    """Per node code, the ``codes`` value of its first row that has one (>= 0), else -1."""
+    rows = np.flatnonzero((node >= 0) & (codes >= 0))
+    first_node, first_row = np.unique(node[rows], return_index=True)
+    out = np.full(count, -1, dtype=np.int64)
+    out[first_node] = codes[rows[first_row]]
+    return out
+
+
+def _kept_links(
+    edges: pd.DataFrame, node_email: Ints, node_source: Ints, threshold: float
+) -> pd.DataFrame:
+    """The links kept, by (left, right, best score first); one per pair of nodes.
+
+    ``node_email`` and ``node_source`` hold each node's e-mail and source code (-1: none).
+    """
+    left, right = edges["left"].to_numpy(), edges["right"].to_numpy()
+    score = edges["score"].to_numpy()
+    left_email, right_email = node_email[left], node_email[right]
+    by_name = (edges["method"] == "name").to_numpy()
+    both_email = (left_email >= 0) & (right_email >= 0)
+    same_email = both_email & (left_email == right_email)
+    weak = score < threshold - 1e-9
+    left_source = node_source[left]
+    one_source = (left_source >= 0) & (left_source == node_source[right])
+    # Different addresses are different people; two ids of one source are two records
+    # the source keeps apart, unless their e-mail agrees as well as their name.
+    # A name below ``threshold`` is enough only together with the same address.
+    conflict = by_name & (
+        (both_email & ~same_email) | (one_source & ~both_email) | (weak & ~same_email)
+    )
+    rows = np.flatnonzero(~conflict & (left != right))
+    # A stable sort on the integer codes, best score first; the first of each pair is kept.
+    rows = rows[np.lexsort((-score[rows], right[rows], left[rows]))]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (left[rows][1:] != left[rows][:-1]) | (right[rows][1:] != right[rows][:-1])
+    return edges.take(rows[first]).reset_index(drop=True)
 
 
 def _codes(column: pd.Series[Any], codes: Ints | None) -> Codes:

@@ -102,6 +102,25 @@ def test_exact_keys_first_same_id_and_same_email() -> None:
     assert (link.method, link.score) == ("email", 1.0)
 
 
+def test_two_nodes_linked_twice_keep_one_link_the_best_scored_first_found() -> None:
+    result = resolve(
+        parties(
+            ("quickbooks", "58", "Harbour View Cafe", "info@harbour.example"),
+            ("stripe", "cus_9", "Harbour View Cafe", "info@harbour.example"),  # e-mail and name
+            ("xero", "x-7", "Harbour View Caffe", "info@harbour.example"),  # e-mail, fuzzy
+        )
+    )
+    assert same(result, 0, 1, 2)
+    links = [(link.left, link.right, link.method, link.score) for link in result.links.itertuples()]
+    # One link per pair, by node: the e-mail link (score 1, found first) beats the name
+    # links of equal or lower score.
+    assert [(left, right, method) for left, right, method, _ in links] == [
+        (0, 1, "email"),
+        (0, 2, "email"),
+    ]
+    assert all(score == 1.0 for *_, score in links)
+
+
 def test_stripe_and_quickbooks_spellings_of_one_customer_are_one() -> None:
     result = resolve(
         parties(
