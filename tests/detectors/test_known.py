@@ -18,13 +18,18 @@ def _column(rng: np.random.Generator, rows: int) -> pd.Series[object]:
     return pd.Series(rng.choice(_POOL, rows), dtype=object)
 
 
+def _frame_and_more(seed: int) -> tuple[pd.DataFrame, list[pd.Series[object]]]:
+    """A frame's text column of 0-11 rows, and 0-2 more columns to code after it."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"text": _column(rng, int(rng.integers(0, 12)))})
+    return frame, [_column(rng, int(rng.integers(0, 12))) for _ in range(int(rng.integers(0, 3)))]
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_text_coded_after_a_known_column_has_the_codes_of_both_coded_together(
     seed: int,
 ) -> None:
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({"text": _column(rng, int(rng.integers(0, 12)))})
-    more = [_column(rng, int(rng.integers(0, 12))) for _ in range(int(rng.integers(0, 3)))]
+    frame, more = _frame_and_more(seed)
 
     found = known_text(frame, "text").then(*more)
     expected = Codes.of([frame["text"], *more])
@@ -63,9 +68,7 @@ def _strip_or_none(text: str) -> str | None:
 def test_text_cleaned_after_a_known_column_has_the_codes_of_both_cleaned_together(
     seed: int,
 ) -> None:
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({"text": _column(rng, int(rng.integers(0, 12)))})
-    more = [_column(rng, int(rng.integers(0, 12))) for _ in range(int(rng.integers(0, 3)))]
+    frame, more = _frame_and_more(seed)
     known = known_text(frame, "text")
 
     with detection_pass():
