@@ -38,6 +38,15 @@ def test_a_decoded_frame_equals_the_encoded_one() -> None:
     assert names[0] is names[2]  # one object per distinct value
 
 
+def test_decoded_columns_are_not_copied_into_shared_blocks() -> None:
+    frame, ids = _frame()
+    payload = encode_frame(frame, ids)
+    assert payload is not None
+    decoded, _ = decode_frame(payload, list(frame.columns))
+    # One block per column: nothing was copied to consolidate columns of one dtype.
+    assert decoded._mgr.nblocks == len(frame.columns)
+
+
 def test_an_empty_frame_keeps_its_columns_and_dtypes() -> None:
     frame, ids = _frame()
     payload = encode_frame(frame.iloc[:0].reset_index(drop=True), ids[:0])
