@@ -151,6 +151,11 @@ def _load_cold(folder: Path, url: str) -> dict[str, Any]:
     }
 
 
+def _warm_frames(worker: Worker, detectors: dict[str, Any]) -> Any:
+    """The frames ``detectors`` read, loaded as the pipeline loads them (stored snapshots)."""
+    return load_for_runs(worker.engine, "bench", [Run(detector) for detector in detectors.values()])
+
+
 def _detect(folder: Path, url: str, pipeline: bool = True) -> dict[str, Any]:
     worker = _worker(folder, url)
     config = worker.configs[0]
@@ -158,9 +163,7 @@ def _detect(folder: Path, url: str, pipeline: bool = True) -> dict[str, Any]:
     started, cpu = time.perf_counter(), time.process_time()
     # As the pipeline loads them (through the stored snapshots, once a load has written
     # them): the ranking keeps the frames it measures its baselines on.
-    frames = load_for_runs(
-        worker.engine, "bench", [Run(detector) for detector in detectors.values()]
-    )
+    frames = _warm_frames(worker, detectors)
     loaded = time.perf_counter()
     load_cpu = time.process_time() - cpu
     context = detection_context(config, AS_OF)

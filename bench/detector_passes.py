@@ -24,11 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.append(str(Path(__file__).resolve().parent))  # detect_1m's configuration
 
-from detect_1m import AS_OF, _worker
+from detect_1m import AS_OF, _warm_frames, _worker
 
 from busywork.allocator import release_free_pages
 from busywork.pipeline import detection_context, enabled_detectors
-from busywork.plan import Run, load_for_runs
 from busywork.store.gc_pause import gc_frozen
 from detectors._coverage import measure_pass
 from detectors._shared import detection_pass
@@ -39,9 +38,7 @@ def passes(folder: Path, url: str, kind: str, count: int) -> list[float]:
     worker = _worker(folder, url)
     config = worker.configs[0]
     detectors = enabled_detectors(config)
-    frames = load_for_runs(
-        worker.engine, "bench", [Run(detector) for detector in detectors.values()]
-    )
+    frames = _warm_frames(worker, detectors)
     context = detection_context(config, AS_OF)
     detector = detectors[kind]
     seconds = []

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import multiprocessing
 import os
 import sys
 import tempfile
@@ -40,6 +39,9 @@ sys.path.append(str(Path(__file__).resolve().parent))  # after the project: benc
 
 import numpy as np
 import pandas as pd
+from detect_1m import _generate, _in_child, _ingest, _load_cold, _warm_frames, _worker
+
+from busywork.pipeline import enabled_detectors
 
 KERNELS = ("text codes", "intervals", "as-of join")
 ENGINES = ("pandas", "polars", "duckdb")
@@ -64,14 +66,8 @@ class _Clock:
 
 def _frames(folder: Path) -> dict[str, pd.DataFrame]:
     """The columns the kernels read, as a detection loads them from the bench's store."""
-    import detect_1m  # noqa: PLC0415
-
-    from busywork.pipeline import enabled_detectors  # noqa: PLC0415
-    from busywork.plan import Run, load_for_runs  # noqa: PLC0415
-
-    worker = detect_1m._worker(folder, f"sqlite:///{folder / 'store.db'}")
-    runs = [Run(detector) for detector in enabled_detectors(worker.configs[0]).values()]
-    frames = load_for_runs(worker.engine, "bench", runs)
+    worker = _worker(folder, f"sqlite:///{folder / 'store.db'}")
+    frames = _warm_frames(worker, enabled_detectors(worker.configs[0]))
     worker.engine.dispose()
     return {
         "invoices": frames["invoice"][["customer_id", "customer_email", "issued_on", "status"]],
@@ -283,20 +279,13 @@ def _run(engine: str, folder: Path, threads: int) -> dict[str, Any]:
     return {"laps": clock.laps, "answers": answers}
 
 
-def _in_child(target: Any, *args: Any) -> Any:
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(target, args)
-
-
 def _prepared(folder: Path, seed: int, scale: float) -> None:
     if (folder / "store.db").exists():
         return
-    import detect_1m  # noqa: PLC0415
-
     url = f"sqlite:///{folder / 'store.db'}"
-    _in_child(detect_1m._generate, folder, seed, scale)
-    _in_child(detect_1m._ingest, folder, url)
-    _in_child(detect_1m._load_cold, folder, url)  # stores the snapshots a detection reads
+    _in_child(_generate, folder, seed, scale)
+    _in_child(_ingest, folder, url)
+    _in_child(_load_cold, folder, url)  # stores the snapshots a detection reads
 
 
 def main() -> None:

@@ -140,12 +140,16 @@ def owners(values: Ints, customers: Ints, size: int) -> Ints:
     return owner
 
 
-def first_per_code(codes: Ints, text: pd.Series[str], size: int) -> Texts:
-    """Per code, the first non-null ``text`` of a row with that code (``None`` if none)."""
-    rows = np.flatnonzero((codes >= 0) & text.notna().to_numpy())
+def first_per_code(codes: Ints, value_codes: Ints, values: Texts, size: int) -> Texts:
+    """Per code, the value of its first row that has one (``None`` if none).
+
+    ``value_codes`` holds each row's value code (-1: none) and ``values`` the value of each
+    value code: the first row is found on the codes, and only the values chosen are read.
+    """
+    rows = np.flatnonzero((codes >= 0) & (value_codes >= 0))
     first_code, first_row = np.unique(codes[rows], return_index=True)
     out = np.full(size, None, dtype=object)
-    out[first_code] = text.to_numpy(dtype=object)[rows[first_row]]
+    out[first_code] = values[value_codes[rows[first_row]]]
     return out
 
 

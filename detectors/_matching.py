@@ -25,7 +25,7 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _documents as docs
 from detectors import _frames as fr
-from detectors._codes import Ints, day_order, look_up, owners, prefix_owners
+from detectors._codes import day_order, first_per_code, look_up, owners, prefix_owners
 from detectors._customers import link_evidence, resolve_customers
 from detectors._distinct import lowered_in
 from detectors._entities import match_name
@@ -106,7 +106,7 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
     size = len(directory.ids)
     by_email = owners(emails.codes[:known], customer, len(emails.values))
     by_name = owners(names.codes[:known], customer, len(names.values))
-    labels = _first_names(customer, raw_names.codes[:known], raw_names.values, size)
+    labels = first_per_code(customer, raw_names.codes[:known], raw_names.values, size)
     invoice_rows = slice(len(customers), known)
     invoice_customer = _fallback(
         customer[invoice_rows],
@@ -164,21 +164,6 @@ def _held(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFrame:
 
 #: Statuses (trimmed, lower case) of appointments that did not take place.
 _NOT_HELD = frozenset(("cancelled", "no_show"))
-
-
-def _first_names(
-    customer: Ints, names: Ints, values: np.ndarray[Any, np.dtype[np.object_]], size: int
-) -> np.ndarray[Any, np.dtype[np.object_]]:
-    """Per customer code, the name of its first row that has one (``None`` if none).
-
-    ``names`` holds each row's name code and ``values`` the text of each code: the first
-    row is found on the codes, and only the names chosen are read.
-    """
-    rows = np.flatnonzero((customer >= 0) & (names >= 0))
-    first_code, first_row = np.unique(customer[rows], return_index=True)
-    out = np.full(size, None, dtype=object)
-    out[first_code] = values[names[rows[first_row]]]
-    return out
 
 
 def _fallback(

@@ -107,7 +107,12 @@ def test_owners_agree_with_counting_each_value_s_customers(seed: int) -> None:
 def test_first_label_per_code_skips_missing_names() -> None:
     codes = np.array([1, 0, 1, -1, 0], dtype=np.int64)
     text = pd.Series([None, "Ann", "Bob", "Nobody", "Later"], dtype="str")
-    assert first_per_code(codes, text, 3).tolist() == ["Ann", "Bob", None]
+    value_codes, values = pd.factorize(text)
+    assert first_per_code(codes, value_codes, values.to_numpy(dtype=object), 3).tolist() == [
+        "Ann",
+        "Bob",
+        None,
+    ]
 
 
 def test_prefix_owners_match_short_first_names_with_the_same_last_name() -> None:
