@@ -13,12 +13,14 @@ follows is numpy on integers:
   one column, of tuples of columns, each group's first value and each code's first row
   (entity resolution, distinct party rows).
 
-A column coded once is cleaned from its distinct values (:meth:`Codes.cleaned`) and its
-codes are handed on, rather than coded again by each step that reads it.
+A column coded once is cleaned from its distinct values (:meth:`Codes.cleaned`; when no value
+changes, its codes are kept) and its codes are handed on, rather than coded again by each
+step that reads it.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -61,8 +63,12 @@ class Codes:
         ``clean`` runs once per distinct value; values it turns into ``None`` are null. The
         codes are those :meth:`of` gives with ``clean``, without coding the rows' text again.
         """
-        cleaned = np.array([*map(clean, self.values), None], dtype=object)
-        clean_codes, clean_values = pd.factorize(cleaned)  # None -> -1
+        cleaned = [*map(clean, self.values)]
+        if all(map(operator.is_, cleaned, self.values)):
+            # Every value is its own cleaned value (most e-mail addresses are): distinct
+            # values stay distinct, so the codes hold and nothing is hashed again.
+            return Codes(self.codes.astype(np.int64, copy=False), self.values)
+        clean_codes, clean_values = pd.factorize(np.array([*cleaned, None], dtype=object))
         return Codes(
             clean_codes[self.codes].astype(np.int64), np.asarray(clean_values, dtype=object)
         )

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from detectors import _frames as fr
-from detectors._codes import Codes, Ints, factor, first_rows
+from detectors._codes import Codes, Ints, Texts, factor, first_rows
 from detectors._shared import shared
 
 
@@ -42,35 +42,50 @@ class KnownText:
         if not more:
             return Codes(self.codes, self.values.to_numpy(dtype=object))
         text = pd.concat([fr.as_text(column) for column in more], ignore_index=True)
-        found = self.values.get_indexer(pd.Index(text, dtype=object)).astype(np.int64)
-        new = found < 0
-        fresh = factor(text[new])
-        found[new] = np.where(fresh >= 0, fresh + len(self.values), -1)
-        added = text[new].to_numpy(dtype=object)[first_rows(fresh)]
-        values = np.concatenate([self.values.to_numpy(dtype=object), added])
+        found, values = _coded_after(self.values, text.to_numpy(dtype=object))
         return Codes(np.concatenate([self.codes, found]), values)
 
     def cleaned(self, coded: Codes, clean: Callable[[str], str | None]) -> Codes:
         """``coded.cleaned(clean)``, for codes :meth:`then` gave, cleaning this column once.
 
         The column's own distinct values are cleaned once per pass (whoever asks first);
-        only the values ``then`` added are cleaned here. The codes are those of
-        :meth:`Codes.cleaned`: equal cleaned values share one, in order of first row.
+        only the values ``then`` added are cleaned here, and looked up among the column's
+        cleaned values. The codes are those of :meth:`Codes.cleaned`: equal cleaned values
+        share one, in order of first row.
         """
-        count = len(self.values)
-        own = shared(
-            "known_cleaned",
-            (self,),
-            clean,
-            lambda: Codes(
-                np.arange(count, dtype=np.int64), self.values.to_numpy(dtype=object)
-            ).cleaned(clean),
-        )
-        added = np.array([*map(clean, coded.values[count:])], dtype=object)
-        # The column's cleaned values first: coded as they were, the added ones after them.
-        per_value, values = pd.factorize(np.concatenate([own.values, added]))
-        value_codes = np.concatenate([own.codes, per_value[len(own.values) :], [-1]])
-        return Codes(value_codes[coded.codes].astype(np.int64), np.asarray(values, dtype=object))
+        own, own_index = shared("known_cleaned", (self,), clean, lambda: self._cleaned(clean))
+        added = np.array([*map(clean, coded.values[len(self.values) :])], dtype=object)
+        # The column's cleaned values first, coded as they were; the added ones after them.
+        per_added, values = _coded_after(own_index, added)
+        value_codes = np.concatenate([own.codes, per_added, [-1]])
+        return Codes(value_codes[coded.codes].astype(np.int64), values)
+
+    def _cleaned(self, clean: Callable[[str], str | None]) -> tuple[Codes, pd.Index]:
+        """Per distinct value, its cleaned value's code; and the cleaned values as an index.
+
+        When every value is its own cleaned value, the index is this column's own: its hash
+        table is built already.
+        """
+        values = self.values.to_numpy(dtype=object)
+        own = Codes(np.arange(len(values), dtype=np.int64), values).cleaned(clean)
+        if own.values is values:
+            return own, self.values
+        return own, pd.Index(own.values, dtype=object)
+
+
+def _coded_after(known: pd.Index, text: Texts) -> tuple[Ints, Texts]:
+    """Codes of ``text`` after the distinct values ``known``, and the values of all codes.
+
+    A value ``known`` holds takes its position there; new values follow, in order of first
+    appearance; nulls are -1. The same codes as coding ``known`` and ``text`` laid end to
+    end (:func:`detectors._codes.factor`), hashing only ``text``.
+    """
+    found = known.get_indexer(pd.Index(text, dtype=object)).astype(np.int64)
+    new = found < 0
+    fresh = factor(text[new])
+    found[new] = np.where(fresh >= 0, fresh + len(known), -1)
+    added = text[new][first_rows(fresh)]
+    return found, np.concatenate([known.to_numpy(dtype=object), added])
 
 
 def known_text(frame: pd.DataFrame, column: str) -> KnownText:

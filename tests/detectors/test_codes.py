@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -164,3 +166,29 @@ def test_a_clean_address_is_kept_as_its_own_object_and_others_are_cleaned() -> N
     assert fr.clean_email(clean) is clean
     assert fr.clean_email(" Ann@Example.com ") == "ann@example.com"
     assert fr.clean_email("no address") is None
+
+
+def _copied(text: str) -> str:
+    """The text as an equal, new string: a cleaning that changes no value but returns copies."""
+    return (text + ".")[:-1]
+
+
+@pytest.mark.parametrize("clean", [str, _copied])
+def test_a_cleaning_that_changes_no_value_keeps_the_codes(clean: Callable[[str], str]) -> None:
+    column = pd.Series(["b@y.org", None, "ann@x.com", "b@y.org", "c@z.net"], dtype=object)
+    coded = Codes.of([column])
+
+    cleaned = coded.cleaned(clean)
+
+    assert cleaned.codes.tolist() == coded.codes.tolist() == [0, -1, 1, 0, 2]
+    assert cleaned.values.tolist() == ["b@y.org", "ann@x.com", "c@z.net"]
+    assert cleaned.codes.dtype == np.int64
+
+
+def test_values_cleaned_to_themselves_still_merge_with_a_value_cleaned_into_them() -> None:
+    column = pd.Series(["ann@x.com", "b@y.org", "ANN@X.com"], dtype=object)
+
+    cleaned = Codes.of([column]).cleaned(fr.clean_email)
+
+    assert cleaned.codes.tolist() == [0, 1, 0]
+    assert cleaned.values.tolist() == ["ann@x.com", "b@y.org"]

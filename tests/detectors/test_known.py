@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from detectors import _frames as fr
 from detectors import _known
 from detectors._codes import Codes
 from detectors._known import known_text
@@ -75,6 +76,29 @@ def test_text_cleaned_after_a_known_column_has_the_codes_of_both_cleaned_togethe
         known.cleaned(known.then(*more[:1]), _strip_or_none)  # the column cleaned first
         found = known.cleaned(known.then(*more), _strip_or_none)
     expected = Codes.of([frame["text"], *more], _strip_or_none)
+
+    assert found.codes.tolist() == expected.codes.tolist()
+    assert found.values.tolist() == expected.values.tolist()
+
+
+_ADDRESSES = np.array(
+    [None, "ann@x.com", "ANN@x.com", " b@y.org", "b@y.org", "no-at-sign", "c@z.net"], dtype=object
+)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_addresses_added_to_a_clean_column_merge_with_its_values_as_coded_together(
+    seed: int,
+) -> None:
+    rng = np.random.default_rng(seed)
+    clean_pool = np.array(["ann@x.com", "b@y.org", "c@z.net"], dtype=object)
+    frame = pd.DataFrame({"text": pd.Series(rng.choice(clean_pool, 6), dtype=object)})
+    more = pd.Series(rng.choice(_ADDRESSES, 8), dtype=object)
+    known = known_text(frame, "text")
+
+    with detection_pass():
+        found = known.cleaned(known.then(more), fr.clean_email)
+    expected = Codes.of([frame["text"], more], fr.clean_email)
 
     assert found.codes.tolist() == expected.codes.tolist()
     assert found.values.tolist() == expected.values.tolist()
