@@ -153,9 +153,10 @@ def first_per_code(codes: Ints, value_codes: Ints, values: Texts, size: int) -> 
     value code: the first row is found on the codes, and only the values chosen are read.
     """
     rows = np.flatnonzero((codes >= 0) & (value_codes >= 0))
-    first_code, first_row = np.unique(codes[rows], return_index=True)
+    present = codes[rows]
+    first = first_rows(factor(present))  # hashed, not sorted
     out = np.full(size, None, dtype=object)
-    out[first_code] = values[value_codes[rows[first_row]]]
+    out[present[first]] = values[value_codes[rows[first]]]
     return out
 
 

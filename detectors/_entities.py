@@ -122,7 +122,7 @@ def resolve(
         fr.clean_email
     )
     names = clean.get("name") or _codes(parties["name"], given.get("name")).cleaned(match_name)
-    email, name = _texts(emails, parties.index), _texts(names, parties.index)
+    email, name = _texts(emails), _texts(names)
     keys = {
         "source": factor(source),
         "id": given["id"] if "id" in given else factor(ids),
@@ -140,7 +140,7 @@ def resolve(
         {
             "node": node[has],
             "is_id": is_id[has],
-            "name": name.to_numpy(dtype=object)[has],
+            "name": name[has],
             **{f"{column}_key": keys[column][has] for column in ("source", "email", "name")},
         }
     )
@@ -207,9 +207,14 @@ def _codes(column: pd.Series[Any], codes: Ints | None) -> Codes:
     return Codes(codes, fr.as_text(column).to_numpy(dtype=object)[first_rows(codes)])
 
 
-def _texts(coded: Codes, index: pd.Index) -> pd.Series[str]:
-    """Per row, the value of its code (null for -1), as text."""
-    return pd.Series(look_up(coded.values, coded.codes, None), index=index, dtype="str")
+def _texts(coded: Codes) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """Per row, the (text) value of its code; None for -1.
+
+    Kept as the values' own strings: only the rows of nodes and names are ever read, and
+    none of them is null, so the array is not converted to a text column.
+    """
+    texts: np.ndarray[Any, np.dtype[np.object_]] = look_up(coded.values, coded.codes, None)
+    return texts
 
 
 def _email_edges(frame: pd.DataFrame) -> pd.DataFrame:

@@ -67,14 +67,15 @@ def party_nodes(
     keys: dict[str, Ints],
     source: pd.Series[str],
     ids: pd.Series[str],
-    email: pd.Series[str],
-    name: pd.Series[str],
+    email: Texts,
+    name: Texts,
 ) -> tuple[Ints, NodeLabels]:
     """Node code per row (-1: names nobody) and each node's label.
 
     A row with an id is the node of its ``(source, id)``; else of its e-mail, else of its
     name. Codes follow the rows' order of first appearance. ``keys`` holds the code of
-    each column's text per row (:func:`detectors._codes.factor`).
+    each column's text per row (:func:`detectors._codes.factor`); ``email`` and ``name``
+    the cleaned e-mail and name per row (read only where they name a node).
     """
     has_id = ids.notna().to_numpy()
     texts = source.to_numpy(dtype=object)
@@ -111,8 +112,8 @@ def party_nodes(
         keyed_by.astype(np.int8),
         texts,
         id_texts,
-        email.to_numpy(dtype=object),
-        name.to_numpy(dtype=object),
+        email,
+        name,
     )
     return node, labels
 
