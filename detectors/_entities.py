@@ -207,14 +207,9 @@ def _codes(column: pd.Series[Any], codes: Ints | None) -> Codes:
     return Codes(codes, fr.as_text(column).to_numpy(dtype=object)[first_rows(codes)])
 
 
-def _texts(coded: Codes) -> np.ndarray[Any, np.dtype[np.object_]]:
-    """Per row, the (text) value of its code; None for -1.
-
-    Kept as the values' own strings: only the rows of nodes and names are ever read, and
-    none of them is null, so the array is not converted to a text column.
-    """
-    texts: np.ndarray[Any, np.dtype[np.object_]] = look_up(coded.values, coded.codes, None)
-    return texts
+def _texts(coded: Codes) -> Any:
+    """Per row, the value of its code (None for -1): only non-null rows are ever read."""
+    return look_up(coded.values, coded.codes, None)
 
 
 def _email_edges(frame: pd.DataFrame) -> pd.DataFrame:
