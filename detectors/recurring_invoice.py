@@ -16,7 +16,12 @@ from detectors import _origin
 from detectors import _templates as tmpl
 from detectors._coverage import Fact
 from detectors._facts import INVOICE_CUSTOMERS
-from detectors._invoice_customers import CUSTOMER_COLUMNS, InvoiceCustomers, invoice_customers
+from detectors._invoice_customers import (
+    CUSTOMER_COLUMNS,
+    InvoiceCustomers,
+    frequent_rows,
+    invoice_customers,
+)
 from detectors.base import (
     Candidate,
     Category,
@@ -128,7 +133,8 @@ class RecurringInvoiceDetector(Detector):
         invoices = invoices.assign(
             key=resolved.key, raw_id=invoices["customer_id"], customer_id=resolved.customer_id
         )
-        invoices = invoices[invoices["key"].notna().to_numpy()]
+        # Only customers with enough invoices can have a run: counted on the keys' codes.
+        invoices = invoices[frequent_rows(resolved.key_code, self.min_occurrences)]
         # Invoices to one customer keep one price; the bills' extra amount check is not needed.
         rules = cad.CadenceRules(**self.get_params(), require_near_amounts=False)
         runs = cad.find_runs(invoices, rules, fr.as_of(context).normalize())
