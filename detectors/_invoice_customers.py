@@ -5,9 +5,9 @@
 as a record does (:func:`repeated_records`): they take that record's customer, and when all
 of them do, the records' resolution alone answers every detector of a pass.
 
-Each invoice's subject key comes with a code (:attr:`InvoiceCustomers.key_code`): the
-detectors count a customer's invoices (:func:`frequent_rows`) on the codes, not by hashing
-every key's text again; most customers have too few invoices to matter.
+Each invoice's subject key comes with a code (:attr:`InvoiceCustomers.key_code`,
+:mod:`detectors._subject_keys`): the detectors count a customer's invoices on the codes,
+not by hashing every key's text again; most customers have too few invoices to matter.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 
 from detectors import _frames as fr
-from detectors._codes import Ints, Texts, factor, first_rows, look_up
+from detectors._codes import Ints, factor, first_rows, look_up
 from detectors._customers import AltIds, Directory, resolve_customers
 from detectors._known import known_text
 from detectors._shared import shared
+from detectors._subject_keys import IdKeys
 from detectors.base import EntityLink
 
 #: Customer record columns :func:`invoice_customers` reads when the customers are given.
@@ -69,70 +70,13 @@ def invoice_customers(
     customer_id = pd.Series(ids, index=invoices.index, dtype=object)
     has_id = fr.as_text(invoices["customer_id"]).notna().to_numpy()
     resolved = customer_id.where(has_id, None)
-    # Each resolved customer's key is written and coded once per directory, not per invoice.
-    keys = shared("customer_keys", (directory,), (), lambda: CustomerKeys.of(directory.ids))
-    key, key_code = keys.of_rows(
-        np.where(has_id & (code >= 0), code, -1), invoices["customer_name"]
-    )
+    # Each customer's key is written and coded once per directory, not per invoice.
+    keys = shared("customer_keys", (directory,), (), lambda: IdKeys.of(directory.ids))
+    key = keys.of_rows(np.where(has_id & (code >= 0), code, -1), invoices["customer_name"])
     alt_ids, links = directory.merged
     return InvoiceCustomers(
-        key=key, key_code=key_code, customer_id=resolved, alt_ids=alt_ids, links=links
+        key=key.text, key_code=key.codes, customer_id=resolved, alt_ids=alt_ids, links=links
     )
-
-
-def frequent_rows(key_code: Ints, least: int) -> np.ndarray[Any, np.dtype[np.bool_]]:
-    """Per row, whether its key has at least ``least`` rows here; never for a null key (-1).
-
-    What :func:`detectors._codes.frequent` keeps, counted on the keys' codes
-    (:attr:`InvoiceCustomers.key_code` of the rows) instead of their text.
-    """
-    counts = np.bincount(key_code[key_code >= 0])
-    enough: np.ndarray[Any, np.dtype[np.bool_]] = look_up(counts, key_code, 0) >= max(least, 1)
-    return enough
-
-
-@dataclass(frozen=True)
-class CustomerKeys:
-    """The subject key of each customer of a directory (``id:<its id>``), and its code.
-
-    Written and coded once per directory (a directory shared within a pass answers every
-    detector with the same keys), then taken to the invoices by their customer codes.
-    """
-
-    #: Per customer code: ``id:<id>``; one more entry, None, for rows without (code -1).
-    text: Texts
-    #: Per customer code: a code equal for equal ids (one id in two sources is one key);
-    #: one more entry, -1, for rows without.
-    codes: Ints
-
-    @classmethod
-    def of(cls, ids: Texts) -> CustomerKeys:
-        """The keys of the customers whose ids (distinct per customer, never null) are ``ids``."""
-        text = np.empty(len(ids) + 1, dtype=object)
-        text[:-1] = "id:" + np.asarray(ids, dtype=object) if len(ids) else []
-        return cls(text=text, codes=np.append(factor(ids), -1))
-
-    def of_rows(self, codes: Ints, names: pd.Series[Any]) -> tuple[pd.Series[str], Ints]:
-        """Per row, :func:`detectors._frames.subject_key` of its customer's id, and its code.
-
-        Args:
-            codes: Per row, a customer code; -1 where the row has no customer: it is keyed
-                by its name (:func:`detectors._frames.name_keys`).
-            names: The rows' names, with the rows' index.
-
-        Returns:
-            The keys (with ``names``' index) and their codes: a name's key takes a code after
-            every id's, and a null key -1.
-        """
-        key = pd.Series(self.text[codes], index=names.index, dtype="str")
-        key_code = self.codes[codes]
-        unnamed = codes < 0
-        if unnamed.any():
-            by_name = fr.name_keys(names[unnamed])
-            key[unnamed] = by_name.to_numpy()
-            name_code = factor(by_name)
-            key_code[unnamed] = np.where(name_code >= 0, name_code + len(self.codes), -1)
-        return key, key_code
 
 
 _NO_ATTENDEES = ["source", "attendee_name", "attendee_email"]

@@ -13,12 +13,8 @@ from detectors import _payments as pay
 from detectors._codes import sort_keyed
 from detectors._coverage import Fact
 from detectors._facts import INVOICE_CUSTOMERS, PAYMENT_DATES
-from detectors._invoice_customers import (
-    CUSTOMER_COLUMNS,
-    InvoiceCustomers,
-    frequent_rows,
-    invoice_customers,
-)
+from detectors._invoice_customers import CUSTOMER_COLUMNS, InvoiceCustomers, invoice_customers
+from detectors._subject_keys import frequent_rows
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 

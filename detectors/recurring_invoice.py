@@ -16,12 +16,8 @@ from detectors import _origin
 from detectors import _templates as tmpl
 from detectors._coverage import Fact
 from detectors._facts import INVOICE_CUSTOMERS
-from detectors._invoice_customers import (
-    CUSTOMER_COLUMNS,
-    InvoiceCustomers,
-    frequent_rows,
-    invoice_customers,
-)
+from detectors._invoice_customers import CUSTOMER_COLUMNS, InvoiceCustomers, invoice_customers
+from detectors._subject_keys import frequent_rows, subject_keys
 from detectors.base import (
     Candidate,
     Category,
@@ -202,10 +198,10 @@ def _manual_invoices(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFra
     """Manual, non-void invoices issued by ``context.as_of``, keyed by customer."""
     customer_id = fr.as_text(raw["customer_id"])
     customer_name = fr.as_text(raw["customer_name"])
-    key = fr.subject_key(customer_id, customer_name)
+    keys = subject_keys(raw, "customer_id", "customer_name")  # duplicate_entry's too
     frame = pd.DataFrame(
         {
-            "key": key,
+            "key": keys.text,
             "source_id": fr.as_text(raw["source_id"]),
             "source": fr.as_text(raw["source"]),
             "customer_id": customer_id,
@@ -223,7 +219,7 @@ def _manual_invoices(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFra
     keep = (
         fr.is_manual(raw["origin"]).to_numpy()
         & ~ds.lowered_in(raw["status"], _VOID)
-        & frame["key"].notna().to_numpy()
+        & (keys.codes >= 0)
         & (frame["issued"] <= today).to_numpy()
     )
     return frame[keep]

@@ -9,16 +9,8 @@ import pandas as pd
 import pytest
 
 from detectors import _customers, _invoice_customers
-from detectors import _frames as fr
-from detectors._codes import frequent
 from detectors._customers import resolve_customers
-from detectors._invoice_customers import (
-    CUSTOMER_COLUMNS,
-    CustomerKeys,
-    frequent_rows,
-    invoice_customers,
-    repeated_records,
-)
+from detectors._invoice_customers import CUSTOMER_COLUMNS, invoice_customers, repeated_records
 from detectors._shared import detection_pass
 
 NAMES = ["Acme Ltd", "ACME Limited", "Jon Smith", "Jonathan Smith", "Harbour Estates", None]
@@ -200,52 +192,3 @@ def test_a_customers_ids_are_its_distinct_source_and_id_pairs_in_text_order(seed
 
     expected = sorted(set(zip(entity.tolist(), source.tolist(), ids.tolist(), strict=True)))
     assert list(zip(*(part.tolist() for part in found), strict=True)) == expected
-
-
-@pytest.mark.parametrize("seed", range(3))
-def test_a_subject_key_from_customer_codes_equals_the_key_of_their_ids(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    ids = np.array(["C1", "c1", "C 2", "Zoë", "C1"], dtype=object)  # C1: in two sources
-    codes = rng.integers(-1, len(ids), 200)
-    names = pd.Series(
-        rng.choice(np.array(["Dr Ann Lee", "ann lee", " ", None, "Bo"], dtype=object), 200),
-        index=rng.permutation(1000)[:200],
-    )
-
-    key, key_code = CustomerKeys.of(ids).of_rows(codes, names)
-
-    primary = pd.Series(np.append(ids, None)[codes], index=names.index, dtype=object)
-    pd.testing.assert_series_equal(key, fr.subject_key(primary, names))
-    assert key[(codes == 1)].eq("id:c1").all()
-    # The codes group the rows as their keys' text does (null: -1).
-    grouped = pd.factorize(pd.Series(key_code).where(key_code >= 0))[0]
-    np.testing.assert_array_equal(grouped, pd.factorize(key)[0])
-
-
-def test_a_subject_key_from_no_customer_is_the_names_key() -> None:
-    names = pd.Series(["Ann Lee", None, "ann  lee"], dtype=object)
-
-    key, key_code = CustomerKeys.of(np.array([], dtype=object)).of_rows(
-        np.array([-1, -1, -1]), names
-    )
-
-    assert key.iloc[0] == key.iloc[2] == "name:ann lee"
-    assert pd.isna(key.iloc[1])
-    assert key_code[0] == key_code[2] >= 0
-    assert key_code[1] == -1
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_frequent_rows_are_those_of_keys_with_enough_rows(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    key = pd.Series(rng.choice(np.array(["a", "b", "c", None], dtype=object), 50), dtype="str")
-    least = int(rng.integers(0, 15))
-    frame = pd.DataFrame({"key": key})
-
-    kept = frequent_rows(pd.factorize(key)[0].astype(np.int64), least)
-
-    pd.testing.assert_frame_equal(frame[kept], frequent(frame, least))
-
-
-def test_frequent_rows_never_keep_a_null_key() -> None:
-    assert frequent_rows(np.array([-1, -1, 0], dtype=np.int64), 1).tolist() == [False, False, True]
