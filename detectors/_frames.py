@@ -139,30 +139,13 @@ def subject_key(primary: pd.Series[Any], names: pd.Series[Any], kind: str = "id"
     key = per_distinct(as_text(primary), _PRIMARY_KEYS[kind])
     unnamed = key.isna().to_numpy()
     if unnamed.any():
-        key[unnamed] = per_distinct(as_text(names[unnamed]), _name_key).to_numpy()
+        key[unnamed] = name_keys(names[unnamed]).to_numpy()
     return key
 
 
-def coded_subject_key(
-    codes: np.ndarray[Any, np.dtype[np.int64]], ids: np.ndarray[Any, Any], names: pd.Series[Any]
-) -> pd.Series[str]:
-    """:func:`subject_key` of ids given as codes: ``id:<ids[code]>``, else the name's key.
-
-    Equal to ``subject_key`` of the rows' ids (``ids[code]``, null for code -1) and
-    ``names``, with each distinct id's key written once rather than each row's id coded.
-
-    Args:
-        codes: Per row, a position in ``ids``; -1 where the row has no id.
-        ids: Distinct ids (strings).
-        names: Names (with the rows' index), used where ``codes`` is -1.
-    """
-    keys = np.empty(len(ids) + 1, dtype=object)  # the last one (code -1): None
-    keys[:-1] = "id:" + np.asarray(ids, dtype=object) if len(ids) else []
-    key = pd.Series(keys[codes], index=names.index, dtype="str")
-    unnamed = codes < 0
-    if unnamed.any():
-        key[unnamed] = per_distinct(as_text(names[unnamed]), _name_key).to_numpy()
-    return key
+def name_keys(names: pd.Series[Any]) -> pd.Series[str]:
+    """The key :func:`subject_key` gives a record known by its name: ``name:<cleaned name>``."""
+    return per_distinct(as_text(names), _name_key)
 
 
 def has_subject(primary: pd.Series[Any], names: pd.Series[Any]) -> np.ndarray[Any, Any]:

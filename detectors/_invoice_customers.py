@@ -4,6 +4,10 @@
 (:func:`detectors._customers.resolve_customers`). Most invoices name their customer exactly
 as a record does (:func:`repeated_records`): they take that record's customer, and when all
 of them do, the records' resolution alone answers every detector of a pass.
+
+Each invoice's subject key comes with a code (:attr:`InvoiceCustomers.key_code`,
+:mod:`detectors._subject_keys`): the detectors count a customer's invoices on the codes,
+not by hashing every key's text again; most customers have too few invoices to matter.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from detectors._codes import Ints, factor, first_rows, look_up
 from detectors._customers import AltIds, Directory, resolve_customers
 from detectors._known import known_text
 from detectors._shared import shared
+from detectors._subject_keys import IdKeys
 from detectors.base import EntityLink
 
 #: Customer record columns :func:`invoice_customers` reads when the customers are given.
@@ -32,6 +37,8 @@ class InvoiceCustomers:
     #: Per invoice row (the invoices' index): ``id:<customer id>`` of the resolved customer,
     #: else ``name:<cleaned name>`` for an invoice no customer id resolves, else null.
     key: pd.Series[Any]
+    #: Per invoice row: a code of its ``key``, equal for equal keys; -1 for a null key.
+    key_code: Ints
     #: Per invoice row: the resolved customer's id (its first ``(source, id)``), else null.
     customer_id: pd.Series[Any]
     #: Per resolved customer id: the other ``<source>:<id>`` of the same customer.
@@ -63,12 +70,13 @@ def invoice_customers(
     customer_id = pd.Series(ids, index=invoices.index, dtype=object)
     has_id = fr.as_text(invoices["customer_id"]).notna().to_numpy()
     resolved = customer_id.where(has_id, None)
-    # The key of each resolved customer is written once, not coded again per invoice.
-    key = fr.coded_subject_key(
-        np.where(has_id & (code >= 0), code, -1), directory.ids, invoices["customer_name"]
-    )
+    # Each customer's key is written and coded once per directory, not per invoice.
+    keys = shared("customer_keys", (directory,), (), lambda: IdKeys.of(directory.ids))
+    key = keys.of_rows(np.where(has_id & (code >= 0), code, -1), invoices["customer_name"])
     alt_ids, links = directory.merged
-    return InvoiceCustomers(key=key, customer_id=resolved, alt_ids=alt_ids, links=links)
+    return InvoiceCustomers(
+        key=key.text, key_code=key.codes, customer_id=resolved, alt_ids=alt_ids, links=links
+    )
 
 
 _NO_ATTENDEES = ["source", "attendee_name", "attendee_email"]

@@ -2,8 +2,10 @@
 
 A record can repeat another only if both are for the same customer (or vendor), to the cent,
 in the same currency. On a ledger that is a few per cent of the records, so the subject and
-amount of every record are worked out first, and the rest of what a comparison needs (the
-content, the lines' signature, the supplier reference) only for the records that share them.
+amount of every record are worked out first, and compared on codes (the subjects' keys
+from :func:`detectors._subject_keys.subject_keys`, shared with ``recurring_invoice``), and the
+rest of what a comparison needs (the content, the lines' signature, the supplier reference)
+only for the records that share them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import pandas as pd
 from detectors import _distinct as ds
 from detectors import _documents as docs
 from detectors import _frames as fr
+from detectors._codes import combine, factor
+from detectors._subject_keys import frequent_rows, subject_keys
 
 #: What makes two records the same amount: the same subject, cents and currency.
 AMOUNT = ["key", "cents", "currency"]
@@ -59,33 +63,31 @@ def ledger(
     total = fr.as_money(raw["total"])
     status = fr.lowered(raw["status"])
     issued = fr.as_dates(raw["issued_on"])
-    amount = pd.DataFrame(
-        {
-            "key": fr.subject_key(party_id, party_name),
-            "cents": np.round(total * 100),
-            "currency": ds.per_distinct(fr.as_text(raw["currency"]), _currency_code)
-            .fillna("")
-            .to_numpy(dtype=object),
-        },
-        copy=False,
+    keys = subject_keys(raw, f"{party}_id", f"{party}_name")
+    cents = np.round(total.to_numpy() * 100)
+    currency = (
+        ds.per_distinct(fr.as_text(raw["currency"]), _currency_code)
+        .fillna("")
+        .to_numpy(dtype=object)
     )
     keep = (
         fr.is_manual(raw["origin"]).to_numpy()
         & ~ds.lowered_in(raw["status"], _VOID)
-        & amount["key"].notna().to_numpy()
+        & (keys.codes >= 0)
         & total.notna().to_numpy()
         & (issued <= today).to_numpy()
     )
-    kept = amount[keep]
+    # Records sharing subject, cents and currency (AMOUNT), found on the subjects' codes.
+    amount = combine(keys.codes[keep], factor(cents[keep]), factor(currency[keep]))
     shared = np.zeros(len(raw), dtype=bool)
-    shared[np.flatnonzero(keep)[kept.duplicated(AMOUNT, keep=False).to_numpy()]] = True
+    shared[np.flatnonzero(keep)[frequent_rows(amount, 2)]] = True
     rows = raw[shared]
     source_id = fr.as_text(rows["source_id"])
     content, matched, line_count = _content(rows, source_id, lines)
     repeats = pd.DataFrame(
         {
             "party": party,
-            "key": amount["key"].to_numpy(dtype=object)[shared],
+            "key": keys.text.to_numpy(dtype=object)[shared],
             "party_id": party_id[shared],
             "party_name": party_name[shared],
             "source_id": source_id,
@@ -93,8 +95,8 @@ def ledger(
             "origin": rows["origin"].to_numpy(dtype=object, copy=True),  # not a view of raw
             "issued": issued[shared],
             "total": total[shared],
-            "cents": amount["cents"].to_numpy()[shared],
-            "currency": amount["currency"].to_numpy()[shared],
+            "cents": cents[shared],
+            "currency": currency[shared],
             "content": content,
             "matched": matched,
             "line_count": line_count,
@@ -105,7 +107,7 @@ def ledger(
         index=rows.index,
         copy=False,
     )
-    return Ledger(keys=kept["key"], repeats=repeats)
+    return Ledger(keys=keys.text[keep], repeats=repeats)
 
 
 def _content(

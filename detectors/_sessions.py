@@ -85,8 +85,10 @@ def explained_runs(
         first=("issued", "min"),
         last=("issued", "max"),
     )
-    # Sessions per customer and day; only days with two or more can explain a repeat.
-    per_day = sessions.groupby(["customer", "date"]).size().rename("sessions").reset_index()
+    # Sessions per customer and day, of the runs' customers only (a few of the calendar's);
+    # only days with two or more can explain a repeat.
+    theirs = np.isin(sessions["customer"].to_numpy(), summary["customer"].to_numpy())
+    per_day = sessions[theirs].groupby(["customer", "date"]).size().rename("sessions").reset_index()
     busy = per_day[per_day["sessions"] >= 2]
     candidates = summary.reset_index().merge(busy, on="customer")
     lag = pd.Timedelta(days=max_lag_days)

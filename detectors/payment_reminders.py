@@ -10,10 +10,11 @@ from busywork.store.records import RecordKind
 from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors import _payments as pay
-from detectors._codes import frequent, sort_keyed
+from detectors._codes import sort_keyed
 from detectors._coverage import Fact
 from detectors._facts import INVOICE_CUSTOMERS, PAYMENT_DATES
 from detectors._invoice_customers import CUSTOMER_COLUMNS, InvoiceCustomers, invoice_customers
+from detectors._subject_keys import frequent_rows
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -110,8 +111,8 @@ class PaymentRemindersDetector(Detector):
         if inv.empty:
             return []
         resolved = invoice_customers(inv, frames.get(RecordKind.CUSTOMER))
-        inv = inv.assign(key=resolved.key, raw_id=inv["customer_id"])
-        inv = inv.assign(customer_id=resolved.customer_id)[inv["key"].notna().to_numpy()]
+        inv = inv.assign(key=resolved.key, key_code=resolved.key_code, raw_id=inv["customer_id"])
+        inv = inv.assign(customer_id=resolved.customer_id)[resolved.key_code >= 0]
         today = fr.as_of(context).normalize()
         settled = inv["paid"].notna() & (inv["paid"] <= fr.as_of(context))
         end = inv["paid"].dt.normalize().where(settled, today)
@@ -130,7 +131,8 @@ class PaymentRemindersDetector(Detector):
         inv["late"] = inv["late_days"] > self.grace_days
         business_median = float(inv["late_days"].median())
         # The business's median needs every invoice; a customer's figures need enough of them.
-        inv = sort_keyed(frequent(inv, self.min_invoices), "issued")
+        inv = inv[frequent_rows(inv["key_code"].to_numpy(), self.min_invoices)]
+        inv = sort_keyed(inv, "issued")
         stats = inv.groupby("key").agg(
             considered=("late", "size"), late=("late", "sum"), median=("late_days", "median")
         )

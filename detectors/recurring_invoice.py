@@ -17,6 +17,7 @@ from detectors import _templates as tmpl
 from detectors._coverage import Fact
 from detectors._facts import INVOICE_CUSTOMERS
 from detectors._invoice_customers import CUSTOMER_COLUMNS, InvoiceCustomers, invoice_customers
+from detectors._subject_keys import frequent_rows, subject_keys
 from detectors.base import (
     Candidate,
     Category,
@@ -128,7 +129,8 @@ class RecurringInvoiceDetector(Detector):
         invoices = invoices.assign(
             key=resolved.key, raw_id=invoices["customer_id"], customer_id=resolved.customer_id
         )
-        invoices = invoices[invoices["key"].notna().to_numpy()]
+        # Only customers with enough invoices can have a run: counted on the keys' codes.
+        invoices = invoices[frequent_rows(resolved.key_code, self.min_occurrences)]
         # Invoices to one customer keep one price; the bills' extra amount check is not needed.
         rules = cad.CadenceRules(**self.get_params(), require_near_amounts=False)
         runs = cad.find_runs(invoices, rules, fr.as_of(context).normalize())
@@ -196,10 +198,10 @@ def _manual_invoices(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFra
     """Manual, non-void invoices issued by ``context.as_of``, keyed by customer."""
     customer_id = fr.as_text(raw["customer_id"])
     customer_name = fr.as_text(raw["customer_name"])
-    key = fr.subject_key(customer_id, customer_name)
+    keys = subject_keys(raw, "customer_id", "customer_name")  # duplicate_entry's too
     frame = pd.DataFrame(
         {
-            "key": key,
+            "key": keys.text,
             "source_id": fr.as_text(raw["source_id"]),
             "source": fr.as_text(raw["source"]),
             "customer_id": customer_id,
@@ -217,7 +219,7 @@ def _manual_invoices(raw: pd.DataFrame, context: DetectionContext) -> pd.DataFra
     keep = (
         fr.is_manual(raw["origin"]).to_numpy()
         & ~ds.lowered_in(raw["status"], _VOID)
-        & frame["key"].notna().to_numpy()
+        & (keys.codes >= 0)
         & (frame["issued"] <= today).to_numpy()
     )
     return frame[keep]

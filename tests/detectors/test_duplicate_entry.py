@@ -153,6 +153,28 @@ def test_one_session_billed_twice_is_still_a_duplicate() -> None:
     assert finding.record_ids == ("INV-114", "INV-120")
 
 
+def test_another_customers_two_sessions_that_day_explain_nothing() -> None:
+    frames = _two_cleans_on_one_day(1)
+    day = TODAY - timedelta(days=30)
+    others = [
+        appointment(f"APT-O{hour}", start_at=datetime.combine(day, time(hour)),
+                    attendee_email="olu@example.com", attendee_name="Olu Adeyemi")
+        for hour in (10, 15)
+    ]  # fmt: skip
+    frames[RecordKind.APPOINTMENT] = pd.concat(
+        [frames[RecordKind.APPOINTMENT], appointments(others)], ignore_index=True
+    )
+    frames[RecordKind.CUSTOMER] = pd.concat(
+        [
+            frames[RecordKind.CUSTOMER],
+            customers([customer("C0300", "Olu Adeyemi", "olu@example.com")]),
+        ],
+        ignore_index=True,
+    )
+    (finding,) = DuplicateEntryDetector().detect(frames, context())
+    assert finding.record_ids == ("INV-114", "INV-120")
+
+
 def test_a_booking_tools_copy_is_not_a_second_session() -> None:
     frames = _two_cleans_on_one_day(1)
     booked = frames[RecordKind.APPOINTMENT].assign(origin="booking_link")

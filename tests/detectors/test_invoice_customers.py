@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from detectors import _customers, _invoice_customers
-from detectors import _frames as fr
 from detectors._customers import resolve_customers
 from detectors._invoice_customers import CUSTOMER_COLUMNS, invoice_customers, repeated_records
 from detectors._shared import detection_pass
@@ -193,25 +192,3 @@ def test_a_customers_ids_are_its_distinct_source_and_id_pairs_in_text_order(seed
 
     expected = sorted(set(zip(entity.tolist(), source.tolist(), ids.tolist(), strict=True)))
     assert list(zip(*(part.tolist() for part in found), strict=True)) == expected
-
-
-@pytest.mark.parametrize("seed", range(3))
-def test_a_subject_key_from_id_codes_equals_the_key_of_the_ids(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    ids = np.array(["C1", "c1", "C 2", "Zoë"], dtype=object)
-    codes = rng.integers(-1, len(ids), 200)
-    names = pd.Series(
-        rng.choice(np.array(["Dr Ann Lee", "ann lee", " ", None, "Bo"], dtype=object), 200),
-        index=rng.permutation(1000)[:200],
-    )
-    by_codes = fr.coded_subject_key(codes, ids, names)
-    primary = pd.Series(np.append(ids, None)[codes], index=names.index, dtype=object)
-    pd.testing.assert_series_equal(by_codes, fr.subject_key(primary, names))
-    assert by_codes[(codes == 1)].eq("id:c1").all()
-
-
-def test_a_subject_key_from_no_ids_is_the_names_key() -> None:
-    names = pd.Series(["Ann Lee", None], dtype=object)
-    key = fr.coded_subject_key(np.array([-1, -1]), np.array([], dtype=object), names)
-    assert key.iloc[0] == "name:ann lee"
-    assert pd.isna(key.iloc[1])
