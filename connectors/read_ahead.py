@@ -11,10 +11,11 @@ threads) that imports only this module, so no main module is run again and none 
 ``__main__`` guard. Files to read go to its stdin, and each result comes back on its
 stdout as one pickled blob of frames and tuples, never persisted; a thread here drains the
 results so the helper never waits on a full pipe. It reads at most :data:`FILES_AHEAD`
-files ahead of the commits. A file's result is the same as read here, its problems with
-their ``file:line`` included. When reading a file fails in the helper, or the helper dies,
-that file (and every later one) is read here again, so an error surfaces exactly as it
-always has.
+big files ahead of the commits; a small file (:data:`SMALL_FILE_BYTES`) rides along
+uncounted, so a bills export between two large ones never keeps the helper idle. A
+file's result is the same as read here, its problems with their ``file:line`` included.
+When reading a file fails in the helper, or the helper dies, that file (and every later
+one) is read here again, so an error surfaces exactly as it always has.
 """
 
 from __future__ import annotations
@@ -48,9 +49,12 @@ READ_HERE_WHILE_STARTING = True
 EXIT_SECONDS = 10.0
 #: What the helper runs: this module's loop, and nothing else of the caller's program.
 HELPER_CODE = "from connectors.read_ahead import serve; serve()"
-#: Results read ahead and not yet committed, at most: enough to keep the helper busy while
-#: a long file commits, few enough to bound memory.
+#: Results of big files read ahead and not yet committed, at most: enough to keep the helper
+#: busy while a long file commits, few enough to bound memory.
 FILES_AHEAD = 2
+#: A file smaller than this is not counted in :data:`FILES_AHEAD`: its result takes little
+#: memory, and counting it kept the helper from starting on the big file after it.
+SMALL_FILE_BYTES = 8 * 1024 * 1024
 
 ReadResult = tuple[RecordBatch | None, tuple[str, ...], FileOutcome]
 
@@ -99,6 +103,7 @@ def _with_helper(reads: Sequence[ExportRead], helper: _Helper) -> Generator[Read
     """
     # The engine in the context is this process's; the reading needs none.
     portable = [replace(read, context=replace(read.context, engine=None)) for read in reads]
+    sizes = [_size(read.path) for read in reads]
     lock = threading.Lock()
     owed: set[int] = set()  # positions sent to the helper; its results come in that order
     sent = 1  # reads[:sent] are read here or sent to the helper; the first is read here
@@ -107,7 +112,7 @@ def _with_helper(reads: Sequence[ExportRead], helper: _Helper) -> Generator[Read
     def hand_over() -> None:
         nonlocal sent
         with lock:
-            upto = min(current + 1 + FILES_AHEAD, len(reads))
+            upto = ahead_limit(sizes, current)
             while sent < upto and helper.send(portable[sent]):
                 owed.add(sent)
                 sent += 1
@@ -128,6 +133,26 @@ def _with_helper(reads: Sequence[ExportRead], helper: _Helper) -> Generator[Read
             continue
         packed = helper.result()
         yield read.run() if packed is None else pickle.loads(packed)
+
+
+def ahead_limit(sizes: Sequence[int], current: int) -> int:
+    """One past the last file to hand the helper while file ``current`` is committed.
+
+    That is :data:`FILES_AHEAD` big files after the current one, with the small files
+    (under :data:`SMALL_FILE_BYTES`) before, between and after them.
+
+    Args:
+        sizes: Each file's size in bytes, in import order.
+        current: The position of the file being read or committed.
+    """
+    upto, big = current + 1, 0
+    while upto < len(sizes):
+        if sizes[upto] >= SMALL_FILE_BYTES:
+            if big == FILES_AHEAD:
+                break
+            big += 1
+        upto += 1
+    return upto
 
 
 class _Helper:

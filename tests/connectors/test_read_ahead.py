@@ -102,3 +102,21 @@ def test_stopping_early_leaves_no_helper_waiting(
     results.close()
     assert batch is not None
     assert list(batch.frame["source_id"]) == ["C1", "C2"]
+
+
+def test_small_files_ride_along_uncounted(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The million-record import's files: customers, vendors, invoices, lines, payments,
+    # bills, appointments, journal entries (MB). Only big files count against FILES_AHEAD.
+    monkeypatch.setattr(read_ahead, "FILES_AHEAD", 2)
+    monkeypatch.setattr(read_ahead, "SMALL_FILE_BYTES", 8)
+    sizes = [14, 1, 39, 34, 20, 2, 49, 1]
+    # While the lines commit, the helper gets payments, bills and the appointments after
+    # them; counting the bills as a file would hold the appointments back.
+    assert read_ahead.ahead_limit(sizes, 3) == 8
+    # While the customers are read: the vendors, then the invoices and the lines.
+    assert read_ahead.ahead_limit(sizes, 0) == 4
+    # Two big files after the invoices, the lines and the payments, and the bills after
+    # them; the appointments wait.
+    assert read_ahead.ahead_limit(sizes, 2) == 6
+    assert read_ahead.ahead_limit(sizes, 7) == 8
+    assert read_ahead.ahead_limit([20, 20, 20, 20], 0) == 3
