@@ -94,6 +94,23 @@ def attendees(raw: pd.DataFrame) -> Attendees:
     )
 
 
+def subject_codes(raw: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Per row, a code equal exactly where the rows' subject keys are (-1: no key).
+
+    The keys are :func:`detectors._frames.subject_key`'s with ``kind="email"`` (the
+    normalised e-mail, else the normalised name), never written out: a detector that needs
+    only the subjects with several rows counts them on these codes and writes the keys of
+    those alone. Names are cleaned only on the rows without an address.
+    """
+    emails = Codes.of([raw["attendee_email"]], fr.clean_email)
+    codes = emails.codes.copy()
+    unnamed = np.flatnonzero(codes < 0)
+    if len(unnamed):
+        names = Codes.of([raw["attendee_name"].iloc[unnamed]], fr.clean_name).codes
+        codes[unnamed] = np.where(names >= 0, names + len(emails.values), -1)
+    return codes
+
+
 def _prefixed(prefix: str, values: Any) -> np.ndarray[Any, np.dtype[np.object_]]:
     texts: Any = prefix + np.asarray(values, dtype=object)  # one C loop over the values
     return np.asarray(texts, dtype=object)
