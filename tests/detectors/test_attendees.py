@@ -68,6 +68,7 @@ def test_key_codes_are_equal_exactly_where_the_keys_are() -> None:
             assert (codes[first] == codes[second]) == (keys[first] == keys[second])
     assert codes[0] == codes[1]  # the same address, written two ways
     assert codes[5] == codes[6]
+    assert list(coded.keys_of(codes[[2, 4, 0]])) == [keys[2], None, keys[0]]
 
 
 def test_subject_codes_are_equal_exactly_where_the_subject_keys_are() -> None:
