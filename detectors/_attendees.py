@@ -50,9 +50,21 @@ class Attendees:
 
         The same values as :func:`detectors._frames.subject_key` with ``kind="email"``.
         """
-        by_email = look_up(_prefixed("email:", self.emails.values), self.emails.codes, None)
-        by_name = look_up(_prefixed("name:", self.names.values), self.names.codes, None)
-        return self._texts(np.where(self.emails.codes >= 0, by_email, by_name))
+        return self._texts(self.keys_of(self.key_codes()))
+
+    def keys_of(self, codes: np.ndarray[Any, np.dtype[np.int64]]) -> np.ndarray[Any, Any]:
+        """The :meth:`key` of each of ``codes`` (:meth:`key_codes`; -1 gives ``None``).
+
+        Only the keys asked for are written: a detector that groups rows by their codes
+        names the few groups it reports.
+        """
+        first_name = len(self.emails.values)
+        keys = np.full(len(codes), None, dtype=object)
+        by_email = (codes >= 0) & (codes < first_name)
+        keys[by_email] = _prefixed("email:", self.emails.values[codes[by_email]])
+        by_name = codes >= first_name
+        keys[by_name] = _prefixed("name:", self.names.values[codes[by_name] - first_name])
+        return keys
 
     def key_codes(self) -> np.ndarray[Any, np.dtype[np.int64]]:
         """Per row, a code equal for rows of equal :meth:`key` (-1 where it is null).
@@ -92,6 +104,23 @@ def attendees(raw: pd.DataFrame) -> Attendees:
         names=Codes.of([raw["attendee_name"]], fr.clean_name),
         index=raw.index,
     )
+
+
+def subject_codes(raw: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Per row, a code equal exactly where the rows' subject keys are (-1: no key).
+
+    The keys are :func:`detectors._frames.subject_key`'s with ``kind="email"`` (the
+    normalised e-mail, else the normalised name), never written out: a detector that needs
+    only the subjects with several rows counts them on these codes and writes the keys of
+    those alone. Names are cleaned only on the rows without an address.
+    """
+    emails = Codes.of([raw["attendee_email"]], fr.clean_email)
+    codes = emails.codes.copy()
+    unnamed = np.flatnonzero(codes < 0)
+    if len(unnamed):
+        names = Codes.of([raw["attendee_name"].iloc[unnamed]], fr.clean_name).codes
+        codes[unnamed] = np.where(names >= 0, names + len(emails.values), -1)
+    return codes
 
 
 def _prefixed(prefix: str, values: Any) -> np.ndarray[Any, np.dtype[np.object_]]:

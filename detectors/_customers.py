@@ -23,9 +23,10 @@ from detectors._codes import (
     lexsorted,
     ranks,
 )
-from detectors._entities import Resolution, match_name, resolve
+from detectors._entities import Resolution, resolve
 from detectors._known import known_text
 from detectors._nodes import NodeLabels, distinct_rows
+from detectors._similar_names import match_name
 from detectors.base import EntityLink
 
 #: A customer's other ``<source>:<id>``.
@@ -107,7 +108,7 @@ def resolve_customers(
             ``name`` or ``email``, so that they are not coded twice.
         cleaned: Codes a caller already has of the rows' ``email`` as
             :func:`detectors._frames.clean_email` and ``name`` as
-            :func:`detectors._entities.match_name` clean them (:meth:`Codes.cleaned` of the
+            :func:`detectors._similar_names.match_name` clean them (:meth:`Codes.cleaned` of the
             same rows' codes), so that they are not cleaned twice.
     """
     columns = {

@@ -44,6 +44,8 @@ MIRROR_COLUMNS = (
 )
 _INFORMATIVE_STATUSES = ("no_show", "cancelled")
 
+Bools = np.ndarray[Any, np.dtype[np.bool_]]
+
 
 def mirror_pairs(raw: pd.DataFrame) -> pd.DataFrame:
     """The copies in an appointment frame: one row per (kept, copy) pair.
@@ -54,11 +56,10 @@ def mirror_pairs(raw: pd.DataFrame) -> pd.DataFrame:
         booking is seen once.
     """
     empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in _PAIR_DTYPES.items()})
-    if raw.empty:
+    if raw.empty or not _may_hold_copies(raw):
         return empty
     source = fr.as_text(raw["source"]).to_numpy(dtype=object)
-    ids = fr.as_text(raw["source_id"]).to_numpy(dtype=object)
-    named = _named(raw, source, ids)
+    named = _named(raw, source)
     copies = np.zeros(len(raw), dtype=bool)
     copies[named[:, 1]] = True
     slot = _same_slot(raw, source, copies)
@@ -66,6 +67,7 @@ def mirror_pairs(raw: pd.DataFrame) -> pd.DataFrame:
     rules = np.array(["named"] * len(named) + ["same_slot"] * len(slot), dtype=object)
     if not len(pairs):
         return empty
+    ids = _ids(raw)
     return pd.DataFrame(
         {
             "kept": pairs[:, 0],
@@ -119,7 +121,12 @@ _PAIR_DTYPES = {
 }
 
 
-def _named(raw: pd.DataFrame, source: Any, ids: Any) -> np.ndarray[Any, np.dtype[np.int64]]:
+def _ids(raw: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """The rows' ``source_id`` as text: read only where copies are named or found."""
+    return fr.as_text(raw["source_id"]).to_numpy(dtype=object)
+
+
+def _named(raw: pd.DataFrame, source: Any) -> np.ndarray[Any, np.dtype[np.int64]]:
     """(kept, copy) positions where a row's ``mirror_id`` is another source's id."""
     none = np.empty((0, 2), dtype=np.int64)
     if "mirror_id" not in raw.columns:
@@ -128,7 +135,7 @@ def _named(raw: pd.DataFrame, source: Any, ids: Any) -> np.ndarray[Any, np.dtype
     naming = np.flatnonzero(pd.notna(mirror) & (mirror != ""))
     if not len(naming):
         return none
-    position = pd.Series(np.arange(len(raw)), index=pd.Index(ids))
+    position = pd.Series(np.arange(len(raw)), index=pd.Index(_ids(raw)))
     position = position[~position.index.duplicated(keep=False)]  # an id two sources share
     hit = position.reindex(mirror[naming]).to_numpy()
     found = ~np.isnan(hit)
@@ -147,8 +154,7 @@ def _same_slot(
     Rows already found as copies (``taken``) are left out.
     """
     start = fr.as_datetimes(raw["start_at"])
-    linked_rows = ds.per_distinct_test(raw["origin"], _booking_link, False)
-    unknown_rows = fr.is_unknown_origin(raw["origin"]).to_numpy()
+    linked_rows, unknown_rows = _linked_and_unknown(raw["origin"])
     timed = np.flatnonzero(start.notna().to_numpy() & ~taken)
     # Copies share their start instant. Only instants that hold two sources, or a booking
     # link's booking and a row of unknown origin, can hold a copy: the attendees (the costly
@@ -178,7 +184,7 @@ def _same_slot(
         else np.zeros(len(rows), dtype=bool)
     )
     automated = ~fr.is_manual(raw["origin"]).to_numpy()[rows]
-    ids = fr.as_text(raw["source_id"]).to_numpy(dtype=object)[rows]
+    ids = _ids(raw)[rows]
     frame = pd.DataFrame(
         {
             "slot": slot,
@@ -211,6 +217,35 @@ def _same_slot(
 
 def _booking_link(origin: str) -> bool:
     return ds.clean_lowered(origin) == "booking_link"
+
+
+def _linked_and_unknown(origin: pd.Series[Any]) -> tuple[Bools, Bools]:
+    """Per row, whether its origin is ``booking_link``, and whether it says nothing.
+
+    The column is coded once and both questions are asked of its distinct values (and of
+    null, last): :func:`detectors._frames.is_unknown_origin` counts a null as unknown.
+    """
+    codes, uniques = pd.factorize(fr.as_text(origin).to_numpy(dtype=object))
+    distinct = pd.Series([*uniques, None], dtype=object)
+    linked = ds.per_distinct_test(distinct, _booking_link, False)[codes]
+    unknown = fr.is_unknown_origin(distinct).to_numpy()[codes]  # code -1: the null, last
+    return linked, unknown
+
+
+def _may_hold_copies(raw: pd.DataFrame) -> bool:
+    """False when no row of ``raw`` can be a copy: read before any start or attendee.
+
+    No row names a copy (``mirror_id`` all null), and every row has the same source with
+    no booking-link booking beside a row of unknown origin: no start instant can then hold
+    the two sources, or the booking and its copy, that :func:`_same_slot` pairs.
+    """
+    if "mirror_id" in raw.columns and raw["mirror_id"].notna().to_numpy().any():
+        return True
+    source = raw["source"].to_numpy(dtype=object)
+    if not (source == source[0]).all():  # a null anywhere: not known to be one source
+        return True
+    linked, unknown = _linked_and_unknown(raw["origin"])
+    return bool(linked.any() and unknown.any())
 
 
 def _copy_instants(

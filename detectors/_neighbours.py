@@ -5,7 +5,7 @@ sparse vectors (a brute-force search: the distance matrix, chunk by chunk, then 
 closest columns), from the same ``cosine_distances`` and the same partition and sort, so
 distances and their order are bit for bit the same. It skips the estimator's parameter
 validation and input checks, which cost more than the search itself on the small blocks
-of names :func:`detectors._entities.similar_names` compares, once per block.
+of names :func:`detectors._similar_names.similar_names` compares, once per block.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _distinct as ds
 from detectors import _frames as fr
-from detectors._codes import frequent, sort_keyed
+from detectors._attendees import subject_codes
+from detectors._codes import look_up, sort_keyed
 from detectors._coverage import Fact
 from detectors._facts import ATTENDEES
 from detectors._mirrors import one_per_booking
@@ -97,8 +98,12 @@ class ManualSchedulingDetector(Detector):
             & (start <= now)
             & (start > now - pd.Timedelta(days=self.window_days))
         )
-        # Who each booking is for is text work: only on the bookings made one by one.
+        # Who each booking is for is text work: only on the bookings made one by one, and
+        # written out only for the attendees booked often enough to be reported.
         raw = raw[one_by_one.to_numpy()]
+        who = subject_codes(raw)
+        counts = np.bincount(who[who >= 0])
+        raw = raw[look_up(counts, who, 0) >= max(self.min_occurrences, 1)]
         local = fr.local_times(raw["start_at"], context.timezone)
         frame = pd.DataFrame(
             {
@@ -113,8 +118,7 @@ class ManualSchedulingDetector(Detector):
             },
             copy=False,
         )
-        keep = frame["key"].notna()
-        frame = sort_keyed(frequent(frame[keep.to_numpy()], self.min_occurrences), "day")
+        frame = sort_keyed(frame, "day")
         if frame.empty:
             return []
         gaps = fr.to_days(frame.groupby("key")["day"].diff())

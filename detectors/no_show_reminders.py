@@ -8,20 +8,12 @@ import numpy as np
 import pandas as pd
 
 from busywork.store.records import RecordKind
-from detectors import _distinct as ds
 from detectors import _frames as fr
-from detectors._attendees import attendees
 from detectors._coverage import Fact
 from detectors._facts import ATTENDEES
-from detectors._mirrors import one_per_booking
+from detectors._misses import Misses, client_appointments
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
-
-#: Statuses and who cancelled, as :func:`detectors._distinct.lowered_in` compares them.
-_CANCELLED = frozenset({"cancelled"})
-_NO_SHOW = frozenset({"no_show"})
-_INVITEE = frozenset({"invitee"})
-_HOST = frozenset({"host"})
 
 
 @register
@@ -115,48 +107,13 @@ class NoShowRemindersDetector(Detector):
         self.attendee_lift = attendee_lift
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
-        now = fr.as_of(context)
-        raw = frames[RecordKind.APPOINTMENT]
         window = pd.Timedelta(days=self.window_days)
-        raw = fr.in_window(raw, fr.as_datetimes(raw["start_at"]), now - window, now)
-        raw = one_per_booking(raw)  # a booking and its calendar copy are one appointment
-        start = fr.as_datetimes(raw["start_at"])
-        end = fr.as_datetimes(raw["end_at"])
-        cancelled = ds.lowered_in(raw["status"], _CANCELLED)
-        notice = fr.to_days(start - fr.as_datetimes(raw["cancelled_at"])) * 24
-        late = cancelled & (notice < self.late_cancel_hours).to_numpy()
-        by_invitee = ds.lowered_in(raw["cancelled_by"], _INVITEE)
-        by_host = cancelled & ds.lowered_in(raw["cancelled_by"], _HOST)
-        who = attendees(raw)  # each attendee column cleaned once
-        attendee = pd.Series(who.named() & ~who.colleagues(raw["calendar"]), index=raw.index)
-        frame = pd.DataFrame(
-            {
-                "source_id": fr.as_text(raw["source_id"]),
-                "source": fr.as_text(raw["source"]),
-                "who": who.key(),
-                "who_code": who.key_codes(),
-                "email": who.email(),
-                "name": fr.as_text(raw["attendee_name"]),
-                "calendar": fr.as_text(raw["calendar"]).fillna(""),
-                "start": start,
-                "hours": (fr.to_days(end - start) * 24).clip(lower=0.0),
-                "no_show": ds.lowered_in(raw["status"], _NO_SHOW),
-                # A cancellation with no recorded time gives no notice to judge: not a miss.
-                "late_cancel": late & by_invitee,
-                "unattributed": late & ~ds.lowered_in(raw["cancelled_by"], _INVITEE | _HOST),
-            },
-            copy=False,
+        misses = client_appointments(
+            frames[RecordKind.APPOINTMENT], fr.as_of(context), window, self.late_cancel_hours
         )
-        keep = (
-            attendee
-            & ~by_host
-            & (start <= now)
-            & (start > now - pd.Timedelta(days=self.window_days))
-        )
-        frame = frame[keep.to_numpy()]
+        frame = misses.frame
         if frame.empty:
             return []
-        frame = frame.assign(miss=frame["no_show"] | frame["late_cancel"])
         stats = frame.groupby("calendar").agg(
             appointments=("miss", "size"),
             misses=("miss", "sum"),
@@ -170,23 +127,25 @@ class NoShowRemindersDetector(Detector):
             (stats["appointments"] >= self.min_appointments)
             & (stats["lower"] >= self.min_miss_rate)
         ]
+        calendars = frame["calendar"].to_numpy()
         found = [
-            self._candidate(frame[frame["calendar"] == calendar], row, str(calendar), context)
+            self._candidate(misses.rows(calendars == calendar), row, str(calendar), context)
             for calendar, row in hits.sort_index().iterrows()
         ]
-        return found + self._attendees(frame, context)
+        return found + self._attendees(misses, context)
 
-    def _attendees(self, frame: pd.DataFrame, context: DetectionContext) -> list[Candidate]:
+    def _attendees(self, misses: Misses, context: DetectionContext) -> list[Candidate]:
         """Findings for attendees who miss far more often than everyone else."""
-        # Grouped by the keys' codes (equal exactly where the keys are), named after.
+        # Grouped by the keys' codes (equal exactly where the keys are); only the attendees
+        # found are named, and ordered by their keys.
+        frame = misses.frame
         stats = frame.groupby("who_code").agg(
-            who=("who", "first"),
             appointments=("miss", "size"),
             misses=("miss", "sum"),
             no_shows=("no_show", "sum"),
             late=("late_cancel", "sum"),
         )
-        stats = stats[stats.index >= 0].set_index("who")  # code -1: no attendee
+        stats = stats[stats.index >= 0]  # code -1: no attendee
         total, missed = len(frame), int(frame["miss"].sum())
         others = total - stats["appointments"]
         stats["others"] = (missed - stats["misses"]) / others.where(others > 0)
@@ -198,9 +157,11 @@ class NoShowRemindersDetector(Detector):
             & (stats["rate"] >= self.min_attendee_miss_rate)
             & (stats["lower"] >= self.attendee_lift * stats["others"].fillna(0.0))
         ]
+        keys = pd.Series(misses.who.keys_of(hits.index.to_numpy()), index=hits.index)
+        codes = frame["who_code"].to_numpy()
         return [
-            self._attendee_candidate(frame[frame["who"] == who], row, context)
-            for who, row in hits.sort_index().iterrows()
+            self._attendee_candidate(misses.rows(codes == code), row, context)
+            for code, row in hits.loc[keys.sort_values().index].iterrows()
         ]
 
     def _attendee_candidate(

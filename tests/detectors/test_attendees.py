@@ -7,7 +7,7 @@ import pandas as pd
 import pandas.testing as pdt
 
 from detectors import _frames as fr
-from detectors._attendees import attendees
+from detectors._attendees import attendees, subject_codes
 from detectors._colleagues import are_colleagues
 
 
@@ -68,6 +68,22 @@ def test_key_codes_are_equal_exactly_where_the_keys_are() -> None:
             assert (codes[first] == codes[second]) == (keys[first] == keys[second])
     assert codes[0] == codes[1]  # the same address, written two ways
     assert codes[5] == codes[6]
+    assert list(coded.keys_of(codes[[2, 4, 0]])) == [keys[2], None, keys[0]]
+
+
+def test_subject_codes_are_equal_exactly_where_the_subject_keys_are() -> None:
+    raw = _raw()
+    keys = fr.subject_key(raw["attendee_email"], raw["attendee_name"], "email")
+    keys = keys.to_numpy(dtype=object)
+    codes = subject_codes(raw)
+    assert (codes == -1).tolist() == pd.isna(keys).tolist()
+    named = np.flatnonzero(codes >= 0)
+    for first in named:
+        for second in named:
+            assert (codes[first] == codes[second]) == (keys[first] == keys[second])
+    # Ann and Jo by address (each written two ways), Bob and Cara by name.
+    assert len(set(codes[named])) == len(set(keys[named])) == 4
+    assert subject_codes(raw.iloc[:0]).size == 0
 
 
 def test_named_and_colleagues_match_the_helpers() -> None:

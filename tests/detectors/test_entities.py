@@ -10,7 +10,8 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import AppointmentToInvoiceDetector
 from detectors._codes import factor
-from detectors._entities import match_name, resolve, similar_names
+from detectors._entities import resolve
+from detectors._similar_names import match_name, similar_names
 from detectors.base import EntityLink
 from tests.detectors.detector_factories import (
     appointment_series,

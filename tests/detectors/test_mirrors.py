@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from detectors._mirrors import one_per_booking
+from detectors._mirrors import _may_hold_copies, one_per_booking
 
 
 def _rows(*rows: tuple[str, str, str, str, str | None]) -> pd.DataFrame:
@@ -103,3 +103,20 @@ def test_copies_are_found_at_a_busy_instant_and_only_there() -> None:
     )
     kept = one_per_booking(frame)
     assert list(kept["source_id"]) == ["A0", "A1", "A2", "A3", "A4", "A5", "B1", "B2"]
+
+
+def test_a_frame_that_cannot_hold_a_copy_is_told_apart_before_any_attendee_is_read() -> None:
+    one_source = _rows(
+        ("exports", "A1", "2026-10-05 10:00", "ann@example.com", "booking_link"),
+        ("exports", "A2", "2026-10-05 10:00", "ann@example.com", "manual"),
+    )
+    assert not _may_hold_copies(one_source)
+    assert one_per_booking(one_source) is one_source
+    # Each of these could hold one: a second source, a missing source (not known to be the
+    # same), a row of unknown origin beside a booking link, a row naming its copy.
+    second_source = one_source.assign(source=["exports", "google"])
+    no_source = one_source.assign(source=["exports", None])
+    unknown_beside_link = one_source.assign(origin=["booking_link", "unknown"])
+    naming = one_source.assign(mirror_id=[None, "A1"])
+    for frame in (second_source, no_source, unknown_beside_link, naming):
+        assert _may_hold_copies(frame)
