@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from detectors import _frames as fr
 from detectors._codes import frequent, sort_keyed
+from detectors._sorted_groups import Bools, Floats, Ints, SortedGroups
 
 #: Cadences looked for: name, days per period, and the phrase used in messages.
 CADENCES: tuple[tuple[str, float, str], ...] = (
@@ -48,7 +50,7 @@ def spread_words(cv: float) -> str:
 
 def best_runs(
     items: pd.DataFrame, rules: CadenceRules, today: pd.Timestamp
-) -> tuple[pd.DataFrame, dict[str, pd.Series[bool]]]:
+) -> tuple[pd.DataFrame, dict[str, Bools]]:
     """Score every key's latest run under each cadence and keep the best qualifying cadence.
 
     Args:
@@ -64,20 +66,20 @@ def best_runs(
         amounts, which lets a few coincidentally close values of a varying journal through.
 
         One row per qualifying key (``key``, ``cadence``, ``cadence_days``, ``occurrences``,
-        ``regular_share``, ``amount_cv``, ``typical_amount``, ``skipped``, ``median_gap``) and,
-        per cadence name, the mask of rows in each key's latest run.
+        ``regular_share``, ``single``, ``amount_cv``, ``typical_amount``, ``skipped``,
+        ``median_gap``) and, per cadence name, the mask of rows in each key's latest run.
     """
-    # Integer keys: every groupby below would otherwise re-factorize the text keys. The
-    # items are sorted by key, so codes in order of appearance are in key order.
+    # The items are sorted by key, so codes in order of appearance are in key order and
+    # each key's rows are contiguous: every per-key figure is one numpy reduction (a pandas
+    # group-by's fixed cost is most of the time on the few hundred rows scored here).
     codes, labels = pd.factorize(items["key"])
-    items = items.assign(key=codes)
-    gaps = fr.to_days(items.groupby("key", sort=False)["issued"].diff())
-    runs: dict[str, pd.Series[bool]] = {}
+    keyed = _Keyed.of(items, codes.astype(np.int64, copy=False))
+    runs: dict[str, Bools] = {}
     summaries = []
     for name, days, _ in CADENCES:
-        runs[name], summary = _score(items, gaps, days, rules, today)
+        runs[name], summary = _score(keyed, days, rules, today)
         summaries.append(summary.assign(cadence=name, cadence_days=days))
-    scores = pd.concat(summaries).reset_index()
+    scores = pd.concat(summaries, ignore_index=True)
     scores = scores[scores["qualifies"]].sort_values(
         ["key", "regular_share", "single", "occurrences", "cadence_days"],
         ascending=[True, False, False, False, True],
@@ -86,71 +88,91 @@ def best_runs(
     return best.assign(key=labels[best["key"].to_numpy()]), runs
 
 
+@dataclass(frozen=True)
+class _Keyed:
+    """The sorted items as arrays, and their keys' groups of rows."""
+
+    groups: SortedGroups
+    #: Days since the key's previous record (NaN for its first).
+    gaps: Floats
+    #: Issue dates as ``datetime64`` integers (NaT the smallest integer).
+    stamps: Ints
+    #: The ``datetime64`` type of the issue dates.
+    stamp_type: np.dtype[Any]
+    amounts: Floats
+
+    @classmethod
+    def of(cls, items: pd.DataFrame, codes: Ints) -> _Keyed:
+        """``items`` (sorted by key, then issue date) with their keys' ``codes``."""
+        groups = SortedGroups(codes)
+        issued = items["issued"].to_numpy()
+        gaps = fr.to_days(items["issued"].diff().where(~groups.first))
+        return cls(
+            groups=groups,
+            gaps=np.asarray(gaps, dtype=np.float64),
+            stamps=issued.view(np.int64),
+            stamp_type=issued.dtype,
+            amounts=items["amount"].to_numpy(dtype=np.float64, na_value=np.nan),
+        )
+
+
 def _score(
-    items: pd.DataFrame,
-    gaps: pd.Series[float],
-    days: float,
-    rules: CadenceRules,
-    today: pd.Timestamp,
-) -> tuple[pd.Series[bool], pd.DataFrame]:
+    keyed: _Keyed, days: float, rules: CadenceRules, today: pd.Timestamp
+) -> tuple[Bools, pd.DataFrame]:
     """Mark each key's latest run under one cadence and summarise it per key."""
-    key = items["key"]
+    groups, gaps = keyed.groups, keyed.gaps
     tol = max(rules.min_tolerance_days, rules.tolerance * days)
-    periods = (gaps / days).round()
-    close = (gaps - periods * days).abs() <= tol
-    starts = gaps.isna() | (gaps > 2 * days + tol)
-    run_no = starts.astype("int64").groupby(key).cumsum()
-    in_run = run_no == run_no.groupby(key).transform("max")
+    periods = np.round(gaps / days)
+    with np.errstate(invalid="ignore"):  # NaN gaps compare False
+        close = np.abs(gaps - periods * days) <= tol
+        starts = np.isnan(gaps) | (gaps > 2 * days + tol)
+    in_run = groups.last_from(starts)  # a key's first record (no gap) starts a run
     run_gap = in_run & ~starts
     single = run_gap & close & (periods == 1)
     skip = run_gap & close & (periods == 2)
     # One skipped period per run is a holiday or a late month; more is not a schedule.
-    first_skip = skip & (skip.astype("int64").groupby(key).cumsum() == 1)
-    amounts = items["amount"].where(in_run)
-    median = amounts.groupby(key).transform("median")
-    frame = pd.DataFrame(
+    first_skip = skip & (groups.running_count(skip) == 1)
+    amounts = np.where(in_run, keyed.amounts, np.nan)
+    typical = groups.median(amounts)
+    deviation = np.abs(amounts - typical[groups.of])
+    occurrences, gap_count = groups.sum(in_run), groups.sum(run_gap)
+    with np.errstate(invalid="ignore"):
+        # Near the typical amount: within twice the allowed variation of the median.
+        near = in_run & (deviation <= 2 * rules.max_amount_cv * typical[groups.of])
+        regular_share = groups.sum(single | first_skip) / np.where(gap_count > 0, gap_count, np.nan)
+        amount_cv = 1.4826 * groups.median(deviation) / np.where(typical > 0, typical, np.nan)
+    amount_cv[np.isnan(amount_cv)] = np.inf
+    last = groups.max(np.where(in_run, keyed.stamps, _NOT_A_TIME)).view(keyed.stamp_type)
+    idle_days = fr.to_days(today - pd.Series(last)).to_numpy()
+    with np.errstate(invalid="ignore"):  # no last date: NaN idle days do not qualify
+        qualifies = (
+            (occurrences >= rules.min_occurrences)
+            & (np.nan_to_num(regular_share, nan=0.0) >= rules.min_regular_share)
+            & (amount_cv <= rules.max_amount_cv)
+            & (
+                (groups.sum(near) >= rules.min_regular_share * occurrences)
+                | (not rules.require_near_amounts)
+            )
+            & (idle_days <= rules.max_idle_periods * days + tol)
+        )
+    summary = pd.DataFrame(
         {
-            "key": key,
-            "in_run": in_run,
-            "gap": run_gap,
-            "regular": single | first_skip,
-            "single": single,
-            "skip": first_skip,
-            "last": items["issued"].where(in_run),
-            "median": median,
-            "deviation": (amounts - median).abs(),
-            # Near the typical amount: within twice the allowed variation of the median.
-            "near": in_run & ((amounts - median).abs() <= 2 * rules.max_amount_cv * median),
-            "gap_days": gaps.where(run_gap),
+            "key": np.arange(len(groups.starts)),
+            "occurrences": occurrences,
+            "single": groups.sum(single),
+            "skipped": groups.sum(first_skip),
+            "typical_amount": typical,
+            "median_gap": groups.median(np.where(run_gap, gaps, np.nan)),
+            "regular_share": regular_share,
+            "amount_cv": amount_cv,
+            "qualifies": qualifies,
         }
     )
-    summary = frame.groupby("key").agg(
-        occurrences=("in_run", "sum"),
-        gaps=("gap", "sum"),
-        regular=("regular", "sum"),
-        single=("single", "sum"),
-        skipped=("skip", "sum"),
-        last=("last", "max"),
-        typical_amount=("median", "first"),
-        mad=("deviation", "median"),
-        median_gap=("gap_days", "median"),
-        near=("near", "sum"),
-    )
-    summary["regular_share"] = summary["regular"] / summary["gaps"].where(summary["gaps"] > 0)
-    positive = summary["typical_amount"].where(summary["typical_amount"] > 0)
-    summary["amount_cv"] = (1.4826 * summary["mad"] / positive).fillna(np.inf)
-    idle_days = fr.to_days(today - summary["last"])
-    summary["qualifies"] = (
-        (summary["occurrences"] >= rules.min_occurrences)
-        & (summary["regular_share"].fillna(0.0) >= rules.min_regular_share)
-        & (summary["amount_cv"] <= rules.max_amount_cv)
-        & (
-            (summary["near"] >= rules.min_regular_share * summary["occurrences"])
-            | (not rules.require_near_amounts)
-        )
-        & (idle_days <= rules.max_idle_periods * days + tol)
-    )
     return in_run, summary
+
+
+#: NaT as a ``datetime64`` integer: below every date, so a maximum skips it.
+_NOT_A_TIME = np.iinfo(np.int64).min
 
 
 def run_confidence(occurrences: float, share: float, cv: float, max_cv: float) -> float:
@@ -207,7 +229,7 @@ def find_runs(items: pd.DataFrame, rules: CadenceRules, today: pd.Timestamp) -> 
     best, runs = best_runs(items, rules, today)
     found: list[Run] = []
     for row in best.itertuples(index=False):
-        evidence = items[runs[str(row.cadence)] & (items["key"] == row.key)]
+        evidence = items[runs[str(row.cadence)] & (items["key"] == row.key).to_numpy()]
         cadence_days = float(row.cadence_days)  # type: ignore[arg-type]
         first, last = evidence["issued"].min(), evidence["issued"].max()
         months = fr.months_covered(first, last + pd.Timedelta(days=cadence_days - 1))

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.dtypes import StringDType
+from pandas.api.types import infer_dtype
 
 from detectors import _frames as fr
 
@@ -52,9 +53,9 @@ class Codes:
 
         ``clean`` runs once per distinct raw value; values it turns into ``None`` are null.
         """
-        raw = pd.concat([fr.as_text(column) for column in columns], ignore_index=True)
+        raw = np.concatenate([text_values(column) for column in columns])
         codes, uniques = pd.factorize(raw)
-        coded = cls(codes.astype(np.int64), uniques.to_numpy(dtype=object))
+        coded = cls(codes.astype(np.int64), np.asarray(uniques, dtype=object))
         return coded if clean is None else coded.cleaned(clean)
 
     def cleaned(self, clean: Callable[[str], str | None]) -> Codes:
@@ -72,6 +73,20 @@ class Codes:
         return Codes(
             clean_codes[self.codes].astype(np.int64), np.asarray(clean_values, dtype=object)
         )
+
+
+def text_values(column: pd.Series[Any]) -> Texts:
+    """``column`` as text to code: an object array of strings and nulls (None or NaN).
+
+    A column of Python strings and nulls (every column loaded from the store) is read as
+    it is: converting it to pandas strings and back cost as much as coding it. Any other
+    column (numbers in a frame built by hand) is converted by
+    :func:`detectors._frames.as_text`, so its values are coded as the same text.
+    """
+    values = column.to_numpy()
+    if values.dtype == object and infer_dtype(values, skipna=True) in ("string", "empty"):
+        return values
+    return fr.as_text(column).to_numpy(dtype=object)
 
 
 def first_rows(codes: Ints) -> Ints:

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from detectors import _frames as fr
-from detectors._codes import Codes, Ints, Texts, factor, first_rows
+from detectors._codes import Codes, Ints, Texts, factor, first_rows, text_values
 from detectors._shared import shared
 
 
@@ -41,8 +40,8 @@ class KnownText:
         """
         if not more:
             return Codes(self.codes, self.values.to_numpy(dtype=object))
-        text = pd.concat([fr.as_text(column) for column in more], ignore_index=True)
-        found, values = _coded_after(self.values, text.to_numpy(dtype=object))
+        text = np.concatenate([text_values(column) for column in more])
+        found, values = _coded_after(self.values, text)
         return Codes(np.concatenate([self.codes, found]), values)
 
     def cleaned(self, coded: Codes, clean: Callable[[str], str | None]) -> Codes:
@@ -92,9 +91,7 @@ def known_text(frame: pd.DataFrame, column: str) -> KnownText:
     """``frame[column]``'s codes and distinct values, computed once per pass for ``frame``."""
 
     def compute() -> KnownText:
-        codes, uniques = pd.factorize(fr.as_text(frame[column]))
-        return KnownText(
-            codes.astype(np.int64), pd.Index(uniques.to_numpy(dtype=object), dtype=object)
-        )
+        codes, uniques = pd.factorize(text_values(frame[column]))
+        return KnownText(codes.astype(np.int64), pd.Index(uniques, dtype=object))
 
     return shared("known_text", (frame,), column, compute)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import numpy as np
 import pandas as pd
 
 from busywork.store.records import RecordKind
@@ -12,9 +11,10 @@ from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors import _origin
 from detectors._coverage import Fact
+from detectors._repeats import mark_repeats, without_sessions
 from detectors._reversals import find_reversals
-from detectors._same_amount import AMOUNT, ledger
-from detectors._sessions import SESSION_COLUMNS, explained_runs
+from detectors._same_amount import ledger
+from detectors._sessions import SESSION_COLUMNS
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -133,11 +133,12 @@ class DuplicateEntryDetector(Detector):
             sales = sales[~fr.as_text(sales["source_id"]).isin(reversals["invoice_id"]).to_numpy()]
         invoices = ledger(sales, "customer", today, frames.get(RecordKind.INVOICE_LINE))
         bills = ledger(frames[RecordKind.BILL], "vendor", today, None)
-        repeated_sales = self._mark(invoices.repeats, by_number=False)
-        repeated_sales = self._two_sessions_two_sales(repeated_sales, frames, context)
-        marked = pd.concat(
-            [repeated_sales, self._mark(bills.repeats, by_number=True)], ignore_index=True
+        repeated_sales = mark_repeats(invoices.repeats, self.max_gap_days, by_number=False)
+        repeated_sales = without_sessions(
+            repeated_sales, frames, context, self.max_session_lag_days
         )
+        repeated_bills = mark_repeats(bills.repeats, self.max_gap_days, by_number=True)
+        marked = pd.concat([repeated_sales, repeated_bills], ignore_index=True)
         totals = marked.groupby(["party", "key"])["duplicate"].sum()
         hits = totals[totals >= max(1, self.min_duplicates)]
         if hits.empty:
@@ -156,69 +157,6 @@ class DuplicateEntryDetector(Detector):
             for party, key in sorted(hits.index)
             if _supported(by_subject[(party, key)])
         ]
-
-    def _mark(self, records: pd.DataFrame, *, by_number: bool) -> pd.DataFrame:
-        """Flag each record that repeats an earlier one, and the record it repeats.
-
-        ``records`` are those sharing their subject and amount with another (only they can
-        be either; :func:`detectors._same_amount.ledger`): a few per cent of a ledger.
-        """
-        if records.empty:
-            return records.assign(duplicate=False, original=False, cross=False)
-        records = records.sort_values([*AMOUNT, "issued", "source_id"]).reset_index(drop=True)
-        same = [*AMOUNT, "content"]
-        groups = records.groupby(same, dropna=False, sort=False)
-        gap = fr.to_days(groups["issued"].diff())
-        duplicate = (gap <= self.max_gap_days).to_numpy(copy=True)
-        cross = duplicate & (groups["source"].shift() != records["source"]).to_numpy()
-        if by_number:
-            numbered = records["number"].notna()
-            repeat = records[numbered].duplicated([*AMOUNT, "number"], keep="first")
-            by_reference = repeat[repeat].index.to_numpy()
-            by_reference = by_reference[~duplicate[by_reference]]
-            duplicate[by_reference] = True
-            records.loc[by_reference, "matched"] = "number"
-            by_ref = records[numbered].groupby([*AMOUNT, "number"], sort=False)["source"]
-            other = (by_ref.transform("nunique") > 1).reindex(records.index, fill_value=False)
-            cross |= duplicate & other.to_numpy()
-        # The record each duplicate repeats is evidence too (it is the one to keep).
-        rows = pd.Series(np.arange(len(records)), index=records.index)
-        previous = rows.groupby([records[c] for c in same], dropna=False, sort=False).shift()
-        repeated = previous[pd.Series(duplicate, index=records.index) & previous.notna()]
-        original = np.zeros(len(records), dtype=bool)
-        original[repeated.to_numpy(dtype=np.int64)] = True
-        if by_number:
-            first_ref = (
-                rows[numbered]
-                .groupby([records.loc[numbered, c] for c in (*AMOUNT, "number")], sort=False)
-                .transform("first")
-            )
-            original[first_ref[repeat].to_numpy(dtype=np.int64)] = True
-        original &= ~duplicate
-        return records.assign(duplicate=duplicate, original=original, cross=cross)
-
-    def _two_sessions_two_sales(
-        self, records: pd.DataFrame, frames: Frames, context: DetectionContext
-    ) -> pd.DataFrame:
-        """``records`` with the runs that same-day sessions explain no longer duplicates."""
-        if not records["duplicate"].any():
-            return records
-        group = records.groupby([*AMOUNT, "content"], dropna=False, sort=False)
-        # A run: a first record and the duplicates that follow it within its group.
-        starts = pd.Series(~records["duplicate"].to_numpy(), index=records.index)
-        run = group.ngroup() * len(records) + starts.groupby(group.ngroup()).cumsum()
-        with_repeat = run.isin(run[records["duplicate"].to_numpy()])
-        runs = records[with_repeat.to_numpy()].assign(run=run[with_repeat])
-        explained = pd.Series(False, index=records.index)
-        explained[runs.index] = explained_runs(runs, frames, context, self.max_session_lag_days)
-        if not explained.any():
-            return records
-        keep = ~explained.to_numpy()
-        return records.assign(
-            duplicate=records["duplicate"].to_numpy() & keep,
-            original=records["original"].to_numpy() & keep,
-            cross=records["cross"].to_numpy() & keep,
-        )
 
     def _candidate(
         self, party: str, group: pd.DataFrame, checked: int, context: DetectionContext

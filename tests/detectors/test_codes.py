@@ -20,6 +20,7 @@ from detectors._codes import (
     owners,
     prefix_owners,
     sort_keyed,
+    text_values,
 )
 
 
@@ -192,3 +193,20 @@ def test_values_cleaned_to_themselves_still_merge_with_a_value_cleaned_into_them
 
     assert cleaned.codes.tolist() == [0, 1, 0]
     assert cleaned.values.tolist() == ["ann@x.com", "b@y.org"]
+
+
+def test_text_values_reads_a_column_of_strings_and_nulls_as_it_is() -> None:
+    column = pd.Series(["b", None, "a", np.nan], dtype=object)
+    values = text_values(column)
+    assert np.shares_memory(values, column.to_numpy())  # not converted: the same array
+    assert Codes.of([column]).codes.tolist() == [0, -1, 1, -1]
+
+
+def test_text_values_writes_other_values_as_text() -> None:
+    mixed = pd.Series([7, "7", None, 2.5], dtype=object)
+    values = text_values(mixed)
+    assert values[[0, 1, 3]].tolist() == ["7", "7", "2.5"]
+    assert pd.isna(values[2])
+    coded = Codes.of([mixed, pd.Series([7, 3])])
+    assert coded.codes.tolist() == [0, 0, -1, 1, 0, 2]
+    assert coded.values.tolist() == ["7", "2.5", "3"]
