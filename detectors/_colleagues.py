@@ -48,12 +48,12 @@ def is_free_mail(domain: str) -> bool:
 
 def own_domains(calendars: pd.Series[Any]) -> frozenset[str]:
     """The business's own domains: its calendars' address domains, free mail excepted."""
-    domains = ds.per_distinct(fr.as_text(calendars), email_domain).dropna().unique()
+    domains = ds.per_distinct(calendars, email_domain).dropna().unique()
     return frozenset(str(domain) for domain in domains if not is_free_mail(str(domain)))
 
 
 def are_colleagues(emails: pd.Series[Any], calendars: pd.Series[Any]) -> pd.Series[bool]:
     """Per row: whether the attendee ``emails`` is on one of the business's own domains."""
     own = own_domains(calendars)
-    domains = ds.per_distinct(fr.as_text(emails), email_domain)
+    domains = ds.per_distinct(emails, email_domain)
     return domains.isin(own).astype(bool) if own else pd.Series(False, index=emails.index)

@@ -2,42 +2,97 @@
 
 Statuses, origins, e-mails and names repeat across many records: cleaning or testing each
 distinct value once and taking the answers back to the rows by their codes is a fraction
-of the work on every row. Within a detection pass (:mod:`detectors._shared`) the answer for
-a frame's column is computed once, whoever asks first, and each caller gets its own copy.
+of the work on every row. Within a detection pass (:mod:`detectors._shared`) a frame's
+column is coded once (:func:`text_codes`), whichever question is asked of it first, and
+each answer for it is computed once; each caller gets its own copy of an answer.
+
+Everything is keyed by the memory of the column as loaded, before any conversion: a column
+with nulls converted to pandas strings is new memory at every conversion, and would never
+be recognised again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 from pandas.arrays import StringArray
 
 from detectors._shared import shared_by_memory
 
+Ints = np.ndarray[Any, np.dtype[np.intp]]
+Texts = np.ndarray[Any, np.dtype[np.object_]]
+#: What :func:`detectors._frames.as_text` converts a column to.
+_TEXT = cast("pd.StringDtype[Any]", pd.Series([], dtype="str").dtype)
 
-def per_distinct(text: pd.Series[str], clean: Callable[[str], str | None]) -> pd.Series[str]:
-    """``clean`` applied to each distinct value of ``text`` once, then mapped back.
+
+def as_text(values: pd.Series[Any]) -> pd.Series[str]:
+    """``values`` as pandas strings, nulls kept: :func:`detectors._frames.as_text`."""
+    return values.astype("str")
+
+
+def text_codes(values: pd.Series[Any]) -> tuple[Ints, Texts]:
+    """Per row, a code of its value as text (-1: null), and the distinct values, in order.
+
+    The factorisation of :func:`as_text` of ``values``, once per pass for a frame's column.
+    A column of Python strings and nulls (every column the store loads) is coded as it is,
+    without converting it first. The arrays are shared: read them, never write them.
+    """
+    loaded = _loaded(values)
+    if loaded is None:
+        return _coded(as_text(values).to_numpy(dtype=object))
+    return shared_by_memory("text_codes", loaded, None, lambda: _text_codes(values, loaded))
+
+
+def _loaded(values: pd.Series[Any]) -> np.ndarray[Any, Any] | None:
+    """The object array holding ``values`` (the key of their answers), if one does."""
+    stored = getattr(values.array, "_ndarray", None)
+    if isinstance(stored, np.ndarray) and stored.dtype == object and _TEXT.storage == "python":
+        return stored
+    return None
+
+
+def _text_codes(values: pd.Series[Any], loaded: np.ndarray[Any, Any]) -> tuple[Ints, Texts]:
+    codes, uniques = _coded(loaded)
+    if infer_dtype(uniques, skipna=False) in ("string", "empty"):
+        return codes, uniques  # text already: converting would change no value
+    return _coded(as_text(values).to_numpy(dtype=object))
+
+
+def _coded(values: np.ndarray[Any, Any]) -> tuple[Ints, Texts]:
+    codes, uniques = pd.factorize(values)
+    codes.flags.writeable = False
+    distinct = np.asarray(uniques, dtype=object)
+    distinct.flags.writeable = False
+    return codes, distinct
+
+
+def per_distinct(values: pd.Series[Any], clean: Callable[[str], str | None]) -> pd.Series[str]:
+    """``clean`` applied to each distinct value of ``values`` as text once, then mapped back.
 
     Statuses, origins, e-mails and names repeat across many records, so string work on the
     distinct values is a fraction of the work on every row. ``clean`` takes one string and
     does every step in one call: pandas' string methods on Python strings call a function
     per element anyway, once per step, so chaining them costs two to three times as much.
-    Nulls, and values ``clean`` turns into ``None``, are null.
+    Nulls, and values ``clean`` turns into ``None``, are null; the result is pandas strings.
     """
-    values, strings = getattr(text.array, "_ndarray", None), text.array
-    if isinstance(values, np.ndarray) and isinstance(strings, StringArray):
-        # Detectors clean the same columns of the same frames: once per pass. The array is
-        # shared: each caller gets a copy of it (pointers), not one checked string by string.
-        cleaned = shared_by_memory(
-            "per_distinct", values, clean, lambda: _cleaned_array(values, strings.dtype, clean)
-        )
-        return text if cleaned is None else pd.Series(cleaned.copy(), index=text.index)
-    out = _cleaned(text, clean)
-    return text if out is None else pd.Series(out, index=text.index, dtype="str")
+    loaded = _loaded(values)
+    if loaded is None:
+        text = as_text(values)
+        out = _cleaned(text, clean)
+        return text if out is None else pd.Series(out, index=text.index, dtype="str")
+    # Detectors clean the same columns of the same frames: once per pass. The array is
+    # shared: each caller gets a copy of it (pointers), not one checked string by string.
+    cleaned = shared_by_memory(
+        "per_distinct", loaded, clean, lambda: _cleaned_array(text_codes(values), clean)
+    )
+    if cleaned is None:
+        return as_text(values)
+    return pd.Series(cleaned.copy(), index=values.index)
 
 
 def _cleaned(text: pd.Series[str], clean: Callable[[str], str | None]) -> Any:
@@ -50,19 +105,16 @@ def _cleaned(text: pd.Series[str], clean: Callable[[str], str | None]) -> Any:
 
 
 def _cleaned_array(
-    values: np.ndarray[Any, Any], dtype: pd.StringDtype[Any], clean: Callable[[str], str | None]
+    coded: tuple[Ints, Texts], clean: Callable[[str], str | None]
 ) -> StringArray | None:
-    """:func:`_cleaned` of a string array's values, as an array of its ``dtype``.
-
-    None when no value is non-null.
-    """
-    codes, uniques = pd.factorize(values)
+    """:func:`_cleaned` of coded values, as pandas strings; None when no value is non-null."""
+    codes, uniques = coded
     if len(uniques) == 0:
         return None
-    missing = dtype.na_value
     cleaned = [*map(clean, uniques), None]
+    missing = _TEXT.na_value
     table = np.array([missing if value is None else value for value in cleaned], dtype=object)
-    return StringArray(table[codes], dtype=dtype)  # type: ignore[call-arg]
+    return StringArray(table[codes], dtype=_TEXT)  # type: ignore[call-arg]
 
 
 def clean_lowered(text: str) -> str:
@@ -80,20 +132,19 @@ def per_distinct_test(
     column is built and no row's text is compared. Once per pass for a frame's column, as
     :func:`per_distinct`; the caller gets its own array.
     """
-    text = values.astype("str")  # as _frames.as_text
-    stored = getattr(text.array, "_ndarray", None)
-    if not isinstance(stored, np.ndarray):
-        return _tested(text.to_numpy(dtype=object), test, null)
+    loaded = _loaded(values)
+    if loaded is None:
+        return _tested(text_codes(values), test, null)
     answers: np.ndarray[Any, np.dtype[np.bool_]] = shared_by_memory(
-        "per_distinct_test", stored, (test, null), lambda: _tested(stored, test, null)
+        "per_distinct_test", loaded, (test, null), lambda: _tested(text_codes(values), test, null)
     )
     return answers.copy()
 
 
 def _tested(
-    values: np.ndarray[Any, Any], test: Callable[[str], bool], null: bool
+    coded: tuple[Ints, Texts], test: Callable[[str], bool], null: bool
 ) -> np.ndarray[Any, np.dtype[np.bool_]]:
-    codes, uniques = pd.factorize(values)
+    codes, uniques = coded
     table = np.array([*map(test, uniques), null], dtype=bool)
     answers: np.ndarray[Any, np.dtype[np.bool_]] = table[codes]  # code -1 (null): ``null``
     return answers

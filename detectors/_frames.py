@@ -71,7 +71,7 @@ def as_text(values: pd.Series[Any]) -> pd.Series[str]:
 
 def lowered(values: pd.Series[Any]) -> pd.Series[str]:
     """Trimmed lower-case text (nulls stay null), for comparing status and origin values."""
-    return per_distinct(as_text(values), clean_lowered)
+    return per_distinct(values, clean_lowered)
 
 
 def is_manual(origin: pd.Series[Any]) -> pd.Series[bool]:
@@ -98,7 +98,7 @@ def _says_nothing(origin: str) -> bool:
 
 def normalise_email(values: pd.Series[Any]) -> pd.Series[str]:
     """Trimmed, lower-case e-mail addresses; blanks and values without ``@`` become null."""
-    return per_distinct(as_text(values), clean_email)
+    return per_distinct(values, clean_email)
 
 
 def clean_email(text: str) -> str | None:
@@ -116,7 +116,7 @@ def normalise_name(values: pd.Series[Any]) -> pd.Series[str]:
     "obrien"), titles and suffixes (Mr, Mrs, Dr, Jr ...) are dropped and whitespace is collapsed.
     Names that end up empty become null.
     """
-    return per_distinct(as_text(values), clean_name)
+    return per_distinct(values, clean_name)
 
 
 def clean_name(text: str) -> str | None:
@@ -136,7 +136,7 @@ def subject_key(primary: pd.Series[Any], names: pd.Series[Any], kind: str = "id"
         names: Names, used where ``primary`` is null.
         kind: ``"id"`` or ``"email"``.
     """
-    key = per_distinct(as_text(primary), _PRIMARY_KEYS[kind])
+    key = per_distinct(primary, _PRIMARY_KEYS[kind])
     unnamed = key.isna().to_numpy()
     if unnamed.any():
         key[unnamed] = name_keys(names[unnamed]).to_numpy()
@@ -145,7 +145,7 @@ def subject_key(primary: pd.Series[Any], names: pd.Series[Any], kind: str = "id"
 
 def name_keys(names: pd.Series[Any]) -> pd.Series[str]:
     """The key :func:`subject_key` gives a record known by its name: ``name:<cleaned name>``."""
-    return per_distinct(as_text(names), _name_key)
+    return per_distinct(names, _name_key)
 
 
 def has_subject(primary: pd.Series[Any], names: pd.Series[Any]) -> np.ndarray[Any, Any]:
