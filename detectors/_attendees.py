@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._codes import Codes, look_up
 from detectors._colleagues import clean_domain, own_domains
@@ -121,6 +122,29 @@ def subject_codes(raw: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.int64]]:
         names = Codes.of([raw["attendee_name"].iloc[unnamed]], fr.clean_name).codes
         codes[unnamed] = np.where(names >= 0, names + len(emails.values), -1)
     return codes
+
+
+def unnamed(raw: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Per row, whether the appointment names nobody: no address and no name that cleans.
+
+    As ``normalise_email(emails).isna() & normalise_name(names).isna()``
+    (:mod:`detectors._frames`), asked of the distinct values without writing them out;
+    names are read only on the rows without an address.
+    """
+    result = ds.per_distinct_test(raw["attendee_email"], _no_email, True)
+    without = np.flatnonzero(result)
+    if len(without):
+        names = raw["attendee_name"].iloc[without]
+        result[without] = ds.per_distinct_test(names, _no_name, True)
+    return result
+
+
+def _no_email(text: str) -> bool:
+    return fr.clean_email(text) is None
+
+
+def _no_name(text: str) -> bool:
+    return fr.clean_name(text) is None
 
 
 def _prefixed(prefix: str, values: Any) -> np.ndarray[Any, np.dtype[np.object_]]:

@@ -10,6 +10,7 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _distinct as ds
 from detectors import _frames as fr
+from detectors._attendees import unnamed
 from detectors._coverage import Fact
 from detectors._mirrors import one_per_booking
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
@@ -99,48 +100,53 @@ class CalendarOverloadDetector(Detector):
         open_at = day + pd.Timedelta(hours=cal.start.hour, minutes=cal.start.minute)
         close_at = day + pd.Timedelta(hours=cal.end.hour, minutes=cal.end.minute)
         booked = fr.to_days(end.clip(upper=close_at) - start.clip(lower=open_at)) * 24
-        internal = (
-            fr.normalise_email(raw["attendee_email"]).isna()
-            & fr.normalise_name(raw["attendee_name"]).isna()
-        )
-        frame = pd.DataFrame(
-            {
-                "source_id": fr.as_text(raw["source_id"]),
-                "source": fr.as_text(raw["source"]),
-                "calendar": fr.as_text(raw["calendar"]).fillna(""),
-                "start": start,
-                "week": day - pd.to_timedelta(day.dt.day_of_week, unit="D"),
-                "hours": booked.clip(lower=0.0).fillna(0.0),
-                "internal": internal.to_numpy(),
-            },
-            copy=False,
-        )
+        hours = booked.clip(lower=0.0).fillna(0.0)
         keep = (
             fr.is_busday(day, cal)
             & ~ds.lowered_in(raw["status"], _CANCELLED)
             & (day >= first_monday)
             & (day < last_monday)
-        )
-        frame = frame[keep.to_numpy() & (frame["hours"] > 0).to_numpy()]
-        if frame.empty:
+            & (hours > 0)
+        ).to_numpy()
+        if not keep.any():
             return []
+        # Text is read, and attendees are asked for, on the appointments counted alone.
+        kept, day = raw[keep], day[keep]
+        frame = pd.DataFrame(
+            {
+                "source_id": fr.as_text(kept["source_id"]),
+                "source": fr.as_text(kept["source"]),
+                "calendar": fr.as_text(kept["calendar"]).fillna(""),
+                "start": start[keep],
+                "week": day - pd.to_timedelta(day.dt.day_of_week, unit="D"),
+                "hours": hours[keep],
+                "internal": unnamed(kept),
+            },
+            copy=False,
+        )
         weeks = pd.date_range(first_monday, last_monday - pd.Timedelta(days=1), freq="W-MON")
         mondays = weeks.to_numpy(dtype="datetime64[D]")
         holidays = np.array(cal.holidays, dtype="datetime64[D]")
         workdays = np.busday_count(mondays, mondays + 7, weekmask=cal.weekmask, holidays=holidays)
         capacity = pd.Series(workdays * cal.hours_per_day, index=weeks)
         capacity = capacity[capacity > 0]
-        counts = frame.groupby("calendar").size()
+        # Each row's calendar coded once: a calendar's rows are those of its code.
+        codes, calendars = pd.factorize(frame["calendar"])
+        counts = np.bincount(codes, minlength=len(calendars))
         candidates = []
-        for calendar in sorted(counts[counts >= self.min_appointments].index):
-            rows = frame[frame["calendar"] == calendar]
+        for calendar, code in sorted(
+            (str(name), code)
+            for code, name in enumerate(calendars)
+            if counts[code] >= self.min_appointments
+        ):
+            rows = frame[codes == code]
             weekly = rows.groupby("week")["hours"].sum().reindex(capacity.index, fill_value=0.0)
             utilisation = weekly / capacity
             overloaded = utilisation >= self.max_utilisation
             if not len(capacity) or overloaded.mean() < self.min_overloaded_share:
                 continue
             candidates.append(
-                self._candidate(rows, weekly, capacity, utilisation, str(calendar), context)
+                self._candidate(rows, weekly, capacity, utilisation, calendar, context)
             )
         return candidates
 

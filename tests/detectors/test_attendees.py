@@ -7,7 +7,7 @@ import pandas as pd
 import pandas.testing as pdt
 
 from detectors import _frames as fr
-from detectors._attendees import attendees, subject_codes
+from detectors._attendees import attendees, subject_codes, unnamed
 from detectors._colleagues import are_colleagues
 
 
@@ -106,3 +106,14 @@ def test_no_own_domain_means_no_colleagues_and_an_empty_frame_works() -> None:
     empty = attendees(_raw().iloc[:0])
     assert empty.key().empty
     assert empty.named().size == 0
+
+
+def test_unnamed_rows_are_those_with_neither_an_address_nor_a_name() -> None:
+    raw = _raw()
+    expected = (
+        fr.normalise_email(raw["attendee_email"]).isna()
+        & fr.normalise_name(raw["attendee_name"]).isna()
+    )
+    assert unnamed(raw).tolist() == expected.tolist()
+    # Row 14 ("" and no name) and row 17 (no address, a blank name) name nobody.
+    assert unnamed(raw).tolist() == [False] * 4 + [True, False, False, True]
