@@ -24,7 +24,9 @@ _CANCELLED = frozenset({"cancelled"})
 
 
 def _sources(frame: pd.DataFrame) -> np.ndarray:
-    return fr.as_text(frame["source"]).fillna("").to_numpy(dtype=object)
+    """Per row, its source's name ("" for none), from the column's codes (once per pass)."""
+    codes, names = ds.text_codes(frame["source"])
+    return np.append(names, "")[codes]  # code -1 (null) picks the appended ""
 
 
 def _payment_dates(frames: Frames, context: DetectionContext) -> Rows:
@@ -65,7 +67,7 @@ def _attendees(frames: Frames, context: DetectionContext) -> Rows:
     raw = frames[RecordKind.APPOINTMENT]
     started = fr.as_datetimes(raw["start_at"])
     relevant = (started <= fr.as_of(context)) & ~ds.lowered_in(raw["status"], _CANCELLED)
-    carrying = fr.as_text(raw["attendee_email"]).notna() | fr.as_text(raw["attendee_name"]).notna()
+    carrying = raw["attendee_email"].notna() | raw["attendee_name"].notna()
     return relevant.to_numpy(dtype=bool), carrying.to_numpy(dtype=bool), _sources(raw)
 
 
@@ -85,7 +87,7 @@ def _party(kind: RecordKind, id_column: str, name_column: str) -> Measure:
         raw = frames[kind]
         issued = fr.as_dates(raw["issued_on"])
         relevant = (issued <= fr.as_of(context).normalize()) & ~ds.lowered_in(raw["status"], _DEAD)
-        carrying = fr.as_text(raw[id_column]).notna() | fr.as_text(raw[name_column]).notna()
+        carrying = raw[id_column].notna() | raw[name_column].notna()
         return relevant.to_numpy(dtype=bool), carrying.to_numpy(dtype=bool), _sources(raw)
 
     return measure

@@ -11,7 +11,7 @@ import pytest
 from busywork.store.records import RecordKind
 from detectors import PaymentRemindersDetector, SlowCollectionDetector
 from detectors._coverage import Coverage, Fact, measure_fact, measure_pass
-from detectors._facts import FACTS
+from detectors._facts import FACTS, _sources
 from detectors.base import Detector
 from detectors.registry import detector_classes
 from tests.detectors.catalogue_factories import late_payer_rows
@@ -174,3 +174,8 @@ def test_shares_per_source_count_each_source_s_relevant_rows_and_name_a_missing_
     assert (measured.rows, measured.carrying) == (5, 3)
     assert measured.by_source == {"": 0.0, "7": 1.0, "books": 1.0, "shop": 0.5}
     assert list(measured.by_source) == ["", "7", "books", "shop"]
+
+
+def test_a_fact_names_each_row_s_source_as_text_and_a_missing_one_blank() -> None:
+    frame = pd.DataFrame({"source": pd.Series(["shop", None, 7, "shop"], dtype=object)})
+    assert _sources(frame).tolist() == ["shop", "", "7", "shop"]
