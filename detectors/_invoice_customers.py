@@ -22,6 +22,7 @@ from detectors import _frames as fr
 from detectors._codes import Ints, factor, first_rows, look_up
 from detectors._customers import AltIds, Directory, resolve_customers
 from detectors._known import known_text
+from detectors._separate_records import separate_records
 from detectors._shared import shared
 from detectors._subject_keys import IdKeys
 from detectors.base import EntityLink
@@ -87,19 +88,26 @@ def _directory(book: pd.DataFrame, own: pd.DataFrame, *, shareable: bool) -> Dir
 
     When every invoice repeats a record (``shareable``: most often, at any scale), the
     answer is the records' alone, the same for every detector's invoices: it is then shared
-    within a detection pass (:func:`detectors._shared.shared`).
+    within a detection pass (:func:`detectors._shared.shared`), and written without
+    resolving when no two records can merge
+    (:func:`detectors._separate_records.separate_records`).
     """
 
     def compute(invoices: pd.DataFrame) -> Directory:
         # The records themselves, not a copy: their columns' codes are the pass's.
         return resolve_customers(book, invoices, pd.DataFrame(columns=_NO_ATTENDEES))
 
+    def alone() -> Directory:
+        # Most often no two records can merge, which their codes prove without resolving.
+        separate = separate_records(book)
+        if separate is not None:
+            return separate
+        # No invoice of its own: the same (typeless) empty invoices whichever detector asks.
+        return compute(pd.DataFrame(columns=own.columns))
+
     if not shareable:
         return compute(own)
-    # No invoice of its own: the same (typeless) empty invoices whichever detector asks first.
-    return shared(
-        "customers_alone", (book,), (), lambda: compute(pd.DataFrame(columns=own.columns))
-    )
+    return shared("customers_alone", (book,), (), alone)
 
 
 def repeated_records(book: pd.DataFrame, bills: pd.DataFrame) -> Ints:

@@ -81,19 +81,21 @@ def party_nodes(
     texts = source.to_numpy(dtype=object)
     id_texts = ids.to_numpy(dtype=object)
     with_id = np.flatnonzero(has_id)
-    # The (source, id) pairs. Pair codes count the id-less rows' pairs too: a pair's place
-    # among ``pairs`` is its own code. Two pairs whose text is equal (a separator inside a
-    # source or an id) are one node, as their text is one key: only then are the pairs
-    # written as text, else distinct pairs are distinct texts.
+    # The (source, id) pairs, coded in order of first appearance. Pair codes count the
+    # id-less rows' pairs too (their id code is -1): a row's pair code is its id key, as
+    # only equal keys matter. Two pairs whose text is equal (a separator inside a source
+    # or an id) are one node, as their text is one key: only then are the pairs written as
+    # text, else distinct pairs are distinct texts.
     pair = combine(keys["id"], keys["source"])
-    pairs, at = np.unique(pair[with_id], return_index=True)
-    first = with_id[at]
-    place = np.searchsorted(pairs, pair[with_id])
+    first = first_rows(pair)
+    first = first[has_id[first]]
     id_key = np.full(len(ids), -1, dtype=np.int64)
     if _has_separator(texts[first]) or _has_separator(id_texts[first]):
-        id_key[with_id] = factor(_joined(texts[first], "\x1f", id_texts[first]))[place]
+        text_key = np.full(len(pair), -1, dtype=np.int64)  # pair codes < rows
+        text_key[pair[first]] = factor(_joined(texts[first], "\x1f", id_texts[first]))
+        id_key[with_id] = text_key[pair[with_id]]
     else:
-        id_key[with_id] = place
+        id_key[with_id] = pair[with_id]
     email_key, name_key = keys["email"], keys["name"]
     key = np.where(
         has_id,

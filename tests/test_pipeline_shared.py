@@ -33,6 +33,7 @@ def test_a_forced_detection_computes_each_shared_result_once_and_keeps_none(
     counted(_matching, "_match")  # appointment_to_invoice, invoice_lag, duplicate_entry
     counted(_payments, "_facts")  # the coverage of payment dates, slow_collection
     counted(_invoice_customers, "resolve_customers")  # invoice_customers' resolutions
+    counted(_invoice_customers, "separate_records")  # the records' directory, unresolved
 
     result = detect(worker.engine, config, as_of=SHOP_AS_OF, now=SHOP_AS_OF, force=True)
 
@@ -41,6 +42,8 @@ def test_a_forced_detection_computes_each_shared_result_once_and_keeps_none(
     assert calls["_match"] == 1
     # The whole invoices: the coverage and slow_collection; payment_reminders' window: its own.
     assert calls["_facts"] == 2
-    # No invoice adds to the customer records: they are resolved once for both detectors.
-    assert calls["resolve_customers"] == 1
+    # No invoice adds to the customer records: their directory is made once for both
+    # detectors, and without resolving them, as no two of the shop's records can merge.
+    assert calls["separate_records"] == 1
+    assert calls["resolve_customers"] == 0
     assert _shared._current.get() is None  # the pass is over: nothing is remembered
