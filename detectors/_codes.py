@@ -8,7 +8,8 @@ follows is numpy on integers:
   attendee ↔ customer matching of :mod:`detectors._matching`;
 - :func:`sort_keyed`, :func:`day_order`: sorts by subject, date and record id that compare
   ids only among rows tied on everything else;
-- :func:`frequent`: the subjects with enough records to matter, before any scoring;
+- :func:`frequent`, :func:`frequent_rows`: the subjects with enough records to matter,
+  before any scoring;
 - :func:`factor`, :func:`combine`, :func:`first_per_group`, :func:`first_rows`: codes of
   one column, of tuples of columns, each group's first value and each code's first row
   (entity resolution, distinct party rows).
@@ -298,6 +299,15 @@ def frequent(frame: pd.DataFrame, least: int) -> pd.DataFrame:
     Detectors that need several records per subject start here: most customers of a large
     business appear a few times, so what is left is a small fraction of the rows.
     """
-    codes, _ = pd.factorize(frame["key"])
-    counts = np.bincount(codes[codes >= 0])
-    return frame[look_up(counts, codes, 0) >= max(least, 1)]
+    return frame[frequent_rows(factor(frame["key"]), least)]
+
+
+def frequent_rows(key_code: Ints, least: int) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Per row, whether its key's code has at least ``least`` rows; never for a null (-1).
+
+    What :func:`frequent` keeps, for keys already coded (the subject keys'
+    :attr:`~detectors._subject_keys.SubjectKeys.codes`): no key's text is hashed again.
+    """
+    counts = np.bincount(key_code[key_code >= 0])
+    enough: np.ndarray[Any, np.dtype[np.bool_]] = look_up(counts, key_code, 0) >= max(least, 1)
+    return enough

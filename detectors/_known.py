@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from detectors import _distinct as ds
 from detectors._codes import Codes, Ints, Texts, factor, first_rows, text_values
 from detectors._shared import shared
 
@@ -91,7 +92,9 @@ def known_text(frame: pd.DataFrame, column: str) -> KnownText:
     """``frame[column]``'s codes and distinct values, computed once per pass for ``frame``."""
 
     def compute() -> KnownText:
-        codes, uniques = pd.factorize(text_values(frame[column]))
+        # The column's codes of the pass (:func:`detectors._distinct.text_codes`), which
+        # the per-distinct questions on the same column read too: it is hashed once.
+        codes, uniques = ds.text_codes(frame[column])
         return KnownText(codes.astype(np.int64), pd.Index(uniques, dtype=object))
 
     return shared("known_text", (frame,), column, compute)

@@ -19,8 +19,8 @@ import pandas as pd
 from detectors import _distinct as ds
 from detectors import _documents as docs
 from detectors import _frames as fr
-from detectors._codes import combine, factor
-from detectors._subject_keys import frequent_rows, subject_keys
+from detectors._codes import combine, factor, frequent_rows
+from detectors._subject_keys import subject_keys
 
 #: What makes two records the same amount: the same subject, cents and currency.
 AMOUNT = ["key", "cents", "currency"]

@@ -11,8 +11,7 @@ counting and comparing records by subject is integer work:
   ids), then of rows by their codes in them (:meth:`IdKeys.of_rows`);
 - :func:`subject_keys`: the keys of a frame's records by its id and name columns, worked
   out once per detection pass (:func:`detectors._shared.shared`) for every detector that
-  keys that frame;
-- :func:`frequent_rows`: the rows of subjects with enough of them, counted on the codes.
+  keys that frame (counted on their codes by :func:`detectors._codes.frequent_rows`).
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from detectors import _frames as fr
-from detectors._codes import Ints, Texts, factor, look_up
+from detectors._codes import Ints, Texts, factor
 from detectors._shared import shared
 
 
@@ -94,14 +93,3 @@ def subject_keys(frame: pd.DataFrame, id_column: str, name_column: str) -> Subje
         )
 
     return shared("subject_keys", (frame,), (id_column, name_column), compute)
-
-
-def frequent_rows(key_code: Ints, least: int) -> np.ndarray[Any, np.dtype[np.bool_]]:
-    """Per row, whether its key has at least ``least`` rows here; never for a null key (-1).
-
-    What :func:`detectors._codes.frequent` keeps, counted on the keys' codes
-    (:attr:`SubjectKeys.codes` of the rows) instead of their text.
-    """
-    counts = np.bincount(key_code[key_code >= 0])
-    enough: np.ndarray[Any, np.dtype[np.bool_]] = look_up(counts, key_code, 0) >= max(least, 1)
-    return enough

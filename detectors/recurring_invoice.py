@@ -14,10 +14,11 @@ from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors import _origin
 from detectors import _templates as tmpl
+from detectors._codes import frequent_rows
 from detectors._coverage import Fact
 from detectors._facts import INVOICE_CUSTOMERS
 from detectors._invoice_customers import CUSTOMER_COLUMNS, InvoiceCustomers, invoice_customers
-from detectors._subject_keys import frequent_rows, subject_keys
+from detectors._subject_keys import subject_keys
 from detectors.base import (
     Candidate,
     Category,

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from detectors import _frames as fr
-from detectors._codes import frequent
+from detectors._codes import frequent, frequent_rows
 from detectors._shared import detection_pass
-from detectors._subject_keys import IdKeys, frequent_rows, subject_keys
+from detectors._subject_keys import IdKeys, subject_keys
 
 
 def _same_groups(codes: np.ndarray, key: pd.Series) -> None:
