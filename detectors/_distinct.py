@@ -22,6 +22,7 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 from pandas.arrays import StringArray
 
+from busywork.store.text_dictionary import recall
 from detectors._shared import shared_by_memory
 
 Ints = np.ndarray[Any, np.dtype[np.intp]]
@@ -42,13 +43,13 @@ def text_codes(values: pd.Series[Any]) -> tuple[Ints, Texts]:
     A column of Python strings and nulls (every column the store loads) is coded as it is,
     without converting it first. The arrays are shared: read them, never write them.
     """
-    loaded = _loaded(values)
-    if loaded is None:
+    memory = loaded(values)
+    if memory is None:
         return _coded(as_text(values).to_numpy(dtype=object))
-    return shared_by_memory("text_codes", loaded, None, lambda: _text_codes(values, loaded))
+    return shared_by_memory("text_codes", memory, None, lambda: _text_codes(values, memory))
 
 
-def _loaded(values: pd.Series[Any]) -> np.ndarray[Any, Any] | None:
+def loaded(values: pd.Series[Any]) -> np.ndarray[Any, Any] | None:
     """The object array holding ``values`` (the key of their answers), if one does."""
     stored = getattr(values.array, "_ndarray", None)
     if isinstance(stored, np.ndarray) and stored.dtype == object and _TEXT.storage == "python":
@@ -56,11 +57,32 @@ def _loaded(values: pd.Series[Any]) -> np.ndarray[Any, Any] | None:
     return None
 
 
-def _text_codes(values: pd.Series[Any], loaded: np.ndarray[Any, Any]) -> tuple[Ints, Texts]:
-    codes, uniques = _coded(loaded)
+def _text_codes(values: pd.Series[Any], memory: np.ndarray[Any, Any]) -> tuple[Ints, Texts]:
+    stored = recall(memory)
+    if stored is not None:
+        # Decoded from a stored snapshot: its codes are this factorisation already.
+        codes = stored.codes.astype(np.intp)
+        codes.flags.writeable = False
+        return codes, stored.values
+    codes, uniques = _coded(memory)
     if infer_dtype(uniques, skipna=False) in ("string", "empty"):
         return codes, uniques  # text already: converting would change no value
     return _coded(as_text(values).to_numpy(dtype=object))
+
+
+def text_codes_at(whole: pd.Series[Any], part: pd.Series[Any]) -> tuple[Ints, Texts]:
+    """Codes of ``part``'s values, rows of ``whole`` (by label), and the value of each code.
+
+    For rows a detector selected from a loaded column: the selection is new memory, which
+    would be coded again row by row, so its codes are taken from :func:`text_codes` of the
+    whole column; some of its values may be held by none of the rows. When ``whole``'s
+    labels repeat, ``part`` is coded by itself.
+    """
+    at = whole.index.get_indexer(part.index) if whole.index.is_unique else None
+    if at is None or (len(at) and at.min() < 0):
+        return _coded(as_text(part).to_numpy(dtype=object))
+    codes, uniques = text_codes(whole)
+    return codes[at], uniques
 
 
 def _coded(values: np.ndarray[Any, Any]) -> tuple[Ints, Texts]:
@@ -80,15 +102,15 @@ def per_distinct(values: pd.Series[Any], clean: Callable[[str], str | None]) -> 
     per element anyway, once per step, so chaining them costs two to three times as much.
     Nulls, and values ``clean`` turns into ``None``, are null; the result is pandas strings.
     """
-    loaded = _loaded(values)
-    if loaded is None:
+    memory = loaded(values)
+    if memory is None:
         text = as_text(values)
         out = _cleaned(text, clean)
         return text if out is None else pd.Series(out, index=text.index, dtype="str")
     # Detectors clean the same columns of the same frames: once per pass. The array is
     # shared: each caller gets a copy of it (pointers), not one checked string by string.
     cleaned = shared_by_memory(
-        "per_distinct", loaded, clean, lambda: _cleaned_array(text_codes(values), clean)
+        "per_distinct", memory, clean, lambda: _cleaned_array(text_codes(values), clean)
     )
     if cleaned is None:
         return as_text(values)
@@ -132,11 +154,11 @@ def per_distinct_test(
     column is built and no row's text is compared. Once per pass for a frame's column, as
     :func:`per_distinct`; the caller gets its own array.
     """
-    loaded = _loaded(values)
-    if loaded is None:
+    memory = loaded(values)
+    if memory is None:
         return _tested(text_codes(values), test, null)
     answers: np.ndarray[Any, np.dtype[np.bool_]] = shared_by_memory(
-        "per_distinct_test", loaded, (test, null), lambda: _tested(text_codes(values), test, null)
+        "per_distinct_test", memory, (test, null), lambda: _tested(text_codes(values), test, null)
     )
     return answers.copy()
 

@@ -6,7 +6,9 @@ dates and flags as numpy dtypes, ``Int64``) is written column by column: the sto
 mask; a text column as integer codes (-1: None) and its distinct values as a JSON array
 in UTF-8. Decoding builds each text column from one string object per distinct value, so
 repeated values share their object as :class:`~busywork.store.columns.ColumnBuilder`
-makes them, and the frame equals the one encoded: columns, dtypes, values, row order.
+makes them, and the frame equals the one encoded: columns, dtypes, values, row order. A
+text column's codes are kept beside it (:mod:`busywork.store.text_dictionary`), and the
+column is read-only.
 Arrays are read with ``allow_pickle=False``: a payload can hold numbers and bytes only.
 """
 
@@ -19,6 +21,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+
+from busywork.store.text_dictionary import remember
 
 #: Written with every payload; a payload of another version is not read.
 FORMAT_VERSION = 1
@@ -103,6 +107,8 @@ def _decode_column(arrays: np.lib.npyio.NpzFile, position: int, rows: int) -> pd
         values = pooled[codes]
         if len(values) != rows:
             raise UnreadableFrameError(f"column {position} has {len(values)} rows, not {rows}")
+        # The codes are the column's factorisation: kept, so it is not hashed again.
+        remember(values, codes)
         return pd.Series(values, dtype=object, copy=False)  # not inferred as a str dtype
     if f"m{position}" in arrays:
         values = pd.arrays.IntegerArray(arrays[f"v{position}"], arrays[f"m{position}"])

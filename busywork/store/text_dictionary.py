@@ -1,0 +1,119 @@
+"""The dictionary codes a decoded text column came from, kept beside it.
+
+A stored snapshot holds each text column as integer codes and its distinct values in order
+of first appearance (:mod:`busywork.store.frame_codec`): exactly what coding the column
+with :func:`pandas.factorize` gives. Decoding builds the column's strings from them, and
+:func:`remember` keeps the codes against the column's memory, so that whoever codes the
+column again (:func:`detectors._distinct.text_codes`) takes them with :func:`recall`
+instead of hashing every row: on a million records, hashing text row by row was a large
+part of a detection pass.
+
+The column is made read-only when its codes are remembered: a value written into it would
+make them wrong. Entries are dropped with the column's memory.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+Texts = np.ndarray[Any, np.dtype[np.object_]]
+
+
+@dataclass(frozen=True)
+class TextDictionary:
+    """A column's codes (-1: null) and its distinct values, in order of first appearance."""
+
+    #: One code per row, as stored (the narrowest signed type that holds them).
+    codes: np.ndarray[Any, np.dtype[np.signedinteger[Any]]]
+    #: The distinct values, the very string objects the column holds.
+    values: Texts
+
+
+@dataclass
+class _Entry:
+    """A remembered dictionary, and whether its codes were found in first-appearance order."""
+
+    owner: weakref.ref[np.ndarray[Any, Any]]
+    codes: np.ndarray[Any, np.dtype[np.signedinteger[Any]]]
+    #: Whether the codes are in order of first appearance (None: not looked at yet).
+    ordered: bool | None = None
+
+
+#: Per address of a column's memory: the array owning it (weakly) and its dictionary.
+_known: dict[int, _Entry] = {}
+
+
+def remember(column: Texts, codes: np.ndarray[Any, Any]) -> None:
+    """Keep ``codes`` as the dictionary codes of ``column`` while it lives.
+
+    ``column`` must be its distinct values taken at ``codes`` (None at -1), codes in order
+    of first appearance; it is made read-only, and so are the codes. The distinct values
+    are not kept: :func:`recall` takes them from the column's rows.
+    """
+    if column.base is not None or not column.flags.c_contiguous:
+        return  # a view: its memory is another array's, which may change under it
+    for array in (column, codes):
+        array.flags.writeable = False
+    address = _address(column)
+
+    def forget(_: object) -> None:
+        _known.pop(address, None)
+
+    _known[address] = _Entry(weakref.ref(column, forget), codes)
+
+
+def recall(column: np.ndarray[Any, Any]) -> TextDictionary | None:
+    """The dictionary :func:`remember` kept for the memory of ``column``, if it holds all of it.
+
+    ``column`` may be another array object over that memory (pandas hands out views), but
+    it must span the whole column, row by row, from its first row.
+    """
+    found = _known.get(_address(column))
+    if found is None:
+        return None
+    held = found.owner()
+    if (
+        held is None
+        or column.dtype != object
+        or column.shape != held.shape
+        or column.strides != held.strides
+        or column.flags.writeable
+    ):
+        return None
+    if found.ordered is False:
+        return None
+    firsts = _first_rows(found.codes)
+    found.ordered = firsts is not None
+    if firsts is None:
+        return None
+    values = held[firsts]
+    values.flags.writeable = False
+    return TextDictionary(found.codes, values)
+
+
+def _first_rows(codes: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.intp]] | None:
+    """Each code's first row, if ``codes`` are in order of first appearance; else None.
+
+    In that order each new code is one above the highest before it.
+
+    What :func:`pandas.factorize` gives, and so every payload the codec writes. A payload
+    whose codes are not still decodes, but its codes are not taken for the column's
+    factorisation. The distinct values are not checked (hashing them all would cost what
+    keeping the codes saves): only a damaged payload repeats one, and then its values are
+    wrong whatever their codes.
+    """
+    wide = codes.astype(np.int64)
+    before = np.maximum.accumulate(np.concatenate([[-1], wide[:-1]]))
+    if np.any(wide > before + 1):
+        return None
+    firsts: np.ndarray[Any, np.dtype[np.intp]] = np.flatnonzero(wide > before)
+    return firsts
+
+
+def _address(array: np.ndarray[Any, Any]) -> int:
+    address: int = array.__array_interface__["data"][0]
+    return address

@@ -1,0 +1,89 @@
+"""A decoded text column's codes are kept beside it, and are its factorisation."""
+
+from __future__ import annotations
+
+import gc
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from busywork.store import text_dictionary
+from busywork.store.frame_codec import decode_frame, encode_frame
+from busywork.store.text_dictionary import recall
+from detectors import _distinct as ds
+from detectors._shared import detection_pass
+
+
+def _decoded(names: list[str | None]) -> pd.DataFrame:
+    frame = pd.DataFrame({"name": pd.Series(names, dtype=object)})
+    payload = encode_frame(frame, np.arange(1, len(names) + 1, dtype=np.int64))
+    assert payload is not None
+    return decode_frame(payload, ["name"])[0]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_codes_kept_are_those_factorize_gives_the_decoded_column(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pool = [None, "a", "b", "Zoë", "a ", ""]
+    decoded = _decoded([pool[i] for i in rng.integers(0, len(pool), int(rng.integers(0, 30)))])
+    column = decoded["name"].to_numpy()
+
+    kept = recall(column)
+    codes, values = pd.factorize(column)
+
+    assert kept is not None
+    assert kept.codes.tolist() == codes.tolist()
+    assert kept.values.tolist() == list(values)
+    with detection_pass():
+        coded, distinct = ds.text_codes(decoded["name"])
+    assert coded.tolist() == codes.tolist()
+    assert distinct.tolist() == list(values)
+
+
+def test_a_decoded_column_is_read_only_so_its_codes_cannot_go_stale() -> None:
+    column = _decoded(["a", "b", "a"])["name"].to_numpy()
+
+    with pytest.raises(ValueError, match="read-only"):
+        column[0] = "b"
+
+
+def test_part_of_a_column_or_a_copy_has_no_codes_kept() -> None:
+    column = _decoded(["a", "b", "a", None])["name"].to_numpy()
+
+    assert recall(column[1:]) is None
+    assert recall(column[::2]) is None
+    assert recall(column.copy()) is None
+    assert recall(np.array(["a", "b", "a", None], dtype=object)) is None
+
+
+def test_codes_out_of_order_of_first_appearance_are_not_taken_for_the_factorisation() -> None:
+    frame = pd.DataFrame({"name": pd.Series(["a", "b", "a"], dtype=object)})
+    payload = encode_frame(frame, np.array([1, 2, 3], dtype=np.int64))
+    assert payload is not None
+    with np.load(io.BytesIO(payload)) as arrays:
+        parts = {key: arrays[key] for key in arrays.files}
+    parts["t0"] = np.array([1, 0, 1], dtype=parts["t0"].dtype)  # "b", "a", "b": still text
+    buffer = io.BytesIO()
+    np.savez(buffer, **parts)  # type: ignore[arg-type]
+
+    decoded = decode_frame(buffer.getvalue(), ["name"])[0]
+
+    assert decoded["name"].tolist() == ["b", "a", "b"]
+    assert recall(decoded["name"].to_numpy()) is None
+    with detection_pass():
+        codes, values = ds.text_codes(decoded["name"])
+    assert codes.tolist() == [0, 1, 0]
+    assert values.tolist() == ["b", "a"]
+
+
+def test_the_codes_are_forgotten_with_the_column() -> None:
+    before = len(text_dictionary._known)
+    decoded = _decoded(["a", "b", "a"])
+    assert len(text_dictionary._known) == before + 1
+
+    del decoded
+    gc.collect()
+
+    assert len(text_dictionary._known) == before
