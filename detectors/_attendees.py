@@ -21,6 +21,7 @@ from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._codes import Codes, look_up
 from detectors._colleagues import clean_domain, own_domains
+from detectors._known import cleaned_rows
 
 
 @dataclass(frozen=True)
@@ -98,28 +99,39 @@ class Attendees:
         return pd.Series(values, index=self.index, dtype="str")
 
 
-def attendees(raw: pd.DataFrame) -> Attendees:
-    """Code the ``attendee_email`` and ``attendee_name`` columns of ``raw`` once each."""
+def attendees(raw: pd.DataFrame, loaded: pd.DataFrame | None = None) -> Attendees:
+    """Code the ``attendee_email`` and ``attendee_name`` columns of ``raw`` once each.
+
+    ``loaded``: the appointment frame ``raw``'s rows were selected from, whose columns'
+    codes of the pass are taken instead of coding the rows' text again.
+    """
+    whole = raw if loaded is None else loaded
     return Attendees(
-        emails=Codes.of([raw["attendee_email"]], fr.clean_email),
-        names=Codes.of([raw["attendee_name"]], fr.clean_name),
+        emails=cleaned_rows(whole["attendee_email"], raw["attendee_email"], fr.clean_email),
+        names=cleaned_rows(whole["attendee_name"], raw["attendee_name"], fr.clean_name),
         index=raw.index,
     )
 
 
-def subject_codes(raw: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.int64]]:
+def subject_codes(
+    raw: pd.DataFrame, loaded: pd.DataFrame | None = None
+) -> np.ndarray[Any, np.dtype[np.int64]]:
     """Per row, a code equal exactly where the rows' subject keys are (-1: no key).
 
     The keys are :func:`detectors._frames.subject_key`'s with ``kind="email"`` (the
     normalised e-mail, else the normalised name), never written out: a detector that needs
     only the subjects with several rows counts them on these codes and writes the keys of
-    those alone. Names are cleaned only on the rows without an address.
+    those alone. Names are cleaned only on the rows without an address. ``loaded``: as
+    :func:`attendees` takes it.
     """
-    emails = Codes.of([raw["attendee_email"]], fr.clean_email)
+    whole = raw if loaded is None else loaded
+    emails = cleaned_rows(whole["attendee_email"], raw["attendee_email"], fr.clean_email)
     codes = emails.codes.copy()
     unnamed = np.flatnonzero(codes < 0)
     if len(unnamed):
-        names = Codes.of([raw["attendee_name"].iloc[unnamed]], fr.clean_name).codes
+        names = cleaned_rows(
+            whole["attendee_name"], raw["attendee_name"].iloc[unnamed], fr.clean_name
+        ).codes
         codes[unnamed] = np.where(names >= 0, names + len(emails.values), -1)
     return codes
 

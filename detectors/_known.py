@@ -8,6 +8,10 @@ most of that work. :func:`known_text` codes the column once per pass
 (:func:`detectors._shared.shared`), and :meth:`KnownText.then` codes the other rows against
 its distinct values: only their own strings are hashed, and the codes are those
 :func:`detectors._codes.factor` gives the column and the rows laid end to end.
+
+Detectors also code rows they selected from a loaded column (the appointments in a window,
+one per booking): :func:`cleaned_rows` gives the codes :meth:`Codes.of` would, from the
+whole column's codes and its distinct values cleaned once per pass, hashing no text.
 """
 
 from __future__ import annotations
@@ -20,8 +24,24 @@ import numpy as np
 import pandas as pd
 
 from detectors import _distinct as ds
-from detectors._codes import Codes, Ints, Texts, factor, first_rows, text_values
-from detectors._shared import shared
+from detectors._codes import Codes, Ints, Texts, text_values
+from detectors._shared import shared, shared_by_memory
+
+#: Cleans one value; ``None`` makes it null.
+Cleaner = Callable[[str], str | None]
+
+
+@dataclass(frozen=True)
+class Coded:
+    """Rows of a text column as codes (-1: null) and the value of each code.
+
+    The values are distinct; their order, and whether the rows hold them all, is free.
+    """
+
+    #: One code per row.
+    codes: np.ndarray[Any, np.dtype[np.intp]]
+    #: The value of each code.
+    values: Texts
 
 
 @dataclass(frozen=True)
@@ -33,19 +53,21 @@ class KnownText:
     #: The distinct values, in code order; its hash table is built once and kept.
     values: pd.Index
 
-    def then(self, *more: pd.Series[Any]) -> Codes:
+    def then(self, *more: pd.Series[Any] | Coded) -> Codes:
         """The codes of this column's rows followed by the rows of ``more``, as one column.
 
         Values of ``more`` the column holds take its codes; new ones follow, in order of
-        first appearance; nulls are -1.
+        first appearance; nulls are -1. Each part of ``more`` is a column, or the codes of
+        its rows with their values (:func:`detectors._distinct.text_codes_at`, for rows
+        of a loaded column): its values are looked up once per distinct value, not once
+        per row.
         """
         if not more:
             return Codes(self.codes, self.values.to_numpy(dtype=object))
-        text = np.concatenate([text_values(column) for column in more])
-        found, values = _coded_after(self.values, text)
+        found, values = _coded_after(self.values, [_coded(part) for part in more])
         return Codes(np.concatenate([self.codes, found]), values)
 
-    def cleaned(self, coded: Codes, clean: Callable[[str], str | None]) -> Codes:
+    def cleaned(self, coded: Codes, clean: Cleaner) -> Codes:
         """``coded.cleaned(clean)``, for codes :meth:`then` gave, cleaning this column once.
 
         The column's own distinct values are cleaned once per pass (whoever asks first);
@@ -56,11 +78,11 @@ class KnownText:
         own, own_index = shared("known_cleaned", (self,), clean, lambda: self._cleaned(clean))
         added = np.array([*map(clean, coded.values[len(self.values) :])], dtype=object)
         # The column's cleaned values first, coded as they were; the added ones after them.
-        per_added, values = _coded_after(own_index, added)
+        per_added, values = _coded_after(own_index, [_coded_text(added)])
         value_codes = np.concatenate([own.codes, per_added, [-1]])
         return Codes(value_codes[coded.codes].astype(np.int64), values)
 
-    def _cleaned(self, clean: Callable[[str], str | None]) -> tuple[Codes, pd.Index]:
+    def _cleaned(self, clean: Cleaner) -> tuple[Codes, pd.Index]:
         """Per distinct value, its cleaned value's code; and the cleaned values as an index.
 
         When every value is its own cleaned value, the index is this column's own: its hash
@@ -73,19 +95,49 @@ class KnownText:
         return own, pd.Index(own.values, dtype=object)
 
 
-def _coded_after(known: pd.Index, text: Texts) -> tuple[Ints, Texts]:
-    """Codes of ``text`` after the distinct values ``known``, and the values of all codes.
+def _coded(part: pd.Series[Any] | Coded) -> Coded:
+    """A part of :meth:`KnownText.then` as codes and their values."""
+    if isinstance(part, Coded):
+        return part
+    if ds.loaded(part) is not None:
+        return Coded(*ds.text_codes(part))  # a loaded column: coded once per pass
+    return _coded_text(text_values(part))
+
+
+def _coded_text(text: Texts) -> Coded:
+    codes, uniques = pd.factorize(text)
+    return Coded(codes, np.asarray(uniques, dtype=object))
+
+
+def _coded_after(known: pd.Index, parts: list[Coded]) -> tuple[Ints, Texts]:
+    """Codes of the rows of ``parts`` after the distinct values ``known``, and all values.
 
     A value ``known`` holds takes its position there; new values follow, in order of first
-    appearance; nulls are -1. The same codes as coding ``known`` and ``text`` laid end to
-    end (:func:`detectors._codes.factor`), hashing only ``text``.
+    appearance; nulls are -1. The same codes as coding ``known`` and the parts' rows laid
+    end to end (:func:`detectors._codes.factor`), hashing only the parts' distinct values.
     """
-    found = known.get_indexer(pd.Index(text, dtype=object)).astype(np.int64)
-    new = found < 0
-    fresh = factor(text[new])
-    found[new] = np.where(fresh >= 0, fresh + len(known), -1)
-    added = text[new][first_rows(fresh)]
-    return found, np.concatenate([known.to_numpy(dtype=object), added])
+    added: list[Texts] = []
+    added_index = pd.Index([], dtype=object)
+    coded: list[Ints] = []
+    for part in parts:
+        distinct = pd.Index(part.values, dtype=object)
+        per_value = known.get_indexer(distinct).astype(np.int64)
+        if len(added_index):
+            # Values an earlier part added take the codes they got there.
+            earlier = added_index.get_indexer(distinct)
+            per_value = np.where(earlier >= 0, earlier + len(known), per_value)
+        new_value = np.append(per_value < 0, False)  # the last: a null row
+        new_rows = part.codes[new_value[part.codes]]
+        # The new values, in order of first appearance among the part's rows.
+        first_seen = pd.unique(new_rows)
+        fresh = len(known) + len(added_index) + np.arange(len(first_seen), dtype=np.int64)
+        per_value[first_seen] = fresh
+        coded.append(np.append(per_value, -1)[part.codes])
+        if len(first_seen):
+            new_values = part.values[first_seen]
+            added.append(new_values)
+            added_index = added_index.append(pd.Index(new_values, dtype=object))
+    return np.concatenate(coded), np.concatenate([known.to_numpy(dtype=object), *added])
 
 
 def known_text(frame: pd.DataFrame, column: str) -> KnownText:
@@ -95,6 +147,38 @@ def known_text(frame: pd.DataFrame, column: str) -> KnownText:
         # The column's codes of the pass (:func:`detectors._distinct.text_codes`), which
         # the per-distinct questions on the same column read too: it is hashed once.
         codes, uniques = ds.text_codes(frame[column])
-        return KnownText(codes.astype(np.int64), pd.Index(uniques, dtype=object))
+        return KnownText(codes.astype(np.int64, copy=False), pd.Index(uniques, dtype=object))
 
     return shared("known_text", (frame,), column, compute)
+
+
+def cleaned_rows(whole: pd.Series[Any], part: pd.Series[Any], clean: Cleaner) -> Codes:
+    """``Codes.of([part], clean)`` for ``part``, rows of ``whole`` (by label).
+
+    The rows' codes are the whole column's (:func:`detectors._distinct.text_codes_at`),
+    its distinct values are cleaned once per pass, and the cleaned codes are renumbered in
+    order of first row on integers. A ``whole`` that is no loaded column, or whose labels
+    repeat, is coded as :meth:`Codes.of` codes it.
+    """
+    memory = ds.loaded(whole)
+    if memory is None or not whole.index.is_unique:
+        return Codes.of([part], clean)
+    at = whole.index.get_indexer(part.index)
+    if len(at) and at.min() < 0:
+        return Codes.of([part], clean)
+    codes, values = ds.text_codes(whole)
+    table, cleaned = shared_by_memory(
+        "cleaned_rows", memory, clean, lambda: _cleaned_table(codes, values, clean)
+    )
+    per_row = table[codes[at]]  # the appended -1: a null row
+    present = per_row >= 0
+    renumbered, order = pd.factorize(per_row[present])
+    result = np.full(len(per_row), -1, dtype=np.int64)
+    result[present] = renumbered
+    return Codes(result, cleaned[order])
+
+
+def _cleaned_table(codes: Ints, values: Texts, clean: Cleaner) -> tuple[Ints, Texts]:
+    """Per distinct value (then -1 for null), its cleaned value's code; the cleaned values."""
+    own = Codes(np.arange(len(values), dtype=np.int64), values).cleaned(clean)
+    return np.append(own.codes, -1), own.values

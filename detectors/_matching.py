@@ -27,8 +27,8 @@ from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors._codes import day_order, first_per_code, look_up, owners, prefix_owners
 from detectors._customers import link_evidence, resolve_customers
-from detectors._distinct import lowered_in
-from detectors._known import known_text
+from detectors._distinct import lowered_in, text_codes_at
+from detectors._known import Coded, known_text
 from detectors._mirrors import MIRROR_COLUMNS, one_per_booking
 from detectors._nodes import NodeLabels
 from detectors._shared import shared
@@ -81,7 +81,8 @@ def matched(frames: Frames, context: DetectionContext, min_prefix_chars: int) ->
 
 def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> Matched:
     customers, invoices = frames[RecordKind.CUSTOMER], frames[RecordKind.INVOICE]
-    appointments = _held(frames[RecordKind.APPOINTMENT], context)
+    loaded = frames[RecordKind.APPOINTMENT]
+    appointments = _held(loaded, context)
     # Rows in this order: customers, invoices, appointments. Customers come from the first
     # two (resolved across sources); e-mails and names from all three, so that equal values
     # share one code.
@@ -90,8 +91,12 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
     # The records' columns are coded once per pass (:mod:`detectors._known`).
     # The records' own values are cleaned once per pass too (:meth:`KnownText.cleaned`).
     known_emails, known_names = known_text(customers, "email"), known_text(customers, "name")
-    raw_emails = known_emails.then(invoices["customer_email"], appointments["attendee_email"])
-    raw_names = known_names.then(invoices["customer_name"], appointments["attendee_name"])
+    # The attendees' codes are those of the loaded column's rows: its distinct values are
+    # looked up, not the rows.
+    raw_emails = known_emails.then(
+        invoices["customer_email"], _attendee(loaded, appointments, "email")
+    )
+    raw_names = known_names.then(invoices["customer_name"], _attendee(loaded, appointments, "name"))
     emails = known_emails.cleaned(raw_emails, fr.clean_email)
     directory = resolve_customers(
         customers,
@@ -142,6 +147,12 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
         links=directory.links,
         node_labels=directory.labels,
     )
+
+
+def _attendee(loaded: pd.DataFrame, held: pd.DataFrame, field: str) -> Coded:
+    """The held appointments' attendee ``field`` as codes of the loaded column's values."""
+    column = f"attendee_{field}"
+    return Coded(*text_codes_at(loaded[column], held[column]))
 
 
 #: The appointment columns :func:`_match` and :func:`_held` read.

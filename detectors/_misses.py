@@ -73,6 +73,7 @@ def client_appointments(
         late_cancel_hours: A cancellation by the invitee closer than this to the start is
             a miss.
     """
+    loaded = raw
     raw = fr.in_window(raw, fr.as_datetimes(raw["start_at"]), now - window, now)
     raw = one_per_booking(raw)  # a booking and its calendar copy are one appointment
     start = fr.as_datetimes(raw["start_at"])
@@ -83,7 +84,7 @@ def client_appointments(
     late = cancelled & (notice < late_cancel_hours).to_numpy()
     by_invitee = ds.lowered_in(raw["cancelled_by"], _INVITEE)
     by_host = cancelled & ds.lowered_in(raw["cancelled_by"], _HOST)
-    who = attendees(raw)  # each attendee column cleaned once
+    who = attendees(raw, loaded)  # each attendee column cleaned once per pass
     no_show = ds.lowered_in(raw["status"], _NO_SHOW)
     late_cancel = late & by_invitee
     frame = pd.DataFrame(

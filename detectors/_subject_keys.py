@@ -89,7 +89,7 @@ def subject_keys(frame: pd.DataFrame, id_column: str, name_column: str) -> Subje
         ids = fr.as_text(frame[id_column]).to_numpy(dtype=object)
         codes, distinct = pd.factorize(ids)
         return IdKeys.of(np.asarray(distinct, dtype=object), distinct=True).of_rows(
-            codes.astype(np.int64), frame[name_column]
+            codes.astype(np.int64, copy=False), frame[name_column]
         )
 
     return shared("subject_keys", (frame,), (id_column, name_column), compute)

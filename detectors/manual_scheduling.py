@@ -86,7 +86,7 @@ class ManualSchedulingDetector(Detector):
 
     def _detect(self, frames: Frames, context: DetectionContext) -> list[Candidate]:
         now = fr.as_of(context)
-        raw = frames[RecordKind.APPOINTMENT]
+        raw = loaded = frames[RecordKind.APPOINTMENT]
         window = pd.Timedelta(days=self.window_days)
         raw = fr.in_window(raw, fr.as_datetimes(raw["start_at"]), now - window, now)
         raw = one_per_booking(raw)  # a booking tool's calendar copy is not a second booking
@@ -101,7 +101,7 @@ class ManualSchedulingDetector(Detector):
         # Who each booking is for is text work: only on the bookings made one by one, and
         # written out only for the attendees booked often enough to be reported.
         raw = raw[one_by_one.to_numpy()]
-        who = subject_codes(raw)
+        who = subject_codes(raw, loaded)
         counts = np.bincount(who[who >= 0])
         raw = raw[look_up(counts, who, 0) >= max(self.min_occurrences, 1)]
         local = fr.local_times(raw["start_at"], context.timezone)

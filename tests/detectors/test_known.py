@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors import _known
 from detectors._codes import Codes
@@ -118,3 +119,61 @@ def test_within_a_pass_a_known_column_s_values_are_cleaned_once() -> None:
         known.cleaned(known.then(pd.Series(["d"])), clean)
 
     assert sorted(cleaned) == ["a", "b", "c", "d"]
+
+
+def _rows_of(rng: np.random.Generator, column: pd.Series[object]) -> pd.Series[object]:
+    """Some rows of ``column``, in any order, some twice: as a detector selects them."""
+    at = rng.integers(0, len(column), int(rng.integers(0, 2 * len(column) + 1)))
+    return column.iloc[at] if len(column) else column
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_rows_of_a_loaded_column_coded_by_its_codes_are_coded_as_their_own_text(
+    seed: int,
+) -> None:
+    frame, more = _frame_and_more(seed)
+    rng = np.random.default_rng(seed + 1000)
+    loaded = pd.DataFrame({"text": _column(rng, int(rng.integers(1, 12)))})
+    loaded.index = rng.permutation(len(loaded)) * 3  # labels, not positions
+    rows = _rows_of(rng, loaded["text"])
+    part = _known.Coded(*ds.text_codes_at(loaded["text"], rows))
+
+    with detection_pass():
+        found = known_text(frame, "text").then(*more, part, rows)
+    expected = Codes.of([frame["text"], *more, rows, rows])
+
+    assert found.codes.tolist() == expected.codes.tolist()
+    assert found.values.tolist() == expected.values.tolist()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_rows_of_a_loaded_column_cleaned_from_its_codes_are_coded_as_codes_of_gives(
+    seed: int,
+) -> None:
+    rng = np.random.default_rng(seed)
+    loaded = _column(rng, int(rng.integers(1, 14)))
+    rows = _rows_of(rng, loaded)
+
+    with detection_pass():
+        _known.cleaned_rows(loaded, loaded.iloc[:1], _strip_or_none)  # cleaned once first
+        found = _known.cleaned_rows(loaded, rows, _strip_or_none)
+    outside = _known.cleaned_rows(loaded, rows, _strip_or_none)
+    expected = Codes.of([rows], _strip_or_none)
+
+    for result in (found, outside):
+        assert result.codes.tolist() == expected.codes.tolist()
+        assert result.values.tolist() == expected.values.tolist()
+
+
+def test_rows_of_a_column_whose_labels_repeat_are_coded_by_their_own_text() -> None:
+    loaded = pd.Series(["b", "a", "a ", None], index=[0, 0, 1, 2], dtype=object)
+    rows = loaded.iloc[[3, 2, 0]]
+
+    with detection_pass():
+        found = _known.cleaned_rows(loaded, rows, _strip_or_none)
+        coded = ds.text_codes_at(loaded, rows)
+
+    assert found.codes.tolist() == [-1, 0, 1]
+    assert found.values.tolist() == ["a", "b"]
+    assert coded[0].tolist() == [-1, 0, 1]
+    assert coded[1].tolist() == ["a ", "b"]
