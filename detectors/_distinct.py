@@ -22,10 +22,12 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 from pandas.arrays import StringArray
 
-from busywork.store.text_dictionary import recall
+from busywork.store.text_dictionary import recall, recall_rows
 from detectors._shared import shared_by_memory
 
 Ints = np.ndarray[Any, np.dtype[np.intp]]
+#: Codes of any signed integer width (:func:`text_codes`).
+Codes = np.ndarray[Any, np.dtype[np.signedinteger[Any]]]
 Texts = np.ndarray[Any, np.dtype[np.object_]]
 #: What :func:`detectors._frames.as_text` converts a column to.
 _TEXT = cast("pd.StringDtype[Any]", pd.Series([], dtype="str").dtype)
@@ -36,12 +38,16 @@ def as_text(values: pd.Series[Any]) -> pd.Series[str]:
     return values.astype("str")
 
 
-def text_codes(values: pd.Series[Any]) -> tuple[Ints, Texts]:
+def text_codes(values: pd.Series[Any]) -> tuple[Codes, Texts]:
     """Per row, a code of its value as text (-1: null), and the distinct values, in order.
 
     The factorisation of :func:`as_text` of ``values``, once per pass for a frame's column.
     A column of Python strings and nulls (every column the store loads) is coded as it is,
     without converting it first. The arrays are shared: read them, never write them.
+
+    The codes are signed integers of any width: a column decoded from a stored snapshot
+    keeps the narrow codes stored with it (a byte per row for a column of few values).
+    Widen them (``astype(np.int64)``) before any arithmetic; indexing takes them as they are.
     """
     memory = loaded(values)
     if memory is None:
@@ -57,32 +63,43 @@ def loaded(values: pd.Series[Any]) -> np.ndarray[Any, Any] | None:
     return None
 
 
-def _text_codes(values: pd.Series[Any], memory: np.ndarray[Any, Any]) -> tuple[Ints, Texts]:
+def _text_codes(values: pd.Series[Any], memory: np.ndarray[Any, Any]) -> tuple[Codes, Texts]:
     stored = recall(memory)
     if stored is not None:
         # Decoded from a stored snapshot: its codes are this factorisation already.
-        codes = stored.codes.astype(np.intp)
-        codes.flags.writeable = False
-        return codes, stored.values
+        return stored.codes, stored.values
+    selected = _selected_codes(values, memory)
+    if selected is not None:
+        return selected
     codes, uniques = _coded(memory)
     if infer_dtype(uniques, skipna=False) in ("string", "empty"):
         return codes, uniques  # text already: converting would change no value
     return _coded(as_text(values).to_numpy(dtype=object))
 
 
-def text_codes_at(whole: pd.Series[Any], part: pd.Series[Any]) -> tuple[Ints, Texts]:
-    """Codes of ``part``'s values, rows of ``whole`` (by label), and the value of each code.
+def _selected_codes(
+    values: pd.Series[Any], memory: np.ndarray[Any, Any]
+) -> tuple[Ints, Texts] | None:
+    """The factorisation of rows selected from a column decoded from a stored snapshot.
 
-    For rows a detector selected from a loaded column: the selection is new memory, which
-    would be coded again row by row, so its codes are taken from :func:`text_codes` of the
-    whole column; some of its values may be held by none of the rows. When ``whole``'s
-    labels repeat, ``part`` is coded by itself.
+    Their codes there (:func:`busywork.store.text_dictionary.recall_rows`), renumbered in
+    order of first row: integers are hashed, not text.
     """
-    at = whole.index.get_indexer(part.index) if whole.index.is_unique else None
-    if at is None or (len(at) and at.min() < 0):
-        return _coded(as_text(part).to_numpy(dtype=object))
-    codes, uniques = text_codes(whole)
-    return codes[at], uniques
+    if not pd.api.types.is_integer_dtype(values.index.dtype):
+        return None
+    stored = recall_rows(memory, values.index.to_numpy())
+    if stored is None:
+        return None
+    present = np.flatnonzero(stored >= 0)
+    renumbered = pd.factorize(stored[present])[0]
+    codes = np.full(len(stored), -1, dtype=np.intp)
+    codes[present] = renumbered
+    codes.flags.writeable = False
+    # Each code's first row: where a code exceeds every code before it.
+    before = np.maximum.accumulate(np.concatenate([[-1], renumbered[:-1]]))
+    distinct = memory[present[renumbered > before]]
+    distinct.flags.writeable = False
+    return codes, distinct
 
 
 def _coded(values: np.ndarray[Any, Any]) -> tuple[Ints, Texts]:
@@ -127,7 +144,7 @@ def _cleaned(text: pd.Series[str], clean: Callable[[str], str | None]) -> Any:
 
 
 def _cleaned_array(
-    coded: tuple[Ints, Texts], clean: Callable[[str], str | None]
+    coded: tuple[Codes, Texts], clean: Callable[[str], str | None]
 ) -> StringArray | None:
     """:func:`_cleaned` of coded values, as pandas strings; None when no value is non-null."""
     codes, uniques = coded
@@ -164,7 +181,7 @@ def per_distinct_test(
 
 
 def _tested(
-    coded: tuple[Ints, Texts], test: Callable[[str], bool], null: bool
+    coded: tuple[Codes, Texts], test: Callable[[str], bool], null: bool
 ) -> np.ndarray[Any, np.dtype[np.bool_]]:
     codes, uniques = coded
     table = np.array([*map(test, uniques), null], dtype=bool)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._codes import Ints, factor, first_rows, look_up
 from detectors._customers import AltIds, Directory, resolve_customers
@@ -27,6 +28,7 @@ from detectors._shared import shared
 from detectors._subject_keys import IdKeys
 from detectors.base import EntityLink
 
+Bools = np.ndarray[Any, np.dtype[np.bool_]]
 #: Customer record columns :func:`invoice_customers` reads when the customers are given.
 CUSTOMER_COLUMNS = ("source_id", "source", "name", "email")
 
@@ -128,16 +130,14 @@ def repeated_records(book: pd.DataFrame, bills: pd.DataFrame) -> Ints:
     if len(book) == 0 or len(bills) == 0:
         return np.full(len(bills), -1, dtype=np.int64)
     records = shared("record_keys", (book,), (), lambda: _RecordKeys.of(book))
-    ids = fr.as_text(bills["customer_id"])
-    record = records.first_of(fr.as_text(bills["source"]), ids)
+    record, id_null = records.first_of(bills["source"], bills["customer_id"])
     in_book = record >= 0
-    name = fr.as_text(bills["customer_name"])
-    same_name = name.isna().to_numpy(copy=True)
+    # The invoices' names, by their codes: compared as text only where a record is named.
+    name_codes, names = ds.text_codes(bills["customer_name"])
+    same_name = name_codes < 0
     at = np.flatnonzero(in_book & ~same_name)
-    same_name[at] = name.to_numpy(dtype=object)[at] == records.names[record[at]]
-    repeats = (
-        in_book & ids.notna().to_numpy() & bills["customer_email"].isna().to_numpy() & same_name
-    )
+    same_name[at] = names[name_codes[at]] == records.names[record[at]]
+    repeats = in_book & ~id_null & bills["customer_email"].isna().to_numpy() & same_name
     return np.where(repeats, record, -1)
 
 
@@ -180,13 +180,22 @@ class _RecordKeys:
         """A pair of codes (-1 for null) as one integer."""
         return (source + 1) * (count + 1) + ids + 1
 
-    def first_of(self, source: pd.Series[str], ids: pd.Series[str]) -> Ints:
-        """Per row, the first record with the row's source and id (nulls equal), else -1."""
-        source_code = self.sources.get_indexer(pd.Index(source, dtype=object)).astype(np.int64)
-        id_code = self.ids.get_indexer(pd.Index(ids, dtype=object)).astype(np.int64)
+    def first_of(self, source: pd.Series[Any], ids: pd.Series[Any]) -> tuple[Ints, Bools]:
+        """Per row, the first record with the row's source and id (nulls equal), else -1.
+
+        Also per row, whether its id is null. The rows' text is looked up once per distinct
+        value (:func:`detectors._distinct.text_codes`), not row by row.
+        """
+        source_code, source_null = _looked_up(self.sources, source)
+        id_code, id_null = _looked_up(self.ids, ids)
         # A value the records do not hold (coded -1 like a null) names no record.
-        unknown = ((source_code < 0) & source.notna().to_numpy()) | (
-            (id_code < 0) & ids.notna().to_numpy()
-        )
+        unknown = ((source_code < 0) & ~source_null) | ((id_code < 0) & ~id_null)
         at = self.pairs.get_indexer(pd.Index(self._key(source_code, id_code, len(self.ids))))
-        return np.where((at >= 0) & ~unknown, look_up(self.first, at), -1)
+        return np.where((at >= 0) & ~unknown, look_up(self.first, at), -1), id_null
+
+
+def _looked_up(index: pd.Index, column: pd.Series[Any]) -> tuple[Ints, Bools]:
+    """Per row of ``column`` as text, its position in ``index`` (-1: none); and its nulls."""
+    codes, values = ds.text_codes(column)
+    per_value = index.get_indexer(pd.Index(values, dtype=object)).astype(np.int64)
+    return np.append(per_value, -1)[codes], codes < 0

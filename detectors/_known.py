@@ -38,8 +38,8 @@ class Coded:
     The values are distinct; their order, and whether the rows hold them all, is free.
     """
 
-    #: One code per row.
-    codes: np.ndarray[Any, np.dtype[np.intp]]
+    #: One code per row (signed integers of any width).
+    codes: ds.Codes
     #: The value of each code.
     values: Texts
 
@@ -155,10 +155,11 @@ def known_text(frame: pd.DataFrame, column: str) -> KnownText:
 def cleaned_rows(whole: pd.Series[Any], part: pd.Series[Any], clean: Cleaner) -> Codes:
     """``Codes.of([part], clean)`` for ``part``, rows of ``whole`` (by label).
 
-    The rows' codes are the whole column's (:func:`detectors._distinct.text_codes_at`),
-    its distinct values are cleaned once per pass, and the cleaned codes are renumbered in
-    order of first row on integers. A ``whole`` that is no loaded column, or whose labels
-    repeat, is coded as :meth:`Codes.of` codes it.
+    The rows' codes are the whole column's (:func:`detectors._distinct.text_codes`); each
+    distinct value is cleaned at most once per pass, when a selection first holds it
+    (:class:`_Cleaning`), and the cleaned codes are renumbered in order of first row on
+    integers. A ``whole`` that is no loaded column, or whose labels repeat, is coded as
+    :meth:`Codes.of` codes it.
     """
     memory = ds.loaded(whole)
     if memory is None or not whole.index.is_unique:
@@ -167,18 +168,45 @@ def cleaned_rows(whole: pd.Series[Any], part: pd.Series[Any], clean: Cleaner) ->
     if len(at) and at.min() < 0:
         return Codes.of([part], clean)
     codes, values = ds.text_codes(whole)
-    table, cleaned = shared_by_memory(
-        "cleaned_rows", memory, clean, lambda: _cleaned_table(codes, values, clean)
-    )
-    per_row = table[codes[at]]  # the appended -1: a null row
+    cleaning = shared_by_memory("cleaned_rows", memory, clean, lambda: _Cleaning(values, clean))
+    per_row = cleaning.codes_of(codes[at])
     present = per_row >= 0
     renumbered, order = pd.factorize(per_row[present])
     result = np.full(len(per_row), -1, dtype=np.int64)
     result[present] = renumbered
-    return Codes(result, cleaned[order])
+    return Codes(result, cleaning.values_of(order))
 
 
-def _cleaned_table(codes: Ints, values: Texts, clean: Cleaner) -> tuple[Ints, Texts]:
-    """Per distinct value (then -1 for null), its cleaned value's code; the cleaned values."""
-    own = Codes(np.arange(len(values), dtype=np.int64), values).cleaned(clean)
-    return np.append(own.codes, -1), own.values
+class _Cleaning:
+    """A column's distinct values cleaned as selections of its rows ask for them.
+
+    Equal cleaned values share one code, numbered as they are first cleaned.
+    """
+
+    def __init__(self, values: Texts, clean: Cleaner) -> None:
+        self._values, self._clean = values, clean
+        #: Per distinct value: its cleaned value's code, -1 for none, -2 not cleaned yet;
+        #: one more entry, -1, for null rows.
+        self._table = np.full(len(values) + 1, -2, dtype=np.int64)
+        self._table[-1] = -1
+        self._code: dict[str, int] = {}
+        self._cleaned: list[str] = []
+
+    def codes_of(self, codes: Ints) -> Ints:
+        """The cleaned codes of rows given by their column's codes (-1: null)."""
+        table = self._table
+        wanted = pd.unique(codes)
+        for code in wanted[table[wanted] == -2].tolist():
+            value = self._clean(self._values[code])
+            if value is None:
+                table[code] = -1
+                continue
+            table[code] = self._code.setdefault(value, len(self._cleaned))
+            if table[code] == len(self._cleaned):
+                self._cleaned.append(value)
+        result: Ints = table[codes]
+        return result
+
+    def values_of(self, codes: Ints) -> Texts:
+        """The cleaned value of each of ``codes``."""
+        return np.array([self._cleaned[code] for code in codes.tolist()], dtype=object)

@@ -27,8 +27,8 @@ from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors._codes import day_order, first_per_code, look_up, owners, prefix_owners
 from detectors._customers import link_evidence, resolve_customers
-from detectors._distinct import lowered_in, text_codes_at
-from detectors._known import Coded, known_text
+from detectors._distinct import lowered_in
+from detectors._known import known_text
 from detectors._mirrors import MIRROR_COLUMNS, one_per_booking
 from detectors._nodes import NodeLabels
 from detectors._shared import shared
@@ -81,8 +81,7 @@ def matched(frames: Frames, context: DetectionContext, min_prefix_chars: int) ->
 
 def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> Matched:
     customers, invoices = frames[RecordKind.CUSTOMER], frames[RecordKind.INVOICE]
-    loaded = frames[RecordKind.APPOINTMENT]
-    appointments = _held(loaded, context)
+    appointments = _held(frames[RecordKind.APPOINTMENT], context)
     # Rows in this order: customers, invoices, appointments. Customers come from the first
     # two (resolved across sources); e-mails and names from all three, so that equal values
     # share one code.
@@ -91,12 +90,10 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
     # The records' columns are coded once per pass (:mod:`detectors._known`).
     # The records' own values are cleaned once per pass too (:meth:`KnownText.cleaned`).
     known_emails, known_names = known_text(customers, "email"), known_text(customers, "name")
-    # The attendees' codes are those of the loaded column's rows: its distinct values are
-    # looked up, not the rows.
-    raw_emails = known_emails.then(
-        invoices["customer_email"], _attendee(loaded, appointments, "email")
-    )
-    raw_names = known_names.then(invoices["customer_name"], _attendee(loaded, appointments, "name"))
+    # The held appointments are rows of the loaded frame: their codes are its column's
+    # (:func:`detectors._distinct.text_codes`), and only distinct values are looked up.
+    raw_emails = known_emails.then(invoices["customer_email"], appointments["attendee_email"])
+    raw_names = known_names.then(invoices["customer_name"], appointments["attendee_name"])
     emails = known_emails.cleaned(raw_emails, fr.clean_email)
     directory = resolve_customers(
         customers,
@@ -147,12 +144,6 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
         links=directory.links,
         node_labels=directory.labels,
     )
-
-
-def _attendee(loaded: pd.DataFrame, held: pd.DataFrame, field: str) -> Coded:
-    """The held appointments' attendee ``field`` as codes of the loaded column's values."""
-    column = f"attendee_{field}"
-    return Coded(*text_codes_at(loaded[column], held[column]))
 
 
 #: The appointment columns :func:`_match` and :func:`_held` read.

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._codes import Ints, Texts, factor
 from detectors._shared import shared
@@ -57,12 +58,13 @@ class IdKeys:
         codes = np.arange(len(ids), dtype=np.int64) if distinct else factor(ids)
         return cls(text=text, codes=np.append(codes, -1))
 
-    def of_rows(self, codes: Ints, names: pd.Series[Any]) -> SubjectKeys:
+    def of_rows(self, codes: ds.Codes, names: pd.Series[Any]) -> SubjectKeys:
         """The keys of rows given by their ids' codes, else by their names.
 
         Args:
-            codes: Per row, a position among these ids; -1 where the row has none: it is
-                keyed by its name (:func:`detectors._frames.name_keys`).
+            codes: Per row, a position among these ids (signed integers of any width); -1
+                where the row has none: it is keyed by its name
+                (:func:`detectors._frames.name_keys`).
             names: The rows' names, with the rows' index.
 
         Returns:
@@ -82,14 +84,12 @@ class IdKeys:
 def subject_keys(frame: pd.DataFrame, id_column: str, name_column: str) -> SubjectKeys:
     """``subject_key(frame[id_column], frame[name_column])``, with codes; once per pass.
 
-    The ids are coded once (one hash per row), and each distinct id's key is written once.
+    The ids take the column's codes of the pass (:func:`detectors._distinct.text_codes`),
+    and each distinct id's key is written once.
     """
 
     def compute() -> SubjectKeys:
-        ids = fr.as_text(frame[id_column]).to_numpy(dtype=object)
-        codes, distinct = pd.factorize(ids)
-        return IdKeys.of(np.asarray(distinct, dtype=object), distinct=True).of_rows(
-            codes.astype(np.int64, copy=False), frame[name_column]
-        )
+        codes, distinct = ds.text_codes(frame[id_column])
+        return IdKeys.of(distinct, distinct=True).of_rows(codes, frame[name_column])
 
     return shared("subject_keys", (frame,), (id_column, name_column), compute)

@@ -8,12 +8,19 @@ column again (:func:`detectors._distinct.text_codes`) takes them with :func:`rec
 instead of hashing every row: on a million records, hashing text row by row was a large
 part of a detection pass.
 
+Detectors also select rows of a loaded column (the invoices in a window, the appointments
+held): pandas takes the selected rows' string objects from the column, so the selection
+holds the very objects of the rows it came from. :func:`recall_rows` recognises such a
+selection by its objects' addresses, compared as integers without touching the objects,
+and gives those rows' codes.
+
 The column is made read-only when its codes are remembered: a value written into it would
 make them wrong. Entries are dropped with the column's memory.
 """
 
 from __future__ import annotations
 
+import ctypes
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +100,51 @@ def recall(column: np.ndarray[Any, Any]) -> TextDictionary | None:
     values = held[firsts]
     values.flags.writeable = False
     return TextDictionary(found.codes, values)
+
+
+def recall_rows(
+    rows: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]
+) -> np.ndarray[Any, np.dtype[np.signedinteger[Any]]] | None:
+    """The codes of ``rows``, if they are the rows ``labels`` of a remembered column.
+
+    ``labels`` are positions in that column (a frame loaded from the store has labels
+    0 … n-1, and a selection keeps the labels of its rows). The rows are those rows when
+    they hold the very objects the column holds there: equal objects, equal values.
+    """
+    if (
+        rows.dtype != object
+        or rows.ndim != 1
+        or not rows.flags.c_contiguous
+        or len(rows) != len(labels)
+        or not len(rows)
+    ):
+        return None
+    lowest, highest = int(labels.min()), int(labels.max())
+    objects = _object_addresses(rows)
+    for entry in list(_known.values()):
+        column = entry.owner()
+        if column is None or lowest < 0 or highest >= len(column):
+            continue
+        addresses = _object_addresses(column)
+        # The first row tells most columns apart; the rest are compared only then.
+        if addresses[labels[0]] == objects[0] and np.array_equal(addresses[labels], objects):
+            codes: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = entry.codes[labels]
+            return codes
+    return None
+
+
+def _object_addresses(column: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.uintp]]:
+    """The addresses of the objects a one-dimensional contiguous object array holds.
+
+    A view of the array's own memory (read while ``column`` is alive), not of the objects:
+    no object is touched, so comparing two arrays' rows this way costs an integer
+    comparison per row.
+    """
+    pointer = ctypes.cast(column.ctypes.data, ctypes.POINTER(ctypes.c_size_t))
+    addresses: np.ndarray[Any, np.dtype[np.uintp]] = np.ctypeslib.as_array(
+        pointer, shape=(len(column),)
+    )
+    return addresses
 
 
 def _first_rows(codes: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.intp]] | None:

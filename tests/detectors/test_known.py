@@ -128,7 +128,7 @@ def _rows_of(rng: np.random.Generator, column: pd.Series[object]) -> pd.Series[o
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_rows_of_a_loaded_column_coded_by_its_codes_are_coded_as_their_own_text(
+def test_rows_coded_by_their_distinct_values_are_coded_as_their_own_text(
     seed: int,
 ) -> None:
     frame, more = _frame_and_more(seed)
@@ -136,7 +136,7 @@ def test_rows_of_a_loaded_column_coded_by_its_codes_are_coded_as_their_own_text(
     loaded = pd.DataFrame({"text": _column(rng, int(rng.integers(1, 12)))})
     loaded.index = rng.permutation(len(loaded)) * 3  # labels, not positions
     rows = _rows_of(rng, loaded["text"])
-    part = _known.Coded(*ds.text_codes_at(loaded["text"], rows))
+    part = _known.Coded(*ds.text_codes(rows))
 
     with detection_pass():
         found = known_text(frame, "text").then(*more, part, rows)
@@ -171,9 +171,6 @@ def test_rows_of_a_column_whose_labels_repeat_are_coded_by_their_own_text() -> N
 
     with detection_pass():
         found = _known.cleaned_rows(loaded, rows, _strip_or_none)
-        coded = ds.text_codes_at(loaded, rows)
 
     assert found.codes.tolist() == [-1, 0, 1]
     assert found.values.tolist() == ["a", "b"]
-    assert coded[0].tolist() == [-1, 0, 1]
-    assert coded[1].tolist() == ["a ", "b"]

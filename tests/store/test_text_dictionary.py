@@ -87,3 +87,44 @@ def test_the_codes_are_forgotten_with_the_column() -> None:
     gc.collect()
 
     assert len(text_dictionary._known) == before
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_rows_selected_from_a_decoded_column_are_coded_as_their_own_text(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pool = [None, "a", "b", "Zoë", "a ", ""]
+    decoded = _decoded([pool[i] for i in rng.integers(0, len(pool), int(rng.integers(1, 30)))])
+    mask = rng.random(len(decoded)) < 0.6
+    selected = decoded[mask]["name"]  # new memory, the column's very objects, its labels
+    shuffled = decoded["name"].iloc[rng.permutation(len(decoded))]
+
+    for rows in (selected, shuffled):
+        codes, values = pd.factorize(rows.to_numpy())
+        kept = text_dictionary.recall_rows(rows.to_numpy(), rows.index.to_numpy())
+        with detection_pass():
+            coded, distinct = ds.text_codes(rows)
+
+        assert kept is not None or len(rows) == 0
+        assert coded.tolist() == codes.tolist()
+        assert distinct.tolist() == list(values)
+
+
+def test_rows_holding_equal_but_other_objects_are_not_taken_for_the_column_rows() -> None:
+    decoded = _decoded(["ab", "cd", "ab"])
+    copies = pd.Series(["".join(("a", "b")), "cd", "ab"], dtype=object)  # another "ab"
+
+    assert text_dictionary.recall_rows(copies.to_numpy(), np.arange(3)) is None
+    assert text_dictionary.recall_rows(decoded["name"].to_numpy(), np.arange(3)) is not None
+    with detection_pass():
+        coded, distinct = ds.text_codes(copies)
+    assert coded.tolist() == [0, 1, 0]
+    assert distinct.tolist() == ["ab", "cd"]
+
+
+def test_rows_whose_labels_are_not_positions_in_the_column_are_coded_by_their_text() -> None:
+    decoded = _decoded(["a", "b", "c"])
+    rows = decoded["name"].iloc[[2, 0]]
+
+    assert text_dictionary.recall_rows(rows.to_numpy(), np.array([0, 2])) is None
+    assert text_dictionary.recall_rows(rows.to_numpy(), np.array([2, 3])) is None
+    assert text_dictionary.recall_rows(rows.to_numpy(), np.array([2, 0])) is not None
