@@ -27,6 +27,7 @@ from alignment.admin_time import admin_time
 from alignment.baselines import BASELINE_COLUMNS, MEASURED, measure_baselines
 from busywork.store.records import RecordKind
 from busywork.store.snapshots import FrameSnapshots
+from detectors._shared import detection_pass
 from detectors.base import Candidate, DetectionContext
 
 #: Measured figures remembered per store and process (each a handful of floats).
@@ -62,10 +63,13 @@ def record_figures(
     key = (business, newest, from_records, repr(context))
 
     def measure() -> RecordFigures:
-        measured = admin_time(frames, context)
-        return RecordFigures(
-            measured, measure_baselines(from_records, frames, context, [], admin=measured)
-        )
+        # One pass over the frames: what admin time and the baselines both derive from
+        # them (the invoices' payment facts, a column's codes) is computed once.
+        with detection_pass():
+            measured = admin_time(frames, context)
+            return RecordFigures(
+                measured, measure_baselines(from_records, frames, context, [], admin=measured)
+            )
 
     return _remember(engine, key, measure)
 

@@ -189,24 +189,23 @@ class _Cleaning:
         #: one more entry, -1, for null rows.
         self._table = np.full(len(values) + 1, -2, dtype=np.int64)
         self._table[-1] = -1
+        #: Per cleaned value, its code: in order of codes (dicts keep insertion order).
         self._code: dict[str, int] = {}
-        self._cleaned: list[str] = []
 
     def codes_of(self, codes: Ints) -> Ints:
         """The cleaned codes of rows given by their column's codes (-1: null)."""
-        table = self._table
+        table, code = self._table, self._code
         wanted = pd.unique(codes)
-        for code in wanted[table[wanted] == -2].tolist():
-            value = self._clean(self._values[code])
-            if value is None:
-                table[code] = -1
-                continue
-            table[code] = self._code.setdefault(value, len(self._cleaned))
-            if table[code] == len(self._cleaned):
-                self._cleaned.append(value)
+        todo = wanted[table[wanted] == -2]
+        if len(todo):
+            cleaned = map(self._clean, self._values[todo].tolist())
+            table[todo] = [
+                -1 if value is None else code.setdefault(value, len(code)) for value in cleaned
+            ]
         result: Ints = table[codes]
         return result
 
     def values_of(self, codes: Ints) -> Texts:
         """The cleaned value of each of ``codes``."""
-        return np.array([self._cleaned[code] for code in codes.tolist()], dtype=object)
+        values: Texts = np.array([*self._code], dtype=object)[codes]
+        return values
