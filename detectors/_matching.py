@@ -32,7 +32,7 @@ from detectors._known import known_text
 from detectors._mirrors import MIRROR_COLUMNS, one_per_booking
 from detectors._nodes import NodeLabels
 from detectors._shared import shared
-from detectors._similar_names import match_name
+from detectors._similar_names import without_legal_words
 from detectors.base import DetectionContext, EntityLink, Frames
 
 
@@ -95,14 +95,16 @@ def _match(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> 
     raw_emails = known_emails.then(invoices["customer_email"], appointments["attendee_email"])
     raw_names = known_names.then(invoices["customer_name"], appointments["attendee_name"])
     emails = known_emails.cleaned(raw_emails, fr.clean_email)
+    names = known_names.cleaned(raw_names, fr.clean_name)
     directory = resolve_customers(
         customers,
         invoices,
         appointments,
         coded={"email": raw_emails.codes, "name": raw_names.codes},
-        cleaned={"email": emails, "name": known_names.cleaned(raw_names, match_name)},
+        # Names as matching compares them: the cleaned names without legal words, each
+        # cleaned name stripped once (the same codes as cleaning with match_name).
+        cleaned={"email": emails, "name": names.cleaned(without_legal_words)},
     )
-    names = known_names.cleaned(raw_names, fr.clean_name)
     known = len(customers) + len(invoices)  # directory rows: customers and invoices
     customer = directory.code[:known]
     size = len(directory.ids)

@@ -39,8 +39,16 @@ def match_name(text: str) -> str | None:
     Limited" are both "acme".
     """
     name = fr.clean_name(text)
-    if name is None:
-        return None
+    return None if name is None else without_legal_words(name)
+
+
+def without_legal_words(name: str) -> str:
+    """A name :func:`~detectors._frames.clean_name` cleaned, minus legal words.
+
+    :func:`match_name` is this after ``clean_name``: codes cleaned by ``clean_name`` and
+    then by this are those cleaned by ``match_name`` (:meth:`detectors._codes.Codes.cleaned`),
+    each distinct name cleaned once.
+    """
     bare = _SPACES.sub(" ", _LEGAL_WORDS.sub(" ", name)).strip()
     return bare or name
 

@@ -9,9 +9,10 @@ import pandas as pd
 
 from busywork.store.records import RecordKind
 from detectors import AppointmentToInvoiceDetector
-from detectors._codes import factor
+from detectors import _frames as fr
+from detectors._codes import Codes, factor
 from detectors._entities import resolve
-from detectors._similar_names import match_name, similar_names
+from detectors._similar_names import match_name, similar_names, without_legal_words
 from detectors.base import EntityLink
 from tests.detectors.detector_factories import (
     appointment_series,
@@ -253,3 +254,17 @@ def test_an_attendee_with_a_typo_and_a_customer_in_two_sources_are_one_customer(
     assert fuzzy
     assert all(0.85 <= link.score < 1.0 for link in fuzzy)
     assert any("harbor view cafe" in (link.left + link.right) for link in fuzzy)
+
+
+def test_names_cleaned_then_stripped_of_legal_words_are_coded_as_match_name_codes_them() -> None:
+    names = pd.Series(
+        ["Acme Ltd", "ACME Limited", "Dr. Zoë Lee", "The Company", "and", None, "Acme", "", "  "],
+        dtype=object,
+    )
+
+    stepwise = Codes.of([names], fr.clean_name).cleaned(without_legal_words)
+    direct = Codes.of([names], match_name)
+
+    assert stepwise.codes.tolist() == direct.codes.tolist()
+    assert stepwise.values.tolist() == direct.values.tolist()
+    assert direct.values.tolist()[:2] == ["acme", "zoe lee"]
