@@ -24,7 +24,7 @@ from detectors._codes import Ints, look_up, text_values
 from detectors._customers import Directory
 from detectors._known import known_text
 from detectors._nodes import BY_ID, NodeLabels
-from detectors._similar_names import match_name
+from detectors._similar_names import without_legal_words
 
 #: What joins a node label's source and id while nodes are told apart (:mod:`detectors._nodes`).
 _PAIR_SEPARATOR = "\x1f"
@@ -51,7 +51,8 @@ def separate_records(book: pd.DataFrame) -> Directory | None:
     if not _each_once(emails.codes) or _pairs_may_collide(book["source"]):
         return None
     raw_names = known_text(book, "name")
-    names = raw_names.cleaned(raw_names.then(), match_name)
+    # As match_name cleans them, from the cleaned names the matching cleans too.
+    names = raw_names.cleaned(raw_names.then(), fr.clean_name).cleaned(without_legal_words)
     id_text = fr.as_text(book["source_id"]).to_numpy(dtype=object)
     labels = NodeLabels(
         rows=np.arange(rows, dtype=np.int64),
