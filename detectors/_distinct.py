@@ -87,7 +87,7 @@ def _selected_codes(
     """
     if not pd.api.types.is_integer_dtype(values.index.dtype):
         return None
-    stored = recall_rows(memory, values.index.to_numpy())
+    stored = recall_rows(memory, values.index.to_numpy(), values.name)
     if stored is None:
         return None
     present = np.flatnonzero(stored >= 0)

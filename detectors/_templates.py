@@ -59,10 +59,14 @@ def without_templated(
     id_column: str,
     name_column: str,
 ) -> pd.DataFrame:
-    """``items`` less every counterparty an active ``document`` template already automates."""
+    """``items`` less every counterparty an active ``document`` template already automates.
+
+    The rows keep their labels: rows of a loaded frame are recognised by them, so their
+    text is not coded again (:func:`detectors._distinct.text_codes`).
+    """
     templates = active_templates(frames, document, context)
     automated = automated_keys(items, templates, id_column=id_column, name_column=name_column)
-    return items[~automated.to_numpy()].reset_index(drop=True)
+    return items[~automated.to_numpy()]
 
 
 def automated_keys(

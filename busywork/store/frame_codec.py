@@ -66,7 +66,7 @@ def decode_frame(payload: bytes, names: Sequence[str]) -> tuple[pd.DataFrame, np
             if ids.dtype != np.int64 or ids.ndim != 1 or np.any(ids[1:] <= ids[:-1]):
                 raise UnreadableFrameError("the payload's ids are not increasing int64")
             columns = {
-                name: _decode_column(arrays, position, len(ids))
+                name: _decode_column(arrays, position, len(ids), name)
                 for position, name in enumerate(names)
             }
     except DECODE_ERRORS as exc:
@@ -96,7 +96,7 @@ def _encode_column(column: pd.Series) -> dict[str, np.ndarray] | None:
     return {"t": codes.astype(_code_type(len(uniques))), "u": _text_bytes(uniques.tolist())}
 
 
-def _decode_column(arrays: np.lib.npyio.NpzFile, position: int, rows: int) -> pd.Series:
+def _decode_column(arrays: np.lib.npyio.NpzFile, position: int, rows: int, name: str) -> pd.Series:
     if f"u{position}" in arrays:
         codes = arrays[f"t{position}"]
         uniques = json.loads(arrays[f"u{position}"].tobytes())
@@ -108,7 +108,7 @@ def _decode_column(arrays: np.lib.npyio.NpzFile, position: int, rows: int) -> pd
         if len(values) != rows:
             raise UnreadableFrameError(f"column {position} has {len(values)} rows, not {rows}")
         # The codes are the column's factorisation: kept, so it is not hashed again.
-        remember(values, codes)
+        remember(values, codes, name)
         return pd.Series(values, dtype=object, copy=False)  # not inferred as a str dtype
     if f"m{position}" in arrays:
         values = pd.arrays.IntegerArray(arrays[f"v{position}"], arrays[f"m{position}"])

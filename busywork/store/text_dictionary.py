@@ -52,10 +52,13 @@ class _Entry:
 
 #: Per address of a column's memory: the array owning it (weakly) and its dictionary.
 _known: dict[int, _Entry] = {}
+#: The same entries per column name: a worker holds many businesses' frames, and a
+#: selection is looked for among the columns of its own name only.
+_named: dict[str, dict[int, _Entry]] = {}
 
 
-def remember(column: Texts, codes: np.ndarray[Any, Any]) -> None:
-    """Keep ``codes`` as the dictionary codes of ``column`` while it lives.
+def remember(column: Texts, codes: np.ndarray[Any, Any], name: str) -> None:
+    """Keep ``codes`` as the dictionary codes of ``column`` (named ``name``) while it lives.
 
     ``column`` must be its distinct values taken at ``codes`` (None at -1), codes in order
     of first appearance; it is made read-only, and so are the codes. The distinct values
@@ -69,8 +72,15 @@ def remember(column: Texts, codes: np.ndarray[Any, Any]) -> None:
 
     def forget(_: object) -> None:
         _known.pop(address, None)
+        named = _named.get(name)
+        if named is not None:
+            named.pop(address, None)
+            if not named:
+                _named.pop(name, None)
 
-    _known[address] = _Entry(weakref.ref(column, forget), codes)
+    entry = _Entry(weakref.ref(column, forget), codes)
+    _known[address] = entry
+    _named.setdefault(name, {})[address] = entry
 
 
 def recall(column: np.ndarray[Any, Any]) -> TextDictionary | None:
@@ -103,32 +113,39 @@ def recall(column: np.ndarray[Any, Any]) -> TextDictionary | None:
 
 
 def recall_rows(
-    rows: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]
+    rows: np.ndarray[Any, Any], labels: np.ndarray[Any, Any], name: object
 ) -> np.ndarray[Any, np.dtype[np.signedinteger[Any]]] | None:
-    """The codes of ``rows``, if they are the rows ``labels`` of a remembered column.
+    """The codes of ``rows``, if they are the rows ``labels`` of a remembered column ``name``.
 
     ``labels`` are positions in that column (a frame loaded from the store has labels
     0 … n-1, and a selection keeps the labels of its rows). The rows are those rows when
-    they hold the very objects the column holds there: equal objects, equal values.
+    they hold the very objects the column holds there (equal objects, equal values), or,
+    where the column is null, None or NaN (pandas' text dtype writes a null as NaN).
     """
+    named = _named.get(name) if isinstance(name, str) else None
     if (
         rows.dtype != object
         or rows.ndim != 1
         or not rows.flags.c_contiguous
         or len(rows) != len(labels)
         or not len(rows)
+        or not named
     ):
         return None
     lowest, highest = int(labels.min()), int(labels.max())
     objects = _object_addresses(rows)
-    for entry in list(_known.values()):
+    nulls = (objects == id(None)) | (objects == id(np.nan))
+    # The first row holding a value tells most columns apart; the rest are compared only then.
+    probe = int(np.argmin(nulls))
+    for entry in list(named.values()):
         column = entry.owner()
         if column is None or lowest < 0 or highest >= len(column):
             continue
-        addresses = _object_addresses(column)
-        # The first row tells most columns apart; the rest are compared only then.
-        if addresses[labels[0]] == objects[0] and np.array_equal(addresses[labels], objects):
-            codes: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = entry.codes[labels]
+        addresses = _object_addresses(column)[labels]
+        if addresses[probe] != objects[probe] and not nulls[probe]:
+            continue
+        codes: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = entry.codes[labels]
+        if np.all((addresses == objects) | ((codes < 0) & nulls)):
             return codes
     return None
 

@@ -82,11 +82,13 @@ def test_the_codes_are_forgotten_with_the_column() -> None:
     before = len(text_dictionary._known)
     decoded = _decoded(["a", "b", "a"])
     assert len(text_dictionary._known) == before + 1
+    assert len(text_dictionary._named["name"]) >= 1
 
     del decoded
     gc.collect()
 
     assert len(text_dictionary._known) == before
+    assert "name" not in text_dictionary._named or before
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -100,7 +102,7 @@ def test_rows_selected_from_a_decoded_column_are_coded_as_their_own_text(seed: i
 
     for rows in (selected, shuffled):
         codes, values = pd.factorize(rows.to_numpy())
-        kept = text_dictionary.recall_rows(rows.to_numpy(), rows.index.to_numpy())
+        kept = text_dictionary.recall_rows(rows.to_numpy(), rows.index.to_numpy(), "name")
         with detection_pass():
             coded, distinct = ds.text_codes(rows)
 
@@ -113,8 +115,8 @@ def test_rows_holding_equal_but_other_objects_are_not_taken_for_the_column_rows(
     decoded = _decoded(["ab", "cd", "ab"])
     copies = pd.Series(["".join(("a", "b")), "cd", "ab"], dtype=object)  # another "ab"
 
-    assert text_dictionary.recall_rows(copies.to_numpy(), np.arange(3)) is None
-    assert text_dictionary.recall_rows(decoded["name"].to_numpy(), np.arange(3)) is not None
+    assert text_dictionary.recall_rows(copies.to_numpy(), np.arange(3), "name") is None
+    assert text_dictionary.recall_rows(decoded["name"].to_numpy(), np.arange(3), "name") is not None
     with detection_pass():
         coded, distinct = ds.text_codes(copies)
     assert coded.tolist() == [0, 1, 0]
@@ -125,6 +127,29 @@ def test_rows_whose_labels_are_not_positions_in_the_column_are_coded_by_their_te
     decoded = _decoded(["a", "b", "c"])
     rows = decoded["name"].iloc[[2, 0]]
 
-    assert text_dictionary.recall_rows(rows.to_numpy(), np.array([0, 2])) is None
-    assert text_dictionary.recall_rows(rows.to_numpy(), np.array([2, 3])) is None
-    assert text_dictionary.recall_rows(rows.to_numpy(), np.array([2, 0])) is not None
+    assert text_dictionary.recall_rows(rows.to_numpy(), np.array([0, 2]), "name") is None
+    assert text_dictionary.recall_rows(rows.to_numpy(), np.array([2, 3]), "name") is None
+    assert text_dictionary.recall_rows(rows.to_numpy(), np.array([2, 0]), "name") is not None
+    assert text_dictionary.recall_rows(rows.to_numpy(), np.array([2, 0]), "other") is None
+
+
+def test_rows_converted_to_pandas_text_keep_their_codes_where_nulls_became_nan() -> None:
+    decoded = _decoded(["a", None, "b", "a", None])
+    as_text = decoded["name"].astype("str").iloc[[4, 3, 1, 0]]  # None written as NaN
+    rows = as_text.to_numpy(dtype=object)
+
+    kept = text_dictionary.recall_rows(rows, as_text.index.to_numpy(), "name")
+    with detection_pass():
+        coded, distinct = ds.text_codes(as_text)
+
+    assert kept is not None
+    assert kept.tolist() == [-1, 0, -1, 0]
+    assert coded.tolist() == [-1, 0, -1, 0]
+    assert distinct.tolist() == ["a"]
+
+
+def test_a_nan_where_the_column_holds_a_value_is_not_taken_for_its_row() -> None:
+    decoded = _decoded(["a", "b"])
+    rows = np.array([decoded["name"].iloc[0], np.nan], dtype=object)
+
+    assert text_dictionary.recall_rows(rows, np.array([0, 1]), "name") is None
