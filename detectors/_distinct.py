@@ -9,6 +9,11 @@ each answer for it is computed once; each caller gets its own copy of an answer.
 Everything is keyed by the memory of the column as loaded, before any conversion: a column
 with nulls converted to pandas strings is new memory at every conversion, and would never
 be recognised again.
+
+Coding a column hashes no text when it was decoded from a stored snapshot: its stored
+codes are its factorisation (:mod:`busywork.store.text_dictionary`). Rows a detector
+selected from such a column (by a mask, a window, a conversion to pandas strings) keep its
+objects and its labels: their codes are taken from the column's and renumbered on integers.
 """
 
 from __future__ import annotations
