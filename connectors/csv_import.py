@@ -127,7 +127,13 @@ def _read_export(
         rejections=tuple(rejections),
         notes=tuple(notes),
     )
-    batch = RecordBatch(kind, result.frame, deleted_ids, text_columns=result.text_columns)
+    batch = RecordBatch(
+        kind,
+        result.frame,
+        deleted_ids,
+        text_columns=result.text_columns,
+        text_codes=result.text_codes,
+    )
     return batch, problems, outcome
 
 

@@ -8,7 +8,7 @@ bad cell with its row, so bad rows are skipped and good rows are kept.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -24,6 +24,7 @@ from busywork.store.records import (
     Origin,
     RecordKind,
 )
+from busywork.store.text_codes import TextCodes, text_codes
 
 LogicalType = Literal["str", "int", "float", "bool", "date", "datetime"]
 ORIGINS = frozenset(origin.value for origin in Origin)
@@ -110,6 +111,9 @@ class ValidatedRecords:
     #: Columns known to hold only ``str`` values and None (the CSV case): what the content
     #: hashes would otherwise find out with another pass over every value.
     text_columns: frozenset[str] = frozenset()
+    #: Those of ``text_columns`` read as text cells (the CSV case), as codes into their
+    #: distinct values, aligned with ``frame``.
+    text_codes: Mapping[str, TextCodes] = field(default_factory=dict)
 
 
 def validate_records(
@@ -146,10 +150,13 @@ def validate_records(
     bad = np.zeros(n_rows, dtype=bool)
     problems: list[RowProblem] = []
     out: dict[str, pd.Series] = {}
-    text: dict[str, pd.Series] = {}  # the str columns known to hold str values and None only
+    # The str columns known to hold str values and None only; those read as text cells
+    # (the CSV case) with their codes.
+    text: dict[str, tuple[pd.Series, TextCodes | None]] = {}
     for spec in specs:
+        coded: TextCodes | None = None
         if spec.name in raw:
-            values, missing, lengths = _blank_to_na(raw[spec.name])
+            values, missing, lengths, coded = _blank_to_na(raw[spec.name])
         else:
             values = pd.Series([None] * n_rows, index=raw.index, dtype=object)
             missing, lengths = np.ones(n_rows, dtype=bool), None
@@ -162,7 +169,7 @@ def validate_records(
             bad |= missing
         converted, invalid = _convert(values, ~missing, spec, timezone, date_format, lengths)
         if spec.type == "str" and lengths is not None:
-            text[spec.name] = converted
+            text[spec.name] = (converted, coded)
         invalid &= ~missing
         if invalid.any():
             shown = values.astype(str).str.slice(0, 40).to_numpy()
@@ -190,9 +197,17 @@ def validate_records(
     frame = pd.DataFrame(out, index=raw.index)[~bad].reset_index(drop=True)
     problems.sort(key=lambda problem: (problem.row, problem.column))
     # A column replaced since (the doc type, a template's origin) is left to be looked at.
-    text_columns = frozenset(name for name, values in text.items() if out[name] is values)
+    text_columns = frozenset(name for name, (values, _) in text.items() if out[name] is values)
     return ValidatedRecords(
-        frame, tuple(problems), tuple(np.flatnonzero(~bad).tolist()), text_columns
+        frame,
+        tuple(problems),
+        tuple(np.flatnonzero(~bad).tolist()),
+        text_columns,
+        {
+            name: coded.rows(~bad)
+            for name, (_, coded) in text.items()
+            if coded is not None and name in text_columns
+        },
     )
 
 
@@ -209,35 +224,35 @@ def _origin_from_template(columns: dict[str, pd.Series]) -> None:
     columns["origin"] = columns["origin"].where(~(unsaid & template.notna()), Origin.TEMPLATE.value)
 
 
-def _blank_to_na(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray | None]:
+def _blank_to_na(
+    values: pd.Series,
+) -> tuple[pd.Series, np.ndarray, np.ndarray | None, TextCodes | None]:
     """Blank strings become None; text (the CSV case) comes back trimmed as well.
 
     Returns:
         The values as objects, missing ones None, the mask of those missing, and for a
         column of text only (every value a ``str``: the CSV case) the length of each trimmed
-        value (0 for a blank one), else None.
+        value (0 for a blank one) and the column as codes into its distinct values, else
+        None twice.
     """
     objects = values.to_numpy(dtype=object)
     if pd.api.types.infer_dtype(objects, skipna=False) == "string":
-        # Every value a str, none missing (a CSV column): trim and measure in C-level passes.
-        # A million strings sit all over memory: each pass over them is costly, so one pass
-        # gives both the blanks and the lengths the length check needs.
-        text = np.fromiter(map(str.strip, objects), dtype=object, count=len(objects))
-        lengths = np.fromiter(map(len, text), dtype=np.int64, count=len(text))
-        blank = lengths == 0
-        text[blank] = None
-        return pd.Series(text, index=values.index, dtype=object), blank, lengths
+        # Every value a str, none missing (a CSV column): each distinct value is trimmed
+        # and measured once (text_codes), and the rows share the trimmed objects.
+        coded, lengths = text_codes(objects)
+        text = pd.Series(coded.column(), index=values.index, dtype=object)
+        return text, coded.codes < 0, lengths, coded
     values = values.astype(object)
     if _all_text(values):
         trimmed = values.str.strip()
         is_blank = trimmed.eq("").to_numpy(dtype=bool, na_value=False)
         kept = ~is_blank & values.notna().to_numpy()
-        return trimmed.astype(object).where(kept, None), ~kept, None
+        return trimmed.astype(object).where(kept, None), ~kept, None, None
     is_blank = values.map(lambda value: isinstance(value, str) and not value.strip()).to_numpy(
         dtype=bool
     )
     kept = ~is_blank & values.notna().to_numpy()
-    return values.where(kept, None), ~kept, None
+    return values.where(kept, None), ~kept, None, None
 
 
 def _all_text(values: pd.Series) -> bool:

@@ -8,7 +8,7 @@ same page again and the upsert makes that harmless.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +26,7 @@ from busywork.store.gc_pause import gc_paused
 from busywork.store.hashing import content_hashes
 from busywork.store.records import RECORD_MODELS, RecordKind
 from busywork.store.tables import ConnectorState, Event
+from busywork.store.text_codes import TextCodes
 
 #: Above this many rows, read all existing keys of the source at once instead of by chunks.
 FULL_SCAN_ROWS = 5_000
@@ -67,12 +68,15 @@ class RecordBatch:
     hashes: np.ndarray | None = None
     #: Columns known to hold only ``str`` values and None (``ValidatedRecords.text_columns``).
     text_columns: frozenset[str] = frozenset()
+    #: Text columns as codes into their distinct values, aligned with ``frame``
+    #: (``ValidatedRecords.text_codes``).
+    text_codes: Mapping[str, TextCodes] = field(default_factory=dict)
 
     def hashed(self) -> RecordBatch:
         """This batch with its content hashes computed now, off the commit's path."""
         if self.hashes is not None:
             return self
-        return replace(self, hashes=_hashes(self.frame, self.text_columns))
+        return replace(self, hashes=_hashes(self.frame, self.text_columns, self.text_codes))
 
 
 @dataclass
@@ -196,8 +200,12 @@ def _apply(
     return stats
 
 
-def _hashes(frame: pd.DataFrame, text_columns: frozenset[str]) -> np.ndarray:
-    return content_hashes(frame, text_columns).to_numpy() if len(frame) else _NO_HASHES
+def _hashes(
+    frame: pd.DataFrame,
+    text_columns: frozenset[str],
+    codes: Mapping[str, TextCodes] | None = None,
+) -> np.ndarray:
+    return content_hashes(frame, text_columns, codes).to_numpy() if len(frame) else _NO_HASHES
 
 
 def _existing(

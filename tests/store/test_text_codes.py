@@ -1,0 +1,55 @@
+"""Text columns as codes into their distinct values: the same trimmed text, fewer passes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from busywork.store.frames import validate_records
+from busywork.store.hashing import content_hashes
+from busywork.store.records import RecordKind
+from busywork.store.text_codes import TextCodes, text_codes
+
+
+def test_cells_are_trimmed_blank_ones_missing_and_measured_after_trimming() -> None:
+    cells = np.array(["paid", " paid", "", "  ", "open ", "paid", "é "], dtype=object)
+    coded, lengths = text_codes(cells)
+    assert coded.column().tolist() == ["paid", "paid", None, None, "open", "paid", "é"]
+    assert lengths.tolist() == [4, 4, 0, 0, 4, 4, 1]
+    assert (coded.codes < 0).tolist() == [False, False, True, True, False, False, False]
+
+
+def test_rows_sharing_a_value_share_its_object() -> None:
+    coded, _ = text_codes(np.array(["GBP", "GBP ", "GBP"], dtype=object))
+    column = coded.column()
+    assert column.tolist() == ["GBP", "GBP", "GBP"]
+    assert column[0] is column[2]  # one object per distinct cell
+
+
+def test_rows_and_compact_codes_keep_each_rows_value() -> None:
+    coded = TextCodes(np.array([0, -1, 1, 0]), np.array(["a", "b"], dtype=object))
+    assert coded.rows(np.array([True, True, False, True])).column().tolist() == ["a", None, "a"]
+    assert coded.compact().codes.dtype == np.int32
+    assert coded.compact().column().tolist() == coded.column().tolist()
+
+
+def test_validation_codes_csv_text_and_hashes_from_the_codes_agree() -> None:
+    raw = pd.DataFrame(
+        {
+            "source_id": ["I1", "I2", "I3", "I4"],
+            "customer_id": [" C1", "C2 ", "", "C1"],
+            "issued_on": ["2026-01-31", "2026-02-01", "bad", "2026-02-02"],
+            "total": ["12.5", "-3", "1", "4"],
+            "currency": ["GBP", "GBP", "GBP", " GBP"],
+            "status": ["paid", "open", "open", "open"],
+        },
+        dtype=object,
+    )
+    result = validate_records(RecordKind.INVOICE, raw)
+    assert set(result.text_codes) <= result.text_columns
+    assert {"source_id", "customer_id", "currency", "status"} <= set(result.text_codes)
+    for name, coded in result.text_codes.items():  # aligned with the rows kept
+        assert coded.column().tolist() == result.frame[name].tolist()
+    frame = result.frame
+    told = content_hashes(frame, result.text_columns, result.text_codes).tolist()
+    assert told == content_hashes(frame).tolist()
