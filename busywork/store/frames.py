@@ -163,11 +163,11 @@ def validate_records(
         if spec.name in fills and missing.any():
             values = values.where(~missing, fills[spec.name])
             missing = values.isna().to_numpy()
-            lengths = None
+            lengths = coded = None
         if spec.required and missing.any():
             problems += _problems(missing, spec.name, "required value missing")
             bad |= missing
-        converted, invalid = _convert(values, ~missing, spec, timezone, date_format, lengths)
+        converted, invalid = _convert(values, ~missing, spec, timezone, date_format, lengths, coded)
         if spec.type == "str" and lengths is not None:
             text[spec.name] = (converted, coded)
         invalid &= ~missing
@@ -291,10 +291,12 @@ def _convert(
     timezone: str,
     date_format: str | None,
     lengths: np.ndarray | None = None,
+    coded: TextCodes | None = None,
 ) -> tuple[pd.Series, np.ndarray]:
     """``values`` in ``spec``'s dtype, and which present values could not be converted.
 
-    ``lengths`` (from :func:`_blank_to_na`) says the values are trimmed text already.
+    ``lengths`` (from :func:`_blank_to_na`) says the values are trimmed text already;
+    ``coded``, the same values as codes, lets numbers be parsed once per distinct text.
     """
     if spec.type == "str":
         # Trimmed by _blank_to_na already, missing values are None.
@@ -303,7 +305,7 @@ def _convert(
         converted = values.astype(object).where(present, "").astype(str).str.strip()
         return converted.astype(object).where(present, None), np.zeros(len(values), dtype=bool)
     if spec.type in ("int", "float"):
-        numbers = pd.to_numeric(values, errors="coerce")
+        numbers = _numbers(values, coded)
         invalid = present & numbers.isna().to_numpy()
         if spec.type == "int":
             # Infinity is no whole number (and cannot become one: it used to raise here).
@@ -321,6 +323,22 @@ def _convert(
         invalid = present & truth.isna().to_numpy()
         return truth.fillna(False).astype(bool), invalid
     return _convert_time(values, present, spec, timezone, date_format)
+
+
+def _numbers(values: pd.Series, coded: TextCodes | None) -> pd.Series:
+    """``pd.to_numeric(values, errors="coerce")``; with ``coded``, each distinct text parsed once.
+
+    ``to_numeric`` parses each value on its own and picks the result's dtype from the kinds
+    of value it saw (whole numbers, fractions, missing ones), so parsing the distinct values
+    (and a None when some are missing) gives the same dtype and, per row, the same number.
+    """
+    if coded is None:
+        return pd.to_numeric(values, errors="coerce")
+    distinct = coded.values
+    if (coded.codes < 0).any():
+        distinct = np.append(distinct, np.array([None], dtype=object))  # code -1: missing
+    parsed = pd.to_numeric(distinct, errors="coerce")
+    return pd.Series(parsed.take(coded.codes), index=values.index, name=values.name)
 
 
 def _convert_time(

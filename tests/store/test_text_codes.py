@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from busywork.store.frames import validate_records
+from busywork.store.frames import _numbers, validate_records
 from busywork.store.hashing import content_hashes
 from busywork.store.records import RecordKind
 from busywork.store.text_codes import TextCodes, text_codes
@@ -53,3 +54,24 @@ def test_validation_codes_csv_text_and_hashes_from_the_codes_agree() -> None:
     frame = result.frame
     told = content_hashes(frame, result.text_columns, result.text_codes).tolist()
     assert told == content_hashes(frame).tolist()
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["1", "2", "2", "3"],
+        ["1", " ", "2", ""],
+        ["1.5", "x", "2", "1.5"],
+        ["9007199254740993", "1", "9007199254740993"],
+        ["-1", "18446744073709551615", "3"],
+        ["inf", "-Infinity", "1e400", " 7 "],
+        ["", "", ""],
+    ],
+)
+def test_numbers_parsed_once_per_distinct_text_equal_those_parsed_per_row(
+    cells: list[str],
+) -> None:
+    coded, _ = text_codes(np.array(cells, dtype=object))
+    values = pd.Series(coded.column(), dtype=object, name="amount")
+    expected = pd.to_numeric(values, errors="coerce")
+    pd.testing.assert_series_equal(_numbers(values, coded), expected)
