@@ -155,7 +155,7 @@ def _apply(
 ) -> IngestStats:
     table = RECORD_MODELS[batch.kind].__table__  # type: ignore[attr-defined]
     # As drop_duplicates("source_id", keep="last"), keeping the hashes aligned.
-    kept = ~batch.frame["source_id"].duplicated(keep="last").to_numpy()
+    kept = ~_duplicated_ids(batch)
     frame = batch.frame[kept].reset_index(drop=True)
     hashes = batch.hashes[kept] if batch.hashes is not None else _hashes(frame, batch.text_columns)
     frame = frame.assign(content_hash=hashes)
@@ -198,6 +198,14 @@ def _apply(
     stats.events = len(events)
     stats.by_kind = {batch.kind.value: len(events)} if len(events) else {}
     return stats
+
+
+def _duplicated_ids(batch: RecordBatch) -> np.ndarray:
+    """Rows whose ``source_id`` a later row repeats; told by the ids' codes when coded."""
+    coded = batch.text_codes.get("source_id")
+    ids = batch.frame["source_id"] if coded is None else pd.Series(coded.codes)
+    duplicated: np.ndarray = ids.duplicated(keep="last").to_numpy()
+    return duplicated
 
 
 def _hashes(

@@ -10,6 +10,7 @@ plus an integer per row instead of one pickled string per cell.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,13 +21,12 @@ import pandas as pd
 class TextCodes:
     """A column of ``str`` values and None: ``values[codes[row]]``, None where the code is -1.
 
-    ``values`` may hold a value twice (two cells that differ only in their spaces, trimmed);
-    a row's value is what its code points at, whichever position that is.
+    Each value is held once, so rows hold equal values exactly when their codes are equal.
     """
 
     #: Per row, the position of its value in ``values``; -1 for a missing value.
     codes: np.ndarray
-    #: The distinct values as an ``object`` array of ``str``.
+    #: The distinct values as an ``object`` array of ``str``, each once.
     values: np.ndarray
 
     def __len__(self) -> int:
@@ -57,7 +57,7 @@ def text_codes(cells: np.ndarray) -> tuple[TextCodes, np.ndarray]:
     """``cells`` (every one a ``str``) trimmed, blank ones missing; and each trimmed length.
 
     Each distinct cell is trimmed and measured once; a blank cell (0 after trimming) gets
-    code -1 and length 0.
+    code -1 and length 0. Cells that differ only in their spaces share one code.
 
     Args:
         cells: an ``object`` array of ``str``, none missing (a CSV column).
@@ -67,6 +67,9 @@ def text_codes(cells: np.ndarray) -> tuple[TextCodes, np.ndarray]:
     """
     codes, distinct = pd.factorize(cells, sort=False)
     trimmed = np.fromiter(map(str.strip, distinct), dtype=object, count=len(distinct))
+    if any(map(operator.is_not, trimmed, distinct)):  # some cells had spaces: " a" is "a"
+        merged, trimmed = pd.factorize(trimmed, sort=False)
+        codes = merged.take(codes)
     distinct_lengths = np.fromiter(map(len, trimmed), dtype=np.int64, count=len(trimmed))
     blank = distinct_lengths == 0
     if blank.any():

@@ -20,11 +20,12 @@ def test_cells_are_trimmed_blank_ones_missing_and_measured_after_trimming() -> N
     assert (coded.codes < 0).tolist() == [False, False, True, True, False, False, False]
 
 
-def test_rows_sharing_a_value_share_its_object() -> None:
-    coded, _ = text_codes(np.array(["GBP", "GBP ", "GBP"], dtype=object))
+def test_each_value_is_held_once_and_rows_sharing_it_share_its_object() -> None:
+    coded, _ = text_codes(np.array(["GBP", "GBP ", "EUR", " GBP"], dtype=object))
+    assert coded.values.tolist() == ["GBP", "EUR"]
+    assert coded.codes.tolist() == [0, 0, 1, 0]
     column = coded.column()
-    assert column.tolist() == ["GBP", "GBP", "GBP"]
-    assert column[0] is column[2]  # one object per distinct cell
+    assert column[0] is column[1] is column[3]
 
 
 def test_rows_and_compact_codes_keep_each_rows_value() -> None:
