@@ -7,7 +7,7 @@ bad cell with its row, so bad rows are skipped and good rows are kept.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -322,23 +322,34 @@ def _convert(
         )
         invalid = present & truth.isna().to_numpy()
         return truth.fillna(False).astype(bool), invalid
-    return _convert_time(values, present, spec, timezone, date_format)
+    return _convert_time(values, present, spec, timezone, date_format, coded)
 
 
 def _numbers(values: pd.Series, coded: TextCodes | None) -> pd.Series:
-    """``pd.to_numeric(values, errors="coerce")``; with ``coded``, each distinct text parsed once.
+    """``pd.to_numeric(values, errors="coerce")``, each distinct text parsed once if coded."""
+    return _parse_distinct(values, coded, lambda cells: pd.to_numeric(cells, errors="coerce"))
 
-    ``to_numeric`` parses each value on its own and picks the result's dtype from the kinds
-    of value it saw (whole numbers, fractions, missing ones), so parsing the distinct values
-    (and a None when some are missing) gives the same dtype and, per row, the same number.
+
+def _parse_distinct(
+    values: pd.Series, coded: TextCodes | None, parse: Callable[[pd.Series], pd.Series]
+) -> pd.Series:
+    """``parse(values)``; with ``coded`` (the same values as codes), each distinct text once.
+
+    ``to_numeric`` and ``to_datetime`` parse each value on its own and pick the result's
+    dtype from the kinds of value they saw (whole numbers or fractions, naive or with an
+    offset, missing), so parsing the distinct values, and a None when some are missing,
+    gives the same dtype and, per row, the same value (or raises as the whole column would).
     """
     if coded is None:
-        return pd.to_numeric(values, errors="coerce")
-    distinct = coded.values
-    if (coded.codes < 0).any():
-        distinct = np.append(distinct, np.array([None], dtype=object))  # code -1: missing
-    parsed = pd.to_numeric(distinct, errors="coerce")
-    return pd.Series(parsed.take(coded.codes), index=values.index, name=values.name)
+        return parse(values)
+    missing = bool((coded.codes < 0).any())
+    distinct = pd.Series(
+        np.append(coded.values, np.array([None] * missing, dtype=object)), dtype=object
+    )
+    parsed = parse(distinct).array
+    # Code -1 (missing) takes the None parsed last.
+    rows = np.where(coded.codes < 0, len(distinct) - 1, coded.codes)
+    return pd.Series(parsed.take(rows), index=values.index, name=values.name)
 
 
 def _convert_time(
@@ -347,14 +358,20 @@ def _convert_time(
     spec: ColumnSpec,
     timezone: str,
     date_format: str | None,
+    coded: TextCodes | None = None,
 ) -> tuple[pd.Series, np.ndarray]:
     """Dates (business calendar days) or UTC datetimes; naive values are business wall time.
 
     One parse serves the usual column whose values are all naive or all carry one offset;
     pandas refuses a mix, which then goes value by value through :func:`_convert_mixed`.
+    With ``coded``, each distinct text is parsed once (see :func:`_parse_distinct`).
     """
+
+    def parse(cells: pd.Series) -> pd.Series:
+        return pd.to_datetime(cells, errors="coerce", format=date_format or "ISO8601")
+
     try:
-        parsed = pd.to_datetime(values, errors="coerce", format=date_format or "ISO8601")
+        parsed = _parse_distinct(values, coded, parse)
     except (ValueError, TypeError):
         return _convert_mixed(values, spec, timezone, date_format)
     aware = isinstance(parsed.dtype, pd.DatetimeTZDtype)

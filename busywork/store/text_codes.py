@@ -26,7 +26,7 @@ class TextCodes:
 
     #: Per row, the position of its value in ``values``; -1 for a missing value.
     codes: np.ndarray
-    #: The distinct values as an ``object`` array of ``str``, each once.
+    #: The values present as an ``object`` array of ``str``, each once.
     values: np.ndarray
 
     def __len__(self) -> int:
@@ -71,8 +71,10 @@ def text_codes(cells: np.ndarray) -> tuple[TextCodes, np.ndarray]:
         merged, trimmed = pd.factorize(trimmed, sort=False)
         codes = merged.take(codes)
     distinct_lengths = np.fromiter(map(len, trimmed), dtype=np.int64, count=len(trimmed))
-    blank = distinct_lengths == 0
-    if blank.any():
-        codes = np.where(blank.take(codes), -1, codes)
+    blank = np.flatnonzero(distinct_lengths == 0)  # at most one: the values are distinct
+    if len(blank):  # "" is no value: its rows are missing
+        trimmed = np.delete(trimmed, blank[0])
+        distinct_lengths = np.delete(distinct_lengths, blank[0])
+        codes = np.where(codes == blank[0], -1, codes - (codes > blank[0]))
     lengths = np.append(distinct_lengths, 0).take(codes)  # -1 (blank): the 0 at the end
     return TextCodes(codes, trimmed), lengths

@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from busywork.store.frames import _numbers, validate_records
+from busywork.store.frames import (
+    ColumnSpec,
+    LogicalType,
+    _convert_time,
+    _numbers,
+    validate_records,
+)
 from busywork.store.hashing import content_hashes
 from busywork.store.records import RecordKind
 from busywork.store.text_codes import TextCodes, text_codes
@@ -76,3 +82,27 @@ def test_numbers_parsed_once_per_distinct_text_equal_those_parsed_per_row(
     values = pd.Series(coded.column(), dtype=object, name="amount")
     expected = pd.to_numeric(values, errors="coerce")
     pd.testing.assert_series_equal(_numbers(values, coded), expected)
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["2026-01-31T09:30:00Z", "2026-01-31T09:30:00Z", "", "2026-03-29T01:30:00Z"],
+        ["2026-01-31 09:30", "not a time", "2026-03-29 01:30", " 2026-10-25 01:30 "],
+        ["2026-01-31T09:30:00+01:00", "2026-01-31T09:30:00", ""],  # mixed: value by value
+        ["2026-01-31T09:30:00.123456789Z", "2026-01-31T09:30:00Z"],
+        ["", " "],
+    ],
+)
+@pytest.mark.parametrize("kind", ["date", "datetime"])
+def test_times_parsed_once_per_distinct_text_equal_those_parsed_per_row(
+    cells: list[str], kind: LogicalType
+) -> None:
+    coded, _ = text_codes(np.array(cells, dtype=object))
+    values = pd.Series(coded.column(), dtype=object, name="at")
+    present = coded.codes >= 0
+    spec = ColumnSpec("at", kind, required=False)
+    once, once_invalid = _convert_time(values, present, spec, "Europe/London", None, coded)
+    per_row, per_row_invalid = _convert_time(values, present, spec, "Europe/London", None)
+    pd.testing.assert_series_equal(once, per_row)
+    assert once_invalid.tolist() == per_row_invalid.tolist()
