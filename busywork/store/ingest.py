@@ -250,9 +250,9 @@ def _change_events(kind: RecordKind, written: pd.DataFrame, is_new: pd.Series) -
     if written.empty:
         return _events([], [])
     status_events = STATUS_EVENTS.get(kind, {})
-    types = np.where(is_new.to_numpy(), f"{kind.value}.created", f"{kind.value}.updated").astype(
-        object
-    )
+    # Two type objects shared by every row, not a million strings made one by one.
+    shared = np.array([f"{kind.value}.updated", f"{kind.value}.created"], dtype=object)
+    types = shared.take(is_new.to_numpy(dtype=bool).astype(np.intp))
     details: list[dict[str, Any] | None] = [None] * len(written)
     status_column = RECORD_MODELS[kind].status_column
     if status_column:
