@@ -2,10 +2,11 @@
 
 An exported column repeats its values (statuses, currencies, a customer's name on each of
 their invoices, an invoice's description on its lines). Validation finds each column's
-distinct values once (``pd.factorize``) and trims and measures those instead of every cell;
-the codes then serve the content hashes (which would otherwise factorize the column again)
-and the read-ahead helper's result, whose text crosses the pipe as each distinct value once
-plus an integer per row instead of one pickled string per cell.
+distinct values once (``pd.factorize``) and trims, measures and parses (numbers, dates)
+those instead of every cell; the codes then serve the content hashes (which would otherwise
+factorize the column again), the commit's test for repeated ids, and the read-ahead helper's
+result, whose text crosses the pipe as each distinct value once plus an integer per row
+instead of one pickled string per cell.
 """
 
 from __future__ import annotations
