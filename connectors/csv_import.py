@@ -82,7 +82,7 @@ def _read_export(
     frame, origin = apply_mapping(table.frame, mapping, numeric)
     if _needs_currency(specs, frame):
         frame["currency"] = frame.get("currency", pd.Series("", index=frame.index, dtype=object))
-        blank = frame["currency"].astype(str).str.strip() == ""
+        blank = _blank(frame["currency"])
         frame["currency"] = frame["currency"].where(~blank, context.currency)
         notes.append(f"currency {context.currency} (business.currency) where the file has none")
     missing = [spec.name for spec in specs if spec.required and spec.name not in frame.columns]
@@ -127,7 +127,13 @@ def _read_export(
         rejections=tuple(rejections),
         notes=tuple(notes),
     )
-    batch = RecordBatch(kind, result.frame, deleted_ids, text_columns=result.text_columns)
+    batch = RecordBatch(
+        kind,
+        result.frame,
+        deleted_ids,
+        text_columns=result.text_columns,
+        text_codes=result.text_codes,
+    )
     return batch, problems, outcome
 
 
@@ -144,7 +150,7 @@ def _needs_currency(specs: tuple[object, ...], frame: pd.DataFrame) -> bool:
         return False
     if "currency" not in frame.columns:
         return True
-    return bool((frame["currency"].astype(str).str.strip() == "").any())
+    return bool(_blank(frame["currency"]).any())
 
 
 def _split_deleted(

@@ -129,7 +129,7 @@ def read_table(
     grid = _plain_grid(text, delimiter)
     if grid is not None:
         first = 2 + skipped
-        frame = pd.DataFrame(grid[1:], dtype=object)
+        frame = pd.DataFrame(grid[1:], dtype=object, copy=False)  # the grid is ours alone
         frame.columns = _unique([str(name).strip() for name in grid[0]])
         lines = tuple(range(first, first + len(frame)))
         return RawTable(frame, lines, used, delimiter, detected)

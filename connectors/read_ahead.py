@@ -39,6 +39,7 @@ from connectors.csv_import import read_export
 from connectors.csv_mapping import FileMapping
 from connectors.doc_types import DocTypeRules
 from connectors.outcomes import FileOutcome
+from connectors.shipped_batch import ShippedBatch
 
 #: Files to read adding up to less than this stay in this process (about 50,000 rows).
 READ_AHEAD_MIN_BYTES = 8 * 1024 * 1024
@@ -132,7 +133,7 @@ def _with_helper(reads: Sequence[ExportRead], helper: _Helper) -> Generator[Read
             yield read.run()
             continue
         packed = helper.result()
-        yield read.run() if packed is None else pickle.loads(packed)
+        yield read.run() if packed is None else _unpacked(packed)
 
 
 def ahead_limit(sizes: Sequence[int], current: int) -> int:
@@ -275,18 +276,26 @@ def serve() -> None:
 def _read_packed(read: ExportRead) -> bytes:
     """In the helper: read the file, hash its records, and pickle the result in one blob.
 
-    The content hashes are computed here so the commit need not. The pickler's fast mode
-    skips the memo: the result holds no cycles, and a million text cells pickle three times
-    faster without a memo entry each. The blob is unpickled when its file's turn comes,
-    not by the thread taking it off the pipe, which would hold the GIL meanwhile.
+    The content hashes are computed here so the commit need not; the text columns go as
+    codes into their distinct values (:class:`~connectors.shipped_batch.ShippedBatch`).
+    The pickler's fast mode skips the memo: the result holds no cycles, and a million
+    hashes pickle three times faster without a memo entry each. The blob is unpickled
+    (:func:`_unpacked`) when its file's turn comes, not by the thread taking it off the
+    pipe, which would hold the GIL meanwhile.
     """
     batch, problems, outcome = read.run()
-    result = (None if batch is None else batch.hashed(), problems, outcome)
+    result = (None if batch is None else ShippedBatch.of(batch.hashed()), problems, outcome)
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.fast = True
     pickler.dump(result)
     return buffer.getvalue()
+
+
+def _unpacked(packed: bytes) -> ReadResult:
+    """A result of :func:`_read_packed` as :meth:`ExportRead.run` gives it."""
+    shipped, problems, outcome = pickle.loads(packed)
+    return (None if shipped is None else shipped.unpacked(), problems, outcome)
 
 
 def _size(path: Path) -> int:

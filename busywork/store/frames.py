@@ -7,8 +7,8 @@ bad cell with its row, so bad rows are skipped and good rows are kept.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -24,6 +24,7 @@ from busywork.store.records import (
     Origin,
     RecordKind,
 )
+from busywork.store.text_codes import TextCodes, text_codes
 
 LogicalType = Literal["str", "int", "float", "bool", "date", "datetime"]
 ORIGINS = frozenset(origin.value for origin in Origin)
@@ -110,6 +111,9 @@ class ValidatedRecords:
     #: Columns known to hold only ``str`` values and None (the CSV case): what the content
     #: hashes would otherwise find out with another pass over every value.
     text_columns: frozenset[str] = frozenset()
+    #: Those of ``text_columns`` read as text cells (the CSV case), as codes into their
+    #: distinct values, aligned with ``frame``.
+    text_codes: Mapping[str, TextCodes] = field(default_factory=dict)
 
 
 def validate_records(
@@ -146,23 +150,26 @@ def validate_records(
     bad = np.zeros(n_rows, dtype=bool)
     problems: list[RowProblem] = []
     out: dict[str, pd.Series] = {}
-    text: dict[str, pd.Series] = {}  # the str columns known to hold str values and None only
+    # The str columns known to hold str values and None only; those read as text cells
+    # (the CSV case) with their codes.
+    text: dict[str, tuple[pd.Series, TextCodes | None]] = {}
     for spec in specs:
+        coded: TextCodes | None = None
         if spec.name in raw:
-            values, missing, lengths = _blank_to_na(raw[spec.name])
+            values, missing, lengths, coded = _blank_to_na(raw[spec.name])
         else:
             values = pd.Series([None] * n_rows, index=raw.index, dtype=object)
             missing, lengths = np.ones(n_rows, dtype=bool), None
         if spec.name in fills and missing.any():
             values = values.where(~missing, fills[spec.name])
             missing = values.isna().to_numpy()
-            lengths = None
+            lengths = coded = None
         if spec.required and missing.any():
             problems += _problems(missing, spec.name, "required value missing")
             bad |= missing
-        converted, invalid = _convert(values, ~missing, spec, timezone, date_format, lengths)
+        converted, invalid = _convert(values, ~missing, spec, timezone, date_format, lengths, coded)
         if spec.type == "str" and lengths is not None:
-            text[spec.name] = converted
+            text[spec.name] = (converted, coded)
         invalid &= ~missing
         if invalid.any():
             shown = values.astype(str).str.slice(0, 40).to_numpy()
@@ -190,9 +197,17 @@ def validate_records(
     frame = pd.DataFrame(out, index=raw.index)[~bad].reset_index(drop=True)
     problems.sort(key=lambda problem: (problem.row, problem.column))
     # A column replaced since (the doc type, a template's origin) is left to be looked at.
-    text_columns = frozenset(name for name, values in text.items() if out[name] is values)
+    text_columns = frozenset(name for name, (values, _) in text.items() if out[name] is values)
     return ValidatedRecords(
-        frame, tuple(problems), tuple(np.flatnonzero(~bad).tolist()), text_columns
+        frame,
+        tuple(problems),
+        tuple(np.flatnonzero(~bad).tolist()),
+        text_columns,
+        {
+            name: coded.rows(~bad)
+            for name, (_, coded) in text.items()
+            if coded is not None and name in text_columns
+        },
     )
 
 
@@ -209,35 +224,35 @@ def _origin_from_template(columns: dict[str, pd.Series]) -> None:
     columns["origin"] = columns["origin"].where(~(unsaid & template.notna()), Origin.TEMPLATE.value)
 
 
-def _blank_to_na(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray | None]:
+def _blank_to_na(
+    values: pd.Series,
+) -> tuple[pd.Series, np.ndarray, np.ndarray | None, TextCodes | None]:
     """Blank strings become None; text (the CSV case) comes back trimmed as well.
 
     Returns:
         The values as objects, missing ones None, the mask of those missing, and for a
         column of text only (every value a ``str``: the CSV case) the length of each trimmed
-        value (0 for a blank one), else None.
+        value (0 for a blank one) and the column as codes into its distinct values, else
+        None twice.
     """
     objects = values.to_numpy(dtype=object)
     if pd.api.types.infer_dtype(objects, skipna=False) == "string":
-        # Every value a str, none missing (a CSV column): trim and measure in C-level passes.
-        # A million strings sit all over memory: each pass over them is costly, so one pass
-        # gives both the blanks and the lengths the length check needs.
-        text = np.fromiter(map(str.strip, objects), dtype=object, count=len(objects))
-        lengths = np.fromiter(map(len, text), dtype=np.int64, count=len(text))
-        blank = lengths == 0
-        text[blank] = None
-        return pd.Series(text, index=values.index, dtype=object), blank, lengths
+        # Every value a str, none missing (a CSV column): each distinct value is trimmed
+        # and measured once (text_codes), and the rows share the trimmed objects.
+        coded, lengths = text_codes(objects)
+        text = pd.Series(coded.column(), index=values.index, dtype=object)
+        return text, coded.codes < 0, lengths, coded
     values = values.astype(object)
     if _all_text(values):
         trimmed = values.str.strip()
         is_blank = trimmed.eq("").to_numpy(dtype=bool, na_value=False)
         kept = ~is_blank & values.notna().to_numpy()
-        return trimmed.astype(object).where(kept, None), ~kept, None
+        return trimmed.astype(object).where(kept, None), ~kept, None, None
     is_blank = values.map(lambda value: isinstance(value, str) and not value.strip()).to_numpy(
         dtype=bool
     )
     kept = ~is_blank & values.notna().to_numpy()
-    return values.where(kept, None), ~kept, None
+    return values.where(kept, None), ~kept, None, None
 
 
 def _all_text(values: pd.Series) -> bool:
@@ -276,10 +291,12 @@ def _convert(
     timezone: str,
     date_format: str | None,
     lengths: np.ndarray | None = None,
+    coded: TextCodes | None = None,
 ) -> tuple[pd.Series, np.ndarray]:
     """``values`` in ``spec``'s dtype, and which present values could not be converted.
 
-    ``lengths`` (from :func:`_blank_to_na`) says the values are trimmed text already.
+    ``lengths`` (from :func:`_blank_to_na`) says the values are trimmed text already;
+    ``coded``, the same values as codes, lets numbers be parsed once per distinct text.
     """
     if spec.type == "str":
         # Trimmed by _blank_to_na already, missing values are None.
@@ -288,7 +305,7 @@ def _convert(
         converted = values.astype(object).where(present, "").astype(str).str.strip()
         return converted.astype(object).where(present, None), np.zeros(len(values), dtype=bool)
     if spec.type in ("int", "float"):
-        numbers = pd.to_numeric(values, errors="coerce")
+        numbers = _numbers(values, coded)
         invalid = present & numbers.isna().to_numpy()
         if spec.type == "int":
             # Infinity is no whole number (and cannot become one: it used to raise here).
@@ -305,7 +322,34 @@ def _convert(
         )
         invalid = present & truth.isna().to_numpy()
         return truth.fillna(False).astype(bool), invalid
-    return _convert_time(values, present, spec, timezone, date_format)
+    return _convert_time(values, present, spec, timezone, date_format, coded)
+
+
+def _numbers(values: pd.Series, coded: TextCodes | None) -> pd.Series:
+    """``pd.to_numeric(values, errors="coerce")``, each distinct text parsed once if coded."""
+    return _parse_distinct(values, coded, lambda cells: pd.to_numeric(cells, errors="coerce"))
+
+
+def _parse_distinct(
+    values: pd.Series, coded: TextCodes | None, parse: Callable[[pd.Series], pd.Series]
+) -> pd.Series:
+    """``parse(values)``; with ``coded`` (the same values as codes), each distinct text once.
+
+    ``to_numeric`` and ``to_datetime`` parse each value on its own and pick the result's
+    dtype from the kinds of value they saw (whole numbers or fractions, naive or with an
+    offset, missing), so parsing the distinct values, and a None when some are missing,
+    gives the same dtype and, per row, the same value (or raises as the whole column would).
+    """
+    if coded is None:
+        return parse(values)
+    missing = bool((coded.codes < 0).any())
+    distinct = pd.Series(
+        np.append(coded.values, np.array([None] * missing, dtype=object)), dtype=object
+    )
+    parsed = parse(distinct).array
+    # Code -1 (missing) takes the None parsed last.
+    rows = np.where(coded.codes < 0, len(distinct) - 1, coded.codes)
+    return pd.Series(parsed.take(rows), index=values.index, name=values.name)
 
 
 def _convert_time(
@@ -314,14 +358,20 @@ def _convert_time(
     spec: ColumnSpec,
     timezone: str,
     date_format: str | None,
+    coded: TextCodes | None = None,
 ) -> tuple[pd.Series, np.ndarray]:
     """Dates (business calendar days) or UTC datetimes; naive values are business wall time.
 
     One parse serves the usual column whose values are all naive or all carry one offset;
     pandas refuses a mix, which then goes value by value through :func:`_convert_mixed`.
+    With ``coded``, each distinct text is parsed once (see :func:`_parse_distinct`).
     """
+
+    def parse(cells: pd.Series) -> pd.Series:
+        return pd.to_datetime(cells, errors="coerce", format=date_format or "ISO8601")
+
     try:
-        parsed = pd.to_datetime(values, errors="coerce", format=date_format or "ISO8601")
+        parsed = _parse_distinct(values, coded, parse)
     except (ValueError, TypeError):
         return _convert_mixed(values, spec, timezone, date_format)
     aware = isinstance(parsed.dtype, pd.DatetimeTZDtype)

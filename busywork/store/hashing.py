@@ -23,11 +23,13 @@ hashes, and a row whose value differs hashes with the column.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from busywork.store.text_codes import TextCodes
 
 #: Columns left out of the content hash: vendor bookkeeping, not business content.
 UNHASHED_COLUMNS = frozenset({"created_at", "updated_at"})
@@ -40,13 +42,19 @@ _NIBBLE_SHIFTS = np.arange(60, -4, -4, dtype=np.uint64)
 _UTC_SUFFIX = np.array([ord(character) for character in "+00:00"], dtype=np.uint32)
 
 
-def content_hashes(frame: pd.DataFrame, text_columns: Collection[str] = ()) -> pd.Series:
+def content_hashes(
+    frame: pd.DataFrame,
+    text_columns: Collection[str] = (),
+    codes: Mapping[str, TextCodes] | None = None,
+) -> pd.Series:
     """A 16-hex-digit hash per row of the content columns, to tell real changes from re-sends.
 
     Args:
         frame: validated records (see ``validate_records``); any index.
         text_columns: columns known to hold only ``str`` values and None (validation says
             which), spared a pass over every value to find that out.
+        codes: text columns as codes into their distinct values, aligned with ``frame``
+            (validation gives those of a CSV file), spared finding their values again.
 
     Returns:
         The hashes as ``str`` objects, indexed like ``frame``.
@@ -54,7 +62,13 @@ def content_hashes(frame: pd.DataFrame, text_columns: Collection[str] = ()) -> p
     columns = sorted(column for column in frame.columns if column not in UNHASHED_COLUMNS)
     if frame.empty:
         return pd.Series([], dtype=object)
-    hashed = {column: _column_hashes(frame[column], column in text_columns) for column in columns}
+    codes = codes or {}
+    hashed = {
+        column: _coded_hashes(codes[column])
+        if column in codes
+        else _column_hashes(frame[column], column in text_columns)
+        for column in columns
+    }
     combined = _combine([hashed[column] for column in columns], len(frame))
     name, value = NEUTRAL_COLUMN
     if name in hashed:
@@ -80,6 +94,16 @@ def _column_hashes(values: pd.Series, text: bool = False) -> np.ndarray:
             result[codes < 0] = _MISSING
             return result
     return pd.util.hash_array(_as_categories(values))
+
+
+def _coded_hashes(coded: TextCodes) -> np.ndarray:
+    """:func:`_column_hashes` of a text column given as codes: each distinct value hashed once."""
+    if not len(coded.values):
+        return np.full(len(coded), _MISSING, dtype=np.uint64)
+    hashed = pd.util.hash_array(coded.values, categorize=False)
+    result: np.ndarray = hashed.take(coded.codes)
+    result[coded.codes < 0] = _MISSING
+    return result
 
 
 def _combine(arrays: Sequence[np.ndarray], length: int) -> np.ndarray:

@@ -8,7 +8,7 @@ same page again and the upsert makes that harmless.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +26,7 @@ from busywork.store.gc_pause import gc_paused
 from busywork.store.hashing import content_hashes
 from busywork.store.records import RECORD_MODELS, RecordKind
 from busywork.store.tables import ConnectorState, Event
+from busywork.store.text_codes import TextCodes
 
 #: Above this many rows, read all existing keys of the source at once instead of by chunks.
 FULL_SCAN_ROWS = 5_000
@@ -67,12 +68,15 @@ class RecordBatch:
     hashes: np.ndarray | None = None
     #: Columns known to hold only ``str`` values and None (``ValidatedRecords.text_columns``).
     text_columns: frozenset[str] = frozenset()
+    #: Text columns as codes into their distinct values, aligned with ``frame``
+    #: (``ValidatedRecords.text_codes``).
+    text_codes: Mapping[str, TextCodes] = field(default_factory=dict)
 
     def hashed(self) -> RecordBatch:
         """This batch with its content hashes computed now, off the commit's path."""
         if self.hashes is not None:
             return self
-        return replace(self, hashes=_hashes(self.frame, self.text_columns))
+        return replace(self, hashes=_hashes(self.frame, self.text_columns, self.text_codes))
 
 
 @dataclass
@@ -151,7 +155,7 @@ def _apply(
 ) -> IngestStats:
     table = RECORD_MODELS[batch.kind].__table__  # type: ignore[attr-defined]
     # As drop_duplicates("source_id", keep="last"), keeping the hashes aligned.
-    kept = ~batch.frame["source_id"].duplicated(keep="last").to_numpy()
+    kept = ~_duplicated_ids(batch)
     frame = batch.frame[kept].reset_index(drop=True)
     hashes = batch.hashes[kept] if batch.hashes is not None else _hashes(frame, batch.text_columns)
     frame = frame.assign(content_hash=hashes)
@@ -196,8 +200,20 @@ def _apply(
     return stats
 
 
-def _hashes(frame: pd.DataFrame, text_columns: frozenset[str]) -> np.ndarray:
-    return content_hashes(frame, text_columns).to_numpy() if len(frame) else _NO_HASHES
+def _duplicated_ids(batch: RecordBatch) -> np.ndarray:
+    """Rows whose ``source_id`` a later row repeats; told by the ids' codes when coded."""
+    coded = batch.text_codes.get("source_id")
+    ids = batch.frame["source_id"] if coded is None else pd.Series(coded.codes)
+    duplicated: np.ndarray = ids.duplicated(keep="last").to_numpy()
+    return duplicated
+
+
+def _hashes(
+    frame: pd.DataFrame,
+    text_columns: frozenset[str],
+    codes: Mapping[str, TextCodes] | None = None,
+) -> np.ndarray:
+    return content_hashes(frame, text_columns, codes).to_numpy() if len(frame) else _NO_HASHES
 
 
 def _existing(
@@ -234,9 +250,9 @@ def _change_events(kind: RecordKind, written: pd.DataFrame, is_new: pd.Series) -
     if written.empty:
         return _events([], [])
     status_events = STATUS_EVENTS.get(kind, {})
-    types = np.where(is_new.to_numpy(), f"{kind.value}.created", f"{kind.value}.updated").astype(
-        object
-    )
+    # Two type objects shared by every row, not a million strings made one by one.
+    shared = np.array([f"{kind.value}.updated", f"{kind.value}.created"], dtype=object)
+    types = shared.take(is_new.to_numpy(dtype=bool).astype(np.intp))
     details: list[dict[str, Any] | None] = [None] * len(written)
     status_column = RECORD_MODELS[kind].status_column
     if status_column:

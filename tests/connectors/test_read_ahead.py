@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfoNotFoundError
@@ -15,6 +16,7 @@ from connectors import read_ahead
 from connectors.base import ConnectorContext
 from connectors.csv_mapping import FileMapping
 from connectors.read_ahead import ExportRead, read_in_order
+from connectors.shipped_batch import ShippedBatch
 
 CONTEXT = ConnectorContext(business="acme", timezone="Europe/London", currency="GBP")
 CUSTOMERS = "source_id,name,email\nC1,Ann,ann@example.com\nC2,Bob,\n,Nobody,x@example.com\n"
@@ -120,3 +122,15 @@ def test_small_files_ride_along_uncounted(monkeypatch: pytest.MonkeyPatch) -> No
     assert read_ahead.ahead_limit(sizes, 2) == 6
     assert read_ahead.ahead_limit(sizes, 7) == 8
     assert read_ahead.ahead_limit([20, 20, 20, 20], 0) == 3
+
+
+def test_a_batch_shipped_as_codes_unpacks_to_the_same_frame(tmp_path: Path) -> None:
+    batch, _, _ = _reads(tmp_path)[1].run()
+    assert batch is not None
+    assert batch.text_codes  # CSV text arrives coded
+    shipped = pickle.loads(pickle.dumps(ShippedBatch.of(batch.hashed())))
+    assert not set(batch.text_codes) & set(shipped.batch.frame.columns)
+    unpacked = shipped.unpacked()
+    pd.testing.assert_frame_equal(unpacked.frame, batch.frame)
+    assert unpacked.hashes is not None
+    assert unpacked.hashes.tolist() == content_hashes(batch.frame).tolist()

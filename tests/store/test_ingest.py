@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from busywork.store.ingest import commit_page
+from busywork.store.frames import validate_records
+from busywork.store.ingest import RecordBatch, commit_page
 from busywork.store.records import RecordKind
 from connectors.sync import load_cursor
 from tests.factories import batch, invoice_rows
@@ -163,3 +165,28 @@ def test_the_largest_amount_validation_accepts_is_stored_on_every_database(
     with engine.connect() as connection:
         totals = connection.execute(sa.text("SELECT total FROM invoice ORDER BY source_id"))
         assert [float(total) for (total,) in totals] == [99999999999999.5, -99999999999999.5]
+
+
+def test_a_repeated_id_keeps_its_last_row_whether_told_by_codes_or_by_values(
+    engine: Engine,
+) -> None:
+    rows = invoice_rows(3)
+    rows[2]["source_id"] = f" {rows[0]['source_id']} "  # the same id, spaces trimmed
+    rows[2]["total"] = "999"
+    result = validate_records(RecordKind.INVOICE, pd.DataFrame(rows, dtype=object))
+    coded = RecordBatch(RecordKind.INVOICE, result.frame, text_codes=result.text_codes)
+    assert "source_id" in coded.text_codes
+    plain = RecordBatch(RecordKind.INVOICE, result.frame)
+    for source, page in (("coded", coded), ("plain", plain)):
+        stats = commit_page(engine, business="b", connector=source, batches=[page], cursor=None)
+        assert stats.inserted == 2
+    with engine.connect() as connection:
+        totals = connection.execute(
+            sa.text("SELECT source, source_id, total FROM invoice ORDER BY source, source_id")
+        ).all()
+    assert [tuple(row) for row in totals] == [
+        ("coded", "INV-00000", 999.0),
+        ("coded", "INV-00001", 101.0),
+        ("plain", "INV-00000", 999.0),
+        ("plain", "INV-00001", 101.0),
+    ]
