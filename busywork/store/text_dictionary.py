@@ -45,9 +45,20 @@ class _Entry:
     """A remembered dictionary, and whether its codes were found in first-appearance order."""
 
     owner: weakref.ref[np.ndarray[Any, Any]]
-    codes: np.ndarray[Any, np.dtype[np.signedinteger[Any]]]
+    #: The stored codes; None when every row holds its own value (row i has code i), as
+    #: ids do: those codes are not kept, but made when asked for.
+    codes: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] | None
     #: Whether the codes are in order of first appearance (None: not looked at yet).
     ordered: bool | None = None
+
+    def codes_at(
+        self, labels: np.ndarray[Any, Any]
+    ) -> np.ndarray[Any, np.dtype[np.signedinteger[Any]]]:
+        """The codes of the rows at positions ``labels``."""
+        codes: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = (
+            labels.astype(np.int64) if self.codes is None else self.codes[labels]
+        )
+        return codes
 
 
 #: Per address of a column's memory: the array owning it (weakly) and its dictionary.
@@ -69,6 +80,8 @@ def remember(column: Texts, codes: np.ndarray[Any, Any], name: str) -> None:
     for array in (column, codes):
         array.flags.writeable = False
     address = _address(column)
+    rows = len(codes)
+    each_its_own = bool(rows) and np.array_equal(codes, np.arange(rows, dtype=codes.dtype))
 
     def forget(_: object) -> None:
         _known.pop(address, None)
@@ -78,7 +91,7 @@ def remember(column: Texts, codes: np.ndarray[Any, Any], name: str) -> None:
             if not named:
                 _named.pop(name, None)
 
-    entry = _Entry(weakref.ref(column, forget), codes)
+    entry = _Entry(weakref.ref(column, forget), None if each_its_own else codes)
     _known[address] = entry
     _named.setdefault(name, {})[address] = entry
 
@@ -101,6 +114,11 @@ def recall(column: np.ndarray[Any, Any]) -> TextDictionary | None:
         or column.flags.writeable
     ):
         return None
+    if found.codes is None:
+        # Each row its own value: the column is its own distinct values, in order.
+        codes = np.arange(len(held), dtype=_code_type(len(held)))
+        codes.flags.writeable = False
+        return TextDictionary(codes, held)
     if found.ordered is False:
         return None
     firsts = _first_rows(found.codes)
@@ -144,7 +162,7 @@ def recall_rows(
         addresses = _object_addresses(column)[labels]
         if addresses[probe] != objects[probe] and not nulls[probe]:
             continue
-        codes: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = entry.codes[labels]
+        codes = entry.codes_at(labels)
         if np.all((addresses == objects) | ((codes < 0) & nulls)):
             return codes
     return None
@@ -181,6 +199,11 @@ def _first_rows(codes: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.intp
         return None
     firsts: np.ndarray[Any, np.dtype[np.intp]] = np.flatnonzero(wide > before)
     return firsts
+
+
+def _code_type(rows: int) -> type[np.signedinteger[Any]]:
+    """The narrowest of the stored code types that numbers ``rows`` rows."""
+    return np.int32 if rows <= np.iinfo(np.int32).max else np.int64
 
 
 def _address(array: np.ndarray[Any, Any]) -> int:

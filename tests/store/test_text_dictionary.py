@@ -153,3 +153,19 @@ def test_a_nan_where_the_column_holds_a_value_is_not_taken_for_its_row() -> None
     rows = np.array([decoded["name"].iloc[0], np.nan], dtype=object)
 
     assert text_dictionary.recall_rows(rows, np.array([0, 1]), "name") is None
+
+
+def test_a_column_of_distinct_values_keeps_no_codes_and_still_gives_them() -> None:
+    decoded = _decoded(["c", "a", "b"])
+    column = decoded["name"].to_numpy()
+    entry = text_dictionary._known[text_dictionary._address(column)]
+
+    kept = recall(column)
+    rows = text_dictionary.recall_rows(column[[2, 0]].copy(), np.array([2, 0]), "name")
+
+    assert entry.codes is None
+    assert kept is not None
+    assert kept.codes.tolist() == [0, 1, 2]
+    assert kept.values.tolist() == ["c", "a", "b"]
+    assert rows is not None
+    assert rows.tolist() == [2, 0]
