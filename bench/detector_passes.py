@@ -1,7 +1,7 @@
-"""Benchmark: one detector's CPU in repeated detection passes over one loaded store.
+"""Benchmark: one detector's CPU, or a whole pass's, in repeated detection passes.
 
-Usage: python bench/detector_passes.py FOLDER URL [--detector appointment_to_invoice]
-[--passes 7]
+Usage: python bench/detector_passes.py FOLDER URL [--detector appointment_to_invoice | all]
+[--passes 7] [--fresh]
 
 The frames are loaded once, as ``bench/detect_1m.py``'s ``_detect`` loads them (the stored
 snapshots of a store it has run on); then each pass runs as the pipeline runs one (a fresh
@@ -11,6 +11,11 @@ so the detector pays for what it shares with later ones, as it does when it runs
 Several passes in one process give a minimum and a median that a shared machine moves
 less than the single figure of a fresh process: compare code before and after by
 alternating processes, and look at the minima.
+
+``--detector all`` times the whole pass: the coverage and the thirteen detectors in turn.
+``--fresh`` loads the frames again before each pass (and times the load): each pass then
+reads strings freshly decoded, whose hashes no earlier pass has computed and cached, as
+the first pass of a fresh process does.
 """
 
 from __future__ import annotations
@@ -33,25 +38,39 @@ from detectors._coverage import measure_pass
 from detectors._shared import detection_pass
 
 
-def passes(folder: Path, url: str, kind: str, count: int) -> list[float]:
-    """CPU seconds of ``kind``'s ``detect`` in each of ``count`` fresh passes."""
+def passes(
+    folder: Path, url: str, kind: str, count: int, *, fresh: bool = False
+) -> tuple[list[float], list[float]]:
+    """CPU seconds of ``kind``'s ``detect`` (``all``: the pass) in ``count`` fresh passes.
+
+    Also the CPU seconds of each load: one, or with ``fresh`` one per pass.
+    """
     worker = _worker(folder, url)
     config = worker.configs[0]
     detectors = enabled_detectors(config)
-    frames = _warm_frames(worker, detectors)
     context = detection_context(config, AS_OF)
-    detector = detectors[kind]
-    seconds = []
+    seconds: list[float] = []
+    loads: list[float] = []
+    frames = None
     for _ in range(count):
+        if frames is None or fresh:
+            frames = None  # the previous pass's frames freed before the next load
+            started = time.process_time()
+            frames = _warm_frames(worker, detectors)
+            loads.append(time.process_time() - started)
         release_free_pages()
         with detection_pass(), gc_frozen():
+            started = time.process_time()
             coverage = measure_pass(list(detectors.values()), frames, context)
             release_free_pages()
-            started = time.process_time()
-            detector.detect(frames, context, coverage.get(kind))
+            if kind != "all":
+                started = time.process_time()
+            for name, detector in detectors.items():
+                if kind in ("all", name):
+                    detector.detect(frames, context, coverage.get(name))
             seconds.append(time.process_time() - started)
     worker.engine.dispose()
-    return seconds
+    return seconds, loads
 
 
 def main() -> None:
@@ -60,12 +79,14 @@ def main() -> None:
     parser.add_argument("url", help="the store's URL")
     parser.add_argument("--detector", default="appointment_to_invoice")
     parser.add_argument("--passes", type=int, default=7)
+    parser.add_argument("--fresh", action="store_true", help="load the frames before each pass")
     args = parser.parse_args()
-    seconds = passes(args.folder, args.url, args.detector, args.passes)
-    print(
-        f"{args.detector}: CPU min {min(seconds):.3f}s median {statistics.median(seconds):.3f}s"
-        f"  ({' '.join(f'{value:.3f}' for value in seconds)})"
-    )
+    seconds, loads = passes(args.folder, args.url, args.detector, args.passes, fresh=args.fresh)
+    for label, values in ((args.detector, seconds), ("load", loads)):
+        print(
+            f"{label}: CPU min {min(values):.3f}s median {statistics.median(values):.3f}s"
+            f"  ({' '.join(f'{value:.3f}' for value in values)})"
+        )
 
 
 if __name__ == "__main__":
