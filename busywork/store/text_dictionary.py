@@ -159,9 +159,10 @@ def recall_rows(
         column = entry.owner()
         if column is None or lowest < 0 or highest >= len(column):
             continue
-        addresses = _object_addresses(column)[labels]
-        if addresses[probe] != objects[probe] and not nulls[probe]:
+        everywhere = _object_addresses(column)
+        if everywhere[labels[probe]] != objects[probe] and not nulls[probe]:
             continue
+        addresses = everywhere[labels]
         codes = entry.codes_at(labels)
         if np.all((addresses == objects) | ((codes < 0) & nulls)):
             return codes
