@@ -31,6 +31,7 @@ import pandas as pd
 from numpy.dtypes import StringDType
 from pandas.api.types import infer_dtype
 
+from busywork.store import text_dictionary
 from detectors import _frames as fr
 
 Ints = np.ndarray[Any, np.dtype[np.int64]]
@@ -90,15 +91,9 @@ def text_values(column: pd.Series[Any]) -> Texts:
     return fr.as_text(column).to_numpy(dtype=object)
 
 
-def first_rows(codes: Ints) -> Ints:
-    """Positions of each code's first row, for codes in order of first appearance.
-
-    ``codes`` is what :func:`factor` gives (-1 for null): a code greater than every code
-    before it is new. Linear, without sorting.
-    """
-    before = np.maximum.accumulate(np.concatenate([[-1], codes[:-1]]))
-    result: Ints = np.flatnonzero(codes > before)
-    return result
+#: Positions of each code's first row, for codes in order of first appearance: one
+#: implementation, shared with the snapshots' stored codes.
+first_rows = text_dictionary.first_rows
 
 
 def factor(values: Any) -> Ints:

@@ -27,12 +27,12 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 from pandas.arrays import StringArray
 
-from busywork.store.text_dictionary import recall, recall_rows
+from busywork.store.text_dictionary import first_rows, recall, recall_rows
 from detectors._shared import shared_by_memory
 
 Ints = np.ndarray[Any, np.dtype[np.intp]]
 #: Codes of any signed integer width (:func:`text_codes`).
-Codes = np.ndarray[Any, np.dtype[np.signedinteger[Any]]]
+CodeArray = np.ndarray[Any, np.dtype[np.signedinteger[Any]]]
 Texts = np.ndarray[Any, np.dtype[np.object_]]
 #: What :func:`detectors._frames.as_text` converts a column to.
 _TEXT = cast("pd.StringDtype[Any]", pd.Series([], dtype="str").dtype)
@@ -43,7 +43,7 @@ def as_text(values: pd.Series[Any]) -> pd.Series[str]:
     return values.astype("str")
 
 
-def text_codes(values: pd.Series[Any]) -> tuple[Codes, Texts]:
+def text_codes(values: pd.Series[Any]) -> tuple[CodeArray, Texts]:
     """Per row, a code of its value as text (-1: null), and the distinct values, in order.
 
     The factorisation of :func:`as_text` of ``values``, once per pass for a frame's column.
@@ -68,7 +68,7 @@ def loaded(values: pd.Series[Any]) -> np.ndarray[Any, Any] | None:
     return None
 
 
-def _text_codes(values: pd.Series[Any], memory: np.ndarray[Any, Any]) -> tuple[Codes, Texts]:
+def _text_codes(values: pd.Series[Any], memory: np.ndarray[Any, Any]) -> tuple[CodeArray, Texts]:
     stored = recall(memory)
     if stored is not None:
         # Decoded from a stored snapshot: its codes are this factorisation already.
@@ -100,9 +100,7 @@ def _selected_codes(
     codes = np.full(len(stored), -1, dtype=np.intp)
     codes[present] = renumbered
     codes.flags.writeable = False
-    # Each code's first row: where a code exceeds every code before it.
-    before = np.maximum.accumulate(np.concatenate([[-1], renumbered[:-1]]))
-    distinct = memory[present[renumbered > before]]
+    distinct = memory[present[first_rows(renumbered)]]
     distinct.flags.writeable = False
     return codes, distinct
 
@@ -149,7 +147,7 @@ def _cleaned(text: pd.Series[str], clean: Callable[[str], str | None]) -> Any:
 
 
 def _cleaned_array(
-    coded: tuple[Codes, Texts], clean: Callable[[str], str | None]
+    coded: tuple[CodeArray, Texts], clean: Callable[[str], str | None]
 ) -> StringArray | None:
     """:func:`_cleaned` of coded values, as pandas strings; None when no value is non-null."""
     codes, uniques = coded
@@ -186,7 +184,7 @@ def per_distinct_test(
 
 
 def _tested(
-    coded: tuple[Codes, Texts], test: Callable[[str], bool], null: bool
+    coded: tuple[CodeArray, Texts], test: Callable[[str], bool], null: bool
 ) -> np.ndarray[Any, np.dtype[np.bool_]]:
     codes, uniques = coded
     table = np.array([*map(test, uniques), null], dtype=bool)

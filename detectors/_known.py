@@ -32,14 +32,14 @@ Cleaner = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
-class Coded:
+class _Coded:
     """Rows of a text column as codes (-1: null) and the value of each code.
 
     The values are distinct; their order, and whether the rows hold them all, is free.
     """
 
     #: One code per row (signed integers of any width).
-    codes: ds.Codes
+    codes: ds.CodeArray
     #: The value of each code.
     values: Texts
 
@@ -53,14 +53,14 @@ class KnownText:
     #: The distinct values, in code order; its hash table is built once and kept.
     values: pd.Index
 
-    def then(self, *more: pd.Series[Any] | Coded) -> Codes:
+    def then(self, *more: pd.Series[Any]) -> Codes:
         """The codes of this column's rows followed by the rows of ``more``, as one column.
 
         Values of ``more`` the column holds take its codes; new ones follow, in order of
-        first appearance; nulls are -1. Each part of ``more`` is a column, or the codes of
-        its rows with their values (:func:`detectors._distinct.text_codes_at`, for rows
-        of a loaded column): its values are looked up once per distinct value, not once
-        per row.
+        first appearance; nulls are -1. Each column of ``more`` is coded once per pass
+        (:func:`detectors._distinct.text_codes`: a loaded column, or rows selected from
+        one, hashes no text), and its values are looked up once per distinct value, not
+        once per row.
         """
         if not more:
             return Codes(self.codes, self.values.to_numpy(dtype=object))
@@ -95,21 +95,19 @@ class KnownText:
         return own, pd.Index(own.values, dtype=object)
 
 
-def _coded(part: pd.Series[Any] | Coded) -> Coded:
+def _coded(part: pd.Series[Any]) -> _Coded:
     """A part of :meth:`KnownText.then` as codes and their values."""
-    if isinstance(part, Coded):
-        return part
     if ds.loaded(part) is not None:
-        return Coded(*ds.text_codes(part))  # a loaded column: coded once per pass
+        return _Coded(*ds.text_codes(part))  # a loaded column: coded once per pass
     return _coded_text(text_values(part))
 
 
-def _coded_text(text: Texts) -> Coded:
+def _coded_text(text: Texts) -> _Coded:
     codes, uniques = pd.factorize(text)
-    return Coded(codes, np.asarray(uniques, dtype=object))
+    return _Coded(codes, np.asarray(uniques, dtype=object))
 
 
-def _coded_after(known: pd.Index, parts: list[Coded]) -> tuple[Ints, Texts]:
+def _coded_after(known: pd.Index, parts: list[_Coded]) -> tuple[Ints, Texts]:
     """Codes of the rows of ``parts`` after the distinct values ``known``, and all values.
 
     A value ``known`` holds takes its position there; new values follow, in order of first

@@ -58,7 +58,7 @@ class IdKeys:
         codes = np.arange(len(ids), dtype=np.int64) if distinct else factor(ids)
         return cls(text=text, codes=np.append(codes, -1))
 
-    def of_rows(self, codes: ds.Codes, names: pd.Series[Any]) -> SubjectKeys:
+    def of_rows(self, codes: ds.CodeArray, names: pd.Series[Any]) -> SubjectKeys:
         """The keys of rows given by their ids' codes, else by their names.
 
         Args:

@@ -195,11 +195,26 @@ def _first_rows(codes: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.intp
     wrong whatever their codes.
     """
     wide = codes.astype(np.int64)
-    before = np.maximum.accumulate(np.concatenate([[-1], wide[:-1]]))
+    before = _highest_before(wide)
     if np.any(wide > before + 1):
         return None
     firsts: np.ndarray[Any, np.dtype[np.intp]] = np.flatnonzero(wide > before)
     return firsts
+
+
+def first_rows(codes: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.intp]]:
+    """Each code's first row, for codes in order of first appearance (-1: null).
+
+    A code greater than every code before it is new. Linear, without sorting.
+    """
+    wide = codes.astype(np.int64, copy=False)
+    firsts: np.ndarray[Any, np.dtype[np.intp]] = np.flatnonzero(wide > _highest_before(wide))
+    return firsts
+
+
+def _highest_before(codes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Per row, the highest code of the rows before it (-1 before the first)."""
+    return np.maximum.accumulate(np.concatenate([[-1], codes[:-1]]))
 
 
 def _code_type(rows: int) -> type[np.signedinteger[Any]]:
