@@ -107,6 +107,15 @@ def test_a_conflict_updates_only_the_named_columns(engine: Engine) -> None:
     assert [tuple(row) for row in got] == [("B1", 99.0, "approved"), ("B2", 99.0, "paid")]
 
 
+def test_a_broken_constraint_raises_sqlalchemys_error_without_the_values(engine: Engine) -> None:
+    rows = _bill_rows()
+    repeated = [rows[0], {**rows[1], "source_id": "B1", "description": "card 4111 1111"}]
+    with pytest.raises(sa.exc.IntegrityError) as raised, engine.begin() as connection:
+        insert_frame(connection, BILLS, _frame(repeated))
+    assert "4111" not in str(raised.value)
+    assert _stored(engine, BILLS, "source_id") == []  # the transaction rolled back whole
+
+
 def test_a_bulk_insert_writes_json_and_nulls_as_sqlalchemy_does(engine: Engine) -> None:
     now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     rows = [
