@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-from busywork.store.driver import SQLITE_NULL, driver_columns, driver_values
+from busywork.store.driver import SQLITE_NULL, _sqlite_text, driver_columns, driver_values
 from busywork.store.records import Bill
 
 BILLS = Bill.__table__  # type: ignore[attr-defined]
@@ -40,6 +43,28 @@ def test_date_time_columns_converted_together_agree_with_each_alone() -> None:
     assert sqlite["paid_at"] == ["2026-04-01 09:30:15.123456", "2024-02-29 00:00:00.000000", None]
     assert sqlite["approved_at"][2] == "1969-12-31 23:59:59.000000"
     assert sqlite["created_at"] == [None, None, None]
+
+
+def test_sqlite_date_times_are_the_text_sqlalchemy_binds() -> None:
+    write = sqlite_dialect.DATETIME().bind_processor(sqlite_dialect.dialect())  # type: ignore[no-untyped-call]
+    assert write is not None
+    random = np.random.default_rng(7)
+    first, last = datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59, 999999)
+    span = int((last - first) / timedelta(microseconds=1))
+    edges = [first, last, datetime(1969, 12, 31, 23, 59, 59, 999999), datetime(1970, 1, 1)]
+    instants = edges + [
+        first + timedelta(microseconds=int(offset)) for offset in random.integers(0, span, 5000)
+    ]
+    stamps = np.unique(np.array(instants, dtype="datetime64[us]"))
+    expected = [write(instant.item()) for instant in stamps]
+    assert _sqlite_text(stamps).tolist() == expected
+    years = stamps.astype("datetime64[Y]").astype(np.int64) + 1970
+    in_pandas_range = pd.Series(stamps[(years > 1700) & (years < 2200)])
+    assert len(in_pandas_range) > 100
+    paid_at = BILLS.c.paid_at.type
+    assert driver_values(in_pandas_range, paid_at, "sqlite") == [
+        write(instant.to_pydatetime()) for instant in in_pandas_range
+    ]
 
 
 def test_sqlite_stores_the_missing_marker_as_null_in_every_column_type() -> None:
