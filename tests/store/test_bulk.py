@@ -172,7 +172,7 @@ def test_shared_columns_are_bound_once_and_rows_keep_their_order(
     shared = {"business": "b", "record_kind": "bill", "source": "books", "occurred_at": now}
     varying = list(EVENT_SHAPES[shape])
     if engine.dialect.name == "sqlite" and len(varying) > 1:
-        # PostgreSQL text cannot hold a NUL; SQLite's JSON cannot carry one.
+        # PostgreSQL text cannot hold a NUL; SQLite's can, and it must arrive whole.
         varying.insert(2, (varying[1][0], "nul\x00inside", varying[1][2]))
     rows = [
         {**shared, "type": kind, "source_id": source_id, "detail": detail}
@@ -181,7 +181,7 @@ def test_shared_columns_are_bound_once_and_rows_keep_their_order(
     with engine.begin() as connection:
         connection.execute(sa.insert(EVENTS), rows)
     expected = _stored(engine, EVENTS, "id")
-    monkeypatch.setattr(bulk, "WRITE_CHUNK", 2)  # several chunks, one of them with the NUL
+    monkeypatch.setattr(bulk, "VALUES_ROWS", 2)  # several statements, and a shorter last one
     frame = pd.DataFrame(varying, columns=["type", "source_id", "detail"], dtype=object)
     with engine.begin() as connection:
         connection.execute(sa.delete(EVENTS))
