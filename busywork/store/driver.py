@@ -8,12 +8,14 @@ have bound, so every ORM read of rows written this way is unchanged.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+
+from busywork.store.text_codes import TextCodes
 
 #: What a missing value is bound as on SQLite: NaN, which SQLite stores as NULL
 #: (``sqlite3_bind_double`` of a NaN binds NULL). Python's ``sqlite3`` binds a float
@@ -63,12 +65,15 @@ def driver_columns(
     names: Sequence[str],
     dialect: str,
     missing_as: object = None,
+    coded: Mapping[str, TextCodes] | None = None,
 ) -> dict[str, list[Any]]:
     """:func:`driver_values` of each column ``names`` of ``frame``, a column of ``table``.
 
     On SQLite the date-time columns are converted together: an instant that several of them
     hold (a record created and last updated at once, paid when last updated) is written as
-    text once, and its text shared. Missing values become ``missing_as``.
+    text once, and its text shared. Missing values become ``missing_as``. A text column
+    that ``coded`` holds (the same values, as codes aligned with ``frame``) is taken from
+    its codes (:func:`coded_values`).
     """
     values: dict[str, list[Any]] = {}
     stamps: dict[str, np.ndarray] = {}
@@ -76,7 +81,9 @@ def driver_columns(
         column_type = table.c[name].type
         if isinstance(column_type, sa.TypeDecorator):
             column_type = column_type.impl_instance
-        if dialect == "sqlite" and isinstance(column_type, sa.DateTime):
+        if coded is not None and name in coded and isinstance(column_type, sa.String):
+            values[name] = coded_values(coded[name], missing_as)
+        elif dialect == "sqlite" and isinstance(column_type, sa.DateTime):
             stamps[name] = _naive_utc(frame[name])
         else:
             values[name] = driver_values(frame[name], column_type, dialect, missing_as)
@@ -88,6 +95,19 @@ def driver_columns(
         for name, part in zip(stamps, np.split(text, ends), strict=True):
             values[name] = part.tolist()
     return {name: values[name] for name in names}
+
+
+def coded_values(coded: TextCodes, missing_as: object = None) -> list[Any]:
+    """A text column given as codes, as the driver stores it: ``missing_as`` where missing.
+
+    What :func:`driver_values` gives for the column itself, without testing every row for a
+    missing value (a fifth of a million-record import's conversion).
+    """
+    pooled = np.empty(len(coded.values) + 1, dtype=object)
+    pooled[:-1] = coded.values
+    pooled[-1] = missing_as  # code -1
+    values: list[Any] = pooled.take(coded.codes).tolist()
+    return values
 
 
 def _datetimes(values: pd.Series, dialect: str) -> np.ndarray:

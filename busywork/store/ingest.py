@@ -170,7 +170,8 @@ def _apply(
         updated=int(is_changed.sum()),
         unchanged=int((~is_new & ~is_changed).sum()),
     )
-    write = merged[is_new | is_changed]
+    written = (is_new | is_changed).to_numpy()
+    write = merged[written]
     if len(write):
         columns = [spec.name for spec in column_specs(batch.kind)] + ["content_hash"]
         rows = write[columns].assign(business=business, source=source, deleted=False)
@@ -180,6 +181,7 @@ def _apply(
             rows,
             keys=("business", "source", "source_id"),
             update=(*columns, "deleted"),
+            coded=_written_codes(batch, kept, written, len(merged)),
         )
     events = _change_events(batch.kind, write, is_new[is_new | is_changed])
     deletions = _delete(connection, table, batch, existing, business, source, now, stats)
@@ -198,6 +200,20 @@ def _apply(
     stats.events = len(events)
     stats.by_kind = {batch.kind.value: len(events)} if len(events) else {}
     return stats
+
+
+def _written_codes(
+    batch: RecordBatch, kept: np.ndarray, written: np.ndarray, merged_rows: int
+) -> dict[str, TextCodes]:
+    """The batch's coded text columns at the rows written (``written`` of those ``kept``).
+
+    A left merge on unique ids keeps the kept rows' order and count; were the count another
+    (ids repeated in the store), nothing is handed over and the values are converted.
+    """
+    if not batch.text_codes or merged_rows != int(kept.sum()):
+        return {}
+    rows = np.flatnonzero(kept)[written]
+    return {name: coded.rows(rows) for name, coded in batch.text_codes.items()}
 
 
 def _duplicated_ids(batch: RecordBatch) -> np.ndarray:

@@ -10,8 +10,15 @@ import pandas as pd
 import pytest
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-from busywork.store.driver import SQLITE_NULL, _sqlite_text, driver_columns, driver_values
+from busywork.store.driver import (
+    SQLITE_NULL,
+    _sqlite_text,
+    coded_values,
+    driver_columns,
+    driver_values,
+)
 from busywork.store.records import Bill
+from busywork.store.text_codes import text_codes
 
 BILLS = Bill.__table__  # type: ignore[attr-defined]
 
@@ -65,6 +72,22 @@ def test_sqlite_date_times_are_the_text_sqlalchemy_binds() -> None:
     assert driver_values(in_pandas_range, paid_at, "sqlite") == [
         write(instant.to_pydatetime()) for instant in in_pandas_range
     ]
+
+
+def test_a_text_column_from_its_codes_is_what_the_column_itself_gives() -> None:
+    column = np.array(["a", None, "b", "a", None], dtype=object)
+    coded, _ = text_codes(np.array(["a", " ", "b", "a ", ""], dtype=object))
+    assert coded.column().tolist() == column.tolist()
+    frame = pd.DataFrame({"description": column, "source_id": ["1", "2", "3", "4", "5"]})
+    names = ["description", "source_id"]
+    for dialect, missing in (("sqlite", SQLITE_NULL), ("postgresql", None)):
+        plain = driver_columns(frame, BILLS, names, dialect, missing)
+        from_codes = driver_columns(
+            frame, BILLS, names, dialect, missing, coded={"description": coded}
+        )
+        assert str(from_codes) == str(plain)  # NaN == NaN as text
+    assert coded_values(coded, SQLITE_NULL)[0] == "a"
+    assert coded_values(coded.rows(np.array([3, 4])), None) == ["a", None]
 
 
 def test_sqlite_stores_the_missing_marker_as_null_in_every_column_type() -> None:
