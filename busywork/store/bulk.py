@@ -52,28 +52,60 @@ def upsert_frame(
     keys: Sequence[str],
     update: Sequence[str],
     coded: Mapping[str, TextCodes] | None = None,
+    constants: Mapping[str, Any] | None = None,
 ) -> None:
     """Insert ``frame``'s rows into ``table``; on a ``keys`` conflict overwrite ``update``.
 
-    ``coded`` may hold text columns of ``frame`` as codes (the same values, aligned with its
-    rows): they are converted from those (:func:`~busywork.store.driver.coded_values`).
+    Args:
+        connection: an open connection, inside the caller's transaction.
+        table: the table written.
+        frame: one row per row to write (columns named as the table's).
+        keys: the columns of the unique key a row may conflict on.
+        update: the columns a conflicting row overwrites.
+        coded: text columns of ``frame`` as codes (the same values, aligned with its rows):
+            converted from those (:func:`~busywork.store.driver.coded_values`).
+        constants: more columns, each with one value shared by every row. A statement
+            per row holds them as SQL literals: nothing to convert or bind per row (a
+            million-record import binds three such values per record).
     """
     if frame.empty:
         return
     columns = list(frame.columns)
+    constants = dict(constants or {})
     if _copies(connection, frame):
         converted = driver_columns(frame, table, columns, "postgresql", coded=coded)
         values = [converted[name] for name in columns]
+        for name, value in constants.items():
+            shared = driver_values(pd.Series([value]), table.c[name].type, "postgresql")[0]
+            values.append([shared] * len(frame))
         from busywork.store import pg_copy  # noqa: PLC0415  (PostgreSQL only: see _copies)
 
-        pg_copy.upsert_rows(connection, table, columns, values, keys=keys, update=update)
+        names = [*columns, *constants]
+        pg_copy.upsert_rows(connection, table, names, values, keys=keys, update=update)
         return
+    literals = _literals(connection, table, constants)
+    frame = frame.assign(**{name: constants[name] for name in constants if name not in literals})
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values({name: sa.bindparam(name) for name in columns})
+    statement = insert(table).values(
+        {**{name: sa.bindparam(name) for name in frame.columns}, **literals}
+    )
     statement = statement.on_conflict_do_update(
         index_elements=list(keys), set_={name: statement.excluded[name] for name in update}
     )
     _execute(connection, statement, frame, table, coded)
+
+
+def _literals(
+    connection: Connection, table: sa.Table, constants: Mapping[str, Any]
+) -> dict[str, sa.ColumnElement[Any]]:
+    """The constants the dialect writes as SQL literals (quoted by SQLAlchemy's own types)."""
+    literals: dict[str, sa.ColumnElement[Any]] = {}
+    for name, value in constants.items():
+        column_type = _impl(table.c[name].type)
+        render = column_type.literal_processor(connection.dialect)
+        if render is not None and isinstance(column_type, sa.String | sa.Boolean):
+            literals[name] = sa.literal_column(render(value), type_=column_type)
+    return literals
 
 
 def insert_frame(

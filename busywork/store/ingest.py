@@ -174,14 +174,14 @@ def _apply(
     write = merged[written]
     if len(write):
         columns = [spec.name for spec in column_specs(batch.kind)] + ["content_hash"]
-        rows = write[columns].assign(business=business, source=source, deleted=False)
         upsert_frame(
             connection,
             table,
-            rows,
+            write[columns],
             keys=("business", "source", "source_id"),
             update=(*columns, "deleted"),
             coded=_written_codes(batch, kept, written, len(merged)),
+            constants={"business": business, "source": source, "deleted": False},
         )
     events = _change_events(batch.kind, write, is_new[is_new | is_changed])
     deletions = _delete(connection, table, batch, existing, business, source, now, stats)

@@ -107,6 +107,37 @@ def test_a_conflict_updates_only_the_named_columns(engine: Engine) -> None:
     assert [tuple(row) for row in got] == [("B1", 99.0, "approved"), ("B2", 99.0, "paid")]
 
 
+@pytest.mark.parametrize("copy_min_rows", [10**9, 1], ids=["statement", "copy"])
+def test_shared_values_store_what_a_column_of_them_stores(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, copy_min_rows: int
+) -> None:
+    monkeypatch.setattr(pg_copy, "COPY_MIN_ROWS", copy_min_rows)  # PostgreSQL: both paths
+    shared = {"business": "b", "source": "O'Brien's \\books", "deleted": True}
+    rows = [{key: value for key, value in row.items() if key not in shared} for row in _bill_rows()]
+    keys = ("business", "source", "source_id")
+    stored = []
+    for given in ("as columns", "as constants"):
+        with engine.begin() as connection:
+            connection.execute(sa.delete(BILLS))
+            for deleted in (False, True):  # the second write conflicts: deleted is updated
+                values = {**shared, "deleted": deleted}
+                if given == "as columns":
+                    frame = _frame(rows).assign(**values)
+                    upsert_frame(connection, BILLS, frame, keys=keys, update=("deleted",))
+                else:
+                    upsert_frame(
+                        connection,
+                        BILLS,
+                        _frame(rows),
+                        keys=keys,
+                        update=("deleted",),
+                        constants=values,
+                    )
+        stored.append(_stored(engine, BILLS, "source_id"))
+    assert stored[0] == stored[1]
+    assert [(row[1], row[6]) for row in stored[1]] == [("O'Brien's \\books", True)] * 2
+
+
 def test_a_broken_constraint_raises_sqlalchemys_error_without_the_values(engine: Engine) -> None:
     rows = _bill_rows()
     repeated = [rows[0], {**rows[1], "source_id": "B1", "description": "card 4111 1111"}]
