@@ -242,11 +242,18 @@ def lexsorted(keys: Sequence[Ints], ids: pd.Series[Any]) -> Ints:
     Ids (text) are compared only among rows whose keys are all equal, which are few when the
     keys include a date and a subject: sorting by text is the slow part of a sort.
     """
-    order = np.lexsort(tuple(reversed(keys)))
-    same = np.ones(max(len(order) - 1, 0), dtype=bool)
-    for key in keys:
-        ordered = key[order]
-        same &= ordered[1:] == ordered[:-1]
+    joint = _joint_key(keys)
+    if joint is None:
+        order = np.lexsort(tuple(reversed(keys)))
+        same = np.ones(max(len(order) - 1, 0), dtype=bool)
+        for key in keys:
+            ordered = key[order]
+            same &= ordered[1:] == ordered[:-1]
+    else:
+        # One stable sort of one key: the order np.lexsort gives, at half its cost or less.
+        order = np.argsort(joint, kind="stable")
+        ordered = joint[order]
+        same = ordered[1:] == ordered[:-1]
     tied = np.zeros(len(order), dtype=bool)
     tied[1:] |= same
     tied[:-1] |= same
@@ -257,6 +264,34 @@ def lexsorted(keys: Sequence[Ints], ids: pd.Series[Any]) -> Ints:
         text = np.asarray(np.where(missing, "", text), dtype=StringDType())
         order[tied] = rows[np.lexsort((text, missing, *(key[rows] for key in reversed(keys))))]
     return order
+
+
+def _joint_key(keys: Sequence[Ints]) -> Ints | None:
+    """One integer per row that orders the rows as ``keys`` do (first primary), if one fits.
+
+    A key whose values span little more than its rows (codes) is offset to start at 0; any
+    other (timestamps) is replaced by its values' ranks, found on its distinct values, which
+    are few (days). None when the product of the keys' widths would overflow.
+    """
+    rows = len(keys[0]) if keys else 0
+    joint = np.zeros(rows, dtype=np.int64)
+    span = 1  # joint < span
+    for key in keys:
+        if rows == 0:
+            return joint
+        lowest, highest = int(key.min()), int(key.max())
+        if highest - lowest <= 2 * rows:
+            dense, width = key - lowest, highest - lowest + 1
+        else:
+            dense, distinct = pd.factorize(key)
+            rank = np.empty(len(distinct), dtype=np.int64)
+            rank[np.argsort(distinct)] = np.arange(len(distinct))
+            dense, width = rank[dense], len(distinct)
+        if span * width > _WIDEST_KEY:
+            return None
+        joint = joint * width + dense
+        span *= width
+    return joint
 
 
 def day_numbers(stamps: pd.Series[Any]) -> Ints:

@@ -27,7 +27,7 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 from pandas.arrays import StringArray
 
-from busywork.store.text_dictionary import first_rows, recall, recall_rows
+from busywork.store.text_dictionary import first_rows, recall, recall_origin, recall_rows
 from detectors._shared import shared_by_memory
 
 Ints = np.ndarray[Any, np.dtype[np.intp]]
@@ -58,6 +58,31 @@ def text_codes(values: pd.Series[Any]) -> tuple[CodeArray, Texts]:
     if memory is None:
         return _coded(as_text(values).to_numpy(dtype=object))
     return shared_by_memory("text_codes", memory, None, lambda: _text_codes(values, memory))
+
+
+def column_codes(values: pd.Series[Any]) -> tuple[CodeArray, Texts]:
+    """Per row, a code of its value, and the distinct values: those of the column it is from.
+
+    Rows selected from a column decoded from a stored snapshot keep that column's codes, not
+    renumbered, and the distinct values are the whole column's (its :func:`text_codes` of
+    the pass): an answer worked out once per distinct value of the column, as a look-up,
+    serves each selection of it. Any other column is coded as :func:`text_codes` codes it.
+    """
+    memory = loaded(values)
+    if memory is not None and isinstance(values.name, str):
+        labels = values.index.to_numpy()
+        found = (
+            recall_origin(memory, labels, values.name)
+            if pd.api.types.is_integer_dtype(labels.dtype)
+            else None
+        )
+        stored = None if found is None else recall(found[1])
+        if found is not None and stored is not None:
+            whole = shared_by_memory(
+                "text_codes", found[1], None, lambda: (stored.codes, stored.values)
+            )
+            return found[0], whole[1]
+    return text_codes(values)
 
 
 def loaded(values: pd.Series[Any]) -> np.ndarray[Any, Any] | None:

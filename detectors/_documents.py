@@ -39,11 +39,16 @@ def is_sales_invoice(raw: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.bool_]]:
 def _sales_rows(raw: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.bool_]]:
     keep = np.ones(len(raw), dtype=bool)
     if DOC_TYPE in raw.columns:
-        keep &= (fr.lowered(raw[DOC_TYPE]).fillna(INVOICE) == INVOICE).to_numpy(dtype=bool)
+        # Each distinct type is tested once; a row without one is taken for an invoice.
+        keep &= ds.per_distinct_test(raw[DOC_TYPE], _is_invoice_type, True)
     if "total" in raw.columns:
         keep &= (fr.as_money(raw["total"]) > 0).to_numpy(dtype=bool)
     keep.flags.writeable = False  # shared within a pass
     return keep
+
+
+def _is_invoice_type(doc_type: str) -> bool:
+    return ds.clean_lowered(doc_type) == INVOICE
 
 
 def sales_invoices(raw: pd.DataFrame) -> pd.DataFrame:

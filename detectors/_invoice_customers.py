@@ -22,7 +22,7 @@ from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._codes import Ints, factor, first_rows, look_up
 from detectors._customers import AltIds, Directory, resolve_customers
-from detectors._known import known_text
+from detectors._known import KnownText, known_text
 from detectors._separate_records import separate_records
 from detectors._shared import shared
 from detectors._subject_keys import IdKeys
@@ -151,8 +151,8 @@ class _RecordKeys:
 
     #: The records' distinct sources (nulls are not among them).
     sources: pd.Index
-    #: The records' distinct ids (:func:`detectors._known.known_text`).
-    ids: pd.Index
+    #: The records' ids, coded (:func:`detectors._known.known_text`).
+    known_ids: KnownText
     #: Each distinct pair as one integer: ``(source code + 1) * (ids + 1) + id code + 1``.
     pairs: pd.Index
     #: Per pair: the first record holding it.
@@ -169,7 +169,7 @@ class _RecordKeys:
         first = first_rows(factor(key))
         return cls(
             sources=pd.Index(sources.to_numpy(dtype=object), dtype=object),
-            ids=known.values,
+            known_ids=known,
             pairs=pd.Index(key[first]),
             first=first,
             names=fr.as_text(book["name"]).to_numpy(dtype=object),
@@ -184,13 +184,18 @@ class _RecordKeys:
         """Per row, the first record with the row's source and id (nulls equal), else -1.
 
         Also per row, whether its id is null. The rows' text is looked up once per distinct
-        value (:func:`detectors._distinct.text_codes`), not row by row.
+        value (:func:`detectors._distinct.text_codes`), not row by row; the ids once per
+        distinct value of the column they were selected from, in a pass.
         """
         source_code, source_null = _looked_up(self.sources, source)
-        id_code, id_null = _looked_up(self.ids, ids)
+        # The ids by their loaded column's codes: its values were looked up once per pass.
+        codes, values = ds.column_codes(ids)
+        id_code = np.append(self.known_ids.positions(values), -1)[codes]
+        id_null = codes < 0
         # A value the records do not hold (coded -1 like a null) names no record.
         unknown = ((source_code < 0) & ~source_null) | ((id_code < 0) & ~id_null)
-        at = self.pairs.get_indexer(pd.Index(self._key(source_code, id_code, len(self.ids))))
+        key = self._key(source_code, id_code, len(self.known_ids.values))
+        at = self.pairs.get_indexer(pd.Index(key))
         return np.where((at >= 0) & ~unknown, look_up(self.first, at), -1), id_null
 
 

@@ -64,8 +64,25 @@ class KnownText:
         """
         if not more:
             return Codes(self.codes, self.values.to_numpy(dtype=object))
-        found, values = _coded_after(self.values, [_coded(part) for part in more])
+        parts = [_coded(part) for part in more]
+        positions = [self.positions(part.values) for part in parts]
+        found, values = _coded_after(self.values, parts, positions)
         return Codes(np.concatenate([self.codes, found]), values)
+
+    def positions(self, distinct: Texts) -> Ints:
+        """Per value of ``distinct`` (distinct texts), its code in this column; -1 for none.
+
+        Once per pass for the same array (a loaded column's distinct values,
+        :func:`detectors._distinct.column_codes`): every selection of that column takes
+        its rows' codes from the answer, hashing no text. Read it, never write it.
+        """
+
+        def compute() -> Ints:
+            found = self.values.get_indexer(pd.Index(distinct, dtype=object)).astype(np.int64)
+            found.flags.writeable = False
+            return found
+
+        return shared("known_positions", (self, distinct), (), compute)
 
     def cleaned(self, coded: Codes, clean: Cleaner) -> Codes:
         """``coded.cleaned(clean)``, for codes :meth:`then` gave, cleaning this column once.
@@ -78,7 +95,10 @@ class KnownText:
         own, own_index = shared("known_cleaned", (self,), clean, lambda: self._cleaned(clean))
         added = np.array([*map(clean, coded.values[len(self.values) :])], dtype=object)
         # The column's cleaned values first, coded as they were; the added ones after them.
-        per_added, values = _coded_after(own_index, [_coded_text(added)])
+        part = _coded_text(added)
+        per_added, values = _coded_after(
+            own_index, [part], [own_index.get_indexer(pd.Index(part.values, dtype=object))]
+        )
         value_codes = np.concatenate([own.codes, per_added, [-1]])
         return Codes(value_codes[coded.codes].astype(np.int64), values)
 
@@ -107,19 +127,20 @@ def _coded_text(text: Texts) -> _Coded:
     return _Coded(codes, np.asarray(uniques, dtype=object))
 
 
-def _coded_after(known: pd.Index, parts: list[_Coded]) -> tuple[Ints, Texts]:
+def _coded_after(known: pd.Index, parts: list[_Coded], positions: list[Any]) -> tuple[Ints, Texts]:
     """Codes of the rows of ``parts`` after the distinct values ``known``, and all values.
 
     A value ``known`` holds takes its position there; new values follow, in order of first
     appearance; nulls are -1. The same codes as coding ``known`` and the parts' rows laid
     end to end (:func:`detectors._codes.factor`), hashing only the parts' distinct values.
+    ``positions`` holds each part's values' positions in ``known`` (-1: none).
     """
     added: list[Texts] = []
     added_index = pd.Index([], dtype=object)
     coded: list[Ints] = []
-    for part in parts:
+    for part, found in zip(parts, positions, strict=True):
         distinct = pd.Index(part.values, dtype=object)
-        per_value = known.get_indexer(distinct).astype(np.int64)
+        per_value = np.array(found, dtype=np.int64)  # a copy: new values are written in
         if len(added_index):
             # Values an earlier part added take the codes they got there.
             earlier = added_index.get_indexer(distinct)

@@ -183,6 +183,8 @@ def _fallback(
     return np.where(customer >= 0, customer, guess)
 
 
+#: The status (trimmed, lower case) of a cancelled invoice.
+_VOID = frozenset(("void",))
 #: How an attendee's customer was found, by code (the last: not found).
 _METHODS = np.array(["email", "name", "prefix", "entity", "none"], dtype=object)
 
@@ -237,11 +239,7 @@ def _invoices(
             "manual": fr.is_manual(raw["origin"]),
         }
     )
-    keep = (
-        (fr.lowered(raw["status"]) != "void").to_numpy()
-        & (customer >= 0)
-        & docs.is_sales_invoice(raw)
-    )
+    keep = ~lowered_in(raw["status"], _VOID) & (customer >= 0) & docs.is_sales_invoice(raw)
     frame = frame[keep & (frame["issued"] <= today).to_numpy()]
     order = day_order(frame["issued"], frame["customer"].to_numpy(), frame["invoice_id"])
     return frame.take(order).reset_index(drop=True)

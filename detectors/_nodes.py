@@ -121,8 +121,11 @@ def party_nodes(
 
 
 def _has_separator(texts: Any) -> bool:
-    """Whether any of the texts holds the pairs' separator."""
-    return any("\x1f" in text for text in texts)
+    """Whether any of the texts holds the pairs' separator.
+
+    The texts are searched joined, in one pass in C, rather than one by one.
+    """
+    return "\x1f" in "".join(texts)
 
 
 def _colons(texts: Any) -> np.ndarray[Any, np.dtype[np.object_]]:

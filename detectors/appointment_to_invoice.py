@@ -115,8 +115,12 @@ class AppointmentToInvoiceDetector(Detector):
         # Two appointments billed by one invoice are one invoice typed, not two: the same
         # session seen twice (a calendar copy) must not double the evidence.
         pairs = hand.groupby("customer").size()
-        invoiced = hand.groupby("customer")["invoice_id"].nunique()
-        found = pairs.index[(pairs >= self.min_pairs) & (invoiced >= self.min_pairs)]
+        # Invoices are counted only for the few customers with enough pairs: counting the
+        # distinct invoice ids of every customer hashed each pair's id text.
+        many = pairs.index[pairs >= self.min_pairs]
+        frequent = hand[hand["customer"].isin(many).to_numpy()]
+        invoiced = frequent.groupby("customer")["invoice_id"].nunique()
+        found = invoiced.index[invoiced >= self.min_pairs]
         # Narrow once to the customers found, then split: not one full scan per customer.
         rows_of = dict(tuple(paired[paired["customer"].isin(found)].groupby("customer")))
         mine = invoices[invoices["customer"].isin(found)]

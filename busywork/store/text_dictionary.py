@@ -140,6 +140,14 @@ def recall_rows(
     they hold the very objects the column holds there (equal objects, equal values), or,
     where the column is null, None or NaN (pandas' text dtype writes a null as NaN).
     """
+    found = recall_origin(rows, labels, name)
+    return None if found is None else found[0]
+
+
+def recall_origin(
+    rows: np.ndarray[Any, Any], labels: np.ndarray[Any, Any], name: object
+) -> tuple[np.ndarray[Any, np.dtype[np.signedinteger[Any]]], Texts] | None:
+    """:func:`recall_rows`'s codes of ``rows``, and the remembered column they came from."""
     named = _named.get(name) if isinstance(name, str) else None
     if (
         rows.dtype != object
@@ -165,7 +173,7 @@ def recall_rows(
         addresses = everywhere[labels]
         codes = entry.codes_at(labels)
         if np.all((addresses == objects) | ((codes < 0) & nulls)):
-            return codes
+            return codes, column
     return None
 
 

@@ -17,6 +17,7 @@ from detectors._codes import (
     first_per_group,
     first_rows,
     frequent,
+    lexsorted,
     owners,
     prefix_owners,
     sort_keyed,
@@ -47,6 +48,40 @@ def test_sort_keyed_orders_rows_exactly_as_sort_values(seed: int) -> None:
     frame = _records(seed)
     expected = frame.sort_values(["key", "issued", "source_id"]).reset_index(drop=True)
     assert sort_keyed(frame, "issued").equals(expected)
+
+
+def _expected_order(keys: list[np.ndarray], ids: pd.Series) -> list[int]:
+    columns = {f"key{number}": key for number, key in enumerate(keys)}
+    frame = pd.DataFrame({**columns, "id": ids})
+    return frame.sort_values([*columns, "id"], kind="stable").index.tolist()
+
+
+@pytest.mark.parametrize(
+    "spread",
+    [
+        10,  # codes: offset into one joint key
+        10**15,  # sparse values (timestamps): ranked into one joint key
+    ],
+)
+def test_lexsorted_orders_rows_by_every_key_then_id(spread: int) -> None:
+    rng = np.random.default_rng(spread % 97)
+    rows = 2_000
+    keys = [
+        (rng.integers(0, 30, rows) * spread).astype(np.int64),
+        rng.integers(-1, 25, rows).astype(np.int64),
+    ]
+    ids = pd.Series(rng.choice(np.array(["x1", "x10", "x2", "X", None], dtype=object), rows))
+    assert lexsorted(keys, ids).tolist() == _expected_order(keys, ids)
+
+
+def test_lexsorted_sorts_key_by_key_when_the_keys_do_not_fit_one_integer() -> None:
+    rng = np.random.default_rng(7)
+    rows = 2_000
+    # Seven keys of about 2,000 distinct values each: 2,000**7 is more than 2**62.
+    keys = [rng.integers(0, 2**40, rows).astype(np.int64) for _ in range(7)]
+    keys[0][: rows // 2] = 5  # ties on the first key, ordered by the next ones
+    ids = pd.Series(rng.choice(np.array(["x1", "x2", None], dtype=object), rows))
+    assert lexsorted(keys, ids).tolist() == _expected_order(keys, ids)
 
 
 def test_sort_keyed_leaves_its_input_alone() -> None:

@@ -13,6 +13,7 @@ from busywork.store import text_dictionary
 from busywork.store.frame_codec import decode_frame, encode_frame
 from busywork.store.text_dictionary import recall
 from detectors import _distinct as ds
+from detectors._known import known_text
 from detectors._shared import detection_pass
 
 
@@ -109,6 +110,31 @@ def test_rows_selected_from_a_decoded_column_are_coded_as_their_own_text(seed: i
         assert kept is not None or len(rows) == 0
         assert coded.tolist() == codes.tolist()
         assert distinct.tolist() == list(values)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_rows_selected_from_a_decoded_column_keep_its_codes_and_distinct_values(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pool = [None, "a", "b", "Zoë", "a ", ""]
+    decoded = _decoded([pool[i] for i in rng.integers(0, len(pool), 30)])
+    selected = decoded[rng.random(len(decoded)) < 0.6]["name"]
+    records = pd.DataFrame({"name": pd.Series(["b", "Zoë", "c"], dtype=object)})
+
+    with detection_pass():
+        whole_codes, whole_values = ds.text_codes(decoded["name"])
+        codes, values = ds.column_codes(selected)
+        known = known_text(records, "name")
+        positions = known.positions(values)
+        again = known.positions(ds.column_codes(decoded["name"].iloc[:3])[1])
+
+    assert values is whole_values  # one answer per distinct value serves every selection
+    assert codes.tolist() == whole_codes[selected.index.to_numpy()].tolist()
+    rows = [None if code < 0 else values[code] for code in codes]
+    assert rows == [None if pd.isna(value) else value for value in selected]
+    assert positions.tolist() == [
+        ["b", "Zoë", "c"].index(v) if v in ("b", "Zoë") else -1 for v in values
+    ]
+    assert again is positions
 
 
 def test_rows_holding_equal_but_other_objects_are_not_taken_for_the_column_rows() -> None:
