@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfoNotFoundError
@@ -134,3 +136,14 @@ def test_a_batch_shipped_as_codes_unpacks_to_the_same_frame(tmp_path: Path) -> N
     pd.testing.assert_frame_equal(unpacked.frame, batch.frame)
     assert unpacked.hashes is not None
     assert unpacked.hashes.tolist() == content_hashes(batch.frame).tolist()
+
+
+def test_the_helper_imports_no_other_connector() -> None:
+    # A fresh interpreter importing what the helper imports (its start is on the import's path).
+    code = f"import sys; {read_ahead.HELPER_CODE.split(';')[0]}; print(sorted(sys.modules))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "connectors.csv_import" in loaded
+    assert "connectors.caldav_calendar" not in loaded
+    assert "requests" not in loaded
