@@ -69,6 +69,28 @@ def test_files_read_ahead_match_files_read_here(
     assert list(ahead[1][0].hashes) == list(content_hashes(here[1][0].frame))
 
 
+def test_a_helper_started_early_reads_the_files_as_they_are_when_handed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read_ahead, "READ_AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(read_ahead, "READ_HERE_WHILE_STARTING", False)
+    reads = _reads(tmp_path)
+    with read_ahead.helper_started_for(reads[:2]) as helper:
+        assert helper is not None
+        # Written after the helper started (as if while the caller hashed the others).
+        (tmp_path / "payments.csv").write_text(
+            "source_id,paid_at,amount,currency\nP1,2026-01-09T10:00:00Z,10,GBP\n"
+        )
+        ahead = list(read_in_order(reads, helper))
+    here = [read.run() for read in reads]
+
+    assert [result[1:] for result in ahead] == [result[1:] for result in here]
+    assert [outcome.kept for _, _, outcome in ahead] == [2, 1, 1]
+    payments = ahead[2][0]
+    assert payments is not None
+    assert payments.hashes is not None  # read by the helper
+
+
 def test_small_imports_never_start_a_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -76,6 +98,8 @@ def test_small_imports_never_start_a_process(
         raise AssertionError("a process was started")
 
     monkeypatch.setattr(read_ahead, "_Helper", refuse)
+    with read_ahead.helper_started_for(_reads(tmp_path)) as helper:
+        assert helper is None
     results = list(read_in_order(_reads(tmp_path)))
     assert [outcome.kept for _, _, outcome in results] == [2, 1, 0]
 
