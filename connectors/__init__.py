@@ -1,13 +1,10 @@
-"""Connectors: pull records from a business's tools into the store, incrementally."""
+"""Connectors: pull records from a business's tools into the store, incrementally.
 
-from connectors import caldav_calendar as caldav_calendar
-from connectors import calendly as calendly
-from connectors import csv_export
-from connectors import google_calendar as google_calendar
-from connectors import msgraph_calendar as msgraph_calendar
-from connectors import quickbooks as quickbooks
-from connectors import stripe as stripe
-from connectors import xero as xero
+The built-in connectors' modules are imported when the registry is first asked for a
+connector (:mod:`connectors.registry`), so importing one module of this package (say, the
+CSV reading) does not import every vendor's client.
+"""
+
 from connectors.base import Connector, ConnectorConfig, ConnectorContext, SyncPage
 from connectors.registry import connector_classes, get_connector, register
 
@@ -17,7 +14,6 @@ __all__ = [
     "ConnectorContext",
     "SyncPage",
     "connector_classes",
-    "csv_export",
     "get_connector",
     "register",
 ]

@@ -27,7 +27,7 @@ from connectors.csv_mapping import FileMapping
 from connectors.csv_reading import TABULAR_SUFFIXES
 from connectors.doc_types import DocTypeRules
 from connectors.outcomes import FileOutcome, FileStatus
-from connectors.read_ahead import ExportRead, read_in_order
+from connectors.read_ahead import ExportRead, helper_started_for, read_in_order
 from connectors.registry import register
 
 #: File stem per record kind, in the order files are loaded (people before their invoices).
@@ -149,37 +149,37 @@ class CsvConnector(Connector):
                 f"{self.name}: folder {folder} does not exist; set `path:` to your exports folder"
             )
         present = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
-        claimed: set[str] = set()
-        files: list[tuple[str, Path, str, ExportRead | None]] = []
-        for stem, kind in FILE_STEMS.items():
-            mapping = self.config.mapping(stem)
-            path = present.get((mapping.file or f"{stem}.csv").lower())
-            if path is None:
-                continue
-            claimed.add(path.name)
-            digest = f"{_sha256(path)}:{_mapping_hash(mapping)}"
-            unchanged = seen.get(stem, {}).get("sha256") == digest
-            export = ExportRead(path, kind, stem, mapping, self.context, self.config.doc_types)
-            files.append((stem, path, digest, None if unchanged else export))
-        # Read in order; a big import reads the next files while this one's page commits.
-        with closing(read_in_order([read for *_, read in files if read is not None])) as reads:
-            for stem, path, digest, job in files:
-                if job is None:
+        found = self._found(present)
+        claimed = {path.name for _, path, _ in found}
+        # A file the cursor has not seen is read whatever it holds: the helper reading the
+        # next files (a big import) starts before the hashing that tells the others.
+        new = [read for stem, _, read in found if "sha256" not in seen.get(stem, {})]
+        with helper_started_for(new) as helper:
+            files: list[tuple[str, Path, str, ExportRead | None]] = []
+            for stem, path, export in found:
+                digest = f"{_sha256(path)}:{_mapping_hash(export.mapping)}"
+                unchanged = seen.get(stem, {}).get("sha256") == digest
+                files.append((stem, path, digest, None if unchanged else export))
+            # In order; a big import reads the next files while this one's page commits.
+            jobs = [read for *_, read in files if read is not None]
+            with closing(read_in_order(jobs, helper)) as reads:
+                for stem, path, digest, job in files:
+                    if job is None:
+                        yield SyncPage(
+                            batches=(),
+                            cursor=dict(seen),
+                            files=(FileOutcome(path.name, stem, FileStatus.UNCHANGED),),
+                        )
+                        continue
+                    batch, problems, outcome = next(reads)
+                    if batch is not None and not outcome.failed:
+                        seen[stem] = {"sha256": digest, "rows": len(batch.frame)}
                     yield SyncPage(
-                        batches=(),
+                        batches=() if batch is None else (batch,),
                         cursor=dict(seen),
-                        files=(FileOutcome(path.name, stem, FileStatus.UNCHANGED),),
+                        problems=problems,
+                        files=(outcome,),
                     )
-                    continue
-                batch, problems, outcome = next(reads)
-                if batch is not None and not outcome.failed:
-                    seen[stem] = {"sha256": digest, "rows": len(batch.frame)}
-                yield SyncPage(
-                    batches=() if batch is None else (batch,),
-                    cursor=dict(seen),
-                    problems=problems,
-                    files=(outcome,),
-                )
         ignored = {name.lower() for name in self.config.ignore}
         unused = tuple(
             FileOutcome(
@@ -193,6 +193,17 @@ class CsvConnector(Connector):
         )
         if unused:
             yield SyncPage(batches=(), cursor=dict(seen), files=unused)
+
+    def _found(self, present: dict[str, Path]) -> list[tuple[str, Path, ExportRead]]:
+        """Each kind's file in ``present`` (by lower-cased name), in load order, to read."""
+        found = []
+        for stem, kind in FILE_STEMS.items():
+            mapping = self.config.mapping(stem)
+            path = present.get((mapping.file or f"{stem}.csv").lower())
+            if path is not None:
+                export = ExportRead(path, kind, stem, mapping, self.context, self.config.doc_types)
+                found.append((stem, path, export))
+        return found
 
 
 #: What a credit-note file's mapping implies unless it says otherwise.

@@ -87,7 +87,10 @@ def decode(data: bytes, encoding: str | None) -> tuple[str, str, bool]:
         UnreadableFileError: the configured encoding does not fit; the hint names one that does.
     """
     if encoding is None:
-        encoding, detected = detect_encoding(data)
+        try:  # what detect_encoding tries first, decoded once instead of twice
+            return data.decode("utf-8-sig"), "utf-8-sig", False
+        except UnicodeDecodeError:
+            encoding, detected = detect_encoding(data)
     else:
         detected = False
     try:
@@ -153,8 +156,10 @@ def _plain_grid(text: str, delimiter: str) -> np.ndarray | None:
     body = text.replace("\r\n", "\n") if "\r" in text else text
     if "\r" in body:
         return None
-    body = body.removesuffix("\n")
     lines = body.split("\n")
+    ended = lines[-1] == ""  # the last line ends in a line break (no copy of the text cut off)
+    if ended:
+        lines.pop()
     width = lines[0].count(delimiter) + 1
     counts = np.fromiter(map(str.count, lines, repeat(delimiter)), np.int64, len(lines))
     if width < 2 or (counts != width - 1).any():
@@ -162,6 +167,8 @@ def _plain_grid(text: str, delimiter: str) -> np.ndarray | None:
     if max(map(len, lines)) >= csv.field_size_limit():  # csv would refuse such a cell
         return None
     cells = body.replace("\n", delimiter).split(delimiter)
+    if ended:
+        cells.pop()  # the empty cell after the last line break
     return np.array(cells, dtype=object).reshape(len(lines), width)
 
 

@@ -3,8 +3,9 @@
 An import is read, validated and hashed (pure work on the file's bytes), then committed
 (the database's work), file after file. On a machine with a second core the two overlap:
 while the sync loop commits one file, a helper process reads the next ones. Only big
-imports start one (:data:`READ_AHEAD_MIN_BYTES`). The helper takes about a second to start
-(it imports pandas and our modules); meanwhile the files are read here as before.
+imports start one (:data:`READ_AHEAD_MIN_BYTES`). The helper takes most of a second to start
+(it imports pandas and our modules); meanwhile the files are read here as before. A caller
+that hashes its files first starts it before (:func:`helper_started_for`).
 
 The helper is a fresh interpreter (``python -c``, never a fork: the caller may run
 threads) that imports only this module, so no main module is run again and none needs a
@@ -28,7 +29,7 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -78,14 +79,24 @@ class ExportRead:
         )
 
 
-def read_in_order(reads: Sequence[ExportRead]) -> Generator[ReadResult, None, None]:
+def read_in_order(
+    reads: Sequence[ExportRead], started: _Helper | None = None
+) -> Generator[ReadResult, None, None]:
     """Each file's result, in the order given; big imports read ahead in a second process.
 
     Close the generator (or let it be collected) to stop the helper early.
+
+    Args:
+        reads: The files, in the order their results are wanted.
+        started: A helper from :func:`helper_started_for` (which stops it), used instead of
+            starting one here. It is handed no file before this generator is first advanced.
     """
-    if len(reads) < 2 or sum(_size(read.path) for read in reads) < READ_AHEAD_MIN_BYTES:
+    if not _wants_helper(reads):
         for read in reads:
             yield read.run()
+        return
+    if started is not None:
+        yield from _with_helper(reads, started)
         return
     helper = _Helper()
     finished = False
@@ -94,6 +105,30 @@ def read_in_order(reads: Sequence[ExportRead]) -> Generator[ReadResult, None, No
         finished = True
     finally:
         helper.stop(finished)
+
+
+@contextlib.contextmanager
+def helper_started_for(reads: Sequence[ExportRead]) -> Iterator[_Helper | None]:
+    """A helper started now if ``reads`` alone call for one; stopped when the block ends.
+
+    For a caller that knows some of the files it will read before it knows them all (a
+    file never read before is read whatever it holds; telling whether a known one changed
+    takes hashing it): the helper's second of starting overlaps that work. Hand it to
+    :func:`read_in_order` with all the files; until then it is given none to read.
+    """
+    helper = _Helper() if _wants_helper(reads) else None
+    finished = False
+    try:
+        yield helper
+        finished = True
+    finally:
+        if helper is not None:
+            helper.stop(finished)
+
+
+def _wants_helper(reads: Sequence[ExportRead]) -> bool:
+    """Whether reading ``reads`` is worth a second process."""
+    return len(reads) >= 2 and sum(_size(read.path) for read in reads) >= READ_AHEAD_MIN_BYTES
 
 
 def _with_helper(reads: Sequence[ExportRead], helper: _Helper) -> Generator[ReadResult, None, None]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfoNotFoundError
@@ -67,6 +69,28 @@ def test_files_read_ahead_match_files_read_here(
     assert list(ahead[1][0].hashes) == list(content_hashes(here[1][0].frame))
 
 
+def test_a_helper_started_early_reads_the_files_as_they_are_when_handed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read_ahead, "READ_AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(read_ahead, "READ_HERE_WHILE_STARTING", False)
+    reads = _reads(tmp_path)
+    with read_ahead.helper_started_for(reads[:2]) as helper:
+        assert helper is not None
+        # Written after the helper started (as if while the caller hashed the others).
+        (tmp_path / "payments.csv").write_text(
+            "source_id,paid_at,amount,currency\nP1,2026-01-09T10:00:00Z,10,GBP\n"
+        )
+        ahead = list(read_in_order(reads, helper))
+    here = [read.run() for read in reads]
+
+    assert [result[1:] for result in ahead] == [result[1:] for result in here]
+    assert [outcome.kept for _, _, outcome in ahead] == [2, 1, 1]
+    payments = ahead[2][0]
+    assert payments is not None
+    assert payments.hashes is not None  # read by the helper
+
+
 def test_small_imports_never_start_a_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -74,6 +98,8 @@ def test_small_imports_never_start_a_process(
         raise AssertionError("a process was started")
 
     monkeypatch.setattr(read_ahead, "_Helper", refuse)
+    with read_ahead.helper_started_for(_reads(tmp_path)) as helper:
+        assert helper is None
     results = list(read_in_order(_reads(tmp_path)))
     assert [outcome.kept for _, _, outcome in results] == [2, 1, 0]
 
@@ -134,3 +160,14 @@ def test_a_batch_shipped_as_codes_unpacks_to_the_same_frame(tmp_path: Path) -> N
     pd.testing.assert_frame_equal(unpacked.frame, batch.frame)
     assert unpacked.hashes is not None
     assert unpacked.hashes.tolist() == content_hashes(batch.frame).tolist()
+
+
+def test_the_helper_imports_no_other_connector() -> None:
+    # A fresh interpreter importing what the helper imports (its start is on the import's path).
+    code = f"import sys; {read_ahead.HELPER_CODE.split(';')[0]}; print(sorted(sys.modules))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "connectors.csv_import" in loaded
+    assert "connectors.caldav_calendar" not in loaded
+    assert "requests" not in loaded
