@@ -129,8 +129,6 @@ def resolve_customers(
         if name not in (coded or {})
     }
     known = {name: text.codes for name, text in texts.items()}
-    # The sources too: a few values, looked up per distinct value rather than hashed per row.
-    known["source"] = known_text(customers, "source").then(*columns["source"][1:]).codes
     if "id" not in (coded or {}):
         # Attendees carry no customer id: their rows are null (-1), not looked up.
         invoice_ids = records["id"].then(invoices["customer_id"]).codes
@@ -154,7 +152,7 @@ def resolve_customers(
     # Cleaned codes are in order of first row too, and every value has its first row here.
     result = resolve(
         parties,
-        coded={name: known[name][first] for name in (*_RESOLVED, "source")},
+        coded={name: known[name][first] for name in _RESOLVED},
         cleaned={name: Codes(code.codes[first], code.values) for name, code in given.items()},
     )
     has_id = parties["id"].notna().to_numpy() & (result.entity >= 0)

@@ -81,9 +81,8 @@ def resolve(
 ) -> Resolution:
     """Resolve party rows (columns ``source``, ``id``, ``name``, ``email``) into entities.
 
-    ``coded`` may hold the :func:`~detectors._codes.factor` codes of the rows' ``source``,
-    ``id``, ``name`` or ``email`` text, when the caller has them, so that they are not coded
-    again;
+    ``coded`` may hold the :func:`~detectors._codes.factor` codes of the rows' ``id``,
+    ``name`` or ``email`` text, when the caller has them, so that they are not coded again;
     ``cleaned`` the :class:`~detectors._codes.Codes` of the rows' ``email`` as
     :func:`~detectors._frames.clean_email` and ``name`` as :func:`match_name` clean them.
     """
@@ -100,12 +99,8 @@ def resolve(
     )
     names = clean.get("name") or _codes(parties["name"], given.get("name")).cleaned(match_name)
     email, name = _texts(emails), _texts(names)
-    given_source = given.get("source")
     keys = {
-        # A null source is coded as "" here, not as -1 (null) as given codes are.
-        "source": factor(source)
-        if given_source is None or given_source.min(initial=0) < 0
-        else given_source,
+        "source": factor(source),
         "id": given["id"] if "id" in given else factor(ids),
         "email": emails.codes,
         "name": names.codes,
