@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from detectors import _frames as fr
-from detectors._codes import frequent, sort_keyed
+from detectors._codes import frequent
+from detectors._ordering import sort_keyed
 from detectors._sorted_groups import Bools, Floats, Ints, SortedGroups
 
 #: Cadences looked for: name, days per period, and the phrase used in messages.

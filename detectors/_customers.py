@@ -16,16 +16,11 @@ import numpy as np
 import pandas as pd
 
 from detectors import _frames as fr
-from detectors._codes import (
-    Codes,
-    Ints,
-    first_rows,
-    lexsorted,
-    ranks,
-)
+from detectors._codes import Codes, Ints, first_rows
 from detectors._entities import Resolution, resolve
 from detectors._known import known_text
 from detectors._nodes import NodeLabels, distinct_rows
+from detectors._ordering import lexsorted, ranks
 from detectors._similar_names import match_name
 from detectors.base import EntityLink
 

@@ -25,12 +25,13 @@ import pandas as pd
 from busywork.store.records import RecordKind
 from detectors import _documents as docs
 from detectors import _frames as fr
-from detectors._codes import day_order, first_per_code, look_up, owners, prefix_owners
+from detectors._codes import first_per_code, look_up, owners, prefix_owners
 from detectors._customers import link_evidence, resolve_customers
 from detectors._distinct import lowered_in
 from detectors._known import known_text
 from detectors._mirrors import MIRROR_COLUMNS, one_per_booking
 from detectors._nodes import NodeLabels
+from detectors._ordering import day_order
 from detectors._shared import shared
 from detectors._similar_names import without_legal_words
 from detectors.base import DetectionContext, EntityLink, Frames

@@ -11,10 +11,11 @@ from busywork.store.records import RecordKind
 from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._attendees import subject_codes
-from detectors._codes import look_up, sort_keyed
+from detectors._codes import look_up
 from detectors._coverage import Fact
 from detectors._facts import ATTENDEES
 from detectors._mirrors import one_per_booking
+from detectors._ordering import sort_keyed
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 

@@ -10,10 +10,11 @@ from busywork.store.records import RecordKind
 from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors import _payments as pay
-from detectors._codes import frequent_rows, sort_keyed
+from detectors._codes import frequent_rows
 from detectors._coverage import Fact
 from detectors._facts import INVOICE_CUSTOMERS, PAYMENT_DATES
 from detectors._invoice_customers import CUSTOMER_COLUMNS, InvoiceCustomers, invoice_customers
+from detectors._ordering import sort_keyed
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 

@@ -17,12 +17,11 @@ from detectors._codes import (
     first_per_group,
     first_rows,
     frequent,
-    lexsorted,
     owners,
     prefix_owners,
-    sort_keyed,
     text_values,
 )
+from detectors._ordering import lexsorted, sort_keyed
 
 
 def _records(seed: int, rows: int = 3_000) -> pd.DataFrame:
