@@ -98,13 +98,9 @@ def read_in_order(
     if started is not None:
         yield from _with_helper(reads, started)
         return
-    helper = _Helper()
-    finished = False
-    try:
+    with helper_started_for(reads) as helper:
+        assert helper is not None  # reads want one
         yield from _with_helper(reads, helper)
-        finished = True
-    finally:
-        helper.stop(finished)
 
 
 @contextlib.contextmanager

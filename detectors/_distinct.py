@@ -69,15 +69,12 @@ def column_codes(values: pd.Series[Any]) -> tuple[CodeArray, Texts]:
     serves each selection of it. Any other column is coded as :func:`text_codes` codes it.
     """
     memory = loaded(values)
-    if memory is not None and isinstance(values.name, str):
-        labels = values.index.to_numpy()
-        found = (
-            recall_origin(memory, labels, values.name)
-            if pd.api.types.is_integer_dtype(labels.dtype)
-            else None
-        )
+    if memory is not None and pd.api.types.is_integer_dtype(values.index.dtype):
+        found = recall_origin(memory, values.index.to_numpy(), values.name)
         stored = None if found is None else recall(found[1])
         if found is not None and stored is not None:
+            # The whole column's text_codes answer of the pass: its very values array, so
+            # that answers kept per distinct values (KnownText.positions) serve every selection.
             whole = shared_by_memory(
                 "text_codes", found[1], None, lambda: (stored.codes, stored.values)
             )

@@ -64,48 +64,26 @@ def upsert_frame(
         update: the columns a conflicting row overwrites.
         coded: text columns of ``frame`` as codes (the same values, aligned with its rows):
             converted from those (:func:`~busywork.store.driver.coded_values`).
-        constants: more columns, each with one value shared by every row. A statement
-            per row holds them as SQL literals: nothing to convert or bind per row (a
-            million-record import binds three such values per record).
+        constants: more columns, each with one value shared by every row: SQL literals
+            where they can be (:func:`_statement_values`; a million-record import bound
+            three such values per record).
     """
     if frame.empty:
         return
-    columns = list(frame.columns)
     constants = dict(constants or {})
     if _copies(connection, frame):
-        converted = driver_columns(frame, table, columns, "postgresql", coded=coded)
-        values = [converted[name] for name in columns]
-        for name, value in constants.items():
-            shared = driver_values(pd.Series([value]), table.c[name].type, "postgresql")[0]
-            values.append([shared] * len(frame))
+        names, values = _copied_columns(frame, table, constants, coded)
         from busywork.store import pg_copy  # noqa: PLC0415  (PostgreSQL only: see _copies)
 
-        names = [*columns, *constants]
         pg_copy.upsert_rows(connection, table, names, values, keys=keys, update=update)
         return
-    literals = _literals(connection, table, constants)
-    frame = frame.assign(**{name: constants[name] for name in constants if name not in literals})
+    frame, bound = _statement_values(connection, table, frame, constants)
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values(
-        {**{name: sa.bindparam(name) for name in frame.columns}, **literals}
-    )
+    statement = insert(table).values(bound)
     statement = statement.on_conflict_do_update(
         index_elements=list(keys), set_={name: statement.excluded[name] for name in update}
     )
     _execute(connection, statement, frame, table, coded)
-
-
-def _literals(
-    connection: Connection, table: sa.Table, constants: Mapping[str, Any]
-) -> dict[str, sa.ColumnElement[Any]]:
-    """The constants the dialect writes as SQL literals (quoted by SQLAlchemy's own types)."""
-    literals: dict[str, sa.ColumnElement[Any]] = {}
-    for name, value in constants.items():
-        column_type = _impl(table.c[name].type)
-        render = column_type.literal_processor(connection.dialect)
-        if render is not None and isinstance(column_type, sa.String | sa.Boolean):
-            literals[name] = sa.literal_column(render(value), type_=column_type)
-    return literals
 
 
 def insert_frame(
@@ -129,16 +107,49 @@ def insert_frame(
     if connection.dialect.name == "sqlite" and len(frame.columns) <= VALUES_MAX_COLUMNS:
         _insert_values_lists(connection, table, frame, constants)
         return
-    frame = frame.assign(**constants)
     if _copies(connection, frame):
-        names = list(map(str, frame.columns))
-        values = [driver_values(frame[name], table.c[name].type, "postgresql") for name in names]
+        names, values = _copied_columns(frame, table, constants)
         from busywork.store import pg_copy  # noqa: PLC0415  (PostgreSQL only: see _copies)
 
         pg_copy.append_rows(connection, table, names, values)
         return
-    statement = sa.insert(table).values({name: sa.bindparam(name) for name in frame.columns})
-    _execute(connection, statement, frame, table)
+    frame, bound = _statement_values(connection, table, frame, constants)
+    _execute(connection, sa.insert(table).values(bound), frame, table)
+
+
+def _copied_columns(
+    frame: pd.DataFrame,
+    table: sa.Table,
+    constants: Mapping[str, Any],
+    coded: Mapping[str, TextCodes] | None = None,
+) -> tuple[list[str], list[list[Any]]]:
+    """What COPY sends: ``frame``'s columns, then each constant's driver value repeated."""
+    columns = list(map(str, frame.columns))
+    converted = driver_columns(frame, table, columns, "postgresql", coded=coded)
+    values = [converted[name] for name in columns]
+    for name, value in constants.items():
+        shared = driver_values(pd.Series([value]), table.c[name].type, "postgresql")[0]
+        values.append([shared] * len(frame))
+    return [*columns, *constants], values
+
+
+def _statement_values(
+    connection: Connection, table: sa.Table, frame: pd.DataFrame, constants: Mapping[str, Any]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """An insert's values: ``frame``'s columns bound per row, the constants as SQL literals.
+
+    Text and flags are rendered by SQLAlchemy's own types (quoted as the dialect quotes
+    them): nothing to convert or bind per row. A constant of another type becomes a column
+    of ``frame`` (the frame returned), bound per row.
+    """
+    literals: dict[str, Any] = {}
+    for name, value in constants.items():
+        column_type = _impl(table.c[name].type)
+        render = column_type.literal_processor(connection.dialect)
+        if render is not None and isinstance(column_type, sa.String | sa.Boolean):
+            literals[name] = sa.literal_column(render(value), type_=column_type)
+    frame = frame.assign(**{name: constants[name] for name in constants if name not in literals})
+    return frame, {**{name: sa.bindparam(name) for name in frame.columns}, **literals}
 
 
 def _execute(
