@@ -132,7 +132,7 @@ class FrameSnapshots:
             if kept is None or not kept.whole:
                 return kept
             narrowed = {
-                kind: frame[frame_columns(kind, self.columns[kind])].copy()
+                kind: _only(frame, frame_columns(kind, self.columns[kind]))
                 for kind, frame in kept.frames.items()
             }
             kept = _Snapshot(narrowed, kept.ids, kept.newest_event)
@@ -189,6 +189,20 @@ class FrameSnapshots:
         if patched is None:
             return self._load(engine, business, newest, set(self.columns))
         return _Snapshot(patched.frames, patched.ids, newest)
+
+
+def _only(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of ``frame``, holding nothing else of it.
+
+    A frame decoded from a stored snapshot holds each column in a block of its own: its
+    columns' own arrays are taken, not copied. A text column then keeps its memory, and the
+    codes it was decoded with (:mod:`busywork.store.text_dictionary`): the ranking's
+    selections of it are coded without hashing their text. Any other frame is copied
+    (pointers): a view of it would hold its whole blocks, every column in them.
+    """
+    if frame._mgr.nblocks == frame.shape[1]:
+        return pd.DataFrame({name: frame[name] for name in columns}, copy=False)
+    return frame[columns].copy()
 
 
 def _merged(kept: _Snapshot, other: _Snapshot) -> _Snapshot:

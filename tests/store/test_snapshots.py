@@ -8,9 +8,12 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 
+from busywork.store.frame_codec import decode_frame, encode_frame
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
-from busywork.store.snapshots import FrameSnapshots
+from busywork.store.snapshots import FrameSnapshots, _only
+from detectors._distinct import column_codes, text_codes
+from detectors._shared import detection_pass
 from tests.factories import (
     COMMITTED_AT,
     SNAPSHOT_COLUMNS,
@@ -143,3 +146,48 @@ def test_released_kinds_are_read_again(engine: Engine) -> None:
     snapshots.release(engine, "b", set(COLUMNS))
     snapshots.release(engine, "other", set(COLUMNS))  # nothing kept: nothing to do
     _assert_fresh(engine, snapshots, "b")
+
+
+def _stored(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as a load decodes it from its stored snapshot: a block per column."""
+    payload = encode_frame(frame, np.arange(1, len(frame) + 1, dtype=np.int64))
+    assert payload is not None
+    return decode_frame(payload, list(frame.columns))[0]
+
+
+def _texts(rows: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "status": pd.Series(["open", "paid", None] * rows, dtype=object),
+            "source_id": pd.Series([f"INV-{n}" for n in range(3 * rows)], dtype=object),
+            "memo": pd.Series(["x"] * 3 * rows, dtype=object),
+        }
+    )
+
+
+def test_a_decoded_frame_is_narrowed_to_its_own_column_arrays() -> None:
+    decoded = _stored(_texts(4))
+    narrowed = _only(decoded, ["source_id", "status"])
+    for name in ("source_id", "status"):
+        assert np.shares_memory(narrowed[name].to_numpy(), decoded[name].to_numpy())
+    # The column keeps the codes it was decoded with: its selections code as the column.
+    with detection_pass():
+        every_other = np.arange(len(narrowed)) % 2 == 0
+        codes, values = column_codes(narrowed["source_id"][every_other])
+        whole_codes, whole_values = text_codes(decoded["source_id"])
+    assert values is whole_values
+    assert codes.tolist() == whole_codes[::2].tolist()
+    memo = weakref.ref(decoded["memo"].to_numpy().base)
+    del decoded
+    gc.collect()
+    assert memo() is None  # the column nobody keeps goes with the frame
+    pd.testing.assert_frame_equal(narrowed, _texts(4)[["source_id", "status"]])
+
+
+def test_a_frame_of_shared_blocks_is_narrowed_to_a_copy() -> None:
+    texts = _texts(4)
+    frame = pd.DataFrame(texts.to_numpy(), columns=texts.columns, dtype=object)  # one block
+    assert frame._mgr.nblocks == 1  # the three text columns in one block
+    narrowed = _only(frame, ["source_id"])
+    assert not np.shares_memory(narrowed["source_id"].to_numpy(), frame.to_numpy())
+    pd.testing.assert_frame_equal(narrowed, _texts(4)[["source_id"]])
