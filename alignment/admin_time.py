@@ -17,6 +17,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from alignment.effects import DAYS_PER_MONTH
@@ -202,7 +203,10 @@ def internal_meetings(records: Records) -> float | None:
         return None
     if "status" in recent.columns:
         recent = recent[recent["status"] != "cancelled"]
-    no_attendee = _blank(recent["attendee_email"]) & _blank(recent["attendee_name"])
+    # Names are read only where the address is blank: most appointments have one.
+    no_attendee = _blank(recent["attendee_email"]).to_numpy(copy=True)
+    unaddressed = np.flatnonzero(no_attendee)
+    no_attendee[unaddressed] = _blank(recent["attendee_name"].iloc[unaddressed]).to_numpy()
     length = pd.to_datetime(recent["end_at"]) - pd.to_datetime(recent["start_at"])
     hours = (length[no_attendee].dt.total_seconds() / 3600).clip(lower=0.0).fillna(0.0)
     return float(hours.sum()) / _MONTHS

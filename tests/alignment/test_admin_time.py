@@ -157,3 +157,20 @@ def test_the_report_headline_adds_per_activity_within_the_measured_time() -> Non
     # 5 (chasing) + 4 (keying) + 1 (meetings, capped from 3) = 10 h: shown as 7.5–12 h.
     assert words["hours"] == "7.5–12 h a month"
     assert words["capped"] == "capped at the 26 admin hours a month measured in your data"
+
+
+def test_a_meeting_is_internal_only_without_an_address_and_without_a_name() -> None:
+    starts = pd.to_datetime(["2026-06-01 09:00"] * 5)
+    appointments = pd.DataFrame(
+        {
+            "source": ["x"] * 5,
+            "source_id": ["A1", "A2", "A3", "A4", "A5"],
+            "start_at": starts,
+            "end_at": starts + pd.to_timedelta([1, 2, 4, 8, 16], unit="h"),
+            "attendee_email": [None, "  ", None, "ann@example.com", ""],
+            "attendee_name": [None, None, "Bob", None, " \t"],
+        }
+    )
+    measured = admin_time({RecordKind.APPOINTMENT: appointments}, CONTEXT)
+    # A1, A2 (an address of spaces) and A5 (blank both) have nobody from outside.
+    assert measured["internal_meetings"] == pytest.approx((1 + 2 + 16) / MONTHS, abs=1e-4)
