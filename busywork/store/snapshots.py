@@ -16,7 +16,8 @@ Frames a detection pass loaded anyway (every record of the kinds kept, with ids)
 handed over with :meth:`FrameSnapshots.adopt`, so the ranking that follows reads nothing.
 They are taken whole, without a copy, while the pass holds them anyway, and narrowed to
 the kept columns (:meth:`FrameSnapshots.narrow`) once it is done: a copy taken up front
-was 38 MB on top of the peak of a million-record pass.
+was 38 MB on top of the peak of a million-record pass. Narrowing a frame decoded from a
+stored snapshot copies nothing either (its columns are blocks of their own).
 """
 
 from __future__ import annotations
@@ -123,8 +124,9 @@ class FrameSnapshots:
     def narrow(self, engine: Engine, business: str) -> _Snapshot | None:
         """Hold only the kept columns of the business's adopted frames; returns what is kept.
 
-        A copy of them (pointers to the same values): a view would hold the whole frame's
-        blocks, every text column of it, for as long as it is kept.
+        A frame decoded from a stored snapshot keeps those columns' own arrays; any other
+        frame is copied (pointers to the same values): a view of it would hold its whole
+        blocks, every text column in them, for as long as it is kept (:func:`_only`).
         """
         with self._lock:
             businesses = self._kept.setdefault(engine, OrderedDict())
