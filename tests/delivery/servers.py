@@ -72,6 +72,13 @@ class Mailbox:
     envelopes: list[list[str]] = field(default_factory=list)
     rcpt_reply: str | None = None
     data_reply: str | None = None
+    #: What the server's sessions raised (a refused TLS handshake ...): kept for the test
+    #: to check, instead of logged from the server's thread, maybe after the test ended.
+    errors: list[Exception] = field(default_factory=list)
+
+    async def handle_exception(self, error: Exception) -> str:
+        self.errors.append(error)
+        return f"500 Error: ({type(error).__name__}) {error}"
 
     async def handle_RCPT(  # noqa: N802  (aiosmtpd's hook name)
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import TLSSetupException
 from pydantic import SecretStr
 
 from busywork.delivery.email import build_messages, render, send
@@ -129,6 +131,11 @@ def test_starttls_refuses_a_certificate_it_cannot_verify(smtp: tuple[Mailbox, in
     with pytest.raises(RetriableError, match="CERTIFICATE_VERIFY_FAILED"):
         send(config, build_messages(config, "msg_1", payload(recommendation("rec_a")), CREATED))
     assert mailbox.messages == []
+    # The server saw the handshake fail too (its session ends on its own thread).
+    deadline = time.monotonic() + 5
+    while not mailbox.errors and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [type(error) for error in mailbox.errors] == [TLSSetupException]
 
 
 def test_wrong_password_is_retried_not_sent(
