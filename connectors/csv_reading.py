@@ -55,9 +55,12 @@ def detect_encoding(data: bytes) -> tuple[str, bool]:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
-    else:
-        return "utf-8-sig", False
+        return _guessed_encoding(data), True
+    return "utf-8-sig", False
+
+
+def _guessed_encoding(data: bytes) -> str:
+    """The encoding of ``data``, which is not UTF-8, as charset detection tells it."""
     matches = from_bytes(data[:SAMPLE_BYTES])
     if not matches:
         raise UnreadableFileError("cannot tell which text encoding the file uses")
@@ -66,10 +69,10 @@ def detect_encoding(data: bytes) -> tuple[str, bool]:
     # 0x80-0x9F: curly quotes, the euro sign). On a short file several code pages fit
     # equally well; when cp1252 is among them, it is the likely one.
     if plausible & {"cp1252", "latin_1", "iso8859_15"}:
-        return "cp1252", True
+        return "cp1252"
     best = matches.best()
     assert best is not None  # matches is not empty
-    return best.encoding, True
+    return best.encoding
 
 
 def sniff_delimiter(text: str) -> str:
@@ -87,10 +90,10 @@ def decode(data: bytes, encoding: str | None) -> tuple[str, str, bool]:
         UnreadableFileError: the configured encoding does not fit; the hint names one that does.
     """
     if encoding is None:
-        try:  # what detect_encoding tries first, decoded once instead of twice
+        try:  # UTF-8 (detect_encoding's first answer), decoded once, not tested then decoded
             return data.decode("utf-8-sig"), "utf-8-sig", False
         except UnicodeDecodeError:
-            encoding, detected = detect_encoding(data)
+            encoding, detected = _guessed_encoding(data), True
     else:
         detected = False
     try:

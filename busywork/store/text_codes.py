@@ -33,15 +33,15 @@ class TextCodes:
     def __len__(self) -> int:
         return len(self.codes)
 
-    def column(self) -> np.ndarray:
-        """The values per row as an ``object`` array, None where missing.
+    def column(self, missing: object = None) -> np.ndarray:
+        """The values per row as an ``object`` array, ``missing`` where missing.
 
         Rows sharing a value share its object, as a column read from the store does.
         """
         with_missing = np.empty(len(self.values) + 1, dtype=object)
         with_missing[:-1] = self.values
-        with_missing[-1] = None
-        column: np.ndarray = with_missing.take(self.codes)  # -1: the None at the end
+        with_missing[-1] = missing
+        column: np.ndarray = with_missing.take(self.codes)  # -1: ``missing`` at the end
         return column
 
     def rows(self, kept: np.ndarray) -> TextCodes:
