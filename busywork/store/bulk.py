@@ -20,6 +20,7 @@ same rows is unchanged (``tests/store/test_bulk.py`` checks the round trip on bo
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain
@@ -173,18 +174,34 @@ def _executemany(connection: Connection, sql: str, rows: Iterable[tuple[Any, ...
     tuples is built first (0.3 s of a million-record import, and its memory).
     SQLAlchemy's ``exec_driver_sql`` would need that list; the driver's own
     ``executemany`` does not. Its errors are raised as SQLAlchemy's, as
-    ``exec_driver_sql`` raises them (``IntegrityError`` …), parameters hidden.
+    ``exec_driver_sql`` raises them (``IntegrityError`` …), parameters hidden. A lost
+    connection is handled as SQLAlchemy handles it: the connection is invalidated (the
+    pool never hands it out again) and the error says so (``connection_invalidated``).
     """
-    driver_error = connection.dialect.loaded_dbapi.Error
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dialect = connection.dialect
+    driver_error = dialect.loaded_dbapi.Error
+    dbapi_connection = connection.connection.dbapi_connection
+    cursor = None
     try:
+        cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
         cursor.executemany(sql, rows)  # type: ignore[arg-type]  # drivers take any iterable
     except driver_error as exc:
+        lost = dialect.is_disconnect(exc, dbapi_connection, cursor)
+        if lost:
+            connection.invalidate(exc)
         raise sa.exc.DBAPIError.instance(
-            sql, None, exc, driver_error, hide_parameters=True, dialect=connection.dialect
+            sql,
+            None,
+            exc,
+            driver_error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=dialect,
         ) from exc
     finally:
-        cursor.close()
+        if cursor is not None:
+            with contextlib.suppress(driver_error):  # a lost connection's cursor may not close
+                cursor.close()
 
 
 def _copies(connection: Connection, frame: pd.DataFrame) -> bool:

@@ -147,6 +147,33 @@ def test_a_broken_constraint_raises_sqlalchemys_error_without_the_values(engine:
     assert _stored(engine, BILLS, "source_id") == []  # the transaction rolled back whole
 
 
+def test_a_lost_connection_is_invalidated_and_the_error_says_so(
+    engine: Engine, backend: str
+) -> None:
+    """A connection lost under a bulk insert is never handed out again; the next one works."""
+    with engine.connect() as connection:
+        _lose(engine, connection, backend)
+        with pytest.raises(sa.exc.DBAPIError) as raised:
+            insert_frame(connection, BILLS, _frame(_bill_rows()))
+        assert raised.value.connection_invalidated
+        assert connection.invalidated
+        assert "Rent" not in str(raised.value)  # parameters hidden, as before
+    with engine.begin() as connection:
+        insert_frame(connection, BILLS, _frame(_bill_rows()))
+    assert [row[2] for row in _stored(engine, BILLS, "source_id")] == ["B1", "B2"]
+
+
+def _lose(engine: Engine, connection: sa.Connection, backend: str) -> None:
+    """Lose ``connection``'s link to the database, as a restarted server would."""
+    if backend == "sqlite":
+        connection.connection.dbapi_connection.close()  # type: ignore[union-attr]
+        return
+    pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    connection.commit()
+    with engine.connect() as other:
+        other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+
+
 def test_a_bulk_insert_writes_json_and_nulls_as_sqlalchemy_does(engine: Engine) -> None:
     now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     rows = [
