@@ -4,55 +4,56 @@ Every record carries the tenant key (``business``), where it came from (``source
 connector name, ``source_id`` = the vendor's id) and ``origin``: how it was created, which is
 what tells manual work from work that is already automated. Timestamps are naive UTC;
 calendar dates (issue date, due date) are plain dates in the business's own timezone.
+The record kinds and the values their columns may hold are
+:mod:`busywork.store.record_kinds`, found here as well.
 """
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-MONEY = sa.Numeric(18, 4, asdecimal=False)
-
-
-class Origin(enum.StrEnum):
-    """How a record came to exist; anything but ``manual``/``unknown`` is already automated."""
-
-    MANUAL = "manual"
-    TEMPLATE = "template"
-    RECURRING = "recurring"
-    SUBSCRIPTION = "subscription"
-    BOOKING_LINK = "booking_link"
-    INTEGRATION = "integration"
-    UNKNOWN = "unknown"
-
-
-AUTOMATED_ORIGINS = frozenset(
-    {
-        Origin.TEMPLATE,
-        Origin.RECURRING,
-        Origin.SUBSCRIPTION,
-        Origin.BOOKING_LINK,
-        Origin.INTEGRATION,
-    }
+from busywork.store.record_kinds import (
+    AUTOMATED_ORIGINS,
+    CANCELLED_BY,
+    STATUSES,
+    SYSTEM_COLUMNS,
+    TEMPLATE_DOCUMENTS,
+    TEMPLATE_SCHEDULES,
+    TEMPLATE_UNITS,
+    Origin,
+    RecordKind,
 )
 
+#: The tables, and the names of record_kinds callers have always found here.
+__all__ = [
+    "AUTOMATED_ORIGINS",
+    "CANCELLED_BY",
+    "MONEY",
+    "RECORD_MODELS",
+    "STATUSES",
+    "SYSTEM_COLUMNS",
+    "TEMPLATE_DOCUMENTS",
+    "TEMPLATE_SCHEDULES",
+    "TEMPLATE_UNITS",
+    "Appointment",
+    "Bill",
+    "Customer",
+    "Invoice",
+    "InvoiceLine",
+    "JournalEntry",
+    "Origin",
+    "Payment",
+    "RecordBase",
+    "RecordKind",
+    "RecurringTemplate",
+    "Vendor",
+]
 
-class RecordKind(enum.StrEnum):
-    """The record kinds connectors produce and detectors consume."""
-
-    CUSTOMER = "customer"
-    VENDOR = "vendor"
-    INVOICE = "invoice"
-    INVOICE_LINE = "invoice_line"
-    PAYMENT = "payment"
-    BILL = "bill"
-    APPOINTMENT = "appointment"
-    JOURNAL_ENTRY = "journal_entry"
-    RECURRING_TEMPLATE = "recurring_template"
+MONEY = sa.Numeric(18, 4, asdecimal=False)
 
 
 class RecordBase(SQLModel):
@@ -283,21 +284,3 @@ RECORD_MODELS: dict[RecordKind, type[RecordBase]] = {
         RecurringTemplate,
     )
 }
-
-#: What a recurring template creates, and how it runs.
-TEMPLATE_DOCUMENTS = frozenset({"invoice", "bill", "journal_entry"})
-TEMPLATE_SCHEDULES = frozenset({"automated", "reminded", "unscheduled"})
-TEMPLATE_UNITS = frozenset({"day", "week", "month", "year"})
-
-#: Allowed values of the status columns; anything else is rejected at ingest.
-STATUSES: dict[RecordKind, frozenset[str]] = {
-    RecordKind.INVOICE: frozenset({"draft", "open", "paid", "void"}),
-    RecordKind.BILL: frozenset({"draft", "awaiting_approval", "approved", "paid", "void"}),
-    RecordKind.APPOINTMENT: frozenset({"confirmed", "tentative", "cancelled", "no_show"}),
-}
-
-#: Allowed values of ``Appointment.cancelled_by`` (the business's side, or its client's).
-CANCELLED_BY = frozenset({"host", "invitee"})
-
-#: Columns the store manages itself; connectors never send them.
-SYSTEM_COLUMNS = frozenset({"id", "business", "source", "content_hash", "deleted"})
