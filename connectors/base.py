@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from busywork.store.ingest import RecordBatch
+from busywork.store.record_batch import RecordBatch
 from connectors.outcomes import FileOutcome
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from busywork.errors import AuthError, FatalError, RetriableError, SkippableError
 from busywork.store.frames import validate_records
-from busywork.store.ingest import RecordBatch
+from busywork.store.record_batch import RecordBatch
 from busywork.store.records import RecordKind
 from connectors.base import Connector, ConnectorConfig, ConnectorContext, SyncPage
 from connectors.ical import EventOptions, instance_start, lower_set, parse_object

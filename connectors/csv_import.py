@@ -14,8 +14,8 @@ import pandas as pd
 
 from busywork.store.frames import column_specs, validate_records
 from busywork.store.gc_pause import gc_paused
-from busywork.store.ingest import RecordBatch
-from busywork.store.records import RecordKind
+from busywork.store.record_batch import RecordBatch
+from busywork.store.record_kinds import RecordKind
 from connectors.base import ConnectorContext
 from connectors.csv_mapping import FileMapping, apply_mapping
 from connectors.csv_reading import UnreadableFileError, read_table

@@ -33,8 +33,8 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from busywork.store.ingest import RecordBatch
-from busywork.store.records import RecordKind
+from busywork.store.record_batch import RecordBatch
+from busywork.store.record_kinds import RecordKind
 from connectors.base import ConnectorContext
 from connectors.csv_import import read_export
 from connectors.csv_mapping import FileMapping

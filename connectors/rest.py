@@ -19,7 +19,7 @@ import requests
 
 from busywork.errors import AuthError
 from busywork.store.frames import validate_records
-from busywork.store.ingest import RecordBatch
+from busywork.store.record_batch import RecordBatch
 from busywork.store.records import RecordKind
 from connectors.base import Connector, ConnectorConfig, ConnectorContext
 from connectors.http import (

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from busywork.store.ingest import RecordBatch
+from busywork.store.record_batch import RecordBatch
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ same page again and the upsert makes that harmless.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,10 +23,22 @@ from busywork.store.bulk import insert_frame, upsert_frame
 from busywork.store.event_order import hold_event_order
 from busywork.store.frames import column_specs
 from busywork.store.gc_pause import gc_paused
-from busywork.store.hashing import content_hashes
+from busywork.store.record_batch import RecordBatch, content_hash_array
 from busywork.store.records import RECORD_MODELS, RecordKind
 from busywork.store.tables import ConnectorState, Event
 from busywork.store.text_codes import TextCodes
+
+__all__ = [
+    "FULL_SCAN_ROWS",
+    "IN_CHUNK",
+    "RECORD_MODELS_BY_TABLE",
+    "STATUS_EVENTS",
+    "WRITE_CHUNK",
+    "IngestStats",
+    "RecordBatch",  # where callers found it before it had a module of its own
+    "commit_page",
+    "save_cursor",
+]
 
 #: Above this many rows, read all existing keys of the source at once instead of by chunks.
 FULL_SCAN_ROWS = 5_000
@@ -34,8 +46,6 @@ FULL_SCAN_ROWS = 5_000
 IN_CHUNK = 900
 #: Rows per INSERT statement batch.
 WRITE_CHUNK = 5_000
-
-_NO_HASHES = np.array([], dtype=object)
 
 #: A change of status is reported as its own event type (``invoice.paid`` ...).
 STATUS_EVENTS: dict[RecordKind, dict[str, str]] = {
@@ -54,29 +64,6 @@ STATUS_EVENTS: dict[RecordKind, dict[str, str]] = {
         "tentative": "tentative",
     },
 }
-
-
-@dataclass(frozen=True)
-class RecordBatch:
-    """Validated records of one kind (see ``validate_records``) and ids deleted at the source."""
-
-    kind: RecordKind
-    frame: pd.DataFrame
-    deleted_ids: tuple[str, ...] = ()
-    #: The rows' content hashes (:func:`~busywork.store.hashing.content_hashes`) when already
-    #: computed, e.g. by the process that read the file; else the commit computes them.
-    hashes: np.ndarray | None = None
-    #: Columns known to hold only ``str`` values and None (``ValidatedRecords.text_columns``).
-    text_columns: frozenset[str] = frozenset()
-    #: Text columns as codes into their distinct values, aligned with ``frame``
-    #: (``ValidatedRecords.text_codes``).
-    text_codes: Mapping[str, TextCodes] = field(default_factory=dict)
-
-    def hashed(self) -> RecordBatch:
-        """This batch with its content hashes computed now, off the commit's path."""
-        if self.hashes is not None:
-            return self
-        return replace(self, hashes=_hashes(self.frame, self.text_columns, self.text_codes))
 
 
 @dataclass
@@ -157,7 +144,11 @@ def _apply(
     # As drop_duplicates("source_id", keep="last"), keeping the hashes aligned.
     kept = ~_duplicated_ids(batch)
     frame = batch.frame[kept].reset_index(drop=True)
-    hashes = batch.hashes[kept] if batch.hashes is not None else _hashes(frame, batch.text_columns)
+    hashes = (
+        batch.hashes[kept]
+        if batch.hashes is not None
+        else content_hash_array(frame, batch.text_columns)
+    )
     frame = frame.assign(content_hash=hashes)
     existing = _existing(
         connection, table, business, source, frame["source_id"].tolist(), batch.deleted_ids
@@ -222,14 +213,6 @@ def _duplicated_ids(batch: RecordBatch) -> np.ndarray:
     ids = batch.frame["source_id"] if coded is None else pd.Series(coded.codes)
     duplicated: np.ndarray = ids.duplicated(keep="last").to_numpy()
     return duplicated
-
-
-def _hashes(
-    frame: pd.DataFrame,
-    text_columns: frozenset[str],
-    codes: Mapping[str, TextCodes] | None = None,
-) -> np.ndarray:
-    return content_hashes(frame, text_columns, codes).to_numpy() if len(frame) else _NO_HASHES
 
 
 def _existing(
