@@ -5,7 +5,7 @@ Each feature is data in the YAML, applied in a fixed order to the file's text ce
 part of one), ``negative`` signs amounts an export writes unsigned (a credit-note file's
 totals), ``values`` translates their words to ours, ``constants`` and ``defaults`` fill
 what the file lacks, and ``group_by`` turns line-level rows into one record per key.
-Validation (types, required values) happens afterwards, in :mod:`busywork.store.frames`.
+Validation (types, required values) happens afterwards, in :mod:`busywork.store.validation`.
 """
 
 from __future__ import annotations
