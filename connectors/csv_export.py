@@ -201,7 +201,15 @@ class CsvConnector(Connector):
             mapping = self.config.mapping(stem)
             path = present.get((mapping.file or f"{stem}.csv").lower())
             if path is not None:
-                export = ExportRead(path, kind, stem, mapping, self.context, self.config.doc_types)
+                export = ExportRead(
+                    path,
+                    kind,
+                    stem,
+                    mapping,
+                    self.context,
+                    self.config.doc_types,
+                    specs=column_specs(kind),
+                )
                 found.append((stem, path, export))
         return found
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from busywork.store.frames import column_specs, validate_records
+from busywork.store.column_types import ColumnSpec
 from busywork.store.gc_pause import gc_paused
 from busywork.store.record_batch import RecordBatch
 from busywork.store.record_kinds import RecordKind
+from busywork.store.validation import validate_with_specs
 from connectors.base import ConnectorContext
 from connectors.csv_mapping import FileMapping, apply_mapping
 from connectors.csv_reading import UnreadableFileError, read_table
@@ -32,18 +33,22 @@ def read_export(
     mapping: FileMapping,
     context: ConnectorContext,
     doc_types: DocTypeRules | None = None,
+    *,
+    specs: tuple[ColumnSpec, ...],
 ) -> tuple[RecordBatch | None, tuple[str, ...], FileOutcome]:
     """Read, map and validate ``path`` as records of ``kind``.
 
     Invoices are told apart from credit notes, fees and adjustments by ``doc_types``
-    (:mod:`connectors.doc_types`; its default rules when not given).
+    (:mod:`connectors.doc_types`; its default rules when not given). ``specs`` are the
+    columns of ``kind`` (:func:`~busywork.store.frames.column_specs`), given by the caller
+    so that reading a file never imports the record tables (nor SQLAlchemy).
 
     Returns:
         The batch (None when the file failed), one ``file:line: column: message`` per
         rejected row, and the file's outcome.
     """
     with gc_paused():
-        return _read_export(path, kind, stem, mapping, context, doc_types)
+        return _read_export(path, kind, stem, mapping, context, doc_types, specs)
 
 
 def _read_export(
@@ -53,6 +58,7 @@ def _read_export(
     mapping: FileMapping,
     context: ConnectorContext,
     doc_types: DocTypeRules | None,
+    specs: tuple[ColumnSpec, ...],
 ) -> tuple[RecordBatch | None, tuple[str, ...], FileOutcome]:
     try:
         table = read_table(
@@ -69,7 +75,6 @@ def _read_export(
     if table.detected:
         notes.append(f"encoding {table.encoding} detected")
     absent = sorted(mapping.sources() - set(table.frame.columns))
-    specs = column_specs(kind)
     numeric = {spec.name for spec in specs if spec.type in ("int", "float")}
     if absent:
         return _failed(
@@ -101,8 +106,8 @@ def _read_export(
         frame = _default_line_ids(frame)
     if kind is RecordKind.INVOICE:
         frame = classify(frame, doc_types or DocTypeRules())
-    result = validate_records(
-        kind, frame, timezone=context.timezone, date_format=mapping.date_format
+    result = validate_with_specs(
+        kind, frame, specs, timezone=context.timezone, date_format=mapping.date_format
     )
     lines = np.asarray(table.lines, dtype=np.int64)[origin] if len(origin) else np.array([])
     rejections = [Rejection(line, "", message) for line, message in table.rejected] + [

@@ -3,9 +3,11 @@
 An import is read, validated and hashed (pure work on the file's bytes), then committed
 (the database's work), file after file. On a machine with a second core the two overlap:
 while the sync loop commits one file, a helper process reads the next ones. Only big
-imports start one (:data:`READ_AHEAD_MIN_BYTES`). The helper takes most of a second to start
-(it imports pandas and our modules); meanwhile the files are read here as before. A caller
-that hashes its files first starts it before (:func:`helper_started_for`).
+imports start one (:data:`READ_AHEAD_MIN_BYTES`). The helper takes half a second to start
+(it imports pandas and the reading modules, never SQLAlchemy: each file to read comes with
+its kind's column specs, not read off the record tables there); meanwhile the files are
+read here as before. A caller that hashes its files first starts it before
+(:func:`helper_started_for`).
 
 The helper is a fresh interpreter (``python -c``, never a fork: the caller may run
 threads) that imports only this module, so no main module is run again and none needs a
@@ -30,9 +32,10 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from busywork.store.column_types import ColumnSpec
 from busywork.store.record_batch import RecordBatch
 from busywork.store.record_kinds import RecordKind
 from connectors.base import ConnectorContext
@@ -71,11 +74,20 @@ class ExportRead:
     mapping: FileMapping
     context: ConnectorContext
     doc_types: DocTypeRules | None = None
+    #: The columns of ``kind`` (:func:`~busywork.store.frames.column_specs`), derived by the
+    #: caller from the record tables, which the helper never imports.
+    specs: tuple[ColumnSpec, ...] = field(kw_only=True)
 
     def run(self) -> ReadResult:
         """Read the file here."""
         return read_export(
-            self.path, self.kind, self.stem, self.mapping, self.context, self.doc_types
+            self.path,
+            self.kind,
+            self.stem,
+            self.mapping,
+            self.context,
+            self.doc_types,
+            specs=self.specs,
         )
 
 

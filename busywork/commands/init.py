@@ -276,6 +276,8 @@ def _preview(
     """Read each mapped file as a scan would and show its first parsed rows."""
     import pandas as pd
 
+    # Imported when the preview runs, as a command's heavy modules are (so is the rest here).
+    from busywork.store.frames import column_specs
     from connectors.base import ConnectorContext
     from connectors.csv_export import FILE_STEMS, implied_rules
     from connectors.csv_import import read_export
@@ -286,7 +288,8 @@ def _preview(
         model = FileMapping.model_validate(mapping)
         model = model.model_copy(update=implied_rules(kind, model))
         path = folder / str(mapping["file"])
-        batch, _, outcome = read_export(path, FILE_STEMS[kind], kind, model, context)
+        specs = column_specs(FILE_STEMS[kind])
+        batch, _, outcome = read_export(path, FILE_STEMS[kind], kind, model, context, specs=specs)
         print(f"\n{outcome.summary()}")
         if batch is None or batch.frame.empty:
             continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import os
 import pickle
 import subprocess
 import sys
@@ -12,6 +14,7 @@ from zoneinfo import ZoneInfoNotFoundError
 import pandas as pd
 import pytest
 
+from busywork.store.frames import column_specs
 from busywork.store.hashing import content_hashes
 from busywork.store.records import RecordKind
 from connectors import read_ahead
@@ -34,11 +37,30 @@ def _reads(folder: Path) -> list[ExportRead]:
     (folder / "invoices.csv").write_text(INVOICES)
     return [
         ExportRead(
-            folder / "customers.csv", RecordKind.CUSTOMER, "customers", FileMapping(), CONTEXT
+            folder / "customers.csv",
+            RecordKind.CUSTOMER,
+            "customers",
+            FileMapping(),
+            CONTEXT,
+            specs=column_specs(RecordKind.CUSTOMER),
         ),
-        ExportRead(folder / "invoices.csv", RecordKind.INVOICE, "invoices", FileMapping(), CONTEXT),
+        ExportRead(
+            folder / "invoices.csv",
+            RecordKind.INVOICE,
+            "invoices",
+            FileMapping(),
+            CONTEXT,
+            specs=column_specs(RecordKind.INVOICE),
+        ),
         # Gone before its turn: the helper reports it as reading it here would.
-        ExportRead(folder / "payments.csv", RecordKind.PAYMENT, "payments", FileMapping(), CONTEXT),
+        ExportRead(
+            folder / "payments.csv",
+            RecordKind.PAYMENT,
+            "payments",
+            FileMapping(),
+            CONTEXT,
+            specs=column_specs(RecordKind.PAYMENT),
+        ),
     ]
 
 
@@ -171,3 +193,32 @@ def test_the_helper_imports_no_other_connector() -> None:
     assert "connectors.csv_import" in loaded
     assert "connectors.caldav_calendar" not in loaded
     assert "requests" not in loaded
+
+
+def test_the_helper_imports_no_sqlalchemy(tmp_path: Path) -> None:
+    # The helper's start is on the import's path, and SQLAlchemy with the record tables was
+    # half of it: reading, validating and hashing a file needs neither, nor does the job.
+    code = (
+        "import sys; from connectors.read_ahead import serve; "
+        "print('imported:', *sys.modules, file=sys.stderr); serve(); "
+        "print('after a read:', *sys.modules, file=sys.stderr)"
+    )
+    # The same interpreter importing from the same places, as the helper is started.
+    paths = [path or os.getcwd() for path in sys.path]
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=pickle.dumps(_reads(tmp_path)[1]),
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+        check=True,
+    )
+    results = io.BytesIO(done.stdout)
+    assert pickle.load(results) is True  # the ready mark
+    assert pickle.load(results) is not None  # the invoices, read there
+    lines = done.stderr.decode().splitlines()
+    for when in ("imported:", "after a read:"):
+        listed = next(line for line in lines if line.startswith(when)).removeprefix(when)
+        packages = {name.split(".")[0] for name in listed.split()}
+        assert "pandas" in packages
+        assert "sqlalchemy" not in packages
+        assert "sqlmodel" not in packages
