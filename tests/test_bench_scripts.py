@@ -44,3 +44,19 @@ def test_the_events_benchmark_measures_a_change_end_to_end() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "change → recommendation JSON, 2 changes over 3 businesses: p50" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_million_record_benchmark_runs_end_to_end_at_a_small_scale() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "detect_1m.py"), "--scale", "0.05", "--no-anchor"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=BENCH.parent,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    for stage in ("ingest from CSV", "load frames, warm", "detect (13 kinds)", "ranking tick"):
+        assert stage in result.stdout
+    assert "findings digest      " in result.stdout
