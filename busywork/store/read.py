@@ -37,13 +37,14 @@ def load_frames(
     business: str,
     columns: Mapping[RecordKind, Iterable[str]],
     *,
-    only: Mapping[RecordKind, tuple[str, Collection[str]]] | None = None,
+    only: Mapping[RecordKind, tuple[str, Collection[Any]]] | None = None,
     with_ids: bool = False,
 ) -> dict[RecordKind, pd.DataFrame]:
     """One frame per record kind with the asked-for columns of ``business``'s live records.
 
     ``only`` narrows a kind to the records whose column is one of the given values
-    (``{INVOICE: ("customer_id", {"C1", "C2"})}``), for re-detecting a few subjects.
+    (``{INVOICE: ("customer_id", {"C1", "C2"})}``), for re-detecting a few subjects, or
+    ``("id", store_ids)`` for patching a frame with the records events name.
     ``with_ids`` adds the store's record ``id`` (``int64``) as the first column.
 
     Dates come as ``datetime64[ns]`` at midnight, datetimes as naive-UTC ``datetime64[ns]``,
@@ -77,7 +78,7 @@ def _load(
     business: str,
     kind: RecordKind,
     wanted: Iterable[str],
-    only: tuple[str, Collection[str]] | None = None,
+    only: tuple[str, Collection[Any]] | None = None,
     *,
     with_ids: bool = False,
 ) -> pd.DataFrame:

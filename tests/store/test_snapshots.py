@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import gc
 import weakref
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from busywork.store.frame_codec import decode_frame, encode_frame
@@ -20,6 +23,7 @@ from tests.factories import (
     commit_invoices,
     invoice_rows,
 )
+from tests.store_templates import StoreTemplates
 
 COLUMNS = SNAPSHOT_COLUMNS
 NOW = COMMITTED_AT
@@ -61,6 +65,45 @@ def test_patched_frames_equal_a_fresh_load_after_every_kind_of_change(engine: En
     assert later > newest
     assert len(patched[RecordKind.INVOICE]) == 30 + 4 - 1 + 2
     assert len(first[RecordKind.INVOICE]) == 30  # what was handed out is never modified
+
+
+def test_a_patch_reads_again_only_the_records_the_events_name(
+    store_templates: StoreTemplates, tmp_path: Path
+) -> None:
+    """Each read of the records' table while patching is narrowed by an index to the named
+    records (SQLite's query plans), never to the business alone: at a million records a
+    read by ``source_id`` alone took 0.3 s to patch in a hundred."""
+    with store_templates.copy("sqlite", tmp_path) as engine:
+        snapshots = FrameSnapshots(COLUMNS)
+        commit_invoices(engine, "b", invoice_rows(30))
+        snapshots.frames(engine, "b")
+        changed = invoice_rows(30)
+        changed[3]["total"] = "999.5"
+        commit_invoices(engine, "b", [changed[3], *invoice_rows(2, prefix="NEW")])
+        reads: list[tuple[str, Any]] = []
+
+        def note(_conn: Any, _cursor: Any, sql: str, parameters: Any, *_: Any) -> None:
+            if sql.lstrip().upper().startswith("SELECT") and "FROM invoice " in f"{sql} ":
+                reads.append((sql, parameters))
+
+        sa.event.listen(engine, "before_cursor_execute", note)
+        try:
+            patched, _ = snapshots.frames(engine, "b")
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", note)
+        with engine.connect() as connection:
+            plans = [
+                " ".join(
+                    row[-1]
+                    for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
+                )
+                for sql, parameters in reads
+            ]
+    assert len(plans) >= 2  # the named records' store ids, then their rows
+    for plan in plans:
+        assert "(business=?)" not in plan, plan
+    assert patched[RecordKind.INVOICE]["total"].tolist().count(999.5) == 1
+    assert len(patched[RecordKind.INVOICE]) == 32
 
 
 def test_nothing_new_hands_back_the_same_frames(engine: Engine) -> None:
