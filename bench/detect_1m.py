@@ -62,7 +62,8 @@ from busywork.pipeline import detect, detection_context, enabled_detectors, reco
 from busywork.plan import Run, load_for_detection, load_for_runs
 from busywork.store.frames import validate_records
 from busywork.store.gc_pause import gc_frozen
-from busywork.store.ingest import RecordBatch, commit_page
+from busywork.store.ingest import commit_page
+from busywork.store.record_batch import RecordBatch
 from busywork.store.records import RecordKind
 from busywork.store.tables import FrameSnapshot
 from busywork.synth import GeneratorSettings, generate
@@ -375,7 +376,7 @@ def main() -> None:
         # batch below, after which every load patches the snapshots from the event log.
         pairs = [
             (_in_child(_detect, folder, url, False), _in_child(_anchor, args.events))
-            for _ in range(args.repeat - 1 if args.anchor else 0)
+            for _ in range(args.repeat - 1 if args.anchor and _has_anchor() else 0)
         ]
         batch = _in_child(_batch, folder, url)
         print(f"100 new events       {batch['commit']:>11.2f}s  (commit)")
@@ -403,8 +404,12 @@ def main() -> None:
         print(f"load average         {' '.join(f'{n:.1f}' for n in os.getloadavg())}")
 
 
+def _has_anchor() -> bool:
+    return importlib.util.find_spec("pm4py") is not None
+
+
 def _anchor(events: int) -> dict[str, Any] | None:
-    if importlib.util.find_spec("pm4py") is None:
+    if not _has_anchor():
         return None
     from anchor_pm4py import run_anchor  # noqa: PLC0415  (bench/ is on sys.path)
 

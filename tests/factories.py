@@ -10,7 +10,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from busywork.store.frames import validate_records
-from busywork.store.ingest import RecordBatch, commit_page
+from busywork.store.ingest import commit_page
+from busywork.store.record_batch import RecordBatch
 from busywork.store.records import RecordKind
 from busywork.synth import GeneratorSettings, generate
 from config.loader import parse_config

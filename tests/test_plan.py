@@ -17,8 +17,9 @@ from busywork.store import stored_frames
 from busywork.store.events import touched_subjects
 from busywork.store.findings import candidate_from_json, candidate_to_json, open_candidates
 from busywork.store.frames import validate_records
-from busywork.store.ingest import RecordBatch, commit_page
+from busywork.store.ingest import commit_page
 from busywork.store.read import load_frames
+from busywork.store.record_batch import RecordBatch
 from busywork.store.records import RecordKind
 from busywork.store.tables import Finding
 from config.models import AppConfig

@@ -62,7 +62,7 @@ def patch_frames(
     records = 0
     for kind, keys in touched.items():
         records += len(keys)
-        gone = _record_ids(engine, business, kind, keys)
+        named = _record_ids(engine, business, kind, keys)
         # Read again by store id (the primary key): by ``source_id`` alone, no index
         # narrows the rows, and SQLite read every record of the business (0.3 s at a
         # million records, to patch in a hundred).
@@ -70,11 +70,11 @@ def patch_frames(
             engine,
             business,
             {kind: columns[kind]},
-            only={kind: ("id", gone.tolist())},
+            only={kind: ("id", named.tolist())},
             with_ids=True,
         )[kind]
         fresh_ids = fresh.pop("id").to_numpy()
-        stay = ~np.isin(patched_ids[kind], np.union1d(gone, fresh_ids))
+        stay = ~np.isin(patched_ids[kind], named)  # re-read (fresh) or gone (not live)
         combined = pd.concat([patched[kind][stay], fresh], ignore_index=True)
         combined_ids = np.concatenate([patched_ids[kind][stay], fresh_ids])
         order = np.argsort(combined_ids, kind="stable")

@@ -17,19 +17,7 @@ import sqlalchemy as sa
 from busywork.store.column_types import ColumnSpec, LogicalType
 from busywork.store.record_kinds import SYSTEM_COLUMNS, RecordKind
 from busywork.store.records import RECORD_MODELS
-from busywork.store.validation import RowProblem, ValidatedRecords, validate_with_specs
-
-#: Its own names, and the types of the specs and of validation, which callers found here
-#: before they had modules of their own.
-__all__ = [
-    "ColumnSpec",
-    "LogicalType",
-    "RowProblem",
-    "ValidatedRecords",
-    "column_specs",
-    "logical_type",
-    "validate_records",
-]
+from busywork.store.validation import ValidatedRecords, validate_with_specs
 
 
 def logical_type(column_type: Any) -> LogicalType:

@@ -28,18 +28,6 @@ from busywork.store.records import RECORD_MODELS, RecordKind
 from busywork.store.tables import ConnectorState, Event
 from busywork.store.text_codes import TextCodes
 
-__all__ = [
-    "FULL_SCAN_ROWS",
-    "IN_CHUNK",
-    "RECORD_MODELS_BY_TABLE",
-    "STATUS_EVENTS",
-    "WRITE_CHUNK",
-    "IngestStats",
-    "RecordBatch",  # where callers found it before it had a module of its own
-    "commit_page",
-    "save_cursor",
-]
-
 #: Above this many rows, read all existing keys of the source at once instead of by chunks.
 FULL_SCAN_ROWS = 5_000
 #: Bound parameters per IN list; below SQLite's oldest limit of 999.

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.engine import Connection
 
-from busywork.store.frames import LogicalType, logical_type
+from busywork.store.column_types import LogicalType
+from busywork.store.frames import logical_type
 
 #: Below this many rows a prepared ``executemany`` costs less than setting up a ``COPY``.
 COPY_MIN_ROWS = 1_000

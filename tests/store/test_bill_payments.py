@@ -9,8 +9,9 @@ from sqlalchemy.engine import Engine
 
 from busywork.store.bill_payments import bill_payment_rows
 from busywork.store.frames import validate_records
-from busywork.store.ingest import RecordBatch, commit_page
+from busywork.store.ingest import commit_page
 from busywork.store.read import load_frames
+from busywork.store.record_batch import RecordBatch
 from busywork.store.records import RecordKind
 
 

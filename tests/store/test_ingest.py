@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from busywork.store.frames import validate_records
-from busywork.store.ingest import RecordBatch, commit_page
+from busywork.store.ingest import commit_page
+from busywork.store.record_batch import RecordBatch
 from busywork.store.records import RecordKind
 from connectors.sync import load_cursor
 from tests.factories import batch, invoice_rows

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from busywork.store.column_types import _convert_time, _numbers
-from busywork.store.frames import ColumnSpec, LogicalType, validate_records
+from busywork.store.column_types import ColumnSpec, LogicalType, _convert_time, _numbers
+from busywork.store.frames import validate_records
 from busywork.store.hashing import content_hashes
 from busywork.store.records import RecordKind
 from busywork.store.text_codes import TextCodes, text_codes
