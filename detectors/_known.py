@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from busywork.store.text_links import positions_in
 from detectors import _distinct as ds
 from detectors._codes import Codes, Ints, Texts, text_values
 from detectors._shared import shared, shared_by_memory
@@ -52,6 +53,9 @@ class KnownText:
     codes: Ints
     #: The distinct values, in code order; its hash table is built once and kept.
     values: pd.Index
+    #: The same values as the array the column's codes came with: a stored snapshot's
+    #: dictionary, which may be linked to others (:mod:`busywork.store.text_links`).
+    source: Texts
 
     def then(self, *more: pd.Series[Any]) -> Codes:
         """The codes of this column's rows followed by the rows of ``more``, as one column.
@@ -74,11 +78,18 @@ class KnownText:
 
         Once per pass for the same array (a loaded column's distinct values,
         :func:`detectors._distinct.column_codes`): every selection of that column takes
-        its rows' codes from the answer, hashing no text. Read it, never write it.
+        its rows' codes from the answer, hashing no text. Two stored dictionaries linked
+        when written hash none at all (:func:`busywork.store.text_links.positions_in`).
+        Read it, never write it.
         """
 
         def compute() -> Ints:
-            found = self.values.get_indexer(pd.Index(distinct, dtype=object)).astype(np.int64)
+            linked = positions_in(distinct, self.source)
+            if linked is not None:
+                found = linked.astype(np.int64)
+            else:
+                found = self.values.get_indexer(pd.Index(distinct, dtype=object))
+                found = found.astype(np.int64)
             found.flags.writeable = False
             return found
 
@@ -116,9 +127,14 @@ class KnownText:
 
 
 def _coded(part: pd.Series[Any]) -> _Coded:
-    """A part of :meth:`KnownText.then` as codes and their values."""
+    """A part of :meth:`KnownText.then` as codes and their values.
+
+    A loaded column, or rows selected from one, is coded once per pass, on the whole
+    column's values (:func:`detectors._distinct.column_codes`): those a stored snapshot
+    may have linked to the known column's.
+    """
     if ds.loaded(part) is not None:
-        return _Coded(*ds.text_codes(part))  # a loaded column: coded once per pass
+        return _Coded(*ds.column_codes(part))
     return _coded_text(text_values(part))
 
 
@@ -139,12 +155,13 @@ def _coded_after(known: pd.Index, parts: list[_Coded], positions: list[Any]) -> 
     added_index = pd.Index([], dtype=object)
     coded: list[Ints] = []
     for part, found in zip(parts, positions, strict=True):
-        distinct = pd.Index(part.values, dtype=object)
         per_value = np.array(found, dtype=np.int64)  # a copy: new values are written in
         if len(added_index):
-            # Values an earlier part added take the codes they got there.
-            earlier = added_index.get_indexer(distinct)
-            per_value = np.where(earlier >= 0, earlier + len(known), per_value)
+            # Values an earlier part added take the codes they got there: values ``known``
+            # holds are none of them.
+            unknown = np.flatnonzero(per_value < 0)
+            earlier = added_index.get_indexer(pd.Index(part.values[unknown], dtype=object))
+            per_value[unknown[earlier >= 0]] = earlier[earlier >= 0] + len(known)
         new_value = np.append(per_value < 0, False)  # the last: a null row
         new_rows = part.codes[new_value[part.codes]]
         # The new values, in order of first appearance among the part's rows.
@@ -166,7 +183,9 @@ def known_text(frame: pd.DataFrame, column: str) -> KnownText:
         # The column's codes of the pass (:func:`detectors._distinct.text_codes`), which
         # the per-distinct questions on the same column read too: it is hashed once.
         codes, uniques = ds.text_codes(frame[column])
-        return KnownText(codes.astype(np.int64, copy=False), pd.Index(uniques, dtype=object))
+        return KnownText(
+            codes.astype(np.int64, copy=False), pd.Index(uniques, dtype=object), uniques
+        )
 
     return shared("known_text", (frame,), column, compute)
 

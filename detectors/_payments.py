@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from busywork.store.records import RecordKind
+from busywork.store.text_links import positions_in
+from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._codes import combine
 from detectors._shared import shared
@@ -31,6 +33,7 @@ from detectors._shared import shared
 PAID = "paid"
 UNPAID = "unpaid"
 UNKNOWN = "unknown"
+Ints = np.ndarray[Any, np.dtype[np.int64]]
 #: The states by code: every row's state is one of these three objects, not a string each.
 _STATES = np.array([PAID, UNPAID, UNKNOWN], dtype=object)
 #: Invoice columns :func:`payment_facts` reads.
@@ -121,15 +124,13 @@ class _Keys:
             self.payment = np.array([], dtype=np.intp)
             self.size = 0
             return
-        inv_id = fr.as_text(invoices["source_id"]).to_numpy(dtype=object)
-        pay_id = fr.as_text(payments["invoice_id"]).to_numpy(dtype=object)
+        id_codes = _id_codes(invoices["source_id"], payments["invoice_id"])
         pay_source = (
             fr.as_text(payments["source"]).fillna("").to_numpy(dtype=object)
             if "source" in payments
             else np.full(len(payments), None, dtype=object)
         )
         source_codes, source_names = pd.factorize(np.concatenate([inv_source, pay_source]))
-        id_codes, _ = pd.factorize(np.concatenate([inv_id, pay_id]))
         #: Each invoice's source as a code, and how many sources there are.
         self.invoice_source = source_codes[:count].clip(min=0)
         self.sources = max(1, len(source_names))
@@ -144,6 +145,35 @@ class _Keys:
         codes[id_codes < 0] = -1
         self.invoice = codes[:count]
         self.payment = codes[count:]
+
+
+def _id_codes(invoice_ids: pd.Series[Any], payment_ids: pd.Series[Any]) -> Ints:
+    """Codes of the invoices' ids then the payments' references as text; -1: null.
+
+    Equal texts share a code. Columns decoded from stored snapshots come with their link
+    (:mod:`busywork.store.text_links`): only integers are then coded, not a row's text.
+    """
+    linked = _linked_ids(invoice_ids, payment_ids)
+    if linked is not None:
+        return linked
+    ids = [fr.as_text(column).to_numpy(dtype=object) for column in (invoice_ids, payment_ids)]
+    codes: Ints = pd.factorize(np.concatenate(ids))[0]
+    return codes
+
+
+def _linked_ids(invoice_ids: pd.Series[Any], payment_ids: pd.Series[Any]) -> Ints | None:
+    """:func:`_id_codes` from the columns' stored codes and their link, if they have one."""
+    if ds.loaded(invoice_ids) is None or ds.loaded(payment_ids) is None:
+        return None
+    invoice_codes, invoice_values = ds.column_codes(invoice_ids)
+    payment_codes, payment_values = ds.column_codes(payment_ids)
+    found = positions_in(payment_values, invoice_values)
+    if found is None:
+        return None
+    per_value = found.astype(np.int64)
+    new = np.flatnonzero(per_value < 0)  # references to no invoice: codes of their own
+    per_value[new] = len(invoice_values) + np.arange(len(new))
+    return np.concatenate([invoice_codes.astype(np.int64), np.append(per_value, -1)[payment_codes]])
 
 
 def _linked_dates(

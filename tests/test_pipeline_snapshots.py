@@ -52,11 +52,13 @@ def test_a_cold_detection_writes_the_snapshots_after_committing_its_findings(
     seen: list[tuple[str, int, int]] = []  # kind, findings and watermarks committed by then
     real = stored_frames.write_snapshot
 
-    def observed(engine: Engine, business: str, kind: object, *args: object) -> bool:
+    def observed(
+        engine: Engine, business: str, kind: object, *args: object, **options: object
+    ) -> bool:
         # Another connection: it sees only what is committed.
         committed = len(open_candidates(engine, business)), len(watermarks(engine, business))
         seen.append((str(kind), *committed))
-        return real(engine, business, kind, *args)  # type: ignore[arg-type]
+        return real(engine, business, kind, *args, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(stored_frames, "write_snapshot", observed)
 

@@ -4,11 +4,13 @@ What :func:`~busywork.store.read.load_frames` gives (text as ``object`` with Non
 dates and flags as numpy dtypes, ``Int64``) is written column by column: the store ids as
 ``int64``; a numpy column as its array; an ``Int64`` column as ``int64`` values and a
 mask; a text column as integer codes (-1: None) and its distinct values as a JSON array
-in UTF-8. Decoding builds each text column from one string object per distinct value, so
-repeated values share their object as :class:`~busywork.store.columns.ColumnBuilder`
-makes them, and the frame equals the one encoded: columns, dtypes, values, row order. A
-text column's codes are kept beside it (:mod:`busywork.store.text_dictionary`), and the
-column is read-only.
+in UTF-8, named by a digest of those bytes. Decoding builds each text column from one
+string object per distinct value, so repeated values share their object as
+:class:`~busywork.store.columns.ColumnBuilder` makes them, and the frame equals the one
+encoded: columns, dtypes, values, row order. A text column's codes are kept beside it
+(:mod:`busywork.store.text_dictionary`), and the column is read-only. A payload may also
+hold links: where the distinct values of its text columns are among another kind's, or
+the other way round (:mod:`busywork.store.text_links`).
 Arrays are read with ``allow_pickle=False``: a payload can hold numbers and bytes only.
 """
 
@@ -17,15 +19,20 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from busywork.store import text_links as links
+from busywork.store.record_kinds import RecordKind
 from busywork.store.text_dictionary import remember
 
 #: Written with every payload; a payload of another version is not read.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Per (kind, column): a stored text dictionary's name and values (what links are made of).
+Dictionaries = dict[tuple[RecordKind, str], tuple[bytes, np.ndarray[Any, Any]]]
 #: What a damaged or foreign payload raises while it is decoded.
 DECODE_ERRORS = (ValueError, KeyError, IndexError, TypeError, OSError, EOFError, zipfile.BadZipFile)
 
@@ -34,18 +41,35 @@ class UnreadableFrameError(ValueError):
     """A payload that does not decode to the frame asked for."""
 
 
-def encode_frame(frame: pd.DataFrame, ids: np.ndarray) -> bytes | None:
+def encode_frame(
+    frame: pd.DataFrame,
+    ids: np.ndarray,
+    kind: RecordKind | None = None,
+    dictionaries: Dictionaries | None = None,
+) -> bytes | None:
     """``frame`` (one row per id in ``ids``) as a payload; None when a column cannot be.
 
     A text column holding anything but strings and None (which no driver gives) cannot be
     encoded; the caller keeps reading the row store.
+
+    With ``kind`` and ``dictionaries`` (other kinds' stored dictionaries), the payload
+    also holds the links of :data:`~busywork.store.text_links.JOINS` between its text
+    columns and those, and this frame's dictionaries are added to ``dictionaries``.
     """
     arrays: dict[str, np.ndarray] = {"ids": np.ascontiguousarray(ids, dtype=np.int64)}
+    own: Dictionaries = {}
     for position, name in enumerate(frame.columns):
         encoded = _encode_column(frame[name])
         if encoded is None:
             return None
-        arrays.update({f"{key}{position}": array for key, array in encoded.items()})
+        arrays.update({f"{key}{position}": array for key, array in encoded[0].items()})
+        if encoded[1] is not None and kind is not None:
+            own[(kind, str(name))] = (encoded[0]["d"].tobytes(), encoded[1])
+    if kind is not None and dictionaries is not None:
+        for number, (referring, referred, found) in enumerate(_links(kind, own, dictionaries)):
+            arrays[f"k{number}"] = found
+            arrays[f"K{number}"] = np.frombuffer(referring + referred, dtype=np.uint8)
+        dictionaries.update(own)
     arrays["columns"] = _text_bytes([str(name) for name in frame.columns])
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # type: ignore[arg-type]
@@ -69,6 +93,7 @@ def decode_frame(payload: bytes, names: Sequence[str]) -> tuple[pd.DataFrame, np
                 name: _decode_column(arrays, position, len(ids), name)
                 for position, name in enumerate(names)
             }
+            _decode_links(arrays)
     except DECODE_ERRORS as exc:
         if isinstance(exc, UnreadableFrameError):
             raise
@@ -79,21 +104,57 @@ def decode_frame(payload: bytes, names: Sequence[str]) -> tuple[pd.DataFrame, np
     return pd.DataFrame(columns, index=pd.RangeIndex(len(ids)), copy=False), ids
 
 
-def _encode_column(column: pd.Series) -> dict[str, np.ndarray] | None:
-    """The arrays of one column, keyed by role: ``v`` values, ``m`` mask, ``u`` text."""
+def _encode_column(column: pd.Series) -> tuple[dict[str, np.ndarray], np.ndarray | None] | None:
+    """The arrays of one column by role, and a text column's distinct values.
+
+    Roles: ``v`` values, ``m`` mask, ``t`` text codes, ``u`` their values, ``d`` the
+    digest naming those.
+    """
     if isinstance(column.dtype, pd.Int64Dtype):
         mask = column.isna().to_numpy()
-        return {"v": column.fillna(0).to_numpy(dtype=np.int64), "m": mask}
+        return {"v": column.fillna(0).to_numpy(dtype=np.int64), "m": mask}, None
     if column.dtype != object:
         values = column.to_numpy()
-        return None if values.dtype == object else {"v": values}
+        return None if values.dtype == object else ({"v": values}, None)
     values = column.to_numpy()
     codes, uniques = pd.factorize(values)
     texts = pd.api.types.infer_dtype(uniques, skipna=False) in ("string", "empty")
     missing = values[codes < 0].tolist()
     if not texts or missing.count(None) != len(missing):
         return None  # other values than text and None (NaN, numbers): not this format's
-    return {"t": codes.astype(_code_type(len(uniques))), "u": _text_bytes(uniques.tolist())}
+    stored = _text_bytes(uniques.tolist())
+    arrays = {
+        "t": codes.astype(_code_type(len(uniques))),
+        "u": stored,
+        "d": np.frombuffer(links.digest(stored.tobytes()), dtype=np.uint8),
+    }
+    return arrays, np.asarray(uniques, dtype=object)
+
+
+def _links(
+    kind: RecordKind, own: Dictionaries, others: Dictionaries
+) -> Iterator[tuple[bytes, bytes, np.ndarray[Any, Any]]]:
+    """The links between ``kind``'s dictionaries ``own`` and ``others``: (from, to, positions)."""
+    for referring, referred in links.JOINS.items():
+        if kind not in (referring[0], referred[0]):
+            continue
+        source = own.get(referring) if referring[0] == kind else others.get(referring)
+        target = own.get(referred) if referred[0] == kind else others.get(referred)
+        if source is not None and target is not None:
+            yield source[0], target[0], links.positions(source[1], target[1])
+
+
+def _decode_links(arrays: np.lib.npyio.NpzFile) -> None:
+    """Keep the links a payload holds (:mod:`busywork.store.text_links`)."""
+    for key in arrays.files:
+        if not key.startswith("k"):
+            continue
+        found, named = arrays[key], arrays[f"K{key[1:]}"].tobytes()
+        if found.dtype != np.int32 or found.ndim != 1 or len(named) != 32:
+            raise UnreadableFrameError(f"link {key[1:]} is not a link")
+        if len(found) and (found.min() < -1):
+            raise UnreadableFrameError(f"link {key[1:]} has invalid positions")
+        links.remember_link(named[:16], named[16:], found)
 
 
 def _decode_column(arrays: np.lib.npyio.NpzFile, position: int, rows: int, name: str) -> pd.Series:
@@ -108,7 +169,8 @@ def _decode_column(arrays: np.lib.npyio.NpzFile, position: int, rows: int, name:
         if len(values) != rows:
             raise UnreadableFrameError(f"column {position} has {len(values)} rows, not {rows}")
         # The codes are the column's factorisation: kept, so it is not hashed again.
-        remember(values, codes, name)
+        named = arrays[f"d{position}"].tobytes() if f"d{position}" in arrays else None
+        remember(values, codes, name, named)
         return pd.Series(values, dtype=object, copy=False)  # not inferred as a str dtype
     if f"m{position}" in arrays:
         values = pd.arrays.IntegerArray(arrays[f"v{position}"], arrays[f"m{position}"])

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -37,6 +37,7 @@ from sqlalchemy.engine import Engine
 
 from busywork.store.frame_codec import (
     FORMAT_VERSION,
+    Dictionaries,
     UnreadableFrameError,
     decode_frame,
     encode_frame,
@@ -46,6 +47,8 @@ from busywork.store.gc_pause import gc_paused
 from busywork.store.read import frame_columns, load_frames, small_page_cache
 from busywork.store.records import RecordKind
 from busywork.store.tables import FrameSnapshot
+from busywork.store.text_dictionary import recall
+from busywork.store.text_links import JOINS
 
 log = logging.getLogger(__name__)
 _SNAPSHOTS = FrameSnapshot.__table__  # type: ignore[attr-defined]
@@ -120,6 +123,7 @@ def read_stored_frames(
             newest,
             {kind: frames[kind] for kind in unstored},
             {kind: ids[kind] for kind in unstored},
+            {kind: frames[kind] for kind in names if kind not in unstored},
         ),
     )
 
@@ -136,6 +140,9 @@ class UnstoredSnapshots:
     newest: int
     frames: Frames
     ids: Ids
+    #: The other frames of the load, decoded from stored snapshots: the written ones are
+    #: linked to their text dictionaries (:mod:`busywork.store.text_links`).
+    stored: Frames = field(default_factory=dict)
 
     def write(self, engine: Engine) -> list[RecordKind]:
         """Store each frame (see :func:`write_snapshot`); the kinds stored.
@@ -144,10 +151,17 @@ class UnstoredSnapshots:
         a read of the rows next time.
         """
         stored: list[RecordKind] = []
+        dictionaries = stored_dictionaries(self.stored)
         for kind, frame in self.frames.items():
             try:
                 written = write_snapshot(
-                    engine, self.business, kind, frame, self.ids[kind], self.newest
+                    engine,
+                    self.business,
+                    kind,
+                    frame,
+                    self.ids[kind],
+                    self.newest,
+                    dictionaries=dictionaries,
                 )
             except Exception as exc:  # a cache write never fails its caller
                 log.warning(
@@ -171,6 +185,7 @@ def write_snapshot(
     newest: int,
     *,
     now: datetime | None = None,
+    dictionaries: Dictionaries | None = None,
 ) -> bool:
     """Store ``frame`` (every live record of ``kind``, as of event ``newest``); whether it was.
 
@@ -178,8 +193,10 @@ def write_snapshot(
     column sets not written since :data:`FORGET_AFTER` before ``now`` are deleted. A frame
     that cannot be encoded, or is too large, or a write the database refuses, is logged and
     left unstored: the snapshot is a cache, and its loss costs only a read of the rows.
+    ``dictionaries`` (other kinds' stored text dictionaries) are linked to the frame's
+    (:func:`~busywork.store.frame_codec.encode_frame`), and gain the frame's.
     """
-    payload = encode_frame(frame, ids)
+    payload = encode_frame(frame, ids, kind, {} if dictionaries is None else dictionaries)
     if payload is None or len(payload) > MAX_PAYLOAD_BYTES:
         why = "a text column holds other values" if payload is None else f"{len(payload)} bytes"
         log.info("frame snapshot business=%s kind=%s action=not_stored: %s", business, kind, why)
@@ -226,6 +243,19 @@ def write_snapshot(
 
 
 _KEY = ("business", "record_kind", "columns_key")
+
+
+def stored_dictionaries(frames: Frames) -> Dictionaries:
+    """The stored text dictionaries of ``frames``' columns that links join (:data:`JOINS`)."""
+    joined = {*JOINS, *JOINS.values()}
+    found: Dictionaries = {}
+    for kind, frame in frames.items():
+        for name in frame.columns:
+            memory = getattr(frame[name].array, "_ndarray", None)
+            stored = recall(memory) if (kind, name) in joined and memory is not None else None
+            if stored is not None and stored.digest is not None:
+                found[(kind, str(name))] = (stored.digest, stored.values)
+    return found
 
 
 def _read_stored(

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from busywork.store.text_links import name_values
+
 Texts = np.ndarray[Any, np.dtype[np.object_]]
 
 
@@ -38,6 +40,8 @@ class TextDictionary:
     codes: np.ndarray[Any, np.dtype[np.signedinteger[Any]]]
     #: The distinct values, the very string objects the column holds.
     values: Texts
+    #: The stored dictionary's name (:func:`busywork.store.text_links.digest`), if stored.
+    digest: bytes | None = None
 
 
 @dataclass
@@ -50,6 +54,8 @@ class _Entry:
     codes: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] | None
     #: Whether the codes are in order of first appearance (None: not looked at yet).
     ordered: bool | None = None
+    #: The stored dictionary's name, if the column was decoded from one.
+    digest: bytes | None = None
 
     def codes_at(
         self, labels: np.ndarray[Any, Any]
@@ -68,12 +74,15 @@ _known: dict[int, _Entry] = {}
 _named: dict[str, dict[int, _Entry]] = {}
 
 
-def remember(column: Texts, codes: np.ndarray[Any, Any], name: str) -> None:
+def remember(
+    column: Texts, codes: np.ndarray[Any, Any], name: str, digest: bytes | None = None
+) -> None:
     """Keep ``codes`` as the dictionary codes of ``column`` (named ``name``) while it lives.
 
     ``column`` must be its distinct values taken at ``codes`` (None at -1), codes in order
     of first appearance; it is made read-only, and so are the codes. The distinct values
-    are not kept: :func:`recall` takes them from the column's rows.
+    are not kept: :func:`recall` takes them from the column's rows. ``digest`` names the
+    stored dictionary they were decoded from (:mod:`busywork.store.text_links`).
     """
     if column.base is not None or not column.flags.c_contiguous:
         return  # a view: its memory is another array's, which may change under it
@@ -91,7 +100,7 @@ def remember(column: Texts, codes: np.ndarray[Any, Any], name: str) -> None:
             if not named:
                 _named.pop(name, None)
 
-    entry = _Entry(weakref.ref(column, forget), None if each_its_own else codes)
+    entry = _Entry(weakref.ref(column, forget), None if each_its_own else codes, digest=digest)
     _known[address] = entry
     _named.setdefault(name, {})[address] = entry
 
@@ -118,7 +127,7 @@ def recall(column: np.ndarray[Any, Any]) -> TextDictionary | None:
         # Each row its own value: the column is its own distinct values, in order.
         codes = np.arange(len(held), dtype=_code_type(len(held)))
         codes.flags.writeable = False
-        return TextDictionary(codes, held)
+        return _named_dictionary(TextDictionary(codes, held, found.digest))
     if found.ordered is False:
         return None
     firsts = _first_rows(found.codes)
@@ -127,7 +136,14 @@ def recall(column: np.ndarray[Any, Any]) -> TextDictionary | None:
         return None
     values = held[firsts]
     values.flags.writeable = False
-    return TextDictionary(found.codes, values)
+    return _named_dictionary(TextDictionary(found.codes, values, found.digest))
+
+
+def _named_dictionary(found: TextDictionary) -> TextDictionary:
+    """``found``, its values array named as its stored dictionary (for its links)."""
+    if found.digest is not None:
+        name_values(found.values, found.digest)
+    return found
 
 
 def recall_rows(

@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from busywork.store import text_links
+from busywork.store.frame_codec import Dictionaries, decode_frame, encode_frame
 from busywork.store.records import RecordKind
 from detectors._codes import combine, factor
-from detectors._payments import PAID, UNKNOWN, UNPAID, _Keys, payment_facts
+from detectors._payments import PAID, UNKNOWN, UNPAID, _Keys, _linked_ids, payment_facts
 from tests.detectors.detector_factories import PAYMENT_COLUMNS, frame, invoice, invoices
 
 ISSUED = date(2024, 10, 1)
@@ -142,3 +144,106 @@ def test_one_source_with_every_id_codes_documents_as_source_and_id_together_woul
     assert keys.invoice.tolist() == combined[: len(inv)].tolist() == [0, 1, 2]
     assert keys.payment.tolist() == combined[len(inv) :].tolist() == [2, 3, 0]
     assert keys.size == 4
+
+
+def _partition(codes: np.ndarray) -> list[int]:
+    """Codes renumbered in order of first appearance: equal codes stay equal, -1 stays."""
+    return [int(code) for code in np.where(codes >= 0, factor(np.where(codes >= 0, codes, -1)), -1)]
+
+
+def _reference(inv: pd.DataFrame, pay: pd.DataFrame) -> tuple[list[int], list[int]]:
+    """The (source, id) codes of coding the invoices' and payments' text laid end to end."""
+    text = lambda column: column.astype("str")  # noqa: E731
+    sources = [text(inv["source"]).fillna("").to_numpy(dtype=object)]
+    sources.append(
+        text(pay["source"]).fillna("").to_numpy(dtype=object)
+        if "source" in pay
+        else np.full(len(pay), None, dtype=object)
+    )
+    ids = [
+        text(inv["source_id"]).to_numpy(dtype=object),
+        text(pay["invoice_id"]).to_numpy(dtype=object),
+    ]
+    source_codes = factor(np.concatenate(sources))
+    id_codes = factor(np.concatenate(ids))
+    codes = combine(source_codes, id_codes)
+    codes[id_codes < 0] = -1
+    return _partition(codes[: len(inv)]), _partition(codes[len(inv) :])
+
+
+def _decoded(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` as a stored snapshot gives them back (text columns keep their stored codes)."""
+
+    payload = encode_frame(rows, np.arange(1, len(rows) + 1, dtype=np.int64))
+    assert payload is not None
+    return decode_frame(payload, list(rows.columns))[0]
+
+
+def test_keys_code_messy_columns_as_coding_their_text_end_to_end_would() -> None:
+    # Object columns of strings and None, as the store loads them.
+    inv = pd.DataFrame(
+        {
+            "source": ["xero", None, "stripe", "xero", "stripe", None],
+            "source_id": ["A1", "A2", "A1", None, "A3", "A2"],
+        },
+        dtype=object,
+    )
+    pay = pd.DataFrame(
+        {
+            "source": ["stripe", None, "xero", "qbo", "xero", ""],
+            "invoice_id": ["A1", "A2", "A9", "A1", None, "A2"],
+        },
+        dtype=object,
+    )
+    cases = [
+        (inv, pay),
+        (inv, pay.drop(columns=["source"])),  # payments without a source: any invoice's
+        # Numbers compare as their text: 2 pays "2".
+        (
+            inv.assign(source_id=pd.Series([1, 2, 1, None, 3, 2], dtype=object)),
+            pay.assign(invoice_id=pd.Series([1, 2, 9, 1, None, "2"], dtype=object)),
+        ),
+        (_decoded(inv), _decoded(pay)),
+        # Rows selected from snapshot-decoded columns keep their labels and objects.
+        (_decoded(inv).iloc[[5, 1, 2]], _decoded(pay).iloc[[3, 0, 5]]),
+    ]
+    for invoices_, payments in cases:
+        keys = _Keys(invoices_, payments)
+        assert (_partition(keys.invoice), _partition(keys.payment)) == _reference(
+            invoices_, payments
+        )
+        assert keys.size > int(np.concatenate([keys.invoice, keys.payment]).max())
+
+
+def test_keys_of_snapshots_written_together_code_through_their_link() -> None:
+    inv = pd.DataFrame(
+        {"source": ["xero"] * 4, "source_id": ["A1", "A2", None, "A3"]}, dtype=object
+    )
+    pay = pd.DataFrame(
+        {"source": ["xero"] * 5, "invoice_id": ["A3", "B7", None, "A1", "B7"]}, dtype=object
+    )
+    dictionaries: Dictionaries = {}
+    decoded = []
+    for rows, kind in ((inv, RecordKind.INVOICE), (pay, RecordKind.PAYMENT)):
+        ids = np.arange(1, len(rows) + 1, dtype=np.int64)
+        payload = encode_frame(rows, ids, kind, dictionaries)
+        assert payload is not None
+        decoded.append(decode_frame(payload, list(rows.columns))[0])
+    try:
+        linked = _linked_ids(decoded[0]["source_id"], decoded[1]["invoice_id"])
+        assert linked is not None
+        # The invoices' ids, then the references: A3 is the third id, B7 no invoice's.
+        assert linked.tolist() == [0, 1, -1, 2, 2, 3, -1, 0, 3]
+        keys = _Keys(decoded[0], decoded[1])
+        assert (_partition(keys.invoice), _partition(keys.payment)) == _reference(inv, pay)
+    finally:
+        text_links.forget_links()
+
+
+def test_keys_count_sources_with_a_null_as_the_empty_source() -> None:
+    inv = pd.DataFrame({"source": ["xero", None], "source_id": ["A1", "A2"]})
+    pay = pd.DataFrame({"source": ["", "xero"], "invoice_id": ["A2", "A1"]})
+    keys = _Keys(inv, pay)
+    assert keys.sources == 2  # "xero" and "" (the null source)
+    # The payment with source "" pays the invoice without one.
+    assert keys.payment.tolist() == [keys.invoice[1], keys.invoice[0]]
