@@ -93,7 +93,7 @@ def decode_frame(payload: bytes, names: Sequence[str]) -> tuple[pd.DataFrame, np
                 name: _decode_column(arrays, position, len(ids), name)
                 for position, name in enumerate(names)
             }
-            _decode_links(arrays)
+            _decode_links(arrays, _named_columns(arrays, columns))
     except DECODE_ERRORS as exc:
         if isinstance(exc, UnreadableFrameError):
             raise
@@ -144,8 +144,21 @@ def _links(
             yield source[0], target[0], links.positions(source[1], target[1])
 
 
-def _decode_links(arrays: np.lib.npyio.NpzFile) -> None:
-    """Keep the links a payload holds (:mod:`busywork.store.text_links`)."""
+def _named_columns(arrays: np.lib.npyio.NpzFile, columns: dict[str, pd.Series]) -> dict[bytes, Any]:
+    """Per dictionary name (digest), the decoded text column's array that came with it."""
+    named = {}
+    for position, name in enumerate(columns):
+        if f"d{position}" in arrays:
+            named[arrays[f"d{position}"].tobytes()] = columns[name].array._ndarray
+    return named
+
+
+def _decode_links(arrays: np.lib.npyio.NpzFile, own: dict[bytes, Any]) -> None:
+    """Keep the links a payload holds (:mod:`busywork.store.text_links`) while its columns live.
+
+    ``own`` holds the payload's text columns by their dictionaries' names: each link is
+    kept as long as the column of this payload it joins.
+    """
     for key in arrays.files:
         if not key.startswith("k"):
             continue
@@ -154,7 +167,9 @@ def _decode_links(arrays: np.lib.npyio.NpzFile) -> None:
             raise UnreadableFrameError(f"link {key[1:]} is not a link")
         if len(found) and (found.min() < -1):
             raise UnreadableFrameError(f"link {key[1:]} has invalid positions")
-        links.remember_link(named[:16], named[16:], found)
+        referring, referred = named[:16], named[16:]
+        owner = own.get(referring, own.get(referred))
+        links.remember_link(referring, referred, found, owner)
 
 
 def _decode_column(arrays: np.lib.npyio.NpzFile, position: int, rows: int, name: str) -> pd.Series:

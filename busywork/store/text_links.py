@@ -63,14 +63,30 @@ def positions(values: Texts, among: Texts) -> Positions:
     return found.astype(np.int32)
 
 
-def remember_link(referring: bytes, referred: bytes, found: Positions) -> None:
-    """Keep ``found``: the positions of the ``referring`` dictionary's values in ``referred``."""
+def remember_link(
+    referring: bytes, referred: bytes, found: Positions, owner: object | None = None
+) -> None:
+    """Keep ``found``: the positions of the ``referring`` dictionary's values in ``referred``.
+
+    The link is dropped with ``owner`` (the decoded column it came with), and the oldest
+    links once more than :data:`MAX_LINKS` are kept.
+    """
     found.flags.writeable = False
+    key = (referring, referred)
     with _lock:
-        _links[(referring, referred)] = found
-        _links.move_to_end((referring, referred))
+        _links[key] = found
+        _links.move_to_end(key)
         while len(_links) > MAX_LINKS:
             _links.popitem(last=False)
+    if owner is not None:
+        weakref.finalize(owner, _forget_link, key, found)
+
+
+def _forget_link(key: tuple[bytes, bytes], found: Positions) -> None:
+    """Drop the link ``key`` if it is still ``found`` (a later load may have replaced it)."""
+    with _lock:
+        if _links.get(key) is found:
+            del _links[key]
 
 
 def name_values(values: Texts, name: bytes) -> None:

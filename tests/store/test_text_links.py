@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 from collections.abc import Iterator
 
@@ -153,3 +154,17 @@ def test_a_damaged_link_makes_the_payload_unreadable() -> None:
     np.savez(buffer, **parts)  # type: ignore[arg-type]
     with pytest.raises(UnreadableFrameError, match="link 0 has invalid positions"):
         _decode(buffer.getvalue(), INVOICES)
+
+
+def test_a_link_is_dropped_with_the_decoded_columns_it_joins() -> None:
+    dictionaries: Dictionaries = {}
+    customers = _decode(_encode(CUSTOMERS, RecordKind.CUSTOMER, dictionaries), CUSTOMERS)
+    invoices = _decode(_encode(INVOICES, RecordKind.INVOICE, dictionaries), INVOICES)
+    values = _dictionary(invoices["customer_email"])
+    among = _dictionary(customers["email"])
+    assert text_links.positions_in(values, among) is not None
+    assert len(text_links._links) == 3  # the invoices' customer id, e-mail and name
+    del invoices  # the payload that held the links: its columns are gone
+    gc.collect()
+    assert len(text_links._links) == 0
+    assert text_links.positions_in(values, among) is None
