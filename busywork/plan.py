@@ -35,7 +35,8 @@ from busywork.store.findings import cited_subjects, merged_subjects
 from busywork.store.frame_patch import newest_event as store_newest_event
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
-from busywork.store.stored_frames import UnstoredSnapshots, read_stored_frames
+from busywork.store.snapshot_writes import UnstoredSnapshots
+from busywork.store.stored_frames import read_stored_frames
 from detectors.base import Candidate, Detector, finding_id
 
 #: Detectors re-run at least this often, even when no record changed.

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from busywork.pipeline import detect
-from busywork.store import stored_frames
+from busywork.store import snapshot_writes, stored_frames
 from busywork.store.events import latest_event_ids, watermarks
 from busywork.store.findings import open_candidates
 from busywork.store.tables import FrameSnapshot
@@ -50,7 +50,7 @@ def test_a_cold_detection_writes_the_snapshots_after_committing_its_findings(
     config, engine = polled
     assert _stored_events(engine) == set()
     seen: list[tuple[str, int, int]] = []  # kind, findings and watermarks committed by then
-    real = stored_frames.write_snapshot
+    real = snapshot_writes.write_snapshot
 
     def observed(
         engine: Engine, business: str, kind: object, *args: object, **options: object
@@ -60,7 +60,7 @@ def test_a_cold_detection_writes_the_snapshots_after_committing_its_findings(
         seen.append((str(kind), *committed))
         return real(engine, business, kind, *args, **options)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(stored_frames, "write_snapshot", observed)
+    monkeypatch.setattr(snapshot_writes, "write_snapshot", observed)
 
     result = detect(engine, config, as_of=AS_OF, now=AS_OF)
 
@@ -89,9 +89,9 @@ def test_a_failing_snapshot_write_never_fails_detection(
     def broken(*args: object, **kwargs: object) -> bool:
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(stored_frames, "write_snapshot", broken)
+    monkeypatch.setattr(snapshot_writes, "write_snapshot", broken)
 
-    with caplog.at_level(logging.WARNING, logger=stored_frames.__name__):
+    with caplog.at_level(logging.WARNING, logger=snapshot_writes.__name__):
         result = detect(engine, config, as_of=AS_OF, now=AS_OF)
 
     assert result.failed == {}

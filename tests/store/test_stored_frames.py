@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from busywork.store import frame_patch, stored_frames
+from busywork.store import frame_patch, snapshot_writes, stored_frames
 from busywork.store.read import load_frames
 from busywork.store.records import RecordKind
 from busywork.store.stored_frames import load_stored_frames
@@ -174,8 +174,8 @@ def test_a_payload_too_large_is_not_stored_and_the_rows_are_read(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     commit_invoices(engine, "b", invoice_rows(8))
-    monkeypatch.setattr(stored_frames, "MAX_PAYLOAD_BYTES", 100)
-    with caplog.at_level(logging.INFO, logger="busywork.store.stored_frames"):
+    monkeypatch.setattr(snapshot_writes, "MAX_PAYLOAD_BYTES", 100)
+    with caplog.at_level(logging.INFO, logger="busywork.store.snapshot_writes"):
         _assert_fresh(engine, "b")
     assert _stored(engine, "b") == {}
     assert "action=not_stored" in caplog.text
@@ -188,10 +188,10 @@ def _write(engine: Engine, business: str, columns: tuple[str, ...], now: datetim
     ]
     ids = frame.pop("id").to_numpy()
     newest = frame_patch.newest_event(engine, business, [RecordKind.INVOICE])
-    assert stored_frames.write_snapshot(
+    assert snapshot_writes.write_snapshot(
         engine, business, RecordKind.INVOICE, frame, ids, newest, now=now
     )
-    return stored_frames.columns_key(str(name) for name in frame.columns)
+    return snapshot_writes.columns_key(str(name) for name in frame.columns)
 
 
 def _keys(engine: Engine, business: str) -> set[str]:

@@ -18,7 +18,7 @@ from busywork.store.frame_codec import (
     encode_frame,
 )
 from busywork.store.record_kinds import RecordKind
-from busywork.store.stored_frames import stored_dictionaries
+from busywork.store.snapshot_writes import stored_dictionaries
 from busywork.store.text_dictionary import recall
 from detectors._known import known_text
 from detectors._shared import detection_pass
