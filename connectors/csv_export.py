@@ -26,8 +26,9 @@ from connectors.base import Connector, ConnectorConfig, SyncPage
 from connectors.csv_mapping import FileMapping
 from connectors.csv_reading import TABULAR_SUFFIXES
 from connectors.doc_types import DocTypeRules
+from connectors.export_read import ExportRead
 from connectors.outcomes import FileOutcome, FileStatus
-from connectors.read_ahead import ExportRead, helper_started_for, read_in_order
+from connectors.read_ahead import helper_started_for, read_in_order
 from connectors.registry import register
 
 #: File stem per record kind, in the order files are loaded (people before their invoices).

@@ -17,10 +17,11 @@ import pytest
 from busywork.store.frames import column_specs
 from busywork.store.hashing import content_hashes
 from busywork.store.records import RecordKind
-from connectors import read_ahead
+from connectors import read_ahead, read_ahead_helper
 from connectors.base import ConnectorContext
 from connectors.csv_mapping import FileMapping
-from connectors.read_ahead import ExportRead, read_in_order
+from connectors.export_read import ExportRead
+from connectors.read_ahead import read_in_order
 from connectors.shipped_batch import ShippedBatch
 
 CONTEXT = ConnectorContext(business="acme", timezone="Europe/London", currency="GBP")
@@ -119,7 +120,7 @@ def test_small_imports_never_start_a_process(
     def refuse() -> None:
         raise AssertionError("a process was started")
 
-    monkeypatch.setattr(read_ahead, "_Helper", refuse)
+    monkeypatch.setattr(read_ahead, "Helper", refuse)
     with read_ahead.helper_started_for(_reads(tmp_path)) as helper:
         assert helper is None
     results = list(read_in_order(_reads(tmp_path)))
@@ -186,7 +187,7 @@ def test_a_batch_shipped_as_codes_unpacks_to_the_same_frame(tmp_path: Path) -> N
 
 def test_the_helper_imports_no_other_connector() -> None:
     # A fresh interpreter importing what the helper imports (its start is on the import's path).
-    code = f"import sys; {read_ahead.HELPER_CODE.split(';')[0]}; print(sorted(sys.modules))"
+    code = f"import sys; {read_ahead_helper.HELPER_CODE.split(';')[0]}; print(sorted(sys.modules))"
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
@@ -199,7 +200,7 @@ def test_the_helper_imports_no_sqlalchemy(tmp_path: Path) -> None:
     # The helper's start is on the import's path, and SQLAlchemy with the record tables was
     # half of it: reading, validating and hashing a file needs neither, nor does the job.
     code = (
-        "import sys; from connectors.read_ahead import serve; "
+        "import sys; from connectors.read_ahead_helper import serve; "
         "print('imported:', *sys.modules, file=sys.stderr); serve(); "
         "print('after a read:', *sys.modules, file=sys.stderr)"
     )
