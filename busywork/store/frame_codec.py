@@ -79,21 +79,26 @@ def encode_frame(
 def decode_frame(payload: bytes, names: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """The frame of columns ``names`` and its ids that ``payload`` holds.
 
+    The payload may hold more columns (a snapshot written for more detectors): only
+    ``names`` are decoded, in that order, and only the links of those.
+
     Raises:
-        UnreadableFrameError: the payload is damaged or holds other columns.
+        UnreadableFrameError: the payload is damaged or lacks one of ``names``.
     """
     try:
         with np.load(io.BytesIO(payload), allow_pickle=False) as arrays:
-            if json.loads(arrays["columns"].tobytes()) != list(names):
+            stored = {name: at for at, name in enumerate(json.loads(arrays["columns"].tobytes()))}
+            if not set(names) <= set(stored):
                 raise UnreadableFrameError("the payload holds other columns")
             ids = arrays["ids"]
             if ids.dtype != np.int64 or ids.ndim != 1 or np.any(ids[1:] <= ids[:-1]):
                 raise UnreadableFrameError("the payload's ids are not increasing int64")
+            positions = {name: stored[name] for name in names}
             columns = {
                 name: _decode_column(arrays, position, len(ids), name)
-                for position, name in enumerate(names)
+                for name, position in positions.items()
             }
-            _decode_links(arrays, _named_columns(arrays, columns))
+            _decode_links(arrays, _named_columns(arrays, columns, positions))
     except DECODE_ERRORS as exc:
         if isinstance(exc, UnreadableFrameError):
             raise
@@ -144,10 +149,22 @@ def _links(
             yield source[0], target[0], links.positions(source[1], target[1])
 
 
-def _named_columns(arrays: np.lib.npyio.NpzFile, columns: dict[str, pd.Series]) -> dict[bytes, Any]:
+def payload_columns(payload: bytes) -> list[str] | None:
+    """The columns ``payload`` holds, in order; None when it cannot be read."""
+    try:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as arrays:
+            names = json.loads(arrays["columns"].tobytes())
+    except DECODE_ERRORS:
+        return None
+    return [str(name) for name in names] if isinstance(names, list) else None
+
+
+def _named_columns(
+    arrays: np.lib.npyio.NpzFile, columns: dict[str, pd.Series], positions: dict[str, int]
+) -> dict[bytes, Any]:
     """Per dictionary name (digest), the decoded text column's array that came with it."""
     named = {}
-    for position, name in enumerate(columns):
+    for name, position in positions.items():
         if f"d{position}" in arrays:
             named[arrays[f"d{position}"].tobytes()] = columns[name].array._ndarray
     return named
@@ -169,7 +186,8 @@ def _decode_links(arrays: np.lib.npyio.NpzFile, own: dict[bytes, Any]) -> None:
             raise UnreadableFrameError(f"link {key[1:]} has invalid positions")
         referring, referred = named[:16], named[16:]
         owner = own.get(referring, own.get(referred))
-        links.remember_link(referring, referred, found, owner)
+        if owner is not None:  # else it joins a column not decoded: of no use here
+            links.remember_link(referring, referred, found, owner)
 
 
 def _decode_column(arrays: np.lib.npyio.NpzFile, position: int, rows: int, name: str) -> pd.Series:

@@ -27,7 +27,12 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from busywork.store.frame_codec import FORMAT_VERSION, UnreadableFrameError, decode_frame
+from busywork.store.frame_codec import (
+    FORMAT_VERSION,
+    UnreadableFrameError,
+    decode_frame,
+    payload_columns,
+)
 from busywork.store.frame_patch import patch_frames
 from busywork.store.gc_pause import gc_paused
 from busywork.store.read import frame_columns, load_frames, small_page_cache
@@ -143,8 +148,35 @@ def _stored_row(
 ) -> tuple[int, int, datetime, bytes] | None:
     """The stored event, format version, time written and payload of one frame, if any.
 
-    One kind a query: a driver that buffers a whole result holds one payload, not all.
+    The snapshot of exactly ``cols``; else the most recently written of the kind's other
+    column sets, of this format, that holds them all: a detection running some detectors
+    (a window refresh) reads its columns from the snapshot the full pass wrote, instead
+    of reading the rows and storing a snapshot of its own.
+
+    One payload a query: a driver that buffers a whole result holds one payload, not all.
     """
+    key = columns_key(cols)
+    found = _row(connection, business, kind, key)
+    if found is not None:
+        return found
+    others = sa.select(_SNAPSHOTS.c.columns_key).where(
+        _SNAPSHOTS.c.business == business,
+        _SNAPSHOTS.c.record_kind == kind.value,
+        _SNAPSHOTS.c.format_version == FORMAT_VERSION,
+        _SNAPSHOTS.c.columns_key != key,
+    )
+    for other in connection.execute(others.order_by(_SNAPSHOTS.c.written_at.desc())).scalars():
+        found = _row(connection, business, kind, other)
+        held = None if found is None else payload_columns(bytes(found[3]))
+        if held is not None and set(cols) <= set(held):
+            return found
+    return None
+
+
+def _row(
+    connection: sa.Connection, business: str, kind: RecordKind, key: str
+) -> tuple[int, int, datetime, bytes] | None:
+    """The snapshot of ``kind``'s column set ``key``: event, format, time written, payload."""
     query = sa.select(
         _SNAPSHOTS.c.newest_event,
         _SNAPSHOTS.c.format_version,
@@ -153,7 +185,7 @@ def _stored_row(
     ).where(
         _SNAPSHOTS.c.business == business,
         _SNAPSHOTS.c.record_kind == kind.value,
-        _SNAPSHOTS.c.columns_key == columns_key(cols),
+        _SNAPSHOTS.c.columns_key == key,
     )
     found = connection.execute(query).one_or_none()
     if found is None:

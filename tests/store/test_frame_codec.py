@@ -7,7 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from busywork.store.frame_codec import UnreadableFrameError, decode_frame, encode_frame
+from busywork.store.frame_codec import (
+    UnreadableFrameError,
+    decode_frame,
+    encode_frame,
+    payload_columns,
+)
 
 
 def _frame() -> tuple[pd.DataFrame, np.ndarray]:
@@ -64,12 +69,23 @@ def test_text_columns_holding_other_values_are_not_encoded(odd: object) -> None:
     assert encode_frame(frame, ids) is None
 
 
-def test_other_columns_than_asked_for_are_refused() -> None:
+def test_a_column_the_payload_lacks_is_refused() -> None:
     frame, ids = _frame()
     payload = encode_frame(frame, ids)
     assert payload is not None
     with pytest.raises(UnreadableFrameError, match="other columns"):
-        decode_frame(payload, ["source", "name"])
+        decode_frame(payload, ["source", "customer_id"])
+
+
+def test_some_of_the_payloads_columns_decode_in_the_order_asked() -> None:
+    frame, ids = _frame()
+    payload = encode_frame(frame, ids)
+    assert payload is not None
+    assert payload_columns(payload) == list(frame.columns)
+    decoded, decoded_ids = decode_frame(payload, ["line_no", "name", "total"])
+    pd.testing.assert_frame_equal(decoded, frame[["line_no", "name", "total"]], check_exact=True)
+    assert decoded_ids.tolist() == ids.tolist()
+    assert payload_columns(b"not a payload") is None
 
 
 @pytest.mark.parametrize(

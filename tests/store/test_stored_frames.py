@@ -213,3 +213,29 @@ def test_a_column_set_nobody_wrote_for_a_week_is_forgotten(engine: Engine) -> No
     assert _keys(engine, "b") == {wide_key}
     assert _keys(engine, "other") == {narrow_key}  # another business's stays
     _assert_fresh(engine, "b", {RecordKind.INVOICE: narrow})  # read from the rows again
+
+
+def test_fewer_columns_are_read_from_a_snapshot_of_more_and_patched_without_a_snapshot_of_their_own(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commit_invoices(engine, "b", invoice_rows(20))
+    _assert_fresh(engine, "b")  # the full set stored, as a full pass stores it
+    stored = _keys(engine, "b")
+    changed = invoice_rows(20)
+    changed[2]["status"] = "paid"
+    commit_invoices(engine, "b", [changed[2], *invoice_rows(3, prefix="NEW")])
+    _refuse_row_store(monkeypatch)  # the narrower set: the wider snapshot, then the patch
+    narrow = {
+        RecordKind.INVOICE: ("status", "customer_id"),  # another order than stored
+        RecordKind.PAYMENT: ("amount",),
+    }
+    _assert_fresh(engine, "b", narrow)
+    assert _keys(engine, "b") == stored  # no snapshot of the narrower set written
+
+
+def test_a_wider_snapshot_without_a_column_asked_for_is_not_read(engine: Engine) -> None:
+    commit_invoices(engine, "b", invoice_rows(6))
+    _assert_fresh(engine, "b")
+    wanted = {RecordKind.INVOICE: ("status", "currency")}  # currency: not stored
+    _assert_fresh(engine, "b", wanted)  # read from the rows, and stored on its own
+    assert len(_keys(engine, "b")) == len(COLUMNS) + 1
