@@ -139,14 +139,20 @@ def _encode_column(column: pd.Series) -> tuple[dict[str, np.ndarray], np.ndarray
 def _links(
     kind: RecordKind, own: Dictionaries, others: Dictionaries
 ) -> Iterator[tuple[bytes, bytes, np.ndarray[Any, Any]]]:
-    """The links between ``kind``'s dictionaries ``own`` and ``others``: (from, to, positions)."""
+    """The links between ``kind``'s dictionaries ``own`` and ``others``: (from, to, positions).
+
+    A dictionary several columns refer to (the customers' e-mails, from invoices and
+    appointments) is hashed once.
+    """
+    indexes: dict[bytes, pd.Index] = {}
     for referring, referred in links.JOINS.items():
         if kind not in (referring[0], referred[0]):
             continue
         source = own.get(referring) if referring[0] == kind else others.get(referring)
         target = own.get(referred) if referred[0] == kind else others.get(referred)
         if source is not None and target is not None:
-            yield source[0], target[0], links.positions(source[1], target[1])
+            among = indexes.setdefault(target[0], pd.Index(target[1], dtype=object))
+            yield source[0], target[0], links.positions(source[1], among)
 
 
 def payload_columns(payload: bytes) -> list[str] | None:

@@ -57,9 +57,12 @@ def digest(stored: bytes) -> bytes:
     return hashlib.blake2b(stored, digest_size=16).digest()
 
 
-def positions(values: Texts, among: Texts) -> Positions:
-    """Per value of ``values`` (distinct), its position in ``among`` (distinct); -1: none."""
-    found = pd.Index(among, dtype=object).get_indexer(pd.Index(values, dtype=object))
+def positions(values: Texts, among: pd.Index) -> Positions:
+    """Per value of ``values`` (distinct), its position in ``among`` (distinct); -1: none.
+
+    ``among`` is an index, so that its hash table serves every column linked to it.
+    """
+    found = among.get_indexer(pd.Index(values, dtype=object))
     return found.astype(np.int32)
 
 
