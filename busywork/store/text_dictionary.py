@@ -56,6 +56,8 @@ class _Entry:
     ordered: bool | None = None
     #: The stored dictionary's name, if the column was decoded from one.
     digest: bytes | None = None
+    #: The distinct values :func:`recall` last took from the rows, while someone holds them.
+    values: weakref.ref[np.ndarray[Any, Any]] | None = None
 
     def codes_at(
         self, labels: np.ndarray[Any, Any]
@@ -130,12 +132,17 @@ def recall(column: np.ndarray[Any, Any]) -> TextDictionary | None:
         return _named_dictionary(TextDictionary(codes, held, found.digest))
     if found.ordered is False:
         return None
-    firsts = _first_rows(found.codes)
-    found.ordered = firsts is not None
-    if firsts is None:
-        return None
-    values = held[firsts]
-    values.flags.writeable = False
+    values = None if found.values is None else found.values()
+    if values is None:
+        firsts = _first_rows(found.codes)
+        found.ordered = firsts is not None
+        if firsts is None:
+            return None
+        values = held[firsts]
+        values.flags.writeable = False
+        # Taken again for as long as a caller holds them (a pass codes each column once,
+        # then asks about rows selected from it): not kept for the column's whole life.
+        found.values = weakref.ref(values)
     return _named_dictionary(TextDictionary(found.codes, values, found.digest))
 
 

@@ -79,6 +79,25 @@ def test_codes_out_of_order_of_first_appearance_are_not_taken_for_the_factorisat
     assert values.tolist() == ["b", "a"]
 
 
+def test_the_distinct_values_are_taken_once_while_held_then_again() -> None:
+    column = _decoded(["a", "b", "a", None, "c"])["name"].to_numpy()
+
+    first = recall(column)
+    assert first is not None
+    again = recall(column)
+    # Held by a caller: the very array again, the rows not read a second time.
+    assert again is not None
+    assert again.values is first.values
+    del first, again
+    gc.collect()
+
+    # Held by nobody: taken from the rows again, and not kept for the column's life.
+    taken = recall(column)
+    assert taken is not None
+    assert taken.values.tolist() == ["a", "b", "c"]
+    assert not taken.values.flags.writeable
+
+
 def test_the_codes_are_forgotten_with_the_column() -> None:
     before = len(text_dictionary._known)
     decoded = _decoded(["a", "b", "a"])
