@@ -28,6 +28,7 @@ from busywork.store.text_links import positions_in
 from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._codes import combine
+from detectors._payment_ledger import InvoiceDates, payment_dates
 from detectors._shared import shared
 
 PAID = "paid"
@@ -75,8 +76,14 @@ def _facts(invoices: pd.DataFrame, payments: pd.DataFrame | None) -> pd.DataFram
         else np.full(len(index), np.nan)
     )
     explicit = fr.as_datetimes(invoices["paid_at"]).to_numpy(dtype="datetime64[ns]")
-    keys = _Keys(invoices, _usable(payments))
-    covered, latest = _linked_dates(keys, total, _usable(payments))
+    usable = _usable(payments)
+    # Linked ids: the payments' side is sorted and summed once per pass, not per question.
+    dates = None if usable is None else payment_dates(invoices, usable, total)
+    if dates is None:
+        keys = _Keys(invoices, usable)
+        covered, latest = _linked_dates(keys, total, usable)
+        dates = InvoiceDates(keys.invoice_source, keys.sources, covered, latest)
+    covered, latest = dates.covered, dates.latest
     linked = ~np.isnat(latest)
 
     with np.errstate(invalid="ignore"):
@@ -91,8 +98,8 @@ def _facts(invoices: pd.DataFrame, payments: pd.DataFrame | None) -> pd.DataFram
     )
     paid = ~np.isnat(explicit) | ~np.isnat(covered) | says_paid
     # A source that marks any invoice paid (or links payments to it) would mark the rest too.
-    records = np.bincount(keys.invoice_source, weights=paid | linked, minlength=keys.sources) > 0
-    can_say_unpaid = owed | linked | records[keys.invoice_source]
+    records = np.bincount(dates.source, weights=paid | linked, minlength=dates.sources) > 0
+    can_say_unpaid = owed | linked | records[dates.source]
     state = _STATES[np.where(paid, 0, np.where(can_say_unpaid, 1, 2))]
     return pd.DataFrame(
         {"state": state, "paid_at": paid_at.astype("datetime64[ns]"), "linked": linked},
