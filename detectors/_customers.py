@@ -128,6 +128,10 @@ def resolve_customers(
         # Attendees carry no customer id: their rows are null (-1), not looked up.
         invoice_ids = records["id"].then(invoices["customer_id"]).codes
         known["id"] = np.concatenate([invoice_ids, np.full(len(appointments), -1, np.int64)])
+    if "source" not in (coded or {}):
+        # The distinct rows' first column: its rows' codes from the records' column, and
+        # each other column's distinct values looked up, not every row's source hashed.
+        known["source"] = known_text(customers, "source").then(*columns["source"][1:]).codes
     known.update(coded or {})
     given = {
         name: records[name].cleaned(texts[name], clean)
