@@ -27,7 +27,13 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 from pandas.arrays import StringArray
 
-from busywork.store.text_dictionary import first_rows, recall, recall_origin, recall_rows
+from busywork.store.text_dictionary import (
+    first_rows,
+    recall,
+    recall_nulls,
+    recall_origin,
+    recall_rows,
+)
 from detectors._shared import shared_by_memory
 
 Ints = np.ndarray[Any, np.dtype[np.intp]]
@@ -80,6 +86,28 @@ def column_codes(values: pd.Series[Any]) -> tuple[CodeArray, Texts]:
             )
             return found[0], whole[1]
     return text_codes(values)
+
+
+def missing(values: pd.Series[Any]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Per row, whether ``values`` is null there: ``values.isna()``, as a numpy array.
+
+    A column decoded from a stored snapshot, or rows selected from one (converted to pandas
+    strings or not), is answered from its stored codes (-1: null) without reading a row's
+    object: pandas reads every row's object to tell a string from a null, and for rows
+    scattered in memory that was most of the time of a null test. Any other column is
+    answered by pandas.
+    """
+    memory = loaded(values)
+    if memory is not None:
+        nulls = recall_nulls(memory)
+        if nulls is not None:
+            return nulls
+        if pd.api.types.is_integer_dtype(values.index.dtype):
+            codes = recall_rows(memory, values.index.to_numpy(), values.name)
+            if codes is not None:
+                return codes < 0
+    found: np.ndarray[Any, np.dtype[np.bool_]] = values.isna().to_numpy(dtype=bool)
+    return found
 
 
 def loaded(values: pd.Series[Any]) -> np.ndarray[Any, Any] | None:

@@ -67,8 +67,8 @@ def _attendees(frames: Frames, context: DetectionContext) -> Rows:
     raw = frames[RecordKind.APPOINTMENT]
     started = fr.as_datetimes(raw["start_at"])
     relevant = (started <= fr.as_of(context)) & ~ds.lowered_in(raw["status"], _CANCELLED)
-    carrying = raw["attendee_email"].notna() | raw["attendee_name"].notna()
-    return relevant.to_numpy(dtype=bool), carrying.to_numpy(dtype=bool), _sources(raw)
+    carrying = ~(ds.missing(raw["attendee_email"]) & ds.missing(raw["attendee_name"]))
+    return relevant.to_numpy(dtype=bool), carrying, _sources(raw)
 
 
 def _entry_times(frames: Frames, context: DetectionContext) -> Rows:
@@ -87,8 +87,8 @@ def _party(kind: RecordKind, id_column: str, name_column: str) -> Measure:
         raw = frames[kind]
         issued = fr.as_dates(raw["issued_on"])
         relevant = (issued <= fr.as_of(context).normalize()) & ~ds.lowered_in(raw["status"], _DEAD)
-        carrying = raw[id_column].notna() | raw[name_column].notna()
-        return relevant.to_numpy(dtype=bool), carrying.to_numpy(dtype=bool), _sources(raw)
+        carrying = ~(ds.missing(raw[id_column]) & ds.missing(raw[name_column]))
+        return relevant.to_numpy(dtype=bool), carrying, _sources(raw)
 
     return measure
 

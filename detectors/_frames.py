@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from busywork.store.records import AUTOMATED_ORIGINS, Origin
-from detectors._distinct import clean_lowered, per_distinct, per_distinct_test
+from detectors._distinct import clean_lowered, missing, per_distinct, per_distinct_test
 from detectors.base import DetectionContext, WorkingCalendar
 
 #: Average days in a month, used to turn counts over a span into counts per month.
@@ -153,7 +153,7 @@ def has_subject(primary: pd.Series[Any], names: pd.Series[Any]) -> np.ndarray[An
 
     The names are cleaned only on the rows without an id: a filter that needs no key.
     """
-    named = primary.notna().to_numpy(copy=True)
+    named = ~missing(primary)
     unnamed = ~named
     if unnamed.any():
         named[unnamed] = normalise_name(names[unnamed]).notna().to_numpy()
@@ -241,7 +241,7 @@ def sorted_strings(*columns: pd.Series[Any]) -> tuple[str, ...]:
     Business-wide findings cite tens of thousands of records: the values are taken as one
     array, not iterated through pandas one by one.
     """
-    values = np.concatenate([column.dropna().to_numpy(dtype=object) for column in columns])
+    values = np.concatenate([column.to_numpy(dtype=object)[~missing(column)] for column in columns])
     return tuple(sorted(map(str, pd.unique(values))))
 
 

@@ -71,7 +71,7 @@ def invoice_customers(
     padded[:-1] = directory.ids
     ids = padded[np.where(code >= 0, code, len(directory.ids))]
     customer_id = pd.Series(ids, index=invoices.index, dtype=object)
-    has_id = fr.as_text(invoices["customer_id"]).notna().to_numpy()
+    has_id = ~ds.missing(invoices["customer_id"])  # as text: null where the id is
     resolved = customer_id.where(has_id, None)
     # Each customer's key is written and coded once per directory, not per invoice.
     keys = shared("customer_keys", (directory,), (), lambda: IdKeys.of(directory.ids))

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from busywork.store.records import RecordKind
+from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._coverage import Fact
 from detectors._facts import ATTENDEES, INVOICE_CUSTOMERS
@@ -108,9 +109,10 @@ class AppointmentToInvoiceDetector(Detector):
             tolerance=pd.Timedelta(days=self.max_lag_days),
         )
         paired["hand"] = paired["manual"].eq(True)
-        paired["automated"] = paired["invoice_id"].notna() & ~paired["hand"]
+        has_invoice = ~ds.missing(paired["invoice_id"])  # once: a null test reads every row
+        paired["automated"] = has_invoice & ~paired["hand"]
         lag_window_over = paired["date"] + pd.Timedelta(days=self.max_lag_days) <= today
-        paired["uninvoiced"] = paired["invoice_id"].isna() & lag_window_over
+        paired["uninvoiced"] = ~has_invoice & lag_window_over
         hand = paired[paired["hand"]]
         # Two appointments billed by one invoice are one invoice typed, not two: the same
         # session seen twice (a calendar copy) must not double the evidence.

@@ -113,17 +113,8 @@ def recall(column: np.ndarray[Any, Any]) -> TextDictionary | None:
     ``column`` may be another array object over that memory (pandas hands out views), but
     it must span the whole column, row by row, from its first row.
     """
-    found = _known.get(_address(column))
-    if found is None:
-        return None
-    held = found.owner()
-    if (
-        held is None
-        or column.dtype != object
-        or column.shape != held.shape
-        or column.strides != held.strides
-        or column.flags.writeable
-    ):
+    held, found = _held(column)
+    if held is None or found is None:
         return None
     if found.codes is None:
         # Each row its own value: the column is its own distinct values, in order.
@@ -144,6 +135,41 @@ def recall(column: np.ndarray[Any, Any]) -> TextDictionary | None:
         # then asks about rows selected from it): not kept for the column's whole life.
         found.values = weakref.ref(values)
     return _named_dictionary(TextDictionary(found.codes, values, found.digest))
+
+
+def recall_nulls(column: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.bool_]] | None:
+    """Per row of a remembered column, whether it is null (its stored code is -1).
+
+    What :func:`recall` answers on ``column``'s codes, without the distinct values, and
+    without reading a row's object: None unless ``column`` holds all of a remembered one.
+    """
+    held, found = _held(column)
+    if held is None or found is None:
+        return None
+    if found.codes is None:  # each row its own value: none is null
+        return np.zeros(len(held), dtype=bool)
+    nulls: np.ndarray[Any, np.dtype[np.bool_]] = found.codes < 0
+    return nulls
+
+
+def _held(column: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any] | None, _Entry | None]:
+    """The remembered column ``column`` spans whole (same memory, shape and strides), if any.
+
+    The column must be read-only, as every decoded column is: its codes cannot go stale.
+    """
+    found = _known.get(_address(column))
+    if found is None:
+        return None, None
+    held = found.owner()
+    if (
+        held is None
+        or column.dtype != object
+        or column.shape != held.shape
+        or column.strides != held.strides
+        or column.flags.writeable
+    ):
+        return None, None
+    return held, found
 
 
 def _named_dictionary(found: TextDictionary) -> TextDictionary:

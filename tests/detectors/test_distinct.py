@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from busywork.store.frame_codec import decode_frame, encode_frame
 from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._shared import detection_pass
@@ -86,3 +88,29 @@ def test_answers_are_the_callers_own() -> None:
         first[:] = True
         again = ds.per_distinct_test(column, is_a, False)
     assert again.tolist() == [True, False, False]
+
+
+def _decoded(values: list[str | None]) -> pd.Series:
+    """A text column as a stored snapshot gives it back (its codes kept beside it)."""
+    frame = pd.DataFrame({"name": pd.Series(values, dtype=object)})
+    payload = encode_frame(frame, np.arange(1, len(values) + 1, dtype=np.int64))
+    assert payload is not None
+    return decode_frame(payload, ["name"])[0]["name"]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_nulls_of_stored_columns_and_their_rows_are_those_pandas_finds(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pool: list[str | None] = [None, "a", "b", "Zoë", "", " "]
+    column = _decoded([pool[i] for i in rng.integers(0, len(pool), 40)])
+    window = column[rng.random(40) < 0.5]
+    shuffled = column.iloc[rng.permutation(40)[:25]]
+    for values in (
+        column,
+        window,
+        shuffled,
+        fr.as_text(shuffled),  # nulls become NaN: still the column's rows
+        shuffled.reset_index(drop=True),  # labels no longer positions: pandas answers
+        _loaded(["a", None, float("nan"), pd.NaT, 3, ""]),  # not stored: pandas answers
+    ):
+        assert ds.missing(values).tolist() == values.isna().tolist()
