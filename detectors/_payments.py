@@ -35,8 +35,9 @@ PAID = "paid"
 UNPAID = "unpaid"
 UNKNOWN = "unknown"
 Ints = np.ndarray[Any, np.dtype[np.int64]]
-#: The states by code: every row's state is one of these three objects, not a string each.
-_STATES = np.array([PAID, UNPAID, UNKNOWN], dtype=object)
+#: The states by code, as categories: comparing a state compares small integers, not the
+#: text of every row.
+_STATES = pd.CategoricalDtype([PAID, UNPAID, UNKNOWN])
 #: Invoice columns :func:`payment_facts` reads.
 INVOICE_COLUMNS = ("source", "source_id", "status", "paid_at", "total", "balance")
 #: The payment frame, as an optional input of the detectors that read payment facts.
@@ -60,8 +61,9 @@ def payment_facts(invoices: pd.DataFrame, payments: pd.DataFrame | None) -> pd.D
             ``source``; None when the caller has none.
 
     Returns:
-        Columns ``state`` (``paid``, ``unpaid`` or ``unknown``), ``paid_at`` (naive UTC,
-        NaT unless the payment date is known) and ``linked`` (whether payments point at it).
+        Columns ``state`` (``paid``, ``unpaid`` or ``unknown``, categorical), ``paid_at``
+        (naive UTC, NaT unless the payment date is known) and ``linked`` (whether payments
+        point at it).
     """
     return shared("payment_facts", (invoices, payments), (), lambda: _facts(invoices, payments))
 
@@ -100,7 +102,9 @@ def _facts(invoices: pd.DataFrame, payments: pd.DataFrame | None) -> pd.DataFram
     # A source that marks any invoice paid (or links payments to it) would mark the rest too.
     records = np.bincount(dates.source, weights=paid | linked, minlength=dates.sources) > 0
     can_say_unpaid = owed | linked | records[dates.source]
-    state = _STATES[np.where(paid, 0, np.where(can_say_unpaid, 1, 2))]
+    state = pd.Categorical.from_codes(
+        np.where(paid, 0, np.where(can_say_unpaid, 1, 2)).astype(np.int8), dtype=_STATES
+    )
     return pd.DataFrame(
         {"state": state, "paid_at": paid_at.astype("datetime64[ns]"), "linked": linked},
         index=index,

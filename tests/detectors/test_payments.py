@@ -247,3 +247,18 @@ def test_keys_count_sources_with_a_null_as_the_empty_source() -> None:
     assert keys.sources == 2  # "xero" and "" (the null source)
     # The payment with source "" pays the invoice without one.
     assert keys.payment.tolist() == [keys.invoice[1], keys.invoice[0]]
+
+
+def test_states_are_categories_compared_as_codes() -> None:
+    found = facts(
+        [
+            invoice("INV-1", issued_on=ISSUED, total=100.0, status="paid"),
+            invoice("INV-2", issued_on=ISSUED, total=100.0, status="open", balance=100.0),
+            invoice("INV-3", issued_on=ISSUED, total=100.0, status="open", source="shop"),
+        ]
+    )
+    state = found["state"]
+    assert isinstance(state.dtype, pd.CategoricalDtype)
+    assert list(state.cat.categories) == [PAID, UNPAID, UNKNOWN]
+    assert state.tolist() == [PAID, UNPAID, UNKNOWN]
+    assert (state == PAID).tolist() == [True, False, False]
