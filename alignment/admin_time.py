@@ -22,6 +22,7 @@ import pandas as pd
 
 from alignment.effects import DAYS_PER_MONTH
 from busywork.store.records import AUTOMATED_ORIGINS, RecordKind
+from detectors._distinct import per_distinct_test
 from detectors._documents import sales_invoices
 from detectors._payments import UNKNOWN, payment_facts
 from detectors.base import Candidate, DetectionContext
@@ -113,9 +114,15 @@ def _recent(frames: Frames, kind: RecordKind, column: str, as_of: datetime) -> p
 
 
 def _by_hand(frame: pd.DataFrame) -> int:
+    """Rows whose origin is none of the automated ones (a missing origin is unknown)."""
     if "origin" not in frame.columns:
         return len(frame)
-    return int((~frame["origin"].fillna("unknown").isin(_AUTOMATED)).sum())
+    # Once per distinct origin, a handful, not once per row.
+    return int(per_distinct_test(frame["origin"], _not_automated, True).sum())
+
+
+def _not_automated(origin: str) -> bool:
+    return origin not in _AUTOMATED
 
 
 def _per_month(count: float, minutes: float) -> float:
@@ -213,9 +220,12 @@ def internal_meetings(records: Records) -> float | None:
 
 
 def _blank(values: pd.Series) -> pd.Series:
-    """Missing, or text of nothing but spaces (one Python call per value, not one per step)."""
-    filled = values.fillna("").to_numpy(dtype=object)
-    return pd.Series([not str(value).strip() for value in filled], index=values.index, dtype=bool)
+    """Missing, or text of nothing but spaces (tested once per distinct value)."""
+    return pd.Series(per_distinct_test(values, _spaces_only, True), index=values.index)
+
+
+def _spaces_only(text: str) -> bool:
+    return not text.strip()
 
 
 #: Activities measured as an upper bound, not as time spent: every hand-keyed document
