@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from typing import Any
 
@@ -49,13 +49,21 @@ def as_of(context: DetectionContext) -> pd.Timestamp:
 
 
 def in_window(
-    raw: pd.DataFrame, stamps: pd.Series[pd.Timestamp], after: pd.Timestamp, upto: pd.Timestamp
+    raw: pd.DataFrame,
+    stamps: pd.Series[pd.Timestamp],
+    after: pd.Timestamp,
+    upto: pd.Timestamp,
+    columns: Collection[str] | None = None,
 ) -> pd.DataFrame:
-    """Rows of ``raw`` whose ``stamps`` lie in (``after``, ``upto``].
+    """Rows of ``raw`` whose ``stamps`` lie in (``after``, ``upto``]; of ``columns`` only.
 
     Detectors that look only at a trailing window cut to it first, so every later clean-up
-    (e-mails, names, statuses) runs on the window rather than the whole history.
+    (e-mails, names, statuses) runs on the window rather than the whole history. The rows
+    are copied column by column: given the columns it reads (:meth:`Detector.reads`), a
+    detector copies those alone, not every column the pass loaded for all detectors.
     """
+    if columns is not None:
+        raw = raw[[column for column in raw.columns if column in columns]]
     return raw[((stamps > after) & (stamps <= upto)).to_numpy()]
 
 

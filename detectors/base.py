@@ -208,6 +208,16 @@ class Detector(abc.ABC):
         return columns
 
     @classmethod
+    def reads(cls, kind: RecordKind) -> frozenset[str]:
+        """The columns of ``kind`` the detector reads, and every record's source, id and origin.
+
+        A pass loads the columns every detector reads, and selecting rows copies each
+        column: a detector that selects rows of a frame selects from these alone
+        (:func:`detectors._frames.in_window`).
+        """
+        return frozenset([*cls.input_columns().get(kind, ()), "source", "source_id", "origin"])
+
+    @classmethod
     def param_names(cls) -> tuple[str, ...]:
         """The keyword parameters ``__init__`` accepts (the detector's config keys)."""
         signature = inspect.signature(cls.__init__)

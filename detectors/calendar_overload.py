@@ -92,7 +92,13 @@ class CalendarOverloadDetector(Detector):
         # Cut to the weeks looked at (with a day's margin for time zones) before any work.
         margin = pd.Timedelta(days=2)
         utc_start = fr.as_datetimes(raw["start_at"])
-        raw = fr.in_window(raw, utc_start, first_monday - margin, last_monday + margin)
+        raw = fr.in_window(
+            raw,
+            utc_start,
+            first_monday - margin,
+            last_monday + margin,
+            self.reads(RecordKind.APPOINTMENT),
+        )
         raw = one_per_booking(raw)  # a booking and its calendar copy hold one slot
         start = fr.local_times(raw["start_at"], context.timezone)
         end = fr.local_times(raw["end_at"], context.timezone)

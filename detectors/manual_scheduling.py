@@ -89,7 +89,8 @@ class ManualSchedulingDetector(Detector):
         now = fr.as_of(context)
         raw = loaded = frames[RecordKind.APPOINTMENT]
         window = pd.Timedelta(days=self.window_days)
-        raw = fr.in_window(raw, fr.as_datetimes(raw["start_at"]), now - window, now)
+        started = fr.as_datetimes(raw["start_at"])
+        raw = fr.in_window(raw, started, now - window, now, self.reads(RecordKind.APPOINTMENT))
         raw = one_per_booking(raw)  # a booking tool's calendar copy is not a second booking
         start = fr.as_datetimes(raw["start_at"])
         one_by_one = (

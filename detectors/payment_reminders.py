@@ -222,7 +222,8 @@ class PaymentRemindersDetector(Detector):
         raw = docs.sales_invoices(frames[RecordKind.INVOICE])
         today = fr.as_of(context).normalize()
         window = pd.Timedelta(days=self.window_days)
-        raw = fr.in_window(raw, fr.as_dates(raw["issued_on"]), today - window, today)
+        issued_on = fr.as_dates(raw["issued_on"])
+        raw = fr.in_window(raw, issued_on, today - window, today, self.reads(RecordKind.INVOICE))
         facts = pay.payment_facts(raw, frames.get(RecordKind.PAYMENT))
         paid = facts["paid_at"]
         issued = fr.as_dates(raw["issued_on"])

@@ -158,6 +158,19 @@ def test_candidates_are_well_formed(cls: type[Detector], build: Any) -> None:
         assert all(isinstance(v, float) for v in candidate.metrics.values())
 
 
+@pytest.mark.parametrize("cls", CLASSES)
+def test_the_columns_a_detector_reads_are_all_it_needs(cls: type[Detector]) -> None:
+    # A pass loads every detector's columns; a detector may keep only those it reads
+    # (Detector.reads) before copying rows: what it finds must not change.
+    frames = scenario_frames(cls)
+    own = {
+        kind: data[[column for column in data.columns if column in cls.reads(kind)]]
+        for kind, data in frames.items()
+    }
+    assert any(len(own[kind].columns) < len(frames[kind].columns) for kind in frames)
+    assert cls().detect(own, context()) == cls().detect(frames, context())
+
+
 def test_scenarios_produce_findings() -> None:
     """The conformance scenarios must exercise the code path that builds candidates."""
     for kind, cls in DETECTORS:
