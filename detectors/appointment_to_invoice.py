@@ -113,14 +113,16 @@ class AppointmentToInvoiceDetector(Detector):
         paired["automated"] = has_invoice & ~paired["hand"]
         lag_window_over = paired["date"] + pd.Timedelta(days=self.max_lag_days) <= today
         paired["uninvoiced"] = ~has_invoice & lag_window_over
-        hand = paired[paired["hand"]]
+        hand = np.flatnonzero(paired["hand"].to_numpy())
+        customer = paired["customer"].to_numpy()[hand]  # codes >= 0
         # Two appointments billed by one invoice are one invoice typed, not two: the same
         # session seen twice (a calendar copy) must not double the evidence.
-        pairs = hand.groupby("customer").size()
+        pairs = np.bincount(customer)
         # Invoices are counted only for the few customers with enough pairs: counting the
-        # distinct invoice ids of every customer hashed each pair's id text.
-        many = pairs.index[pairs >= self.min_pairs]
-        frequent = hand[hand["customer"].isin(many).to_numpy()]
+        # distinct invoice ids of every customer hashed each pair's id text. Only the two
+        # columns counted are copied, of those customers' rows.
+        many = np.flatnonzero((pairs >= self.min_pairs) & (pairs > 0))
+        frequent = paired[["customer", "invoice_id"]].take(hand[np.isin(customer, many)])
         invoiced = frequent.groupby("customer")["invoice_id"].nunique()
         found = invoiced.index[invoiced >= self.min_pairs]
         # Narrow once to the customers found, then split: not one full scan per customer.
