@@ -149,11 +149,11 @@ def resolve_customers(
     # are the codes of their own text, and entity resolution need not code it again.
     first = first_rows(row)
     # Cleaned codes are in order of first row too, and every value has its first row here.
-    result = resolve(
-        parties,
-        coded={name: known[name][first] for name in _RESOLVED},
-        cleaned={name: Codes(code.codes[first], code.values) for name, code in given.items()},
-    )
+    coded_parties = {name: known[name][first] for name in _RESOLVED}
+    cleaned_parties = {name: Codes(code.codes[first], code.values) for name, code in given.items()}
+    # The rows' own codes are not needed again: freed before the resolution's peak.
+    del known, given, texts
+    result = resolve(parties, coded=coded_parties, cleaned=cleaned_parties)
     has_id = parties["id"].notna().to_numpy() & (result.entity >= 0)
     entity, source, ids = _named(
         result.entity[has_id],

@@ -63,12 +63,11 @@ class PaymentLedger:
     ids: int
     #: The keys that payments name, sorted; a group is a position in it.
     keys: Ints
-    #: Per payment (sorted by group, then date): its group, date and running total.
-    group: Ints
+    #: Per group: where its payments start among those sorted by group, then date.
+    starts: np.ndarray[Any, np.dtype[np.signedinteger[Any]]]
+    #: Per payment so sorted: its date and running total.
     when: Dates
     running: np.ndarray[Any, np.dtype[np.float64]]
-    #: Per group: the date of its latest payment.
-    latest: Dates
 
     def dates(
         self, id_codes: Ints, source_codes: Ints, total: np.ndarray[Any, Any]
@@ -85,16 +84,18 @@ class PaymentLedger:
         # Each key owes the total of its last invoice in row order.
         owed = np.full(len(self.keys), np.nan)
         owed[at[found]] = total[found]
-        due = owed[self.group]
+        group = np.repeat(np.arange(len(self.keys)), np.diff(np.r_[self.starts, len(self.when)]))
+        due = owed[group]
         with np.errstate(invalid="ignore"):
             reached = np.flatnonzero((self.running >= due - CENT) & (due > CENT))
         # The first payment of each group whose running total reached what it owes.
-        groups = self.group[reached]
+        groups = group[reached]
         firsts = reached[np.r_[True, groups[1:] != groups[:-1]]] if len(reached) else reached
         covered_by = np.full(len(self.keys), np.datetime64("NaT"), dtype="datetime64[ns]")
-        covered_by[self.group[firsts]] = self.when[firsts]
+        covered_by[group[firsts]] = self.when[firsts]
         covered[found] = covered_by[at[found]]
-        latest[found] = self.latest[at[found]]
+        # A group's latest payment is its last.
+        latest[found] = self.when[np.r_[self.starts[1:], len(self.when)][at[found]] - 1]
         return InvoiceDates(source, self.sources, covered, latest)
 
 
@@ -167,8 +168,7 @@ def _ledger(
         sources=int(codes.max()) + 1,
         ids=ids,
         keys=key[starts],
-        group=np.repeat(np.arange(len(starts), dtype=np.int64), sizes),
+        starts=starts.astype(np.int32 if len(key) < 2**31 else np.int64),
         when=when,
         running=running,
-        latest=when[np.r_[starts[1:], len(key)] - 1] if len(key) else when,
     )
