@@ -113,3 +113,52 @@ def test_a_payload_holding_pickled_objects_is_refused() -> None:
                 np.save(member, array, allow_pickle=True)
     with pytest.raises(UnreadableFrameError):
         decode_frame(buffer.getvalue(), list(frame.columns))
+
+
+def _members(payload: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(payload)) as arrays:
+        return {key: arrays[key] for key in arrays.files}
+
+
+def _payload(members: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **members)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["Zoë", "", " ", '名前 "quoted"\n', "a,b"],  # NUL-terminated
+        ["nul\x00inside", "plain"],  # a value holding the terminator: JSON
+        [""],
+    ],
+)
+def test_text_values_round_trip_whatever_they_hold(values: list[str]) -> None:
+    frame = pd.DataFrame({"name": pd.Series([*values, None, values[0]], dtype=object)})
+    ids = np.arange(1, len(frame) + 1, dtype=np.int64)
+    payload = encode_frame(frame, ids)
+    assert payload is not None
+    decoded, _ = decode_frame(payload, ["name"])
+    assert decoded["name"].tolist() == frame["name"].tolist()
+    terminated = not any("\x00" in value for value in values)
+    assert ("s0" in _members(payload)) is terminated
+    assert ("u0" in _members(payload)) is not terminated
+
+
+def test_the_distinct_values_are_stored_nul_terminated() -> None:
+    frame = pd.DataFrame({"name": pd.Series(["b", None, "a", "b"], dtype=object)})
+    payload = encode_frame(frame, np.arange(1, 5, dtype=np.int64))
+    assert payload is not None
+    assert _members(payload)["s0"].tobytes() == b"b\x00a\x00"
+
+
+@pytest.mark.parametrize("stored", [b"b\x00a", b"b\x00\xff\x00"])  # unterminated, not UTF-8
+def test_damaged_text_values_are_refused(stored: bytes) -> None:
+    frame = pd.DataFrame({"name": pd.Series(["b", None, "a", "b"], dtype=object)})
+    payload = encode_frame(frame, np.arange(1, 5, dtype=np.int64))
+    assert payload is not None
+    members = _members(payload)
+    members["s0"] = np.frombuffer(stored, dtype=np.uint8)
+    with pytest.raises(UnreadableFrameError):
+        decode_frame(_payload(members), ["name"])
