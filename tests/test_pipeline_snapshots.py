@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from busywork import ranking_baselines
+from busywork.evaluate import make_business, profiles_for
 from busywork.pipeline import detect
 from busywork.store import snapshot_writes, stored_frames
 from busywork.store.events import latest_event_ids, watermarks
@@ -17,6 +20,7 @@ from busywork.store.tables import FrameSnapshot
 from busywork.synth import GeneratorSettings, generate
 from config.loader import parse_config
 from config.models import AppConfig
+from detectors import _payment_ledger
 from tests.factories import SHOP_AS_OF, SHOP_CONFIG
 from worker import Worker
 
@@ -99,3 +103,37 @@ def test_a_failing_snapshot_write_never_fails_detection(
     assert set(watermarks(engine, "shop")) == set(result.ran)
     assert _stored_events(engine) == set()
     assert "action=not_stored: RuntimeError" in caplog.text
+
+
+def test_detection_through_stored_snapshots_finds_what_reading_the_rows_found(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An evaluation business with its mess: the first detection reads the rows and writes
+    # the snapshots (their ids linked), the second reads those and dates the invoices from
+    # the payments' ledger (detectors._payment_ledger). Nothing it finds may differ.
+    business = make_business(2, None, profiles_for(2, None))
+    end = datetime.fromisoformat(business.truth["end"]).date()
+    as_of = datetime.combine(end, time(23, 59), tzinfo=UTC)
+    business.write(tmp_path / "data")
+    config = parse_config(SHOP_CONFIG, base_dir=tmp_path)
+    worker = Worker([config], engine=engine, as_of=as_of, clock=lambda: as_of)
+    for entry in config.connectors:
+        worker.poll(config, entry.name, force=True)
+    first = detect(engine, config, as_of=as_of, now=as_of)
+    assert len(open_candidates(engine, "shop")) > 0
+    ledgers: list[object] = []
+    built = _payment_ledger._ledger
+
+    def counted(*args: object) -> object:
+        ledgers.append(args)
+        return built(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_payment_ledger, "_ledger", counted)
+    ranking_baselines.forget()  # the frames kept in this process: read from the store again
+    again = detect(engine, config, as_of=as_of, now=as_of, force=True)
+
+    assert (again.ran, again.failed) == (first.ran, {})
+    assert ledgers  # the ids came linked: the payments' ledger dated the invoices
+    changes = again.changes
+    assert (changes.new, changes.changed, changes.resolved) == ([], [], [])
+    assert len(changes.unchanged) == len(open_candidates(engine, "shop"))
