@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from busywork.store.frame_codec import decode_frame, encode_frame
 from detectors import _frames as fr
-
-
-def _stored(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` as a stored snapshot gives it back."""
-    payload = encode_frame(frame, np.arange(1, len(frame) + 1, dtype=np.int64))
-    assert payload is not None
-    return decode_frame(payload, list(frame.columns))[0]
+from tests.detectors.snapshot_factories import as_stored
 
 
 def test_a_window_keeps_its_rows_of_the_columns_asked_for_in_the_frame_s_order() -> None:
@@ -36,7 +28,7 @@ def test_a_window_keeps_its_rows_of_the_columns_asked_for_in_the_frame_s_order()
 
 
 def test_evidence_ids_are_the_distinct_non_null_values_as_sorted_text() -> None:
-    stored = _stored(pd.DataFrame({"source_id": pd.Series(["b", None, "a", "b"], dtype=object)}))
+    stored = as_stored(pd.DataFrame({"source_id": pd.Series(["b", None, "a", "b"], dtype=object)}))
     rows = stored["source_id"].iloc[[3, 1, 0]]
 
     assert fr.sorted_strings(stored["source_id"]) == ("a", "b")
@@ -45,7 +37,7 @@ def test_evidence_ids_are_the_distinct_non_null_values_as_sorted_text() -> None:
 
 
 def test_a_row_has_a_subject_by_its_id_or_else_a_name_that_cleans() -> None:
-    stored = _stored(
+    stored = as_stored(
         pd.DataFrame(
             {
                 "customer_id": pd.Series(["c1", None, None, "c2"], dtype=object),

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from busywork.store import text_links
-from busywork.store.frame_codec import Dictionaries, decode_frame, encode_frame
 from busywork.store.records import RecordKind
 from detectors import _payment_ledger
 from detectors._payment_ledger import payment_dates
 from detectors._payments import payment_facts
 from detectors._shared import detection_pass
+from tests.detectors.snapshot_factories import stored_together
 
 SOURCES = np.array(["xero", "stripe", "qbo", None, ""], dtype=object)
 
@@ -77,13 +77,7 @@ def _text(values: np.ndarray) -> pd.Series:
 
 def _stored(invoices: pd.DataFrame, payments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Both frames as snapshots written together give them back: the ids linked."""
-    dictionaries: Dictionaries = {}
-    decoded = []
-    for rows, kind in ((invoices, RecordKind.INVOICE), (payments, RecordKind.PAYMENT)):
-        ids = np.arange(1, len(rows) + 1, dtype=np.int64)
-        payload = encode_frame(rows, ids, kind, dictionaries)
-        assert payload is not None
-        decoded.append(decode_frame(payload, list(rows.columns))[0])
+    decoded = stored_together((invoices, RecordKind.INVOICE), (payments, RecordKind.PAYMENT))
     return decoded[0], decoded[1]
 
 

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from busywork.store import text_links
-from busywork.store.frame_codec import Dictionaries, decode_frame, encode_frame
 from busywork.store.records import RecordKind
 from detectors._codes import combine, factor
 from detectors._payments import PAID, UNKNOWN, UNPAID, _Keys, _linked_ids, payment_facts
 from tests.detectors.detector_factories import PAYMENT_COLUMNS, frame, invoice, invoices
+from tests.detectors.snapshot_factories import as_stored, stored_together
 
 ISSUED = date(2024, 10, 1)
 
@@ -171,14 +171,6 @@ def _reference(inv: pd.DataFrame, pay: pd.DataFrame) -> tuple[list[int], list[in
     return _partition(codes[: len(inv)]), _partition(codes[len(inv) :])
 
 
-def _decoded(rows: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` as a stored snapshot gives them back (text columns keep their stored codes)."""
-
-    payload = encode_frame(rows, np.arange(1, len(rows) + 1, dtype=np.int64))
-    assert payload is not None
-    return decode_frame(payload, list(rows.columns))[0]
-
-
 def test_keys_code_messy_columns_as_coding_their_text_end_to_end_would() -> None:
     # Object columns of strings and None, as the store loads them.
     inv = pd.DataFrame(
@@ -203,9 +195,9 @@ def test_keys_code_messy_columns_as_coding_their_text_end_to_end_would() -> None
             inv.assign(source_id=pd.Series([1, 2, 1, None, 3, 2], dtype=object)),
             pay.assign(invoice_id=pd.Series([1, 2, 9, 1, None, "2"], dtype=object)),
         ),
-        (_decoded(inv), _decoded(pay)),
+        (as_stored(inv), as_stored(pay)),
         # Rows selected from snapshot-decoded columns keep their labels and objects.
-        (_decoded(inv).iloc[[5, 1, 2]], _decoded(pay).iloc[[3, 0, 5]]),
+        (as_stored(inv).iloc[[5, 1, 2]], as_stored(pay).iloc[[3, 0, 5]]),
     ]
     for invoices_, payments in cases:
         keys = _Keys(invoices_, payments)
@@ -222,13 +214,7 @@ def test_keys_of_snapshots_written_together_code_through_their_link() -> None:
     pay = pd.DataFrame(
         {"source": ["xero"] * 5, "invoice_id": ["A3", "B7", None, "A1", "B7"]}, dtype=object
     )
-    dictionaries: Dictionaries = {}
-    decoded = []
-    for rows, kind in ((inv, RecordKind.INVOICE), (pay, RecordKind.PAYMENT)):
-        ids = np.arange(1, len(rows) + 1, dtype=np.int64)
-        payload = encode_frame(rows, ids, kind, dictionaries)
-        assert payload is not None
-        decoded.append(decode_frame(payload, list(rows.columns))[0])
+    decoded = stored_together((inv, RecordKind.INVOICE), (pay, RecordKind.PAYMENT))
     try:
         linked = _linked_ids(decoded[0]["source_id"], decoded[1]["invoice_id"])
         assert linked is not None
