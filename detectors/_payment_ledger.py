@@ -128,6 +128,21 @@ def payment_dates(
     return ledger.dates(id_codes.astype(np.int64), source_codes, total)
 
 
+def linked_references(
+    found: np.ndarray[Any, Any], invoice_ids: int, reference_codes: np.ndarray[Any, Any]
+) -> tuple[Ints, int]:
+    """Per payment, the id code of the invoice it references, through a stored link.
+
+    ``found`` is the link: per distinct reference, its position among the ``invoice_ids``
+    distinct invoice ids (-1: none). A reference to no invoice gets a code of its own after
+    those; a null reference (code -1) gets -1. Returns the codes and how many there are.
+    """
+    per_reference = found.astype(np.int64)
+    new = np.flatnonzero(per_reference < 0)  # references to no invoice: ids of their own
+    per_reference[new] = invoice_ids + np.arange(len(new))
+    return look_up(per_reference, reference_codes), invoice_ids + len(new)
+
+
 def _ledger(
     payments: pd.DataFrame,
     invoice_sources: np.ndarray[Any, Any],
@@ -135,11 +150,7 @@ def _ledger(
     reference_codes: np.ndarray[Any, Any],
     found: np.ndarray[Any, Any],
 ) -> PaymentLedger:
-    per_reference = found.astype(np.int64)
-    new = np.flatnonzero(per_reference < 0)  # references to no invoice: ids of their own
-    per_reference[new] = invoice_ids + np.arange(len(new))
-    ids = invoice_ids + len(new)
-    payment_ids = look_up(per_reference, reference_codes)
+    payment_ids, ids = linked_references(found, invoice_ids, reference_codes)
     # Sources as text, a null source as "": the invoices' distinct ones, then the payments'.
     payment_codes, payment_sources = ds.column_codes(payments["source"])
     texts = [""] + [str(value) for value in (*invoice_sources, *payment_sources)]

@@ -28,7 +28,7 @@ from busywork.store.text_links import positions_in
 from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._codes import combine
-from detectors._payment_ledger import InvoiceDates, payment_dates
+from detectors._payment_ledger import InvoiceDates, linked_references, payment_dates
 from detectors._shared import shared
 
 PAID = "paid"
@@ -181,10 +181,8 @@ def _linked_ids(invoice_ids: pd.Series[Any], payment_ids: pd.Series[Any]) -> Int
     found = positions_in(payment_values, invoice_values)
     if found is None:
         return None
-    per_value = found.astype(np.int64)
-    new = np.flatnonzero(per_value < 0)  # references to no invoice: codes of their own
-    per_value[new] = len(invoice_values) + np.arange(len(new))
-    return np.concatenate([invoice_codes.astype(np.int64), np.append(per_value, -1)[payment_codes]])
+    references, _ = linked_references(found, len(invoice_values), payment_codes)
+    return np.concatenate([invoice_codes.astype(np.int64), references])
 
 
 def _linked_dates(
