@@ -99,8 +99,8 @@ def resolve_customers(
             ``customer_email``).
         appointments: Appointments (``source``, ``attendee_name``, ``attendee_email``).
         coded: Codes a caller already has (:func:`detectors._codes.factor` of the rows'
-            text, customers then invoices then appointments) of the party column ``id``,
-            ``name`` or ``email``, so that they are not coded twice.
+            text, customers then invoices then appointments) of the party column
+            ``source``, ``id``, ``name`` or ``email``, so that they are not coded twice.
         cleaned: Codes a caller already has of the rows' ``email`` as
             :func:`detectors._frames.clean_email` and ``name`` as
             :func:`detectors._similar_names.match_name` clean them (:meth:`Codes.cleaned` of the

@@ -5,8 +5,8 @@ dates and flags as numpy dtypes, ``Int64``) is written column by column: the sto
 ``int64``; a numpy column as its array; an ``Int64`` column as ``int64`` values and a
 mask; a text column as integer codes (-1: None) and its distinct values in UTF-8, each
 followed by a NUL (a JSON array instead when a value holds a NUL), named by a digest of
-those bytes. Decoding builds each text column from one
-string object per distinct value, so repeated values share their object as
+those bytes. Decoding builds each text column from one string object per distinct value,
+so repeated values share their object as
 :class:`~busywork.store.columns.ColumnBuilder` makes them, and the frame equals the one
 encoded: columns, dtypes, values, row order. A text column's codes are kept beside it
 (:mod:`busywork.store.text_dictionary`), and the column is read-only. A payload may also
@@ -31,8 +31,8 @@ from busywork.store.record_kinds import RecordKind
 from busywork.store.text_dictionary import remember
 
 #: Written with every payload; a payload of another version is not read. Version 3 writes
-#: a text column's distinct values NUL-terminated: splitting them took two thirds of the
-#: time of decoding them from JSON.
+#: a text column's distinct values NUL-terminated: splitting them takes three quarters of
+#: the time of decoding them from JSON.
 FORMAT_VERSION = 3
 #: What ends each of a text column's distinct values in role ``s``.
 _END = "\x00"

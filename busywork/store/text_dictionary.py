@@ -113,9 +113,10 @@ def recall(column: np.ndarray[Any, Any]) -> TextDictionary | None:
     ``column`` may be another array object over that memory (pandas hands out views), but
     it must span the whole column, row by row, from its first row.
     """
-    held, found = _held(column)
-    if held is None or found is None:
+    entry = _held(column)
+    if entry is None:
         return None
+    held, found = entry
     if found.codes is None:
         # Each row its own value: the column is its own distinct values, in order.
         codes = np.arange(len(held), dtype=_code_type(len(held)))
@@ -143,23 +144,24 @@ def recall_nulls(column: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.bo
     What :func:`recall` answers on ``column``'s codes, without the distinct values, and
     without reading a row's object: None unless ``column`` holds all of a remembered one.
     """
-    held, found = _held(column)
-    if held is None or found is None:
+    entry = _held(column)
+    if entry is None:
         return None
+    held, found = entry
     if found.codes is None:  # each row its own value: none is null
         return np.zeros(len(held), dtype=bool)
     nulls: np.ndarray[Any, np.dtype[np.bool_]] = found.codes < 0
     return nulls
 
 
-def _held(column: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any] | None, _Entry | None]:
+def _held(column: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], _Entry] | None:
     """The remembered column ``column`` spans whole (same memory, shape and strides), if any.
 
     The column must be read-only, as every decoded column is: its codes cannot go stale.
     """
     found = _known.get(_address(column))
     if found is None:
-        return None, None
+        return None
     held = found.owner()
     if (
         held is None
@@ -168,7 +170,7 @@ def _held(column: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any] | None, _E
         or column.strides != held.strides
         or column.flags.writeable
     ):
-        return None, None
+        return None
     return held, found
 
 
