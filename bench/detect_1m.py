@@ -69,7 +69,7 @@ from busywork.store.tables import FrameSnapshot
 from busywork.synth import GeneratorSettings, generate
 from config.loader import parse_config
 from detectors._coverage import measure_pass
-from detectors._shared import detection_pass
+from detectors._shared import detection_pass, release_unneeded
 from detectors.base import WINDOW_REFRESH
 from worker import Worker
 
@@ -190,17 +190,21 @@ def _detect(folder: Path, url: str, pipeline: bool = True) -> dict[str, Any]:
     candidates = []
     # As the pipeline does (busywork.pipeline._detect_pass): the coverage measured once per
     # pass and handed to each detector; the heap's free pages released after the load,
-    # the coverage and each detector; what was loaded left out of the collector's walks.
+    # the coverage and each detector; a shared result forgotten once no detector still to
+    # run declares it; what was loaded left out of the collector's walks.
     release_free_pages()
     with detection_pass(), gc_frozen():
         began = time.perf_counter()
         coverage = measure_pass(list(detectors.values()), frames, context)
         release_free_pages()
         per_kind["data coverage (once)"] = time.perf_counter() - began
-        for name, detector in detectors.items():
+        shares = [detector.shares for detector in detectors.values()]
+        for at, (name, detector) in enumerate(detectors.items()):
             began = time.perf_counter()
             candidates += detector.detect(frames, context, coverage.get(name))
             release_free_pages()
+            if release_unneeded(shares[at], shares[at + 1 :]):
+                release_free_pages()
             per_kind[name] = time.perf_counter() - began
     detected = time.perf_counter()
     detect_cpu = time.process_time() - cpu - load_cpu

@@ -30,7 +30,7 @@ from busywork.store.gc_pause import gc_frozen
 from busywork.store.records import RecordKind
 from config.models import AppConfig
 from detectors._coverage import Coverage, measure_pass
-from detectors._shared import detection_pass
+from detectors._shared import detection_pass, release_unneeded
 from detectors.base import Candidate, DetectionContext
 
 #: Where callers found them before they had modules of their own.
@@ -146,11 +146,13 @@ def _detect_pass(
             )
             coverage = {}
         release_free_pages()
-        return [
-            found
-            for kind, run in runs.items()
-            for found in _run_one(business, kind, run, frames, context, coverage, result)
-        ]
+        found: list[Candidate] = []
+        shares = [run.detector.shares for run in runs.values()]
+        for at, (kind, run) in enumerate(runs.items()):
+            found += _run_one(business, kind, run, frames, context, coverage, result)
+            if release_unneeded(shares[at], shares[at + 1 :]):
+                release_free_pages()  # what no later detector asks for: not under their peaks
+        return found
 
 
 def _run_one(

@@ -186,11 +186,14 @@ def prefix_owners(
         min_prefix_chars: Shortest first name a prefix match accepts.
     """
     parts = _name_parts(names)
-    present = (known_names >= 0) & (customers >= 0)
-    directory = pd.DataFrame({"name": known_names[present], "customer": customers[present]})
-    right = directory.drop_duplicates().join(parts, on="name", how="inner")
     asked = pd.Index(np.unique(wanted))
     left = parts.loc[parts.index.intersection(asked)].rename_axis("row").reset_index()
+    # Only names sharing a last name with one asked can match: the directory's other rows
+    # (most of them, and the most memory) are never paired, so they are not taken.
+    candidates = parts[parts["last"].isin(left["last"]).to_numpy()]
+    present = (customers >= 0) & np.isin(known_names, candidates.index.to_numpy())
+    directory = pd.DataFrame({"name": known_names[present], "customer": customers[present]})
+    right = directory.drop_duplicates().join(candidates, on="name", how="inner")
     pairs = left.merge(right, on="last", suffixes=("", "_c"))
     owner = np.full(len(names), -1, dtype=np.int64)
     if not pairs.empty:

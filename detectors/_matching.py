@@ -67,13 +67,15 @@ class Matched:
         return link_evidence(self.links, self.node_labels, customer)
 
 
+#: The name :func:`matched` shares its result under (``Detector.shares``).
+MATCHED = "matched"
 _INPUTS = (RecordKind.APPOINTMENT, RecordKind.CUSTOMER, RecordKind.INVOICE)
 
 
 def matched(frames: Frames, context: DetectionContext, min_prefix_chars: int) -> Matched:
     """Appointments and invoices of ``frames`` matched to customers (shared within a pass)."""
     return shared(
-        "matched",
+        MATCHED,
         tuple(frames[kind] for kind in _INPUTS),
         (context.timezone, context.as_of, min_prefix_chars),
         lambda: _match(frames, context, min_prefix_chars),

@@ -14,13 +14,15 @@ detector's own intermediate frame (its invoices in a window) is forgotten, and i
 freed, as soon as that frame is, since no later call can be given that object again; and
 no other object can take the id of an input before its entries go with it. Everything
 remembered is dropped when the pass ends: memory is freed, and a later pass over new data
-never sees a result of an earlier one.
+never sees a result of an earlier one. A result detectors declare (``Detector.shares``) is
+dropped sooner, once the last detector of the pass that declares it has run
+(:func:`release_unneeded`).
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -35,7 +37,11 @@ Result = TypeVar("Result")
 class _Pass:
     """What one pass has computed: per key, the inputs it came from and the result."""
 
-    results: dict[Hashable, tuple[tuple[object, ...], object]] = field(default_factory=dict)
+    results: dict[tuple[Hashable, ...], tuple[tuple[object, ...], object]] = field(
+        default_factory=dict
+    )
+    #: The names of every result asked for in the pass (what ``Detector.shares`` declares).
+    asked: set[str] = field(default_factory=set)
 
 
 _current: ContextVar[_Pass | None] = ContextVar("detection_pass", default=None)
@@ -75,6 +81,7 @@ def shared(
     current = _current.get()
     if current is None:
         return compute()
+    current.asked.add(name)
     key = (name, tuple(id(item) for item in inputs), params)
     known = current.results.get(key)
     if known is not None and all(
@@ -86,7 +93,29 @@ def shared(
     return result
 
 
-def _hold_weakly(current: _Pass, key: Hashable, inputs: tuple[object, ...]) -> tuple[object, ...]:
+def release_unneeded(done: Iterable[str], later: Iterable[Iterable[str]]) -> frozenset[str]:
+    """Forget now the results a detector that ran declared and none still to run does.
+
+    ``done`` and each of ``later`` are detectors' declared shared results
+    (``Detector.shares``), ``later`` those of the detectors the pass has still to run. The
+    memory forgotten is not carried under their peaks. Results nobody declares are kept
+    until the pass ends; a result asked for again after all is computed again: slower,
+    never another answer.
+
+    Returns:
+        The names forgotten.
+    """
+    gone = frozenset(done) - frozenset(name for names in later for name in names)
+    current = _current.get()
+    if current is not None and gone:
+        for key in [key for key in current.results if key[0] in gone]:
+            del current.results[key]
+    return gone
+
+
+def _hold_weakly(
+    current: _Pass, key: tuple[Hashable, ...], inputs: tuple[object, ...]
+) -> tuple[object, ...]:
     """``inputs`` as held by the entry ``key``: weakly where they can be, dropping it with them.
 
     An input that takes no weak reference (``None``) is held as it is.
@@ -132,6 +161,7 @@ def shared_by_memory(
     current = _current.get()
     if current is None:
         return compute()
+    current.asked.add(name)
     owner = values
     while isinstance(owner.base, np.ndarray):
         owner = owner.base

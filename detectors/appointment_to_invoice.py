@@ -13,7 +13,7 @@ from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._coverage import Fact
 from detectors._facts import ATTENDEES, INVOICE_CUSTOMERS
-from detectors._matching import matched
+from detectors._matching import MATCHED, matched
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
 
@@ -85,6 +85,7 @@ class AppointmentToInvoiceDetector(Detector):
 
     facts: ClassVar[tuple[Fact, ...]] = (ATTENDEES, INVOICE_CUSTOMERS)
     checks: ClassVar[str] = "invoicing of appointments"
+    shares: ClassVar[frozenset[str]] = frozenset((MATCHED,))
 
     def __init__(
         self, *, max_lag_days: int = 14, min_pairs: int = 4, min_prefix_chars: int = 3

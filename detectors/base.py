@@ -186,6 +186,10 @@ class Detector(abc.ABC):
     facts: ClassVar[tuple[Fact, ...]] = ()
     #: What the detector checks, in plain words, for "… : <checks> not checked".
     checks: ClassVar[str] = "this"
+    #: Large results shared within a pass that the detector asks for (the names given to
+    #: ``detectors._shared.shared``): a pass forgets one once no detector still to run
+    #: declares it. Undeclared results are kept until the pass ends.
+    shares: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def scopable(cls) -> bool:

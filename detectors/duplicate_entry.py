@@ -11,6 +11,7 @@ from detectors import _documents as docs
 from detectors import _frames as fr
 from detectors import _origin
 from detectors._coverage import Fact
+from detectors._matching import MATCHED
 from detectors._repeats import mark_repeats, without_sessions
 from detectors._reversals import find_reversals
 from detectors._same_amount import ledger
@@ -109,6 +110,7 @@ class DuplicateEntryDetector(Detector):
 
     facts: ClassVar[tuple[Fact, ...]] = ()
     checks: ClassVar[str] = "double entry"
+    shares: ClassVar[frozenset[str]] = frozenset((MATCHED,))
 
     def __init__(
         self,

@@ -11,7 +11,7 @@ from busywork.store.records import RecordKind
 from detectors import _frames as fr
 from detectors._coverage import Fact
 from detectors._facts import ATTENDEES, INVOICE_CUSTOMERS
-from detectors._matching import matched
+from detectors._matching import MATCHED, matched
 from detectors.appointment_to_invoice import AppointmentToInvoiceDetector
 from detectors.base import Candidate, Category, DetectionContext, Detector, Frames, Subject
 from detectors.registry import register
@@ -52,6 +52,7 @@ class InvoiceLagDetector(Detector):
 
     facts: ClassVar[tuple[Fact, ...]] = (ATTENDEES, INVOICE_CUSTOMERS)
     checks: ClassVar[str] = "invoicing delay"
+    shares: ClassVar[frozenset[str]] = frozenset((MATCHED,))
 
     def __init__(
         self,

@@ -15,6 +15,7 @@ import yaml
 import detectors
 from busywork.errors import DetectorInputError
 from busywork.store.records import RecordKind
+from detectors._shared import _current, detection_pass
 from detectors.base import Detector
 from detectors.registry import detector_classes
 from tests.detectors.catalogue_factories import scenario_frames
@@ -169,6 +170,25 @@ def test_the_columns_a_detector_reads_are_all_it_needs(cls: type[Detector]) -> N
     }
     assert any(len(own[kind].columns) < len(frames[kind].columns) for kind in frames)
     assert cls().detect(own, context()) == cls().detect(frames, context())
+
+
+#: Every shared result some detector declares (``Detector.shares``): a pass forgets one once
+#: no detector still to run declares it, so each detector that asks for it must declare it.
+_DECLARED = frozenset(name for cls in detector_classes().values() for name in cls.shares)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_a_detector_declares_the_shared_results_it_asks_for(cls: type[Detector]) -> None:
+    with detection_pass():
+        cls().detect(scenario_frames(cls), context())
+        current = _current.get()
+        assert current is not None
+        asked = current.asked
+    # Asked for and not declared, a result would be forgotten before this detector ran and
+    # computed again; the declarations not asked for here are asked for on other data
+    # (duplicate entry's sessions: tests/detectors/test_duplicate_entry.py).
+    assert asked & _DECLARED <= cls.shares
+    assert asked & _DECLARED == cls.shares or cls.kind == "duplicate_entry"
 
 
 def test_scenarios_produce_findings() -> None:

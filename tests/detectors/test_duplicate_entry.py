@@ -9,6 +9,8 @@ import pytest
 
 from busywork.store.records import RecordKind
 from detectors import DuplicateEntryDetector
+from detectors._matching import MATCHED
+from detectors._shared import _current, detection_pass
 from tests.detectors.catalogue_factories import bill, bills, duplicate_scenario
 from tests.detectors.detector_factories import (
     TODAY,
@@ -146,6 +148,16 @@ def _two_cleans_on_one_day(sessions: int) -> dict[RecordKind, pd.DataFrame]:
 
 def test_two_sessions_on_one_day_billed_alike_are_two_sales() -> None:
     assert DuplicateEntryDetector().detect(_two_cleans_on_one_day(2), context()) == []
+
+
+def test_the_sessions_check_asks_for_the_matching_it_declares() -> None:
+    # A pass forgets the matching once no detector still to run declares it.
+    with detection_pass():
+        DuplicateEntryDetector().detect(_two_cleans_on_one_day(2), context())
+        current = _current.get()
+        assert current is not None
+        assert MATCHED in current.asked
+    assert MATCHED in DuplicateEntryDetector.shares
 
 
 def test_one_session_billed_twice_is_still_a_duplicate() -> None:

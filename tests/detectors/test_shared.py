@@ -10,7 +10,13 @@ import pandas as pd
 
 from detectors import _distinct as ds
 from detectors import _frames as fr
-from detectors._shared import _current, detection_pass, shared, shared_by_memory
+from detectors._shared import (
+    _current,
+    detection_pass,
+    release_unneeded,
+    shared,
+    shared_by_memory,
+)
 
 
 class _Counter:
@@ -171,3 +177,47 @@ def test_what_a_pass_remembered_is_freed_when_it_ends_without_a_collection() -> 
         assert gone() is None
     finally:
         gc.enable()
+
+
+def test_a_result_no_detector_still_to_run_declares_is_forgotten_after_its_last() -> None:
+    frame, big, small, kept = pd.DataFrame({"a": [1]}), _Counter(), _Counter(), _Counter()
+    with detection_pass():
+        shared("big", (frame,), (), big)
+        shared("small", (frame,), (), small)
+        shared("undeclared", (frame,), (), kept)
+        # "small" is still declared by a detector to come: kept; "big" is not: forgotten.
+        assert release_unneeded({"big", "small"}, [{"small"}, set()]) == {"big"}
+        assert shared("small", (frame,), (), small) == [1]
+        assert shared("undeclared", (frame,), (), kept) == [1]
+        assert shared("big", (frame,), (), big) == [2]  # asked again after all: computed again
+        assert release_unneeded({"small"}, []) == {"small"}
+        assert shared("small", (frame,), (), small) == [2]
+    assert release_unneeded({"big"}, []) == {"big"}  # outside a pass: nothing to forget
+
+
+def test_a_released_result_frees_its_memory_without_a_collection() -> None:
+    frame = pd.DataFrame({"a": [1]})
+
+    class Result:
+        pass
+
+    with detection_pass():
+        result = shared("big", (frame,), (), Result)
+        gone = weakref.ref(result)
+        del result
+        gc.disable()
+        try:
+            release_unneeded({"big"}, [{"other"}])
+            assert gone() is None
+        finally:
+            gc.enable()
+
+
+def test_a_pass_knows_the_names_asked_for() -> None:
+    frame = pd.DataFrame({"a": [1]})
+    with detection_pass():
+        shared("sum", (frame,), (), _Counter())
+        shared_by_memory("clean", np.arange(3), (), _Counter())
+        current = _current.get()
+        assert current is not None
+        assert current.asked == {"sum", "clean"}
