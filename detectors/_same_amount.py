@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from busywork.store.text_links import positions_in
 from detectors import _distinct as ds
 from detectors import _documents as docs
 from detectors import _frames as fr
@@ -121,7 +123,7 @@ def _content(
     line_count = np.full(len(rows), np.nan)
     if lines is not None and len(lines) and len(rows):
         # Only the lines of these records: a signature depends on its own lines alone.
-        own = lines[fr.as_text(lines["invoice_id"]).isin(source_id).to_numpy()]
+        own = lines[_lines_of(lines["invoice_id"], rows["source_id"], source_id)]
         signatures = docs.line_signatures(own)
         found = signatures.reindex(source_id.to_numpy())
         has_lines = found["signature"].notna().to_numpy()
@@ -130,6 +132,46 @@ def _content(
         content[by_lines] = "lines:" + found["signature"].to_numpy(dtype=object)[by_lines]
         matched[by_lines] = "lines"
     return content, matched, line_count
+
+
+def _lines_of(
+    invoice_ids: pd.Series[Any], ids: pd.Series[Any], id_text: pd.Series[str]
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Per line, whether its invoice id (``invoice_ids``) is one of the records' ``ids``.
+
+    ``id_text`` holds the ids as text. Through the stored link between the lines' and the
+    invoices' ids when both were decoded from snapshots linked when written: no id hashed.
+    """
+    linked = _linked_lines_of(invoice_ids, ids)
+    if linked is not None:
+        return linked
+    found: np.ndarray[Any, np.dtype[np.bool_]] = (
+        fr.as_text(invoice_ids).isin(id_text).to_numpy(dtype=bool)
+    )
+    return found
+
+
+def _linked_lines_of(
+    invoice_ids: pd.Series[Any], ids: pd.Series[Any]
+) -> np.ndarray[Any, np.dtype[np.bool_]] | None:
+    """:func:`_lines_of` from the columns' stored codes and their link; None without one."""
+    if ds.loaded(invoice_ids) is None or ds.loaded(ids) is None:
+        return None
+    id_codes, id_values = ds.column_codes(ids)
+    if (id_codes < 0).any():  # a record without an id: compared as text, nulls and all
+        return None
+    reference_codes, references = ds.column_codes(invoice_ids)
+    found = positions_in(references, id_values)
+    if found is None:
+        return None
+    wanted = np.zeros(len(id_values) + 1, dtype=bool)  # the last: an id no record has
+    wanted[id_codes] = True
+    per_reference = wanted[np.where(found >= 0, found, len(id_values))]
+    # A null reference (code -1) takes the False appended last.
+    in_records: np.ndarray[Any, np.dtype[np.bool_]] = np.append(per_reference, False)[
+        reference_codes
+    ]
+    return in_records
 
 
 def _currency_code(text: str) -> str:

@@ -2,12 +2,13 @@
 
 Detectors look one kind's text up among another's: the e-mails, names and customer ids of
 invoices and appointments among the customer records', the invoices' ids among the
-payments' references. On a million records each such look-up hashes a hundred thousand
-strings or more, however the columns are coded. A stored snapshot writes each text
-column's distinct values once (:mod:`busywork.store.frame_codec`), so the answer is a
-function of two stored dictionaries: the codec writes it beside the later of the two
-snapshots, as the positions of one dictionary's values in the other's, and a load hands it
-to whoever asks (:func:`positions_in`) instead of hashing text.
+payments' and the invoice lines' references. On a million records each such look-up
+hashes a hundred thousand strings or more, however the columns are coded. A stored
+snapshot writes each text column's distinct values once
+(:mod:`busywork.store.frame_codec`), so the answer is a function of two stored
+dictionaries: the codec writes it beside the later of the two snapshots, as the positions
+of one dictionary's values in the other's, and a load hands it to whoever asks
+(:func:`positions_in`) instead of hashing text.
 
 Each dictionary is named by a digest of its stored bytes (:func:`digest`), so a link is
 never applied to dictionaries other than the two it was computed from: a snapshot written
@@ -41,6 +42,7 @@ JOINS: dict[tuple[RecordKind, str], tuple[RecordKind, str]] = {
     (RecordKind.APPOINTMENT, "attendee_email"): (RecordKind.CUSTOMER, "email"),
     (RecordKind.APPOINTMENT, "attendee_name"): (RecordKind.CUSTOMER, "name"),
     (RecordKind.PAYMENT, "invoice_id"): (RecordKind.INVOICE, "source_id"),
+    (RecordKind.INVOICE_LINE, "invoice_id"): (RecordKind.INVOICE, "source_id"),
 }
 #: Links kept per process (a worker holds many businesses; a link missing costs a hash).
 MAX_LINKS = 64
