@@ -20,7 +20,6 @@ make them wrong. Entries are dropped with the column's memory.
 
 from __future__ import annotations
 
-import ctypes
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -229,17 +228,29 @@ def recall_origin(
 
 
 def _object_addresses(column: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.uintp]]:
-    """The addresses of the objects a one-dimensional contiguous object array holds.
+    """The addresses of the objects a one-dimensional object array holds.
 
-    A view of the array's own memory (read while ``column`` is alive), not of the objects:
-    no object is touched, so comparing two arrays' rows this way costs an integer
-    comparison per row.
+    A view of the array's own memory (which it keeps alive), not of the objects: no object
+    is touched, so comparing two arrays' rows this way costs an integer comparison per row.
+    Seen through the array interface, not ctypes: a ctypes array type made per length is
+    kept by ctypes for the life of the process.
     """
-    pointer = ctypes.cast(column.ctypes.data, ctypes.POINTER(ctypes.c_size_t))
-    addresses: np.ndarray[Any, np.dtype[np.uintp]] = np.ctypeslib.as_array(
-        pointer, shape=(len(column),)
-    )
+    addresses: np.ndarray[Any, np.dtype[np.uintp]] = np.asarray(_PointerMemory(column))
     return addresses
+
+
+class _PointerMemory:
+    """An object array's memory, presented as the unsigned integers its pointers are."""
+
+    def __init__(self, column: np.ndarray[Any, Any]) -> None:
+        self.column = column  # alive while a view of its memory is
+        self.__array_interface__ = {
+            "shape": column.shape,
+            "strides": column.strides,
+            "typestr": np.dtype(np.uintp).str,
+            "data": (column.__array_interface__["data"][0], True),  # read-only
+            "version": 3,
+        }
 
 
 def _first_rows(codes: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.intp]] | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import io
+import tracemalloc
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -214,3 +216,35 @@ def test_a_column_of_distinct_values_keeps_no_codes_and_still_gives_them() -> No
     assert kept.values.tolist() == ["c", "a", "b"]
     assert rows is not None
     assert rows.tolist() == [2, 0]
+
+
+def test_object_addresses_are_the_objects_ids_and_keep_their_array_alive() -> None:
+    values = np.array(["a", None, "b", "a", 7], dtype=object)
+    gone = weakref.ref(values)
+    addresses = text_dictionary._object_addresses(values)
+    assert addresses.tolist() == [id(value) for value in values]
+    assert addresses[::2].tolist() == text_dictionary._object_addresses(values[::2]).tolist()
+    del values
+    gc.collect()
+    assert gone() is not None  # the view of its memory holds it
+    del addresses
+    gc.collect()
+    assert gone() is None
+
+
+def test_object_addresses_of_arrays_of_many_lengths_leave_nothing_behind() -> None:
+    # A worker codes rows of every length: no type or buffer may be kept per length.
+    def addresses_of_lengths(start: int) -> None:
+        for length in range(start, start + 300):
+            text_dictionary._object_addresses(np.empty(length, dtype=object))
+
+    addresses_of_lengths(1)  # the first calls' one-off allocations
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        addresses_of_lengths(1_000)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 20_000  # ctypes kept a type per length: over 300 kB here
