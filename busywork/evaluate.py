@@ -13,6 +13,7 @@ from typing import Any
 
 from busywork.evalkit.api_route import known_aliases, scan_through_apis
 from busywork.evalkit.calibration import Calibration, Forecast, calibrate, format_calibration
+from busywork.evalkit.scanned import Scanned, detect_again
 from busywork.synth import GeneratorSettings, SyntheticBusiness, generate
 from busywork.synth.mess import PROFILES, apply_profiles
 from busywork.synth.mess_rows import ANY
@@ -100,6 +101,9 @@ class SeedResult:
     uncheckable: frozenset[str] = frozenset()
     #: Kinds the report says it could not check (from its ``coverage``, when it has one).
     unchecked: frozenset[str] = frozenset()
+    #: Whether every detector run again, through the snapshots the scan stored, recommended
+    #: exactly the same (None: not run again).
+    same_again: bool | None = None
 
 
 def run_seed(
@@ -110,7 +114,8 @@ def run_seed(
 ) -> SeedResult:
     """Generate one business, import it (CSV files or fake vendor APIs), detect, collect."""
     business = make_business(seed, scale, profiles)
-    document = scan(business, seed=seed, route=route)
+    scanned = scan_twice(business, seed=seed, route=route)
+    document = scanned.document
     aliases = _aliases([*business.truth["planted"], *business.truth["decoys"]])
     if route == "api":
         # Vendors know a subject by their own id; the route knows which subject that is.
@@ -134,6 +139,8 @@ def run_seed(
         profiles=tuple(profiles),
         uncheckable=frozenset(item["kind"] for item in business.truth.get("uncheckable", [])),
         unchecked=unchecked_kinds(document),
+        same_again=scanned.again is not None
+        and scanned.again["recommendations"] == recommendations,
     )
 
 
@@ -178,6 +185,17 @@ def scan(business: SyntheticBusiness, *, seed: int, route: str = "csv") -> dict[
     Raises:
         ValueError: ``route`` is not ``csv`` or ``api``.
     """
+    return scan_twice(business, seed=seed, route=route, again=False).document
+
+
+def scan_twice(
+    business: SyntheticBusiness, *, seed: int, route: str = "csv", again: bool = True
+) -> Scanned:
+    """:func:`scan`, then (with ``again``) every detector run again through the snapshots.
+
+    Raises:
+        ValueError: ``route`` is not ``csv`` or ``api``.
+    """
     if route not in ROUTES:
         raise ValueError(f"route: {route!r} is not one of {', '.join(ROUTES)}")
     end = datetime.fromisoformat(business.truth["end"]).date()
@@ -186,12 +204,12 @@ def scan(business: SyntheticBusiness, *, seed: int, route: str = "csv") -> dict[
     with tempfile.TemporaryDirectory(prefix="busywork-eval-") as tmp:
         folder = Path(tmp)
         if route == "api":
-            return scan_through_apis(business, folder=folder, seed=seed, as_of=as_of)
+            return scan_through_apis(business, folder=folder, seed=seed, as_of=as_of, again=again)
         business.write(folder / "data")
         encoding = business.truth.get("encoding", "utf-8")
         connectors = f"  - {{name: exports, type: csv, path: data, encoding: {encoding}}}"
         text = CONFIG.format(seed=seed, name=name, connectors=connectors)
-        return run_config(text, folder, as_of)
+        return _run_config(text, folder, as_of, again=again)
 
 
 def run_config(text: str, folder: Path, as_of: datetime) -> dict[str, Any]:
@@ -200,18 +218,23 @@ def run_config(text: str, folder: Path, as_of: datetime) -> dict[str, Any]:
     Raises:
         RuntimeError: a connector failed, so its absence would read as "nothing found".
     """
+    return _run_config(text, folder, as_of, again=False).document
+
+
+def _run_config(text: str, folder: Path, as_of: datetime, *, again: bool) -> Scanned:
     config = parse_config(text, base_dir=folder)
     worker = Worker([config], as_of=as_of)
     try:
         [result] = worker.run_once()
+        failed = [sync for sync in result.syncs if not sync.ok]
+        if failed:
+            raise RuntimeError(
+                "connectors failed: " + "; ".join(f"{s.connector}: {s.error}" for s in failed)
+            )
+        second = detect_again(worker, config) if again else None
     finally:
         worker.engine.dispose()
-    failed = [sync for sync in result.syncs if not sync.ok]
-    if failed:
-        raise RuntimeError(
-            "connectors failed: " + "; ".join(f"{s.connector}: {s.error}" for s in failed)
-        )
-    return result.document or {"recommendations": []}
+    return Scanned(result.document or {"recommendations": []}, second)
 
 
 def _subject(item: dict[str, Any]) -> str | None:
@@ -382,4 +405,24 @@ def format_table(scores: Sequence[KindScore], results: Sequence[SeedResult]) -> 
         f"Not checkable on the data (per truth): {should} detector runs; "
         f"reported as not checked: {said}"
     )
-    return "\n".join([*lines, "", coverage, "", format_calibration(calibration(results))])
+    return "\n".join(
+        [*lines, "", coverage, *_again(results), "", format_calibration(calibration(results))]
+    )
+
+
+def _again(results: Sequence[SeedResult]) -> list[str]:
+    """The line on detecting again through the stored snapshots, if the seeds were."""
+    checked = [r for r in results if r.same_again is not None]
+    if not checked:
+        return []
+    differ = [str(r.seed) for r in checked if not r.same_again]
+    line = (
+        f"Detected again through the stored snapshots: the same recommendations on "
+        f"{len(checked) - len(differ)} of {len(checked)} seeds"
+    )
+    return ["", line + (f"; different on seeds {', '.join(differ)}" if differ else "")]
+
+
+def again_differs(results: Sequence[SeedResult]) -> list[int]:
+    """The seeds whose second detection recommended something else than the first."""
+    return [r.seed for r in results if r.same_again is False]

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
+from busywork import evaluate as evaluate_module
 from busywork.cli import main
 from busywork.evaluate import (
     CYCLE,
     KindScore,
     SeedResult,
+    again_differs,
     calibration,
     evaluate,
     format_table,
     found_keys,
     is_decoy,
+    make_business,
     parse_seeds,
     profiles_for,
+    scan_twice,
     score,
     settings_for,
     unchecked_kinds,
 )
 from busywork.synth.mess import PROFILES
+from detectors import _payment_ledger
 
 
 def test_seed_lists_and_ranges() -> None:
@@ -85,6 +93,45 @@ def test_two_seeds_through_the_whole_pipeline_find_what_was_planted() -> None:
     assert overall.precision >= 0.95
     assert overall.recall >= 0.95
     assert {"recurring_bill", "recurring_journal_entry", "recurring_invoice"} <= set(rows)
+    # Each seed was detected again through the snapshots its scan stored, to the same end.
+    assert [r.same_again for r in results] == [True, True]
+    assert "the same recommendations on 2 of 2 seeds" in format_table(score(results), results)
+
+
+def test_a_second_detection_reads_the_snapshots_and_dates_payments_from_the_ledger(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The second detection takes the warm path: frames decoded from the stored snapshots,
+    # payments dated from one ledger per pass (the first scan reads rows: no ledger).
+    built: list[int] = []
+    real = _payment_ledger._ledger
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_payment_ledger, "_ledger", counted)
+    scanned = scan_twice(make_business(2, 0.1), seed=2)
+    assert scanned.again is not None
+    assert scanned.again["recommendations"] == scanned.document["recommendations"]
+    assert scanned.document["recommendations"]
+    assert built  # only the second detection can build one
+
+
+def test_a_seed_detected_again_differently_is_named_and_fails_the_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    same = replace(
+        _result(1, {("recurring_bill", "V1")}, {("recurring_bill", "V1")}), same_again=True
+    )
+    differ = replace(_result(2, set(), set()), same_again=False)
+    table = format_table(score([same, differ]), [same, differ])
+    assert "the same recommendations on 1 of 2 seeds; different on seeds 2" in table
+    assert again_differs([same, differ]) == [2]
+    assert "stored snapshots" not in format_table(score([_result(3, set(), set())]), [])
+    monkeypatch.setattr(evaluate_module, "evaluate", lambda *args, **kwargs: [same, differ])
+    assert main(["eval", "--seeds", "1-2"]) == 1
+    assert "seeds 2" in capsys.readouterr().err
 
 
 def test_eval_command_rejects_bad_seeds(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -82,4 +83,12 @@ def run_eval(args: argparse.Namespace) -> int:
         seeds, jobs=args.jobs, scale=args.scale, profiles=profiles, route=args.route
     )
     print(evaluate.format_table(evaluate.score(results), results))
+    differ = evaluate.again_differs(results)
+    if differ:  # the same store, detected twice: a difference is a defect, not a score
+        print(
+            "error: detecting again through the stored snapshots changed the recommendations"
+            f" of seeds {', '.join(map(str, differ))}",
+            file=sys.stderr,
+        )
+        return 1
     return 0

@@ -19,6 +19,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 
 from busywork.evalkit import fake_calendars, fake_quickbooks, fake_stripe, fake_xero
+from busywork.evalkit.scanned import Scanned, detect_again
 from busywork.evalkit.vendor_server import VendorApi, VendorServer
 from busywork.store.db import open_store
 from busywork.synth import SyntheticBusiness
@@ -32,9 +33,12 @@ UNLIMITED = 1e9
 
 
 def scan_through_apis(
-    business: SyntheticBusiness, *, folder: Path, seed: int, as_of: datetime
-) -> dict[str, Any]:
+    business: SyntheticBusiness, *, folder: Path, seed: int, as_of: datetime, again: bool = False
+) -> Scanned:
     """Serve ``business`` through the fakes, scan it with the real connectors, return the report.
+
+    With ``again``, every detector then runs again on the same store
+    (:func:`~busywork.evalkit.scanned.detect_again`), and that report comes too.
 
     Raises:
         RuntimeError: a connector failed (its silence would read as "nothing found").
@@ -66,12 +70,13 @@ def scan_through_apis(
             _connect(engine, config, business_id)
             worker = Worker([config], engine=engine, as_of=as_of)
             [result] = worker.run_once()
+            failed = [f"{sync.connector}: {sync.error}" for sync in result.syncs if not sync.ok]
+            if failed:
+                raise RuntimeError("connectors failed: " + "; ".join(failed))
+            second = detect_again(worker, config) if again else None
         finally:
             engine.dispose()
-    failed = [f"{sync.connector}: {sync.error}" for sync in result.syncs if not sync.ok]
-    if failed:
-        raise RuntimeError("connectors failed: " + "; ".join(failed))
-    return result.document or {"recommendations": []}
+    return Scanned(result.document or {"recommendations": []}, second)
 
 
 def books_only(frames: dict[str, Any]) -> dict[str, Any]:
