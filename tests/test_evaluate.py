@@ -9,6 +9,7 @@ import pytest
 
 from busywork import evaluate as evaluate_module
 from busywork.cli import main
+from busywork.evalkit.scanning import scan_twice
 from busywork.evaluate import (
     CYCLE,
     KindScore,
@@ -22,7 +23,6 @@ from busywork.evaluate import (
     make_business,
     parse_seeds,
     profiles_for,
-    scan_twice,
     score,
     settings_for,
     unchecked_kinds,

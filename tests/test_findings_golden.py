@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from busywork.evaluate import make_business, scan
+from busywork.evalkit.scanning import scan
+from busywork.evaluate import make_business
 
 GOLDEN = Path(__file__).parent / "data" / "golden_findings.json"
 SEEDS = range(1, 10)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from busywork.evaluate import run_config
+from busywork.evalkit.scanning import run_config
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 CONFIG = """\
