@@ -34,6 +34,7 @@ from busywork.store.text_dictionary import (
     recall_origin,
     recall_rows,
 )
+from busywork.store.text_links import positions_in
 from detectors._shared import shared_by_memory
 
 Ints = np.ndarray[Any, np.dtype[np.intp]]
@@ -86,6 +87,33 @@ def column_codes(values: pd.Series[Any]) -> tuple[CodeArray, Texts]:
             )
             return found[0], whole[1]
     return text_codes(values)
+
+
+@dataclass(frozen=True)
+class Linked:
+    """Two columns' stored codes, and where the referring one's values are in the other's."""
+
+    #: Per referring row, its value's code (-1: null), and the distinct values.
+    referring: tuple[CodeArray, Texts]
+    #: The same of the referred column.
+    referred: tuple[CodeArray, Texts]
+    #: Per distinct referring value, its position among the referred values (-1: none).
+    found: np.ndarray[Any, np.dtype[np.int32]]
+
+
+def linked(referring: pd.Series[Any], referred: pd.Series[Any]) -> Linked | None:
+    """The stored codes of two columns and the link between them; None without one.
+
+    Both must come from stored snapshots linked when written (or be rows selected from
+    such columns): a look-up of one's values among the other's then hashes no text
+    (:func:`busywork.store.text_links.positions_in`).
+    """
+    if loaded(referring) is None or loaded(referred) is None:
+        return None
+    referring_codes = column_codes(referring)
+    referred_codes = column_codes(referred)
+    found = positions_in(referring_codes[1], referred_codes[1])
+    return None if found is None else Linked(referring_codes, referred_codes, found)
 
 
 def missing(values: pd.Series[Any]) -> np.ndarray[Any, np.dtype[np.bool_]]:

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from busywork.store.text_links import positions_in
 from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._codes import look_up
@@ -109,16 +108,13 @@ def payment_dates(
     matches by id alone, and whether it does depends on the invoices asked about).
     ``total`` holds the invoices' totals.
     """
-    if "source" not in payments or ds.loaded(invoices["source_id"]) is None:
+    if "source" not in payments:
         return None
-    if ds.loaded(payments["invoice_id"]) is None:
+    link = ds.linked(payments["invoice_id"], invoices["source_id"])
+    if link is None:
         return None
-    id_codes, invoice_ids = ds.column_codes(invoices["source_id"])
+    (reference_codes, _), (id_codes, invoice_ids), found = link.referring, link.referred, link.found
     source_codes, invoice_sources = ds.column_codes(invoices["source"])
-    reference_codes, references = ds.column_codes(payments["invoice_id"])
-    found = positions_in(references, invoice_ids)
-    if found is None:
-        return None
     ledger = shared(
         "payment_ledger",
         (payments, invoice_ids, invoice_sources),

@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from busywork.store.records import RecordKind
-from busywork.store.text_links import positions_in
 from detectors import _distinct as ds
 from detectors import _frames as fr
 from detectors._codes import combine
@@ -174,14 +173,11 @@ def _id_codes(invoice_ids: pd.Series[Any], payment_ids: pd.Series[Any]) -> Ints:
 
 def _linked_ids(invoice_ids: pd.Series[Any], payment_ids: pd.Series[Any]) -> Ints | None:
     """:func:`_id_codes` from the columns' stored codes and their link, if they have one."""
-    if ds.loaded(invoice_ids) is None or ds.loaded(payment_ids) is None:
+    link = ds.linked(payment_ids, invoice_ids)
+    if link is None:
         return None
-    invoice_codes, invoice_values = ds.column_codes(invoice_ids)
-    payment_codes, payment_values = ds.column_codes(payment_ids)
-    found = positions_in(payment_values, invoice_values)
-    if found is None:
-        return None
-    references, _ = linked_references(found, len(invoice_values), payment_codes)
+    (invoice_codes, invoice_values), (payment_codes, _) = link.referred, link.referring
+    references, _ = linked_references(link.found, len(invoice_values), payment_codes)
     return np.concatenate([invoice_codes.astype(np.int64), references])
 
 

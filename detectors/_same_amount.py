@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from busywork.store.text_links import positions_in
 from detectors import _distinct as ds
 from detectors import _documents as docs
 from detectors import _frames as fr
@@ -155,14 +154,11 @@ def _linked_lines_of(
     invoice_ids: pd.Series[Any], ids: pd.Series[Any]
 ) -> np.ndarray[Any, np.dtype[np.bool_]] | None:
     """:func:`_lines_of` from the columns' stored codes and their link; None without one."""
-    if ds.loaded(invoice_ids) is None or ds.loaded(ids) is None:
+    link = ds.linked(invoice_ids, ids)
+    if link is None:
         return None
-    id_codes, id_values = ds.column_codes(ids)
+    (reference_codes, _), (id_codes, id_values), found = link.referring, link.referred, link.found
     if (id_codes < 0).any():  # a record without an id: compared as text, nulls and all
-        return None
-    reference_codes, references = ds.column_codes(invoice_ids)
-    found = positions_in(references, id_values)
-    if found is None:
         return None
     wanted = np.zeros(len(id_values) + 1, dtype=bool)  # the last: an id no record has
     wanted[id_codes] = True
