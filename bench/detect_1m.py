@@ -57,19 +57,22 @@ sys.path.append(str(Path(__file__).resolve().parent))  # after the project: benc
 import pandas as pd
 import sqlalchemy as sa
 
-from busywork.allocator import release_free_pages
-from busywork.pipeline import detect, detection_context, enabled_detectors, recommendations
+from busywork.pipeline import (
+    DetectResult,
+    detect,
+    detect_pass,
+    detection_context,
+    enabled_detectors,
+    recommendations,
+)
 from busywork.plan import Run, load_for_detection, load_for_runs
 from busywork.store.frames import validate_records
-from busywork.store.gc_pause import gc_frozen
 from busywork.store.ingest import commit_page
 from busywork.store.record_batch import RecordBatch
 from busywork.store.records import RecordKind
 from busywork.store.tables import FrameSnapshot
 from busywork.synth import GeneratorSettings, generate
 from config.loader import parse_config
-from detectors._coverage import measure_pass
-from detectors._shared import detection_pass, release_unneeded
 from detectors.base import WINDOW_REFRESH
 from worker import Worker
 
@@ -186,26 +189,13 @@ def _detect(folder: Path, url: str, pipeline: bool = True) -> dict[str, Any]:
     load_cpu = time.process_time() - cpu
     kernel.append(_kernel())
     context = detection_context(config, AS_OF)
-    per_kind = {}
-    candidates = []
-    # As the pipeline does (busywork.pipeline._detect_pass): the coverage measured once per
-    # pass and handed to each detector; the heap's free pages released after the load,
-    # the coverage and each detector; a shared result forgotten once no detector still to
-    # run declares it; what was loaded left out of the collector's walks.
-    release_free_pages()
-    with detection_pass(), gc_frozen():
-        began = time.perf_counter()
-        coverage = measure_pass(list(detectors.values()), frames, context)
-        release_free_pages()
-        per_kind["data coverage (once)"] = time.perf_counter() - began
-        shares = [detector.shares for detector in detectors.values()]
-        for at, (name, detector) in enumerate(detectors.items()):
-            began = time.perf_counter()
-            candidates += detector.detect(frames, context, coverage.get(name))
-            release_free_pages()
-            if release_unneeded(shares[at], shares[at + 1 :]):
-                release_free_pages()
-            per_kind[name] = time.perf_counter() - began
+    # The pipeline's own pass (coverage once, results shared, each detector timed).
+    passed = DetectResult()
+    runs = {name: Run(detector) for name, detector in detectors.items()}
+    candidates = detect_pass("bench", runs, frames, context, passed)
+    if passed.failed:  # a detector that failed would make the pass look faster
+        raise RuntimeError(f"detectors failed: {passed.failed}")
+    per_kind = passed.seconds
     detected = time.perf_counter()
     detect_cpu = time.process_time() - cpu - load_cpu
     kernel.append(_kernel())

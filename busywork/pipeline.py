@@ -8,6 +8,7 @@ context come from :mod:`busywork.configured`; adoption of resolved findings is
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,9 +36,11 @@ from detectors.base import Candidate, DetectionContext
 
 #: Where callers found them before they had modules of their own.
 __all__ = [
+    "COVERAGE",
     "DetectResult",
     "check_adoption",
     "detect",
+    "detect_pass",
     "detection_context",
     "enabled_detectors",
     "queue_immediate",
@@ -59,6 +62,13 @@ class DetectResult:
     scoped: dict[str, int] = field(default_factory=dict)
     #: Per detector that read the whole business: its data coverage (``Coverage.to_json``).
     coverage: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Wall seconds of each detector of the pass (its freeing after it included), and of
+    #: the data coverage measured for them first (:data:`COVERAGE`).
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+#: The key of :attr:`DetectResult.seconds` that times the coverage measured once per pass.
+COVERAGE = "data coverage (once)"
 
 
 def detect(
@@ -92,7 +102,7 @@ def detect(
     frames, unstored = load_for_detection(engine, business, list(runs.values()))
     try:
         context = detection_context(config, as_of)
-        candidates = _detect_pass(business, runs, frames, context, result)
+        candidates = detect_pass(business, runs, frames, context, result)
         ran = {kind: runs[kind] for kind in result.ran}
         with engine.begin() as connection:
             result.changes = upsert_findings(
@@ -121,7 +131,7 @@ def detect(
     return result
 
 
-def _detect_pass(
+def detect_pass(
     business: str,
     runs: Mapping[str, Run],
     frames: Mapping[RecordKind, pd.DataFrame],
@@ -131,11 +141,15 @@ def _detect_pass(
     """Run ``runs`` on ``frames`` in one detection pass; what each did goes into ``result``.
 
     Coverage is measured once for the detectors that read the whole business; the
-    detectors of the pass share what they derive alike (:mod:`detectors._shared`).
+    detectors of the pass share what they derive alike (:mod:`detectors._shared`), and a
+    shared result is forgotten once no detector still to run declares it. The heap's free
+    pages go back to the system after the load, the coverage and each detector, so the
+    pass's peak is its heaviest detector's. ``bench/detect_1m.py`` times this very pass.
     """
     whole = [run.detector for run in runs.values() if run.subjects is None]
     release_free_pages()  # what the load freed: each detector's peak comes on top of the rest
     with detection_pass(), gc_frozen():  # the objects loaded so far: no cycles to find
+        began = time.perf_counter()
         try:
             coverage = measure_pass(whole, frames, context)
         except Exception as exc:  # detectors then measure their own, and fail one by one
@@ -146,12 +160,15 @@ def _detect_pass(
             )
             coverage = {}
         release_free_pages()
+        result.seconds[COVERAGE] = time.perf_counter() - began
         found: list[Candidate] = []
         shares = [run.detector.shares for run in runs.values()]
         for at, (kind, run) in enumerate(runs.items()):
+            began = time.perf_counter()
             found += _run_one(business, kind, run, frames, context, coverage, result)
             if release_unneeded(shares[at], shares[at + 1 :]):
                 release_free_pages()  # what no later detector asks for: not under their peaks
+            result.seconds[kind] = time.perf_counter() - began
         return found
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from busywork.pipeline import detect
+from busywork import pipeline
+from busywork.pipeline import detect, enabled_detectors
 from config.models import AppConfig
 from detectors import _invoice_customers, _matching, _payments, _shared
 from tests.factories import SHOP_AS_OF
@@ -47,3 +48,24 @@ def test_a_forced_detection_computes_each_shared_result_once_and_keeps_none(
     assert calls["separate_records"] == 1
     assert calls["resolve_customers"] == 0
     assert _shared._current.get() is None  # the pass is over: nothing is remembered
+
+
+def test_each_detector_of_a_pass_is_timed_and_a_failed_one_too(
+    scanned_shop: Callable[[float], tuple[AppConfig, Worker]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, worker = scanned_shop(0.1)
+    clock = iter(range(1000))  # each reading one second later than the one before
+    monkeypatch.setattr(pipeline.time, "perf_counter", lambda: float(next(clock)))
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("broken on purpose")
+
+    slow = "recurring_bill"
+    monkeypatch.setattr(type(enabled_detectors(config)[slow]), "detect", broken)
+    result = detect(worker.engine, config, as_of=SHOP_AS_OF, now=SHOP_AS_OF, force=True)
+
+    assert slow in result.failed
+    assert set(result.seconds) == {pipeline.COVERAGE, *result.ran, *result.failed}
+    # Read before and after each (a second later at least), the coverage's included.
+    assert all(seconds >= 1.0 for seconds in result.seconds.values())
+    assert list(result.seconds)[0] == pipeline.COVERAGE
