@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from busywork.delivery.dispatch import DispatchResult
 from busywork.delivery.outbox import aware
+from busywork.pipeline import DetectResult
 from busywork.schedule import STATES, database_now
 from busywork.units import POLL, Unit
 from connectors.sync import SyncResult
@@ -41,6 +42,13 @@ JOB_FAILURES = Counter(
     "busywork_job_failures_total",
     "Tasks that failed (polls: the connector's sync failed), by task and connector.",
     ["task", "connector"],
+    registry=REGISTRY,
+)
+DETECTOR_SECONDS = Histogram(
+    "busywork_detector_duration_seconds",
+    "Time each detector took in a detection pass (the data coverage as its own), by detector.",
+    ["detector"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
     registry=REGISTRY,
 )
 DELIVERIES = Counter(
@@ -66,9 +74,13 @@ def observe_job(unit: Unit) -> Iterator[None]:
 
 
 def record_outcome(unit: Unit, result: Any) -> None:
-    """Count what a finished task reports: a failed sync, messages by outcome."""
+    """Count what a finished task reports: a failed sync, detectors' times, messages by outcome."""
     if isinstance(result, SyncResult) and result.error is not None:
         JOB_FAILURES.labels(unit.task, unit.target or "-").inc()
+    detection = getattr(result, "detection", None)  # a detection's (busywork.tasks.Detected)
+    if isinstance(detection, DetectResult):
+        for detector, seconds in detection.seconds.items():
+            DETECTOR_SECONDS.labels(detector).observe(seconds)
     if isinstance(result, DispatchResult):
         for outcome in ("sent", "retrying", "failed", "lost"):
             count = len(getattr(result, outcome))

@@ -68,7 +68,7 @@ class DetectResult:
 
 
 #: The key of :attr:`DetectResult.seconds` that times the coverage measured once per pass.
-COVERAGE = "data coverage (once)"
+COVERAGE = "data_coverage"
 
 
 def detect(

@@ -10,9 +10,11 @@ from sqlalchemy.engine import Engine
 
 from busywork.jobs import request_poll
 from busywork.metrics import exposition, health, observe_job, record_outcome
+from busywork.pipeline import COVERAGE, DetectResult
 from busywork.schedule import STATES
+from busywork.tasks import Detected
 from busywork.tenants import register_business
-from busywork.units import POLL, Unit
+from busywork.units import DETECT, POLL, Unit
 from config.loader import parse_config
 from connectors.sync import SyncResult
 
@@ -62,3 +64,21 @@ def test_health_answers_and_says_when_the_database_does_not(engine: Engine) -> N
     ok, details = health(gone)
     assert not ok
     assert details["database"].startswith("unreachable")
+
+
+def test_each_detector_s_time_is_observed_by_detector(engine: Engine) -> None:
+    def count(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str) -> float:
+        key = ("busywork_detector_duration_seconds_count", (("detector", name),))
+        return samples.get(key, 0.0)
+
+    before = _samples(exposition(engine)[0])
+    timed = DetectResult(ran=["invoice_lag"], seconds={COVERAGE: 0.02, "invoice_lag": 0.3})
+    record_outcome(Unit(DETECT, "shop"), Detected(timed))
+    after = _samples(exposition(engine)[0])
+    assert count(after, "invoice_lag") == count(before, "invoice_lag") + 1
+    assert count(after, COVERAGE) == count(before, COVERAGE) + 1
+    slow = (
+        "busywork_detector_duration_seconds_bucket",
+        (("detector", "invoice_lag"), ("le", "0.25")),
+    )
+    assert after[slow] == before.get(slow, 0.0)  # 0.3 s is above that bucket

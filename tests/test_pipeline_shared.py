@@ -68,4 +68,4 @@ def test_each_detector_of_a_pass_is_timed_and_a_failed_one_too(
     assert set(result.seconds) == {pipeline.COVERAGE, *result.ran, *result.failed}
     # Read before and after each (a second later at least), the coverage's included.
     assert all(seconds >= 1.0 for seconds in result.seconds.values())
-    assert list(result.seconds)[0] == pipeline.COVERAGE
+    assert next(iter(result.seconds)) == pipeline.COVERAGE
