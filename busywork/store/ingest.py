@@ -20,11 +20,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from busywork.store.bulk import insert_frame, upsert_frame
+from busywork.store.change_events import change_events, event_rows
 from busywork.store.event_order import hold_event_order
 from busywork.store.frames import column_specs
 from busywork.store.gc_pause import gc_paused
 from busywork.store.record_batch import RecordBatch, content_hash_array
-from busywork.store.records import RECORD_MODELS, RecordKind
+from busywork.store.records import RECORD_MODELS
 from busywork.store.tables import ConnectorState, Event
 from busywork.store.text_codes import TextCodes
 
@@ -34,24 +35,6 @@ FULL_SCAN_ROWS = 5_000
 IN_CHUNK = 900
 #: Rows per INSERT statement batch.
 WRITE_CHUNK = 5_000
-
-#: A change of status is reported as its own event type (``invoice.paid`` ...).
-STATUS_EVENTS: dict[RecordKind, dict[str, str]] = {
-    RecordKind.INVOICE: {"paid": "paid", "void": "voided", "open": "opened", "draft": "drafted"},
-    RecordKind.BILL: {
-        "awaiting_approval": "submitted",
-        "approved": "approved",
-        "paid": "paid",
-        "void": "voided",
-        "draft": "drafted",
-    },
-    RecordKind.APPOINTMENT: {
-        "cancelled": "cancelled",
-        "no_show": "no_show",
-        "confirmed": "confirmed",
-        "tentative": "tentative",
-    },
-}
 
 
 @dataclass
@@ -162,7 +145,7 @@ def _apply(
             coded=_written_codes(batch, kept, written, len(merged)),
             constants={"business": business, "source": source, "deleted": False},
         )
-    events = _change_events(batch.kind, write, is_new[is_new | is_changed])
+    events = change_events(batch.kind, write, is_new[is_new | is_changed])
     deletions = _delete(connection, table, batch, existing, business, source, now, stats)
     events = pd.concat([events, deletions], ignore_index=True) if len(deletions) else events
     insert_frame(
@@ -232,43 +215,6 @@ def _existing(
     ).astype({"source_id": object})
 
 
-def _change_events(kind: RecordKind, written: pd.DataFrame, is_new: pd.Series) -> pd.DataFrame:
-    """One event row per written record: created, updated, or the status it moved to."""
-    if written.empty:
-        return _events([], [])
-    status_events = STATUS_EVENTS.get(kind, {})
-    # Two type objects shared by every row, not a million strings made one by one.
-    shared = np.array([f"{kind.value}.updated", f"{kind.value}.created"], dtype=object)
-    types = shared.take(is_new.to_numpy(dtype=bool).astype(np.intp))
-    details: list[dict[str, Any] | None] = [None] * len(written)
-    status_column = RECORD_MODELS[kind].status_column
-    if status_column:
-        new_status = written[status_column].to_numpy()
-        old_status = written["status_old"].to_numpy()
-        moved = ~is_new.to_numpy() & (new_status != old_status)
-        for i in np.flatnonzero(moved):
-            types[i] = f"{kind.value}.{status_events.get(new_status[i], 'updated')}"
-            details[i] = {"status": new_status[i], "previous": old_status[i]}
-    return _events(written["source_id"].tolist(), types, details)
-
-
-def _events(
-    source_ids: Sequence[str],
-    types: Sequence[str] | np.ndarray,
-    details: Sequence[dict[str, Any] | None] | None = None,
-) -> pd.DataFrame:
-    """Event rows without the columns every event of a batch shares (business, kind …)."""
-    count = len(source_ids)
-    return pd.DataFrame(
-        {
-            "type": list(types),
-            "source_id": list(source_ids),
-            "detail": list(details) if details is not None else [None] * count,
-        },
-        dtype=object,
-    )
-
-
 def _delete(
     connection: Connection,
     table: sa.Table,
@@ -280,7 +226,7 @@ def _delete(
     stats: IngestStats,
 ) -> pd.DataFrame:
     if not batch.deleted_ids:
-        return _events([], [])
+        return event_rows([], [])
     live = existing[~existing["deleted_old"].astype(bool)]
     doomed = sorted(set(batch.deleted_ids) & set(live["source_id"]))
     for chunk in _chunks(doomed, IN_CHUNK):
@@ -292,7 +238,7 @@ def _delete(
             .values(deleted=True, updated_at=now)
         )
     stats.deleted += len(doomed)
-    return _events(doomed, [f"{batch.kind.value}.deleted"] * len(doomed))
+    return event_rows(doomed, [f"{batch.kind.value}.deleted"] * len(doomed))
 
 
 def _upsert(
