@@ -34,7 +34,7 @@ from detectors._coverage import Coverage, measure_pass
 from detectors._shared import detection_pass, release_unneeded
 from detectors.base import Candidate, DetectionContext
 
-#: Where callers found them before they had modules of their own.
+#: What callers import from here (some found here before they had modules of their own).
 __all__ = [
     "COVERAGE",
     "DetectResult",
