@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from busywork import tasks
+from busywork import metrics, tasks
 from busywork.errors import ConfigError
 from busywork.units import DELIVER, DETECT, POLL, Unit
 
@@ -84,7 +84,10 @@ class EmbeddedEngine:
             if unit is None:
                 break
             try:
-                run_unit(self.rt, unit)
+                # Timed and counted as a queue worker's jobs are (busywork.metrics): what
+                # `busywork run --metrics-port` serves on SQLite too.
+                with metrics.observe_job(unit):
+                    metrics.record_outcome(unit, run_unit(self.rt, unit))
             except ConfigError as exc:  # a business in the store this process does not serve
                 log.warning("task skipped unit=%s action=not_configured: %s", unit.key, exc)
             except Exception:  # one failing unit must never stop the others

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,7 +17,9 @@ from busywork.tasks import Detected
 from busywork.tenants import register_business
 from busywork.units import DETECT, POLL, Unit
 from config.loader import parse_config
+from config.models import AppConfig
 from connectors.sync import SyncResult
+from tests.factories import shop_worker
 
 CONFIG = (
     "business: {id: shop, name: Shop, currency: GBP}\n"
@@ -82,3 +85,21 @@ def test_each_detector_s_time_is_observed_by_detector(engine: Engine) -> None:
         (("detector", "invoice_lag"), ("le", "0.25")),
     )
     assert after[slow] == before.get(slow, 0.0)  # 0.3 s is above that bucket
+
+
+def test_the_in_process_worker_times_its_tasks_and_each_detector(
+    engine: Engine, shop_configs: Callable[[float], AppConfig]
+) -> None:
+    config = shop_configs(0.1)
+    worker = shop_worker(config, engine)
+    before = _samples(exposition(engine)[0])
+    worker.poll(config, "exports", force=True)  # commits the exports, defers their detection
+    assert worker.engine_loop.drain() >= 1  # the detection (and what it defers) ran here
+    after = _samples(exposition(engine)[0])
+
+    def gained(name: str, labels: tuple[tuple[str, str], ...]) -> float:
+        return after.get((name, labels), 0.0) - before.get((name, labels), 0.0)
+
+    assert gained("busywork_job_duration_seconds_count", (("task", DETECT),)) == 1
+    for detector in (COVERAGE, "recurring_invoice", "appointment_to_invoice"):
+        assert gained("busywork_detector_duration_seconds_count", (("detector", detector),)) == 1
