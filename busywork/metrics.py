@@ -25,8 +25,8 @@ from sqlalchemy.engine import Engine
 
 from busywork.delivery.dispatch import DispatchResult
 from busywork.delivery.outbox import aware
-from busywork.pipeline import DetectResult
 from busywork.schedule import STATES, database_now
+from busywork.tasks import Detected
 from busywork.units import POLL, Unit
 from connectors.sync import SyncResult
 
@@ -77,9 +77,8 @@ def record_outcome(unit: Unit, result: Any) -> None:
     """Count what a finished task reports: a failed sync, detectors' times, messages by outcome."""
     if isinstance(result, SyncResult) and result.error is not None:
         JOB_FAILURES.labels(unit.task, unit.target or "-").inc()
-    detection = getattr(result, "detection", None)  # a detection's (busywork.tasks.Detected)
-    if isinstance(detection, DetectResult):
-        for detector, seconds in detection.seconds.items():
+    if isinstance(result, Detected):
+        for detector, seconds in result.detection.seconds.items():
             DETECTOR_SECONDS.labels(detector).observe(seconds)
     if isinstance(result, DispatchResult):
         for outcome in ("sent", "retrying", "failed", "lost"):

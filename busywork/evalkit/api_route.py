@@ -19,7 +19,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 
 from busywork.evalkit import fake_calendars, fake_quickbooks, fake_stripe, fake_xero
-from busywork.evalkit.scanned import Scanned, detect_again
+from busywork.evalkit.scanned import Scanned, scan_once
 from busywork.evalkit.vendor_server import VendorApi, VendorServer
 from busywork.store.db import open_store
 from busywork.synth import SyntheticBusiness
@@ -68,15 +68,9 @@ def scan_through_apis(
         engine = open_store(config.storage.url)
         try:
             _connect(engine, config, business_id)
-            worker = Worker([config], engine=engine, as_of=as_of)
-            [result] = worker.run_once()
-            failed = [f"{sync.connector}: {sync.error}" for sync in result.syncs if not sync.ok]
-            if failed:
-                raise RuntimeError("connectors failed: " + "; ".join(failed))
-            second = detect_again(worker, config) if again else None
+            return scan_once(Worker([config], engine=engine, as_of=as_of), config, again=again)
         finally:
             engine.dispose()
-    return Scanned(result.document or {"recommendations": []}, second)
 
 
 def books_only(frames: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,20 @@ class Scanned:
     again: dict[str, Any] | None = None
 
 
+def scan_once(worker: Worker, config: AppConfig, *, again: bool) -> Scanned:
+    """One worker pass over ``config``'s business; with ``again``, every detector again after.
+
+    Raises:
+        RuntimeError: a connector failed, so its absence would read as "nothing found".
+    """
+    [result] = worker.run_once()
+    failed = [f"{sync.connector}: {sync.error}" for sync in result.syncs if not sync.ok]
+    if failed:
+        raise RuntimeError("connectors failed: " + "; ".join(failed))
+    second = detect_again(worker, config) if again else None
+    return Scanned(result.document or {"recommendations": []}, second)
+
+
 def detect_again(worker: Worker, config: AppConfig) -> dict[str, Any]:
     """Every detector of ``config``'s business run again (its frames from the snapshots)."""
     processed = worker.process(config, redetect=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from busywork.evalkit.api_route import scan_through_apis
-from busywork.evalkit.scanned import Scanned, detect_again
+from busywork.evalkit.scanned import Scanned, scan_once
 from busywork.synth import SyntheticBusiness
 from config.loader import parse_config
 from worker import Worker
@@ -76,13 +76,6 @@ def _run_config(text: str, folder: Path, as_of: datetime, *, again: bool) -> Sca
     config = parse_config(text, base_dir=folder)
     worker = Worker([config], as_of=as_of)
     try:
-        [result] = worker.run_once()
-        failed = [sync for sync in result.syncs if not sync.ok]
-        if failed:
-            raise RuntimeError(
-                "connectors failed: " + "; ".join(f"{s.connector}: {s.error}" for s in failed)
-            )
-        second = detect_again(worker, config) if again else None
+        return scan_once(worker, config, again=again)
     finally:
         worker.engine.dispose()
-    return Scanned(result.document or {"recommendations": []}, second)
