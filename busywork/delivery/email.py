@@ -20,7 +20,7 @@ import jinja2
 from busywork import wording
 from busywork.delivery.links import feedback_links, unsubscribe_url
 from busywork.errors import FatalError, RetriableError
-from config.models import EmailConfig, LinksConfig
+from config.delivery import EmailConfig, LinksConfig
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("busywork", "templates"),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from config.models import LinksConfig
+from config.delivery import LinksConfig
 
 FEEDBACK_ACTIONS = ("accept", "dismiss", "snooze")
 #: How long a feedback button works after its email was made.

@@ -23,7 +23,8 @@ from busywork.delivery.outbox import announce, announced, aware, enqueue, messag
 from busywork.store.findings import candidate_from_json
 from busywork.store.outbox import DigestSchedule
 from busywork.store.tables import Finding
-from config.models import AppConfig, ChannelPolicy
+from config.delivery import ChannelPolicy
+from config.models import AppConfig
 from detectors.base import Candidate
 
 SCHEDULES = DigestSchedule.__table__  # type: ignore[attr-defined]

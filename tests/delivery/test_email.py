@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from busywork.delivery.email import build_messages, render, send
 from busywork.delivery.links import FEEDBACK_LIFETIME, UNSUBSCRIBE_LIFETIME, token, valid
 from busywork.errors import FatalError, RetriableError
-from config.models import EmailConfig, LinksConfig
+from config.delivery import EmailConfig, LinksConfig
 from tests.delivery.servers import (
     Mailbox,
     authenticator,

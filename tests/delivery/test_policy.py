@@ -10,7 +10,7 @@ from busywork.delivery.admin import list_deliveries
 from busywork.delivery.outbox import DELIVERIES
 from busywork.delivery.policy import Item, enqueue_digests, enqueue_immediate, release_time
 from busywork.delivery.webhook import body_bytes
-from config.models import ChannelPolicy, QuietHours
+from config.delivery import ChannelPolicy, QuietHours
 from tests.delivery.configs import email_block, make_config, webhook_block
 from tests.delivery.servers import recommendation
 
