@@ -41,11 +41,10 @@ from connectors.paging import KeysetPaginator
 from connectors.registry import register
 from connectors.rest import ApiConnector, Mapper, Rows
 from connectors.snapshot import Snapshot
+from connectors.xero_history import bill_history, first_recorded, needs_history
 from connectors.xero_mapping import (
     DELETED_JOURNAL_STATUSES,
     account_names,
-    bill_history,
-    first_recorded,
     is_deleted,
     journal_mapper,
     map_contact,
@@ -54,7 +53,6 @@ from connectors.xero_mapping import (
     map_payment,
     map_repeating_invoice,
     ms_epoch,
-    needs_history,
 )
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from busywork.store.records import Bill, JournalEntry
 from connectors.quickbooks_mapping import bill_mapper
 from connectors.sync import sync_connector
-from connectors.xero_mapping import bill_history
+from connectors.xero_history import bill_history
 from tests.connectors.fake_quickbooks import bill as quickbooks_bill
 from tests.connectors.fake_xero import BASE, FakeXero, invoice, journal, ms_date
 from tests.connectors.test_xero import KEY, connect, make, rows

@@ -12,7 +12,7 @@ import pandas as pd
 
 from busywork.evalkit import fake_quickbooks, fake_stripe, fake_xero
 from busywork.synth import GeneratorSettings, generate
-from connectors import stripe, xero, xero_mapping
+from connectors import stripe, xero, xero_history
 from connectors.quickbooks_mapping import bill_mapper
 from connectors.xero_mapping import map_invoice
 
@@ -60,4 +60,4 @@ def test_bills_keep_their_approval_through_either_books_vendor() -> None:
 
 
 def bill_history_of(history: dict[str, Any], bill: dict[str, Any]) -> dict[str, Any]:
-    return xero_mapping.bill_history({"HistoryRecords": history.get(bill["InvoiceID"], [])})
+    return xero_history.bill_history({"HistoryRecords": history.get(bill["InvoiceID"], [])})
