@@ -4,12 +4,13 @@ Usage: python bench/detector_passes.py FOLDER URL [--detector appointment_to_inv
 [--passes 7] [--fresh]
 
 The frames are loaded once, as ``bench/detect_1m.py``'s ``_detect`` loads them (the stored
-snapshots of a store it has run on); then each pass runs as the pipeline runs one (a fresh
-:func:`detectors._shared.detection_pass`, the collector frozen, the coverage measured
-first) and times the detector's ``detect`` alone in CPU seconds. Each pass starts empty,
-so the detector pays for what it shares with later ones, as it does when it runs first.
-Several passes in one process give a minimum and a median that a shared machine moves
-less than the single figure of a fresh process: compare code before and after by
+snapshots of a store it has run on); then each pass is the pipeline's own
+(:func:`busywork.pipeline.detect_pass`: a fresh detection pass, the collector frozen, the
+coverage measured first, shared results forgotten after their last reader), run on the
+detector alone, which it times in CPU seconds (the pass reads its clock). Each pass starts
+empty, so the detector pays for what it shares with later ones, as it does when it runs
+first. Several passes in one process give a minimum and a median that a shared machine
+moves less than the single figure of a fresh process: compare code before and after by
 alternating processes, and look at the minima.
 
 ``--detector all`` times the whole pass: the coverage and the thirteen detectors in turn.
@@ -31,11 +32,13 @@ sys.path.append(str(Path(__file__).resolve().parent))  # detect_1m's configurati
 
 from detect_1m import AS_OF, _warm_frames, _worker
 
-from busywork.allocator import release_free_pages
-from busywork.pipeline import detection_context, enabled_detectors
-from busywork.store.gc_pause import gc_frozen
-from detectors._coverage import measure_pass
-from detectors._shared import detection_pass
+from busywork.pipeline import (
+    DetectResult,
+    Run,
+    detect_pass,
+    detection_context,
+    enabled_detectors,
+)
 
 
 def passes(
@@ -49,6 +52,9 @@ def passes(
     config = worker.configs[0]
     detectors = enabled_detectors(config)
     context = detection_context(config, AS_OF)
+    runs = {name: Run(detector) for name, detector in detectors.items() if kind in ("all", name)}
+    if not runs:
+        raise SystemExit(f"no detector {kind!r}; detectors: {', '.join(detectors)}")
     seconds: list[float] = []
     loads: list[float] = []
     frames = None
@@ -58,17 +64,12 @@ def passes(
             started = time.process_time()
             frames = _warm_frames(worker, detectors)
             loads.append(time.process_time() - started)
-        release_free_pages()
-        with detection_pass(), gc_frozen():
-            started = time.process_time()
-            coverage = measure_pass(list(detectors.values()), frames, context)
-            release_free_pages()
-            if kind != "all":
-                started = time.process_time()
-            for name, detector in detectors.items():
-                if kind in ("all", name):
-                    detector.detect(frames, context, coverage.get(name))
-            seconds.append(time.process_time() - started)
+        result = DetectResult()
+        started = time.process_time()
+        detect_pass("bench", runs, frames, context, result, clock=time.process_time)
+        if result.failed:  # a detector that failed would look fast
+            raise RuntimeError(f"detectors failed: {result.failed}")
+        seconds.append(time.process_time() - started if kind == "all" else result.seconds[kind])
     worker.engine.dispose()
     return seconds, loads
 

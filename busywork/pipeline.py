@@ -137,6 +137,7 @@ def detect_pass(
     frames: Mapping[RecordKind, pd.DataFrame],
     context: DetectionContext,
     result: DetectResult,
+    clock: Callable[[], float] | None = None,
 ) -> list[Candidate]:
     """Run ``runs`` on ``frames`` in one detection pass; what each did goes into ``result``.
 
@@ -144,12 +145,23 @@ def detect_pass(
     detectors of the pass share what they derive alike (:mod:`detectors._shared`), and a
     shared result is forgotten once no detector still to run declares it. The heap's free
     pages go back to the system after the load, the coverage and each detector, so the
-    pass's peak is its heaviest detector's. ``bench/detect_1m.py`` times this very pass.
+    pass's peak is its heaviest detector's. ``bench/detect_1m.py`` and
+    ``bench/detector_passes.py`` time this very pass.
+
+    Args:
+        business: whose frames these are (for the log).
+        runs: the detectors to run, by kind, in order.
+        frames: the business's records, by kind.
+        context: what the detectors are told (date, timezone, settings).
+        result: where the failures and each detector's seconds go.
+        clock: what :attr:`DetectResult.seconds` is read from: wall seconds
+            (``time.perf_counter``) by default; a benchmark gives ``time.process_time``.
     """
+    read = clock or time.perf_counter
     whole = [run.detector for run in runs.values() if run.subjects is None]
     release_free_pages()  # what the load freed: each detector's peak comes on top of the rest
     with detection_pass(), gc_frozen():  # the objects loaded so far: no cycles to find
-        began = time.perf_counter()
+        began = read()
         try:
             coverage = measure_pass(whole, frames, context)
         except Exception as exc:  # detectors then measure their own, and fail one by one
@@ -160,15 +172,15 @@ def detect_pass(
             )
             coverage = {}
         release_free_pages()
-        result.seconds[COVERAGE] = time.perf_counter() - began
+        result.seconds[COVERAGE] = read() - began
         found: list[Candidate] = []
         shares = [run.detector.shares for run in runs.values()]
         for at, (kind, run) in enumerate(runs.items()):
-            began = time.perf_counter()
+            began = read()
             found += _run_one(business, kind, run, frames, context, coverage, result)
             if release_unneeded(shares[at], shares[at + 1 :]):
                 release_free_pages()  # what no later detector asks for: not under their peaks
-            result.seconds[kind] = time.perf_counter() - began
+            result.seconds[kind] = read() - began
         return found
 
 

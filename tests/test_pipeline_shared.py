@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from busywork import pipeline
-from busywork.pipeline import detect, enabled_detectors
+from busywork.pipeline import (
+    DetectResult,
+    Run,
+    detect,
+    detect_pass,
+    detection_context,
+    enabled_detectors,
+)
+from busywork.plan import load_for_runs
 from config.models import AppConfig
 from detectors import _invoice_customers, _matching, _payments, _shared
 from tests.factories import SHOP_AS_OF
@@ -69,3 +77,30 @@ def test_each_detector_of_a_pass_is_timed_and_a_failed_one_too(
     # Read before and after each (a second later at least), the coverage's included.
     assert all(seconds >= 1.0 for seconds in result.seconds.values())
     assert next(iter(result.seconds)) == pipeline.COVERAGE
+
+
+def test_a_pass_reads_the_clock_it_is_given(
+    scanned_shop: Callable[[float], tuple[AppConfig, Worker]],
+) -> None:
+    # bench/detector_passes.py gives the CPU clock; the pipeline reads the wall clock.
+    config, worker = scanned_shop(0.1)
+    business = config.business.id
+    runs = {name: Run(detector) for name, detector in enabled_detectors(config).items()}
+    frames = load_for_runs(worker.engine, business, list(runs.values()))
+    readings = iter(range(0, 1000, 5))  # each reading five seconds after the one before
+    result = DetectResult()
+
+    found = detect_pass(
+        business,
+        runs,
+        frames,
+        detection_context(config, SHOP_AS_OF),
+        result,
+        clock=lambda: float(next(readings)),
+    )
+
+    assert found
+    assert not result.failed
+    assert set(result.seconds) == {pipeline.COVERAGE, *runs}
+    # One reading before and one after the coverage and each detector: nothing else.
+    assert set(result.seconds.values()) == {5.0}
