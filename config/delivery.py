@@ -16,7 +16,7 @@ from pathlib import Path
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from config.base import SLUG, Frozen
+from config.base import SLUG, Frozen, config_relative, repeated
 
 
 class QuietHours(Frozen):
@@ -83,10 +83,7 @@ class EmailConfig(ChannelPolicy):
     @field_validator("ca_file")
     @classmethod
     def _relative_ca(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        base = (info.context or {}).get("base_dir")
-        if value is None or value.is_absolute() or base is None:
-            return value
-        return Path(base) / value
+        return config_relative(value, info)
 
     @model_validator(mode="after")
     def _credentials(self) -> EmailConfig:
@@ -158,8 +155,7 @@ class DeliveryConfig(Frozen):
     @field_validator("webhooks")
     @classmethod
     def _unique_webhooks(cls, value: tuple[WebhookConfig, ...]) -> tuple[WebhookConfig, ...]:
-        names = [hook.name for hook in value]
-        duplicate = next((name for name in names if names.count(name) > 1), None)
+        duplicate = repeated([hook.name for hook in value])
         if duplicate:
             raise ValueError(f"webhook name {duplicate!r} is used twice")
         return value
@@ -167,7 +163,4 @@ class DeliveryConfig(Frozen):
     @field_validator("json_file")
     @classmethod
     def _relative(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        base = (info.context or {}).get("base_dir")
-        if value is None or value.is_absolute() or base is None:
-            return value
-        return Path(base) / value
+        return config_relative(value, info)

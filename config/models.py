@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 import connectors
-from config.base import SLUG, Frozen
+from config.base import SLUG, Frozen, repeated
 from config.delivery import DeliveryConfig
 from connectors.base import ConnectorConfig
 from detectors.base import DEFAULT_MINUTES_PER_TASK
@@ -250,8 +250,7 @@ class AppConfig(Frozen):
     @field_validator("connectors")
     @classmethod
     def _unique_connectors(cls, value: tuple[ConnectorConfig, ...]) -> tuple[ConnectorConfig, ...]:
-        names = [entry.name for entry in value]
-        duplicate = next((name for name in names if names.count(name) > 1), None)
+        duplicate = repeated([entry.name for entry in value])
         if duplicate:
             raise ValueError(f"connector name {duplicate!r} is used twice")
         return value
@@ -259,8 +258,7 @@ class AppConfig(Frozen):
     @field_validator("goals")
     @classmethod
     def _unique_goals(cls, value: tuple[GoalConfig, ...]) -> tuple[GoalConfig, ...]:
-        ids = [goal.id for goal in value]
-        duplicate = next((goal_id for goal_id in ids if ids.count(goal_id) > 1), None)
+        duplicate = repeated([goal.id for goal in value])
         if duplicate:
             raise ValueError(f"goal id {duplicate!r} is used twice")
         weighted = sum(goal.weight is not None for goal in value)

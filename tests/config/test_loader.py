@@ -94,6 +94,17 @@ def test_duplicate_keys_and_names_are_errors() -> None:
         + "  - {id: a, name: B, objective: cost}\n"
     )
     assert _problems(goals) == ["b.yaml:6: goals: goal id 'a' is used twice"]
+    connectors = (
+        MINIMAL_CONFIG
+        + "connectors:\n  - {name: x, type: csv, path: a}\n"
+        + "  - {name: x, type: csv, path: b}\n"
+    )
+    assert _problems(connectors) == ["b.yaml:6: connectors: connector name 'x' is used twice"]
+    hook = "{name: ops, url: 'https://example.com/h', secret: '${S}'}"
+    webhooks = MINIMAL_CONFIG + f"delivery:\n  webhooks:\n    - {hook}\n    - {hook}\n"
+    assert _problems(webhooks, S="whsec_" + "A" * 32) == [
+        "b.yaml:7: delivery.webhooks: webhook name 'ops' is used twice"
+    ]
 
 
 def test_detector_settings_are_checked_against_the_detector() -> None:
@@ -134,6 +145,25 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     config = load_config(path)
     assert config.connectors[0].path == tmp_path / "data"
     assert config.storage.url == f"sqlite:///{tmp_path / 'busywork.db'}"
+
+
+def test_delivery_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    email = "{host: smtp.example.com, from_address: a@example.com, recipients: [b@example.com]"
+    path = tmp_path / "b.yaml"
+    path.write_text(
+        MINIMAL_CONFIG
+        + f"delivery:\n  json_file: out/recs.json\n  email: {email}, ca_file: certs/ca.pem}}\n"
+    )
+    delivery = load_config(path).delivery
+    assert delivery.json_file == tmp_path / "out" / "recs.json"
+    assert delivery.email is not None
+    assert delivery.email.ca_file == tmp_path / "certs" / "ca.pem"
+    # A path given whole stays as it is; a config built in code has no folder to be under.
+    absolute = parse_config(MINIMAL_CONFIG + "delivery: {json_file: /srv/recs.json}\n")
+    assert absolute.delivery.json_file == Path("/srv/recs.json")
+    assert parse_config(
+        MINIMAL_CONFIG + "delivery: {json_file: recs.json}\n"
+    ).delivery.json_file == Path("recs.json")
 
 
 def test_unreadable_file_is_one_line(tmp_path: Path) -> None:
