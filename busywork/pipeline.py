@@ -62,8 +62,9 @@ class DetectResult:
     scoped: dict[str, int] = field(default_factory=dict)
     #: Per detector that read the whole business: its data coverage (``Coverage.to_json``).
     coverage: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: Wall seconds of each detector of the pass (its freeing after it included), and of
-    #: the data coverage measured for them first (:data:`COVERAGE`).
+    #: Seconds of each detector of the pass (its freeing after it included), and of the
+    #: data coverage measured for them first (:data:`COVERAGE`): wall seconds, unless
+    #: :func:`detect_pass` was given another clock.
     seconds: dict[str, float] = field(default_factory=dict)
 
 
